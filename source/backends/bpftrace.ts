@@ -1,0 +1,206 @@
+// The bpftrace backend: runs probes/bpftrace/<tab>.bt, one JSON snapshot per interval.
+import {execa} from 'execa';
+import {existsSync} from 'node:fs';
+import {
+  type Availability,
+  type Backend,
+  type StackStartOptions,
+  type StartOptions,
+  type TabId,
+  type TracerSnapshot,
+  type TracerStackSnapshot,
+  TracerError,
+} from '../types.js';
+import {BpftraceJsonParser, cacheRows, entryPoints, pidRows, stackRows, type IntervalMaps} from '../parse/bpftrace-json.js';
+import {findLibc, hasKprobe, hasTracepoint, probeScript, tracefsRoot} from './probe-files.js';
+import {tracerLines} from './tracer-process.js';
+
+/** How many keys one bpftrace map may hold; a map this full is reported as capped. */
+export const MAP_KEYS_MAX = 16384;
+
+/** One way of tracing a tab's event, in order of preference. */
+interface ProbeChoice {
+  label: string;
+  script: string;
+  usable: () => boolean;
+  /** Needs libc's path as $4 (uprobe scripts). */
+  libc?: boolean;
+}
+
+const PROBES: Record<TabId, ProbeChoice[]> = {
+  malloc: [{label: 'uprobe:libc:malloc', script: 'malloc.bt', usable: () => findLibc() !== undefined, libc: true}],
+  brk: [{label: 'tracepoint:syscalls:sys_enter_brk', script: 'brk.bt', usable: () => hasTracepoint('syscalls/sys_enter_brk')}],
+  slab: [
+    {label: 'tracepoint:kmem:kmem_cache_alloc+kmalloc', script: 'slab.bt', usable: () => hasTracepoint('kmem/kmem_cache_alloc')},
+  ],
+  majfault: [{label: 'software:major-faults', script: 'majfault.bt', usable: () => true}],
+  anonpgin: [
+    {
+      label: 'tracepoint:memcg:count_memcg_events(PSWPIN)',
+      script: 'anonpgin.bt',
+      usable: () => hasTracepoint('memcg/count_memcg_events'),
+    },
+    {label: 'kprobe:swap_read_folio', script: 'anonpgin-swap_read_folio.bt', usable: () => hasKprobe('swap_read_folio')},
+    {label: 'kprobe:swap_readpage', script: 'anonpgin-swap_readpage.bt', usable: () => hasKprobe('swap_readpage')},
+  ],
+};
+
+const STACK_PROBES: Record<TabId, ProbeChoice> = {
+  malloc: {label: 'uprobe:libc:malloc ustack', script: 'stacks-malloc.bt', usable: () => true, libc: true},
+  brk: {label: 'uprobe:libc:sbrk + sys_exit_brk ustack', script: 'stacks-brk.bt', usable: () => true, libc: true},
+  slab: {label: 'tracepoint:kmem ustack', script: 'stacks-slab.bt', usable: () => true},
+  majfault: {label: 'software:major-faults ustack', script: 'stacks-majfault.bt', usable: () => true},
+  anonpgin: {label: 'tracepoint:memcg:count_memcg_events ustack', script: 'stacks-anonpgin.bt', usable: () => true},
+};
+
+/** The preferred usable probe for a tab on this kernel, or a TracerError saying why there is none. */
+export function chooseProbe(tab: TabId): ProbeChoice {
+  if (!tracefsRoot()) {
+    throw new TracerError('tracefs is not mounted', 'mount it: mount -t tracefs nodev /sys/kernel/tracing');
+  }
+  const choice = PROBES[tab].find(candidate => candidate.usable());
+  if (choice) return choice;
+  if (tab === 'malloc') throw new TracerError('libc not found for the malloc uprobe', 'memtop looks for libc.so.6 in its own process maps and /lib*/');
+  throw new TracerError(
+    `no probe for ${tab} on this kernel (tried ${PROBES[tab].map(candidate => candidate.label).join(', ')})`,
+    'a kernel with these tracepoints or with kprobes is needed',
+  );
+}
+
+const BPFTRACE_PATHS = ['/usr/bin/bpftrace', '/usr/sbin/bpftrace', '/usr/local/bin/bpftrace', '/snap/bin/bpftrace'];
+
+/** Absolute path of the bpftrace binary, if installed. */
+export function bpftracePath(): string | undefined {
+  const fromPath = (process.env.PATH ?? '')
+    .split(':')
+    .filter(dir => dir.startsWith('/'))
+    .map(dir => `${dir}/bpftrace`);
+  return [...fromPath, ...BPFTRACE_PATHS].find(file => existsSync(file));
+}
+
+const NOISE = /RLIMIT_MEMLOCK|failed to look up stack id|WARNING: comparison of integers|^\s*[~^]+\s*$|count_memcg_events \/args/;
+
+/** Turn bpftrace's stderr into one line with the reason and the fix. */
+export function explainBpftraceFailure(stderr: string, exitCode: number | undefined): TracerError {
+  const lines = stderr.split('\n').map(line => line.trim()).filter(Boolean);
+  const error = lines.find(line => /ERROR|error/.test(line)) ?? lines[0];
+  const reason = error ? error.replace(/^ERROR:\s*/, '') : `bpftrace exited with code ${exitCode ?? 'unknown'}`;
+  let hint = 'run `memtop --check` to see what this machine lacks';
+  if (/permission|not permitted|EPERM|must be run as root/i.test(reason)) hint = 'run memtop as root (sudo memtop), or give it CAP_BPF and CAP_PERFMON';
+  else if (/tracefs|debugfs/i.test(reason)) hint = 'mount tracefs: mount -t tracefs nodev /sys/kernel/tracing';
+  else if (/BTF/i.test(reason)) hint = 'this kernel needs BTF (CONFIG_DEBUG_INFO_BTF=y, /sys/kernel/btf/vmlinux)';
+  else if (/Could not resolve symbol|uprobe/i.test(reason)) hint = 'check that libc.so.6 is readable and has symbols';
+  else if (/No such process|pid/i.test(reason)) hint = 'the process has exited; pick a running PID';
+  return new TracerError(`bpftrace: ${reason}`, hint);
+}
+
+function scriptArgs(choice: ProbeChoice, intervalMs: number, limit: number, pid: number): string[] {
+  const args = [String(intervalMs), String(limit), String(pid)];
+  if (choice.libc) {
+    const libc = findLibc();
+    if (!libc) throw new TracerError('libc not found for the malloc uprobe', 'memtop looks for libc.so.6 in its own process maps and /lib*/');
+    args.push(libc);
+  }
+  return args;
+}
+
+async function* runScript(
+  choice: ProbeChoice,
+  options: {intervalMs: number; limit: number; pid: number; signal: AbortSignal; pidFlag: boolean},
+): AsyncGenerator<{maps: IntervalMaps; elapsedMs: number; skipped: number}> {
+  const bpftrace = bpftracePath();
+  if (!bpftrace) throw new TracerError('bpftrace is not installed', 'install it: apt-get install -y bpftrace');
+  const args = ['-B', 'line', '-f', 'json'];
+  if (options.pidFlag && options.pid > 0) args.push('-p', String(options.pid));
+  args.push(probeScript('bpftrace', choice.script), ...scriptArgs(choice, options.intervalMs, options.limit, options.pid));
+  const parser = new BpftraceJsonParser();
+  let previousEndNs: bigint | undefined;
+  let intervalStart = Date.now();
+  for await (const line of tracerLines({
+    command: bpftrace,
+    args,
+    signal: options.signal,
+    env: {BPFTRACE_MAP_KEYS_MAX: String(MAP_KEYS_MAX), BPFTRACE_NO_CPP_DEMANGLE: '0'},
+    explainFailure: explainBpftraceFailure,
+    ignoreStderr: NOISE,
+  })) {
+    const wasAttached = parser.attached;
+    const interval = parser.feed(line);
+    if (!wasAttached && parser.attached) intervalStart = Date.now();
+    if (!interval) continue;
+    const elapsedMs = previousEndNs === undefined ? Date.now() - intervalStart : Number(interval.endNs - previousEndNs) / 1e6;
+    previousEndNs = interval.endNs;
+    yield {maps: interval, elapsedMs: Math.max(1, elapsedMs), skipped: parser.skipped};
+  }
+}
+
+function isCapped(maps: IntervalMaps): boolean {
+  return [...maps.maps.values()].some(map => Object.keys(map).length >= MAP_KEYS_MAX);
+}
+
+const BYTES_TABS = new Set<TabId>(['malloc', 'brk', 'slab']);
+
+/** The bpftrace backend. */
+export const bpftraceBackend: Backend = {
+  id: 'bpftrace',
+
+  async available(): Promise<Availability> {
+    const bpftrace = bpftracePath();
+    if (!bpftrace) return {ok: false, reason: 'bpftrace is not installed: apt-get install -y bpftrace'};
+    const version = await execa(bpftrace, ['--version'], {reject: false, timeout: 5000});
+    const versionText = version.stdout.trim();
+    if (version.exitCode !== 0 || !/bpftrace/i.test(versionText)) return {ok: false, reason: `bpftrace --version failed: ${version.stderr.trim().split('\n')[0] ?? ''}`};
+    const trial = await execa(bpftrace, ['-e', 'BEGIN { exit(); }'], {reject: false, timeout: 15000});
+    if (trial.exitCode !== 0) {
+      const failure = explainBpftraceFailure(trial.stderr.split('\n').filter(line => !NOISE.test(line)).join('\n'), trial.exitCode);
+      return {ok: false, version: versionText, reason: `${failure.message} (${failure.hint})`};
+    }
+    return {ok: true, version: versionText};
+  },
+
+  async probeFor(tab: TabId): Promise<string> {
+    return chooseProbe(tab).label;
+  },
+
+  async *start(options: StartOptions): AsyncGenerator<TracerSnapshot> {
+    const choice = chooseProbe(options.tab);
+    const pid = options.pid ?? 0;
+    for await (const {maps, elapsedMs, skipped} of runScript(choice, {...options, pid, pidFlag: Boolean(choice.libc)})) {
+      const {rows, bad} = pidRows(maps.maps.get('count'), maps.maps.get('bytes'), BYTES_TABS.has(options.tab));
+      yield {
+        tab: options.tab,
+        backend: 'bpftrace',
+        probe: choice.label,
+        time: new Date().toISOString(),
+        elapsedMs,
+        rows,
+        ...(options.tab === 'slab' ? {cacheRows: cacheRows(maps.maps)} : {}),
+        capped: isCapped(maps),
+        skippedLines: skipped + bad,
+      };
+    }
+  },
+
+  async *startStacks(options: StackStartOptions): AsyncGenerator<TracerStackSnapshot> {
+    const choice = STACK_PROBES[options.tab];
+    if (!tracefsRoot()) throw new TracerError('tracefs is not mounted', 'mount it: mount -t tracefs nodev /sys/kernel/tracing');
+    for await (const {maps, elapsedMs, skipped} of runScript(choice, {...options, pidFlag: Boolean(choice.libc)})) {
+      const snapshot: TracerStackSnapshot = {
+        tab: options.tab,
+        backend: 'bpftrace',
+        probe: choice.label,
+        pid: options.pid,
+        time: new Date().toISOString(),
+        elapsedMs,
+        stacks: stackRows(options.tab, maps.maps),
+        capped: isCapped(maps),
+        skippedLines: skipped,
+      };
+      if (options.tab === 'malloc') {
+        snapshot.histogram = maps.hists.get('sizes') ?? [];
+        snapshot.entryPoints = entryPoints(maps.maps);
+      }
+      yield snapshot;
+    }
+  },
+};

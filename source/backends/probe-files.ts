@@ -1,0 +1,68 @@
+// Locates memtop's own probe scripts and the machine facts probe choice depends on.
+import {existsSync, readFileSync} from 'node:fs';
+import {fileURLToPath} from 'node:url';
+import path from 'node:path';
+
+/** memtop's probes/ folder, resolved from this module's install location (never the cwd). */
+export const PROBES_DIR = fileURLToPath(new URL('../../probes/', import.meta.url));
+
+/** Absolute path of one shipped probe script, e.g. probeScript('bpftrace', 'malloc.bt'). */
+export function probeScript(tracer: 'bpftrace' | 'stap' | 'dtrace', file: string): string {
+  if (!/^[\w.-]+$/.test(file)) throw new Error(`bad probe file name: ${file}`);
+  return path.join(PROBES_DIR, tracer, file);
+}
+
+export const TRACEFS_CANDIDATES = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
+
+/** Where tracefs is mounted, if it is. */
+export function tracefsRoot(): string | undefined {
+  return TRACEFS_CANDIDATES.find(root => existsSync(path.join(root, 'events')));
+}
+
+/** Whether a tracepoint such as "kmem/kmem_cache_alloc" exists on this kernel. */
+export function hasTracepoint(name: string): boolean {
+  const root = tracefsRoot();
+  return root !== undefined && existsSync(path.join(root, 'events', name, 'format'));
+}
+
+let kprobeFunctions: Set<string> | undefined;
+
+/** Whether kprobes work here and the kernel function can be probed. */
+export function hasKprobe(fn: string): boolean {
+  const root = tracefsRoot();
+  if (!root || !existsSync(path.join(root, 'kprobe_events'))) return false;
+  if (!kprobeFunctions) {
+    kprobeFunctions = new Set();
+    try {
+      for (const line of readFileSync(path.join(root, 'available_filter_functions'), 'utf8').split('\n')) {
+        const name = line.split(/\s/)[0];
+        if (name) kprobeFunctions.add(name);
+      }
+    } catch {
+      // unreadable: treat as no kprobes
+    }
+  }
+  return kprobeFunctions.has(fn);
+}
+
+const LIBC_FALLBACKS = [
+  '/lib/x86_64-linux-gnu/libc.so.6',
+  '/usr/lib/x86_64-linux-gnu/libc.so.6',
+  '/lib/aarch64-linux-gnu/libc.so.6',
+  '/usr/lib64/libc.so.6',
+  '/lib64/libc.so.6',
+  '/usr/lib/libc.so.6',
+];
+
+/** The C library processes on this machine run against: the one memtop's own Node maps, else a known path. */
+export function findLibc(): string | undefined {
+  try {
+    for (const line of readFileSync('/proc/self/maps', 'utf8').split('\n')) {
+      const file = line.split(/\s+/)[5];
+      if (file && /\/libc(?:-[\d.]+)?\.so(?:\.6)?$/.test(file) && existsSync(file)) return file;
+    }
+  } catch {
+    // no /proc: fall through
+  }
+  return LIBC_FALLBACKS.find(file => existsSync(file));
+}

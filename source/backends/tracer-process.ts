@@ -1,0 +1,96 @@
+// Runs one tracer process and streams its stdout line by line; shared by every backend.
+// The child is started so that it cannot outlive memtop: it gets SIGKILL when memtop dies
+// (prctl PR_SET_PDEATHSIG through setpriv, where setpriv exists), it is killed when the
+// caller's AbortSignal fires, and it is killed when the consumer stops iterating.
+import {execa, type ResultPromise} from 'execa';
+import {existsSync} from 'node:fs';
+import {TracerError} from '../types.js';
+
+const SETPRIV_PATHS = ['/usr/bin/setpriv', '/bin/setpriv'];
+
+/** Every tracer child alive right now, so that exit handlers can kill them synchronously. */
+const liveChildren = new Set<ResultPromise>();
+
+/** Kill every tracer child now (used from exit and signal handlers, where nothing can be awaited). */
+export function killAllTracers(): void {
+  for (const child of liveChildren) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  liveChildren.clear();
+}
+
+/** How many tracer children memtop has running right now. */
+export function liveTracerCount(): number {
+  return liveChildren.size;
+}
+
+function setprivPath(): string | undefined {
+  return SETPRIV_PATHS.find(path => existsSync(path));
+}
+
+export interface TracerProcessOptions {
+  /** Absolute path of the tracer binary. */
+  command: string;
+  args: string[];
+  signal: AbortSignal;
+  env?: Record<string, string>;
+  /** Turns the tracer's stderr into one line that says what went wrong and how to fix it. */
+  explainFailure: (stderr: string, exitCode: number | undefined) => TracerError;
+  /** stderr lines that are noise, not errors (e.g. bpftrace's RLIMIT_MEMLOCK warning). */
+  ignoreStderr?: RegExp;
+}
+
+const STDERR_KEEP = 8192;
+
+/**
+ * Start the tracer and yield its stdout lines. Ends quietly when `signal` aborts; throws a
+ * TracerError (from `explainFailure`) when the tracer exits on its own.
+ */
+export async function* tracerLines(options: TracerProcessOptions): AsyncGenerator<string> {
+  if (options.signal.aborted) return;
+  const setpriv = setprivPath();
+  const [file, args] = setpriv
+    ? [setpriv, ['--pdeathsig', 'KILL', '--', options.command, ...options.args]]
+    : [options.command, options.args];
+  const child = execa(file, args, {
+    stdin: 'ignore',
+    buffer: false,
+    reject: false,
+    cancelSignal: options.signal,
+    forceKillAfterDelay: 500,
+    env: options.env,
+    extendEnv: true,
+    cleanup: true,
+  });
+  liveChildren.add(child);
+  let stderr = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    const kept = chunk
+      .split('\n')
+      .filter(line => line.trim() !== '' && !(options.ignoreStderr?.test(line) ?? false))
+      .join('\n');
+    if (kept) stderr = (stderr + kept + '\n').slice(-STDERR_KEEP);
+  });
+  let finished = false;
+  try {
+    for await (const line of child.iterable({from: 'stdout'})) {
+      if (options.signal.aborted) return;
+      yield line;
+    }
+    const result = await child;
+    finished = true;
+    if (options.signal.aborted) return;
+    throw options.explainFailure(stderr, result.exitCode);
+  } finally {
+    if (!finished) {
+      child.kill('SIGKILL');
+      await child.catch(() => undefined);
+    }
+    liveChildren.delete(child);
+  }
+}

@@ -1,0 +1,278 @@
+// Pure parsing of bpftrace's NDJSON output (-f json) from memtop's probe scripts into snapshots.
+import type {HistogramBucket, RawRow, StackRow, TabId} from '../types.js';
+
+/** The maps of one interval, by name without the '@', as bpftrace printed them. */
+export interface IntervalMaps {
+  maps: Map<string, Record<string, unknown>>;
+  hists: Map<string, HistogramBucket[]>;
+  /** bpftrace's nsecs at the end of the interval (monotonic). */
+  endNs: bigint;
+}
+
+/**
+ * Collects bpftrace JSON lines until the `memtop-end <nsecs>` marker, then hands back the
+ * interval's maps. Lines it does not understand are counted in `skipped`, never thrown.
+ */
+export class BpftraceJsonParser {
+  skipped = 0;
+  attached = false;
+  private maps = new Map<string, Record<string, unknown>>();
+  private hists = new Map<string, HistogramBucket[]>();
+
+  /** Feed one line; returns the finished interval when the line ends one. */
+  feed(line: string): IntervalMaps | undefined {
+    const trimmed = line.trim();
+    if (trimmed === '') return undefined;
+    let message: {type?: unknown; data?: unknown};
+    try {
+      message = JSON.parse(trimmed) as {type?: unknown; data?: unknown};
+    } catch {
+      this.skipped++;
+      return undefined;
+    }
+    if (typeof message !== 'object' || message === null) {
+      this.skipped++;
+      return undefined;
+    }
+    switch (message.type) {
+      case 'attached_probes':
+        this.attached = true;
+        return undefined;
+      case 'map':
+      case 'hist': {
+        const data = message.data;
+        if (typeof data !== 'object' || data === null) {
+          this.skipped++;
+          return undefined;
+        }
+        for (const [rawName, value] of Object.entries(data)) {
+          const name = rawName.replace(/^@/, '');
+          if (message.type === 'hist' && Array.isArray(value)) {
+            this.hists.set(name, value.filter(isBucket));
+          } else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+            this.maps.set(name, value as Record<string, unknown>);
+          } else {
+            this.skipped++;
+          }
+        }
+        return undefined;
+      }
+      case 'printf': {
+        const match = typeof message.data === 'string' ? /^memtop-end (\d+)\s*$/.exec(message.data) : null;
+        if (!match) {
+          this.skipped++;
+          return undefined;
+        }
+        const done: IntervalMaps = {maps: this.maps, hists: this.hists, endNs: BigInt(match[1]!)};
+        this.maps = new Map();
+        this.hists = new Map();
+        return done;
+      }
+      default:
+        // lost events, helper errors and other message kinds are not ours to show as rows
+        this.skipped++;
+        return undefined;
+    }
+  }
+}
+
+function isBucket(value: unknown): value is HistogramBucket {
+  if (typeof value !== 'object' || value === null) return false;
+  const bucket = value as Record<string, unknown>;
+  return typeof bucket.count === 'number' && (typeof bucket.min === 'number' || typeof bucket.max === 'number');
+}
+
+/** A map value as a finite number: bpftrace prints integers; anything else counts as 0. */
+export function toCount(value: unknown): number {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string' && /^-?\d+$/.test(value)) return Number(value);
+  return 0;
+}
+
+/**
+ * Split a "pid,comm" key. The pid comes first and is all digits, so everything after the
+ * first comma is the name, commas and all.
+ */
+export function splitPidKey(key: string): {pid: number; comm: string} | undefined {
+  const match = /^(\d+),([\s\S]*)$/.exec(key);
+  if (!match) return undefined;
+  return {pid: Number(match[1]), comm: match[2]!};
+}
+
+/** Rows per process from a count map and an optional bytes map, both keyed "pid,comm". */
+export function pidRows(
+  counts: Record<string, unknown> | undefined,
+  bytes: Record<string, unknown> | undefined,
+  withBytes: boolean,
+): {rows: RawRow[]; bad: number} {
+  const byPid = new Map<number, RawRow>();
+  let bad = 0;
+  const add = (source: Record<string, unknown> | undefined, field: 'count' | 'bytes') => {
+    for (const [key, value] of Object.entries(source ?? {})) {
+      const split = splitPidKey(key);
+      if (!split) {
+        bad++;
+        continue;
+      }
+      let row = byPid.get(split.pid);
+      if (!row) {
+        row = {pid: split.pid, comm: split.comm, count: 0, ...(withBytes ? {bytes: 0} : {})};
+        byPid.set(split.pid, row);
+      }
+      if (split.comm) row.comm = split.comm;
+      row[field] = (row[field] ?? 0) + toCount(value);
+    }
+  };
+  add(counts, 'count');
+  if (withBytes) add(bytes, 'bytes');
+  return {rows: [...byPid.values()], bad};
+}
+
+/** Slab rows per cache: named caches from kmem_cache_alloc plus kmalloc-<size> size classes. */
+export function cacheRows(maps: Map<string, Record<string, unknown>>): RawRow[] {
+  const byCache = new Map<string, RawRow>();
+  const add = (name: string, count: number, bytes: number) => {
+    const row = byCache.get(name) ?? {cache: name, count: 0, bytes: 0};
+    row.count += count;
+    row.bytes = (row.bytes ?? 0) + bytes;
+    byCache.set(name, row);
+  };
+  const cacheBytes = maps.get('cache_bytes') ?? {};
+  for (const [name, value] of Object.entries(maps.get('cache_count') ?? {})) add(name, toCount(value), toCount(cacheBytes[name]));
+  const kmallocBytes = maps.get('kmalloc_bytes') ?? {};
+  for (const [size, value] of Object.entries(maps.get('kmalloc_count') ?? {})) {
+    add(`kmalloc-${size}`, toCount(value), toCount(kmallocBytes[size]));
+  }
+  return [...byCache.values()];
+}
+
+/** One frame as memtop shows it: the symbol without its +offset. */
+export function frameName(line: string): string {
+  const trimmed = line.trim();
+  const match = /^(.*?)\+\d+$/.exec(trimmed);
+  return match ? match[1]! : trimmed;
+}
+
+/** Frames of a bpftrace ustack string ("\n    sym+off\n    sym+off\n"), innermost first. */
+export function stackFrames(text: string): string[] {
+  return text
+    .split('\n')
+    .map(line => line.trim())
+    .filter(line => line !== '')
+    .map(frameName);
+}
+
+/** A symbol bpftrace could not resolve prints as a hex address (or 0 when there was none). */
+export function isSymbolName(symbol: string): boolean {
+  const trimmed = symbol.trim();
+  return trimmed !== '' && !/^(0x)?[0-9a-f]+$/i.test(trimmed) && trimmed !== '[unknown]';
+}
+
+/**
+ * Split a "<ustack>,<symbol>" key. bpftrace joins key parts with ','; a ustack prints as
+ * "\n    frame\n    frame\n", so the stack ends at the last "\n," and the symbol (which may
+ * itself hold commas, as C++ names do) is all that follows. An empty stack prints as "".
+ */
+export function splitStackAndSymbol(key: string): [stack: string, symbol: string] {
+  const cut = key.lastIndexOf('\n,');
+  if (cut !== -1) return [key.slice(0, cut + 1), key.slice(cut + 2)];
+  const comma = key.indexOf(',');
+  return comma === -1 ? [key, ''] : [key.slice(0, comma), key.slice(comma + 1)];
+}
+
+/**
+ * Split a "<ustack>,<symbol>,<ustack>,<symbol>" key: the first stack ends at the first "\n,";
+ * the rest is a "<symbol>,<ustack>,<symbol>" whose stack starts at the first ",\n" (or is
+ * empty, which prints as ",,").
+ */
+export function splitTwoStacks(key: string): [string, string, string, string] {
+  const firstEnd = key.indexOf('\n,');
+  const [stack1, rest] = firstEnd === -1 ? ['', key.replace(/^,/, '')] : [key.slice(0, firstEnd + 1), key.slice(firstEnd + 2)];
+  const secondStart = rest.indexOf(',\n');
+  if (secondStart !== -1) {
+    const [stack2, symbol2] = splitStackAndSymbol(rest.slice(secondStart + 1));
+    return [stack1, rest.slice(0, secondStart), stack2, symbol2];
+  }
+  const empty = rest.indexOf(',,');
+  if (empty !== -1) return [stack1, rest.slice(0, empty), '', rest.slice(empty + 2)];
+  return [stack1, rest, '', ''];
+}
+
+/**
+ * Frames for an entry-point stack: frame 0 (the probed function), then the caller found at
+ * the stack pointer when it names a function and is not already the next frame, then the rest.
+ */
+export function joinCaller(frames: string[], caller: string | undefined): string[] {
+  if (frames.length === 0) return caller && isSymbolName(caller) ? [caller] : [];
+  if (!caller || !isSymbolName(caller) || frames[1] === caller || frames[0] === caller) return frames;
+  return [frames[0]!, caller, ...frames.slice(1)];
+}
+
+/** Names glibc gives its allocator internals; a sbrk called from one of these came from malloc. */
+const ALLOCATOR_INTERNAL = /morecore|sysmalloc|_int_|malloc|calloc|realloc|memalign|ptmalloc|tcache/;
+
+/** Display names for glibc's internal aliases of public entry points. */
+const ALIASES: Record<string, string> = {
+  __GI___libc_malloc: 'malloc',
+  __libc_malloc: 'malloc',
+  __sbrk: 'sbrk',
+  __brk: 'brk',
+};
+
+function publicName(frame: string): string {
+  return ALIASES[frame] ?? frame;
+}
+
+/** Merge stack rows whose frames are the same (bpftrace may print one stack under two ids). */
+function mergeStacks(rows: StackRow[]): StackRow[] {
+  const byKey = new Map<string, StackRow>();
+  for (const row of rows) {
+    const key = row.frames.join('\u0000');
+    const existing = byKey.get(key);
+    if (existing) {
+      existing.count += row.count;
+      if (row.bytes !== undefined) existing.bytes = (existing.bytes ?? 0) + row.bytes;
+    } else {
+      byKey.set(key, {...row, frames: [...row.frames]});
+    }
+  }
+  return [...byKey.values()];
+}
+
+/** Stack rows of one drill-down interval, innermost frame first, merged by frames. */
+export function stackRows(tab: TabId, maps: Map<string, Record<string, unknown>>): StackRow[] {
+  const rows: StackRow[] = [];
+  const withBytes = tab === 'malloc' || tab === 'brk' || tab === 'slab';
+  const collect = (countMap: string, bytesMap: string, framesOf: (key: string) => string[]) => {
+    const bytes = maps.get(bytesMap) ?? {};
+    for (const [key, value] of Object.entries(maps.get(countMap) ?? {})) {
+      const frames = framesOf(key).map(publicName);
+      if (frames.length === 0) continue;
+      rows.push({count: toCount(value), ...(withBytes ? {bytes: toCount(bytes[key])} : {}), frames});
+    }
+  };
+  const stackWithCaller = (key: string) => {
+    const [stack, caller] = splitStackAndSymbol(key);
+    return joinCaller(stackFrames(stack), caller);
+  };
+  collect('stack_count', 'stack_bytes', stackWithCaller);
+  collect('brk_count', 'brk_bytes', stackWithCaller);
+  collect('sbrk_count', 'sbrk_bytes', key => {
+    const [sbrkStack, sbrkCaller, allocStack, allocCaller] = splitTwoStacks(key);
+    const sbrkFrames = stackFrames(sbrkStack);
+    const allocFrames = stackFrames(allocStack);
+    if (ALLOCATOR_INTERNAL.test(sbrkCaller) && allocFrames.length > 0) {
+      // sbrk called by the allocator: the allocator's own entry stack is the true caller chain
+      return [sbrkFrames[0] ?? 'sbrk', sbrkCaller, ...joinCaller(allocFrames, allocCaller)];
+    }
+    return joinCaller(sbrkFrames, sbrkCaller);
+  });
+  return mergeStacks(rows);
+}
+
+/** Calls per allocator entry point, largest first. */
+export function entryPoints(maps: Map<string, Record<string, unknown>>): {name: string; count: number}[] {
+  return Object.entries(maps.get('entry') ?? {})
+    .map(([name, value]) => ({name, count: toCount(value)}))
+    .sort((a, b) => b.count - a.count);
+}
