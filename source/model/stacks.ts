@@ -1,0 +1,26 @@
+// Pure shaping of a drill-down snapshot: top stacks with their share of the process's total.
+import type {StackRow, TracerStackSnapshot} from '../types.js';
+
+export interface StackViewRow extends StackRow {
+  /** Percent of the process's events in this interval. */
+  share: number;
+}
+
+export interface StackView {
+  hasBytes: boolean;
+  totalCount: number;
+  totalBytes: number;
+  stacks: StackViewRow[];
+}
+
+/** The top `limit` stacks by count (ties by bytes, then frames), with shares. */
+export function stackView(snapshot: TracerStackSnapshot, limit: number): StackView {
+  const hasBytes = snapshot.stacks.some(stack => stack.bytes !== undefined);
+  const totalCount = snapshot.stacks.reduce((sum, stack) => sum + stack.count, 0);
+  const totalBytes = snapshot.stacks.reduce((sum, stack) => sum + (stack.bytes ?? 0), 0);
+  const stacks = [...snapshot.stacks]
+    .sort((a, b) => b.count - a.count || (b.bytes ?? 0) - (a.bytes ?? 0) || a.frames.join(';').localeCompare(b.frames.join(';')))
+    .slice(0, Math.max(0, limit))
+    .map(stack => ({...stack, share: totalCount > 0 ? (stack.count / totalCount) * 100 : 0}));
+  return {hasBytes, totalCount, totalBytes, stacks};
+}

@@ -1,0 +1,79 @@
+// Keys as data: one table from which the input handler, the help overlay and the footer are
+// all made, so they cannot disagree.
+import type {Key} from 'ink';
+import {TAB_IDS} from '../types.js';
+import type {Action, UiState} from './reducer.js';
+
+/** Where a binding applies: the process table, the drill-down stack view, or both. */
+export type Mode = 'table' | 'drill';
+
+/** What a key does beyond the reducer: quitting and drilling need the app. */
+export type Command = {kind: 'action'; action: Action} | {kind: 'quit'} | {kind: 'drill-selected'} | {kind: 'select'; delta: number};
+
+export interface KeyBinding {
+  /** Names as the help shows them. */
+  keys: string[];
+  description: string;
+  modes: Mode[];
+  /** Short label for the footer, if it belongs there. */
+  footer?: string;
+  matches: (input: string, key: Key) => boolean;
+  command: Command;
+}
+
+const action = (value: Action): Command => ({kind: 'action', action: value});
+
+export const KEY_BINDINGS: KeyBinding[] = [
+  {keys: ['Tab', '→'], description: 'next tab', modes: ['table'], footer: 'Tab', matches: (input, key) => (key.tab && !key.shift) || key.rightArrow, command: action({type: 'tab-next'})},
+  {keys: ['Shift-Tab', '←'], description: 'previous tab', modes: ['table'], matches: (input, key) => (key.tab && key.shift) || key.leftArrow, command: action({type: 'tab-prev'})},
+  ...TAB_IDS.map((tab, index): KeyBinding => ({
+    keys: [String(index + 1)],
+    description: `${tab} tab`,
+    modes: ['table', 'drill'],
+    matches: input => input === String(index + 1),
+    command: action({type: 'tab', tab}),
+  })),
+  {keys: ['↑', 'k'], description: 'select the row above', modes: ['table'], matches: (input, key) => key.upArrow || input === 'k', command: {kind: 'select', delta: -1}},
+  {keys: ['↓', 'j'], description: 'select the row below', modes: ['table'], matches: (input, key) => key.downArrow || input === 'j', command: {kind: 'select', delta: 1}},
+  {keys: ['Enter'], description: "drill into the selected process's stacks", modes: ['table'], footer: 'Enter stacks', matches: (input, key) => key.return, command: {kind: 'drill-selected'}},
+  {keys: ['Esc', 'Backspace'], description: 'back (close help, leave stacks, clear filter)', modes: ['table', 'drill'], footer: 'Esc back', matches: (input, key) => key.escape || key.backspace || key.delete, command: action({type: 'back'})},
+  {keys: ['<', '>'], description: 'move the sort column left / right', modes: ['table'], footer: '<> sort', matches: input => input === '<' || input === '>' || input === ',' || input === '.', command: action({type: 'sort-next'})},
+  {keys: ['r'], description: 'reverse the sort order', modes: ['table'], matches: input => input === 'r', command: action({type: 'reverse'})},
+  {keys: ['c'], description: 'rank per interval or cumulative since start', modes: ['table'], footer: 'c cumul', matches: input => input === 'c', command: action({type: 'cumulative'})},
+  {keys: ['g'], description: 'slab: group by process or by cache', modes: ['table'], matches: input => input === 'g', command: action({type: 'grouping'})},
+  {keys: ['Space', 'p'], description: 'pause (keep collecting, stop updating)', modes: ['table', 'drill'], footer: 'p pause', matches: input => input === ' ' || input === 'p', command: action({type: 'pause'})},
+  {keys: ['/'], description: 'filter by process name (Esc clears)', modes: ['table'], footer: '/ filter', matches: input => input === '/', command: action({type: 'filter-start'})},
+  {keys: ['+'], description: 'slower refresh (longer interval)', modes: ['table', 'drill'], matches: input => input === '+' || input === '=', command: action({type: 'interval', factor: 2})},
+  {keys: ['-'], description: 'faster refresh (shorter interval)', modes: ['table', 'drill'], matches: input => input === '-' || input === '_', command: action({type: 'interval', factor: 0.5})},
+  {keys: ['?', 'h'], description: 'this help', modes: ['table', 'drill'], footer: '? help', matches: input => input === '?' || input === 'h', command: action({type: 'help'})},
+  {keys: ['q', 'Ctrl-C'], description: 'quit', modes: ['table', 'drill'], footer: 'q quit', matches: (input, key) => input === 'q' || (key.ctrl && input === 'c'), command: {kind: 'quit'}},
+];
+
+/** The first binding for this key press in this mode. `<` and `>` pick their direction here. */
+export function commandFor(input: string, key: Key, mode: Mode): Command | undefined {
+  const binding = KEY_BINDINGS.find(candidate => candidate.modes.includes(mode) && candidate.matches(input, key));
+  if (!binding) return undefined;
+  if (binding.command.kind === 'action' && binding.command.action.type === 'sort-next' && (input === '<' || input === ',')) {
+    return action({type: 'sort-prev'});
+  }
+  return binding.command;
+}
+
+/** Footer text for a mode, from the same table. */
+export function footerText(mode: Mode): string {
+  return KEY_BINDINGS.filter(binding => binding.footer && binding.modes.includes(mode))
+    .map(binding => binding.footer)
+    .join('  ');
+}
+
+/** Key handling while the filter prompt is open: typing edits the filter. */
+export function filterCommand(input: string, key: Key): Command | undefined {
+  if (key.escape) return action({type: 'filter-clear'});
+  if (key.return) return action({type: 'filter-done'});
+  if (key.backspace || key.delete) return action({type: 'filter-erase'});
+  if (key.ctrl && input === 'c') return {kind: 'quit'};
+  if (input && !key.ctrl && !key.meta) return action({type: 'filter-type', text: input});
+  return undefined;
+}
+
+export type {UiState};
