@@ -1,0 +1,186 @@
+// The memtop TUI: tab bar, status line, the active tab's top-N table or a process's stacks,
+// and a footer made from the key table. Takes props only; cli.tsx wires it up.
+import React, {useEffect, useReducer, useState} from 'react';
+import {Box, Text, useApp, useInput, useStdout} from 'ink';
+import {TAB_IDS, type Backend, type TabId, type TracerStackSnapshot} from './types.js';
+import {TABS} from './tabs.js';
+import {columnsFor, selectRows} from './model/columns.js';
+import type {TabData} from './model/table.js';
+import {stackView} from './model/stacks.js';
+import {initialState, reducer} from './state/reducer.js';
+import {commandFor, filterCommand, footerText, KEY_BINDINGS} from './state/keys.js';
+import {fit, sanitize} from './format.js';
+import {TableView} from './ui/table-view.js';
+import {StackView} from './ui/stack-view.js';
+import {useStackTracer, useTableTracer} from './ui/use-tracer.js';
+
+export interface AppProps {
+  backend: Backend;
+  tab?: TabId;
+  intervalMs?: number;
+  limit?: number;
+  pid?: number;
+  comm?: string;
+  /** Called with every table snapshot and stack snapshot (the recorder). */
+  onTableSnapshot?: (tab: TabId, data: TabData) => void;
+  onStackSnapshot?: (snapshot: TracerStackSnapshot) => void;
+  /** Terminal size override for tests. */
+  size?: {columns: number; rows: number};
+}
+
+const MIN_COLUMNS = 30;
+const MIN_ROWS = 6;
+
+function useTerminalSize(override?: {columns: number; rows: number}) {
+  const {stdout} = useStdout();
+  const read = () => override ?? {columns: stdout.columns || 80, rows: stdout.rows || 24};
+  const [size, setSize] = useState(read);
+  useEffect(() => {
+    if (override) return undefined;
+    const onResize = () => setSize(read());
+    stdout.on('resize', onResize);
+    return () => {
+      stdout.off('resize', onResize);
+    };
+  }, [stdout]);
+  return size;
+}
+
+function TabBar({active, width}: {active: TabId; width: number}) {
+  // Long names when they fit, the numbers and short names when not: never wrap to a second line.
+  const long = TAB_IDS.map((tab, index) => ` ${index + 1} ${TABS[tab].title} `);
+  const short = TAB_IDS.map((tab, index) => ` ${index + 1} ${tab} `);
+  const labels = 'memtop '.length + long.join('').length <= width ? long : short;
+  let used = 'memtop '.length;
+  return (
+    <Box>
+      <Text bold color="green">{fit('memtop ', width)}</Text>
+      {TAB_IDS.map((tab, index) => {
+        const label = labels[index]!;
+        const room = width - used;
+        used += label.length;
+        if (room <= 0) return null;
+        return (
+          <Text key={tab} inverse={tab === active} bold={tab === active}>
+            {label.slice(0, room)}
+          </Text>
+        );
+      })}
+    </Box>
+  );
+}
+
+export function App(props: AppProps) {
+  const {exit} = useApp();
+  const size = useTerminalSize(props.size);
+  const [state, dispatch] = useReducer(reducer, initialState({tab: props.tab, intervalMs: props.intervalMs, filter: props.comm}));
+  const limit = props.limit ?? 10;
+  const drilling = state.drill !== undefined;
+  const table = useTableTracer(props.backend, drilling ? undefined : state.tab, {
+    intervalMs: state.intervalMs,
+    pid: props.pid,
+    paused: state.paused,
+    onSnapshot: props.onTableSnapshot,
+  });
+  const drill = useStackTracer(props.backend, state.drill, {intervalMs: state.intervalMs, paused: state.paused, onSnapshot: props.onStackSnapshot});
+
+  const tabData = table.data[state.tab];
+  const groupingData = tabData ? (state.grouping === 'cache' ? tabData.cache : tabData.process) : undefined;
+  const columns = columnsFor(state.tab, state.grouping);
+  // Lines around the table: tab bar, status, header, footer; the rest is for rows.
+  const tableRows = Math.max(1, Math.min(limit, size.rows - 5));
+  const rows = groupingData
+    ? selectRows(groupingData.rows.values(), columns, {sortColumn: state.sortColumn, descending: state.descending, cumulative: state.cumulative, filter: state.filter, limit: tableRows})
+    : [];
+  const selected = Math.min(state.selected, Math.max(0, rows.length - 1));
+
+  useInput((input, key) => {
+    const command = state.filtering ? filterCommand(input, key) : commandFor(input, key, drilling ? 'drill' : 'table');
+    if (!command) return;
+    switch (command.kind) {
+      case 'quit':
+        exit();
+        return;
+      case 'select':
+        dispatch({type: 'select', delta: command.delta, rowCount: rows.length});
+        return;
+      case 'drill-selected': {
+        const row = rows[selected];
+        if (row?.pid !== undefined && row.pid > 0) dispatch({type: 'drill', pid: row.pid, comm: row.comm ?? ''});
+        return;
+      }
+      case 'action':
+        dispatch(command.action);
+    }
+  });
+
+  const width = Math.max(1, size.columns);
+  if (size.columns < MIN_COLUMNS || size.rows < MIN_ROWS) {
+    return <Text>{fit(`terminal too small (${size.columns}x${size.rows}); memtop needs ${MIN_COLUMNS}x${MIN_ROWS}`, width)}</Text>;
+  }
+
+  const status = drilling ? drill.status : table.status[state.tab];
+  const statusParts: string[] = [];
+  if (drilling && state.drill) {
+    statusParts.push(`stacks of PID ${state.drill.pid} (${sanitize(state.drill.comm)}) · ${TABS[state.drill.tab].title}`);
+    if (drill.snapshot) statusParts.push(drill.snapshot.probe);
+    if (drill.exited) statusParts.push('process exited: showing its last data');
+  } else {
+    statusParts.push(groupingData?.probe ? `probe ${groupingData.probe}` : 'starting tracer…');
+    if (groupingData?.backend) statusParts.push(groupingData.backend);
+    if (TABS[state.tab].hasCacheGrouping) statusParts.push(`by ${state.grouping}`);
+    statusParts.push(state.cumulative ? 'cumulative' : 'per interval');
+    if (groupingData?.capped) statusParts.push('CAPPED: map full, some keys dropped');
+    if (groupingData?.skippedLines) statusParts.push(`${groupingData.skippedLines} lines skipped`);
+  }
+  statusParts.push(`every ${(state.intervalMs / 1000).toFixed(1)}s`);
+  if (state.filter || state.filtering) statusParts.push(`filter: ${sanitize(state.filter)}${state.filtering ? '_' : ''}`);
+
+  const bodyHeight = Math.max(1, size.rows - 4);
+  let body: React.ReactNode;
+  if (state.help) {
+    const mode = drilling ? 'drill' : 'table';
+    body = (
+      <Box flexDirection="column">
+        {KEY_BINDINGS.filter(binding => binding.modes.includes(mode))
+          .slice(0, bodyHeight)
+          .map(binding => (
+            <Text key={binding.keys.join()}>{fit(`${fit(binding.keys.join(' '), 16)} ${binding.description}`, width)}</Text>
+          ))}
+      </Box>
+    );
+  } else if (drilling) {
+    body = <StackView data={drill.snapshot ? stackView(drill.snapshot, limit) : undefined} snapshot={drill.snapshot} width={width} height={bodyHeight} />;
+  } else {
+    body = (
+      <TableView
+        columns={columns}
+        rows={rows}
+        selected={selected}
+        sortColumn={state.sortColumn}
+        descending={state.descending}
+        cumulative={state.cumulative}
+        width={width}
+      />
+    );
+  }
+
+  return (
+    <Box flexDirection="column" width={width}>
+      <TabBar active={state.drill?.tab ?? state.tab} width={width} />
+      <Box>
+        {state.paused ? <Text inverse color="red" bold>{' PAUSED '}</Text> : null}
+        <Text color={status?.error ? 'red' : undefined}>
+          {fit(
+            status?.error
+              ? `${sanitize(status.error)}${status.retryInMs ? ` (retrying in ${Math.round(status.retryInMs / 1000)}s)` : ''}`
+              : statusParts.join(' · '),
+            width - (state.paused ? 8 : 0),
+          )}
+        </Text>
+      </Box>
+      {body}
+      <Text dimColor>{fit(footerText(drilling ? 'drill' : 'table'), width)}</Text>
+    </Box>
+  );
+}

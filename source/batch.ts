@@ -1,0 +1,150 @@
+// Batch mode, like top -b: one table (or one JSON object per line) per interval, for pipes
+// and scripts; with --stacks, one process's stack view per interval.
+import {readFileSync} from 'node:fs';
+import type {Backend, TracerSnapshot, TracerStackSnapshot} from './types.js';
+import {TABS} from './tabs.js';
+import {applySnapshot, emptyTabData, type Grouping, type TableRow} from './model/table.js';
+import {columnsFor, selectRows} from './model/columns.js';
+import {stackView} from './model/stacks.js';
+import {supervise} from './model/supervise.js';
+import {fit, humanBytes, humanCount, sanitize} from './format.js';
+import type {Options} from './flags.js';
+import {TracerError} from './types.js';
+
+export interface BatchIo {
+  write: (text: string) => void;
+  /** Notes that are not data (a process that exited, a tracer restart). */
+  warn: (text: string) => void;
+}
+
+/** A process's name from /proc, or '' when it has gone. */
+export function processName(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** One row of batch JSON: pid/comm (or cache), the interval's numbers, the rate and totals. */
+export function rowJson(row: TableRow, hasBytes: boolean): Record<string, unknown> {
+  const json: Record<string, unknown> = row.cache !== undefined ? {cache: row.cache} : {pid: row.pid, comm: row.comm ?? ''};
+  json.count = row.count;
+  if (hasBytes) json.bytes = row.bytes ?? 0;
+  json.rate = Math.round(row.rate * 100) / 100;
+  json.totalCount = row.totalCount;
+  if (hasBytes) json.totalBytes = row.totalBytes ?? 0;
+  return json;
+}
+
+function tableText(tab: Options['tab'], grouping: Grouping, rows: TableRow[], snapshot: TracerSnapshot): string {
+  const columns = columnsFor(tab, grouping);
+  const header = columns.map(column => fit(column.title, column.width, column.align)).join(' ');
+  const lines = rows.map(row => columns.map(column => fit(column.format(row), column.width, column.align)).join(' '));
+  return [`memtop ${TABS[tab].title} · ${snapshot.time} · ${snapshot.backend} ${snapshot.probe} · ${(snapshot.elapsedMs / 1000).toFixed(2)}s`, header, ...lines, ''].join('\n') + '\n';
+}
+
+function stackText(snapshot: TracerStackSnapshot, comm: string, limit: number): string {
+  const view = stackView(snapshot, limit);
+  const lines = [`memtop stacks of PID ${snapshot.pid} (${sanitize(comm)}) · ${TABS[snapshot.tab].title} · ${snapshot.time} · ${snapshot.probe}`];
+  if (snapshot.entryPoints?.length) lines.push('entry points: ' + snapshot.entryPoints.map(entry => `${entry.name} ${entry.count}`).join('  '));
+  for (const bucket of snapshot.histogram ?? []) lines.push(`  [${humanBytes(bucket.min)}, ${humanBytes(bucket.max + 1)}) ${bucket.count}`);
+  for (const stack of view.stacks) {
+    lines.push(`${humanCount(stack.count)}${view.hasBytes ? ` ${humanBytes(stack.bytes ?? 0)}` : ''} ${stack.share.toFixed(1)}%`);
+    for (const frame of stack.frames) lines.push(`    ${sanitize(frame)}`);
+  }
+  return lines.join('\n') + '\n\n';
+}
+
+/** Run batch mode until `iterations` intervals or the signal. Rejects with TracerError when the tracer cannot start. */
+export async function runBatch(backend: Backend, options: Options & {grouping?: Grouping}, io: BatchIo, signal: AbortSignal): Promise<void> {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  signal.addEventListener('abort', stop, {once: true});
+  let printed = 0;
+  let fatal: TracerError | undefined;
+  const done = () => options.iterations !== undefined && printed >= options.iterations;
+  try {
+    if (options.stacks && options.pid !== undefined) {
+      const pid = options.pid;
+      let comm = processName(pid);
+      let last: TracerStackSnapshot | undefined;
+      await supervise<TracerStackSnapshot>({
+        signal: controller.signal,
+        start: inner => backend.startStacks({tab: options.tab, pid, intervalMs: options.intervalMs, limit: 0, signal: inner}),
+        giveUp: () => last === undefined || processName(pid) === '',
+        onItem: snapshot => {
+          last = snapshot;
+          comm = processName(pid) || comm;
+          const view = stackView(snapshot, options.limit);
+          if (options.json) {
+            const json: Record<string, unknown> = {
+              tab: snapshot.tab,
+              backend: snapshot.backend,
+              probe: snapshot.probe,
+              pid,
+              comm,
+              time: snapshot.time,
+              intervalMs: Math.round(snapshot.elapsedMs),
+              stacks: view.stacks.map(stack => ({count: stack.count, ...(view.hasBytes ? {bytes: stack.bytes ?? 0} : {}), frames: stack.frames})),
+            };
+            if (snapshot.histogram) json.histogram = snapshot.histogram;
+            if (snapshot.entryPoints) json.entryPoints = snapshot.entryPoints;
+            io.write(JSON.stringify(json) + '\n');
+          } else {
+            io.write(stackText(snapshot, comm, options.limit));
+          }
+          printed++;
+          if (done()) controller.abort();
+        },
+        onError: (error, retryInMs) => {
+          if (retryInMs === undefined) {
+            if (last !== undefined) io.warn(`memtop: process ${pid} has exited; its last stacks are above`);
+            else fatal = error;
+            return;
+          }
+          io.warn(`memtop: ${error.message}; restarting in ${Math.round(retryInMs / 1000)}s`);
+        },
+      });
+    } else {
+      let data = emptyTabData();
+      let got = false;
+      const grouping: Grouping = options.grouping === 'cache' && TABS[options.tab].hasCacheGrouping ? 'cache' : 'process';
+      const columns = columnsFor(options.tab, grouping);
+      await supervise<TracerSnapshot>({
+        signal: controller.signal,
+        start: inner => backend.start({tab: options.tab, pid: options.pid, intervalMs: options.intervalMs, limit: 0, signal: inner}),
+        giveUp: () => !got,
+        onItem: snapshot => {
+          got = true;
+          data = applySnapshot(data, snapshot);
+          const table = grouping === 'cache' ? data.cache : data.process;
+          const rows = selectRows(table.rows.values(), columns, {sortColumn: 'count', descending: true, cumulative: false, filter: options.comm ?? '', limit: options.limit});
+          if (options.json) {
+            const json: Record<string, unknown> = {
+              tab: snapshot.tab,
+              backend: snapshot.backend,
+              probe: snapshot.probe,
+              time: snapshot.time,
+              intervalMs: Math.round(snapshot.elapsedMs),
+              rows: rows.map(row => rowJson(row, TABS[options.tab].hasBytes)),
+            };
+            if (snapshot.capped) json.capped = true;
+            io.write(JSON.stringify(json) + '\n');
+          } else {
+            io.write(tableText(options.tab, grouping, rows, snapshot));
+          }
+          printed++;
+          if (done()) controller.abort();
+        },
+        onError: (error, retryInMs) => {
+          if (retryInMs === undefined) fatal = error;
+          else io.warn(`memtop: ${error.message}; restarting in ${Math.round(retryInMs / 1000)}s`);
+        },
+      });
+    }
+  } finally {
+    signal.removeEventListener('abort', stop);
+  }
+  if (fatal) throw fatal;
+}

@@ -1,0 +1,108 @@
+// Preflight checks: what memtop needs from this machine, each with pass or fail and the fix.
+import {existsSync, readFileSync} from 'node:fs';
+import {checkBackends} from './backends/index.js';
+import {findLibc, tracefsRoot} from './backends/probe-files.js';
+
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** The command or step that fixes a failure. */
+  fix?: string;
+  /** A failure that only some tabs care about. */
+  optional?: boolean;
+}
+
+const CAP_SYS_ADMIN = 21n;
+const CAP_PERFMON = 38n;
+const CAP_BPF = 39n;
+
+/** Effective capabilities of this process, from /proc/self/status. */
+function effectiveCapabilities(): bigint {
+  try {
+    const line = readFileSync('/proc/self/status', 'utf8').split('\n').find(text => text.startsWith('CapEff:'));
+    return line ? BigInt(`0x${line.split(/\s+/)[1]}`) : 0n;
+  } catch {
+    return 0n;
+  }
+}
+
+/** Root, or CAP_BPF with CAP_PERFMON (or CAP_SYS_ADMIN, which covers both on older kernels). */
+export function privilegeCheck(): CheckResult {
+  const caps = effectiveCapabilities();
+  const has = (bit: bigint) => (caps & (1n << bit)) !== 0n;
+  const ok = process.geteuid?.() === 0 || has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON));
+  return {
+    name: 'privileges',
+    ok,
+    detail: ok ? (process.geteuid?.() === 0 ? 'running as root' : 'CAP_BPF and CAP_PERFMON') : 'not root and no CAP_BPF+CAP_PERFMON',
+    fix: 'run as root: sudo memtop',
+  };
+}
+
+export function tracefsCheck(): CheckResult {
+  const root = tracefsRoot();
+  return {name: 'tracefs', ok: root !== undefined, detail: root ? `mounted at ${root}` : 'not mounted', fix: 'mount -t tracefs nodev /sys/kernel/tracing'};
+}
+
+export function btfCheck(): CheckResult {
+  const ok = existsSync('/sys/kernel/btf/vmlinux');
+  return {name: 'BTF', ok, detail: ok ? '/sys/kernel/btf/vmlinux' : 'no /sys/kernel/btf/vmlinux', fix: 'boot a kernel built with CONFIG_DEBUG_INFO_BTF=y'};
+}
+
+export function libcCheck(): CheckResult {
+  const libc = findLibc();
+  return {name: 'libc (malloc tab)', ok: libc !== undefined, detail: libc ?? 'libc.so.6 not found', fix: 'install libc6 (the malloc tab probes its malloc)', optional: true};
+}
+
+export function swapCheck(): CheckResult {
+  let active = 0;
+  try {
+    active = readFileSync('/proc/swaps', 'utf8').trim().split('\n').length - 1;
+  } catch {
+    active = 0;
+  }
+  return {
+    name: 'swap (anonpgin tab)',
+    ok: active > 0,
+    detail: active > 0 ? `${active} swap area(s) on` : 'swap is off: the anon page-ins tab will stay empty',
+    fix: 'fallocate -l 1G /swapfile && chmod 600 /swapfile && mkswap /swapfile && swapon /swapfile',
+    optional: true,
+  };
+}
+
+/** Every check, tracers included (slow: each tracer is started once). */
+export async function runChecks(): Promise<CheckResult[]> {
+  const results = [privilegeCheck(), tracefsCheck(), btfCheck(), libcCheck(), swapCheck()];
+  for (const {backend, availability} of await checkBackends()) {
+    results.push({
+      name: `tracer ${backend.id}`,
+      ok: availability.ok,
+      detail: availability.ok ? availability.version ?? 'works' : availability.reason ?? 'unavailable',
+      optional: true,
+    });
+  }
+  if (!results.some(result => result.name.startsWith('tracer ') && result.ok)) {
+    results.push({name: 'any tracer', ok: false, detail: 'no tracer can run here', fix: 'apt-get install -y bpftrace'});
+  }
+  return results;
+}
+
+/** The checks as the user reads them. */
+export function formatChecks(results: CheckResult[]): string {
+  return results
+    .map(result => {
+      const mark = result.ok ? 'pass' : result.optional ? 'warn' : 'FAIL';
+      const fix = !result.ok && result.fix ? `  → fix: ${result.fix}` : '';
+      return `${mark}  ${result.name.padEnd(20)} ${result.detail}${fix}`;
+    })
+    .join('\n');
+}
+
+/** The first failed check that stops memtop from tracing at all, as one line. */
+export function blockingFailure(): string | undefined {
+  for (const check of [privilegeCheck(), tracefsCheck()]) {
+    if (!check.ok) return `${check.name}: ${check.detail}; fix: ${check.fix}`;
+  }
+  return undefined;
+}

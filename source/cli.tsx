@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+// memtop's entry point: parse flags, run the preflight checks, then batch mode or the TUI, and
+// make sure no tracer outlives this process however it ends.
+import React from 'react';
+import {existsSync, readFileSync} from 'node:fs';
+import {render} from 'ink';
+import {HELP, parseFlags, UsageError, type Options} from './flags.js';
+import {App} from './app.js';
+import {runBatch} from './batch.js';
+import {selectBackend} from './backends/index.js';
+import {killAllTracers} from './backends/tracer-process.js';
+import {blockingFailure, btfCheck, formatChecks, runChecks} from './check.js';
+import {TracerError} from './types.js';
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version?: string};
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Print one line and leave with a non-zero code; tracers are killed by the exit hook. */
+function fail(message: string, code = 1): never {
+  process.stderr.write(`memtop: ${message}\n`);
+  process.exit(code);
+}
+
+function installExitHooks(controller: AbortController): void {
+  // Synchronous last resort: whatever path leads out, SIGKILL every tracer child.
+  process.on('exit', killAllTracers);
+  const onSignal = (signal: NodeJS.Signals) => {
+    controller.abort();
+    killAllTracers();
+    // 128 + signal number, as a shell reports a death by signal.
+    const codes: Partial<Record<NodeJS.Signals, number>> = {SIGINT: 130, SIGTERM: 143, SIGHUP: 129};
+    process.exit(codes[signal] ?? 1);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+  const onCrash = (error: unknown) => {
+    controller.abort();
+    killAllTracers();
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`memtop: internal error: ${message.split('\n')[0]}\n`);
+    process.exit(70);
+  };
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
+}
+
+async function main(): Promise<void> {
+  let options: Options;
+  try {
+    options = parseFlags(process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof UsageError) fail(error.message, 2);
+    throw error;
+  }
+  if (options.help) {
+    process.stdout.write(HELP.replace(/^\n/, '') + '\n');
+    return;
+  }
+  if (options.version) {
+    process.stdout.write(`${version()}\n`);
+    return;
+  }
+  if (options.check) {
+    const results = await runChecks();
+    process.stdout.write(formatChecks(results) + '\n');
+    process.exitCode = results.some(result => !result.ok && !result.optional) ? 1 : 0;
+    return;
+  }
+  if (!options.batch && !(process.stdout.isTTY && process.stdin.isTTY)) {
+    fail('the TUI needs a terminal; for pipes and scripts use --batch (add --json for JSON lines)', 2);
+  }
+  if (options.pid !== undefined && !existsSync(`/proc/${options.pid}`)) {
+    fail(`no process with PID ${options.pid}: pick a running process (see ps -e)`, 2);
+  }
+  const blocking = blockingFailure();
+  if (blocking) fail(blocking);
+
+  const controller = new AbortController();
+  installExitHooks(controller);
+  let backend;
+  try {
+    backend = await selectBackend(options.backend);
+  } catch (error) {
+    if (error instanceof TracerError) fail(error.hint ? `${error.message}; ${error.hint}` : error.message);
+    throw error;
+  }
+  if (backend.id === 'bpftrace') {
+    const btf = btfCheck();
+    if (!btf.ok) fail(`BTF: ${btf.detail}; fix: ${btf.fix}`);
+  }
+
+  if (options.batch) {
+    try {
+      await runBatch(
+        backend,
+        options,
+        {write: text => process.stdout.write(text), warn: text => process.stderr.write(text + '\n')},
+        controller.signal,
+      );
+    } catch (error) {
+      if (error instanceof TracerError) fail(error.hint ? `${error.message}; ${error.hint}` : error.message);
+      throw error;
+    }
+    controller.abort();
+    killAllTracers();
+    return;
+  }
+
+  const app = render(
+    <App backend={backend} tab={options.tab} intervalMs={options.intervalMs} limit={options.limit} pid={options.pid} comm={options.comm} />,
+    {exitOnCtrlC: false},
+  );
+  await app.waitUntilExit();
+  controller.abort();
+  killAllTracers();
+}
+
+main().catch(error => {
+  killAllTracers();
+  const message = error instanceof Error ? error.message : String(error);
+  fail(`internal error: ${message.split('\n')[0]}`, 70);
+});

@@ -1,0 +1,138 @@
+// Command-line flags: meow's help text and a pure parseFlags(argv) that validates every value
+// and throws a UsageError with one line that says what is wrong and how to fix it.
+import meow from 'meow';
+import {TAB_IDS, type TabId} from './types.js';
+import {MAX_INTERVAL_MS, MIN_INTERVAL_MS} from './state/reducer.js';
+
+export const HELP = `
+  Usage
+    memtop [options]               live top-10 of memory events (as root)
+    memtop --batch [options]       print one table per interval, like top -b
+    memtop --check                 check this machine can run memtop
+
+  Options
+    --tab ID          malloc | brk | slab | majfault | anonpgin   (default malloc)
+    --interval MS     refresh interval, ${MIN_INTERVAL_MS}-${MAX_INTERVAL_MS} ms, rounded to 100 (default 1000)
+    --limit N         rows to show, 1-100 (default 10)
+    --pid N           trace only this process
+    --comm NAME       show only processes whose name contains NAME
+    --backend NAME    auto | bpftrace | stap | dtrace (default auto)
+    --batch           non-interactive output (works in pipes)
+    --iterations N    with --batch: stop after N intervals (default: run until interrupted)
+    --json            with --batch: one JSON object per line
+    --stacks          with --batch --pid N: that process's top user stacks
+    --check           print each requirement with pass or fail and the fix
+    --help, --version
+
+  Keys (TUI): Tab/Shift-Tab, ←/→, 1-5 tabs · ↑/↓, k/j select · Enter stacks · Esc back
+              < > sort column · r reverse · c cumulative · g slab grouping · Space/p pause
+              / filter · +/- interval · ?/h help · q quit
+`;
+
+export type BackendChoice = 'auto' | 'bpftrace' | 'stap' | 'dtrace';
+export const BACKEND_CHOICES: BackendChoice[] = ['auto', 'bpftrace', 'stap', 'dtrace'];
+
+export interface Options {
+  tab: TabId;
+  intervalMs: number;
+  limit: number;
+  pid?: number;
+  comm?: string;
+  backend: BackendChoice;
+  batch: boolean;
+  iterations?: number;
+  json: boolean;
+  stacks: boolean;
+  check: boolean;
+  help: boolean;
+  version: boolean;
+}
+
+/** A mistake in the command line: its message is the one line the user sees. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+const FLAGS = {
+  tab: {type: 'string'},
+  interval: {type: 'string'},
+  limit: {type: 'string'},
+  pid: {type: 'string'},
+  comm: {type: 'string'},
+  backend: {type: 'string'},
+  batch: {type: 'boolean', default: false},
+  iterations: {type: 'string'},
+  json: {type: 'boolean', default: false},
+  stacks: {type: 'boolean', default: false},
+  check: {type: 'boolean', default: false},
+  help: {type: 'boolean', default: false},
+  version: {type: 'boolean', default: false},
+} as const;
+
+function integer(name: string, raw: string | undefined, min: number, max: number, hint: string): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw.trim())) throw new UsageError(`--${name} must be a whole number, not "${printable(raw)}": ${hint}`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) throw new UsageError(`--${name} ${value} is out of range: ${hint}`);
+  return value;
+}
+
+/** Show user input inside an error without letting it carry control characters. */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?').slice(0, 60);
+}
+
+/** Parse and validate argv (without node and the script). Throws UsageError. */
+export function parseFlags(argv: string[]): Options {
+  const cli = meow(HELP, {
+    importMeta: import.meta,
+    argv,
+    flags: FLAGS,
+    allowUnknownFlags: true,
+    autoHelp: false,
+    autoVersion: false,
+  });
+  const unknown = Object.keys(cli.flags).filter(name => !(name in FLAGS));
+  if (unknown.length > 0) {
+    const name = unknown[0]!.replace(/[A-Z]/g, letter => `-${letter.toLowerCase()}`);
+    throw new UsageError(`unknown flag --${printable(name)}: see memtop --help`);
+  }
+  if (cli.input.length > 0) throw new UsageError(`unexpected argument "${printable(cli.input[0]!)}": see memtop --help`);
+  const flags = cli.flags;
+  const tab = (flags.tab ?? 'malloc') as TabId;
+  if (!TAB_IDS.includes(tab)) throw new UsageError(`unknown tab "${printable(String(flags.tab))}": use one of ${TAB_IDS.join(', ')}`);
+  const backend = (flags.backend ?? 'auto') as BackendChoice;
+  if (!BACKEND_CHOICES.includes(backend)) throw new UsageError(`unknown backend "${printable(String(flags.backend))}": use one of ${BACKEND_CHOICES.join(', ')}`);
+  const intervalMs = integer('interval', flags.interval, MIN_INTERVAL_MS, MAX_INTERVAL_MS, `use ${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS} milliseconds`) ?? 1000;
+  const limit = integer('limit', flags.limit, 1, 100, 'use 1 to 100 rows') ?? 10;
+  const pid = integer('pid', flags.pid, 1, 4_194_304, 'use the PID of a running process (see ps)');
+  const iterations = integer('iterations', flags.iterations, 1, 1_000_000, 'use a count of 1 or more');
+  let comm: string | undefined;
+  if (flags.comm !== undefined) {
+    comm = flags.comm;
+    if (comm.trim() === '') throw new UsageError('--comm needs a process name (part of one is enough), e.g. --comm nginx');
+    if (/[\u0000-\u001f\u007f]/.test(comm)) throw new UsageError('--comm must not contain control characters: give a plain process name');
+  }
+  if (flags.stacks && pid === undefined) throw new UsageError('--stacks needs --pid N: the process whose stacks to show');
+  if (flags.stacks && !flags.batch) throw new UsageError('--stacks is for batch mode: add --batch (in the TUI press Enter on a row)');
+  if (flags.json && !flags.batch) throw new UsageError('--json is for batch mode: add --batch');
+  if (iterations !== undefined && !flags.batch) throw new UsageError('--iterations is for batch mode: add --batch');
+  return {
+    tab,
+    intervalMs: Math.round(intervalMs / 100) * 100 || MIN_INTERVAL_MS,
+    limit,
+    pid,
+    comm,
+    backend,
+    batch: flags.batch,
+    iterations,
+    json: flags.json,
+    stacks: flags.stacks,
+    check: flags.check,
+    help: flags.help,
+    version: flags.version,
+  };
+}

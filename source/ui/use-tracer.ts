@@ -1,0 +1,102 @@
+// React hooks that keep exactly the tracer the current view needs running: the active tab's
+// table tracer, or the drill-down's stack tracer, never both; each stops when its view goes.
+import {useEffect, useRef, useState} from 'react';
+import {existsSync} from 'node:fs';
+import type {Backend, TabId, TracerStackSnapshot} from '../types.js';
+import {applySnapshot, emptyTabData, type TabData} from '../model/table.js';
+import {supervise} from '../model/supervise.js';
+
+export interface TracerStatus {
+  /** One line: what failed and what to do. */
+  error?: string;
+  retryInMs?: number;
+}
+
+/** Data for every tab gathered so far; only `active` has a tracer running. */
+export function useTableTracer(backend: Backend, active: TabId | undefined, options: {intervalMs: number; pid?: number; paused: boolean; onSnapshot?: (tab: TabId, data: TabData) => void}) {
+  const collected = useRef<Partial<Record<TabId, TabData>>>({});
+  const [shown, setShown] = useState<Partial<Record<TabId, TabData>>>({});
+  const [status, setStatus] = useState<Partial<Record<TabId, TracerStatus>>>({});
+  const paused = useRef(options.paused);
+  paused.current = options.paused;
+  const onSnapshot = useRef(options.onSnapshot);
+  onSnapshot.current = options.onSnapshot;
+
+  useEffect(() => {
+    if (!options.paused) setShown({...collected.current});
+  }, [options.paused]);
+
+  useEffect(() => {
+    if (!active) return undefined;
+    const controller = new AbortController();
+    void supervise({
+      signal: controller.signal,
+      start: signal => backend.start({tab: active, pid: options.pid, intervalMs: options.intervalMs, limit: 0, signal}),
+      onItem: snapshot => {
+        const data = applySnapshot(collected.current[active] ?? emptyTabData(), snapshot);
+        collected.current = {...collected.current, [active]: data};
+        onSnapshot.current?.(active, data);
+        setStatus(previous => (previous[active] ? {...previous, [active]: undefined} : previous));
+        if (!paused.current) setShown(collected.current);
+      },
+      onError: (error, retryInMs) => {
+        setStatus(previous => ({...previous, [active]: {error: error.hint ? `${error.message}: ${error.hint}` : error.message, retryInMs}}));
+      },
+    });
+    return () => controller.abort();
+  }, [backend, active, options.intervalMs, options.pid]);
+
+  return {data: shown, status};
+}
+
+export interface DrillState {
+  snapshot?: TracerStackSnapshot;
+  exited: boolean;
+  status: TracerStatus;
+}
+
+/** The drill-down's stack tracer for one process, running only while `target` is set. */
+export function useStackTracer(
+  backend: Backend,
+  target: {tab: TabId; pid: number} | undefined,
+  options: {intervalMs: number; paused: boolean; onSnapshot?: (snapshot: TracerStackSnapshot) => void},
+): DrillState {
+  const [state, setState] = useState<DrillState>({exited: false, status: {}});
+  const paused = useRef(options.paused);
+  paused.current = options.paused;
+  const onSnapshot = useRef(options.onSnapshot);
+  onSnapshot.current = options.onSnapshot;
+  const latest = useRef<TracerStackSnapshot | undefined>(undefined);
+
+  useEffect(() => {
+    if (!options.paused) setState(previous => ({...previous, snapshot: latest.current ?? previous.snapshot}));
+  }, [options.paused]);
+
+  useEffect(() => {
+    latest.current = undefined;
+    setState({exited: false, status: {}});
+    if (!target) return undefined;
+    const controller = new AbortController();
+    const gone = () => !existsSync(`/proc/${target.pid}`);
+    void supervise({
+      signal: controller.signal,
+      start: signal => backend.startStacks({tab: target.tab, pid: target.pid, intervalMs: options.intervalMs, limit: 0, signal}),
+      giveUp: gone,
+      onItem: snapshot => {
+        latest.current = snapshot;
+        onSnapshot.current?.(snapshot);
+        if (!paused.current) setState({snapshot, exited: false, status: {}});
+      },
+      onError: (error, retryInMs) => {
+        if (retryInMs === undefined && gone()) {
+          setState(previous => ({...previous, exited: true, status: {}}));
+          return;
+        }
+        setState(previous => ({...previous, status: {error: error.hint ? `${error.message}: ${error.hint}` : error.message, retryInMs}}));
+      },
+    });
+    return () => controller.abort();
+  }, [backend, target?.tab, target?.pid, options.intervalMs]);
+
+  return state;
+}
