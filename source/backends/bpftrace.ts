@@ -166,7 +166,7 @@ export const bpftraceBackend: Backend = {
     const choice = chooseProbe(options.tab);
     const pid = options.pid ?? 0;
     for await (const {maps, elapsedMs, skipped} of runScript(choice, {...options, pid, pidFlag: Boolean(choice.libc)})) {
-      const {rows, bad} = pidRows(maps.maps.get('count'), maps.maps.get('bytes'), BYTES_TABS.has(options.tab));
+      const {rows, bad} = pidRows(maps.maps.get('count'), maps.maps.get('bytes'), BYTES_TABS.has(options.tab), maps.maps.get('shrink'));
       yield {
         tab: options.tab,
         backend: 'bpftrace',

@@ -46,7 +46,8 @@ export class BpftraceJsonParser {
           return undefined;
         }
         for (const [rawName, value] of Object.entries(data)) {
-          const name = rawName.replace(/^@/, '');
+          // Double-buffered scripts print @x_a and @x_b in turn: both are the interval's @x.
+          const name = rawName.replace(/^@/, '').replace(/_[ab]$/, '');
           if (message.type === 'hist' && Array.isArray(value)) {
             this.hists.set(name, value.filter(isBucket));
           } else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
@@ -104,10 +105,11 @@ export function pidRows(
   counts: Record<string, unknown> | undefined,
   bytes: Record<string, unknown> | undefined,
   withBytes: boolean,
+  shrink?: Record<string, unknown>,
 ): {rows: RawRow[]; bad: number} {
   const byPid = new Map<number, RawRow>();
   let bad = 0;
-  const add = (source: Record<string, unknown> | undefined, field: 'count' | 'bytes') => {
+  const add = (source: Record<string, unknown> | undefined, field: 'count' | 'bytes', sign = 1) => {
     for (const [key, value] of Object.entries(source ?? {})) {
       const split = splitPidKey(key);
       if (!split) {
@@ -120,11 +122,13 @@ export function pidRows(
         byPid.set(split.pid, row);
       }
       if (split.comm) row.comm = split.comm;
-      row[field] = (row[field] ?? 0) + toCount(value);
+      row[field] = (row[field] ?? 0) + sign * toCount(value);
     }
   };
   add(counts, 'count');
   if (withBytes) add(bytes, 'bytes');
+  // brk prints growth and shrinkage as two positive sums (bpftrace prints sums unsigned).
+  if (withBytes && shrink) add(shrink, 'bytes', -1);
   return {rows: [...byPid.values()], bad};
 }
 
@@ -243,12 +247,14 @@ function mergeStacks(rows: StackRow[]): StackRow[] {
 export function stackRows(tab: TabId, maps: Map<string, Record<string, unknown>>): StackRow[] {
   const rows: StackRow[] = [];
   const withBytes = tab === 'malloc' || tab === 'brk' || tab === 'slab';
-  const collect = (countMap: string, bytesMap: string, framesOf: (key: string) => string[]) => {
+  const collect = (countMap: string, bytesMap: string, framesOf: (key: string) => string[], shrinkMap?: string) => {
     const bytes = maps.get(bytesMap) ?? {};
+    const shrink = shrinkMap ? maps.get(shrinkMap) ?? {} : {};
     for (const [key, value] of Object.entries(maps.get(countMap) ?? {})) {
       const frames = framesOf(key).map(publicName);
       if (frames.length === 0) continue;
-      rows.push({count: toCount(value), ...(withBytes ? {bytes: toCount(bytes[key])} : {}), frames});
+      const net = toCount(bytes[key]) - toCount(shrink[key]);
+      rows.push({count: toCount(value), ...(withBytes ? {bytes: net} : {}), frames});
     }
   };
   const stackWithCaller = (key: string) => {
@@ -256,8 +262,8 @@ export function stackRows(tab: TabId, maps: Map<string, Record<string, unknown>>
     return joinCaller(stackFrames(stack), caller);
   };
   collect('stack_count', 'stack_bytes', stackWithCaller);
-  collect('brk_count', 'brk_bytes', stackWithCaller);
-  collect('sbrk_count', 'sbrk_bytes', key => {
+  collect('brk_count', 'brk_grow', stackWithCaller, 'brk_shrink');
+  collect('sbrk_count', 'sbrk_grow', key => {
     const [sbrkStack, sbrkCaller, allocStack, allocCaller] = splitTwoStacks(key);
     const sbrkFrames = stackFrames(sbrkStack);
     const allocFrames = stackFrames(allocStack);
@@ -266,7 +272,7 @@ export function stackRows(tab: TabId, maps: Map<string, Record<string, unknown>>
       return [sbrkFrames[0] ?? 'sbrk', sbrkCaller, ...joinCaller(allocFrames, allocCaller)];
     }
     return joinCaller(sbrkFrames, sbrkCaller);
-  });
+  }, 'sbrk_shrink');
   return mergeStacks(rows);
 }
 

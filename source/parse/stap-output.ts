@@ -1,0 +1,346 @@
+// Parses what memtop's SystemTap scripts (probes/stap/*.stp) print into the snapshot types every
+// backend yields. The format is documented at the top of each script: TAB-separated
+// key=value records between a "begin" and an "end" line, names escaped with text_str().
+// Everything here is pure except StapBlockReader, which only groups lines into blocks.
+import type {HistogramBucket, RawRow, StackRow, TabId, TracerSnapshot, TracerStackSnapshot} from '../types.js';
+import {TAB_IDS} from '../types.js';
+import {isoFromEpochMs, normalizeHistogram, parseCount, parsePid, parseSaturatedInteger} from './tracer-values.js';
+
+/** A block longer than this is not a snapshot memtop's scripts print; it is dropped. */
+export const STAP_MAX_BLOCK_LINES = 100_000;
+
+/**
+ * Decode a string escaped by SystemTap's text_str(): \a \b \f \n \r \t \v \" \\ and \ooo
+ * stand for single bytes, \uXXXX and \UXXXXXXXX for Unicode code points (stap decoded them
+ * from UTF-8). Bytes are reassembled and read as UTF-8, so a name that was not valid UTF-8
+ * gets U+FFFD where its bad bytes were. Control characters are kept: the UI strips them.
+ */
+export function decodeStapString(text: string): string {
+  const bytes: number[] = [];
+  const pushCodePoint = (codePoint: number) => {
+    const valid = codePoint <= 0x10ffff && !(codePoint >= 0xd800 && codePoint <= 0xdfff);
+    for (const byte of Buffer.from(String.fromCodePoint(valid ? codePoint : 0xfffd), 'utf8')) bytes.push(byte);
+  };
+  const simple: Record<string, number> = {a: 7, b: 8, f: 12, n: 10, r: 13, t: 9, v: 11, '"': 34, '\\': 92};
+  for (let index = 0; index < text.length; index++) {
+    const char = text[index]!;
+    if (char !== '\\' || index === text.length - 1) {
+      pushCodePoint(char.codePointAt(0)!);
+      if (char.codePointAt(0)! > 0xffff) index++;
+      continue;
+    }
+    const next = text[index + 1]!;
+    const octal = /^[0-7]{3}/.exec(text.slice(index + 1, index + 4));
+    const unicode = next === 'u' ? /^[\da-fA-F]{4}/.exec(text.slice(index + 2, index + 6)) : next === 'U' ? /^[\da-fA-F]{8}/.exec(text.slice(index + 2, index + 10)) : null;
+    if (simple[next] !== undefined) {
+      bytes.push(simple[next]!);
+      index++;
+    } else if (octal) {
+      bytes.push(Number.parseInt(octal[0], 8) & 0xff);
+      index += 3;
+    } else if (unicode) {
+      pushCodePoint(Number.parseInt(unicode[0], 16));
+      index += 1 + unicode[0].length;
+    } else {
+      bytes.push(92);
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/** One record line: its type and its key=value fields (values still escaped). */
+export interface StapRecord {
+  type: string;
+  fields: Map<string, string>;
+}
+
+/** Split one line into its record type and fields; undefined when it is not a record at all. */
+export function parseStapRecord(line: string): StapRecord | undefined {
+  const parts = line.replace(/\r$/, '').split('\t');
+  const type = parts[0]!;
+  if (!/^[a-z]+$/.test(type)) return undefined;
+  const fields = new Map<string, string>();
+  for (const part of parts.slice(1)) {
+    const equals = part.indexOf('=');
+    if (equals <= 0) return undefined;
+    fields.set(part.slice(0, equals), part.slice(equals + 1));
+  }
+  return {type, fields};
+}
+
+/**
+ * Groups a stream of lines into blocks from a "begin" line to the next "end" line.
+ * Lines outside a block, and the lines of a block cut short (a new "begin" before its "end",
+ * or more than STAP_MAX_BLOCK_LINES lines), are counted in `skippedLines` and dropped.
+ */
+export class StapBlockReader {
+  skippedLines = 0;
+  private open: string[] | undefined;
+
+  /** Feed one line; returns a whole block when this line ends one. */
+  push(line: string): string[] | undefined {
+    const type = line.split('\t', 1)[0];
+    if (type === 'begin') {
+      if (this.open) this.skippedLines += this.open.length;
+      this.open = [line];
+      return undefined;
+    }
+    if (!this.open) {
+      this.skippedLines++;
+      return undefined;
+    }
+    this.open.push(line);
+    if (type === 'end') {
+      const block = this.open;
+      this.open = undefined;
+      return block;
+    }
+    if (this.open.length > STAP_MAX_BLOCK_LINES) {
+      this.skippedLines += this.open.length;
+      this.open = undefined;
+    }
+    return undefined;
+  }
+}
+
+/** What the parser needs to know beyond the text: which tab and probe the script traces. */
+export interface StapContext {
+  tab: TabId;
+  probe: string;
+}
+
+export interface StapParseResult<T> {
+  /** Undefined when the block is not a valid snapshot (then every line counts as skipped). */
+  snapshot: T | undefined;
+  /** Lines of this block that could not be understood. */
+  skippedLines: number;
+}
+
+interface BlockEdges {
+  begin: StapRecord;
+  end: StapRecord;
+  time: string;
+  elapsedMs: number;
+  capped: boolean;
+}
+
+/** Check the begin and end lines of a block; undefined when either is missing or malformed. */
+function blockEdges(lines: readonly string[], tab: TabId): BlockEdges | undefined {
+  if (lines.length < 2) return undefined;
+  const begin = parseStapRecord(lines[0]!);
+  const end = parseStapRecord(lines.at(-1)!);
+  if (begin?.type !== 'begin' || end?.type !== 'end') return undefined;
+  const beginTab = begin.fields.get('tab');
+  if (!beginTab || !(TAB_IDS as readonly string[]).includes(beginTab) || beginTab !== tab) return undefined;
+  const ts = parseSaturatedInteger(end.fields.get('ts') ?? '');
+  const elapsed = parseSaturatedInteger(end.fields.get('ms') ?? '');
+  const time = ts === undefined ? undefined : isoFromEpochMs(ts);
+  if (time === undefined || elapsed === undefined) return undefined;
+  return {begin, end, time, elapsedMs: Math.max(0, elapsed), capped: end.fields.get('capped') === '1'};
+}
+
+/** A byte total: may be negative (brk's net growth), saturated at ±2^53 - 1. */
+function parseBytes(fields: Map<string, string>): number | undefined | null {
+  const text = fields.get('bytes');
+  if (text === undefined) return undefined;
+  return parseSaturatedInteger(text) ?? null;
+}
+
+/** One "row" (per process) or "cache" line as a RawRow, or undefined when malformed. */
+function parseRow(record: StapRecord, withBytes: boolean): RawRow | undefined {
+  const count = parseCount(record.fields.get('count') ?? '');
+  if (count === undefined) return undefined;
+  const bytes = parseBytes(record.fields);
+  if (bytes === null || (withBytes && bytes === undefined)) return undefined;
+  const row: RawRow = {count};
+  if (record.type === 'row') {
+    const pid = parsePid(record.fields.get('pid') ?? '');
+    const comm = record.fields.get('comm');
+    if (pid === undefined || comm === undefined) return undefined;
+    row.pid = pid;
+    row.comm = decodeStapString(comm);
+  } else {
+    const name = record.fields.get('name');
+    if (name === undefined) return undefined;
+    row.cache = decodeStapString(name);
+  }
+  if (withBytes && bytes !== undefined) row.bytes = bytes;
+  return row;
+}
+
+const BYTES_TABS: ReadonlySet<TabId> = new Set<TabId>(['malloc', 'brk', 'slab']);
+
+/**
+ * Parse one per-process snapshot block (from "begin" to "end", as StapBlockReader returns it).
+ * Unknown and malformed lines inside are skipped and counted, never thrown.
+ */
+export function parseStapSnapshot(lines: readonly string[], context: StapContext): StapParseResult<TracerSnapshot> {
+  const edges = blockEdges(lines, context.tab);
+  if (!edges) return {snapshot: undefined, skippedLines: lines.length};
+  const withBytes = BYTES_TABS.has(context.tab);
+  const rows: RawRow[] = [];
+  const cacheRows: RawRow[] = [];
+  let skippedLines = 0;
+  for (const line of lines.slice(1, -1)) {
+    const record = parseStapRecord(line);
+    const isRow = record?.type === 'row' || (record?.type === 'cache' && context.tab === 'slab');
+    const row = record && isRow ? parseRow(record, withBytes) : undefined;
+    if (!row) skippedLines++;
+    else if (row.cache !== undefined) cacheRows.push(row);
+    else rows.push(row);
+  }
+  const snapshot: TracerSnapshot = {
+    tab: context.tab,
+    backend: 'stap',
+    probe: context.probe,
+    time: edges.time,
+    elapsedMs: edges.elapsedMs,
+    rows,
+    capped: edges.capped,
+  };
+  if (context.tab === 'slab') snapshot.cacheRows = cacheRows;
+  return {snapshot, skippedLines};
+}
+
+/**
+ * A function name as memtop shows it: no "+0x..." offset, no "/0x..." size and no " [module]"
+ * (stap's usymdata() form), no "module`" prefix. Hex addresses stay as they are.
+ */
+export function stapFrameName(symbol: string): string {
+  let name = symbol.replace(/\s+\[[^\]]*\]$/, '');
+  name = name.replace(/\+0x[\da-f]+(?:\/0x[\da-f]+)?$/i, '');
+  const tick = name.indexOf('`');
+  if (tick > 0 && !/^0x[\da-f]+$/i.test(name)) name = name.slice(tick + 1);
+  return name;
+}
+
+interface OpenStack {
+  count: number;
+  bytes: number | undefined;
+  frames: string[];
+  lines: number;
+}
+
+/**
+ * Parse one drill-down block (stacks, and for malloc the size histogram and entry points).
+ * A stack whose "endstack" line is missing or whose frame count disagrees is truncated: its
+ * lines are skipped and counted and the stack is dropped.
+ */
+export function parseStapStackSnapshot(
+  lines: readonly string[],
+  context: StapContext & {pid: number},
+): StapParseResult<TracerStackSnapshot> {
+  const edges = blockEdges(lines, context.tab);
+  if (!edges) return {snapshot: undefined, skippedLines: lines.length};
+  const withBytes = BYTES_TABS.has(context.tab);
+  const stacks: StackRow[] = [];
+  const histogram: HistogramBucket[] = [];
+  const entryPoints: {name: string; count: number}[] = [];
+  let skippedLines = 0;
+  let open: OpenStack | undefined;
+  const abandon = () => {
+    if (open) skippedLines += open.lines;
+    open = undefined;
+  };
+  for (const line of lines.slice(1, -1)) {
+    const record = parseStapRecord(line);
+    if (open && record?.type === 'frame') {
+      const symbol = record.fields.get('sym');
+      if (symbol === undefined) {
+        abandon();
+        skippedLines++;
+        continue;
+      }
+      open.frames.push(stapFrameName(decodeStapString(symbol)));
+      open.lines++;
+      continue;
+    }
+    if (open && record?.type === 'endstack') {
+      const frames = parseCount(record.fields.get('frames') ?? '');
+      if (frames !== open.frames.length) {
+        open.lines++;
+        abandon();
+        continue;
+      }
+      stacks.push({count: open.count, ...(withBytes ? {bytes: open.bytes ?? 0} : {}), frames: open.frames});
+      open = undefined;
+      continue;
+    }
+    abandon();
+    if (record?.type === 'stack') {
+      const count = parseCount(record.fields.get('count') ?? '');
+      const bytes = parseBytes(record.fields);
+      if (count === undefined || bytes === null || (withBytes && bytes === undefined)) skippedLines++;
+      else open = {count, bytes, frames: [], lines: 1};
+    } else if (record?.type === 'hist' && context.tab === 'malloc') {
+      const min = parseSaturatedInteger(record.fields.get('min') ?? '');
+      const max = parseSaturatedInteger(record.fields.get('max') ?? '');
+      const count = parseCount(record.fields.get('count') ?? '');
+      if (min === undefined || max === undefined || count === undefined || max < min) skippedLines++;
+      else histogram.push({min, max, count});
+    } else if (record?.type === 'entry' && context.tab === 'malloc') {
+      const name = record.fields.get('name');
+      const count = parseCount(record.fields.get('count') ?? '');
+      if (name === undefined || count === undefined) skippedLines++;
+      else entryPoints.push({name: decodeStapString(name), count});
+    } else {
+      skippedLines++;
+    }
+  }
+  abandon();
+  const comm = edges.end.fields.get('comm');
+  const snapshot: TracerStackSnapshot = {
+    tab: context.tab,
+    backend: 'stap',
+    probe: context.probe,
+    pid: context.pid,
+    time: edges.time,
+    elapsedMs: edges.elapsedMs,
+    stacks,
+    capped: edges.capped,
+  };
+  if (comm) snapshot.comm = decodeStapString(comm);
+  if (context.tab === 'malloc') {
+    snapshot.histogram = normalizeHistogram(histogram);
+    snapshot.entryPoints = entryPoints;
+  }
+  return {snapshot, skippedLines};
+}
+
+/**
+ * Parse a whole captured output (e.g. a fixture) into snapshots, with skippedLines counted
+ * cumulatively as the live backend does.
+ */
+export function parseStapOutput(text: string, context: StapContext): TracerSnapshot[] {
+  return collectBlocks(text, (block, skipped) => {
+    const result = parseStapSnapshot(block, context);
+    return {snapshot: result.snapshot, skipped: skipped + result.skippedLines};
+  });
+}
+
+/** parseStapOutput for drill-down output. */
+export function parseStapStackOutput(text: string, context: StapContext & {pid: number}): TracerStackSnapshot[] {
+  return collectBlocks(text, (block, skipped) => {
+    const result = parseStapStackSnapshot(block, context);
+    return {snapshot: result.snapshot, skipped: skipped + result.skippedLines};
+  });
+}
+
+function collectBlocks<T extends {skippedLines?: number}>(
+  text: string,
+  parse: (block: string[], skippedSoFar: number) => {snapshot: T | undefined; skipped: number},
+): T[] {
+  const reader = new StapBlockReader();
+  const snapshots: T[] = [];
+  let parsedSkipped = 0;
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  for (const line of lines) {
+    const block = reader.push(line);
+    if (!block) continue;
+    const {snapshot, skipped} = parse(block, 0);
+    parsedSkipped += skipped;
+    if (snapshot) snapshots.push({...snapshot, skippedLines: reader.skippedLines + parsedSkipped});
+  }
+  return snapshots;
+}
