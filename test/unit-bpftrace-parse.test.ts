@@ -1,0 +1,139 @@
+// Unit tests for the pure bpftrace JSON parser: snapshots, keys, stacks, hostile lines.
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  BpftraceJsonParser,
+  cacheRows,
+  joinCaller,
+  pidRows,
+  splitPidKey,
+  splitStackAndSymbol,
+  splitTwoStacks,
+  stackFrames,
+  stackRows,
+} from '../source/parse/bpftrace-json.js';
+
+const lines = (...objects: unknown[]) => objects.map(object => JSON.stringify(object));
+
+test('an interval ends at the memtop-end marker and carries every map printed before it', () => {
+  const parser = new BpftraceJsonParser();
+  const input = lines(
+    {type: 'attached_probes', data: {probes: 3}},
+    {type: 'map', data: {'@count': {'42,bash': 7, '43,a,b': 2}}},
+    {type: 'map', data: {'@bytes': {'42,bash': 700}}},
+    {type: 'printf', data: 'memtop-end 1000000\n'},
+  );
+  const results = input.map(line => parser.feed(line));
+  assert.equal(parser.attached, true);
+  assert.equal(results.slice(0, 3).filter(Boolean).length, 0);
+  const interval = results[3]!;
+  assert.equal(interval.endNs, 1000000n);
+  const {rows, bad} = pidRows(interval.maps.get('count'), interval.maps.get('bytes'), true);
+  assert.equal(bad, 0);
+  assert.deepEqual(rows, [
+    {pid: 42, comm: 'bash', count: 7, bytes: 700},
+    {pid: 43, comm: 'a,b', count: 2, bytes: 0},
+  ]);
+});
+
+test('garbage, truncated lines and foreign messages are skipped and counted, never thrown', () => {
+  const parser = new BpftraceJsonParser();
+  for (const line of ['WARNING: something', '{"type": "map", "data": {"@count": {"1,x"', '[]', 'null', '{"type":"lost_events","data":{"events":3}}', '{"type":"printf","data":"hello\\n"}']) {
+    assert.equal(parser.feed(line), undefined);
+  }
+  assert.equal(parser.skipped, 6);
+  assert.equal(parser.feed(''), undefined);
+  assert.equal(parser.skipped, 6, 'blank lines are not errors');
+});
+
+test('double-buffered maps @x_a and @x_b both read as @x', () => {
+  const parser = new BpftraceJsonParser();
+  parser.feed(JSON.stringify({type: 'map', data: {'@stack_count_b': {'\n    f+1\n,g': 3}}}));
+  parser.feed(JSON.stringify({type: 'hist', data: {'@sizes_b': [{min: 8, max: 15, count: 3}]}}));
+  const interval = parser.feed(JSON.stringify({type: 'printf', data: 'memtop-end 5\n'}))!;
+  assert.ok(interval.maps.has('stack_count'));
+  assert.deepEqual(interval.hists.get('sizes'), [{min: 8, max: 15, count: 3}]);
+});
+
+test('pid keys: the pid is the digits before the first comma, the name is everything after', () => {
+  assert.deepEqual(splitPidKey('12,a"b\u001b[31m,c'), {pid: 12, comm: 'a"b\u001b[31m,c'});
+  assert.deepEqual(splitPidKey('7,'), {pid: 7, comm: ''});
+  assert.equal(splitPidKey('x,bash'), undefined);
+});
+
+test('brk growth is growth minus shrinkage', () => {
+  const {rows} = pidRows({'5,app': 4}, {'5,app': 8192}, true, {'5,app': 12288});
+  assert.equal(rows[0]!.bytes, -4096);
+});
+
+test('rows of one pid under two names (exec) merge into one row with the newest name', () => {
+  const {rows} = pidRows({'9,sh': 1, '9,make': 2}, undefined, false);
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0]!.count, 3);
+});
+
+test('slab cache rows name kmalloc size classes kmalloc-<size>', () => {
+  const maps = new Map<string, Record<string, unknown>>([
+    ['cache_count', {dentry: 3, filp: 2}],
+    ['cache_bytes', {dentry: 576, filp: 512}],
+    ['kmalloc_count', {'64': 10}],
+    ['kmalloc_bytes', {'64': 640}],
+  ]);
+  assert.deepEqual(cacheRows(maps), [
+    {cache: 'dentry', count: 3, bytes: 576},
+    {cache: 'filp', count: 2, bytes: 512},
+    {cache: 'kmalloc-64', count: 10, bytes: 640},
+  ]);
+});
+
+test('stack strings become frames without offsets, innermost first', () => {
+  assert.deepEqual(stackFrames('\n    __GI___libc_malloc+0\n    middle+44\n    main+38\n'), ['__GI___libc_malloc', 'middle', 'main']);
+  assert.deepEqual(stackFrames(''), []);
+});
+
+test('stack and caller keys split at the last newline-comma, keeping commas in C++ names', () => {
+  assert.deepEqual(splitStackAndSymbol('\n    malloc+0\n    g+3\n,std::map<int, int>::insert'), ['\n    malloc+0\n    g+3\n', 'std::map<int, int>::insert']);
+  assert.deepEqual(splitStackAndSymbol(',leaf'), ['', 'leaf']);
+});
+
+test('two-stack keys split into both stacks and both callers, empty second stack included', () => {
+  assert.deepEqual(splitTwoStacks('\n    __sbrk+0\n    main+16\n,grow,\n    malloc+0\n    mid+4\n,leaf'), ['\n    __sbrk+0\n    main+16\n', 'grow', '\n    malloc+0\n    mid+4\n', 'leaf']);
+  assert.deepEqual(splitTwoStacks('\n    __sbrk+0\n,grow,,0'), ['\n    __sbrk+0\n', 'grow', '', '0']);
+});
+
+test('the caller found at the stack pointer goes in second, unless unknown or already there', () => {
+  assert.deepEqual(joinCaller(['malloc', 'middle', 'main'], 'leaf'), ['malloc', 'leaf', 'middle', 'main']);
+  assert.deepEqual(joinCaller(['malloc', 'leaf', 'main'], 'leaf'), ['malloc', 'leaf', 'main']);
+  assert.deepEqual(joinCaller(['malloc', 'main'], '0x7ffd1234'), ['malloc', 'main']);
+  assert.deepEqual(joinCaller(['malloc', 'main'], '0'), ['malloc', 'main']);
+});
+
+test('malloc stacks: glibc aliases read as the public name, same frames merge', () => {
+  const maps = new Map<string, Record<string, unknown>>([
+    ['stack_count', {'\n    __GI___libc_malloc+0\n    mid+44\n    main+38\n,leaf': 5, '\n    __GI___libc_malloc+0\n    mid+44\n    main+38\n,leaf ': 0}],
+    ['stack_bytes', {'\n    __GI___libc_malloc+0\n    mid+44\n    main+38\n,leaf': 500}],
+  ]);
+  const rows = stackRows('malloc', maps);
+  assert.deepEqual(rows[0], {count: 5, bytes: 500, frames: ['malloc', 'leaf', 'mid', 'main']});
+});
+
+test('brk stacks: sbrk called by the allocator is shown with the allocator caller chain', () => {
+  const key = '\n    __sbrk+0\n    0x7f00\n,__glibc_morecore,\n    __GI___libc_malloc+0\n    outer+10\n    main+5\n,leaf';
+  const rows = stackRows('brk', new Map([['sbrk_count', {[key]: 2}], ['sbrk_grow', {[key]: 135168}], ['sbrk_shrink', {}]]));
+  assert.deepEqual(rows, [{count: 2, bytes: 135168, frames: ['sbrk', '__glibc_morecore', 'malloc', 'leaf', 'outer', 'main']}]);
+});
+
+test('brk stacks: sbrk called directly keeps its own caller chain', () => {
+  const key = '\n    __sbrk+0\n    main+16\n,grow_heap,,0';
+  const rows = stackRows('brk', new Map([['sbrk_count', {[key]: 3}], ['sbrk_grow', {[key]: 4096}], ['sbrk_shrink', {[key]: 1024}]]));
+  assert.deepEqual(rows, [{count: 3, bytes: 3072, frames: ['sbrk', 'grow_heap', 'main']}]);
+});
+
+test('counts past 2^53 stay numbers and hostile names stay data', () => {
+  const parser = new BpftraceJsonParser();
+  parser.feed('{"type": "map", "data": {"@count": {"1,\\u001b]0;pwned\\u0007": 18446744073709551615}}}');
+  const interval = parser.feed('{"type": "printf", "data": "memtop-end 9\\n"}')!;
+  const {rows} = pidRows(interval.maps.get('count'), undefined, false);
+  assert.equal(rows[0]!.comm, '\u001b]0;pwned\u0007');
+  assert.ok(rows[0]!.count > 2 ** 53);
+});

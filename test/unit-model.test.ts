@@ -1,0 +1,95 @@
+// Unit tests for totals, rates, bounded retention, sorting, filtering and the stack view.
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import {applyRows, applySnapshot, emptyTable, emptyTabData} from '../source/model/table.js';
+import {columnsFor, selectRows} from '../source/model/columns.js';
+import {stackView} from '../source/model/stacks.js';
+import type {TracerSnapshot} from '../source/types.js';
+
+const meta = (elapsedMs = 1000) => ({elapsedMs, probe: 'p', backend: 'bpftrace', time: 't', capped: false, skippedLines: 0});
+
+test('rates are per second of the measured interval; totals add up across intervals', () => {
+  let table = applyRows(emptyTable(), [{pid: 1, comm: 'a', count: 50, bytes: 500}], meta(500));
+  table = applyRows(table, [{pid: 1, comm: 'a', count: 30, bytes: 300}], meta(1000));
+  const row = table.rows.get('pid:1')!;
+  assert.equal(row.count, 30);
+  assert.equal(row.rate, 30);
+  assert.equal(row.byteRate, 300);
+  assert.equal(row.totalCount, 80);
+  assert.equal(row.totalBytes, 800);
+  assert.deepEqual(row.history, [100, 30]);
+});
+
+test('a process quiet this interval keeps its total and reads zero now', () => {
+  let table = applyRows(emptyTable(), [{pid: 1, comm: 'a', count: 5}], meta());
+  table = applyRows(table, [{pid: 2, comm: 'b', count: 1}], meta());
+  assert.equal(table.rows.get('pid:1')!.count, 0);
+  assert.equal(table.rows.get('pid:1')!.totalCount, 5);
+  assert.deepEqual(table.totalRateHistory, [5, 1]);
+});
+
+test('rows of gone processes are bounded: the smallest totals go first, current rows stay', () => {
+  let table = emptyTable();
+  for (let pid = 1; pid <= 10; pid++) table = applyRows(table, [{pid, comm: 'x', count: pid}], meta(), 4);
+  assert.equal(table.rows.size, 4);
+  assert.ok(table.rows.has('pid:10'), 'the current row is kept');
+  assert.ok(table.rows.has('pid:9') && table.rows.has('pid:8') && table.rows.has('pid:7'), 'the largest totals are kept');
+});
+
+test('slab snapshots fill both groupings', () => {
+  const snapshot: TracerSnapshot = {tab: 'slab', backend: 'bpftrace', probe: 'p', time: 't', elapsedMs: 1000, rows: [{pid: 3, comm: 'c', count: 1, bytes: 64}], cacheRows: [{cache: 'filp', count: 1, bytes: 64}]};
+  const data = applySnapshot(emptyTabData(), snapshot);
+  assert.ok(data.process.rows.has('pid:3'));
+  assert.ok(data.cache.rows.has('cache:filp'));
+});
+
+test('top-N: largest first, ten rows, like foreach (i in s- limit 10)', () => {
+  let table = emptyTable();
+  table = applyRows(table, Array.from({length: 25}, (_, index) => ({pid: index + 1, comm: `p${index}`, count: index + 1, bytes: 100 - index})), meta());
+  const columns = columnsFor('malloc', 'process');
+  const rows = selectRows(table.rows.values(), columns, {sortColumn: 'count', descending: true, cumulative: false, filter: '', limit: 10});
+  assert.equal(rows.length, 10);
+  assert.deepEqual(rows.map(row => row.pid), [25, 24, 23, 22, 21, 20, 19, 18, 17, 16]);
+  const byBytes = selectRows(table.rows.values(), columns, {sortColumn: 'bytes', descending: true, cumulative: false, filter: '', limit: 3});
+  assert.deepEqual(byBytes.map(row => row.pid), [1, 2, 3]);
+  const ascending = selectRows(table.rows.values(), columns, {sortColumn: 'count', descending: false, cumulative: false, filter: '', limit: 2});
+  assert.deepEqual(ascending.map(row => row.pid), [1, 2]);
+});
+
+test('per-interval view leaves out quiet rows; cumulative ranks by totals and keeps them', () => {
+  let table = applyRows(emptyTable(), [{pid: 1, comm: 'old', count: 100}], meta());
+  table = applyRows(table, [{pid: 2, comm: 'new', count: 5}], meta());
+  const columns = columnsFor('majfault', 'process');
+  const now = selectRows(table.rows.values(), columns, {sortColumn: 'count', descending: true, cumulative: false, filter: '', limit: 10});
+  assert.deepEqual(now.map(row => row.pid), [2]);
+  const cumulative = selectRows(table.rows.values(), columns, {sortColumn: 'count', descending: true, cumulative: true, filter: '', limit: 10});
+  assert.deepEqual(cumulative.map(row => row.pid), [1, 2]);
+});
+
+test('filter matches part of the name, case-insensitively', () => {
+  const table = applyRows(emptyTable(), [{pid: 1, comm: 'PostgreSQL', count: 1}, {pid: 2, comm: 'nginx', count: 2}], meta());
+  const rows = selectRows(table.rows.values(), columnsFor('brk', 'process'), {sortColumn: 'count', descending: true, cumulative: false, filter: 'gres', limit: 10});
+  assert.deepEqual(rows.map(row => row.pid), [1]);
+});
+
+test('columns: bytes columns only where the tab measures bytes; cache grouping only on slab', () => {
+  assert.deepEqual(columnsFor('majfault', 'process').map(column => column.id), ['pid', 'comm', 'count', 'rate', 'totalCount']);
+  assert.deepEqual(columnsFor('slab', 'cache').map(column => column.id), ['cache', 'count', 'bytes', 'rate', 'totalCount', 'totalBytes']);
+  assert.equal(columnsFor('brk', 'cache')[0]!.id, 'pid');
+});
+
+test('column formatters strip control characters from names', () => {
+  const table = applyRows(emptyTable(), [{pid: 1, comm: '\u001b[2Jevil\u0007', count: 1}], meta());
+  const comm = columnsFor('malloc', 'process').find(column => column.id === 'comm')!;
+  assert.equal(comm.format(table.rows.get('pid:1')!), '?[2Jevil?');
+});
+
+test('stack view: top stacks by count with their share of the total', () => {
+  const view = stackView(
+    {tab: 'malloc', backend: 'bpftrace', probe: 'p', pid: 1, time: 't', elapsedMs: 1000, stacks: [{count: 1, bytes: 10, frames: ['a']}, {count: 3, bytes: 5, frames: ['b']}]},
+    1,
+  );
+  assert.equal(view.totalCount, 4);
+  assert.deepEqual(view.stacks, [{count: 3, bytes: 5, frames: ['b'], share: 75}]);
+  assert.equal(view.hasBytes, true);
+});

@@ -1,0 +1,137 @@
+// Unit tests for the reducer, the key table, flag parsing and formatting.
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import {clampInterval, initialState, reducer} from '../source/state/reducer.js';
+import {commandFor, footerText, KEY_BINDINGS} from '../source/state/keys.js';
+import {parseFlags, UsageError} from '../source/flags.js';
+import {fit, humanBytes, humanCount, sanitize} from '../source/format.js';
+import type {Key} from 'ink';
+
+const key = (overrides: Partial<Key> = {}): Key => ({
+  upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false,
+  return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false, super: false, hyper: false,
+  capsLock: false, numLock: false, ...overrides,
+} as Key);
+
+test('tabs cycle both ways and by number; switching clears the drill-down and selection', () => {
+  let state = initialState();
+  state = reducer(state, {type: 'tab-prev'});
+  assert.equal(state.tab, 'anonpgin');
+  state = reducer(state, {type: 'tab-next'});
+  assert.equal(state.tab, 'malloc');
+  state = reducer({...state, selected: 3, drill: {tab: 'malloc', pid: 1, comm: 'x'}}, {type: 'tab', tab: 'slab'});
+  assert.equal(state.tab, 'slab');
+  assert.equal(state.selected, 0);
+  assert.equal(state.drill, undefined);
+});
+
+test('selection stays within the rows', () => {
+  let state = initialState();
+  state = reducer(state, {type: 'select', delta: -1, rowCount: 5});
+  assert.equal(state.selected, 0);
+  state = reducer(state, {type: 'select', delta: 10, rowCount: 5});
+  assert.equal(state.selected, 4);
+});
+
+test('sort column moves left and right through the tab columns with their default direction', () => {
+  let state = initialState({tab: 'majfault'});
+  state = reducer(state, {type: 'sort-next'});
+  assert.equal(state.sortColumn, 'rate');
+  assert.equal(state.descending, true);
+  state = reducer(state, {type: 'sort-prev'});
+  state = reducer(state, {type: 'sort-prev'});
+  assert.equal(state.sortColumn, 'comm');
+  assert.equal(state.descending, false);
+  state = reducer(state, {type: 'reverse'});
+  assert.equal(state.descending, true);
+});
+
+test('slab grouping toggles only on slab, and a sort column the other grouping lacks falls back', () => {
+  assert.equal(reducer(initialState({tab: 'brk'}), {type: 'grouping'}).grouping, 'process');
+  let state = reducer(initialState({tab: 'slab'}), {type: 'sort-prev'});
+  state = reducer(state, {type: 'sort-prev'});
+  assert.equal(state.sortColumn, 'pid');
+  state = reducer(state, {type: 'grouping'});
+  assert.equal(state.grouping, 'cache');
+  assert.equal(state.sortColumn, 'count');
+});
+
+test('pause, help, cumulative toggle; back closes help, then the drill-down, then the filter', () => {
+  let state = initialState();
+  state = reducer(state, {type: 'pause'});
+  assert.equal(state.paused, true);
+  state = reducer(state, {type: 'cumulative'});
+  assert.equal(state.cumulative, true);
+  state = {...state, filter: 'x', drill: {tab: 'malloc', pid: 3, comm: 'c'}, help: true};
+  state = reducer(state, {type: 'back'});
+  assert.equal(state.help, false);
+  assert.ok(state.drill);
+  state = reducer(state, {type: 'back'});
+  assert.equal(state.drill, undefined);
+  assert.equal(state.filter, 'x');
+  state = reducer(state, {type: 'back'});
+  assert.equal(state.filter, '');
+});
+
+test('filter typing drops control characters; erase removes one character', () => {
+  let state = reducer(initialState(), {type: 'filter-start'});
+  state = reducer(state, {type: 'filter-type', text: 'ng\u001bx'});
+  assert.equal(state.filter, 'ngx');
+  state = reducer(state, {type: 'filter-erase'});
+  assert.equal(state.filter, 'ng');
+  state = reducer(state, {type: 'filter-clear'});
+  assert.equal(state.filter, '');
+  assert.equal(state.filtering, false);
+});
+
+test('interval steps double and halve within 100 ms .. 60 s', () => {
+  assert.equal(reducer(initialState(), {type: 'interval', factor: 2}).intervalMs, 2000);
+  assert.equal(reducer(initialState({intervalMs: 100}), {type: 'interval', factor: 0.5}).intervalMs, 100);
+  assert.equal(clampInterval(999_999), 60_000);
+  assert.equal(clampInterval(149), 100);
+});
+
+test('the key table maps keys to commands per mode', () => {
+  assert.deepEqual(commandFor('', key({tab: true}), 'table'), {kind: 'action', action: {type: 'tab-next'}});
+  assert.deepEqual(commandFor('', key({tab: true, shift: true}), 'table'), {kind: 'action', action: {type: 'tab-prev'}});
+  assert.deepEqual(commandFor('3', key(), 'table'), {kind: 'action', action: {type: 'tab', tab: 'slab'}});
+  assert.deepEqual(commandFor('<', key(), 'table'), {kind: 'action', action: {type: 'sort-prev'}});
+  assert.deepEqual(commandFor('>', key(), 'table'), {kind: 'action', action: {type: 'sort-next'}});
+  assert.deepEqual(commandFor('j', key(), 'table'), {kind: 'select', delta: 1});
+  assert.deepEqual(commandFor('c', key({ctrl: true}), 'drill'), {kind: 'quit'});
+  assert.equal(commandFor('j', key(), 'drill'), undefined, 'selection keys do nothing in the stack view');
+  assert.ok(footerText('table').includes('q quit'));
+  assert.ok(KEY_BINDINGS.every(binding => binding.description.length > 0));
+});
+
+test('flags: defaults, validation and one-line errors', () => {
+  const defaults = parseFlags([]);
+  assert.equal(defaults.tab, 'malloc');
+  assert.equal(defaults.intervalMs, 1000);
+  assert.equal(defaults.limit, 10);
+  const bad: [string[], RegExp][] = [
+    [['--tab', 'heap'], /unknown tab "heap": use one of/],
+    [['--backend', 'perf'], /unknown backend "perf"/],
+    [['--interval', '5'], /--interval 5 is out of range/],
+    [['--interval', '1e3'], /--interval must be a whole number/],
+    [['--limit', '0'], /--limit 0 is out of range/],
+    [['--pid', 'abc'], /--pid must be a whole number/],
+    [['--batch', '--stacks'], /--stacks needs --pid/],
+    [['--comm', ''], /--comm needs a process name/],
+    [['--comm', 'a\nb'], /control characters/],
+    [['--frobnicate'], /unknown flag --frobnicate/],
+  ];
+  for (const [argv, message] of bad) {
+    assert.throws(() => parseFlags(argv), (error: unknown) => error instanceof UsageError && message.test(error.message) && !error.message.includes('\n'), argv.join(' '));
+  }
+});
+
+test('formatting: human numbers, bytes with sign, fitting with an ellipsis, sanitising', () => {
+  assert.equal(humanCount(999), '999');
+  assert.equal(humanCount(1_234_567), '1.2M');
+  assert.equal(humanBytes(1536), '1.5K');
+  assert.equal(humanBytes(-4096), '-4.0K');
+  assert.equal(fit('abcdef', 4), 'abc…');
+  assert.equal(fit('ab', 4, 'right'), '  ab');
+  assert.equal(sanitize('a\u001b]0;title\u0007b\u009bc'), 'a?]0;title?b?c');
+});
