@@ -53,8 +53,8 @@ function TabBar({active, width}: {active: TabId; width: number}) {
   const labels = 'memtop '.length + long.join('').length <= width ? long : short;
   let used = 'memtop '.length;
   return (
-    <Box>
-      <Text bold color="green">{fit('memtop ', width)}</Text>
+    <Box width={width} height={1} overflow="hidden">
+      <Text bold color="green">{'memtop '.slice(0, width)}</Text>
       {TAB_IDS.map((tab, index) => {
         const label = labels[index]!;
         const room = width - used;
