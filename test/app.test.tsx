@@ -1,0 +1,180 @@
+// Component tests of the TUI with ink-testing-library: tabs, sorting, selection, drill-down,
+// pause, filter, help, errors and terminal size, driven by key presses as a user would.
+import {afterEach, test} from 'node:test';
+import assert from 'node:assert/strict';
+import React from 'react';
+import {render} from 'ink-testing-library';
+import {App} from '../source/app.js';
+import {TracerError} from '../source/types.js';
+import {scriptedBackend, snapshotOf} from './helpers/scripted-backend.js';
+import {waitFor} from './helpers/wait-for.js';
+
+const ESC = '\u001b';
+const KEYS = {tab: '\t', shiftTab: `${ESC}[Z`, down: `${ESC}[B`, up: `${ESC}[A`, enter: '\r', escape: ESC, right: `${ESC}[C`};
+
+let cleanup: (() => void)[] = [];
+afterEach(() => {
+  for (const done of cleanup) done();
+  cleanup = [];
+});
+
+function mount(element: React.ReactElement) {
+  const instance = render(element);
+  cleanup.push(() => instance.unmount());
+  return instance;
+}
+
+const frame = (instance: ReturnType<typeof render>) => instance.lastFrame() ?? '';
+const press = async (instance: ReturnType<typeof render>, input: string) => {
+  instance.stdin.write(input);
+  await new Promise(resolve => setTimeout(resolve, 30));
+};
+
+const tableBackend = () =>
+  scriptedBackend({
+    table: tab =>
+      snapshotOf(tab, [
+        [101, 'alpha', 50, 100],
+        [102, 'bravo', 300, 10],
+        [103, 'charlie', 7, 9000],
+      ], tab === 'slab' ? {cacheRows: [{cache: 'dentry', count: 40, bytes: 7680}]} : {}),
+    stacks: (tab, pid) => ({
+      tab, backend: 'bpftrace', probe: 'stack-probe', pid, time: 't', elapsedMs: 1000,
+      stacks: [{count: 9, bytes: 900, frames: ['malloc', 'wl_leaf', 'wl_outer', 'main']}, {count: 1, bytes: 1, frames: ['malloc', 'other']}],
+      histogram: [{min: 64, max: 127, count: 9}],
+      entryPoints: [{name: 'malloc', count: 10}, {name: 'free', count: 8}],
+    }),
+  });
+
+test('the first tab shows rows largest first and names the probe', async () => {
+  const backend = tableBackend();
+  const app = mount(<App backend={backend} size={{columns: 100, rows: 20}} />);
+  await waitFor(() => frame(app).includes('bravo'), 'rows');
+  const text = frame(app);
+  assert.ok(text.indexOf('bravo') < text.indexOf('alpha') && text.indexOf('alpha') < text.indexOf('charlie'), text);
+  assert.match(text, /probe probe-for-malloc/);
+  assert.deepEqual([...backend.running], ['malloc']);
+});
+
+test('switching tabs runs only the new tab\'s tracer', async () => {
+  const backend = tableBackend();
+  const app = mount(<App backend={backend} size={{columns: 100, rows: 20}} />);
+  await waitFor(() => frame(app).includes('bravo'), 'rows');
+  await press(app, KEYS.tab);
+  await waitFor(() => frame(app).includes('probe-for-brk'), 'brk tab');
+  assert.deepEqual([...backend.running], ['brk']);
+  await press(app, '4');
+  await waitFor(() => frame(app).includes('probe-for-majfault'), 'majfault tab');
+  assert.deepEqual([...backend.running], ['majfault']);
+  await press(app, KEYS.shiftTab);
+  await waitFor(() => frame(app).includes('probe-for-slab'), 'slab tab');
+  assert.deepEqual([...backend.running], ['slab']);
+});
+
+test('sorting: > moves to the bytes column, r reverses', async () => {
+  const app = mount(<App backend={tableBackend()} size={{columns: 100, rows: 20}} />);
+  await waitFor(() => frame(app).includes('bravo'), 'rows');
+  await press(app, '>');
+  await waitFor(() => /▼BYTES/.test(frame(app)), 'bytes sort mark');
+  let text = frame(app);
+  assert.ok(text.indexOf('charlie') < text.indexOf('alpha') && text.indexOf('alpha') < text.indexOf('bravo'), text);
+  await press(app, 'r');
+  await waitFor(() => /▲BYTES/.test(frame(app)), 'ascending mark');
+  text = frame(app);
+  assert.ok(text.indexOf('bravo') < text.indexOf('alpha'), text);
+});
+
+test('Enter drills into the selected process; Esc goes back; the stack tracer runs only meanwhile', async () => {
+  const backend = tableBackend();
+  const app = mount(<App backend={backend} size={{columns: 100, rows: 30}} />);
+  await waitFor(() => frame(app).includes('bravo'), 'rows');
+  await press(app, KEYS.down);
+  await press(app, KEYS.enter);
+  await waitFor(() => frame(app).includes('wl_outer'), 'stacks');
+  const text = frame(app);
+  assert.match(text, /stacks of PID 101 \(alpha\)/);
+  assert.match(text, /90\.0%/);
+  assert.match(text, /entry points: malloc 10 {2}free 8/);
+  assert.match(text, /\[64B, 128B\)/);
+  assert.deepEqual([...backend.running], ['stacks:malloc:101']);
+  await press(app, KEYS.escape);
+  await waitFor(() => frame(app).includes('charlie'), 'table again');
+  assert.deepEqual([...backend.running], ['malloc']);
+});
+
+test('pause keeps collecting but stops updating, and says PAUSED', async () => {
+  let count = 1;
+  const backend = scriptedBackend({table: tab => snapshotOf(tab, [[7, 'ticker', count++]])});
+  const app = mount(<App backend={backend} size={{columns: 100, rows: 20}} />);
+  await waitFor(() => frame(app).includes('ticker'), 'rows');
+  await press(app, ' ');
+  await waitFor(() => frame(app).includes('PAUSED'), 'PAUSED');
+  const frozen = frame(app);
+  const countAtPause = count;
+  await waitFor(() => count > countAtPause + 3, 'more snapshots');
+  assert.equal(frame(app), frozen);
+  await press(app, 'p');
+  await waitFor(() => !frame(app).includes('PAUSED') && frame(app) !== frozen, 'resumed');
+});
+
+test('filter by name with /, Esc clears it', async () => {
+  const app = mount(<App backend={tableBackend()} size={{columns: 100, rows: 20}} />);
+  await waitFor(() => frame(app).includes('bravo'), 'rows');
+  await press(app, '/');
+  await press(app, 'ch');
+  await press(app, KEYS.enter);
+  await waitFor(() => !frame(app).includes('bravo'), 'filtered');
+  assert.match(frame(app), /charlie/);
+  assert.match(frame(app), /filter: ch/);
+  await press(app, KEYS.escape);
+  await waitFor(() => frame(app).includes('bravo'), 'filter cleared');
+});
+
+test('slab: g groups by cache', async () => {
+  const app = mount(<App backend={tableBackend()} tab="slab" size={{columns: 100, rows: 20}} />);
+  await waitFor(() => frame(app).includes('bravo'), 'rows');
+  await press(app, 'g');
+  await waitFor(() => frame(app).includes('dentry'), 'cache rows');
+  assert.match(frame(app), /CACHE/);
+  assert.match(frame(app), /by cache/);
+});
+
+test('help lists the key table', async () => {
+  const app = mount(<App backend={tableBackend()} size={{columns: 100, rows: 40}} />);
+  await press(app, '?');
+  await waitFor(() => frame(app).includes('drill into the selected process'), 'help');
+  assert.match(frame(app), /reverse the sort order/);
+});
+
+test('a tracer that fails shows its reason and the fix, and other tabs keep working', async () => {
+  const backend = scriptedBackend({
+    table: tab => (tab === 'anonpgin' ? new TracerError('bpftrace: tracepoint not found', 'a kernel with memcg tracepoints is needed') : snapshotOf(tab, [[5, 'fine', 1]])),
+  });
+  const app = mount(<App backend={backend} tab="anonpgin" size={{columns: 120, rows: 20}} />);
+  await waitFor(() => frame(app).includes('tracepoint not found'), 'error line');
+  assert.match(frame(app), /a kernel with memcg tracepoints is needed/);
+  assert.match(frame(app), /retrying in/);
+  await press(app, '1');
+  await waitFor(() => frame(app).includes('fine'), 'malloc tab works');
+});
+
+test('names with escape sequences are drawn as text', async () => {
+  const backend = scriptedBackend({table: tab => snapshotOf(tab, [[66, '\u001b]0;pwned\u0007\u001b[31mred', 5]])});
+  const app = mount(<App backend={backend} size={{columns: 100, rows: 20}} />);
+  await waitFor(() => frame(app).includes('pwned'), 'row');
+  const line = frame(app).split('\n').find(text => text.includes('pwned'))!;
+  assert.ok(!line.includes('\u0007') && !line.includes(']0;pwned\u0007'), JSON.stringify(line));
+  assert.match(line, /\?\]0;pwned\?\?\[31m/);
+});
+
+test('never more lines than the terminal has; says when it is too small', async () => {
+  const many = Array.from({length: 40}, (_, index): [number, string, number] => [index + 1, `p${index}`, index + 1]);
+  const backend = scriptedBackend({table: tab => snapshotOf(tab, many)});
+  const app = mount(<App backend={backend} limit={100} size={{columns: 40, rows: 12}} />);
+  await waitFor(() => frame(app).includes('p39'), 'rows');
+  const lines = frame(app).split('\n');
+  assert.ok(lines.length <= 12, `${lines.length} lines`);
+  assert.ok(lines.every(line => [...line].length <= 40), lines.join('\n'));
+  const tiny = mount(<App backend={backend} size={{columns: 20, rows: 4}} />);
+  assert.match(frame(tiny), /too small/);
+});
