@@ -1,6 +1,6 @@
 // The memtop TUI: tab bar, status line, the active tab's top-N table or a process's stacks,
 // and a footer made from the key table. Takes props only; cli.tsx wires it up.
-import React, {useEffect, useReducer, useState} from 'react';
+import React, {useEffect, useReducer, useRef, useState} from 'react';
 import {Box, Text, useApp, useInput, useStdout} from 'ink';
 import {TAB_IDS, type Backend, type TabId, type TracerStackSnapshot} from './types.js';
 import {TABS} from './tabs.js';
@@ -93,6 +93,9 @@ export function App(props: AppProps) {
     ? selectRows(groupingData.rows.values(), columns, {sortColumn: state.sortColumn, descending: state.descending, cumulative: state.cumulative, filter: state.filter, limit: tableRows})
     : [];
   const selected = Math.min(state.selected, Math.max(0, rows.length - 1));
+  // Key handlers read the rows on screen now, not the ones of the render that bound them.
+  const shown = useRef({rows, selected});
+  shown.current = {rows, selected};
 
   useInput((input, key) => {
     const command = state.filtering ? filterCommand(input, key) : commandFor(input, key, drilling ? 'drill' : 'table');
@@ -102,10 +105,10 @@ export function App(props: AppProps) {
         exit();
         return;
       case 'select':
-        dispatch({type: 'select', delta: command.delta, rowCount: rows.length});
+        dispatch({type: 'select', delta: command.delta, rowCount: shown.current.rows.length});
         return;
       case 'drill-selected': {
-        const row = rows[selected];
+        const row = shown.current.rows[shown.current.selected];
         if (row?.pid !== undefined && row.pid > 0) dispatch({type: 'drill', pid: row.pid, comm: row.comm ?? ''});
         return;
       }

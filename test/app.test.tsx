@@ -89,6 +89,8 @@ test('Enter drills into the selected process; Esc goes back; the stack tracer ru
   const app = mount(<App backend={backend} size={{columns: 100, rows: 30}} />);
   await waitFor(() => frame(app).includes('bravo'), 'rows');
   await press(app, KEYS.down);
+  // Ink reads a lone ESC-prefixed sequence after a short pause; let the selection land first.
+  await new Promise(resolve => setTimeout(resolve, 150));
   await press(app, KEYS.enter);
   await waitFor(() => frame(app).includes('wl_outer'), 'stacks');
   const text = frame(app);
