@@ -1,0 +1,140 @@
+// A child process for tests whose stdout is read line by line (JSON lines parsed as they come),
+// that dies with the test process, and that a test can wait on and stop.
+import {existsSync} from 'node:fs';
+import {createInterface} from 'node:readline';
+import {execa, type ResultPromise} from 'execa';
+import {waitForValue} from './wait-for-value.js';
+
+const SETPRIV_PATHS = ['/usr/bin/setpriv', '/bin/setpriv'];
+const STDERR_KEEP = 16_384;
+
+/** How a child ended. */
+export interface ChildExit {
+  exitCode?: number;
+  signal?: string;
+}
+
+/** A running child, its output so far, and ways to wait on it and stop it. */
+export interface LineChild {
+  /** What the child is, for messages ("memtop --tab malloc"). */
+  readonly what: string;
+  readonly pid: number;
+  /** Every stdout line so far. */
+  readonly lines: string[];
+  /** Every stdout line so far that parsed as a JSON object. */
+  readonly records: Record<string, unknown>[];
+  /** The last 16 KiB of stderr. */
+  stderr(): string;
+  /** Resolves when the child has exited and its output has been read. */
+  readonly exited: Promise<ChildExit>;
+  hasExited(): boolean;
+  /**
+   * Wait for a JSON line matching `predicate` and return it; throws if the child exits first
+   * or `timeoutMs` passes, with the child's last output in the message.
+   */
+  waitForRecord(predicate: (record: Record<string, unknown>) => boolean, what: string, timeoutMs: number): Promise<Record<string, unknown>>;
+  /** Send `signal` (default SIGTERM), then SIGKILL after `graceMs` (default 3000); resolves once it is gone. */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<ChildExit>;
+  /** The child's last output, for assertion messages. */
+  describe(): string;
+}
+
+/** Options of {@link startLineChild}. */
+export interface StartLineChildOptions {
+  what: string;
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+/**
+ * Start `file args` with stdin closed and stdout read line by line. Where setpriv exists the
+ * child gets SIGKILL when the test process dies (PR_SET_PDEATHSIG survives exec), so that no
+ * tracer or workload outlives a test run that is killed outright.
+ */
+export function startLineChild(file: string, args: readonly string[], options: StartLineChildOptions): LineChild {
+  const setpriv = SETPRIV_PATHS.find(path => existsSync(path));
+  const [command, commandArgs] = setpriv
+    ? [setpriv, ['--pdeathsig', 'KILL', '--', file, ...args]]
+    : [file, [...args]];
+  const child: ResultPromise = execa(command, commandArgs, {
+    stdin: 'ignore',
+    buffer: false,
+    reject: false,
+    cwd: options.cwd,
+    env: options.env,
+    extendEnv: true,
+    cleanup: true,
+  });
+  if (child.pid === undefined) throw new Error(`could not start ${options.what}`);
+  const lines: string[] = [];
+  const records: Record<string, unknown>[] = [];
+  let stderr = '';
+  let done = false;
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-STDERR_KEEP);
+  });
+  const stdoutRead = new Promise<void>(resolve => {
+    if (!child.stdout) return resolve();
+    const reader = createInterface({input: child.stdout, crlfDelay: Infinity});
+    reader.on('line', line => {
+      lines.push(line);
+      if (!line.startsWith('{')) return;
+      try {
+        const value: unknown = JSON.parse(line);
+        if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+          records.push(value as Record<string, unknown>);
+        }
+      } catch {
+        // not JSON: kept in lines only
+      }
+    });
+    reader.on('close', resolve);
+  });
+  const exited = (async (): Promise<ChildExit> => {
+    const result = await child;
+    await stdoutRead;
+    done = true;
+    return {exitCode: result.exitCode, signal: result.signal};
+  })();
+
+  const describe = (): string => {
+    const tail = lines.slice(-8).join('\n');
+    return `${options.what} (pid ${child.pid}) stdout tail:\n${tail}\nstderr tail:\n${stderr.slice(-2000)}`;
+  };
+
+  return {
+    what: options.what,
+    pid: child.pid,
+    lines,
+    records,
+    stderr: () => stderr,
+    exited,
+    hasExited: () => done,
+    describe,
+    async waitForRecord(predicate, what, timeoutMs) {
+      return waitForValue(
+        () => {
+          const found = records.find(record => predicate(record));
+          if (found) return found;
+          if (done) throw new Error(`${options.what} exited before ${what}\n${describe()}`);
+          return undefined;
+        },
+        {timeoutMs, what: `${what} from ${options.what}`},
+        describe,
+      );
+    },
+    async stop(signal = 'SIGTERM', graceMs = 3000) {
+      if (!done) {
+        child.kill(signal);
+        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        try {
+          await exited;
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+      return exited;
+    },
+  };
+}

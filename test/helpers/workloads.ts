@@ -1,0 +1,115 @@
+// Builds the C workloads in test/fixtures/workloads/ and starts them: one per memtop tab, each
+// doing a known number of events at a steady rate from a chain of wl_* functions.
+import {mkdir, rename, stat} from 'node:fs/promises';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {execa} from 'execa';
+import type {TabId} from '../../source/types.js';
+import {startLineChild, type LineChild} from './child-lines.js';
+
+const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
+const SOURCE_DIR = path.join(FIXTURES, 'workloads');
+/** Where the built workloads go (gitignored). */
+export const WORKLOAD_BIN_DIR = path.join(FIXTURES, 'bin');
+
+/**
+ * Frame pointers everywhere and no inlining, so that a frame-pointer unwinder (bpftrace's ustack)
+ * sees every wl_* function; -g so that the symbols are there to name them.
+ */
+const CFLAGS = ['-O1', '-g', '-fno-omit-frame-pointer', '-fno-inline', '-Wall', '-Wextra'];
+
+/** What each workload is called (its binary and its comm) and the functions of its call chain. */
+export interface WorkloadSpec {
+  tab: TabId;
+  name: string;
+  /** Functions of the chain that a user stack of one event should show, outermost last. */
+  chain: string[];
+}
+
+/** One workload per tab. */
+export const WORKLOADS: Readonly<Record<TabId, WorkloadSpec>> = {
+  malloc: {tab: 'malloc', name: 'wl_malloc', chain: ['wl_leaf_malloc', 'wl_outer_malloc']},
+  brk: {tab: 'brk', name: 'wl_brk', chain: ['wl_leaf_brk', 'wl_outer_brk']},
+  slab: {tab: 'slab', name: 'wl_slab', chain: ['wl_leaf_pipe', 'wl_leaf_open', 'wl_leaf_socket', 'wl_outer_slab']},
+  majfault: {tab: 'majfault', name: 'wl_majflt', chain: ['wl_leaf_majflt', 'wl_outer_majflt']},
+  anonpgin: {tab: 'anonpgin', name: 'wl_swapin', chain: ['wl_leaf_swapin', 'wl_outer_swapin']},
+};
+
+async function modifiedMs(file: string): Promise<number | undefined> {
+  try {
+    return (await stat(file)).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Compile one workload with gcc unless its binary is newer than its source and workload.h.
+ * Writes to a temporary name first, so that a concurrent run never sees half a binary.
+ * Returns the binary's path.
+ */
+export async function buildWorkload(name: string): Promise<string> {
+  const source = path.join(SOURCE_DIR, `${name}.c`);
+  const header = path.join(SOURCE_DIR, 'workload.h');
+  const binary = path.join(WORKLOAD_BIN_DIR, name);
+  const built = await modifiedMs(binary);
+  const newestInput = Math.max((await modifiedMs(source)) ?? Infinity, (await modifiedMs(header)) ?? Infinity);
+  if (built !== undefined && built >= newestInput) return binary;
+  await mkdir(WORKLOAD_BIN_DIR, {recursive: true});
+  const temporary = `${binary}.${process.pid}.tmp`;
+  const result = await execa('gcc', [...CFLAGS, '-o', temporary, source], {reject: false, all: true});
+  if (result.exitCode !== 0) {
+    throw new Error(`gcc failed to build ${name} (exit ${result.exitCode}):\n${result.all ?? ''}`);
+  }
+  await rename(temporary, binary);
+  return binary;
+}
+
+/** Build every workload; returns the binaries' paths by tab. */
+export async function buildWorkloads(): Promise<Record<TabId, string>> {
+  const tabs = Object.keys(WORKLOADS) as TabId[];
+  const binaries = await Promise.all(tabs.map(async tab => buildWorkload(WORKLOADS[tab].name)));
+  return Object.fromEntries(tabs.map((tab, index) => [tab, binaries[index]])) as Record<TabId, string>;
+}
+
+/** Arguments every workload takes, plus its own extras (a directory, a size in MiB). */
+export interface WorkloadRun {
+  eventsPerSecond: number;
+  seconds: number;
+  /** Idle this long after the last event before exiting (default 0). */
+  lingerSeconds?: number;
+  extra?: string[];
+}
+
+/** Turns a command into the command that runs it somewhere else (e.g. inside a memory cgroup). */
+export type Launcher = (file: string, args: string[]) => {file: string; args: string[]};
+
+/** A started workload: its process, and its start and done lines once printed. */
+export interface RunningWorkload {
+  spec: WorkloadSpec;
+  process: LineChild;
+  pid: number;
+  /** Wait for `{"phase":"start",...}`: the first event comes right after. */
+  started(timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Wait for `{"phase":"done","events":N,...}`: every event is done. */
+  done(timeoutMs?: number): Promise<Record<string, unknown>>;
+}
+
+/** Start the workload of `tab` (building it if needed), optionally through `launcher`. */
+export async function startWorkload(tab: TabId, run: WorkloadRun, launcher?: Launcher): Promise<RunningWorkload> {
+  const spec = WORKLOADS[tab];
+  const binary = await buildWorkload(spec.name);
+  const args = [String(run.eventsPerSecond), String(run.seconds), String(run.lingerSeconds ?? 0), ...(run.extra ?? [])];
+  const command = launcher ? launcher(binary, args) : {file: binary, args};
+  const child = startLineChild(command.file, command.args, {what: spec.name});
+  const defaultTimeoutMs = 10_000 + run.seconds * 1000;
+  return {
+    spec,
+    process: child,
+    pid: child.pid,
+    started: async (timeoutMs = defaultTimeoutMs) =>
+      child.waitForRecord(record => record.phase === 'start', 'its start line', timeoutMs),
+    done: async (timeoutMs = defaultTimeoutMs) =>
+      child.waitForRecord(record => record.phase === 'done', 'its done line', timeoutMs),
+  };
+}
