@@ -1,6 +1,6 @@
 // A child process for tests whose stdout is read line by line (JSON lines parsed as they come),
 // that dies with the test process, and that a test can wait on and stop.
-import {existsSync} from 'node:fs';
+import {existsSync, readdirSync, readFileSync} from 'node:fs';
 import {createInterface} from 'node:readline';
 import {execa, type ResultPromise} from 'execa';
 import {waitForValue} from './wait-for-value.js';
@@ -137,4 +137,48 @@ export function startLineChild(file: string, args: readonly string[], options: S
       return exited;
     },
   };
+}
+
+/** Parent pid of every process now, read from /proc/<pid>/stat. */
+function parentPids(): Map<number, number> {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // The comm field is in parentheses and may hold spaces: the ppid is the 2nd field after it.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parents.set(Number(entry), Number(fields[1]));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return parents;
+}
+
+/** Every live descendant of `pid` (children, their children, ...), e.g. the tracers a memtop started. */
+export function descendantPids(pid: number): number[] {
+  const parents = parentPids();
+  const found: number[] = [];
+  const pending = [pid];
+  while (pending.length > 0) {
+    const parent = pending.pop()!;
+    for (const [child, childParent] of parents) {
+      if (childParent === parent) {
+        found.push(child);
+        pending.push(child);
+      }
+    }
+  }
+  return found;
+}
+
+/** Whether a process with this pid exists (and is not a zombie waiting to be reaped). */
+export function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
 }

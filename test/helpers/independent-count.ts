@@ -57,10 +57,18 @@ function probesFor(tab: TabId): string {
   }
 }
 
-/** The whole bpftrace program of a tab's counter. */
+/** What the counter prints from BEGIN. */
+const READY = 'memtop-test-counter-ready';
+
+/**
+ * The whole bpftrace program of a tab's counter. bpftrace prints its `attached_probes` line
+ * before it attaches them (a workload started right then lost its first 13 ms of mallocs);
+ * BEGIN fires once every probe is attached (bpftrace 0.17: its BEGIN output follows the
+ * __BPFTRACE_NOTIFY_PROBES_ATTACHED line), so readiness is BEGIN's line.
+ */
 export function counterProgram(tab: TabId, durationMs?: number): string {
   const stopAfter = durationMs === undefined ? '' : ` interval:ms:${Math.max(1, Math.round(durationMs))} { exit(); }`;
-  return `${probesFor(tab)}${stopAfter} END { print(@counts); print(@comms); clear(@counts); clear(@comms); }`;
+  return `BEGIN { printf("${READY}\\n"); } ${probesFor(tab)}${stopAfter} END { print(@counts); print(@comms); clear(@counts); clear(@comms); }`;
 }
 
 interface MapRecord {
@@ -88,8 +96,8 @@ export function parseCounts(records: Record<string, unknown>[]): Map<number, Pro
 }
 
 /**
- * Start a bpftrace counter for `tab` and resolve once its probes are attached (bpftrace's
- * `attached_probes` line), so that every event after that is counted.
+ * Start a bpftrace counter for `tab` and resolve once its probes are attached (its BEGIN
+ * line), so that every event after that is counted.
  */
 export async function startIndependentCounter(tab: TabId, options: CounterOptions = {}): Promise<IndependentCounter> {
   const program = counterProgram(tab, options.durationMs);
@@ -97,7 +105,11 @@ export async function startIndependentCounter(tab: TabId, options: CounterOption
     what: `independent ${tab} counter (bpftrace)`,
   });
   try {
-    await child.waitForRecord(record => record.type === 'attached_probes', 'attached_probes', options.attachTimeoutMs ?? 20_000);
+    await child.waitForRecord(
+      record => record.type === 'printf' && String(record.data).startsWith(READY),
+      'its BEGIN line (probes attached)',
+      options.attachTimeoutMs ?? 20_000,
+    );
   } catch (error) {
     await child.stop('SIGKILL');
     throw error;

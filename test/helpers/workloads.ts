@@ -72,6 +72,22 @@ export async function buildWorkloads(): Promise<Record<TabId, string>> {
   return Object.fromEntries(tabs.map((tab, index) => [tab, binaries[index]])) as Record<TabId, string>;
 }
 
+/** Filesystems where a file mapping never faults from a disk. */
+const MEMORY_FILESYSTEMS = new Set(['tmpfs', 'ramfs']);
+
+/**
+ * A writable directory on a disk filesystem (for wl_majflt's file): /var/tmp, else the
+ * workloads' own bin directory in the repository. Throws when neither is on a disk.
+ */
+export async function diskDirectory(): Promise<string> {
+  await mkdir(WORKLOAD_BIN_DIR, {recursive: true});
+  for (const directory of ['/var/tmp', WORKLOAD_BIN_DIR]) {
+    const result = await execa('stat', ['-f', '-c', '%T', directory], {reject: false});
+    if (result.exitCode === 0 && !MEMORY_FILESYSTEMS.has(result.stdout.trim())) return directory;
+  }
+  throw new Error(`neither /var/tmp nor ${WORKLOAD_BIN_DIR} is on a disk filesystem: major faults need one`);
+}
+
 /** Arguments every workload takes, plus its own extras (a directory, a size in MiB). */
 export interface WorkloadRun {
   eventsPerSecond: number;
@@ -84,29 +100,48 @@ export interface WorkloadRun {
 /** Turns a command into the command that runs it somewhere else (e.g. inside a memory cgroup). */
 export type Launcher = (file: string, args: string[]) => {file: string; args: string[]};
 
+/** How to start a workload. */
+export interface StartOptions {
+  /** Run it through this (e.g. into a memory cgroup). */
+  launcher?: Launcher;
+  /** Let it set itself up, print its ready line and wait for {@link RunningWorkload.go}. */
+  waitForGo?: boolean;
+}
+
 /** A started workload: its process, and its start and done lines once printed. */
 export interface RunningWorkload {
   spec: WorkloadSpec;
   process: LineChild;
   pid: number;
+  /** With waitForGo: wait for `{"phase":"ready"}`, printed once it is set up and waiting. */
+  ready(timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** With waitForGo: let it start its events (SIGUSR1). */
+  go(): void;
   /** Wait for `{"phase":"start",...}`: the first event comes right after. */
   started(timeoutMs?: number): Promise<Record<string, unknown>>;
   /** Wait for `{"phase":"done","events":N,...}`: every event is done. */
   done(timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
-/** Start the workload of `tab` (building it if needed), optionally through `launcher`. */
-export async function startWorkload(tab: TabId, run: WorkloadRun, launcher?: Launcher): Promise<RunningWorkload> {
+/** Start the workload of `tab` (building it if needed). */
+export async function startWorkload(tab: TabId, run: WorkloadRun, options: StartOptions = {}): Promise<RunningWorkload> {
   const spec = WORKLOADS[tab];
   const binary = await buildWorkload(spec.name);
   const args = [String(run.eventsPerSecond), String(run.seconds), String(run.lingerSeconds ?? 0), ...(run.extra ?? [])];
-  const command = launcher ? launcher(binary, args) : {file: binary, args};
-  const child = startLineChild(command.file, command.args, {what: spec.name});
+  const command = options.launcher ? options.launcher(binary, args) : {file: binary, args};
+  const child = startLineChild(command.file, command.args, {
+    what: spec.name,
+    env: {WL_WAIT_FOR_GO: options.waitForGo ? '1' : '0'},
+  });
   const defaultTimeoutMs = 10_000 + run.seconds * 1000;
   return {
     spec,
     process: child,
     pid: child.pid,
+    ready: async (timeoutMs = 30_000) => child.waitForRecord(record => record.phase === 'ready', 'its ready line', timeoutMs),
+    go: () => {
+      process.kill(child.pid, 'SIGUSR1');
+    },
     started: async (timeoutMs = defaultTimeoutMs) =>
       child.waitForRecord(record => record.phase === 'start', 'its start line', timeoutMs),
     done: async (timeoutMs = defaultTimeoutMs) =>

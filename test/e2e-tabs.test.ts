@@ -1,0 +1,275 @@
+// End-to-end, one test per tab: the real memtop CLI (batch JSON mode, real bpftrace, as root)
+// against a C workload the test starts, checked against an independent bpftrace count of the
+// same events, with a drill-down into the workload running alongside that must name its wl_* functions.
+import assert from 'node:assert/strict';
+import {execFileSync} from 'node:child_process';
+import {existsSync} from 'node:fs';
+import {after, afterEach, before, describe, it, type TestContext} from 'node:test';
+import {fileURLToPath} from 'node:url';
+import type {TabId} from '../source/types.js';
+import {descendantPids, isRunning, startLineChild, type LineChild} from './helpers/child-lines.js';
+import {startIndependentCounter, type IndependentCounter} from './helpers/independent-count.js';
+import {readVmstat, setUpSwap, type SwapSetup} from './helpers/swap.js';
+import {waitForValue} from './helpers/wait-for-value.js';
+import {buildWorkloads, diskDirectory, startWorkload, WORKLOADS, type Launcher, type WorkloadRun} from './helpers/workloads.js';
+
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
+/** How far memtop's total for the workload may be from the independent count. */
+const TOLERANCE = 0.15;
+const INTERVAL_MS = 500;
+const TOP_ROWS = 10;
+
+/** One snapshot line of `memtop --batch --json`. */
+interface Snapshot {
+  tab: string;
+  time: string;
+  rows: {pid: number; comm: string; count: number; totalCount: number}[];
+}
+
+/** One drill-down line of `memtop --batch --json --pid N --stacks`. */
+interface StackSnapshot {
+  tab: string;
+  pid: number;
+  comm?: string;
+  stacks: {count: number; frames: string[]}[];
+}
+
+/** What each tab's workload does once memtop, its drill-down and the counter are attached. */
+interface Scenario {
+  /** A burst of known length, then an idle second (so that the drill-down can still name its frames), then exit. */
+  run: WorkloadRun;
+  /** The fewest events the independent counter must see for the workload (checks the workload itself). */
+  minimumCounted: (events: number) => number;
+}
+
+const BURST = {seconds: 3, lingerSeconds: 1};
+
+const SCENARIOS: Record<TabId, Scenario> = {
+  malloc: {run: {eventsPerSecond: 10_000, ...BURST}, minimumCounted: events => events},
+  brk: {run: {eventsPerSecond: 1000, ...BURST}, minimumCounted: events => events},
+  // Each round is pipe2, openat and socket (and their closes): over a dozen slab objects.
+  slab: {run: {eventsPerSecond: 1000, ...BURST}, minimumCounted: events => events * 3},
+  majfault: {run: {eventsPerSecond: 1000, ...BURST}, minimumCounted: events => events},
+  // 64 MiB touched in a 32 MiB cgroup: nearly every read is a swap-in (readahead included).
+  anonpgin: {run: {eventsPerSecond: 2000, ...BURST, extra: ['64']}, minimumCounted: events => events / 2},
+};
+
+/** Where a workload runs: through a launcher (into a cgroup), with extra arguments (a directory). */
+interface WorkloadSetting {
+  launcher?: Launcher;
+  extra?: string[];
+}
+
+/** Why these tests cannot run here, or undefined when they can. */
+function unmetPrerequisite(): string | undefined {
+  if (process.platform !== 'linux') return 'the end-to-end tests need Linux';
+  if (process.getuid?.() !== 0) return 'the end-to-end tests need root (bpftrace attaches probes)';
+  for (const tool of ['bpftrace', 'gcc']) {
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool}`], {stdio: 'ignore'});
+    } catch {
+      return `${tool} is not installed`;
+    }
+  }
+  if (!existsSync(CLI)) return `${CLI} is missing: run npm run build first`;
+  return undefined;
+}
+
+/** Under CI a test that cannot run fails; elsewhere it is skipped with the reason. Returns true when it must stop. */
+function cannotRun(t: TestContext): boolean {
+  const reason = unmetPrerequisite();
+  if (reason === undefined) return false;
+  if (IN_CI) assert.fail(`cannot run under CI: ${reason}`);
+  t.skip(reason);
+  return true;
+}
+
+/** Every child these tests start, so that afterEach can make sure none is left. */
+const started: LineChild[] = [];
+/** Tracers memtop started, found while memtop ran: they must be gone once memtop is. */
+const memtopTracers = new Set<number>();
+
+function track<T extends LineChild>(child: T): T {
+  started.push(child);
+  return child;
+}
+
+function startMemtop(args: string[]): LineChild {
+  return track(startLineChild(process.execPath, [CLI, '--batch', '--json', ...args], {what: `memtop ${args.join(' ')}`}));
+}
+
+/** Stop memtop and check that the tracers it started went with it. */
+async function stopMemtop(memtop: LineChild): Promise<void> {
+  const tracers = descendantPids(memtop.pid);
+  for (const pid of tracers) memtopTracers.add(pid);
+  await memtop.stop('SIGTERM', 5000);
+  await waitForValue(() => tracers.every(pid => !isRunning(pid)), {
+    timeoutMs: 3000,
+    what: `memtop's tracers (${tracers.join(', ')}) to exit after memtop did`,
+  });
+}
+
+function snapshots(memtop: LineChild, tab: TabId): Snapshot[] {
+  return memtop.records.filter(record => record.tab === tab && Array.isArray(record.rows)) as unknown as Snapshot[];
+}
+
+/** Word match of any wl_* function of the chain in a frame ("wl_outer_malloc+76" matches wl_outer_malloc). */
+function namesChainFunction(frame: string, chain: string[]): boolean {
+  return chain.some(name => new RegExp(`(^|[^A-Za-z0-9_])${name}([^A-Za-z0-9_]|$)`).test(frame));
+}
+
+function isSnapshot(tab: TabId) {
+  return (record: Record<string, unknown>): boolean => record.tab === tab && Array.isArray(record.rows);
+}
+
+function isStackSnapshot(tab: TabId) {
+  return (record: Record<string, unknown>): boolean => record.tab === tab && Array.isArray(record.stacks);
+}
+
+/**
+ * One tab end to end. The workload starts first and waits, so that its pid is known; then memtop,
+ * memtop's drill-down into that pid and the independent counter start together, and once all
+ * three are attached the workload does its burst. Nothing of the workload happens before every
+ * tracer is attached, and the snapshot compared is one taken after the workload exited, so
+ * memtop and the counter see the same events.
+ */
+async function runTab(t: TestContext, tab: TabId, setting: WorkloadSetting = {}): Promise<void> {
+  const began = Date.now();
+  const note = (what: string): void => t.diagnostic(`${((Date.now() - began) / 1000).toFixed(1)} s: ${what}`);
+  const spec = WORKLOADS[tab];
+  const scenario = SCENARIOS[tab];
+  const run = {...scenario.run, extra: [...(scenario.run.extra ?? []), ...(setting.extra ?? [])]};
+  const workload = await startWorkload(tab, run, {launcher: setting.launcher, waitForGo: true});
+  track(workload.process);
+  let memtop: LineChild | undefined;
+  let drillDown: LineChild | undefined;
+  let counter: IndependentCounter | undefined;
+  try {
+    await workload.ready();
+    note(`${spec.name} (pid ${workload.pid}) ready`);
+    const interval = ['--interval', String(INTERVAL_MS), '--iterations', '200'];
+    memtop = startMemtop(['--tab', tab, '--limit', String(TOP_ROWS), ...interval]);
+    drillDown = startMemtop(['--tab', tab, '--pid', String(workload.pid), '--stacks', ...interval]);
+    const [, , startedCounter] = await Promise.all([
+      memtop.waitForRecord(isSnapshot(tab), 'its first snapshot', 60_000),
+      drillDown.waitForRecord(isStackSnapshot(tab), 'its first stacks line', 60_000),
+      startIndependentCounter(tab),
+    ]);
+    counter = startedCounter;
+    track(counter.process);
+    note('memtop, its drill-down and the independent counter attached');
+
+    workload.go();
+    const done = await workload.done();
+    const exit = await workload.process.exited;
+    assert.equal(exit.exitCode, 0, `${spec.name} failed: ${workload.process.describe()}`);
+    const exitedAt = Date.now();
+    note(`${spec.name} did ${String(done.events)} events and exited`);
+    // Kernel maps are read before memtop stamps a snapshot: one stamped after the exit has it all.
+    const after = (record: Record<string, unknown>): boolean => isSnapshot(tab)(record) && Date.parse(String(record.time)) > exitedAt + 50;
+    await memtop.waitForRecord(after, `a snapshot after ${spec.name} exited`, 4 * INTERVAL_MS + 5000);
+    const counts = await counter.stop();
+    await stopMemtop(memtop);
+    await stopMemtop(drillDown);
+    note('everything stopped');
+
+    const events = Number(done.events);
+    const independent = counts.get(workload.pid);
+    assert.ok(independent, `the independent counter saw nothing from ${spec.name} (pid ${workload.pid}): ${counter.program}`);
+    assert.ok(
+      independent.count >= scenario.minimumCounted(events),
+      `the independent counter saw only ${independent.count} events from ${spec.name}, which did ${events}`,
+    );
+    note(`independent count ${independent.count}`);
+    checkTopRows(tab, memtop, workload.pid, independent.count, events, note);
+    checkDrillDown(tab, drillDown, workload.pid);
+  } finally {
+    await counter?.process.stop('SIGKILL');
+    await memtop?.stop('SIGKILL');
+    await drillDown?.stop('SIGKILL');
+    await workload.process.stop('SIGKILL');
+  }
+}
+
+/** (a) the pid is in the top rows with its comm, (b) its totalCount is within TOLERANCE of the independent count. */
+function checkTopRows(tab: TabId, memtop: LineChild, pid: number, independentCount: number, events: number, note: (what: string) => void): void {
+  const spec = WORKLOADS[tab];
+  const all = snapshots(memtop, tab);
+  for (const snapshot of all) assert.ok(snapshot.rows.length <= TOP_ROWS, `more than ${TOP_ROWS} rows: ${JSON.stringify(snapshot)}`);
+  const rows = all.flatMap(snapshot => snapshot.rows.filter(row => row.pid === pid));
+  const context = `${spec.name} pid ${pid}, ${events} events, independent count ${independentCount}; memtop's top rows:\n${all
+    .map(snapshot => JSON.stringify(snapshot.rows.slice(0, 3)))
+    .join('\n')}`;
+  assert.ok(rows.length > 0, `memtop never showed ${context}`);
+  assert.ok(
+    rows.some(row => row.comm === spec.name),
+    `memtop showed pid ${pid} only as ${[...new Set(rows.map(row => row.comm))].join(', ')}, never as ${spec.name}`,
+  );
+  const memtopTotal = Math.max(...rows.map(row => row.totalCount));
+  note(`memtop's totalCount ${memtopTotal}`);
+  const difference = Math.abs(memtopTotal - independentCount) / independentCount;
+  assert.ok(
+    difference <= TOLERANCE,
+    `memtop's totalCount ${memtopTotal} is ${(difference * 100).toFixed(1)}% off the independent count: ${context}`,
+  );
+}
+
+/** The drill-down's stacks are the workload's, and some frame names one of its wl_* functions. */
+function checkDrillDown(tab: TabId, drillDown: LineChild, pid: number): void {
+  const spec = WORKLOADS[tab];
+  const lines = drillDown.records.filter(isStackSnapshot(tab)) as unknown as StackSnapshot[];
+  assert.ok(lines.length > 0, `the drill-down printed no stacks line\n${drillDown.describe()}`);
+  for (const line of lines) assert.equal(line.pid, pid, `a drill-down line for another pid: ${JSON.stringify(line)}`);
+  assert.ok(lines.some(line => line.comm === spec.name), `the drill-down never named ${spec.name}: ${JSON.stringify(lines.map(line => line.comm))}`);
+  const frames = lines.flatMap(line => line.stacks.flatMap(stack => stack.frames));
+  assert.ok(
+    frames.some(frame => namesChainFunction(frame, spec.chain)),
+    `no stack of ${spec.name} names any of ${spec.chain.join(', ')}; stacks seen:\n${lines
+      .flatMap(line => line.stacks.slice(0, 3).map(stack => `${stack.count}: ${stack.frames.join(' <- ')}`))
+      .join('\n')}`,
+  );
+}
+
+describe('memtop end to end, real bpftrace against real workloads', () => {
+  before(async () => {
+    if (unmetPrerequisite() === undefined) await buildWorkloads();
+  });
+
+  afterEach(async () => {
+    await Promise.all(started.map(async child => child.stop('SIGKILL', 1000)));
+  });
+
+  after(() => {
+    const leftovers = [...started.map(child => child.pid), ...memtopTracers].filter(pid => isRunning(pid));
+    for (const pid of leftovers) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+    assert.deepEqual(leftovers, [], 'processes left running after the tests (killed now)');
+  });
+
+  for (const tab of ['malloc', 'brk', 'slab', 'majfault'] as const) {
+    it(`${tab}: the workload is in the top ${TOP_ROWS} within ${TOLERANCE * 100}% of an independent count, and its drill-down names its functions`, {timeout: 120_000}, async t => {
+      if (cannotRun(t)) return;
+      // wl_majflt's file must be on a disk, or touching it never needs a read.
+      await runTab(t, tab, tab === 'majfault' ? {extra: [await diskDirectory()]} : {});
+    });
+  }
+
+  it(`anonpgin: swap-ins in a small memory cgroup show in the top ${TOP_ROWS} within ${TOLERANCE * 100}% of an independent count, and in a drill-down`, {timeout: 150_000}, async t => {
+    if (cannotRun(t)) return;
+    let swap: SwapSetup | undefined;
+    try {
+      swap = await setUpSwap({swapMiB: 512, limitMiB: 32});
+      const swapInsBefore = readVmstat('pswpin') ?? 0;
+      await runTab(t, 'anonpgin', {launcher: swap.launcher});
+      assert.ok((readVmstat('pswpin') ?? 0) > swapInsBefore, 'pswpin in /proc/vmstat did not rise: no real swap-in happened');
+    } finally {
+      await swap?.tearDown();
+    }
+  });
+});
