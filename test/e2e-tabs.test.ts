@@ -183,7 +183,7 @@ async function runTab(t: TestContext, tab: TabId, setting: WorkloadSetting = {})
     );
     note(`independent count ${independent.count}`);
     checkTopRows(tab, memtop, workload.pid, independent.count, events, note);
-    checkDrillDown(tab, drillDown, workload.pid);
+    checkDrillDown(tab, drillDown, workload.pid, note);
   } finally {
     await counter?.process.stop('SIGKILL');
     await memtop?.stop('SIGKILL');
@@ -216,19 +216,21 @@ function checkTopRows(tab: TabId, memtop: LineChild, pid: number, independentCou
 }
 
 /** The drill-down's stacks are the workload's, and some frame names one of its wl_* functions. */
-function checkDrillDown(tab: TabId, drillDown: LineChild, pid: number): void {
+function checkDrillDown(tab: TabId, drillDown: LineChild, pid: number, note: (what: string) => void): void {
   const spec = WORKLOADS[tab];
   const lines = drillDown.records.filter(isStackSnapshot(tab)) as unknown as StackSnapshot[];
   assert.ok(lines.length > 0, `the drill-down printed no stacks line\n${drillDown.describe()}`);
   for (const line of lines) assert.equal(line.pid, pid, `a drill-down line for another pid: ${JSON.stringify(line)}`);
   assert.ok(lines.some(line => line.comm === spec.name), `the drill-down never named ${spec.name}: ${JSON.stringify(lines.map(line => line.comm))}`);
-  const frames = lines.flatMap(line => line.stacks.flatMap(stack => stack.frames));
+  const stacks = lines.flatMap(line => line.stacks);
+  const named = stacks.find(stack => stack.frames.some(frame => namesChainFunction(frame, spec.chain)));
   assert.ok(
-    frames.some(frame => namesChainFunction(frame, spec.chain)),
+    named,
     `no stack of ${spec.name} names any of ${spec.chain.join(', ')}; stacks seen:\n${lines
       .flatMap(line => line.stacks.slice(0, 3).map(stack => `${stack.count}: ${stack.frames.join(' <- ')}`))
       .join('\n')}`,
   );
+  note(`drill-down stack: ${named.frames.join(' <- ')}`);
 }
 
 describe('memtop end to end, real bpftrace against real workloads', () => {

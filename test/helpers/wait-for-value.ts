@@ -8,8 +8,6 @@ export interface WaitForValueOptions {
   intervalMs?: number;
   /** What is being waited for, for the timeout error ("memtop's first snapshot"). */
   what: string;
-  /** Gives up early when this aborts. */
-  signal?: AbortSignal;
 }
 
 /**
@@ -25,7 +23,6 @@ export async function waitForValue<T>(
   const deadline = Date.now() + options.timeoutMs;
   const intervalMs = options.intervalMs ?? 25;
   for (;;) {
-    options.signal?.throwIfAborted();
     const value = await probe();
     if (value !== undefined && value !== null && value !== false) return value;
     if (Date.now() >= deadline) {
@@ -34,9 +31,4 @@ export async function waitForValue<T>(
     }
     await new Promise(resolve => setTimeout(resolve, Math.min(intervalMs, Math.max(1, deadline - Date.now()))));
   }
-}
-
-/** Wait for `ms` milliseconds: only for pacing a scenario (a workload's idle time), never to wait for a result. */
-export async function delay(ms: number): Promise<void> {
-  await new Promise(resolve => setTimeout(resolve, ms));
 }

@@ -13,8 +13,9 @@ const SOURCE_DIR = path.join(FIXTURES, 'workloads');
 export const WORKLOAD_BIN_DIR = path.join(FIXTURES, 'bin');
 
 /**
- * Frame pointers everywhere and no inlining, so that a frame-pointer unwinder (bpftrace's ustack)
- * sees every wl_* function; -g so that the symbols are there to name them.
+ * Frame pointers and no inlining, so that a frame-pointer unwinder (bpftrace's ustack) sees the
+ * wl_* functions (GCC 12 still drops the frame of a leaf function: see wl_count_event in
+ * workload.h); -g and an unstripped binary so that there are symbols to name them.
  */
 const CFLAGS = ['-O1', '-g', '-fno-omit-frame-pointer', '-fno-inline', '-Wall', '-Wextra'];
 
