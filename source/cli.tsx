@@ -1,14 +1,11 @@
 #!/usr/bin/env node
 // memtop's entry point: parse flags, run the preflight checks, then batch mode or the TUI, and
 // make sure no tracer outlives this process however it ends.
-import React from 'react';
 import {existsSync, readFileSync} from 'node:fs';
-import {render} from 'ink';
 import {HELP, parseFlags, UsageError, type Options} from './flags.js';
-import {App} from './app.js';
 import {runBatch} from './batch.js';
 import {selectBackend} from './backends/index.js';
-import {killAllTracers} from './backends/tracer-process.js';
+import {killAllTracers, stopAllTracers} from './backends/tracer-process.js';
 import {blockingFailure, btfCheck, formatChecks, runChecks} from './check.js';
 import {TracerError} from './types.js';
 
@@ -32,18 +29,16 @@ function installExitHooks(controller: AbortController): void {
   process.on('exit', killAllTracers);
   const onSignal = (signal: NodeJS.Signals) => {
     controller.abort();
-    killAllTracers();
     // 128 + signal number, as a shell reports a death by signal.
     const codes: Partial<Record<NodeJS.Signals, number>> = {SIGINT: 130, SIGTERM: 143, SIGHUP: 129};
-    process.exit(codes[signal] ?? 1);
+    void stopAllTracers().finally(() => process.exit(codes[signal] ?? 1));
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
   const onCrash = (error: unknown) => {
     controller.abort();
-    killAllTracers();
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`memtop: internal error: ${message.split('\n')[0]}\n`);
-    process.exit(70);
+    void stopAllTracers().finally(() => process.exit(70));
   };
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
@@ -82,6 +77,9 @@ async function main(): Promise<void> {
 
   const controller = new AbortController();
   installExitHooks(controller);
+  // Ink and React take a while to load: only the TUI needs them, and they load while the
+  // tracer is being checked.
+  const tui = options.batch ? undefined : Promise.all([import('react'), import('ink'), import('./app.js')]);
   let backend;
   try {
     backend = await selectBackend(options.backend);
@@ -107,17 +105,18 @@ async function main(): Promise<void> {
       throw error;
     }
     controller.abort();
-    killAllTracers();
+    await stopAllTracers();
     return;
   }
 
+  const [React, {render}, {App}] = await tui!;
   const app = render(
-    <App backend={backend} tab={options.tab} intervalMs={options.intervalMs} limit={options.limit} pid={options.pid} comm={options.comm} />,
+    React.createElement(App, {backend, tab: options.tab, intervalMs: options.intervalMs, limit: options.limit, pid: options.pid, comm: options.comm}),
     {exitOnCtrlC: false},
   );
   await app.waitUntilExit();
   controller.abort();
-  killAllTracers();
+  await stopAllTracers();
 }
 
 main().catch(error => {

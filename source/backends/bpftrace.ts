@@ -1,6 +1,7 @@
 // The bpftrace backend: runs probes/bpftrace/<tab>.bt, one JSON snapshot per interval.
 import {execa} from 'execa';
-import {existsSync} from 'node:fs';
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
+import os from 'node:os';
 import {
   type Availability,
   type Backend,
@@ -140,6 +141,36 @@ function isCapped(maps: IntervalMaps): boolean {
 
 const BYTES_TABS = new Set<TabId>(['malloc', 'brk', 'slab']);
 
+const TRIAL_CACHE = '/run/memtop/bpftrace-trial';
+
+/** What a passed trial run depends on: this boot, this kernel, this bpftrace, this user. */
+function trialKey(bpftrace: string, version: string): string {
+  let boot = '';
+  try {
+    boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    boot = String(Date.now());
+  }
+  return JSON.stringify([boot, os.release(), bpftrace, version, process.geteuid?.()]);
+}
+
+function trialPassedBefore(key: string): boolean {
+  try {
+    return readFileSync(TRIAL_CACHE, 'utf8') === key;
+  } catch {
+    return false;
+  }
+}
+
+function rememberTrial(key: string): void {
+  try {
+    mkdirSync('/run/memtop', {recursive: true, mode: 0o700});
+    writeFileSync(TRIAL_CACHE, key, {mode: 0o600});
+  } catch {
+    // not writable (not root): the trial just runs again next time
+  }
+}
+
 /** The bpftrace backend. */
 export const bpftraceBackend: Backend = {
   id: 'bpftrace',
@@ -150,11 +181,16 @@ export const bpftraceBackend: Backend = {
     const version = await execa(bpftrace, ['--version'], {reject: false, timeout: 5000});
     const versionText = version.stdout.trim();
     if (version.exitCode !== 0 || !/bpftrace/i.test(versionText)) return {ok: false, reason: `bpftrace --version failed: ${version.stderr.trim().split('\n')[0] ?? ''}`};
+    // A tiny real program proves bpftrace can load BPF here; a pass is remembered for this boot
+    // (in /run, which a reboot clears) so that memtop starts without paying for it again.
+    const key = trialKey(bpftrace, versionText);
+    if (trialPassedBefore(key)) return {ok: true, version: versionText};
     const trial = await execa(bpftrace, ['-e', 'BEGIN { exit(); }'], {reject: false, timeout: 15000});
     if (trial.exitCode !== 0) {
       const failure = explainBpftraceFailure(trial.stderr.split('\n').filter(line => !NOISE.test(line)).join('\n'), trial.exitCode);
       return {ok: false, version: versionText, reason: `${failure.message} (${failure.hint})`};
     }
+    rememberTrial(key);
     return {ok: true, version: versionText};
   },
 

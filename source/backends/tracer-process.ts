@@ -23,6 +23,23 @@ export function killAllTracers(): void {
   liveChildren.clear();
 }
 
+/**
+ * Kill every tracer and wait (at most `timeoutMs`) until each has exited and been reaped, so
+ * none lingers even as a zombie once memtop is gone.
+ */
+export async function stopAllTracers(timeoutMs = 1000): Promise<void> {
+  const children = [...liveChildren];
+  killAllTracers();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.allSettled(children),
+    new Promise(resolve => {
+      timer = setTimeout(resolve, timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
 /** How many tracer children memtop has running right now. */
 export function liveTracerCount(): number {
   return liveChildren.size;
