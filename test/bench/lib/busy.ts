@@ -1,0 +1,47 @@
+// All five workloads at once, each at a steady pace until stopped: the busy machine of the
+// cost and latency sections.
+import {TAB_IDS, type TabId} from '../../../source/types.js';
+import {startWorkload, type Launcher, type ReadyWorkload} from './workloads.js';
+
+/** Events per second of each workload (scaled by --busy-scale). */
+export const BUSY_RATES: Readonly<Record<TabId, number>> = {
+  malloc: 50_000,
+  brk: 20_000,
+  slab: 5_000,
+  majfault: 500,
+  anonpgin: 500,
+};
+
+export interface Busy {
+  workloads: Record<TabId, ReadyWorkload>;
+  stop(): Promise<void>;
+}
+
+/** Start every workload (anonpgin inside the memory cgroup when a launcher is given). */
+export async function startBusy(options: {scale: number; swapLauncher?: Launcher}): Promise<Busy> {
+  const workloads: Partial<Record<TabId, ReadyWorkload>> = {};
+  const started: ReadyWorkload[] = [];
+  try {
+    for (const tab of TAB_IDS) {
+      if (tab === 'anonpgin' && !options.swapLauncher) continue;
+      const workload = await startWorkload(tab, {
+        events: 0,
+        eventsPerSecond: BUSY_RATES[tab] * options.scale,
+        extra: tab === 'anonpgin' ? ['128'] : [],
+        launcher: tab === 'anonpgin' ? options.swapLauncher : undefined,
+        waitForGo: false,
+      });
+      started.push(workload);
+      workloads[tab] = workload;
+    }
+  } catch (error) {
+    await Promise.all(started.map(workload => workload.child.stop('SIGKILL')));
+    throw error;
+  }
+  return {
+    workloads: workloads as Record<TabId, ReadyWorkload>,
+    async stop() {
+      await Promise.all(started.map(workload => workload.child.stop('SIGKILL')));
+    },
+  };
+}

@@ -1,0 +1,79 @@
+// The tracers the bench compares: the bare bpftrace one-liner a user would type for each event,
+// and memtop itself (batch mode), each started and waited on until its probes are attached.
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+import type {TabId} from '../../../source/types.js';
+import {descendants} from './cleanup.js';
+import {commOf, sleep, spawnChild, type Child} from './proc.js';
+
+export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+export const MEMTOP_CLI = path.join(REPO, 'dist', 'cli.js');
+export const BPFTRACE = '/usr/bin/bpftrace';
+
+/** What a user would type to count the tab's event per process (the seed's way). */
+export const ONE_LINERS: Readonly<Record<TabId, string>> = {
+  malloc: 'uprobe:libc:malloc { @[pid, comm] = count(); }',
+  brk: 'tracepoint:syscalls:sys_enter_brk { @[pid, comm] = count(); }',
+  slab: 'tracepoint:kmem:kmem_cache_alloc, tracepoint:kmem:kmalloc { @[pid, comm] = count(); }',
+  majfault: 'software:major-faults:1 { @[pid, comm] = count(); }',
+  anonpgin: 'tracepoint:memcg:count_memcg_events /args->item == (int32)PSWPIN/ { @[pid, comm] = sum(args->val); }',
+};
+
+/**
+ * After a tracer says it is attached, wait this long before starting the workload: bpftrace
+ * prints "Attaching N probes" before the last probes are in place.
+ */
+export const SETTLE_MS = 300;
+
+/** A running tracer: its process, and for memtop the pid of its bpftrace child. */
+export interface Tracer {
+  kind: 'one-liner' | 'memtop';
+  child: Child;
+  /** performance.now() when it was attached (one-liner) or printed its first snapshot (memtop). */
+  readyAt: number;
+  /** memtop only: the first JSON snapshot. */
+  first?: Record<string, unknown>;
+  /** The bpftrace process doing the tracing (the one-liner itself, or memtop's child). */
+  tracerPid(): number | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start the bare one-liner for `tab` (optionally printing and clearing its map every
+ * `printEveryMs`, as a user watching it would), and wait until it has attached.
+ */
+export async function startOneLiner(tab: TabId, options: {printEveryMs?: number; timeoutMs?: number} = {}): Promise<Tracer> {
+  let program = ONE_LINERS[tab];
+  if (options.printEveryMs) program += ` interval:ms:${options.printEveryMs} { print(@); clear(@); }`;
+  const child = spawnChild(`bpftrace one-liner (${tab})`, BPFTRACE, ['-e', program], {keepLines: 50});
+  const attached = await child.waitForLine(line => /^Attaching \d+ probes?/.test(line.text), '"Attaching N probes"', options.timeoutMs ?? 60_000);
+  await sleep(SETTLE_MS);
+  return {
+    kind: 'one-liner',
+    child,
+    readyAt: attached.at,
+    tracerPid: () => (child.hasExited() ? undefined : child.pid),
+    stop: () => child.stop('SIGTERM'),
+  };
+}
+
+/** Pid of the bpftrace that memtop (pid `memtopPid`) runs, if any. */
+export function memtopTracerPid(memtopPid: number): number | undefined {
+  return descendants(memtopPid).find(pid => commOf(pid) === 'bpftrace');
+}
+
+/** Start `memtop --batch --json --tab <tab> --interval <ms>` and wait for its first snapshot. */
+export async function startMemtop(tab: TabId, options: {intervalMs?: number; timeoutMs?: number; extraArgs?: string[]} = {}): Promise<Tracer> {
+  const args = [MEMTOP_CLI, '--batch', '--json', '--tab', tab, '--interval', String(options.intervalMs ?? 1000), ...(options.extraArgs ?? [])];
+  const child = spawnChild(`memtop --tab ${tab}`, process.execPath, args, {keepLines: 20});
+  const first = await child.waitForLine(line => line.stream === 'stdout' && line.text.startsWith('{'), 'its first JSON line', options.timeoutMs ?? 60_000);
+  await sleep(SETTLE_MS);
+  return {
+    kind: 'memtop',
+    child,
+    readyAt: first.at,
+    first: JSON.parse(first.text) as Record<string, unknown>,
+    tracerPid: () => memtopTracerPid(child.pid),
+    stop: () => child.stop('SIGTERM'),
+  };
+}
