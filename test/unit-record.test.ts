@@ -16,6 +16,7 @@ import {runBatch} from '../source/batch.js';
 import type {Options} from '../source/flags.js';
 import {TracerError, type TabId, type TracerSnapshot, type TracerStackSnapshot} from '../source/types.js';
 import {scriptedBackend} from './helpers/scripted-backend.js';
+import {recordingBackend} from '../source/record/recording-backend.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'memtop-record-'));
 after(() => rmSync(dir, {recursive: true, force: true}));
@@ -509,4 +510,25 @@ test('--replay FILE --batch --json prints the very lines the live batch run prin
   await runBatch(replayBackend(readRecording(path), {speed: 0}), batchOptions('slab', live.length), {write: text => (replayOut += text), warn: () => {}}, new AbortController().signal);
   assert.equal(liveOut.split('\n').length, live.length + 1);
   assert.equal(replayOut, liveOut);
+});
+
+test('a recording backend records what passes through it, with cgroups and the drilled process\'s name', async () => {
+  const path = freshPath();
+  const recorder = new Recorder(path, header());
+  const live = liveRun('malloc', 3);
+  const inner = scriptedBackend({everyMs: 1, table: (tab, index) => live[index] as TracerSnapshot, stacks: (tab, pid, index) => (index < 2 ? {...stackSnapshot(pid, index), comm: undefined} : (undefined as unknown as TracerStackSnapshot))});
+  const backend = recordingBackend(inner, recorder, {cgroupOf: pid => (pid % 2 === 0 ? `slice/even-${pid}` : undefined), commOf: pid => `proc-${pid}`});
+  assert.equal(backend.id, 'bpftrace');
+  assert.equal(await backend.probeFor('malloc'), 'scripted:malloc');
+  const tables = await collect(backend.start({tab: 'malloc', intervalMs: 1000, limit: 0, signal: new AbortController().signal}), 3);
+  const stacks = await collect(backend.startStacks({tab: 'malloc', pid: 12, intervalMs: 1000, limit: 0, signal: new AbortController().signal}), 2);
+  recorder.close();
+  assert.deepEqual(tables.items, live, 'the caller gets the tracer\'s snapshots');
+  assert.deepEqual(stacks.items.map(snapshot => snapshot.comm), ['proc-12', 'proc-12']);
+  const recording = readRecording(path);
+  assert.deepEqual(recording.events.filter(event => event.kind === 'table').map(event => event.snapshot), live);
+  const first = recording.events[0]!;
+  assert.ok(first.kind === 'table');
+  assert.deepEqual(first.cgroups, Object.fromEntries(live[0]!.rows.filter(row => row.pid! % 2 === 0).map(row => [String(row.pid), `slice/even-${row.pid}`])));
+  assert.deepEqual(recording.events.filter(event => event.kind === 'stacks').map(event => event.snapshot), stacks.items);
 });

@@ -1,0 +1,59 @@
+// A Backend wrapper that records every snapshot passing through it, so --record works for the
+// TUI and batch mode alike without either knowing about it.
+import {readFileSync} from 'node:fs';
+import type {Backend, StackStartOptions, StartOptions, TracerSnapshot, TracerStackSnapshot} from '../types.js';
+import {CgroupCache} from '../model/cgroup.js';
+import type {Recorder} from './recorder.js';
+
+export interface RecordingBackendOptions {
+  /** The cgroup label of a pid, stored with each table snapshot for a replay elsewhere. Default: a CgroupCache. */
+  cgroupOf?: (pid: number) => string | undefined;
+  /** The name of a drilled-into process when the tracer did not give one. Default: /proc/<pid>/comm. */
+  commOf?: (pid: number) => string | undefined;
+}
+
+function procComm(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').replace(/\n$/, '') || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `backend` with every table and stack snapshot appended to `recorder` as it is yielded (table
+ * snapshots with their rows' cgroup labels, stack snapshots with the process's comm filled in,
+ * and that same snapshot is what the caller gets). Recording never stops the tracing: write
+ * failures go to the recorder's onError.
+ */
+export function recordingBackend(backend: Backend, recorder: Recorder, options: RecordingBackendOptions = {}): Backend {
+  const cache = options.cgroupOf ? undefined : new CgroupCache();
+  const cgroupOf = options.cgroupOf ?? ((pid: number) => cache!.label(pid));
+  const commOf = options.commOf ?? procComm;
+  return {
+    id: backend.id,
+    available: () => backend.available(),
+    probeFor: tab => backend.probeFor(tab),
+    async *start(startOptions: StartOptions): AsyncIterable<TracerSnapshot> {
+      for await (const snapshot of backend.start(startOptions)) {
+        const cgroups: Record<string, string> = {};
+        for (const row of snapshot.rows) {
+          if (row.pid === undefined || row.pid <= 0 || String(row.pid) in cgroups) continue;
+          const label = cgroupOf(row.pid);
+          if (label !== undefined) cgroups[String(row.pid)] = label;
+        }
+        recorder.recordTable(snapshot, cgroups);
+        yield snapshot;
+      }
+    },
+    async *startStacks(startOptions: StackStartOptions): AsyncIterable<TracerStackSnapshot> {
+      let comm: string | undefined;
+      for await (const snapshot of backend.startStacks(startOptions)) {
+        comm = snapshot.comm ?? commOf(snapshot.pid) ?? comm;
+        const named = comm !== undefined && snapshot.comm === undefined ? {...snapshot, comm} : snapshot;
+        recorder.recordStacks(named);
+        yield named;
+      }
+    },
+  };
+}
