@@ -130,6 +130,7 @@ export async function runBatch(backend: Backend, options: Options & {grouping?: 
               rows: rows.map(row => rowJson(row, TABS[options.tab].hasBytes)),
             };
             if (snapshot.capped) json.capped = true;
+            if (snapshot.skippedLines) json.skippedLines = snapshot.skippedLines;
             io.write(JSON.stringify(json) + '\n');
           } else {
             io.write(tableText(options.tab, grouping, rows, snapshot));

@@ -52,7 +52,10 @@ export function btfCheck(): CheckResult {
 
 export function libcCheck(): CheckResult {
   const libc = findLibc();
-  return {name: 'libc (malloc tab)', ok: libc !== undefined, detail: libc ?? 'libc.so.6 not found', fix: 'install libc6 (the malloc tab probes its malloc)', optional: true};
+  const override = process.env.MEMTOP_LIBC;
+  const detail = libc ?? (override ? `MEMTOP_LIBC=${override} is not an existing absolute path` : 'libc.so.6 not found');
+  const fix = override ? 'set MEMTOP_LIBC to the absolute path of libc.so.6, or unset it' : 'install libc6, or set MEMTOP_LIBC=/path/to/libc.so.6';
+  return {name: 'libc (malloc tab)', ok: libc !== undefined, detail, fix, optional: true};
 }
 
 export function swapCheck(): CheckResult {

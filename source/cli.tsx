@@ -42,6 +42,19 @@ function installExitHooks(controller: AbortController): void {
   };
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
+  // A reader that went away (memtop --batch | head -1) ends batch mode quietly, tracers first.
+  process.stdout.on('error', error => {
+    if ((error as NodeJS.ErrnoException).code !== 'EPIPE') return onCrash(error);
+    controller.abort();
+    void stopAllTracers().finally(() => process.exit(0));
+  });
+  // Fault injection for the lifecycle tests: an uncaught exception inside memtop, on demand.
+  const crashAfter = Number(process.env.MEMTOP_TEST_CRASH_AFTER_MS);
+  if (Number.isFinite(crashAfter) && crashAfter > 0) {
+    setTimeout(() => {
+      throw new Error('injected crash (MEMTOP_TEST_CRASH_AFTER_MS)');
+    }, crashAfter);
+  }
 }
 
 async function main(): Promise<void> {

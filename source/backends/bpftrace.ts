@@ -16,8 +16,14 @@ import {BpftraceJsonParser, cacheRows, entryPoints, pidRows, stackRows, type Int
 import {findLibc, hasKprobe, hasTracepoint, probeScript, tracefsRoot} from './probe-files.js';
 import {tracerLines} from './tracer-process.js';
 
-/** How many keys one bpftrace map may hold; a map this full is reported as capped. */
-export const MAP_KEYS_MAX = 16384;
+/**
+ * How many keys one bpftrace map may hold; a map this full is reported as capped.
+ * MEMTOP_MAP_KEYS_MAX raises (or, for tests, lowers) it.
+ */
+export function mapKeysMax(): number {
+  const fromEnv = Number(process.env.MEMTOP_MAP_KEYS_MAX);
+  return Number.isInteger(fromEnv) && fromEnv >= 16 && fromEnv <= 1_048_576 ? fromEnv : 16384;
+}
 
 /** One way of tracing a tab's event, in order of preference. */
 interface ProbeChoice {
@@ -54,6 +60,13 @@ const STACK_PROBES: Record<TabId, ProbeChoice> = {
   anonpgin: {label: 'tracepoint:memcg:count_memcg_events ustack', script: 'stacks-anonpgin.bt', usable: () => true},
 };
 
+function libcMissing(): TracerError {
+  const override = process.env.MEMTOP_LIBC;
+  return override
+    ? new TracerError(`libc not found for the malloc uprobe: MEMTOP_LIBC=${override} is not an existing absolute path`, 'set MEMTOP_LIBC to the absolute path of libc.so.6, or unset it')
+    : new TracerError('libc not found for the malloc uprobe', 'install libc6, or set MEMTOP_LIBC=/path/to/libc.so.6');
+}
+
 /** The preferred usable probe for a tab on this kernel, or a TracerError saying why there is none. */
 export function chooseProbe(tab: TabId): ProbeChoice {
   if (!tracefsRoot()) {
@@ -61,7 +74,7 @@ export function chooseProbe(tab: TabId): ProbeChoice {
   }
   const choice = PROBES[tab].find(candidate => candidate.usable());
   if (choice) return choice;
-  if (tab === 'malloc') throw new TracerError('libc not found for the malloc uprobe', 'memtop looks for libc.so.6 in its own process maps and /lib*/');
+  if (tab === 'malloc') throw libcMissing();
   throw new TracerError(
     `no probe for ${tab} on this kernel (tried ${PROBES[tab].map(candidate => candidate.label).join(', ')})`,
     'a kernel with these tracepoints or with kprobes is needed',
@@ -99,7 +112,7 @@ function scriptArgs(choice: ProbeChoice, intervalMs: number, limit: number, pid:
   const args = [String(intervalMs), String(limit), String(pid)];
   if (choice.libc) {
     const libc = findLibc();
-    if (!libc) throw new TracerError('libc not found for the malloc uprobe', 'memtop looks for libc.so.6 in its own process maps and /lib*/');
+    if (!libc) throw libcMissing();
     args.push(libc);
   }
   return args;
@@ -121,7 +134,7 @@ async function* runScript(
     command: bpftrace,
     args,
     signal: options.signal,
-    env: {BPFTRACE_MAP_KEYS_MAX: String(MAP_KEYS_MAX), BPFTRACE_NO_CPP_DEMANGLE: '0'},
+    env: {BPFTRACE_MAP_KEYS_MAX: String(mapKeysMax()), BPFTRACE_NO_CPP_DEMANGLE: '0'},
     explainFailure: explainBpftraceFailure,
     ignoreStderr: NOISE,
   })) {
@@ -136,7 +149,8 @@ async function* runScript(
 }
 
 function isCapped(maps: IntervalMaps): boolean {
-  return [...maps.maps.values()].some(map => Object.keys(map).length >= MAP_KEYS_MAX);
+  const max = mapKeysMax();
+  return [...maps.maps.values()].some(map => Object.keys(map).length >= max);
 }
 
 const BYTES_TABS = new Set<TabId>(['malloc', 'brk', 'slab']);

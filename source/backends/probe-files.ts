@@ -54,8 +54,16 @@ const LIBC_FALLBACKS = [
   '/usr/lib/libc.so.6',
 ];
 
-/** The C library processes on this machine run against: the one memtop's own Node maps, else a known path. */
+/**
+ * The C library processes on this machine run against: MEMTOP_LIBC when set (for machines
+ * whose processes use another libc than memtop's own Node), else the one memtop's own Node
+ * maps, else a known path. The path reaches bpftrace as a positional parameter, never as text.
+ */
 export function findLibc(): string | undefined {
+  const override = process.env.MEMTOP_LIBC;
+  if (override !== undefined && override !== '') {
+    return path.isAbsolute(override) && existsSync(override) ? override : undefined;
+  }
   try {
     for (const line of readFileSync('/proc/self/maps', 'utf8').split('\n')) {
       const file = line.split(/\s+/)[5];

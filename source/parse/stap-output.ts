@@ -23,10 +23,10 @@ export function decodeStapString(text: string): string {
   };
   const simple: Record<string, number> = {a: 7, b: 8, f: 12, n: 10, r: 13, t: 9, v: 11, '"': 34, '\\': 92};
   for (let index = 0; index < text.length; index++) {
-    const char = text[index]!;
-    if (char !== '\\' || index === text.length - 1) {
-      pushCodePoint(char.codePointAt(0)!);
-      if (char.codePointAt(0)! > 0xffff) index++;
+    const codePoint = text.codePointAt(index)!;
+    if (codePoint !== 92 || index === text.length - 1) {
+      pushCodePoint(codePoint);
+      if (codePoint > 0xffff) index++;
       continue;
     }
     const next = text[index + 1]!;
@@ -224,7 +224,8 @@ interface OpenStack {
 /**
  * Parse one drill-down block (stacks, and for malloc the size histogram and entry points).
  * A stack whose "endstack" line is missing or whose frame count disagrees is truncated: its
- * lines are skipped and counted and the stack is dropped.
+ * lines are skipped and counted and the stack is dropped. Stacks with no frame at all (no
+ * user stack) are dropped, as the bpftrace backend drops them.
  */
 export function parseStapStackSnapshot(
   lines: readonly string[],
@@ -262,7 +263,9 @@ export function parseStapStackSnapshot(
         abandon();
         continue;
       }
-      stacks.push({count: open.count, ...(withBytes ? {bytes: open.bytes ?? 0} : {}), frames: open.frames});
+      if (open.frames.length > 0) {
+        stacks.push({count: open.count, ...(withBytes ? {bytes: open.bytes ?? 0} : {}), frames: open.frames});
+      }
       open = undefined;
       continue;
     }
@@ -309,38 +312,29 @@ export function parseStapStackSnapshot(
 
 /**
  * Parse a whole captured output (e.g. a fixture) into snapshots, with skippedLines counted
- * cumulatively as the live backend does.
+ * cumulatively, as the live backend counts them.
  */
 export function parseStapOutput(text: string, context: StapContext): TracerSnapshot[] {
-  return collectBlocks(text, (block, skipped) => {
-    const result = parseStapSnapshot(block, context);
-    return {snapshot: result.snapshot, skipped: skipped + result.skippedLines};
-  });
+  return collectBlocks(text, block => parseStapSnapshot(block, context));
 }
 
 /** parseStapOutput for drill-down output. */
 export function parseStapStackOutput(text: string, context: StapContext & {pid: number}): TracerStackSnapshot[] {
-  return collectBlocks(text, (block, skipped) => {
-    const result = parseStapStackSnapshot(block, context);
-    return {snapshot: result.snapshot, skipped: skipped + result.skippedLines};
-  });
+  return collectBlocks(text, block => parseStapStackSnapshot(block, context));
 }
 
-function collectBlocks<T extends {skippedLines?: number}>(
-  text: string,
-  parse: (block: string[], skippedSoFar: number) => {snapshot: T | undefined; skipped: number},
-): T[] {
+function collectBlocks<T extends {skippedLines?: number}>(text: string, parse: (block: string[]) => StapParseResult<T>): T[] {
   const reader = new StapBlockReader();
   const snapshots: T[] = [];
-  let parsedSkipped = 0;
+  let blockSkipped = 0;
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
   for (const line of lines) {
     const block = reader.push(line);
     if (!block) continue;
-    const {snapshot, skipped} = parse(block, 0);
-    parsedSkipped += skipped;
-    if (snapshot) snapshots.push({...snapshot, skippedLines: reader.skippedLines + parsedSkipped});
+    const {snapshot, skippedLines} = parse(block);
+    blockSkipped += skippedLines;
+    if (snapshot) snapshots.push({...snapshot, skippedLines: reader.skippedLines + blockSkipped});
   }
   return snapshots;
 }

@@ -1,0 +1,134 @@
+// The DTrace backend: runs probes/dtrace/<tab>.d (and stacks-<tab>.d for the drill-down) with
+// dtrace, and parses its output into one snapshot per interval. The scripts are written for
+// illumos (brk and slab read illumos kernel structures); malloc, majfault and anonpgin use the
+// pid and vminfo providers that other DTrace ports share.
+import {execa} from 'execa';
+import {
+  type Availability,
+  type Backend,
+  type StackStartOptions,
+  type StartOptions,
+  type TabId,
+  type TracerSnapshot,
+  type TracerStackSnapshot,
+  TracerError,
+} from '../types.js';
+import {DtraceBlockReader, parseDtraceSnapshot, parseDtraceStackSnapshot} from '../parse/dtrace-output.js';
+import {probeScript} from './probe-files.js';
+import {findTracerBinary, positionalArguments} from './systemtap.js';
+import {tracerLines} from './tracer-process.js';
+
+const DTRACE_FALLBACK_PATHS = ['/usr/sbin/dtrace', '/usr/bin/dtrace', '/sbin/dtrace'];
+
+/** Absolute path of the dtrace binary, if installed. */
+export function dtracePath(): string | undefined {
+  return findTracerBinary('dtrace', DTRACE_FALLBACK_PATHS);
+}
+
+/** Label of the probe a tab's script attaches. */
+export function dtraceProbeLabel(tab: TabId): string {
+  switch (tab) {
+    case 'malloc':
+      return 'pid$target::malloc:entry (only the --pid process)';
+    case 'brk':
+      return 'syscall::brk:entry + return';
+    case 'slab':
+      return 'fbt::kmem_cache_alloc:entry';
+    case 'majfault':
+      return 'vminfo:::maj_fault';
+    case 'anonpgin':
+      return 'vminfo:::anonpgin';
+  }
+}
+
+function firstLine(text: string, pattern: RegExp): string | undefined {
+  return text.split('\n').map(line => line.trim()).find(line => pattern.test(line));
+}
+
+/** Turn dtrace's stderr into one line with the reason and the fix. */
+export function explainDtraceFailure(stderr: string, exitCode: number | undefined): TracerError {
+  const text = stderr.trim();
+  const reason = (firstLine(text, /^dtrace: (?:failed|error|invalid|could not|probe description|pid \d+)/i) ?? firstLine(text, /\S/) ?? `dtrace exited with code ${exitCode ?? 'unknown'}`)
+    .replace(/^dtrace:\s*/, '')
+    .slice(0, 300);
+  let hint = 'run `memtop --check` to see what this machine lacks';
+  if (/system integrity protection/i.test(text)) hint = 'macOS System Integrity Protection blocks these probes: allow DTrace in recovery mode (csrutil enable --without dtrace)';
+  else if (/privilege|not permitted|permission denied/i.test(text)) hint = 'run memtop as root (sudo memtop), or grant the dtrace_proc and dtrace_kernel privileges';
+  else if (/device not available|no such device|\/dev\/dtrace/i.test(text)) hint = 'load DTrace into the kernel (FreeBSD: kldload dtraceall)';
+  else if (/does not match any probes|no probes specified|unknown provider/i.test(text)) hint = 'this system lacks the probe (the brk and slab scripts need illumos); use another tab or backend';
+  else if (/pid \d+ has exited|no such process|failed to grab/i.test(text)) hint = 'the process has exited; pick a running PID';
+  else if (/drops|buffer|out of scratch space|dynamic variable/i.test(text)) hint = 'too much to trace at once: pass a --pid, a smaller limit or a longer interval';
+  return new TracerError(`dtrace: ${reason}`, hint);
+}
+
+/** Run one script and yield each block of output with the lines skipped so far. */
+async function* dtraceBlocks(args: string[], signal: AbortSignal): AsyncGenerator<{block: string[]; readerSkipped: number}> {
+  const dtrace = dtracePath();
+  if (!dtrace) throw new TracerError('dtrace is not installed', 'DTrace ships with illumos, FreeBSD and macOS');
+  const reader = new DtraceBlockReader();
+  for await (const line of tracerLines({command: dtrace, args, signal, explainFailure: explainDtraceFailure})) {
+    const block = reader.push(line);
+    if (block) yield {block, readerSkipped: reader.skippedLines};
+  }
+}
+
+function mallocNeedsPid(): TracerError {
+  return new TracerError(
+    'DTrace traces malloc in one process only: its pid provider needs a target process',
+    'start memtop with --pid PID for the malloc tab, or use the bpftrace or stap backend to see every process',
+  );
+}
+
+/** The DTrace backend. */
+export const dtraceBackend: Backend = {
+  id: 'dtrace',
+
+  async available(): Promise<Availability> {
+    const dtrace = dtracePath();
+    if (!dtrace) return {ok: false, reason: 'dtrace is not installed: DTrace ships with illumos, FreeBSD and macOS (on Linux use bpftrace or stap)'};
+    const versionRun = await execa(dtrace, ['-V'], {reject: false, timeout: 10_000});
+    const versionText = `${versionRun.stdout}\n${versionRun.stderr}`;
+    const version = /(?:Sun D|D version|DTrace)\s*([\d.]+)/i.exec(versionText)?.[1];
+    if (!version) {
+      return {ok: false, reason: `${dtrace} is not DTrace (dtrace -V printed no D version; SystemTap's SDT helper is also called dtrace): install DTrace or use another backend`};
+    }
+    const trial = await execa(dtrace, ['-q', '-n', 'BEGIN { exit(0); }'], {reject: false, timeout: 30_000});
+    if (trial.exitCode !== 0) {
+      const failure = explainDtraceFailure(trial.stderr, trial.exitCode);
+      return {ok: false, version, reason: `${failure.message} (${failure.hint})`};
+    }
+    return {ok: true, version};
+  },
+
+  async probeFor(tab: TabId): Promise<string> {
+    return dtraceProbeLabel(tab);
+  },
+
+  async *start(options: StartOptions): AsyncGenerator<TracerSnapshot> {
+    const pid = options.pid ?? 0;
+    if (options.tab === 'malloc' && pid === 0) throw mallocNeedsPid();
+    const positional = positionalArguments(options.intervalMs, options.limit, pid, options.tab === 'malloc');
+    const args = [...(options.tab === 'malloc' ? ['-p', String(pid)] : []), '-s', probeScript('dtrace', `${options.tab}.d`), ...positional];
+    const context = {tab: options.tab, probe: dtraceProbeLabel(options.tab)};
+    let blockSkipped = 0;
+    for await (const {block, readerSkipped} of dtraceBlocks(args, options.signal)) {
+      const {snapshot, skippedLines} = parseDtraceSnapshot(block, context);
+      blockSkipped += skippedLines;
+      if (snapshot) yield {...snapshot, skippedLines: readerSkipped + blockSkipped};
+    }
+  },
+
+  async *startStacks(options: StackStartOptions): AsyncGenerator<TracerStackSnapshot> {
+    const positional = positionalArguments(options.intervalMs, options.limit, options.pid, true);
+    const malloc = options.tab === 'malloc';
+    const args = [...(malloc ? ['-Z', '-p', String(options.pid)] : []), '-s', probeScript('dtrace', `stacks-${options.tab}.d`), ...positional];
+    const label = malloc ? 'pid$target::malloc:entry' : dtraceProbeLabel(options.tab);
+    const context = {tab: options.tab, probe: `${label} ustack()`, pid: options.pid};
+    let blockSkipped = 0;
+    for await (const {block, readerSkipped} of dtraceBlocks(args, options.signal)) {
+      const {snapshot, skippedLines} = parseDtraceStackSnapshot(block, context);
+      blockSkipped += skippedLines;
+      if (snapshot) yield {...snapshot, skippedLines: readerSkipped + blockSkipped};
+    }
+  },
+};

@@ -1,0 +1,270 @@
+// The SystemTap backend: runs probes/stap/<tab>.stp (and stacks-<tab>.stp for the drill-down)
+// with stap, and parses its output into one snapshot per interval.
+import {execa} from 'execa';
+import {existsSync, readFileSync, readlinkSync, statSync} from 'node:fs';
+import os from 'node:os';
+import {
+  type Availability,
+  type Backend,
+  type StackStartOptions,
+  type StartOptions,
+  type TabId,
+  type TracerSnapshot,
+  type TracerStackSnapshot,
+  TracerError,
+} from '../types.js';
+import {parseStapSnapshot, parseStapStackSnapshot, StapBlockReader} from '../parse/stap-output.js';
+import {findLibc, probeScript} from './probe-files.js';
+import {tracerLines} from './tracer-process.js';
+
+const STAP_FALLBACK_PATHS = ['/usr/bin/stap', '/usr/local/bin/stap', '/opt/systemtap/bin/stap'];
+
+/** How long the availability check may take: stap compiles a kernel module for it. */
+export const STAP_TRIAL_TIMEOUT_MS = 120_000;
+
+/**
+ * Limits memtop raises for every script: printing one snapshot runs a few statements per row
+ * in one probe (MAXACTION, default 1000), and a busy malloc probe may be skipped now and then
+ * under lock contention without that being fatal (MAXSKIPPED, default 100).
+ */
+export const STAP_DEFINES = ['-DMAXACTION=100000', '-DMAXSKIPPED=100000'];
+
+/** Per-process scripts keep only short names; a smaller string size shrinks their maps 4x. */
+const TAB_SCRIPT_DEFINES = ['-DMAXSTRINGLEN=128'];
+
+/** Absolute path of an installed tracer binary: the PATH's absolute entries first, then known places. */
+export function findTracerBinary(name: string, fallbacks: readonly string[]): string | undefined {
+  const fromPath = (process.env.PATH ?? '')
+    .split(':')
+    .filter(dir => dir.startsWith('/'))
+    .map(dir => `${dir}/${name}`);
+  return [...fromPath, ...fallbacks].find(file => existsSync(file));
+}
+
+/** Absolute path of the stap binary, if installed. */
+export function stapPath(): string | undefined {
+  return findTracerBinary('stap', STAP_FALLBACK_PATHS);
+}
+
+/**
+ * Whether a path may be handed to stap as a script argument or to -d: absolute, made only of
+ * [A-Za-z0-9._+/-], with no "." or ".." segment. memtop finds these paths itself (never from
+ * the user), and checks them anyway before they reach the tracer.
+ */
+export function isPlainAbsolutePath(path: string): boolean {
+  return (
+    path.length < 4096 &&
+    /^\/[A-Za-z\d._+/-]+$/.test(path) &&
+    !path.split('/').some(segment => segment === '.' || segment === '..')
+  );
+}
+
+/**
+ * The positional arguments every memtop script takes ($1 interval ms, $2 limit, $3 pid), as
+ * decimal strings, or a TracerError when a value is out of range.
+ */
+export function positionalArguments(intervalMs: number, limit: number, pid: number, pidRequired: boolean): string[] {
+  if (!Number.isSafeInteger(intervalMs) || intervalMs < 10 || intervalMs > 3_600_000) {
+    throw new TracerError(`interval ${intervalMs} ms is out of range`, 'use a whole number of milliseconds from 10 to 3600000');
+  }
+  if (!Number.isSafeInteger(limit) || limit < 0 || limit > 1_000_000) {
+    throw new TracerError(`limit ${limit} is out of range`, 'use a whole number from 0 (all rows) to 1000000');
+  }
+  if (!Number.isSafeInteger(pid) || pid < (pidRequired ? 1 : 0) || pid > 0x3fffff) {
+    throw new TracerError(`pid ${pid} is not a process id`, pidRequired ? 'pick the process to drill into' : 'use 0 for every process');
+  }
+  return [String(intervalMs), String(limit), String(pid)];
+}
+
+/** A file a process maps, from the text of /proc/<pid>/maps: its path and inode. */
+export function mappedFile(mapsText: string, matches: (path: string) => boolean): {path: string; inode: number} | undefined {
+  for (const line of mapsText.split('\n')) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 6) continue;
+    const path = fields.slice(5).join(' ');
+    const inode = Number(fields[4]);
+    if (path.startsWith('/') && Number.isSafeInteger(inode) && inode > 0 && matches(path)) return {path, inode};
+  }
+  return undefined;
+}
+
+const LIBC_NAME = /\/(?:libc(?:-[\d.]+)?\.so(?:\.6)?|libc\.musl-[\w]+\.so\.1|ld-musl-[\w]+\.so\.1)$/;
+
+/**
+ * A path to `file` as another process sees it, that memtop's stap can open: the path itself
+ * when it is the same file here (same inode), else the same path under /proc/<pid>/root (a
+ * process in a container sees its own root).
+ */
+function pathSeenBy(pid: number, file: string, inode: number): string {
+  try {
+    if (statSync(file).ino === inode) return file;
+  } catch {
+    // not visible from here: use the process's root
+  }
+  return `/proc/${pid}/root${file}`;
+}
+
+/** The libc to probe: the one `pid` maps, or (for every process) the one memtop's own Node maps. */
+export function stapLibc(pid: number): string {
+  let libc: string | undefined;
+  if (pid > 0) {
+    try {
+      const mapped = mappedFile(readFileSync(`/proc/${pid}/maps`, 'utf8'), path => LIBC_NAME.test(path));
+      if (mapped) libc = pathSeenBy(pid, mapped.path, mapped.inode);
+    } catch {
+      // process gone or unreadable: fall back to memtop's own libc
+    }
+  }
+  libc ??= findLibc();
+  if (!libc) throw new TracerError('libc not found for the malloc probe', 'memtop looks for libc.so.6 in the process maps and in /lib*/');
+  if (!isPlainAbsolutePath(libc)) {
+    throw new TracerError(`libc path ${JSON.stringify(libc)} has characters memtop will not pass to stap`, 'install libc under a plain path such as /lib/x86_64-linux-gnu/libc.so.6');
+  }
+  return libc;
+}
+
+/**
+ * stap options that give it the symbols and unwind data of the process's program and of the
+ * libraries it links (-d EXE --ldd); none when the program cannot be named safely, and then
+ * frames are hex addresses.
+ */
+export function symbolOptions(pid: number): string[] {
+  try {
+    const exe = readlinkSync(`/proc/${pid}/exe`);
+    if (exe.endsWith(' (deleted)')) return [];
+    const path = pathSeenBy(pid, exe, statSync(`/proc/${pid}/exe`).ino);
+    return isPlainAbsolutePath(path) ? ['-d', path, '--ldd'] : [];
+  } catch {
+    return [];
+  }
+}
+
+let swapReadFunction: string | undefined;
+
+/** Which swap read function this kernel has (the probe anonpgin.stp will attach). */
+function swapReadProbe(): string {
+  if (swapReadFunction === undefined) {
+    try {
+      const symbols = readFileSync('/proc/kallsyms', 'utf8');
+      swapReadFunction = /\sswap_read_folio$/m.test(symbols) ? 'swap_read_folio' : 'swap_readpage';
+    } catch {
+      swapReadFunction = 'swap_read_folio';
+    }
+  }
+  return swapReadFunction;
+}
+
+/** Label of the probe a tab's script attaches on this machine. */
+export function stapProbeLabel(tab: TabId, libc?: string): string {
+  switch (tab) {
+    case 'malloc':
+      return `process("${libc ?? findLibc() ?? 'libc.so.6'}").function("malloc")`;
+    case 'brk':
+      return 'syscall.brk + syscall.brk.return';
+    case 'slab':
+      return 'vm.kmem_cache_alloc + vm.kmalloc';
+    case 'majfault':
+      return 'vm.pagefault.return (VM_FAULT_MAJOR)';
+    case 'anonpgin':
+      return `kernel.function("${swapReadProbe()}")`;
+  }
+}
+
+function firstLine(text: string, pattern: RegExp): string | undefined {
+  return text.split('\n').map(line => line.trim()).find(line => pattern.test(line));
+}
+
+/** Turn stap's stderr into one line with the reason and the fix. */
+export function explainStapFailure(stderr: string, exitCode: number | undefined): TracerError {
+  const text = stderr.trim();
+  const release = os.release();
+  const buildTree = /Checking "([^"]*)" failed with error/.exec(text);
+  if (buildTree || /kernel build tree|Kernel source tree|build directory/i.test(text)) {
+    return new TracerError(
+      `stap: cannot build kernel modules here: no kernel build tree for ${release}${buildTree ? ` (${buildTree[1]} is missing)` : ''}`,
+      `install the headers of the running kernel (apt-get install linux-headers-${release}, or dnf install kernel-devel-${release}) and its debuginfo (stap-prep does both)`,
+    );
+  }
+  const reason = (firstLine(text, /^(?:ERROR|semantic error|error|Pass \d: .*failed)/i) ?? firstLine(text, /\S/) ?? `stap exited with code ${exitCode ?? 'unknown'}`)
+    .replace(/^ERROR:\s*/, '')
+    .slice(0, 300);
+  let hint = 'run `memtop --check` to see what this machine lacks';
+  if (/not permitted|permission denied|stapusr|stapdev|must be root|unprivileged/i.test(text)) hint = 'run memtop as root (sudo memtop), or add the user to the stapusr and stapdev groups';
+  else if (/Required key not available|module verification|signature|lockdown/i.test(text)) hint = 'the kernel refuses unsigned modules (Secure Boot lockdown): enroll a signing key for stap, or use the bpftrace backend';
+  else if (/debuginfo|debug info|dwarf/i.test(text)) hint = 'install the kernel debuginfo: run stap-prep (or dnf debuginfo-install kernel, or apt-get install linux-image-$(uname -r)-dbgsym)';
+  else if (/uprobes|process probes not available/i.test(text)) hint = 'this kernel lacks uprobes (CONFIG_UPROBES), which the malloc tab needs; the other tabs still work';
+  else if (/no match|while resolving probe point/i.test(text)) hint = 'this kernel lacks the probe point, or its debuginfo is missing: run stap-prep';
+  else if (/MAXACTION|MAXSKIPPED|skipped probes|overflow/i.test(text)) hint = 'too much to trace at once: pass a --pid, a smaller limit or a longer interval';
+  else if (/no such process|pid .* exited/i.test(text)) hint = 'the process has exited; pick a running PID';
+  return new TracerError(`stap: ${reason}`, hint);
+}
+
+/** Run one script and yield each block of output (begin .. end) with the lines skipped so far. */
+async function* stapBlocks(args: string[], signal: AbortSignal): AsyncGenerator<{block: string[]; readerSkipped: number}> {
+  const stap = stapPath();
+  if (!stap) throw new TracerError('stap is not installed', 'install SystemTap: apt-get install -y systemtap, or dnf install systemtap');
+  const reader = new StapBlockReader();
+  for await (const line of tracerLines({command: stap, args, signal, explainFailure: explainStapFailure})) {
+    const block = reader.push(line);
+    if (block) yield {block, readerSkipped: reader.skippedLines};
+  }
+}
+
+/** The SystemTap backend. */
+export const systemtapBackend: Backend = {
+  id: 'stap',
+
+  async available(): Promise<Availability> {
+    const stap = stapPath();
+    if (!stap) return {ok: false, reason: 'stap is not installed: apt-get install -y systemtap (or dnf install systemtap)'};
+    const versionRun = await execa(stap, ['--version'], {reject: false, timeout: 10_000});
+    const version = /version ([\d.]+)/.exec(`${versionRun.stdout}\n${versionRun.stderr}`)?.[1];
+    if (versionRun.exitCode !== 0 || !version) {
+      return {ok: false, reason: `stap --version failed (${firstLine(versionRun.stderr, /\S/) ?? `exit code ${versionRun.exitCode}`}): reinstall systemtap`};
+    }
+    const trial = await execa(stap, ['-e', 'probe begin { exit() }'], {reject: false, timeout: STAP_TRIAL_TIMEOUT_MS});
+    if (trial.timedOut) return {ok: false, version, reason: `stap took over ${STAP_TRIAL_TIMEOUT_MS / 1000} s to run a trivial probe: check that stap -e 'probe begin { exit() }' works`};
+    if (trial.exitCode !== 0) {
+      const failure = explainStapFailure(trial.stderr, trial.exitCode);
+      return {ok: false, version, reason: `${failure.message} (${failure.hint})`};
+    }
+    return {ok: true, version};
+  },
+
+  async probeFor(tab: TabId): Promise<string> {
+    return stapProbeLabel(tab);
+  },
+
+  async *start(options: StartOptions): AsyncGenerator<TracerSnapshot> {
+    const pid = options.pid ?? 0;
+    const positional = positionalArguments(options.intervalMs, options.limit, pid, false);
+    const libc = options.tab === 'malloc' ? stapLibc(pid) : undefined;
+    const args = [...STAP_DEFINES, ...TAB_SCRIPT_DEFINES, probeScript('stap', `${options.tab}.stp`), ...positional, ...(libc ? [libc] : [])];
+    const context = {tab: options.tab, probe: stapProbeLabel(options.tab, libc)};
+    let blockSkipped = 0;
+    for await (const {block, readerSkipped} of stapBlocks(args, options.signal)) {
+      const {snapshot, skippedLines} = parseStapSnapshot(block, context);
+      blockSkipped += skippedLines;
+      if (snapshot) yield {...snapshot, skippedLines: readerSkipped + blockSkipped};
+    }
+  },
+
+  async *startStacks(options: StackStartOptions): AsyncGenerator<TracerStackSnapshot> {
+    const positional = positionalArguments(options.intervalMs, options.limit, options.pid, true);
+    const libc = options.tab === 'malloc' ? stapLibc(options.pid) : undefined;
+    const args = [
+      ...STAP_DEFINES,
+      ...symbolOptions(options.pid),
+      probeScript('stap', `stacks-${options.tab}.stp`),
+      ...positional,
+      ...(libc ? [libc] : []),
+    ];
+    const context = {tab: options.tab, probe: `${stapProbeLabel(options.tab, libc)} ubacktrace`, pid: options.pid};
+    let blockSkipped = 0;
+    for await (const {block, readerSkipped} of stapBlocks(args, options.signal)) {
+      const {snapshot, skippedLines} = parseStapStackSnapshot(block, context);
+      blockSkipped += skippedLines;
+      if (snapshot) yield {...snapshot, skippedLines: readerSkipped + blockSkipped};
+    }
+  },
+};

@@ -1,0 +1,288 @@
+// Parses what memtop's D scripts (probes/dtrace/*.d) print into the snapshot types every backend
+// yields. The lines the scripts print themselves are TAB-separated with the name last (D cannot
+// escape strings); stacks and histograms come in DTrace's own layout: %k frames one per line,
+// indented, as module`function+0xoffset, and quantize()'s ASCII table. The format is documented
+// at the top of each script. Everything here is pure except DtraceBlockReader, which only groups
+// lines into blocks.
+import type {HistogramBucket, RawRow, StackRow, TabId, TracerSnapshot, TracerStackSnapshot} from '../types.js';
+import {isoFromEpochMs, normalizeHistogram, parseCount, parsePid, parseSaturatedInteger, powerOfTwoBucket} from './tracer-values.js';
+
+/** A block longer than this is not a snapshot memtop's scripts print; it is dropped. */
+export const DTRACE_MAX_BLOCK_LINES = 200_000;
+
+const BEGIN = 'memtop\tbegin\t';
+const END = 'memtop\tend\t';
+
+/**
+ * Groups a stream of lines into blocks from a "memtop<TAB>begin" line to the next
+ * "memtop<TAB>end" line. Lines outside a block, and the lines of a block cut short, are
+ * counted in `skippedLines` and dropped.
+ */
+export class DtraceBlockReader {
+  skippedLines = 0;
+  private open: string[] | undefined;
+
+  /** Feed one line; returns a whole block when this line ends one. */
+  push(line: string): string[] | undefined {
+    if (line.startsWith(BEGIN)) {
+      if (this.open) this.skippedLines += this.open.length;
+      this.open = [line];
+      return undefined;
+    }
+    if (!this.open) {
+      // DTrace ends some output with empty lines; those are layout, not lost data.
+      if (line.trim() !== '') this.skippedLines++;
+      return undefined;
+    }
+    this.open.push(line);
+    if (line.startsWith(END)) {
+      const block = this.open;
+      this.open = undefined;
+      return block;
+    }
+    if (this.open.length > DTRACE_MAX_BLOCK_LINES) {
+      this.skippedLines += this.open.length;
+      this.open = undefined;
+    }
+    return undefined;
+  }
+}
+
+/** What the parser needs to know beyond the text: which tab and probe the script traces. */
+export interface DtraceContext {
+  tab: TabId;
+  probe: string;
+}
+
+export interface DtraceParseResult<T> {
+  /** Undefined when the block is not a valid snapshot (then every line counts as skipped). */
+  snapshot: T | undefined;
+  /** Lines of this block that could not be understood. */
+  skippedLines: number;
+}
+
+interface BlockEdges {
+  time: string;
+  elapsedMs: number;
+}
+
+function blockEdges(lines: readonly string[], tab: TabId): BlockEdges | undefined {
+  if (lines.length < 2) return undefined;
+  const begin = lines[0]!.split('\t');
+  const end = lines.at(-1)!.split('\t');
+  if (begin[0] !== 'memtop' || begin[1] !== 'begin' || begin[2]?.trim() !== tab) return undefined;
+  if (end.length !== 4 || end[0] !== 'memtop' || end[1] !== 'end') return undefined;
+  const wallMs = parseSaturatedInteger(end[2]!);
+  const elapsed = parseSaturatedInteger(end[3]!);
+  const time = wallMs === undefined ? undefined : isoFromEpochMs(wallMs);
+  if (time === undefined || elapsed === undefined) return undefined;
+  return {time, elapsedMs: Math.max(0, elapsed)};
+}
+
+/** "-" (the tab has no bytes), a signed byte total, or null when malformed. */
+function parseBytes(text: string): number | undefined | null {
+  if (text.trim() === '-') return undefined;
+  return parseSaturatedInteger(text) ?? null;
+}
+
+const BYTES_TABS: ReadonlySet<TabId> = new Set<TabId>(['malloc', 'brk', 'slab']);
+
+type RowParse = {row: RawRow} | {dropped: true} | undefined;
+
+/**
+ * One "row" or "cache" line. Rows with a count of 0 are keys that trunc() removed from the
+ * count aggregation but that printa() still printed from the bytes one: dropped, not skipped.
+ */
+function parseRow(line: string, withBytes: boolean): RowParse {
+  const parts = line.split('\t');
+  const isRow = parts[0] === 'row';
+  const minimum = isRow ? 5 : 4;
+  if (parts.length < minimum) return undefined;
+  const [countText, bytesText] = isRow ? [parts[2]!, parts[3]!] : [parts[1]!, parts[2]!];
+  const count = parseCount(countText);
+  const bytes = parseBytes(bytesText);
+  if (count === undefined || bytes === null || withBytes !== (bytes !== undefined)) return undefined;
+  if (count === 0) return {dropped: true};
+  const name = parts.slice(minimum - 1).join('\t');
+  const row: RawRow = {count};
+  if (isRow) {
+    const pid = parsePid(parts[1]!);
+    if (pid === undefined) return undefined;
+    row.pid = pid;
+    row.comm = name;
+  } else {
+    row.cache = name;
+  }
+  if (bytes !== undefined) row.bytes = bytes;
+  return {row};
+}
+
+/**
+ * Parse one per-process snapshot block (from "memtop<TAB>begin" to "memtop<TAB>end").
+ * Unknown and malformed lines inside are skipped and counted, never thrown; empty lines are
+ * DTrace's layout and are ignored.
+ */
+export function parseDtraceSnapshot(lines: readonly string[], context: DtraceContext): DtraceParseResult<TracerSnapshot> {
+  const edges = blockEdges(lines, context.tab);
+  if (!edges) return {snapshot: undefined, skippedLines: lines.length};
+  const withBytes = BYTES_TABS.has(context.tab);
+  const rows: RawRow[] = [];
+  const cacheRows: RawRow[] = [];
+  let skippedLines = 0;
+  for (const line of lines.slice(1, -1)) {
+    if (line.trim() === '') continue;
+    const type = line.split('\t', 1)[0];
+    const parsed = type === 'row' || (type === 'cache' && context.tab === 'slab') ? parseRow(line, withBytes) : undefined;
+    if (!parsed) skippedLines++;
+    else if ('row' in parsed) (parsed.row.cache === undefined ? rows : cacheRows).push(parsed.row);
+  }
+  const snapshot: TracerSnapshot = {
+    tab: context.tab,
+    backend: 'dtrace',
+    probe: context.probe,
+    time: edges.time,
+    elapsedMs: edges.elapsedMs,
+    rows,
+  };
+  if (context.tab === 'slab') snapshot.cacheRows = cacheRows;
+  return {snapshot, skippedLines};
+}
+
+/**
+ * A frame as memtop shows it: "libc.so.1`malloc+0x8" becomes "malloc", "a.out`main" stays
+ * "main"; frames DTrace could not name ("libc.so.1`0x7fff0010", "0x401234") become the bare
+ * hex address.
+ */
+export function dtraceFrameName(frame: string): string {
+  const trimmed = frame.trim();
+  const tick = trimmed.indexOf('`');
+  const symbol = tick === -1 ? trimmed : trimmed.slice(tick + 1);
+  if (/^0x[\da-f]+$/i.test(symbol)) return symbol;
+  return symbol.replace(/\+0x[\da-f]+$/i, '');
+}
+
+/** A line that belongs to the structure of the block, not to a stack being printed. */
+function isStructureLine(line: string): boolean {
+  return /^(?:memtop|stack|row|cache|entry)\t/.test(line) || /^(?:endstack|hist|endhist)$/.test(line);
+}
+
+const ANNOTATION = /^\s*\[ .* \]\s*$/;
+const QUANTIZE_HEADER = /^\s*value\s+-+ Distribution -+\s+count\s*$/;
+/** One quantize() bucket line: its lower bound, a bar (ASCII @ or UTF-8 blocks) around "|", the count. */
+const QUANTIZE_ROW = /^\s*(-?\d+) [^|]*\|\D*?(\d+)\s*$/;
+
+/**
+ * Parse one drill-down block: stacks (from "stack" to "endstack"), and for malloc the quantize()
+ * histogram (between "hist" and "endhist") and the entry points. A stack cut off by another
+ * record before its "endstack" is truncated: its lines are skipped and counted and it is
+ * dropped. Stacks with no frame at all (no user stack, e.g. in a kernel thread) are dropped,
+ * as the bpftrace backend drops them.
+ */
+export function parseDtraceStackSnapshot(
+  lines: readonly string[],
+  context: DtraceContext & {pid: number},
+): DtraceParseResult<TracerStackSnapshot> {
+  const edges = blockEdges(lines, context.tab);
+  if (!edges) return {snapshot: undefined, skippedLines: lines.length};
+  const withBytes = BYTES_TABS.has(context.tab);
+  const stacks: StackRow[] = [];
+  const histogram: HistogramBucket[] = [];
+  const entryPoints: {name: string; count: number}[] = [];
+  let skippedLines = 0;
+  let stack: {count: number; bytes: number | undefined; frames: string[]; lines: number} | undefined;
+  let inHistogram = false;
+  for (const line of lines.slice(1, -1)) {
+    if (stack) {
+      if (line === 'endstack') {
+        if (stack.count > 0 && stack.frames.length > 0) {
+          stacks.push({count: stack.count, ...(withBytes ? {bytes: stack.bytes ?? 0} : {}), frames: stack.frames});
+        }
+        stack = undefined;
+        continue;
+      }
+      if (!isStructureLine(line)) {
+        stack.lines++;
+        if (line.trim() !== '' && !ANNOTATION.test(line)) stack.frames.push(dtraceFrameName(line));
+        continue;
+      }
+      skippedLines += stack.lines;
+      stack = undefined;
+    }
+    if (inHistogram) {
+      if (line === 'endhist') {
+        inHistogram = false;
+        continue;
+      }
+      if (!isStructureLine(line)) {
+        if (line.trim() === '' || QUANTIZE_HEADER.test(line)) continue;
+        const match = QUANTIZE_ROW.exec(line);
+        const bucket = match ? powerOfTwoBucket(match[1]!, parseCount(match[2]!) ?? Number.NaN) : undefined;
+        if (bucket && !Number.isNaN(bucket.count)) histogram.push(bucket);
+        else skippedLines++;
+        continue;
+      }
+      inHistogram = false;
+    }
+    if (line.trim() === '') continue;
+    const parts = line.split('\t');
+    if (parts[0] === 'stack') {
+      const count = parts.length >= 3 ? parseCount(parts[1]!) : undefined;
+      const bytes = parts.length >= 3 ? parseBytes(parts[2]!) : null;
+      const rest = parts.slice(3).join('\t').trim();
+      if (count === undefined || bytes === null || withBytes !== (bytes !== undefined) || rest !== '') skippedLines++;
+      else stack = {count, bytes, frames: [], lines: 1};
+    } else if (line === 'hist' && context.tab === 'malloc') {
+      inHistogram = true;
+    } else if (parts[0] === 'entry' && context.tab === 'malloc' && parts.length >= 3) {
+      const count = parseCount(parts[1]!);
+      if (count === undefined) skippedLines++;
+      else entryPoints.push({name: parts.slice(2).join('\t'), count});
+    } else {
+      skippedLines++;
+    }
+  }
+  if (stack) skippedLines += stack.lines;
+  const snapshot: TracerStackSnapshot = {
+    tab: context.tab,
+    backend: 'dtrace',
+    probe: context.probe,
+    pid: context.pid,
+    time: edges.time,
+    elapsedMs: edges.elapsedMs,
+    stacks,
+  };
+  if (context.tab === 'malloc') {
+    snapshot.histogram = normalizeHistogram(histogram);
+    snapshot.entryPoints = entryPoints;
+  }
+  return {snapshot, skippedLines};
+}
+
+/**
+ * Parse a whole captured output (e.g. a fixture) into snapshots, with skippedLines counted
+ * cumulatively, as the live backend counts them.
+ */
+export function parseDtraceOutput(text: string, context: DtraceContext): TracerSnapshot[] {
+  return collectBlocks(text, block => parseDtraceSnapshot(block, context));
+}
+
+/** parseDtraceOutput for drill-down output. */
+export function parseDtraceStackOutput(text: string, context: DtraceContext & {pid: number}): TracerStackSnapshot[] {
+  return collectBlocks(text, block => parseDtraceStackSnapshot(block, context));
+}
+
+function collectBlocks<T extends {skippedLines?: number}>(text: string, parse: (block: string[]) => DtraceParseResult<T>): T[] {
+  const reader = new DtraceBlockReader();
+  const snapshots: T[] = [];
+  let blockSkipped = 0;
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  for (const line of lines) {
+    const block = reader.push(line);
+    if (!block) continue;
+    const {snapshot, skippedLines} = parse(block);
+    blockSkipped += skippedLines;
+    if (snapshot) snapshots.push({...snapshot, skippedLines: reader.skippedLines + blockSkipped});
+  }
+  return snapshots;
+}
