@@ -10,6 +10,9 @@ import type {Launcher} from './workloads.js';
 /** Everything memtop-test swap files and cgroups are called start with this, then the creator's pid. */
 const NAME_PREFIX = 'memtop-test-';
 
+/** Signals that end a node process without running its 'exit' handlers. */
+const FATAL_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 /** Filesystems a swap file cannot live on (or would not test a real disk on). */
 const UNFIT_FILESYSTEMS = new Set(['tmpfs', 'ramfs', 'overlayfs', 'nfs', 'btrfs', 'squashfs']);
 
@@ -56,7 +59,7 @@ export function findMemoryController(): MemoryController | undefined {
     .split('\n')
     .filter(Boolean)
     .map(line => {
-      const [, controllers = '', cgroupPath = '/'] = /^(\d+):([^:]*):(.*)$/.exec(line) ?? [];
+      const [, , controllers = '', cgroupPath = '/'] = /^(\d+):([^:]*):(.*)$/.exec(line) ?? [];
       return {controllers: controllers.split(','), cgroupPath};
     });
   const v1 = mounts.find(fields => fields[2] === 'cgroup' && fields[3].split(',').includes('memory'));
@@ -203,7 +206,8 @@ function limitCgroup(controller: MemoryController, cgroupDir: string, limitBytes
  * Turn on a swap file and make a memory cgroup limited to `limitMiB`, as a child of this
  * process's own memory cgroup (so that whoever accounts for this process accounts for the
  * workload too). Needs root. Call `tearDown` in a finally or `after` hook; it also runs when
- * this process exits without calling it.
+ * this process exits or is ended by SIGINT, SIGTERM or SIGHUP without calling it, and a later
+ * call cleans up after a test process that was killed outright.
  */
 export async function setUpSwap(options: SwapOptions = {}): Promise<SwapSetup> {
   const swapMiB = options.swapMiB ?? 512;
@@ -226,6 +230,7 @@ export async function setUpSwap(options: SwapOptions = {}): Promise<SwapSetup> {
     if (tornDown) return;
     tornDown = true;
     process.off('exit', tearDownSync);
+    for (const signal of FATAL_SIGNALS) process.off(signal, tearDownOnSignal);
     const errors: unknown[] = [];
     // Kill the workload first: swapoff would otherwise have to read its pages back into memory.
     try {
@@ -240,7 +245,16 @@ export async function setUpSwap(options: SwapOptions = {}): Promise<SwapSetup> {
     }
     if (errors.length > 0) throw new AggregateError(errors, `tearing down ${swapFile} and ${cgroupDir ?? 'no cgroup'} failed`);
   };
+  // A signal that would end this process skips 'exit' handlers: tear down, then die of it as before.
+  const tearDownOnSignal = (signal: NodeJS.Signals): void => {
+    try {
+      tearDownSync();
+    } finally {
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    }
+  };
   process.on('exit', tearDownSync);
+  for (const signal of FATAL_SIGNALS) process.on(signal, tearDownOnSignal);
 
   try {
     const allocated = await execa('fallocate', ['-l', `${swapMiB}M`, swapFile], {reject: false});
