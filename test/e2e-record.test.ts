@@ -17,6 +17,7 @@ import {bpftraceBackend} from '../source/backends/bpftrace.js';
 import {runBatch} from '../source/batch.js';
 import type {Options} from '../source/flags.js';
 import {TAB_IDS} from '../source/types.js';
+import {cgroupOf} from '../source/model/cgroup.js';
 import {startWorkload, type RunningWorkload} from './helpers/workloads.js';
 
 const NOBODY = 65534;
@@ -76,6 +77,8 @@ test('a recorded real run replays without root to the very rows batch mode print
   assert.equal(recording.events.filter(event => event.kind === 'table').length, liveTables.length, 'every printed interval was recorded');
   assert.equal(recording.events.filter(event => event.kind === 'stacks').length, liveStacks.length);
   assert.ok(liveTables.some(line => JSON.parse(line).rows.some((row: {pid: number; comm: string}) => row.pid === workload!.pid && row.comm === 'wl_malloc')), 'the workload is in the live rows');
+  const workloadCgroup = recording.events.flatMap(event => (event.kind === 'table' && event.cgroups?.[String(workload!.pid)]) || []);
+  assert.ok(workloadCgroup.length > 0 && workloadCgroup.every(path => path === cgroupOf(process.pid)), 'the workload\'s cgroup (this test\'s) was recorded with its rows');
   assert.ok(recording.events.some(event => event.kind === 'stacks' && event.snapshot.comm === 'wl_malloc' && event.snapshot.stacks.some(stack => stack.frames.includes('wl_leaf_malloc'))), 'its stacks were recorded with its name');
 
   const replay = async (...args: string[]) => {

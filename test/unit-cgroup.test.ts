@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {CgroupCache, cgroupInfo, cgroupLabel, cgroupOf, containerId, labelOfPath, matchesCgroup, parseCgroupFile, type CgroupInfo} from '../source/model/cgroup.js';
+import {CgroupCache, cgroupInfo, infoOfPath, cgroupLabel, cgroupOf, containerId, labelOfPath, matchesCgroup, parseCgroupFile, type CgroupInfo} from '../source/model/cgroup.js';
 
 const ID = '4f3e2d1c0b0a99887766554433221100ffeeddccbbaa00112233445566778899';
 const SHORT = ID.slice(0, 12);
@@ -62,6 +62,8 @@ test('labels: the container id, else the last two components of the path', () =>
   assert.equal(labelOfPath('/init.scope'), 'init.scope');
   assert.equal(labelOfPath('/system.slice/nginx.service/'), 'system.slice/nginx.service');
   assert.equal(labelOfPath('/'), '/');
+  assert.deepEqual(infoOfPath(`/docker/${ID}`), {path: `/docker/${ID}`, containerId: SHORT, label: SHORT});
+  assert.deepEqual(infoOfPath('/init.scope'), {path: '/init.scope', label: 'init.scope'});
 });
 
 test('reading /proc: a fake tree, a gone process, odd bytes that never throw, and this machine', () => {

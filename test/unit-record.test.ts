@@ -17,6 +17,7 @@ import type {Options} from '../source/flags.js';
 import {TracerError, type TabId, type TracerSnapshot, type TracerStackSnapshot} from '../source/types.js';
 import {scriptedBackend} from './helpers/scripted-backend.js';
 import {recordingBackend} from '../source/record/recording-backend.js';
+import {infoOfPath} from '../source/model/cgroup.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'memtop-record-'));
 after(() => rmSync(dir, {recursive: true, force: true}));
@@ -97,12 +98,12 @@ test('the header names the format, memtop, backend, probes, kernel, host and sta
 test('a recording is a header line then one line per snapshot, and reads back the same', () => {
   const path = freshPath();
   const table = liveRun('slab', 3);
-  const events: RecordingEvent[] = [...tableEvents(table.slice(0, 2)), {kind: 'stacks', snapshot: stackSnapshot(9, 0)}, {kind: 'table', tab: 'slab', snapshot: table[2]!, cgroups: {'3': 'docker/abc'}}];
+  const events: RecordingEvent[] = [...tableEvents(table.slice(0, 2)), {kind: 'stacks', snapshot: stackSnapshot(9, 0)}, {kind: 'table', tab: 'slab', snapshot: table[2]!, cgroups: {'3': '/docker/abc'}}];
   const recorder = new Recorder(path, header());
   assert.equal(recorder.recordTable(table[0]!), true);
   recorder.recordTable(table[1]!);
   recorder.recordStacks(stackSnapshot(9, 0));
-  recorder.recordTable(table[2]!, {'3': 'docker/abc'});
+  recorder.recordTable(table[2]!, {'3': '/docker/abc'});
   assert.equal(recorder.events, 4);
   recorder.close();
   recorder.close();
@@ -335,10 +336,10 @@ test('stepping: next and previous index of a tab, stacks at an index, cgroups as
   const malloc = liveRun('malloc', 3);
   const brk = liveRun('brk', 2);
   const events: RecordingEvent[] = [
-    {kind: 'table', tab: 'malloc', snapshot: malloc[0]!, cgroups: {'5': 'system.slice/a.service'}},
+    {kind: 'table', tab: 'malloc', snapshot: malloc[0]!, cgroups: {'5': '/system.slice/a.service'}},
     {kind: 'table', tab: 'brk', snapshot: brk[0]!},
     {kind: 'stacks', snapshot: stackSnapshot(5, 1)},
-    {kind: 'table', tab: 'malloc', snapshot: malloc[1]!, cgroups: {'5': '4f3e2d1c0b0a'}},
+    {kind: 'table', tab: 'malloc', snapshot: malloc[1]!, cgroups: {'5': `/system.slice/docker-${'4f3e2d1c0b0a'.repeat(6).slice(0, 64)}.scope`}},
     {kind: 'stacks', snapshot: stackSnapshot(6, 2, 'brk')},
     {kind: 'table', tab: 'malloc', snapshot: malloc[2]!},
     {kind: 'table', tab: 'brk', snapshot: brk[1]!},
@@ -357,9 +358,9 @@ test('stepping: next and previous index of a tab, stacks at an index, cgroups as
   assert.equal(timeline.stacksAt(6)?.pid, 6);
   assert.equal(timeline.stacksAt(6, {pid: 5})?.pid, 5);
   assert.equal(timeline.stacksAt(6, {tab: 'malloc', pid: 6}), undefined);
-  assert.equal(timeline.cgroupAt(5, 0), 'system.slice/a.service');
-  assert.equal(timeline.cgroupAt(5, 2), 'system.slice/a.service');
-  assert.equal(timeline.cgroupAt(5, 6), '4f3e2d1c0b0a');
+  assert.equal(timeline.cgroupAt(5, 0), '/system.slice/a.service');
+  assert.equal(timeline.cgroupAt(5, 2), '/system.slice/a.service');
+  assert.equal(infoOfPath(timeline.cgroupAt(5, 6)!).label, '4f3e2d1c0b0a', 'the label comes from the recorded path');
   assert.equal(timeline.cgroupAt(6, 6), undefined);
   assert.equal(timeline.timeAt(2), stackSnapshot(5, 1).time);
 });
@@ -425,6 +426,15 @@ test('the replay backend yields a tab\'s snapshots in order, resumes where it st
   assert.match((none.error as TracerError).message, /no stacks of PID 5 on the malloc tab were recorded/);
   const noTab = await collect(replayBackend(recording, {speed: 0}).start({tab: 'slab', intervalMs: 1000, limit: 0, signal: new AbortController().signal}));
   assert.match((noTab.error as TracerError).message, /the slab tab was not recorded/);
+
+  const withCgroups = replayBackend(recordingOf([{kind: 'table', tab: 'malloc', snapshot: malloc[0]!, cgroups: {'3': '/a'}}, {kind: 'table', tab: 'malloc', snapshot: malloc[1]!, cgroups: {'3': '/b'}}]), {speed: 0});
+  const playing = withCgroups.start({tab: 'malloc', intervalMs: 1000, limit: 0, signal: new AbortController().signal})[Symbol.asyncIterator]();
+  assert.equal(withCgroups.cgroupOf(3), undefined, 'nothing played yet');
+  await playing.next();
+  assert.equal(withCgroups.cgroupOf(3), '/a');
+  await playing.next();
+  assert.equal(withCgroups.cgroupOf(3), '/b', 'as recorded with the latest snapshot played');
+  await playing.return?.();
 
   const onePid = await collect(replayBackend(recording, {speed: 0}).start({tab: 'malloc', pid: 3, intervalMs: 1000, limit: 0, signal: new AbortController().signal}));
   assert.ok(onePid.items.every(snapshot => snapshot.rows.every(row => row.pid === 3)));
@@ -517,7 +527,7 @@ test('a recording backend records what passes through it, with cgroups and the d
   const recorder = new Recorder(path, header());
   const live = liveRun('malloc', 3);
   const inner = scriptedBackend({everyMs: 1, table: (tab, index) => live[index] as TracerSnapshot, stacks: (tab, pid, index) => (index < 2 ? {...stackSnapshot(pid, index), comm: undefined} : (undefined as unknown as TracerStackSnapshot))});
-  const backend = recordingBackend(inner, recorder, {cgroupOf: pid => (pid % 2 === 0 ? `slice/even-${pid}` : undefined), commOf: pid => `proc-${pid}`});
+  const backend = recordingBackend(inner, recorder, {cgroupOf: pid => (pid % 2 === 0 ? `/slice/even-${pid}` : undefined), commOf: pid => `proc-${pid}`});
   assert.equal(backend.id, 'bpftrace');
   assert.equal(await backend.probeFor('malloc'), 'scripted:malloc');
   const tables = await collect(backend.start({tab: 'malloc', intervalMs: 1000, limit: 0, signal: new AbortController().signal}), 3);
@@ -529,6 +539,6 @@ test('a recording backend records what passes through it, with cgroups and the d
   assert.deepEqual(recording.events.filter(event => event.kind === 'table').map(event => event.snapshot), live);
   const first = recording.events[0]!;
   assert.ok(first.kind === 'table');
-  assert.deepEqual(first.cgroups, Object.fromEntries(live[0]!.rows.filter(row => row.pid! % 2 === 0).map(row => [String(row.pid), `slice/even-${row.pid}`])));
+  assert.deepEqual(first.cgroups, Object.fromEntries(live[0]!.rows.filter(row => row.pid! % 2 === 0).map(row => [String(row.pid), `/slice/even-${row.pid}`])));
   assert.deepEqual(recording.events.filter(event => event.kind === 'stacks').map(event => event.snapshot), stacks.items);
 });

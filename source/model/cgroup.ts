@@ -72,12 +72,16 @@ export function labelOfPath(path: string): string {
   return components.length === 0 ? '/' : components.slice(-2).join('/');
 }
 
+/** Path, container id and label of a cgroup path (one read from /proc, or one from a recording). */
+export function infoOfPath(path: string): CgroupInfo {
+  const id = containerId(path);
+  return {path, ...(id ? {containerId: id} : {}), label: labelOfPath(path)};
+}
+
 /** Path, container id and label of a process's cgroup, or undefined when it cannot be read. */
 export function cgroupInfo(pid: number, procRoot = '/proc'): CgroupInfo | undefined {
   const path = cgroupOf(pid, procRoot);
-  if (path === undefined) return undefined;
-  const id = containerId(path);
-  return {path, ...(id ? {containerId: id} : {}), label: labelOfPath(path)};
+  return path === undefined ? undefined : infoOfPath(path);
 }
 
 /** The CGROUP column's text for a process: container id or the path's last two components. */

@@ -22,7 +22,8 @@ export interface RecordingHeader {
 
 /**
  * One interval of a tab's table. `cgroups` (optional) maps a pid of the snapshot's rows to its
- * cgroup label as read on the recorded machine, so a replay elsewhere never asks its own /proc.
+ * cgroup path as read on the recorded machine, so a replay elsewhere never asks its own /proc
+ * (labels and container ids are derived from the path: model/cgroup.ts infoOfPath).
  */
 export interface TableEvent {
   kind: 'table';

@@ -112,7 +112,7 @@ export class Recorder {
   }
 
   /**
-   * Append one interval of a tab. `cgroups` maps pids of its rows to their cgroup labels, so
+   * Append one interval of a tab. `cgroups` maps pids of its rows to their cgroup paths, so
    * a replay on another machine shows this machine's containers. Returns whether it was written.
    */
   recordTable(snapshot: TracerSnapshot, cgroups?: Record<string, string>): boolean {

@@ -6,7 +6,7 @@ import {CgroupCache} from '../model/cgroup.js';
 import type {Recorder} from './recorder.js';
 
 export interface RecordingBackendOptions {
-  /** The cgroup label of a pid, stored with each table snapshot for a replay elsewhere. Default: a CgroupCache. */
+  /** The cgroup path of a pid, stored with each table snapshot for a replay elsewhere. Default: a CgroupCache on /proc. */
   cgroupOf?: (pid: number) => string | undefined;
   /** The name of a drilled-into process when the tracer did not give one. Default: /proc/<pid>/comm. */
   commOf?: (pid: number) => string | undefined;
@@ -22,13 +22,13 @@ function procComm(pid: number): string | undefined {
 
 /**
  * `backend` with every table and stack snapshot appended to `recorder` as it is yielded (table
- * snapshots with their rows' cgroup labels, stack snapshots with the process's comm filled in,
+ * snapshots with their rows' cgroup paths, stack snapshots with the process's comm filled in,
  * and that same snapshot is what the caller gets). Recording never stops the tracing: write
  * failures go to the recorder's onError.
  */
 export function recordingBackend(backend: Backend, recorder: Recorder, options: RecordingBackendOptions = {}): Backend {
   const cache = options.cgroupOf ? undefined : new CgroupCache();
-  const cgroupOf = options.cgroupOf ?? ((pid: number) => cache!.label(pid));
+  const cgroupOf = options.cgroupOf ?? ((pid: number) => cache!.info(pid)?.path);
   const commOf = options.commOf ?? procComm;
   return {
     id: backend.id,
@@ -39,8 +39,8 @@ export function recordingBackend(backend: Backend, recorder: Recorder, options: 
         const cgroups: Record<string, string> = {};
         for (const row of snapshot.rows) {
           if (row.pid === undefined || row.pid <= 0 || String(row.pid) in cgroups) continue;
-          const label = cgroupOf(row.pid);
-          if (label !== undefined) cgroups[String(row.pid)] = label;
+          const path = cgroupOf(row.pid);
+          if (path !== undefined) cgroups[String(row.pid)] = path;
         }
         recorder.recordTable(snapshot, cgroups);
         yield snapshot;

@@ -157,7 +157,7 @@ interface TabFold {
  */
 export class ReplayTimeline {
   private readonly folds = new Map<TabId, TabFold>();
-  private readonly cgroupHistory = new Map<number, {index: number; label: string}[]>();
+  private readonly cgroupHistory = new Map<number, {index: number; path: string}[]>();
 
   constructor(readonly events: readonly RecordingEvent[], private readonly maxKept = MAX_KEPT_ROWS) {
     events.forEach((event, index) => {
@@ -168,9 +168,9 @@ export class ReplayTimeline {
         this.folds.set(event.tab, fold);
       }
       fold.positions.push(index);
-      for (const [pid, label] of Object.entries(event.cgroups ?? {})) {
+      for (const [pid, path] of Object.entries(event.cgroups ?? {})) {
         const history = this.cgroupHistory.get(Number(pid)) ?? [];
-        if (history.at(-1)?.label !== label) history.push({index, label});
+        if (history.at(-1)?.path !== path) history.push({index, path});
         this.cgroupHistory.set(Number(pid), history);
       }
     });
@@ -226,16 +226,16 @@ export class ReplayTimeline {
     return undefined;
   }
 
-  /** The cgroup label recorded for `pid` at or before `index`, if the recording has one. */
+  /** The cgroup path recorded for `pid` at or before `index`, if the recording has one (infoOfPath makes the label). */
   cgroupAt(pid: number, index: number): string | undefined {
     const history = this.cgroupHistory.get(pid);
     if (!history) return undefined;
-    let label: string | undefined;
+    let path: string | undefined;
     for (const entry of history) {
       if (entry.index > index) break;
-      label = entry.label;
+      path = entry.path;
     }
-    return label;
+    return path;
   }
 
   /** The recorded wall-clock time (ISO) of event `index`. */
@@ -313,16 +313,19 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
  * on in time: switching tabs away and back does not play a tab twice. `id` is the recorded
  * backend's.
  */
-export function replayBackend(recording: Recording, options: ReplayBackendOptions): Backend & {recording: Recording} {
+export function replayBackend(recording: Recording, options: ReplayBackendOptions): Backend & {recording: Recording; cgroupOf: (pid: number) => string | undefined} {
   const atEnd = options.atEnd ?? 'end';
   const cursors = new Map<string, number>();
   const tables = new Map<TabId, TracerSnapshot[]>();
+  const tableCgroups = new Map<TracerSnapshot, Record<string, string>>();
+  const cgroups = new Map<number, string>();
   const stacks = new Map<string, TracerStackSnapshot[]>();
   for (const event of recording.events) {
     if (event.kind === 'table') {
       const list = tables.get(event.tab) ?? [];
       list.push(event.snapshot);
       tables.set(event.tab, list);
+      if (event.cgroups) tableCgroups.set(event.snapshot, event.cgroups);
     } else {
       const key = `${event.snapshot.tab}:${event.snapshot.pid}`;
       const list = stacks.get(key) ?? [];
@@ -351,6 +354,8 @@ export function replayBackend(recording: Recording, options: ReplayBackendOption
   return {
     id: recording.header.backend as BackendId,
     recording,
+    /** The cgroup path recorded for a pid with the latest table snapshot yielded that had one (for --cgroup). */
+    cgroupOf: (pid: number) => cgroups.get(pid),
     async available(): Promise<Availability> {
       return {ok: true, version: `recording from ${recording.header.hostname} by memtop ${recording.header.memtopVersion}`};
     },
@@ -361,6 +366,7 @@ export function replayBackend(recording: Recording, options: ReplayBackendOption
       const list = tables.get(tab) ?? [];
       if (list.length === 0) throw new TracerError(`the ${tab} tab was not recorded`, 'this recording has no snapshots of it; pick a tab it has');
       for await (const snapshot of play(`table:${tab}`, list, `${tab} snapshots`, signal)) {
+        for (const [pid, path] of Object.entries(tableCgroups.get(snapshot) ?? {})) cgroups.set(Number(pid), path);
         yield pid ? {...snapshot, rows: snapshot.rows.filter(row => row.pid === pid)} : snapshot;
       }
     },
