@@ -10,6 +10,9 @@ import type {Launcher} from './workloads.js';
 /** Everything memtop-test swap files and cgroups are called start with this, then the creator's pid. */
 const NAME_PREFIX = 'memtop-test-';
 
+/** The highest priority swapon accepts. */
+const MAX_SWAP_PRIORITY = 32767;
+
 /** Signals that end a node process without running its 'exit' handlers. */
 const FATAL_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
@@ -85,6 +88,11 @@ export function readVmstat(name: string): number | undefined {
   return line === undefined ? undefined : Number(line.split(' ')[1]);
 }
 
+/** /proc/swaps as it is now, for messages. */
+export function swapsNow(): string {
+  return readText('/proc/swaps').trimEnd();
+}
+
 function activeSwapFiles(): string[] {
   return readText('/proc/swaps')
     .split('\n')
@@ -146,7 +154,16 @@ function removeCgroupSync(cgroupDir: string): void {
 
 /** swapoff and delete a swap file; synchronous so that it can run in an exit handler. */
 function removeSwapFileSync(swapFile: string): void {
-  if (activeSwapFiles().includes(swapFile)) execFileSync('swapoff', [swapFile], {stdio: 'ignore'});
+  // swapoff reads every page in the file back in, charged to its cgroup; when that cgroup is at
+  // its limit (another process's pages, swapped here meanwhile) it can fail with ENOMEM: retry.
+  for (let attempt = 1; activeSwapFiles().includes(swapFile); attempt++) {
+    try {
+      execFileSync('swapoff', [swapFile], {stdio: ['ignore', 'ignore', 'pipe']});
+    } catch (error) {
+      if (attempt >= 5) throw error;
+      sleepSync(200 * attempt);
+    }
+  }
   rmSync(swapFile, {force: true});
 }
 
@@ -263,7 +280,9 @@ export async function setUpSwap(options: SwapOptions = {}): Promise<SwapSetup> {
     }
     await execa('chmod', ['600', swapFile]);
     await execa('mkswap', [swapFile]);
-    await execa('swapon', [swapFile]);
+    // The highest priority, so that the workload's pages go to this file and not to another
+    // one, whose swapoff (another test run tearing down) would read them back in without a fault.
+    await execa('swapon', ['--priority', String(MAX_SWAP_PRIORITY), swapFile]);
     if (!activeSwapFiles().includes(swapFile)) throw new Error(`swapon ${swapFile} did not show in /proc/swaps`);
     cgroupDir = makeCgroup(controller, ownCgroup, name);
     limitCgroup(controller, cgroupDir, limitBytes);
