@@ -178,6 +178,15 @@ export function commOf(pid: number): string {
   }
 }
 
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
+}
+
 /** Daemons the bench started that are not its children (its private tmux server). */
 export const OWN_ROOTS = new Set<number>();
 
@@ -196,7 +205,7 @@ export function foreignTracers(): string[] {
     const pid = Number(name);
     if (ours.has(pid) || pid === process.pid) continue;
     const comm = commOf(pid);
-    if (TRACER_COMMS.has(comm)) found.push(`${pid} ${comm}`);
+    if (TRACER_COMMS.has(comm) && !isZombie(pid)) found.push(`${pid} ${comm}`);
   }
   return found;
 }
