@@ -1,0 +1,50 @@
+/*
+ * memtop, anonpgin tab (DTrace): anonymous pages paged in (swapped in) per process, from
+ * vminfo:::anonpgin (arg0 is the amount the kernel adds to the statistic).
+ *
+ * Usage: dtrace -s anonpgin.d INTERVAL_MS LIMIT PID
+ *   $1  interval in milliseconds (one snapshot each)
+ *   $2  rows printed per snapshot, most page-ins first (0 = all)
+ *   $3  only this process (0 = every process)
+ *
+ * Output: one snapshot per interval, fields separated by one TAB; "-" where a tab has no
+ * bytes. D cannot escape strings, so the process name is the LAST field and may itself hold
+ * TABs; a name with a newline breaks its line, and the parser skips the broken pieces.
+ *   memtop<TAB>begin<TAB>anonpgin
+ *   row<TAB><pid><TAB><anonymous pages paged in><TAB>-<TAB><execname>
+ *   memtop<TAB>end<TAB><wall clock, ms since the epoch><TAB><interval length, ms>
+ * Example:
+ *   memtop	begin	anonpgin
+ *   row	3120	4096	-	firefox
+ *   memtop	end	1718000000123	1000
+ */
+
+#pragma D option quiet
+#pragma D option switchrate=10hz
+#pragma D option aggrate=10hz
+
+BEGIN
+{
+	interval_start = timestamp;
+}
+
+vminfo:::anonpgin
+/$3 == 0 || pid == $3/
+{
+	@pageins[pid, execname] = sum(arg0);
+}
+
+tick-$1ms
+/$2 > 0/
+{
+	trunc(@pageins, $2);
+}
+
+tick-$1ms
+{
+	printf("memtop\tbegin\tanonpgin\n");
+	printa("row\t%d\t%@u\t-\t%s\n", @pageins);
+	printf("memtop\tend\t%d\t%d\n", walltimestamp / 1000000, (timestamp - interval_start) / 1000000);
+	trunc(@pageins);
+	interval_start = timestamp;
+}
