@@ -3,7 +3,7 @@
 // one-liner, printing and clearing its map every interval as a user watching it would, runs
 // alongside as the reference measured in the same windows.
 import type {TabId} from '../../source/types.js';
-import {cpuSeconds, sleep, statusKb} from './lib/proc.js';
+import {cpuSeconds, cpuSecondsPrecise, sleep, statusKb} from './lib/proc.js';
 import {MEMTOP_CLI, memtopTracerPid, startMemtop, startOneLiner} from './lib/tracers.js';
 import {openSession} from './lib/tmux.js';
 import {showsData} from './lib/screen.js';
@@ -23,13 +23,46 @@ export interface CostOptions {
   log: (text: string) => void;
 }
 
+/** CPU seconds per second in one window: user and system from /proc/<pid>/stat, total from schedstat. */
 interface Window {
   nodeUser: number;
   nodeSystem: number;
+  nodeTotal: number;
   tracerUser: number;
   tracerSystem: number;
+  tracerTotal: number;
   refUser: number;
   refSystem: number;
+  refTotal: number;
+}
+
+interface Reading {
+  node?: {user: number; system: number};
+  tracer?: {user: number; system: number};
+  ref?: {user: number; system: number};
+  nodeTotal?: number;
+  tracerTotal?: number;
+  refTotal?: number;
+}
+
+function windowOf(before: Reading, after: Reading, seconds: number): Window | undefined {
+  if (!before.node || !before.tracer || !before.ref || !after.node || !after.tracer || !after.ref) return undefined;
+  if (before.nodeTotal === undefined || before.tracerTotal === undefined || before.refTotal === undefined) return undefined;
+  if (after.nodeTotal === undefined || after.tracerTotal === undefined || after.refTotal === undefined) return undefined;
+  const node = perSecond(before.node, after.node, seconds);
+  const tracer = perSecond(before.tracer, after.tracer, seconds);
+  const ref = perSecond(before.ref, after.ref, seconds);
+  return {
+    nodeUser: node.user,
+    nodeSystem: node.system,
+    nodeTotal: (after.nodeTotal - before.nodeTotal) / seconds,
+    tracerUser: tracer.user,
+    tracerSystem: tracer.system,
+    tracerTotal: (after.tracerTotal - before.tracerTotal) / seconds,
+    refUser: ref.user,
+    refSystem: ref.system,
+    refTotal: (after.refTotal - before.refTotal) / seconds,
+  };
 }
 
 export interface TabCost {
@@ -83,7 +116,14 @@ export async function measureCost(options: CostOptions): Promise<TabCost[]> {
         const tracerPid = memtopTracerPid(memtop.pid);
         if (tracerPid === undefined) throw new Error(`memtop --tab ${tab} has no bpftrace child:\n${memtop.tail()}`);
         const pids = {node: memtop.pid, tracer: tracerPid, ref: reference.child.pid};
-        const read = () => ({node: cpuSeconds(pids.node), tracer: cpuSeconds(pids.tracer), ref: cpuSeconds(pids.ref)});
+        const read = (): Reading => ({
+          node: cpuSeconds(pids.node),
+          tracer: cpuSeconds(pids.tracer),
+          ref: cpuSeconds(pids.ref),
+          nodeTotal: cpuSecondsPrecise(pids.node),
+          tracerTotal: cpuSecondsPrecise(pids.tracer),
+          refTotal: cpuSecondsPrecise(pids.ref),
+        });
         const windowMs = (options.seconds * 1000) / options.runs;
         const windows: Window[] = [];
         const first = read();
@@ -94,26 +134,18 @@ export async function measureCost(options: CostOptions): Promise<TabCost[]> {
           await sleep(windowMs * (window + 1) - (performance.now() - firstAt));
           const now = read();
           const at = performance.now();
-          if (!now.node || !now.tracer || !now.ref || !previous.node || !previous.tracer || !previous.ref) {
-            throw new Error(`a process of the ${tab} (${mode}) cost run has exited:\n${memtop.tail()}`);
-          }
-          const seconds = (at - previousAt) / 1000;
-          const node = perSecond(previous.node, now.node, seconds);
-          const tracer = perSecond(previous.tracer, now.tracer, seconds);
-          const ref = perSecond(previous.ref, now.ref, seconds);
-          windows.push({nodeUser: node.user, nodeSystem: node.system, tracerUser: tracer.user, tracerSystem: tracer.system, refUser: ref.user, refSystem: ref.system});
+          const measured = windowOf(previous, now, (at - previousAt) / 1000);
+          if (!measured) throw new Error(`a process of the ${tab} (${mode}) cost run has exited:\n${memtop.tail()}`);
+          windows.push(measured);
           previous = now;
           previousAt = at;
         }
-        const totalSeconds = (previousAt - firstAt) / 1000;
-        const node = perSecond(first.node!, previous.node!, totalSeconds);
-        const tracer = perSecond(first.tracer!, previous.tracer!, totalSeconds);
-        const ref = perSecond(first.ref!, previous.ref!, totalSeconds);
+        const total = windowOf(first, previous, (previousAt - firstAt) / 1000)!;
         results.push({
           tab,
           mode,
           windows,
-          total: {nodeUser: node.user, nodeSystem: node.system, tracerUser: tracer.user, tracerSystem: tracer.system, refUser: ref.user, refSystem: ref.system},
+          total,
           nodeHwmKb: statusKb(pids.node, 'VmHWM') ?? Number.NaN,
           tracerHwmKb: statusKb(pids.tracer, 'VmHWM') ?? Number.NaN,
           refHwmKb: statusKb(pids.ref, 'VmHWM') ?? Number.NaN,
@@ -133,9 +165,9 @@ const percent = (value: number) => fixed(value * 100, 2);
 export function costTable(results: TabCost[], options: {runs: number; seconds: number}): string {
   const rows = results.map(result => {
     const pick = (key: keyof Window) => result.windows.map(window => window[key]);
-    const nodeTotal = result.windows.map(window => window.nodeUser + window.nodeSystem);
-    const tracerTotal = result.windows.map(window => window.tracerUser + window.tracerSystem);
-    const refTotal = result.windows.map(window => window.refUser + window.refSystem);
+    const nodeTotal = pick('nodeTotal');
+    const tracerTotal = pick('tracerTotal');
+    const refTotal = pick('refTotal');
     return [
       `${result.tab} ${result.mode}`,
       percent(median(pick('nodeUser'))),
@@ -144,8 +176,8 @@ export function costTable(results: TabCost[], options: {runs: number; seconds: n
       againstTarget(result.nodeHwmKb / 1024, 70, 1),
       againstTarget(median(pick('tracerUser')) * 100, 1),
       percent(median(pick('tracerSystem'))),
-      percent(median(pick('refUser'))),
-      percent(median(pick('refSystem'))),
+      percent(median(tracerTotal)),
+      percent(median(refTotal)),
       fixed(medianRatio(tracerTotal, refTotal), 2),
       fixed(medianRatio(nodeTotal.map((value, index) => value + tracerTotal[index]!), refTotal), 1),
       fixed(result.tracerHwmKb / 1024, 1),
@@ -153,7 +185,7 @@ export function costTable(results: TabCost[], options: {runs: number; seconds: n
   });
   const notes = [
     'batch: memtop --batch --json, its output read and dropped by the bench; tui: memtop in a 120x40 window of a private tmux server.',
-    `% of one core = CPU seconds per second × 100, from /proc/<pid>/stat (10 ms ticks), median of ${options.runs} windows of ${fixed(options.seconds / options.runs, 1)} s after a 2 s warm-up; RSS peak is VmHWM at the end.`,
+    `% of one core = CPU seconds per second × 100: usr and sys from /proc/<pid>/stat (10 ms ticks), totals from every thread's schedstat (ns); median of ${options.runs} windows of ${fixed(options.seconds / options.runs, 1)} s after a 2 s warm-up; RSS peak is VmHWM at the end.`,
     'one-liner: the bare bpftrace one-liner of the tab with `interval:ms:1000 { print(@); clear(@); }`, running alongside in the same windows.',
     'ratios are medians of per-window ratios: memtop\'s bpftrace / one-liner, and (memtop node + its bpftrace) / one-liner.',
   ];
@@ -162,7 +194,7 @@ export function costTable(results: TabCost[], options: {runs: number; seconds: n
   }
   return table(
     `2. memtop's own cost, all five workloads busy, 1 s interval, ${options.seconds} s per tab (% of one core)`,
-    ['tab, mode', 'node usr', 'node sys', 'node total <1%', 'node RSS MB <70', 'bpftrace usr <1%', 'bpftrace sys', '1-liner usr', '1-liner sys', 'bpftrace/1-liner', 'memtop/1-liner', 'bpftrace RSS MB'],
+    ['tab, mode', 'node usr', 'node sys', 'node total <1%', 'node RSS MB <70', 'bpftrace usr <1%', 'bpftrace sys', 'bpftrace total', '1-liner total', 'bpftrace/1-liner', 'memtop/1-liner', 'bpftrace RSS MB'],
     rows,
     notes,
   );

@@ -145,8 +145,10 @@ export function overheadTable(results: TabOverhead[], runs: number): string {
     const oneLiner = msOf(samples, 'one-liner');
     const memtop = msOf(samples, 'memtop');
     const other = msOf(samples, 'other-tab');
-    const memtopRatio = medianRatio(memtop, oneLiner);
-    const otherRatio = medianRatio(other, untraced);
+    // Ratios of time per event, so that they hold when (a, d) and (b, c) do different amounts.
+    const [perUntraced, perOneLiner, perMemtop, perOther] = VARIANTS.map(variant => nsPerEvent(samples, variant));
+    const memtopRatio = medianRatio(perMemtop!, perOneLiner!);
+    const otherRatio = medianRatio(perOther!, perUntraced!);
     const perEvent = (variant: Variant) => fixed(median(nsPerEvent(samples, variant)), 0);
     return [
       tab,
@@ -156,11 +158,11 @@ export function overheadTable(results: TabOverhead[], runs: number): string {
       `${fixed(median(memtop), 1)}`,
       `${fixed(median(other), 1)} (${OTHER_TAB[tab]})`,
       `${perEvent('untraced')}/${perEvent('one-liner')}/${perEvent('memtop')}/${perEvent('other-tab')}`,
-      fixed(medianRatio(oneLiner, untraced), 2),
+      fixed(medianRatio(perOneLiner!, perUntraced!), 2),
       againstTarget(memtopRatio, 1.05),
-      spread(memtop.map((value, index) => value / oneLiner[index]!)),
+      spread(perMemtop!.map((value, index) => value / perOneLiner![index]!)),
       againstTarget(otherRatio, 1.02),
-      spread(other.map((value, index) => value / untraced[index]!)),
+      spread(perOther!.map((value, index) => value / perUntraced![index]!)),
     ];
   });
   const notes: string[] = [];
@@ -174,7 +176,7 @@ export function overheadTable(results: TabOverhead[], runs: number): string {
     if (tab === 'anonpgin') notes.push(`anonpgin: pages swapped in (vmstat pswpin) per event (median, untraced) ${fixed(median(samples.filter(s => s.variant === 'untraced').map(s => s.pswpin / s.events)), 3)}`);
   }
   notes.push('events: per run, "a/b" when untraced and other-tab runs do a (events) and one-liner and memtop runs b; ns/event: untraced/one-liner/memtop/other-tab.');
-  notes.push('ratios are medians of per-run ratios (a,b,c,d of one run measured back to back); range: smallest–largest per-run ratio.');
+  notes.push('ratios are medians of per-run ratios of time per event (a,b,c,d of one run measured back to back); range: smallest–largest per-run ratio.');
   return table(
     `1. Overhead on the traced workload: median wall time of the timed loop over ${runs} runs, ms`,
     ['tab', 'events', 'untraced', 'one-liner', 'memtop', 'memtop other tab', 'ns/event', 'one-liner/untr', 'memtop/one-liner ≤1.05', 'range', 'other-tab/untr ≤1.02', 'range'],
