@@ -75,7 +75,7 @@ export async function runBatch(backend: Backend, options: Options & {grouping?: 
         giveUp: () => last === undefined || processName(pid) === '',
         onItem: snapshot => {
           last = snapshot;
-          comm = processName(pid) || comm;
+          comm = snapshot.comm ?? (processName(pid) || comm);
           const view = stackView(snapshot, options.limit);
           if (options.json) {
             const json: Record<string, unknown> = {

@@ -148,6 +148,15 @@ async function* runScript(
   }
 }
 
+/** A process's name from /proc, read once when its drill-down starts. */
+function processComm(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
 function isCapped(maps: IntervalMaps): boolean {
   const max = mapKeysMax();
   return [...maps.maps.values()].some(map => Object.keys(map).length >= max);
@@ -234,12 +243,15 @@ export const bpftraceBackend: Backend = {
   async *startStacks(options: StackStartOptions): AsyncGenerator<TracerStackSnapshot> {
     const choice = STACK_PROBES[options.tab];
     if (!tracefsRoot()) throw new TracerError('tracefs is not mounted', 'mount it: mount -t tracefs nodev /sys/kernel/tracing');
-    for await (const {maps, elapsedMs, skipped} of runScript(choice, {...options, pidFlag: Boolean(choice.libc)})) {
+    const comm = processComm(options.pid);
+    // -p: uprobes attach to that process only, and bpftrace exits when it does.
+    for await (const {maps, elapsedMs, skipped} of runScript(choice, {...options, pidFlag: true})) {
       const snapshot: TracerStackSnapshot = {
         tab: options.tab,
         backend: 'bpftrace',
         probe: choice.label,
         pid: options.pid,
+        ...(comm ? {comm} : {}),
         time: new Date().toISOString(),
         elapsedMs,
         stacks: stackRows(options.tab, maps.maps),

@@ -2,9 +2,11 @@
 import type {Availability, Backend, BackendId} from '../types.js';
 import {TracerError} from '../types.js';
 import {bpftraceBackend} from './bpftrace.js';
+import {dtraceBackend} from './dtrace.js';
+import {systemtapBackend} from './systemtap.js';
 
 /** Every backend, in auto-detection order. */
-export const BACKENDS: Backend[] = [bpftraceBackend];
+export const BACKENDS: Backend[] = [bpftraceBackend, systemtapBackend, dtraceBackend];
 
 export function backendById(id: BackendId): Backend | undefined {
   return BACKENDS.find(backend => backend.id === id);

@@ -97,7 +97,15 @@ export async function* tracerLines(options: TracerProcessOptions): AsyncGenerato
   try {
     for await (const line of child.iterable({from: 'stdout'})) {
       if (options.signal.aborted) return;
-      yield line;
+      let resumed = false;
+      try {
+        yield line;
+        resumed = true;
+      } finally {
+        // The consumer stopped iterating: kill the tracer now, before the line iterator is
+        // closed, since closing it waits for the process to end.
+        if (!resumed) child.kill('SIGKILL');
+      }
     }
     const result = await child;
     finished = true;
