@@ -99,6 +99,8 @@ test('the key table maps keys to commands per mode', () => {
   assert.deepEqual(commandFor('>', key(), 'table'), {kind: 'action', action: {type: 'sort-next'}});
   assert.deepEqual(commandFor('j', key(), 'table'), {kind: 'select', delta: 1});
   assert.deepEqual(commandFor('c', key({ctrl: true}), 'drill'), {kind: 'quit'});
+  assert.deepEqual(commandFor('c', key({ctrl: true}), 'table'), {kind: 'quit'}, "Ctrl-C quits; it is not the 'c' key");
+  assert.equal(commandFor('r', key({ctrl: true}), 'table'), undefined);
   assert.equal(commandFor('j', key(), 'drill'), undefined, 'selection keys do nothing in the stack view');
   assert.ok(footerText('table').includes('q quit'));
   assert.ok(KEY_BINDINGS.every(binding => binding.description.length > 0));

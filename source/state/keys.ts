@@ -51,7 +51,10 @@ export const KEY_BINDINGS: KeyBinding[] = [
 
 /** The first binding for this key press in this mode. `<` and `>` pick their direction here. */
 export function commandFor(input: string, key: Key, mode: Mode): Command | undefined {
-  const binding = KEY_BINDINGS.find(candidate => candidate.modes.includes(mode) && candidate.matches(input, key));
+  // With Ctrl held only Ctrl-C means anything: Ctrl-C must quit, not act as a plain 'c'.
+  const binding = KEY_BINDINGS.find(
+    candidate => candidate.modes.includes(mode) && (!key.ctrl || candidate.command.kind === 'quit') && candidate.matches(input, key),
+  );
   if (!binding) return undefined;
   if (binding.command.kind === 'action' && binding.command.action.type === 'sort-next' && (input === '<' || input === ',')) {
     return action({type: 'sort-prev'});

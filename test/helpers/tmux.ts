@@ -1,0 +1,57 @@
+// A real terminal for end-to-end TUI tests: tmux on a private socket (never the user's server),
+// with send-keys to type and capture-pane to read the screen.
+import {execFileSync} from 'node:child_process';
+import {waitForValue} from './wait-for-value.js';
+
+export interface Terminal {
+  /** The screen as text, one line per row. */
+  screen(): string;
+  /** The screen with its escape sequences (colours), as tmux keeps them. */
+  screenWithEscapes(): string;
+  keys(...keys: string[]): void;
+  resize(columns: number, rows: number): void;
+  /** The pid of the pane's process (the shell or memtop itself). */
+  panePid(): number;
+  title(): string;
+  /** Wait until the screen satisfies `test`; returns the screen. */
+  waitFor(test: (screen: string) => boolean, what: string, timeoutMs?: number): Promise<string>;
+  /** Whether the pane's process is still there. */
+  alive(): boolean;
+  kill(): void;
+}
+
+let counter = 0;
+
+/** Start `command` in a new detached tmux session of the given size. */
+export function startTerminal(command: string[], columns = 120, rows = 40): Terminal {
+  const socket = `memtop-test-${process.pid}-${counter++}`;
+  const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], {encoding: 'utf8'});
+  tmux('new-session', '-d', '-s', 'm', '-x', String(columns), '-y', String(rows), ...command);
+  tmux('set-option', '-t', 'm', 'remain-on-exit', 'on');
+  const terminal: Terminal = {
+    screen: () => tmux('capture-pane', '-p', '-t', 'm'),
+    screenWithEscapes: () => tmux('capture-pane', '-p', '-e', '-t', 'm'),
+    keys: (...keys) => {
+      tmux('send-keys', '-t', 'm', ...keys);
+    },
+    resize: (width, height) => {
+      tmux('resize-window', '-t', 'm', '-x', String(width), '-y', String(height));
+    },
+    panePid: () => Number(tmux('display-message', '-p', '-t', 'm', '#{pane_pid}').trim()),
+    title: () => tmux('display-message', '-p', '-t', 'm', '#{pane_title}').trim(),
+    waitFor: (test, what, timeoutMs = 10_000) =>
+      waitForValue(() => {
+        const screen = terminal.screen();
+        return test(screen) ? screen : undefined;
+      }, {timeoutMs, what}, () => terminal.screen()),
+    alive: () => tmux('display-message', '-p', '-t', 'm', '#{pane_dead}').trim() !== '1',
+    kill: () => {
+      try {
+        tmux('kill-server');
+      } catch {
+        // already gone
+      }
+    },
+  };
+  return terminal;
+}
