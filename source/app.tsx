@@ -8,11 +8,16 @@ import {columnsFor, selectRows} from './model/columns.js';
 import type {TabData} from './model/table.js';
 import {stackView} from './model/stacks.js';
 import {initialState, reducer} from './state/reducer.js';
-import {commandFor, filterCommand, footerText, KEY_BINDINGS} from './state/keys.js';
+import {bindingsFor, commandFor, filterCommand, footerText} from './state/keys.js';
 import {fit, sanitize} from './format.js';
 import {TableView} from './ui/table-view.js';
 import {StackView} from './ui/stack-view.js';
-import {useStackTracer, useTableTracer} from './ui/use-tracer.js';
+import {useStackTracer, useTableTracer, type DrillState, type TracerStatus} from './ui/use-tracer.js';
+import {useReplay} from './ui/use-replay.js';
+import type {ReplayTimeline} from './record/replay.js';
+import {sparkline, supportsUnicode} from './ui/sparkline.js';
+import {writeFoldedFile} from './model/folded.js';
+import type {UiState} from './state/reducer.js';
 
 export interface AppProps {
   backend: Backend;
@@ -26,7 +31,45 @@ export interface AppProps {
   onStackSnapshot?: (snapshot: TracerStackSnapshot) => void;
   /** Terminal size override for tests. */
   size?: {columns: number; rows: number};
+  /** Initial cgroup filter (--cgroup). */
+  cgroup?: string;
+  /** A process's cgroup path: with it the table has a CGROUP column and the C filter works. */
+  cgroupOf?: (pid: number) => string | undefined;
+  /** Replay this recording instead of tracing. */
+  replay?: ReplayTimeline;
+  replaySpeed?: number;
+  /** The file a recording goes to, for the status line. */
+  recordingTo?: string;
+  /** Where the w key writes folded stacks (default: the working directory). */
+  foldedDir?: string;
 }
+
+/** Where the screen's data comes from: live tracers, or a recording's timeline. */
+interface Source {
+  data: Partial<Record<TabId, TabData>>;
+  status: Partial<Record<TabId, TracerStatus>>;
+  drill: DrillState;
+  replay?: {index: number; length: number; speed: number; time?: string; atEnd: boolean; stepForward: () => void; stepBack: () => void; cycleSpeed: () => void};
+}
+
+function useLiveSource(props: AppProps, state: UiState): Source {
+  const drilling = state.drill !== undefined;
+  const table = useTableTracer(props.backend, drilling ? undefined : state.tab, {
+    intervalMs: state.intervalMs,
+    pid: props.pid,
+    paused: state.paused,
+    onSnapshot: props.onTableSnapshot,
+  });
+  const drill = useStackTracer(props.backend, state.drill, {intervalMs: state.intervalMs, paused: state.paused, onSnapshot: props.onStackSnapshot});
+  return {data: table.data, status: table.status, drill};
+}
+
+function useReplaySource(props: AppProps, state: UiState): Source {
+  const replay = useReplay(props.replay!, {tab: state.tab, drill: state.drill}, {paused: state.paused, initialSpeed: props.replaySpeed});
+  return {data: replay.data, status: replay.status, drill: replay.drill, replay};
+}
+
+const UNICODE = supportsUnicode(process.env);
 
 const MIN_COLUMNS = 30;
 const MIN_ROWS = 6;
@@ -73,32 +116,42 @@ function TabBar({active, width}: {active: TabId; width: number}) {
 export function App(props: AppProps) {
   const {exit} = useApp();
   const size = useTerminalSize(props.size);
-  const [state, dispatch] = useReducer(reducer, initialState({tab: props.tab, intervalMs: props.intervalMs, filter: props.comm}));
+  const [state, dispatch] = useReducer(reducer, initialState({tab: props.tab, intervalMs: props.intervalMs, filter: props.comm, cgroupFilter: props.cgroup}));
+  const [notice, setNotice] = useState<string | undefined>(undefined);
   const limit = props.limit ?? 10;
   const drilling = state.drill !== undefined;
-  const table = useTableTracer(props.backend, drilling ? undefined : state.tab, {
-    intervalMs: state.intervalMs,
-    pid: props.pid,
-    paused: state.paused,
-    onSnapshot: props.onTableSnapshot,
-  });
-  const drill = useStackTracer(props.backend, state.drill, {intervalMs: state.intervalMs, paused: state.paused, onSnapshot: props.onStackSnapshot});
+  const replaying = props.replay !== undefined;
+  // Chosen once: whether this App replays never changes while it is mounted.
+  const useSource = useRef(replaying ? useReplaySource : useLiveSource).current;
+  const source = useSource(props, state);
+  const drill = source.drill;
 
-  const tabData = table.data[state.tab];
+  const tabData = source.data[state.tab];
   const groupingData = tabData ? (state.grouping === 'cache' ? tabData.cache : tabData.process) : undefined;
-  const columns = columnsFor(state.tab, state.grouping);
+  // A replay knows each process's cgroup as recorded at the shown point in time.
+  const replayAt = source.replay?.index;
+  const cgroupOf = props.replay && replayAt !== undefined ? (pid: number) => props.replay!.cgroupAt(pid, replayAt) : props.cgroupOf;
+  const columns = columnsFor(state.tab, state.grouping, {cgroupOf, trend: {ascii: !UNICODE}});
   // Lines around the table: tab bar, status, header, footer; the rest is for rows.
   const tableRows = Math.max(1, Math.min(limit, size.rows - 5));
+  const cgroupQuery = state.cgroupFilter && cgroupOf ? {pattern: state.cgroupFilter, cgroupOf} : undefined;
   const rows = groupingData
-    ? selectRows(groupingData.rows.values(), columns, {sortColumn: state.sortColumn, descending: state.descending, cumulative: state.cumulative, filter: state.filter, limit: tableRows})
+    ? selectRows(groupingData.rows.values(), columns, {
+        sortColumn: state.sortColumn,
+        descending: state.descending,
+        cumulative: state.cumulative,
+        filter: state.filter,
+        limit: tableRows,
+        cgroup: cgroupQuery,
+      })
     : [];
   const selected = Math.min(state.selected, Math.max(0, rows.length - 1));
-  // Key handlers read the rows on screen now, not the ones of the render that bound them.
-  const shown = useRef({rows, selected});
-  shown.current = {rows, selected};
+  // Key handlers read what is on screen now, not what the render that bound them saw.
+  const shown = useRef({rows, selected, drill, source});
+  shown.current = {rows, selected, drill, source};
 
   useInput((input, key) => {
-    const command = state.filtering ? filterCommand(input, key) : commandFor(input, key, drilling ? 'drill' : 'table');
+    const command = state.filtering ? filterCommand(input, key) : commandFor(input, key, drilling ? 'drill' : 'table', replaying);
     if (!command) return;
     switch (command.kind) {
       case 'quit':
@@ -112,7 +165,29 @@ export function App(props: AppProps) {
         if (row?.pid !== undefined && row.pid > 0) dispatch({type: 'drill', pid: row.pid, comm: row.comm ?? ''});
         return;
       }
+      case 'write-folded': {
+        const {drill: now} = shown.current;
+        if (!state.drill || !now.snapshot) {
+          setNotice('no stacks to write yet');
+          return;
+        }
+        try {
+          const file = writeFoldedFile(props.foldedDir ?? process.cwd(), state.drill.pid, state.drill.tab, now.snapshot.stacks);
+          setNotice(`wrote ${file}`);
+        } catch (error) {
+          setNotice(`could not write folded stacks: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+        }
+        return;
+      }
+      case 'replay-step':
+        if (command.direction === 1) shown.current.source.replay?.stepForward();
+        else shown.current.source.replay?.stepBack();
+        return;
+      case 'replay-speed':
+        shown.current.source.replay?.cycleSpeed();
+        return;
       case 'action':
+        setNotice(undefined);
         dispatch(command.action);
     }
   });
@@ -122,7 +197,7 @@ export function App(props: AppProps) {
     return <Text>{fit(`terminal too small (${size.columns}x${size.rows}); memtop needs ${MIN_COLUMNS}x${MIN_ROWS}`, width)}</Text>;
   }
 
-  const status = drilling ? drill.status : table.status[state.tab];
+  const status = drilling ? drill.status : source.status[state.tab];
   const statusParts: string[] = [];
   if (drilling && state.drill) {
     statusParts.push(`stacks of PID ${state.drill.pid} (${sanitize(state.drill.comm)}) · ${TABS[state.drill.tab].title}`);
@@ -136,8 +211,19 @@ export function App(props: AppProps) {
     if (groupingData?.capped) statusParts.push('CAPPED: map full, some keys dropped');
     if (groupingData?.skippedLines) statusParts.push(`${groupingData.skippedLines} lines skipped`);
   }
-  statusParts.push(`every ${(state.intervalMs / 1000).toFixed(1)}s`);
-  if (state.filter || state.filtering) statusParts.push(`filter: ${sanitize(state.filter)}${state.filtering ? '_' : ''}`);
+  if (source.replay) {
+    const {replay} = source;
+    statusParts.unshift(`REPLAY ${replay.time ?? ''} ${replay.index + 1}/${replay.length} ×${replay.speed}${replay.atEnd ? ' (end)' : ''}`);
+  } else {
+    statusParts.push(`every ${(state.intervalMs / 1000).toFixed(1)}s`);
+  }
+  if (props.recordingTo) statusParts.unshift(`REC ${sanitize(props.recordingTo)}`);
+  if (state.filter || state.filtering === 'name') statusParts.push(`filter: ${sanitize(state.filter)}${state.filtering === 'name' ? '_' : ''}`);
+  if (state.cgroupFilter || state.filtering === 'cgroup') statusParts.push(`cgroup: ${sanitize(state.cgroupFilter)}${state.filtering === 'cgroup' ? '_' : ''}`);
+  if (!drilling && groupingData && groupingData.totalRateHistory.length > 1 && width >= 100) {
+    statusParts.push(`all ${sparkline(groupingData.totalRateHistory, 16, !UNICODE)}`);
+  }
+  if (notice) statusParts.push(sanitize(notice));
 
   const bodyHeight = Math.max(1, size.rows - 4);
   let body: React.ReactNode;
@@ -145,7 +231,7 @@ export function App(props: AppProps) {
     const mode = drilling ? 'drill' : 'table';
     body = (
       <Box flexDirection="column">
-        {KEY_BINDINGS.filter(binding => binding.modes.includes(mode))
+        {bindingsFor(mode, replaying)
           .slice(0, bodyHeight)
           .map(binding => (
             <Text key={binding.keys.join()}>{fit(`${fit(binding.keys.join(' '), 16)} ${binding.description}`, width)}</Text>
@@ -183,7 +269,7 @@ export function App(props: AppProps) {
         </Text>
       </Box>
       {body}
-      <Text dimColor>{fit(footerText(drilling ? 'drill' : 'table'), width)}</Text>
+      <Text dimColor>{fit(footerText(drilling ? 'drill' : 'table', replaying), width)}</Text>
     </Box>
   );
 }

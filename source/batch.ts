@@ -10,6 +10,9 @@ import {supervise} from './model/supervise.js';
 import {fit, humanBytes, humanCount, sanitize} from './format.js';
 import type {Options} from './flags.js';
 import {TracerError} from './types.js';
+import {ReplayEndError} from './record/replay.js';
+import {foldedStacks} from './model/folded.js';
+import {matchesCgroup} from './model/cgroup.js';
 
 export interface BatchIo {
   write: (text: string) => void;
@@ -56,8 +59,23 @@ function stackText(snapshot: TracerStackSnapshot, comm: string, limit: number): 
   return lines.join('\n') + '\n\n';
 }
 
-/** Run batch mode until `iterations` intervals or the signal. Rejects with TracerError when the tracer cannot start. */
-export async function runBatch(backend: Backend, options: Options & {grouping?: Grouping}, io: BatchIo, signal: AbortSignal): Promise<void> {
+/** The end of a replayed recording: batch mode stops there. */
+function ended(error: TracerError): boolean {
+  return error instanceof ReplayEndError;
+}
+
+/**
+ * Run batch mode until `iterations` intervals, the signal, or the end of a replayed recording.
+ * Rejects with TracerError when the tracer cannot start. `cgroupOf` names a process's cgroup
+ * (for --cgroup).
+ */
+export async function runBatch(
+  backend: Backend,
+  options: Options,
+  io: BatchIo,
+  signal: AbortSignal,
+  cgroupOf: (pid: number) => string | undefined = () => undefined,
+): Promise<void> {
   const controller = new AbortController();
   const stop = () => controller.abort();
   signal.addEventListener('abort', stop, {once: true});
@@ -72,12 +90,14 @@ export async function runBatch(backend: Backend, options: Options & {grouping?: 
       await supervise<TracerStackSnapshot>({
         signal: controller.signal,
         start: inner => backend.startStacks({tab: options.tab, pid, intervalMs: options.intervalMs, limit: 0, signal: inner}),
-        giveUp: () => last === undefined || processName(pid) === '',
+        giveUp: error => ended(error) || last === undefined || processName(pid) === '',
         onItem: snapshot => {
           last = snapshot;
           comm = snapshot.comm ?? (processName(pid) || comm);
           const view = stackView(snapshot, options.limit);
-          if (options.json) {
+          if (options.folded) {
+            io.write(foldedStacks(snapshot.stacks));
+          } else if (options.json) {
             const json: Record<string, unknown> = {
               tab: snapshot.tab,
               backend: snapshot.backend,
@@ -98,8 +118,9 @@ export async function runBatch(backend: Backend, options: Options & {grouping?: 
           if (done()) controller.abort();
         },
         onError: (error, retryInMs) => {
+          if (ended(error)) return;
           if (retryInMs === undefined) {
-            if (last !== undefined) io.warn(`memtop: process ${pid} has exited; its last stacks are above`);
+            if (last !== undefined && !options.replay) io.warn(`memtop: process ${pid} has exited; its last stacks are above`);
             else fatal = error;
             return;
           }
@@ -114,12 +135,13 @@ export async function runBatch(backend: Backend, options: Options & {grouping?: 
       await supervise<TracerSnapshot>({
         signal: controller.signal,
         start: inner => backend.start({tab: options.tab, pid: options.pid, intervalMs: options.intervalMs, limit: 0, signal: inner}),
-        giveUp: () => !got,
+        giveUp: error => ended(error) || !got,
         onItem: snapshot => {
           got = true;
           data = applySnapshot(data, snapshot);
           const table = grouping === 'cache' ? data.cache : data.process;
-          const rows = selectRows(table.rows.values(), columns, {sortColumn: 'count', descending: true, cumulative: false, filter: options.comm ?? '', limit: options.limit});
+          const candidates = options.cgroup ? [...table.rows.values()].filter(row => row.pid !== undefined && matchesCgroup(cgroupOf(row.pid), options.cgroup!)) : table.rows.values();
+          const rows = selectRows(candidates, columns, {sortColumn: 'count', descending: true, cumulative: false, filter: options.comm ?? '', limit: options.limit});
           if (options.json) {
             const json: Record<string, unknown> = {
               tab: snapshot.tab,
@@ -139,6 +161,7 @@ export async function runBatch(backend: Backend, options: Options & {grouping?: 
           if (done()) controller.abort();
         },
         onError: (error, retryInMs) => {
+          if (ended(error)) return;
           if (retryInMs === undefined) fatal = error;
           else io.warn(`memtop: ${error.message}; restarting in ${Math.round(retryInMs / 1000)}s`);
         },

@@ -7,7 +7,12 @@ import {runBatch} from './batch.js';
 import {selectBackend} from './backends/index.js';
 import {killAllTracers, stopAllTracers} from './backends/tracer-process.js';
 import {blockingFailure, btfCheck, formatChecks, runChecks} from './check.js';
-import {TracerError} from './types.js';
+import {TAB_IDS, TracerError, type Backend} from './types.js';
+import {readRecording, replayBackend, ReplayError, ReplayTimeline, type Recording} from './record/replay.js';
+import {Recorder, RecordError} from './record/recorder.js';
+import {recordingHeader} from './record/format.js';
+import {recordingBackend} from './record/recording-backend.js';
+import {CgroupCache} from './model/cgroup.js';
 
 function version(): string {
   try {
@@ -82,27 +87,65 @@ async function main(): Promise<void> {
   if (!options.batch && !(process.stdout.isTTY && process.stdin.isTTY)) {
     fail('the TUI needs a terminal; for pipes and scripts use --batch (add --json for JSON lines)', 2);
   }
-  if (options.pid !== undefined && !existsSync(`/proc/${options.pid}`)) {
-    fail(`no process with PID ${options.pid}: pick a running process (see ps -e)`, 2);
-  }
-  const blocking = blockingFailure();
-  if (blocking) fail(blocking);
 
   const controller = new AbortController();
   installExitHooks(controller);
   // Ink and React take a while to load: only the TUI needs them, and they load while the
   // tracer is being checked.
   const tui = options.batch ? undefined : Promise.all([import('react'), import('ink'), import('./app.js')]);
-  let backend;
-  try {
-    backend = await selectBackend(options.backend);
-  } catch (error) {
-    if (error instanceof TracerError) fail(error.hint ? `${error.message}; ${error.hint}` : error.message);
-    throw error;
+
+  let backend: Backend;
+  let recording: Recording | undefined;
+  let cgroupOf: (pid: number) => string | undefined;
+  if (options.replay) {
+    try {
+      recording = readRecording(options.replay);
+    } catch (error) {
+      if (error instanceof ReplayError) fail(error.message, 2);
+      throw error;
+    }
+    if (recording.truncatedLines) process.stderr.write(`memtop: the last line of ${options.replay} was cut off; replaying up to it\n`);
+    const replay = replayBackend(recording, {speed: options.batch ? 0 : options.speed, atEnd: options.batch ? 'end' : 'wait'});
+    backend = replay;
+    cgroupOf = pid => replay.cgroupOf(pid);
+  } else {
+    if (options.pid !== undefined && !existsSync(`/proc/${options.pid}`)) {
+      fail(`no process with PID ${options.pid}: pick a running process (see ps -e)`, 2);
+    }
+    const blocking = blockingFailure();
+    if (blocking) fail(blocking);
+    try {
+      backend = await selectBackend(options.backend);
+    } catch (error) {
+      if (error instanceof TracerError) fail(error.hint ? `${error.message}; ${error.hint}` : error.message);
+      throw error;
+    }
+    if (backend.id === 'bpftrace') {
+      const btf = btfCheck();
+      if (!btf.ok) fail(`BTF: ${btf.detail}; fix: ${btf.fix}`);
+    }
+    const cache = new CgroupCache();
+    cgroupOf = pid => cache.info(pid)?.path;
   }
-  if (backend.id === 'bpftrace') {
-    const btf = btfCheck();
-    if (!btf.ok) fail(`BTF: ${btf.detail}; fix: ${btf.fix}`);
+
+  let recorder: Recorder | undefined;
+  if (options.record) {
+    const live = backend;
+    const probes = Object.fromEntries(
+      await Promise.all(TAB_IDS.map(async tab => [tab, await live.probeFor(tab).catch(() => 'unavailable')] as const)),
+    );
+    try {
+      recorder = new Recorder(options.record, recordingHeader({memtopVersion: version(), backend: backend.id, probes}), {
+        overwrite: options.overwrite,
+        onError: error => process.stderr.write(`memtop: recording stopped: ${error.message}\n`),
+      });
+    } catch (error) {
+      if (error instanceof RecordError) fail(error.message, 2);
+      throw error;
+    }
+    const opened = recorder;
+    process.on('exit', () => opened.close());
+    backend = recordingBackend(backend, recorder, {cgroupOf});
   }
 
   if (options.batch) {
@@ -112,23 +155,38 @@ async function main(): Promise<void> {
         options,
         {write: text => process.stdout.write(text), warn: text => process.stderr.write(text + '\n')},
         controller.signal,
+        cgroupOf,
       );
     } catch (error) {
       if (error instanceof TracerError) fail(error.hint ? `${error.message}; ${error.hint}` : error.message);
       throw error;
     }
     controller.abort();
+    recorder?.close();
     await stopAllTracers();
     return;
   }
 
   const [React, {render}, {App}] = await tui!;
   const app = render(
-    React.createElement(App, {backend, tab: options.tab, intervalMs: options.intervalMs, limit: options.limit, pid: options.pid, comm: options.comm}),
+    React.createElement(App, {
+      backend,
+      tab: options.tab,
+      intervalMs: options.intervalMs,
+      limit: options.limit,
+      pid: options.pid,
+      comm: options.comm,
+      cgroup: options.cgroup,
+      cgroupOf,
+      replay: recording ? new ReplayTimeline(recording.events) : undefined,
+      replaySpeed: options.speed,
+      recordingTo: options.record,
+    }),
     {exitOnCtrlC: false},
   );
   await app.waitUntilExit();
   controller.abort();
+  recorder?.close();
   await stopAllTracers();
 }
 

@@ -22,11 +22,19 @@ export const HELP = `
     --json            with --batch: one JSON object per line
     --stacks          with --batch --pid N: that process's top user stacks
     --check           print each requirement with pass or fail and the fix
+    --group NAME      with --batch --tab slab: process (default) or cache
+    --cgroup PATTERN  show only processes whose cgroup or container id contains PATTERN
+    --record FILE     append every snapshot and drill-down to FILE (NDJSON); --overwrite replaces
+                      an older recording
+    --replay FILE     replay a recording: no root or tracer needed (TUI or --batch)
+    --speed X         replay speed in the TUI: 0.5, 1, 2 or 4 (default 1)
+    --folded          with --batch --pid N --stacks: print folded stacks for flame graphs
     --help, --version
 
   Keys (TUI): Tab/Shift-Tab, ←/→, 1-5 tabs · ↑/↓, k/j select · Enter stacks · Esc back
               < > sort column · r reverse · c cumulative · g slab grouping · Space/p pause
-              / filter · +/- interval · ?/h help · q quit
+              / filter · C cgroup filter · +/- interval · ?/h help · q quit
+              stacks: w write folded stacks · replay: [ ] step, s speed
 `;
 
 export type BackendChoice = 'auto' | 'bpftrace' | 'stap' | 'dtrace';
@@ -46,6 +54,13 @@ export interface Options {
   check: boolean;
   help: boolean;
   version: boolean;
+  grouping: 'process' | 'cache';
+  cgroup?: string;
+  record?: string;
+  overwrite: boolean;
+  replay?: string;
+  speed: number;
+  folded: boolean;
 }
 
 /** A mistake in the command line: its message is the one line the user sees. */
@@ -70,6 +85,13 @@ const FLAGS = {
   check: {type: 'boolean', default: false},
   help: {type: 'boolean', default: false},
   version: {type: 'boolean', default: false},
+  group: {type: 'string'},
+  cgroup: {type: 'string'},
+  record: {type: 'string'},
+  overwrite: {type: 'boolean', default: false},
+  replay: {type: 'string'},
+  speed: {type: 'string'},
+  folded: {type: 'boolean', default: false},
 } as const;
 
 function integer(name: string, raw: string | undefined, min: number, max: number, hint: string): number | undefined {
@@ -116,8 +138,29 @@ export function parseFlags(argv: string[]): Options {
     if (comm.trim() === '') throw new UsageError('--comm needs a process name (part of one is enough), e.g. --comm nginx');
     if (/[\u0000-\u001f\u007f]/.test(comm)) throw new UsageError('--comm must not contain control characters: give a plain process name');
   }
+  let cgroup: string | undefined;
+  if (flags.cgroup !== undefined) {
+    cgroup = flags.cgroup;
+    if (cgroup.trim() === '') throw new UsageError('--cgroup needs a pattern (part of a cgroup path or a container id), e.g. --cgroup docker');
+    if (/[\u0000-\u001f\u007f]/.test(cgroup)) throw new UsageError('--cgroup must not contain control characters');
+  }
+  const grouping = (flags.group ?? 'process') as 'process' | 'cache';
+  if (grouping !== 'process' && grouping !== 'cache') throw new UsageError(`unknown grouping "${printable(String(flags.group))}": use process or cache`);
+  const speed = flags.speed === undefined ? 1 : Number(flags.speed);
+  if (![0.5, 1, 2, 4].includes(speed)) throw new UsageError(`--speed must be 0.5, 1, 2 or 4, not "${printable(String(flags.speed))}"`);
+  for (const [name, value] of [['record', flags.record], ['replay', flags.replay]] as const) {
+    if (value !== undefined && (value.trim() === '' || /[\u0000-\u001f\u007f]/.test(value))) {
+      throw new UsageError(`--${name} needs a file name, e.g. --${name} memtop.ndjson`);
+    }
+  }
+  if (flags.record !== undefined && flags.replay !== undefined) throw new UsageError('--record and --replay do not go together: replay a recording, or record a live session');
+  if (flags.replay !== undefined && flags.check) throw new UsageError('--check is for live tracing: drop --replay');
+  if (flags.replay !== undefined && flags.backend !== undefined) throw new UsageError('--backend is for live tracing: a replay uses the recorded one');
+  if (flags.overwrite && flags.record === undefined) throw new UsageError('--overwrite goes with --record FILE');
+  if (flags.folded && !(flags.batch && flags.stacks)) throw new UsageError('--folded goes with --batch --pid N --stacks');
   if (flags.stacks && pid === undefined) throw new UsageError('--stacks needs --pid N: the process whose stacks to show');
   if (flags.stacks && !flags.batch) throw new UsageError('--stacks is for batch mode: add --batch (in the TUI press Enter on a row)');
+  if (flags.folded && flags.json) throw new UsageError('--folded and --json are two output formats: pick one');
   if (flags.json && !flags.batch) throw new UsageError('--json is for batch mode: add --batch');
   if (iterations !== undefined && !flags.batch) throw new UsageError('--iterations is for batch mode: add --batch');
   return {
@@ -134,5 +177,12 @@ export function parseFlags(argv: string[]): Options {
     check: flags.check,
     help: flags.help,
     version: flags.version,
+    grouping,
+    cgroup,
+    record: flags.record,
+    overwrite: flags.overwrite,
+    replay: flags.replay,
+    speed,
+    folded: flags.folded,
   };
 }

@@ -180,3 +180,41 @@ test('never more lines than the terminal has; says when it is too small', async 
   const tiny = mount(<App backend={backend} size={{columns: 20, rows: 4}} />);
   assert.match(frame(tiny), /too small/);
 });
+
+test('C filters by cgroup and the CGROUP column shows the container id or the path tail', async () => {
+  const cgroups: Record<number, string> = {101: '/system.slice/docker-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope', 102: '/user.slice/user-0.slice/session-1.scope'};
+  const app = mount(<App backend={tableBackend()} cgroupOf={pid => cgroups[pid]} size={{columns: 140, rows: 20}} />);
+  await waitFor(() => frame(app).includes('bravo'), 'rows');
+  assert.match(frame(app), /0123456789ab/);
+  assert.match(frame(app), /user-0\.slice\/session-1\./);
+  await press(app, 'C');
+  await press(app, 'docker');
+  await press(app, KEYS.enter);
+  await waitFor(() => !frame(app).includes('bravo'), 'cgroup filter');
+  assert.match(frame(app), /alpha/);
+  assert.match(frame(app), /cgroup: docker/);
+});
+
+test('rows carry a sparkline of their rate', async () => {
+  let tick = 0;
+  const backend = scriptedBackend({table: tab => snapshotOf(tab, [[9, 'grower', ++tick * 10]])});
+  const app = mount(<App backend={backend} size={{columns: 120, rows: 20}} />);
+  await waitFor(() => tick >= 4 && /grower/.test(frame(app)), 'a few intervals');
+  const line = frame(app).split('\n').find(text => text.includes('grower'))!;
+  assert.match(line, /[▁▂▃▄▅▆▇█]{3,}/, line);
+});
+
+test('w in a drill-down writes the stacks as folded lines, outermost first', async () => {
+  const {mkdtempSync, readFileSync, readdirSync} = await import('node:fs');
+  const {tmpdir} = await import('node:os');
+  const path = await import('node:path');
+  const dir = mkdtempSync(path.join(tmpdir(), 'memtop-folded-'));
+  const app = mount(<App backend={tableBackend()} foldedDir={dir} size={{columns: 120, rows: 30}} />);
+  await waitFor(() => frame(app).includes('bravo'), 'rows');
+  await press(app, KEYS.enter);
+  await waitFor(() => frame(app).includes('wl_outer'), 'stacks');
+  await press(app, 'w');
+  await waitFor(() => /wrote .*memtop-malloc-102-/.test(frame(app)), 'the written notice');
+  const [file] = readdirSync(dir);
+  assert.equal(readFileSync(path.join(dir, file!), 'utf8'), 'main;wl_outer;wl_leaf;malloc 9\nother;malloc 1\n');
+});

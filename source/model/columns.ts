@@ -4,8 +4,18 @@ import {TABS} from '../tabs.js';
 import {humanBytes, humanCount, humanRate, sanitize} from '../format.js';
 import type {TabId} from '../types.js';
 import type {Grouping, TableRow} from './table.js';
+import {sparkline} from '../ui/sparkline.js';
+import {labelOfPath, matchesCgroup} from './cgroup.js';
 
-export type ColumnId = 'pid' | 'comm' | 'cache' | 'count' | 'bytes' | 'rate' | 'totalCount' | 'totalBytes';
+export type ColumnId = 'pid' | 'comm' | 'cache' | 'count' | 'bytes' | 'rate' | 'trend' | 'totalCount' | 'totalBytes' | 'cgroup';
+
+/** What the optional columns need: a process's cgroup path, and whether to draw in ASCII. */
+export interface ColumnExtras {
+  /** With it, a CGROUP column (container id or the cgroup path's tail). */
+  cgroupOf?: (pid: number) => string | undefined;
+  /** With it, a TREND column: a sparkline of the row's rate over the last intervals. */
+  trend?: {ascii: boolean};
+}
 
 export interface Column {
   id: ColumnId;
@@ -19,7 +29,7 @@ export interface Column {
 }
 
 /** The columns of a tab in one grouping, left to right. */
-export function columnsFor(tab: TabId, grouping: Grouping): Column[] {
+export function columnsFor(tab: TabId, grouping: Grouping, extras: ColumnExtras = {}): Column[] {
   const info = TABS[tab];
   const columns: Column[] = [];
   if (grouping === 'cache' && info.hasCacheGrouping) {
@@ -34,12 +44,31 @@ export function columnsFor(tab: TabId, grouping: Grouping): Column[] {
   if (info.hasBytes) {
     columns.push({id: 'bytes', title: info.bytesName ?? 'BYTES', width: 9, align: 'right', defaultDescending: true, value: row => row.bytes ?? 0, format: row => humanBytes(row.bytes ?? 0)});
   }
-  columns.push(
-    {id: 'rate', title: '/s', width: 9, align: 'right', defaultDescending: true, value: row => row.rate, format: row => humanRate(row.rate)},
-    {id: 'totalCount', title: 'TOTAL', width: 9, align: 'right', defaultDescending: true, value: row => row.totalCount, format: row => humanCount(row.totalCount)},
-  );
+  columns.push({id: 'rate', title: '/s', width: 9, align: 'right', defaultDescending: true, value: row => row.rate, format: row => humanRate(row.rate)});
+  if (extras.trend) {
+    const {ascii} = extras.trend;
+    columns.push({
+      id: 'trend',
+      title: 'TREND',
+      width: 12,
+      align: 'left',
+      defaultDescending: true,
+      // Sorting by trend ranks rows by how much they grew: the last interval against the series mean.
+      value: row => (row.history.length === 0 ? 0 : row.rate - row.history.reduce((sum, rate) => sum + rate, 0) / row.history.length),
+      format: row => sparkline(row.history, 12, ascii),
+    });
+  }
+  columns.push({id: 'totalCount', title: 'TOTAL', width: 9, align: 'right', defaultDescending: true, value: row => row.totalCount, format: row => humanCount(row.totalCount)});
   if (info.hasBytes) {
     columns.push({id: 'totalBytes', title: `TOT ${info.bytesName ?? 'BYTES'}`, width: 10, align: 'right', defaultDescending: true, value: row => row.totalBytes ?? 0, format: row => humanBytes(row.totalBytes ?? 0)});
+  }
+  if (extras.cgroupOf && !(grouping === 'cache' && info.hasCacheGrouping)) {
+    const cgroupOf = extras.cgroupOf;
+    const label = (row: TableRow) => {
+      const path = row.pid === undefined ? undefined : cgroupOf(row.pid);
+      return path === undefined ? '' : labelOfPath(path);
+    };
+    columns.push({id: 'cgroup', title: 'CGROUP', width: 24, align: 'left', defaultDescending: false, value: label, format: row => sanitize(label(row))});
   }
   return columns;
 }
@@ -59,6 +88,8 @@ export interface ViewQuery {
   /** Case-insensitive substring of the process (or cache) name. */
   filter: string;
   limit: number;
+  /** Case-insensitive substring of the cgroup path or container id, with the lookup to use. */
+  cgroup?: {pattern: string; cgroupOf: (pid: number) => string | undefined};
 }
 
 /**
@@ -74,6 +105,7 @@ export function selectRows(rows: Iterable<TableRow>, columns: Column[], query: V
   for (const row of rows) {
     if (!query.cumulative && row.count === 0 && (row.bytes ?? 0) === 0) continue;
     if (needle && !(row.comm ?? row.cache ?? '').toLowerCase().includes(needle)) continue;
+    if (query.cgroup && !(row.pid !== undefined && matchesCgroup(query.cgroup.cgroupOf(row.pid), query.cgroup.pattern))) continue;
     chosen.push(row);
   }
   const direction = query.descending ? -1 : 1;

@@ -7,14 +7,23 @@ import type {Action, UiState} from './reducer.js';
 /** Where a binding applies: the process table, the drill-down stack view, or both. */
 export type Mode = 'table' | 'drill';
 
-/** What a key does beyond the reducer: quitting and drilling need the app. */
-export type Command = {kind: 'action'; action: Action} | {kind: 'quit'} | {kind: 'drill-selected'} | {kind: 'select'; delta: number};
+/** What a key does beyond the reducer: quitting, drilling, replay steps and writing files need the app. */
+export type Command =
+  | {kind: 'action'; action: Action}
+  | {kind: 'quit'}
+  | {kind: 'drill-selected'}
+  | {kind: 'select'; delta: number}
+  | {kind: 'write-folded'}
+  | {kind: 'replay-step'; direction: 1 | -1}
+  | {kind: 'replay-speed'};
 
 export interface KeyBinding {
   /** Names as the help shows them. */
   keys: string[];
   description: string;
   modes: Mode[];
+  /** Only when replaying a recording. */
+  replayOnly?: boolean;
   /** Short label for the footer, if it belongs there. */
   footer?: string;
   matches: (input: string, key: Key) => boolean;
@@ -42,19 +51,27 @@ export const KEY_BINDINGS: KeyBinding[] = [
   {keys: ['c'], description: 'rank per interval or cumulative since start', modes: ['table'], footer: 'c cumul', matches: input => input === 'c', command: action({type: 'cumulative'})},
   {keys: ['g'], description: 'slab: group by process or by cache', modes: ['table'], matches: input => input === 'g', command: action({type: 'grouping'})},
   {keys: ['Space', 'p'], description: 'pause (keep collecting, stop updating)', modes: ['table', 'drill'], footer: 'p pause', matches: input => input === ' ' || input === 'p', command: action({type: 'pause'})},
-  {keys: ['/'], description: 'filter by process name (Esc clears)', modes: ['table'], footer: '/ filter', matches: input => input === '/', command: action({type: 'filter-start'})},
+  {keys: ['/'], description: 'filter by process name (Esc clears)', modes: ['table'], footer: '/ filter', matches: input => input === '/', command: action({type: 'filter-start', target: 'name'})},
+  {keys: ['C'], description: 'filter by cgroup or container id (Esc clears)', modes: ['table'], matches: input => input === 'C', command: action({type: 'filter-start', target: 'cgroup'})},
+  {keys: ['w'], description: 'write the shown stacks as folded stacks (flame graphs)', modes: ['drill'], footer: 'w folded', matches: input => input === 'w', command: {kind: 'write-folded'}},
+  {keys: ['['], description: 'replay: step back one interval', modes: ['table', 'drill'], replayOnly: true, footer: '[ ] step', matches: input => input === '[', command: {kind: 'replay-step', direction: -1}},
+  {keys: [']'], description: 'replay: step forward one interval', modes: ['table', 'drill'], replayOnly: true, matches: input => input === ']', command: {kind: 'replay-step', direction: 1}},
+  {keys: ['s'], description: 'replay: cycle speed ×0.5 ×1 ×2 ×4', modes: ['table', 'drill'], replayOnly: true, footer: 's speed', matches: input => input === 's', command: {kind: 'replay-speed'}},
   {keys: ['+'], description: 'slower refresh (longer interval)', modes: ['table', 'drill'], matches: input => input === '+' || input === '=', command: action({type: 'interval', factor: 2})},
   {keys: ['-'], description: 'faster refresh (shorter interval)', modes: ['table', 'drill'], matches: input => input === '-' || input === '_', command: action({type: 'interval', factor: 0.5})},
   {keys: ['?', 'h'], description: 'this help', modes: ['table', 'drill'], footer: '? help', matches: input => input === '?' || input === 'h', command: action({type: 'help'})},
   {keys: ['q', 'Ctrl-C'], description: 'quit', modes: ['table', 'drill'], footer: 'q quit', matches: (input, key) => input === 'q' || (key.ctrl && input === 'c'), command: {kind: 'quit'}},
 ];
 
+/** The bindings that apply in a mode (replay-only ones only when replaying). */
+export function bindingsFor(mode: Mode, replaying = false): KeyBinding[] {
+  return KEY_BINDINGS.filter(binding => binding.modes.includes(mode) && (replaying || !binding.replayOnly));
+}
+
 /** The first binding for this key press in this mode. `<` and `>` pick their direction here. */
-export function commandFor(input: string, key: Key, mode: Mode): Command | undefined {
+export function commandFor(input: string, key: Key, mode: Mode, replaying = false): Command | undefined {
   // With Ctrl held only Ctrl-C means anything: Ctrl-C must quit, not act as a plain 'c'.
-  const binding = KEY_BINDINGS.find(
-    candidate => candidate.modes.includes(mode) && (!key.ctrl || candidate.command.kind === 'quit') && candidate.matches(input, key),
-  );
+  const binding = bindingsFor(mode, replaying).find(candidate => (!key.ctrl || candidate.command.kind === 'quit') && candidate.matches(input, key));
   if (!binding) return undefined;
   if (binding.command.kind === 'action' && binding.command.action.type === 'sort-next' && (input === '<' || input === ',')) {
     return action({type: 'sort-prev'});
@@ -63,8 +80,9 @@ export function commandFor(input: string, key: Key, mode: Mode): Command | undef
 }
 
 /** Footer text for a mode, from the same table. */
-export function footerText(mode: Mode): string {
-  return KEY_BINDINGS.filter(binding => binding.footer && binding.modes.includes(mode))
+export function footerText(mode: Mode, replaying = false): string {
+  return bindingsFor(mode, replaying)
+    .filter(binding => binding.footer)
     .map(binding => binding.footer)
     .join('  ');
 }

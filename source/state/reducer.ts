@@ -23,8 +23,10 @@ export interface UiState {
   grouping: Grouping;
   paused: boolean;
   filter: string;
-  /** The filter prompt is open and takes the keys. */
-  filtering: boolean;
+  /** Case-insensitive part of a cgroup path or container id (the C key, or --cgroup). */
+  cgroupFilter: string;
+  /** Which filter prompt is open and takes the keys, if one is. */
+  filtering: false | 'name' | 'cgroup';
   help: boolean;
   intervalMs: number;
   drill?: DrillTarget;
@@ -41,7 +43,7 @@ export type Action =
   | {type: 'cumulative'}
   | {type: 'grouping'}
   | {type: 'pause'}
-  | {type: 'filter-start'}
+  | {type: 'filter-start'; target?: 'name' | 'cgroup'}
   | {type: 'filter-type'; text: string}
   | {type: 'filter-erase'}
   | {type: 'filter-done'}
@@ -51,7 +53,7 @@ export type Action =
   | {type: 'drill'; pid: number; comm: string}
   | {type: 'back'};
 
-export function initialState(options: {tab?: TabId; intervalMs?: number; filter?: string} = {}): UiState {
+export function initialState(options: {tab?: TabId; intervalMs?: number; filter?: string; cgroupFilter?: string} = {}): UiState {
   return {
     tab: options.tab ?? 'malloc',
     selected: 0,
@@ -61,6 +63,7 @@ export function initialState(options: {tab?: TabId; intervalMs?: number; filter?
     grouping: 'process',
     paused: false,
     filter: options.filter ?? '',
+    cgroupFilter: options.cgroupFilter ?? '',
     filtering: false,
     help: false,
     intervalMs: options.intervalMs ?? 1000,
@@ -117,15 +120,21 @@ export function reducer(state: UiState, action: Action): UiState {
     case 'pause':
       return {...state, paused: !state.paused};
     case 'filter-start':
-      return {...state, filtering: true};
-    case 'filter-type':
-      return {...state, filter: state.filter + action.text.replace(/[\u0000-\u001f\u007f]/g, ''), selected: 0};
-    case 'filter-erase':
-      return {...state, filter: [...state.filter].slice(0, -1).join(''), selected: 0};
+      return {...state, filtering: action.target ?? 'name'};
+    case 'filter-type': {
+      const field = state.filtering === 'cgroup' ? 'cgroupFilter' : 'filter';
+      return {...state, [field]: state[field] + action.text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ''), selected: 0};
+    }
+    case 'filter-erase': {
+      const field = state.filtering === 'cgroup' ? 'cgroupFilter' : 'filter';
+      return {...state, [field]: [...state[field]].slice(0, -1).join(''), selected: 0};
+    }
     case 'filter-done':
       return {...state, filtering: false};
-    case 'filter-clear':
-      return {...state, filter: '', filtering: false, selected: 0};
+    case 'filter-clear': {
+      const field = state.filtering === 'cgroup' ? 'cgroupFilter' : 'filter';
+      return {...state, [field]: '', filtering: false, selected: 0};
+    }
     case 'interval': {
       const intervalMs = clampInterval(state.intervalMs * action.factor);
       return intervalMs === state.intervalMs ? state : {...state, intervalMs};
@@ -138,6 +147,7 @@ export function reducer(state: UiState, action: Action): UiState {
       if (state.help) return {...state, help: false};
       if (state.drill) return {...state, drill: undefined};
       if (state.filter) return {...state, filter: '', selected: 0};
+      if (state.cgroupFilter) return {...state, cgroupFilter: '', selected: 0};
       return state;
   }
 }
