@@ -1,0 +1,57 @@
+// What a running memtop has started: its tracer processes (found below it in the process tree),
+// their command lines and environments, and the memtop process inside a tmux pane.
+import assert from 'node:assert/strict';
+import {readFileSync} from 'node:fs';
+import {descendantPids, isRunning} from './child-lines.js';
+import type {Terminal} from './tmux.js';
+
+/** A process's argv from /proc/<pid>/cmdline ([] once it has gone). */
+export function cmdline(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/** A process's environment from /proc/<pid>/environ, as NAME=value strings ([] once it has gone). */
+export function environ(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/** One tracer memtop runs: its pid, argv, and the probe script among its arguments. */
+export interface TracerProcess {
+  pid: number;
+  argv: string[];
+  script: string;
+}
+
+/** memtop's live tracers: descendants of `pid` whose argv holds one of its probe scripts. */
+export function tracersOf(pid: number): TracerProcess[] {
+  return descendantPids(pid)
+    .filter(isRunning)
+    .map(child => {
+      const argv = cmdline(child);
+      return {pid: child, argv, script: argv.find(arg => arg.includes('/probes/bpftrace/')) ?? ''};
+    })
+    .filter(tracer => tracer.script !== '');
+}
+
+/** Whether a process is memtop (meow retitles it "memtop", so its cmdline may be just that). */
+export function isMemtop(pid: number): boolean {
+  const args = cmdline(pid);
+  return args[0] === 'memtop' || args.some(arg => arg.endsWith('dist/cli.js'));
+}
+
+/** The memtop node process in a tmux pane (the pane's process or a descendant, e.g. under env or sh). */
+export function memtopIn(terminal: Terminal): number {
+  const pane = terminal.panePid();
+  if (isMemtop(pane)) return pane;
+  const found = descendantPids(pane).find(isMemtop);
+  assert.ok(found, `memtop runs in the pane (pane ${pane}: ${cmdline(pane).join(' ')})`);
+  return found;
+}
