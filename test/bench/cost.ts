@@ -4,7 +4,7 @@
 // alongside as the reference measured in the same windows.
 import type {TabId} from '../../source/types.js';
 import {cpuSeconds, cpuSecondsPrecise, sleep, statusKb} from './lib/proc.js';
-import {MEMTOP_CLI, memtopTracerPid, startMemtop, startOneLiner} from './lib/tracers.js';
+import {memtopArgv, memtopTracerPid, startMemtop, startOneLiner} from './lib/tracers.js';
 import {openSession} from './lib/tmux.js';
 import {showsData} from './lib/screen.js';
 import {waitForQuiet} from './lib/quiet.js';
@@ -89,7 +89,7 @@ async function startForCost(tab: TabId, mode: CostMode, index: number): Promise<
     const memtop = await startMemtop(tab);
     return {pid: memtop.child.pid, stop: () => memtop.stop(), tail: () => memtop.child.tail()};
   }
-  const session = openSession(`cost${index}`, [process.execPath, MEMTOP_CLI, '--tab', tab, '--interval', '1000']);
+  const session = openSession(`cost${index}`, memtopArgv(['--tab', tab, '--interval', '1000']));
   await session.waitFor(showsData(tab), `${tab} rows`, 30_000);
   return {
     pid: session.panePid,

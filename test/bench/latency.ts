@@ -8,7 +8,7 @@ import {chooseProbe} from '../../source/backends/bpftrace.js';
 import {showsData, showsStacks, statusLine, tableRows} from './lib/screen.js';
 import {findLibc, probeScript} from '../../source/backends/probe-files.js';
 import {spawnChild} from './lib/proc.js';
-import {BPFTRACE, MEMTOP_CLI} from './lib/tracers.js';
+import {BPFTRACE, memtopArgv, memtopShell} from './lib/tracers.js';
 import {WORKLOAD_NAMES} from './lib/workloads.js';
 import {openSession, type Session} from './lib/tmux.js';
 import {waitForQuiet} from './lib/quiet.js';
@@ -41,7 +41,8 @@ async function timeToExit(what: string, file: string, args: string[]): Promise<n
 }
 
 async function batchOnce(tab: TabId): Promise<BatchSample> {
-  const loadMs = await timeToExit('memtop --version', process.execPath, [MEMTOP_CLI, '--version']);
+  const [versionFile, ...versionArgs] = memtopArgv(['--version']);
+  const loadMs = await timeToExit('memtop --version', versionFile!, versionArgs);
   const trialMs = await timeToExit('bpftrace BEGIN exit', BPFTRACE, ['-e', 'BEGIN { exit(); }']);
   const script = chooseProbe(tab).script;
   const scriptArgs = ['-B', 'line', '-f', 'json', probeScript('bpftrace', script), '1000', '0', '0', ...(tab === 'malloc' ? [findLibc()!] : [])];
@@ -53,7 +54,8 @@ async function batchOnce(tab: TabId): Promise<BatchSample> {
   } finally {
     await byHand.stop();
   }
-  const memtop = spawnChild(`memtop --batch --tab ${tab}`, process.execPath, [MEMTOP_CLI, '--batch', '--json', '--tab', tab, '--interval', '1000'], {keepLines: 20});
+  const [memtopFile, ...memtopArgs] = memtopArgv(['--batch', '--json', '--tab', tab, '--interval', '1000']);
+  const memtop = spawnChild(`memtop --batch --tab ${tab}`, memtopFile!, memtopArgs, {keepLines: 20});
   let memtopMs: number;
   try {
     const first = await memtop.waitForLine(line => line.stream === 'stdout' && line.text.startsWith('{'), 'its first JSON line', 30_000);
@@ -100,7 +102,7 @@ async function drill(session: Session, tab: TabId): Promise<number> {
 
 async function tuiOnce(run: number, tabs: TabId[]): Promise<TuiSample> {
   const [first, ...rest] = tabs;
-  const session = openSession(`run${run}`, ['sh', '-c', `read go; exec "${process.execPath}" "${MEMTOP_CLI}" --tab ${first} --interval 1000`]);
+  const session = openSession(`run${run}`, ['sh', '-c', `read go; exec ${memtopShell(['--tab', first!, '--interval', '1000'])}`]);
   try {
     await new Promise(resolve => setTimeout(resolve, 200));
     const launched = performance.now();

@@ -4,7 +4,7 @@
 //
 //   npm run bench -- [--only overhead,cost,latency,render] [--runs N] [--seconds N]
 //                    [--work-seconds S] [--cost-modes batch,tui] [--tabs malloc,brk,...] [--quiet-wait S] [--busy-scale X]
-//                    [--processes N] [--stacks N]
+//                    [--memtop-env NAME=value,...] [--processes N] [--stacks N]
 //
 // Needs root, bpftrace, gcc and tmux. Everything it starts (workloads, tracers, memtop, its
 // private tmux server, the swap file and memory cgroup) is gone when it ends, however it ends.
@@ -16,7 +16,7 @@ import {TAB_IDS, type TabId} from '../../source/types.js';
 import {setUpSwap, type SwapSetup} from '../helpers/swap.js';
 import {cleanupAll, installCleanupHooks, onCleanup} from './lib/cleanup.js';
 import {foreignTracers} from './lib/proc.js';
-import {MEMTOP_CLI} from './lib/tracers.js';
+import {MEMTOP_CLI, MEMTOP_ENV} from './lib/tracers.js';
 import {buildWorkloads} from './lib/workloads.js';
 import {startBusy, type Busy} from './lib/busy.js';
 import {measureOverhead, overheadTable} from './overhead.js';
@@ -34,6 +34,7 @@ const USAGE = `usage: npm run bench -- [options]
   --seconds N          cost section: seconds per tab (default 60)
   --work-seconds S     overhead section: aimed-at length of one run (default 1)
   --cost-modes LIST   cost section: batch,tui (default both)
+  --memtop-env LIST    extra environment for every memtop started, e.g. NODE_ENV=production
   --tabs LIST          tabs to measure (default: ${TAB_IDS.join(',')})
   --quiet-wait S       wait up to S seconds for tracers the bench did not start to go (default 60)
   --busy-scale X       scale the busy workloads' event rates (default 1)
@@ -49,6 +50,7 @@ export interface BenchOptions {
   tabs: TabId[];
   quietWaitMs: number;
   busyScale: number;
+  memtopEnv: Record<string, string>;
   processes: number;
   stacks: number;
 }
@@ -66,6 +68,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       tabs: {type: 'string'},
       'quiet-wait': {type: 'string'},
       'busy-scale': {type: 'string'},
+      'memtop-env': {type: 'string'},
       processes: {type: 'string'},
       stacks: {type: 'string'},
       help: {type: 'boolean'},
@@ -95,6 +98,16 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     tabs: list(values.tabs, TAB_IDS, 'tabs'),
     quietWaitMs: number(values['quiet-wait'], 60, 'quiet-wait') * 1000,
     busyScale: number(values['busy-scale'], 1, 'busy-scale', 0.01),
+    memtopEnv: Object.fromEntries(
+      (values['memtop-env'] ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map(pair => {
+          const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(pair);
+          if (!match) throw new Error(`--memtop-env: "${pair}" is not NAME=value\n${USAGE}`);
+          return [match[1]!, match[2]!];
+        }),
+    ),
     processes: Math.round(number(values.processes, 10_000, 'processes', 100)),
     stacks: Math.round(number(values.stacks, 1000, 'stacks', 100)),
   };
@@ -146,7 +159,9 @@ async function main(): Promise<void> {
   }
   installCleanupHooks();
   preflight(options);
+  Object.assign(MEMTOP_ENV, options.memtopEnv);
   process.stdout.write(`${machine()}\n`);
+  if (Object.keys(options.memtopEnv).length > 0) process.stdout.write(`memtop started with ${Object.entries(options.memtopEnv).map(([key, value]) => `${key}=${value}`).join(' ')}\n`);
   if (options.runs < 5) process.stdout.write(`only ${options.runs} run(s) per figure: for trying the bench out, not for quoting\n`);
   const foreign = foreignTracers();
   if (foreign.length > 0) process.stdout.write(`tracers the bench did not start, running at its start: ${foreign.join(', ')}\n`);

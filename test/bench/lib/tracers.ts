@@ -10,6 +10,20 @@ export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 export const MEMTOP_CLI = path.join(REPO, 'dist', 'cli.js');
 export const BPFTRACE = '/usr/bin/bpftrace';
 
+/** Extra environment for every memtop the bench starts (--memtop-env), to compare variants. */
+export const MEMTOP_ENV: Record<string, string> = {};
+
+/** argv that runs memtop with `args` (and MEMTOP_ENV, through env(1) when there is any). */
+export function memtopArgv(args: string[]): string[] {
+  const env = Object.entries(MEMTOP_ENV).map(([key, value]) => `${key}=${value}`);
+  return [...(env.length > 0 ? ['/usr/bin/env', ...env] : []), process.execPath, MEMTOP_CLI, ...args];
+}
+
+/** The same as one shell word list, for `sh -c`. */
+export function memtopShell(args: string[]): string {
+  return memtopArgv(args).map(word => `'${word.replace(/'/g, `'\\''`)}'`).join(' ');
+}
+
 /** What a user would type to count the tab's event per process (the seed's way). */
 export const ONE_LINERS: Readonly<Record<TabId, string>> = {
   malloc: 'uprobe:libc:malloc { @[pid, comm] = count(); }',
@@ -64,8 +78,8 @@ export function memtopTracerPid(memtopPid: number): number | undefined {
 
 /** Start `memtop --batch --json --tab <tab> --interval <ms>` and wait for its first snapshot. */
 export async function startMemtop(tab: TabId, options: {intervalMs?: number; timeoutMs?: number; extraArgs?: string[]} = {}): Promise<Tracer> {
-  const args = [MEMTOP_CLI, '--batch', '--json', '--tab', tab, '--interval', String(options.intervalMs ?? 1000), ...(options.extraArgs ?? [])];
-  const child = spawnChild(`memtop --tab ${tab}`, process.execPath, args, {keepLines: 20});
+  const [file, ...args] = memtopArgv(['--batch', '--json', '--tab', tab, '--interval', String(options.intervalMs ?? 1000), ...(options.extraArgs ?? [])]);
+  const child = spawnChild(`memtop --tab ${tab}`, file!, args, {keepLines: 20});
   const first = await child.waitForLine(line => line.stream === 'stdout' && line.text.startsWith('{'), 'its first JSON line', options.timeoutMs ?? 60_000);
   await sleep(SETTLE_MS);
   return {
