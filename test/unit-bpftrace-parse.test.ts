@@ -7,6 +7,7 @@ import {
   joinCaller,
   pidRows,
   splitPidKey,
+  tabRows,
   splitStackAndSymbol,
   splitTwoStacks,
   stackFrames,
@@ -19,16 +20,15 @@ test('an interval ends at the memtop-end marker and carries every map printed be
   const parser = new BpftraceJsonParser();
   const input = lines(
     {type: 'attached_probes', data: {probes: 3}},
-    {type: 'map', data: {'@count': {'42,bash': 7, '43,a,b': 2}}},
-    {type: 'map', data: {'@bytes': {'42,bash': 700}}},
+    {type: 'stats', data: {'@calls_a': {'42,bash': {count: 7, average: 100, total: 700}, '43,a,b': {count: 2, average: 0, total: 0}}}},
     {type: 'printf', data: 'memtop-end 1000000\n'},
   );
   const results = input.map(line => parser.feed(line));
   assert.equal(parser.attached, true);
-  assert.equal(results.slice(0, 3).filter(Boolean).length, 0);
-  const interval = results[3]!;
+  assert.equal(results.slice(0, 2).filter(Boolean).length, 0);
+  const interval = results[2]!;
   assert.equal(interval.endNs, 1000000n);
-  const {rows, bad} = pidRows(interval.maps.get('count'), interval.maps.get('bytes'), true);
+  const {rows, bad} = tabRows('malloc', interval.maps);
   assert.equal(bad, 0);
   assert.deepEqual(rows, [
     {pid: 42, comm: 'bash', count: 7, bytes: 700},
@@ -62,22 +62,25 @@ test('pid keys: the pid is the digits before the first comma, the name is everyt
 });
 
 test('brk growth is growth minus shrinkage', () => {
-  const {rows} = pidRows({'5,app': 4}, {'5,app': 8192}, true, {'5,app': 12288});
-  assert.equal(rows[0]!.bytes, -4096);
+  const {rows} = tabRows('brk', new Map([['count', {'5,app': 4}], ['grow', {'5,app': 8192}], ['shrink', {'5,app': 12288}]]));
+  assert.deepEqual(rows, [{pid: 5, comm: 'app', count: 4, bytes: -4096}]);
+});
+
+test('tabs without bytes have no bytes field', () => {
+  const {rows} = tabRows('majfault', new Map([['count', {'5,app': 4}]]));
+  assert.deepEqual(rows, [{pid: 5, comm: 'app', count: 4}]);
 });
 
 test('rows of one pid under two names (exec) merge into one row with the newest name', () => {
-  const {rows} = pidRows({'9,sh': 1, '9,make': 2}, undefined, false);
+  const {rows} = pidRows({'9,sh': 1, '9,make': 2}, {withBytes: false});
   assert.equal(rows.length, 1);
   assert.equal(rows[0]!.count, 3);
 });
 
 test('slab cache rows name kmalloc size classes kmalloc-<size>', () => {
   const maps = new Map<string, Record<string, unknown>>([
-    ['cache_count', {dentry: 3, filp: 2}],
-    ['cache_bytes', {dentry: 576, filp: 512}],
-    ['kmalloc_count', {'64': 10}],
-    ['kmalloc_bytes', {'64': 640}],
+    ['cache', {dentry: {count: 3, average: 192, total: 576}, filp: {count: 2, average: 256, total: 512}}],
+    ['kmalloc', {'64': 10}],
   ]);
   assert.deepEqual(cacheRows(maps), [
     {cache: 'dentry', count: 3, bytes: 576},
@@ -110,8 +113,7 @@ test('the caller found at the stack pointer goes in second, unless unknown or al
 
 test('malloc stacks: glibc aliases read as the public name, same frames merge', () => {
   const maps = new Map<string, Record<string, unknown>>([
-    ['stack_count', {'\n    __GI___libc_malloc+0\n    mid+44\n    main+38\n,leaf': 5, '\n    __GI___libc_malloc+0\n    mid+44\n    main+38\n,leaf ': 0}],
-    ['stack_bytes', {'\n    __GI___libc_malloc+0\n    mid+44\n    main+38\n,leaf': 500}],
+    ['stacks', {'\n    __GI___libc_malloc+0\n    mid+44\n    main+38\n,leaf': {count: 5, average: 100, total: 500}, '\n    __GI___libc_malloc+0\n    mid+44\n    main+38\n,leaf ': {count: 0, average: 0, total: 0}}],
   ]);
   const rows = stackRows('malloc', maps);
   assert.deepEqual(rows[0], {count: 5, bytes: 500, frames: ['malloc', 'leaf', 'mid', 'main']});
@@ -131,9 +133,19 @@ test('brk stacks: sbrk called directly keeps its own caller chain', () => {
 
 test('counts past 2^53 stay numbers and hostile names stay data', () => {
   const parser = new BpftraceJsonParser();
-  parser.feed('{"type": "map", "data": {"@count": {"1,\\u001b]0;pwned\\u0007": 18446744073709551615}}}');
+  parser.feed('{"type": "map", "data": {"@count_b": {"1,\\u001b]0;pwned\\u0007": 18446744073709551615}}}');
   const interval = parser.feed('{"type": "printf", "data": "memtop-end 9\\n"}')!;
-  const {rows} = pidRows(interval.maps.get('count'), undefined, false);
+  const {rows} = tabRows('majfault', interval.maps);
   assert.equal(rows[0]!.comm, '\u001b]0;pwned\u0007');
   assert.ok(rows[0]!.count > 2 ** 53);
+});
+
+test('the epoch offset puts an interval boundary FIRST_INTERVAL_END_MS after now', async () => {
+  const {epochOffsetNs, FIRST_INTERVAL_END_MS} = await import('../source/backends/bpftrace.js');
+  for (const [now, interval] of [[123_456_789_012n, 1000], [5n, 300], [999_999_999n, 60_000]] as const) {
+    const offset = epochOffsetNs(interval, now);
+    const intervalNs = BigInt(interval) * 1_000_000n;
+    assert.ok(offset >= 0n && offset < intervalNs);
+    assert.equal((now + BigInt(FIRST_INTERVAL_END_MS) * 1_000_000n + offset) % intervalNs, 0n);
+  }
 });

@@ -12,7 +12,7 @@ import {
   type TracerStackSnapshot,
   TracerError,
 } from '../types.js';
-import {BpftraceJsonParser, cacheRows, entryPoints, pidRows, stackRows, type IntervalMaps} from '../parse/bpftrace-json.js';
+import {BpftraceJsonParser, cacheRows, entryPoints, stackRows, tabRows, type IntervalMaps} from '../parse/bpftrace-json.js';
 import {findLibc, hasKprobe, hasTracepoint, probeScript, tracefsRoot} from './probe-files.js';
 import {tracerLines} from './tracer-process.js';
 
@@ -95,10 +95,11 @@ export function bpftracePath(): string | undefined {
 const NOISE = /RLIMIT_MEMLOCK|failed to look up stack id|WARNING: comparison of integers|^\s*[~^]+\s*$|count_memcg_events \/args/;
 
 /** Turn bpftrace's stderr into one line with the reason and the fix. */
-export function explainBpftraceFailure(stderr: string, exitCode: number | undefined): TracerError {
+export function explainBpftraceFailure(stderr: string, exitCode: number | undefined, signal?: string): TracerError {
   const lines = stderr.split('\n').map(line => line.trim()).filter(Boolean);
   const error = lines.find(line => /ERROR|error/.test(line)) ?? lines[0];
-  const reason = error ? error.replace(/^ERROR:\s*/, '') : `bpftrace exited with code ${exitCode ?? 'unknown'}`;
+  const ended = signal ? `bpftrace was killed by ${signal}` : `bpftrace exited with code ${exitCode ?? 'unknown'}`;
+  const reason = error ? error.replace(/^ERROR:\s*/, '') : ended;
   let hint = 'run `memtop --check` to see what this machine lacks';
   if (/permission|not permitted|EPERM|must be run as root/i.test(reason)) hint = 'run memtop as root (sudo memtop), or give it CAP_BPF and CAP_PERFMON';
   else if (/tracefs|debugfs/i.test(reason)) hint = 'mount tracefs: mount -t tracefs nodev /sys/kernel/tracing';
@@ -108,8 +109,22 @@ export function explainBpftraceFailure(stderr: string, exitCode: number | undefi
   return new TracerError(`bpftrace: ${reason}`, hint);
 }
 
+/** How long after spawning bpftrace its first interval should end: about when it has attached. */
+export const FIRST_INTERVAL_END_MS = 700;
+
+/**
+ * The epoch offset ($4) that puts an interval boundary FIRST_INTERVAL_END_MS from now: the
+ * scripts count intervals as (nsecs + offset) / interval on the monotonic clock, which is the
+ * clock of bpftrace's nsecs and of Node's hrtime.
+ */
+export function epochOffsetNs(intervalMs: number, nowNs = process.hrtime.bigint()): bigint {
+  const interval = BigInt(intervalMs) * 1_000_000n;
+  const boundary = nowNs + BigInt(FIRST_INTERVAL_END_MS) * 1_000_000n;
+  return (interval - (boundary % interval)) % interval;
+}
+
 function scriptArgs(choice: ProbeChoice, intervalMs: number, limit: number, pid: number): string[] {
-  const args = [String(intervalMs), String(limit), String(pid)];
+  const args = [String(intervalMs), String(limit), String(pid), String(epochOffsetNs(intervalMs))];
   if (choice.libc) {
     const libc = findLibc();
     if (!libc) throw libcMissing();
@@ -161,8 +176,6 @@ function isCapped(maps: IntervalMaps): boolean {
   const max = mapKeysMax();
   return [...maps.maps.values()].some(map => Object.keys(map).length >= max);
 }
-
-const BYTES_TABS = new Set<TabId>(['malloc', 'brk', 'slab']);
 
 const TRIAL_CACHE = '/run/memtop/bpftrace-trial';
 
@@ -225,7 +238,7 @@ export const bpftraceBackend: Backend = {
     const choice = chooseProbe(options.tab);
     const pid = options.pid ?? 0;
     for await (const {maps, elapsedMs, skipped} of runScript(choice, {...options, pid, pidFlag: Boolean(choice.libc)})) {
-      const {rows, bad} = pidRows(maps.maps.get('count'), maps.maps.get('bytes'), BYTES_TABS.has(options.tab), maps.maps.get('shrink'));
+      const {rows, bad} = tabRows(options.tab, maps.maps);
       yield {
         tab: options.tab,
         backend: 'bpftrace',

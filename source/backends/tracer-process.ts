@@ -56,7 +56,7 @@ export interface TracerProcessOptions {
   signal: AbortSignal;
   env?: Record<string, string>;
   /** Turns the tracer's stderr into one line that says what went wrong and how to fix it. */
-  explainFailure: (stderr: string, exitCode: number | undefined) => TracerError;
+  explainFailure: (stderr: string, exitCode: number | undefined, signal?: string) => TracerError;
   /** stderr lines that are noise, not errors (e.g. bpftrace's RLIMIT_MEMLOCK warning). */
   ignoreStderr?: RegExp;
 }
@@ -110,7 +110,7 @@ export async function* tracerLines(options: TracerProcessOptions): AsyncGenerato
     const result = await child;
     finished = true;
     if (options.signal.aborted) return;
-    throw options.explainFailure(stderr, result.exitCode);
+    throw options.explainFailure(stderr, result.exitCode, result.signal);
   } finally {
     if (!finished) {
       child.kill('SIGKILL');

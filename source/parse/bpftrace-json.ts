@@ -39,6 +39,7 @@ export class BpftraceJsonParser {
         this.attached = true;
         return undefined;
       case 'map':
+      case 'stats':
       case 'hist': {
         const data = message.data;
         if (typeof data !== 'object' || data === null) {
@@ -83,11 +84,21 @@ function isBucket(value: unknown): value is HistogramBucket {
   return typeof bucket.count === 'number' && (typeof bucket.min === 'number' || typeof bucket.max === 'number');
 }
 
-/** A map value as a finite number: bpftrace prints integers; anything else counts as 0. */
+/**
+ * A map value as a finite number: bpftrace prints integers; a stats() value
+ * ({count, average, total}) counts as its count; anything else counts as 0.
+ */
 export function toCount(value: unknown): number {
   if (typeof value === 'number' && Number.isFinite(value)) return value;
   if (typeof value === 'string' && /^-?\d+$/.test(value)) return Number(value);
+  if (typeof value === 'object' && value !== null && 'count' in value) return toCount((value as {count: unknown}).count);
   return 0;
+}
+
+/** The total of a stats() value ({count, average, total}), else the value itself. */
+export function toTotal(value: unknown): number {
+  if (typeof value === 'object' && value !== null && 'total' in value) return toCount((value as {total: unknown}).total);
+  return toCount(value);
 }
 
 /**
@@ -100,36 +111,62 @@ export function splitPidKey(key: string): {pid: number; comm: string} | undefine
   return {pid: Number(match[1]), comm: match[2]!};
 }
 
-/** Rows per process from a count map and an optional bytes map, both keyed "pid,comm". */
+/**
+ * Rows per process, merged by pid, from maps keyed "pid,comm": `counts` gives the events (a
+ * count() map, or a stats() map whose total is the bytes), `bytes` adds bytes and `shrink`
+ * takes them away (brk's growth and shrinkage, both printed as unsigned sums).
+ */
 export function pidRows(
   counts: Record<string, unknown> | undefined,
-  bytes: Record<string, unknown> | undefined,
-  withBytes: boolean,
-  shrink?: Record<string, unknown>,
+  options: {withBytes: boolean; bytes?: Record<string, unknown>; shrink?: Record<string, unknown>},
 ): {rows: RawRow[]; bad: number} {
   const byPid = new Map<number, RawRow>();
   let bad = 0;
-  const add = (source: Record<string, unknown> | undefined, field: 'count' | 'bytes', sign = 1) => {
-    for (const [key, value] of Object.entries(source ?? {})) {
-      const split = splitPidKey(key);
-      if (!split) {
-        bad++;
-        continue;
-      }
-      let row = byPid.get(split.pid);
-      if (!row) {
-        row = {pid: split.pid, comm: split.comm, count: 0, ...(withBytes ? {bytes: 0} : {})};
-        byPid.set(split.pid, row);
-      }
-      if (split.comm) row.comm = split.comm;
-      row[field] = (row[field] ?? 0) + sign * toCount(value);
+  const rowOf = (key: string): RawRow | undefined => {
+    const split = splitPidKey(key);
+    if (!split) {
+      bad++;
+      return undefined;
     }
+    let row = byPid.get(split.pid);
+    if (!row) {
+      row = {pid: split.pid, comm: split.comm, count: 0, ...(options.withBytes ? {bytes: 0} : {})};
+      byPid.set(split.pid, row);
+    }
+    if (split.comm) row.comm = split.comm;
+    return row;
   };
-  add(counts, 'count');
-  if (withBytes) add(bytes, 'bytes');
-  // brk prints growth and shrinkage as two positive sums (bpftrace prints sums unsigned).
-  if (withBytes && shrink) add(shrink, 'bytes', -1);
+  for (const [key, value] of Object.entries(counts ?? {})) {
+    const row = rowOf(key);
+    if (!row) continue;
+    row.count += toCount(value);
+    if (options.withBytes && typeof value === 'object' && value !== null) row.bytes = (row.bytes ?? 0) + toTotal(value);
+  }
+  if (options.withBytes) {
+    for (const [key, value] of Object.entries(options.bytes ?? {})) {
+      const row = rowOf(key);
+      if (row) row.bytes = (row.bytes ?? 0) + toCount(value);
+    }
+    for (const [key, value] of Object.entries(options.shrink ?? {})) {
+      const row = rowOf(key);
+      if (row) row.bytes = (row.bytes ?? 0) - toCount(value);
+    }
+  }
   return {rows: [...byPid.values()], bad};
+}
+
+/** Rows per process of one tab's interval, whichever maps that tab's script prints. */
+export function tabRows(tab: TabId, maps: Map<string, Record<string, unknown>>): {rows: RawRow[]; bad: number} {
+  switch (tab) {
+    case 'malloc':
+      return pidRows(maps.get('calls'), {withBytes: true});
+    case 'slab':
+      return pidRows(maps.get('proc'), {withBytes: true});
+    case 'brk':
+      return pidRows(maps.get('count'), {withBytes: true, bytes: maps.get('grow'), shrink: maps.get('shrink')});
+    default:
+      return pidRows(maps.get('count'), {withBytes: false});
+  }
 }
 
 /** Slab rows per cache: named caches from kmem_cache_alloc plus kmalloc-<size> size classes. */
@@ -141,11 +178,10 @@ export function cacheRows(maps: Map<string, Record<string, unknown>>): RawRow[] 
     row.bytes = (row.bytes ?? 0) + bytes;
     byCache.set(name, row);
   };
-  const cacheBytes = maps.get('cache_bytes') ?? {};
-  for (const [name, value] of Object.entries(maps.get('cache_count') ?? {})) add(name, toCount(value), toCount(cacheBytes[name]));
-  const kmallocBytes = maps.get('kmalloc_bytes') ?? {};
-  for (const [size, value] of Object.entries(maps.get('kmalloc_count') ?? {})) {
-    add(`kmalloc-${size}`, toCount(value), toCount(kmallocBytes[size]));
+  for (const [name, value] of Object.entries(maps.get('cache') ?? {})) add(name, toCount(value), toTotal(value));
+  for (const [size, value] of Object.entries(maps.get('kmalloc') ?? {})) {
+    const count = toCount(value);
+    add(`kmalloc-${size}`, count, /^\d+$/.test(size) ? Number(size) * count : 0);
   }
   return [...byCache.values()];
 }
@@ -253,7 +289,8 @@ export function stackRows(tab: TabId, maps: Map<string, Record<string, unknown>>
     for (const [key, value] of Object.entries(maps.get(countMap) ?? {})) {
       const frames = framesOf(key).map(publicName);
       if (frames.length === 0) continue;
-      const net = toCount(bytes[key]) - toCount(shrink[key]);
+      const fromStats = typeof value === 'object' && value !== null ? toTotal(value) : 0;
+      const net = fromStats + toCount(bytes[key]) - toCount(shrink[key]);
       rows.push({count: toCount(value), ...(withBytes ? {bytes: net} : {}), frames});
     }
   };
@@ -261,7 +298,7 @@ export function stackRows(tab: TabId, maps: Map<string, Record<string, unknown>>
     const [stack, caller] = splitStackAndSymbol(key);
     return joinCaller(stackFrames(stack), caller);
   };
-  collect('stack_count', 'stack_bytes', stackWithCaller);
+  collect('stacks', 'stack_bytes', stackWithCaller);
   collect('brk_count', 'brk_grow', stackWithCaller, 'brk_shrink');
   collect('sbrk_count', 'sbrk_grow', key => {
     const [sbrkStack, sbrkCaller, allocStack, allocCaller] = splitTwoStacks(key);
