@@ -1,0 +1,115 @@
+// End-to-end: the TUI in a real terminal (a private tmux) that is resized while it runs. Every
+// frame fits the terminal, the layout stays one tab bar, one status line, one header, rows and a
+// footer (no wrapped leftovers), and a terminal too small says so. Real memtop and bpftrace, as root.
+import assert from 'node:assert/strict';
+import {afterEach, describe, it} from 'node:test';
+import type {LineChild} from './helpers/child-lines.js';
+import {cannotRun, CLI} from './helpers/requirements.js';
+import {startTerminal, type Terminal} from './helpers/tmux.js';
+import {startWorkload} from './helpers/workloads.js';
+
+let children: LineChild[] = [];
+let terminals: Terminal[] = [];
+afterEach(async () => {
+  for (const child of children) await child.stop('SIGKILL', 100);
+  for (const terminal of terminals) terminal.kill();
+  children = [];
+  terminals = [];
+});
+
+const ROW = /^\s*\d+ \S/;
+/** The brk tab's header with every column, as at 120 columns. */
+const FULL_HEADER = /TOT GROWTH/;
+
+/**
+ * Why `screen` is not a clean memtop table frame of at most `columns` x `rows`, or undefined when
+ * it is: tab bar, status line, header, table rows, footer, then only blank lines.
+ */
+function frameProblem(screen: string, columns: number, rows: number, rowText: string): string | undefined {
+  const lines = screen.replace(/\n$/, '').split('\n');
+  if (lines.length > rows) return `${lines.length} lines on a ${rows}-row terminal`;
+  const wide = lines.find(line => [...line].length > columns);
+  if (wide !== undefined) return `a line wider than ${columns} columns: ${JSON.stringify(wide)}`;
+  if (!/^memtop {1,2}1 /.test(lines[0] ?? '')) return 'the first line is not the tab bar';
+  if (lines.filter(line => line.startsWith('memtop ')).length !== 1) return 'more than one tab bar';
+  if (!/\b2 brk\b/.test(lines[0]!)) return 'the tab bar does not show the brk tab';
+  if (!/probe tracepoint:syscalls:sys_enter_brk/.test(lines[1] ?? '')) return 'the second line is not the brk status line';
+  if (!/^\s+PID COMM/.test(lines[2] ?? '')) return 'the third line is not the table header';
+  let index = 3;
+  while (index < lines.length && ROW.test(lines[index]!)) index++;
+  if (index === 3) return 'no table rows';
+  if (!lines.slice(3, index).some(line => line.includes(rowText))) return `no row of ${rowText}`;
+  if (!/^Tab /.test(lines[index] ?? '')) return `the line after the rows is not the footer: ${JSON.stringify(lines[index])}`;
+  const leftover = lines.slice(index + 1).find(line => line.trim() !== '');
+  if (leftover !== undefined) return `leftover text below the footer: ${JSON.stringify(leftover)}`;
+  return undefined;
+}
+
+/** Wait for a clean frame (see frameProblem) whose header matches `header`. */
+async function waitForFrame(terminal: Terminal, columns: number, rows: number, rowText: string, header: RegExp, what: string): Promise<string> {
+  let problem: string | undefined;
+  const check = (screen: string) => frameProblem(screen, columns, rows, rowText) ?? (header.test(screen.split('\n')[2] ?? '') ? undefined : `the header does not match ${header}`);
+  try {
+    return await terminal.waitFor(screen => (problem = check(screen)) === undefined, what, 8000);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\nlast problem: ${problem}`);
+  }
+}
+
+describe('a resized terminal', () => {
+  it('120x40 to 40x12 and back: every frame fits, one line per part, the full table again', async t => {
+    if (cannotRun(t)) return;
+    const workload = await startWorkload('brk', {eventsPerSecond: 500, seconds: 30});
+    children.push(workload.process);
+    const name = workload.spec.name;
+    const terminal = startTerminal([process.execPath, CLI, '--tab', 'brk', '--interval', '500'], 120, 40);
+    terminals.push(terminal);
+
+    await waitForFrame(terminal, 120, 40, name, FULL_HEADER, 'the full table at 120x40');
+
+    terminal.resize(40, 12);
+    await waitForFrame(terminal, 40, 12, name, /^\s+PID COMM\s+\S*BRK$/, 'a clean frame at 40x12 (columns that do not fit left out)');
+
+    terminal.resize(120, 40);
+    const back = await waitForFrame(terminal, 120, 40, name, FULL_HEADER, 'the full table again at 120x40');
+    assert.match(back.split('\n')[0]!, /major faults/, 'the long tab names are back');
+  });
+
+  it('20x5 says the terminal is too small, and the table comes back at 120x40', async t => {
+    if (cannotRun(t)) return;
+    const workload = await startWorkload('brk', {eventsPerSecond: 500, seconds: 30});
+    children.push(workload.process);
+    const terminal = startTerminal([process.execPath, CLI, '--tab', 'brk', '--interval', '500'], 120, 40);
+    terminals.push(terminal);
+    await waitForFrame(terminal, 120, 40, workload.spec.name, FULL_HEADER, 'the full table at 120x40');
+
+    terminal.resize(20, 5);
+    const small = await terminal.waitFor(screen => /terminal too small/.test(screen), '"terminal too small" at 20x5', 8000);
+    const lines = small.replace(/\n$/, '').split('\n');
+    assert.ok(lines.length <= 5, `at most 5 lines:\n${small}`);
+    for (const line of lines) assert.ok([...line].length <= 20, `no line wider than 20: ${JSON.stringify(line)}`);
+    assert.equal(lines.filter(line => line.trim() !== '').length, 1, `only the note:\n${small}`);
+
+    terminal.resize(120, 40);
+    await waitForFrame(terminal, 120, 40, workload.spec.name, FULL_HEADER, 'the full table again at 120x40');
+  });
+});
+
+describe('a narrow terminal', () => {
+  it('at 40x12 the tab bar still shows the active tab, whichever it is', async t => {
+    if (cannotRun(t)) return;
+    const terminal = startTerminal([process.execPath, CLI, '--tab', 'malloc', '--interval', '500'], 40, 12);
+    terminals.push(terminal);
+    // Each tab and the column its table header names (drawn as soon as the key is handled).
+    const tabs = [['malloc', 'CALLS'], ['brk', 'BRK'], ['slab', 'ALLOCS'], ['majfault', 'FAULTS'], ['anonpgin', 'PAGES']] as const;
+    const missing: string[] = [];
+    for (const [index, [id, column]] of tabs.entries()) {
+      terminal.keys(String(index + 1));
+      const screen = await terminal.waitFor(screen => (screen.split('\n')[2] ?? '').includes(column), `the ${id} table after key ${index + 1}`, 5000);
+      const bar = screen.split('\n')[0]!;
+      assert.ok([...bar].length <= 40, `the tab bar fits: ${bar}`);
+      if (!bar.includes(`${index + 1} ${id}`)) missing.push(`${id}: ${JSON.stringify(bar)}`);
+    }
+    assert.deepEqual(missing, [], 'every active tab is named in the tab bar');
+  });
+});
