@@ -97,6 +97,20 @@ describe('the tracer fails to start', () => {
     });
   }
 
+  it('a real bpftrace failure names bpftrace\'s own reason, every time (MEMTOP_LIBC set to a file that is no library)', async t => {
+    if (cannotRun(t)) return;
+    // bpftrace writes "ERROR" and the rest of its memlock warning in separate writes: five runs
+    // give a reader that splits lines at write boundaries the chance to show that.
+    const seen: string[] = [];
+    for (let run = 0; run < 5; run++) {
+      const child = batch(['--tab', 'malloc', '--iterations', '1'], {MEMTOP_LIBC: '/etc/passwd'});
+      const exit = await child.exited;
+      assertOneLineError(child, exit.exitCode, "uprobe target file '/etc/passwd' does not exist or is not executable", /MEMTOP_LIBC|libc/);
+      seen.push(child.stderr().trim());
+    }
+    assert.equal(new Set(seen).size, 1, `the same line every time:\n${seen.join('\n')}`);
+  });
+
   it('the TUI shows the reason and the fix on the failing tab, and the other tabs keep working', async t => {
     if (cannotRun(t)) return;
     const failing = fake({fail: {script: 'anonpgin.bt', stderr: PROBE_MISSING_STDERR}});
