@@ -1,6 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
 // memtop's entry point: parse flags, run the preflight checks, then batch mode or the TUI, and
 // make sure no tracer outlives this process however it ends.
+// (A 1 MiB young generation keeps memtop's RSS flat near 65 MB instead of drifting past 100 MB:
+// it allocates a little every interval and V8's default 16 MiB semi-spaces retain the garbage.)
 import {existsSync, readFileSync} from 'node:fs';
 import {HELP, parseFlags, UsageError, type Options} from './flags.js';
 import {runBatch} from './batch.js';

@@ -42,7 +42,7 @@ export interface TableState {
 }
 
 /** How many rows of gone or idle processes are kept with their totals; the smallest go first. */
-export const MAX_KEPT_ROWS = 5000;
+export const MAX_KEPT_ROWS = 2000;
 export const RATE_HISTORY = 30;
 
 export function emptyTable(): TableState {
@@ -87,6 +87,11 @@ export function applyRows(
   let totalCount = 0;
   for (const [key, previous] of state.rows) {
     if (fresh.has(key)) continue;
+    // Quiet for longer than its history: its rates are all zero already, the row can be shared.
+    if (previous.count === 0 && intervals - previous.lastSeen > RATE_HISTORY) {
+      rows.set(key, previous);
+      continue;
+    }
     rows.set(key, {...previous, count: 0, bytes: previous.bytes === undefined ? undefined : 0, rate: 0, byteRate: previous.byteRate === undefined ? undefined : 0, history: pushHistory(previous.history, 0)});
   }
   for (const [key, raw] of fresh) {
