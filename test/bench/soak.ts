@@ -43,7 +43,8 @@ const churn = spawnChild('churn', '/bin/sh', ['-c', `while :; do i=0; while [ $i
 onCleanup('churn', () => void churn.stop('SIGKILL'));
 
 let snapshots = 0;
-const memtop = spawnChild('memtop', process.execPath, [MEMTOP_CLI, '--batch', '--json', '--tab', tab, '--interval', '1000'], {keepLines: 5});
+// The memtop command as users run it: dist/cli.js's own shebang line sets node's flags.
+const memtop = spawnChild('memtop', MEMTOP_CLI, ['--batch', '--json', '--tab', tab, '--interval', '1000'], {keepLines: 5});
 onCleanup('memtop', () => void memtop.stop('SIGKILL'));
 memtop.process.stdout?.on('data', (chunk: Buffer) => {
   snapshots += chunk.toString().split('\n').filter(line => line.startsWith('{')).length;
