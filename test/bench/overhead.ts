@@ -45,6 +45,7 @@ interface Sample {
   variant: Variant;
   events: number;
   ns: number;
+  cpuNs: number;
   majflt: number;
   pswpin: number;
   /** Other people's tracers seen at the start of the run. */
@@ -83,7 +84,7 @@ async function runOnce(tab: TabId, variant: Variant, events: number, options: Ov
         .waitForLine(line => line.text.includes(pattern), 'a row for the workload', 2500)
         .then(() => true, () => false);
     }
-    return {variant, events: result.events, ns: result.ns, majflt: result.majflt, pswpin, foreign, sawWorkload, probe: tracer?.first?.probe as string | undefined};
+    return {variant, events: result.events, ns: result.ns, cpuNs: result.cpuNs, majflt: result.majflt, pswpin, foreign, sawWorkload, probe: tracer?.first?.probe as string | undefined};
   } finally {
     await tracer?.stop();
     await workload.child.stop('SIGKILL');
@@ -137,6 +138,13 @@ export async function measureOverhead(options: OverheadOptions): Promise<TabOver
 
 const msOf = (samples: Sample[], variant: Variant) => samples.filter(sample => sample.variant === variant).map(sample => sample.ns / 1e6);
 const nsPerEvent = (samples: Sample[], variant: Variant) => samples.filter(sample => sample.variant === variant).map(sample => sample.ns / sample.events);
+const cpuNsPerEvent = (samples: Sample[], variant: Variant) => samples.filter(sample => sample.variant === variant).map(sample => sample.cpuNs / sample.events);
+
+/** "n processes (a, b, c, …)": other people's tracers, without flooding the notes. */
+function foreignSummary(entries: string[]): string {
+  const unique = [...new Set(entries)];
+  return `${unique.length} of them (${unique.slice(0, 4).join(', ')}${unique.length > 4 ? ', …' : ''})`;
+}
 
 /** The section's table: medians of wall time per variant, and the two ratios against their targets. */
 export function overheadTable(results: TabOverhead[], runs: number): string {
@@ -168,7 +176,7 @@ export function overheadTable(results: TabOverhead[], runs: number): string {
   const notes: string[] = [];
   for (const {tab, samples} of results) {
     const contaminated = samples.filter(sample => sample.foreign.length > 0).length;
-    if (contaminated > 0) notes.push(`${tab}: ${contaminated} of ${samples.length} runs started while tracers the bench did not start were running (${[...new Set(samples.flatMap(sample => sample.foreign))].join(', ')}): their probes slow every variant.`);
+    if (contaminated > 0) notes.push(`${tab}: ${contaminated} of ${samples.length} runs started while tracers the bench did not start were running, ${foreignSummary(samples.flatMap(sample => sample.foreign))}: their probes and workloads slow every variant.`);
     const memtopRuns = samples.filter(sample => sample.variant === 'memtop');
     const missed = memtopRuns.filter(sample => sample.sawWorkload === false).length;
     if (missed > 0) notes.push(`${tab}: in ${missed} of ${memtopRuns.length} runs memtop's output never named the workload's pid.`);
@@ -177,10 +185,28 @@ export function overheadTable(results: TabOverhead[], runs: number): string {
   }
   notes.push('events: per run, "a/b" when untraced and other-tab runs do a (events) and one-liner and memtop runs b; ns/event: untraced/one-liner/memtop/other-tab.');
   notes.push('ratios are medians of per-run ratios of time per event (a,b,c,d of one run measured back to back); range: smallest–largest per-run ratio.');
+  const cpuRows = results.map(({tab, samples}) => {
+    const [perUntraced, perOneLiner, perMemtop, perOther] = VARIANTS.map(variant => cpuNsPerEvent(samples, variant));
+    return [
+      tab,
+      `${fixed(median(perUntraced!), 0)}/${fixed(median(perOneLiner!), 0)}/${fixed(median(perMemtop!), 0)}/${fixed(median(perOther!), 0)}`,
+      fixed(medianRatio(perOneLiner!, perUntraced!), 2),
+      againstTarget(medianRatio(perMemtop!, perOneLiner!), 1.05),
+      spread(perMemtop!.map((value, index) => value / perOneLiner![index]!)),
+      againstTarget(medianRatio(perOther!, perUntraced!), 1.02),
+      spread(perOther!.map((value, index) => value / perUntraced![index]!)),
+    ];
+  });
+  const cpuTable = table(
+    `1b. The same runs by the workload's own CPU time (user+system, getrusage): probes run in its context count, waiting for a CPU or a disk does not`,
+    ['tab', 'CPU ns/event', 'one-liner/untr', 'memtop/one-liner ≤1.05', 'range', 'other-tab/untr ≤1.02', 'range'],
+    cpuRows,
+    ['CPU ns/event: untraced/one-liner/memtop/other-tab. Less disturbed by other load on the machine than wall time, but blind to a tracer that takes the CPU away from the workload.'],
+  );
   return table(
     `1. Overhead on the traced workload: median wall time of the timed loop over ${runs} runs, ms`,
     ['tab', 'events', 'untraced', 'one-liner', 'memtop', 'memtop other tab', 'ns/event', 'one-liner/untr', 'memtop/one-liner ≤1.05', 'range', 'other-tab/untr ≤1.02', 'range'],
     rows,
     notes,
-  );
+  ) + '\n' + cpuTable;
 }

@@ -11,7 +11,7 @@ import {BpftraceJsonParser, pidRows, stackRows} from '../../source/parse/bpftrac
 import {applySnapshot, emptyTabData} from '../../source/model/table.js';
 import {columnsFor, selectRows} from '../../source/model/columns.js';
 import {stackView} from '../../source/model/stacks.js';
-import type {Backend, TracerSnapshot, TracerStackSnapshot} from '../../source/types.js';
+import type {Backend, RawRow, StackRow, TracerSnapshot, TracerStackSnapshot} from '../../source/types.js';
 import {fixed, median, table} from './lib/stats.js';
 
 /** A small deterministic generator (mulberry32), so every run sees the same data. */
@@ -26,28 +26,35 @@ function random(seed: number): () => number {
   };
 }
 
-/** bpftrace -f json lines of one malloc interval with `processes` distinct pid,comm keys. */
-function processLines(processes: number, seed: number): string[] {
+/**
+ * One malloc interval with `processes` distinct pid,comm keys: as bpftrace -f json prints the
+ * count and bytes maps, and as the rows memtop makes of them.
+ */
+function processData(processes: number, seed: number): {lines: string[]; rows: RawRow[]} {
   const next = random(seed);
   const counts: Record<string, number> = {};
   const bytes: Record<string, number> = {};
+  const rows: RawRow[] = [];
   for (let index = 0; index < processes; index++) {
     const key = `${1000 + index},proc-${index.toString(36)}`;
     counts[key] = 1 + Math.floor(next() * 100_000);
     bytes[key] = counts[key]! * (16 + Math.floor(next() * 4000));
+    rows.push({pid: 1000 + index, comm: `proc-${index.toString(36)}`, count: counts[key]!, bytes: bytes[key]!});
   }
-  return [
+  const lines = [
     JSON.stringify({type: 'map', data: {'@count': counts}}),
     JSON.stringify({type: 'map', data: {'@bytes': bytes}}),
     JSON.stringify({type: 'printf', data: `memtop-end ${123456789 + seed}\n`}),
   ];
+  return {lines, rows};
 }
 
-/** bpftrace -f json lines of one malloc drill-down interval with `stacks` distinct stacks. */
-function stackLines(stacks: number, seed: number): string[] {
+/** One malloc drill-down interval with `stacks` distinct stacks: as bpftrace prints it, and as stack rows. */
+function stackData(stacks: number, seed: number): {lines: string[]; stacks: StackRow[]} {
   const next = random(seed);
   const counts: Record<string, number> = {};
   const bytes: Record<string, number> = {};
+  const rows: StackRow[] = [];
   for (let index = 0; index < stacks; index++) {
     const depth = 8 + Math.floor(next() * 16);
     const frames = ['malloc+0'];
@@ -56,12 +63,15 @@ function stackLines(stacks: number, seed: number): string[] {
     const key = `\n${frames.map(frame => `        ${frame}`).join('\n')}\n,caller_${index}`;
     counts[key] = 1 + Math.floor(next() * 10_000);
     bytes[key] = counts[key]! * 64;
+    const names = frames.map(frame => frame.replace(/\+\d+$/, ''));
+    rows.push({count: counts[key]!, bytes: bytes[key]!, frames: [names[0]!, `caller_${index}`, ...names.slice(1)]});
   }
-  return [
+  const lines = [
     JSON.stringify({type: 'map', data: {'@stack_count_a': counts}}),
     JSON.stringify({type: 'map', data: {'@stack_bytes_a': bytes}}),
     JSON.stringify({type: 'printf', data: `memtop-end ${987654321 + seed}\n`}),
   ];
+  return {lines, stacks: rows};
 }
 
 function parseInterval(lines: string[]) {
@@ -71,15 +81,36 @@ function parseInterval(lines: string[]) {
   return done!;
 }
 
-function snapshotOf(lines: string[]): TracerSnapshot {
+/**
+ * pidRows of whichever memtop this is: (counts, bytes, withBytes, shrink?) before the stats()
+ * scripts, (counts, {withBytes, bytes, shrink}) after.
+ */
+function rowsOf(counts: Record<string, unknown> | undefined, bytes: Record<string, unknown> | undefined): RawRow[] {
+  const call = pidRows as unknown as (...args: unknown[]) => {rows: RawRow[]};
+  return (pidRows.length >= 3 ? call(counts, bytes, true) : call(counts, {withBytes: true, bytes})).rows;
+}
+
+/** Parse an interval as memtop does; how many rows it made of it. */
+function parseRows(lines: string[]): number {
   const maps = parseInterval(lines);
-  const {rows} = pidRows(maps.maps.get('count'), maps.maps.get('bytes'), true);
+  return rowsOf(maps.maps.get('count'), maps.maps.get('bytes')).length;
+}
+
+function parseStacks(lines: string[]): number {
+  return stackRows('malloc', parseInterval(lines).maps).length;
+}
+
+function snapshotOf(rows: RawRow[]): TracerSnapshot {
   return {tab: 'malloc', backend: 'bpftrace', probe: 'bench', time: new Date(0).toISOString(), elapsedMs: 1000, rows, capped: false, skippedLines: 0};
 }
 
-function stackSnapshotOf(lines: string[], pid: number): TracerStackSnapshot {
-  const maps = parseInterval(lines);
-  return {tab: 'malloc', backend: 'bpftrace', probe: 'bench', pid, time: new Date(0).toISOString(), elapsedMs: 1000, stacks: stackRows('malloc', maps.maps)};
+function stackSnapshotOf(stacks: StackRow[], pid: number): TracerStackSnapshot {
+  return {tab: 'malloc', backend: 'bpftrace', probe: 'bench', pid, time: new Date(0).toISOString(), elapsedMs: 1000, stacks};
+}
+
+/** Time a parse, or NaN when this memtop's parser made nothing of the map format generated here. */
+function timeParse(runs: number, parse: () => number, expected: number): number {
+  return parse() === expected ? timeIt(runs, 2, () => void parse()) : Number.NaN;
 }
 
 /** Median ms of `runs` timed calls after `warmUp` untimed ones. */
@@ -188,11 +219,11 @@ export async function measureRender(options: {runs: number; processes: number; s
 
   for (const processes of sizes.processes) {
     options.log(`render: ${processes} processes`);
-    const linesA = processLines(processes, 1);
-    const linesB = processLines(processes, 2);
-    note('parse bpftrace JSON into rows (BpftraceJsonParser + pidRows)', timeIt(runs, 2, () => void snapshotOf(linesA)));
-    const snapshotA = snapshotOf(linesA);
-    const snapshotB = snapshotOf(linesB);
+    const dataA = processData(processes, 1);
+    const dataB = processData(processes, 2);
+    note('parse bpftrace JSON into rows (BpftraceJsonParser + pidRows)', timeParse(runs, () => parseRows(dataA.lines), processes));
+    const snapshotA = snapshotOf(dataA.rows);
+    const snapshotB = snapshotOf(dataB.rows);
     note('applySnapshot, first interval (empty table)', timeIt(runs, 2, () => void applySnapshot(emptyTabData(), snapshotA)));
     const steady = applySnapshot(emptyTabData(), snapshotA);
     note('applySnapshot, next interval (same processes)', timeIt(runs, 2, () => void applySnapshot(steady, snapshotB)));
@@ -201,17 +232,17 @@ export async function measureRender(options: {runs: number; processes: number; s
   }
   for (const stacks of sizes.stacks) {
     options.log(`render: ${stacks} stacks`);
-    const lines = stackLines(stacks, 3);
-    note('parse drill-down JSON into stacks (parser + stackRows)', timeIt(runs, 2, () => void stackSnapshotOf(lines, 4242)));
-    const snapshot = stackSnapshotOf(lines, 4242);
+    const data = stackData(stacks, 3);
+    note('parse drill-down JSON into stacks (parser + stackRows)', timeParse(runs, () => parseStacks(data.lines), stacks));
+    const snapshot = stackSnapshotOf(data.stacks, 4242);
     note('stackView: sort stacks, top 10, shares', timeIt(runs, 2, () => void stackView(snapshot, 10)));
   }
   for (let index = 0; index < 2; index++) {
     const processes = sizes.processes[index]!;
     const stacks = sizes.stacks[index]!;
     options.log(`render: App with ${processes} processes, then ${stacks} stacks`);
-    const table = snapshotOf(processLines(processes, 5));
-    const stackSnapshot = stackSnapshotOf(stackLines(stacks, 6), table.rows[0]!.pid!);
+    const table = snapshotOf(processData(processes, 5).rows);
+    const stackSnapshot = stackSnapshotOf(stackData(stacks, 6).stacks, table.rows[0]!.pid!);
     const {tableMs, stackMs, tableCpuMs, stackCpuMs} = await timeApp(table, stackSnapshot, runs);
     note('App: snapshot → frame written (applySnapshot, selectRows, React, Ink)', tableMs);
     note('App: CPU per snapshot (same frames)', tableCpuMs);
@@ -239,6 +270,7 @@ export function renderTable(steps: RenderStep[], runs: number): string {
       `${fixed(step.fullMs / step.smallMs, 0)}×`,
     ]),
     [
+      'parse rows: "-" when this memtop\'s parser reads another map format than the one generated here (count and bytes maps, stack_count_a and stack_bytes_a).',
       'sizes: distinct processes (malloc tab, calls and bytes) or distinct stacks (malloc drill-down, 10 to 25 frames each); ratio: full size / a hundredth of it, same run.',
       'App rows: ink-testing-library (debug mode: no 30 fps throttle), 120x40, from the backend yielding a snapshot to Ink writing the frame;',
       `CPU per snapshot: this process's user+system CPU over the timed frames / frames (snapshots every 150 ms). NODE_ENV=${process.env.NODE_ENV ?? '(unset, as memtop runs: React development build)'}.`,

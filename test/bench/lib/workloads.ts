@@ -48,6 +48,8 @@ export function buildWorkloads(): void {
 /** What a workload reports when its events are done. */
 export interface WorkloadResult {
   ns: number;
+  /** User plus system CPU time of the timed loop (getrusage): includes probes run in its context. */
+  cpuNs: number;
   events: number;
   majflt: number;
 }

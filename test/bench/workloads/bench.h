@@ -5,8 +5,10 @@
  *   events_per_sec  0 for as fast as it can (the overhead section), else a steady pace
  * It sets itself up (files, memory), prints `{"phase":"ready",...}`, then waits for a line (or
  * end of file) on stdin, so that the bench can attach a tracer first, then does the events,
- * timing only them with CLOCK_MONOTONIC, and prints `{"phase":"done","ns":...,"events":...,
- * "majflt":...}` (majflt: major faults of the timed loop, from getrusage). Lines are written
+ * timing only them with CLOCK_MONOTONIC, and prints `{"phase":"done","ns":...,"cpuNs":...,
+ * "events":...,"majflt":...}` (cpuNs: user+system CPU time of the timed loop, which includes
+ * the probes that fire in this process's context; majflt: its major faults; both from
+ * getrusage). Lines are written
  * with one write(2) each, no stdio buffering, so the reports call no malloc.
  */
 #ifndef MEMTOP_BENCH_H
@@ -78,6 +80,14 @@ static long mb_majflt(void)
 	return usage.ru_majflt;
 }
 
+static long mb_cpu_ns(void)
+{
+	struct rusage usage;
+	getrusage(RUSAGE_SELF, &usage);
+	return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000000L +
+	       (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1000L;
+}
+
 static void mb_report(const char *format, ...)
 {
 	char line[512];
@@ -122,16 +132,17 @@ static void mb_pace(const struct bench_args *args, long start_ns, long index)
  * done line. */
 #define MB_RUN(args, event)                                                                              \
 	do {                                                                                             \
-		long mb_index, mb_start, mb_faults;                                                      \
+		long mb_index, mb_start, mb_faults, mb_cpu;                                              \
 		mb_wait_for_go();                                                                        \
 		mb_faults = mb_majflt();                                                                 \
+		mb_cpu = mb_cpu_ns();                                                                    \
 		mb_start = mb_now_ns();                                                                  \
 		for (mb_index = 0; (args).events == 0 || mb_index < (args).events; mb_index++) {         \
 			mb_pace(&(args), mb_start, mb_index);                                            \
 			event(mb_index);                                                                 \
 		}                                                                                        \
-		mb_report("{\"phase\":\"done\",\"ns\":%ld,\"events\":%ld,\"majflt\":%ld}", mb_now_ns() - mb_start, \
-			  mb_index, mb_majflt() - mb_faults);                                            \
+		mb_report("{\"phase\":\"done\",\"ns\":%ld,\"cpuNs\":%ld,\"events\":%ld,\"majflt\":%ld}", \
+			  mb_now_ns() - mb_start, mb_cpu_ns() - mb_cpu, mb_index, mb_majflt() - mb_faults);     \
 	} while (0)
 
 #endif
