@@ -7,9 +7,9 @@ import {after, afterEach, describe, it} from 'node:test';
 import {fileURLToPath} from 'node:url';
 import {startLineChild, type LineChild} from './helpers/child-lines.js';
 import {makeFakeBpftrace, type FakeBpftrace} from './helpers/fake-bpftrace.js';
+import {startMemtopTerminal, type MemtopTerminal} from './helpers/memtop-terminal.js';
 import {cannotRun, CLI} from './helpers/requirements.js';
-import {startTerminal, type Terminal} from './helpers/tmux.js';
-import {tracersOf} from './helpers/tracer-processes.js';
+import {memtopIn, tracersOf} from './helpers/tracer-processes.js';
 import {waitForValue} from './helpers/wait-for-value.js';
 import {startWorkload} from './helpers/workloads.js';
 
@@ -25,11 +25,11 @@ const PROBE_MISSING_STDERR = [
 const PROBE_MISSING_REASON = 'tracepoint not found: memcg:count_memcg_events';
 
 let children: LineChild[] = [];
-let terminals: Terminal[] = [];
+let terminals: MemtopTerminal[] = [];
 const fakes: FakeBpftrace[] = [];
 afterEach(async () => {
   for (const child of children) await child.stop('SIGKILL', 100);
-  for (const terminal of terminals) terminal.kill();
+  for (const terminal of terminals) await terminal.close();
   children = [];
   terminals = [];
 });
@@ -49,10 +49,9 @@ function batch(args: string[], env: Record<string, string> = {}): LineChild {
   return child;
 }
 
-/** memtop's TUI in a private tmux, with `env` set for it (tmux starts it with the server's environment). */
-function tui(args: string[], env: Record<string, string> = {}): Terminal {
-  const assignments = Object.entries(env).map(([name, value]) => `${name}=${value}`);
-  const terminal = startTerminal(['env', ...assignments, process.execPath, CLI, ...args], 120, 40);
+/** memtop's TUI in a private 120x40 tmux, with `env` set for it. */
+function tui(args: string[], env: Record<string, string> = {}): MemtopTerminal {
+  const terminal = startMemtopTerminal(args, {env});
   terminals.push(terminal);
   return terminal;
 }
@@ -99,10 +98,10 @@ describe('the tracer fails to start', () => {
 
   it('a real bpftrace failure names bpftrace\'s own reason, every time (MEMTOP_LIBC set to a file that is no library)', async t => {
     if (cannotRun(t)) return;
-    // bpftrace writes "ERROR" and the rest of its memlock warning in separate writes: five runs
+    // bpftrace writes "ERROR" and the rest of its memlock warning in separate writes: eight runs
     // give a reader that splits lines at write boundaries the chance to show that.
     const seen: string[] = [];
-    for (let run = 0; run < 5; run++) {
+    for (let run = 0; run < 8; run++) {
       const child = batch(['--tab', 'malloc', '--iterations', '1'], {MEMTOP_LIBC: '/etc/passwd'});
       const exit = await child.exited;
       assertOneLineError(child, exit.exitCode, "uprobe target file '/etc/passwd' does not exist or is not executable", /MEMTOP_LIBC|libc/);
@@ -172,15 +171,15 @@ describe('the tracer dies mid-run', () => {
     if (cannotRun(t)) return;
     const terminal = tui(['--tab', 'brk', '--interval', '500']);
     await terminal.waitFor(screen => /probe tracepoint:syscalls:sys_enter_brk/.test(statusLine(screen)), 'the brk tab running', 15_000);
-    const memtop = await waitForValue(() => {
-      const pane = terminal.panePid();
-      return tracersOf(pane).length === 1 ? pane : undefined;
-    }, {timeoutMs: 5000, what: 'one tracer below the pane'});
-    const [first] = tracersOf(memtop);
-    process.kill(first!.pid, 'SIGKILL');
+    const memtop = memtopIn(terminal);
+    const first = await waitForValue(() => {
+      const tracers = tracersOf(memtop);
+      return tracers.length === 1 ? tracers[0] : undefined;
+    }, {timeoutMs: 5000, what: 'one tracer below memtop'});
+    process.kill(first.pid, 'SIGKILL');
     await terminal.waitFor(screen => /retrying in/.test(statusLine(screen)), 'the status line to say the tracer is being restarted', 5000);
     await terminal.waitFor(screen => /probe tracepoint:syscalls:sys_enter_brk/.test(statusLine(screen)), 'the brk tab back', 15_000);
-    assert.ok(tracersOf(memtop).every(tracer => tracer.pid !== first!.pid), 'a new tracer');
+    assert.ok(tracersOf(memtop).every(tracer => tracer.pid !== first.pid), 'a new tracer');
   });
 });
 

@@ -11,6 +11,7 @@ import {fileURLToPath} from 'node:url';
 import {startLineChild, type LineChild} from './helpers/child-lines.js';
 import {makeFakeBpftrace} from './helpers/fake-bpftrace.js';
 import {cannotRun, CLI} from './helpers/requirements.js';
+import {startMemtopTerminal, type MemtopTerminal} from './helpers/memtop-terminal.js';
 import {startTerminal, type Terminal} from './helpers/tmux.js';
 import {environ, tracersOf, type TracerProcess} from './helpers/tracer-processes.js';
 import {waitForValue} from './helpers/wait-for-value.js';
@@ -25,11 +26,14 @@ const HOSTILE_SHOWN = '?]0;pwn??[31m?[';
 const CONTROL_BYTES = /[\u0000-\u0008\u000b-\u001f\u007f]/;
 
 let children: LineChild[] = [];
-let terminals: Terminal[] = [];
+let terminals: (Terminal | MemtopTerminal)[] = [];
 const directories: string[] = [];
 afterEach(async () => {
   for (const child of children) await child.stop('SIGKILL', 100);
-  for (const terminal of terminals) terminal.kill();
+  for (const terminal of terminals) {
+    if ('close' in terminal) await terminal.close();
+    else terminal.kill();
+  }
   children = [];
   terminals = [];
 });
@@ -49,12 +53,12 @@ function batch(args: string[], options: {env?: Record<string, string>; cwd?: str
   return child;
 }
 
-/** Wait for memtop's one tracer and return it. */
+/** Wait for memtop's one tracer (past the setpriv that execs it) and return it. */
 async function theTracer(memtop: LineChild): Promise<TracerProcess> {
   return waitForValue(() => {
     const tracers = tracersOf(memtop.pid);
-    return tracers.length === 1 ? tracers[0] : undefined;
-  }, {timeoutMs: 15_000, what: `the tracer of ${memtop.what}`}, () => memtop.describe());
+    return tracers.length === 1 && path.basename(tracers[0]!.argv[0] ?? '') !== 'setpriv' ? tracers[0] : undefined;
+  }, {timeoutMs: 15_000, what: `the tracer of ${memtop.what}`}, () => `${memtop.describe()}\ntracers: ${JSON.stringify(tracersOf(memtop.pid))}`);
 }
 
 /**
@@ -178,7 +182,7 @@ describe('a process that names itself with escape sequences', () => {
     assert.ok(isRed(redLine), `the control terminal drew in red: ${JSON.stringify(redLine)}`);
 
     const hostile = await startHostile();
-    const terminal = startTerminal(['sh', '-c', 'echo MARKER-BEFORE-MEMTOP; exec "$0" "$@"', process.execPath, CLI, '--tab', 'brk', '--interval', '500'], 120, 40);
+    const terminal = startMemtopTerminal(['--tab', 'brk', '--interval', '500'], {wrap: ['sh', '-c', 'echo MARKER-BEFORE-MEMTOP; exec "$@"', 'sh']});
     terminals.push(terminal);
     const titleBefore = terminal.title();
     const screen = await terminal.waitFor(screen => screen.includes(HOSTILE_SHOWN), 'the hostile process on the brk tab', 15_000);

@@ -3,19 +3,28 @@
 // footer (no wrapped leftovers), and a terminal too small says so. Real memtop and bpftrace, as root.
 import assert from 'node:assert/strict';
 import {afterEach, describe, it} from 'node:test';
-import type {LineChild} from './helpers/child-lines.js';
-import {cannotRun, CLI} from './helpers/requirements.js';
-import {startTerminal, type Terminal} from './helpers/tmux.js';
+import {descendantPids, isRunning, type LineChild} from './helpers/child-lines.js';
+import {startMemtopTerminal, type MemtopTerminal} from './helpers/memtop-terminal.js';
+import {cannotRun} from './helpers/requirements.js';
+import type {Terminal} from './helpers/tmux.js';
+import {isMemtop, tracersOf} from './helpers/tracer-processes.js';
+import {waitForValue} from './helpers/wait-for-value.js';
 import {startWorkload} from './helpers/workloads.js';
 
 let children: LineChild[] = [];
-let terminals: Terminal[] = [];
+let terminals: MemtopTerminal[] = [];
 afterEach(async () => {
   for (const child of children) await child.stop('SIGKILL', 100);
-  for (const terminal of terminals) terminal.kill();
+  for (const terminal of terminals) await terminal.close();
   children = [];
   terminals = [];
 });
+
+function tui(args: string[], columns: number, rows: number, wrap?: string[]): MemtopTerminal {
+  const terminal = startMemtopTerminal(args, {columns, rows, wrap});
+  terminals.push(terminal);
+  return terminal;
+}
 
 const ROW = /^\s*\d+ \S/;
 /** The brk tab's header with every column, as at 120 columns. */
@@ -62,8 +71,7 @@ describe('a resized terminal', () => {
     const workload = await startWorkload('brk', {eventsPerSecond: 500, seconds: 30});
     children.push(workload.process);
     const name = workload.spec.name;
-    const terminal = startTerminal([process.execPath, CLI, '--tab', 'brk', '--interval', '500'], 120, 40);
-    terminals.push(terminal);
+    const terminal = tui(['--tab', 'brk', '--interval', '500'], 120, 40);
 
     await waitForFrame(terminal, 120, 40, name, FULL_HEADER, 'the full table at 120x40');
 
@@ -79,8 +87,7 @@ describe('a resized terminal', () => {
     if (cannotRun(t)) return;
     const workload = await startWorkload('brk', {eventsPerSecond: 500, seconds: 30});
     children.push(workload.process);
-    const terminal = startTerminal([process.execPath, CLI, '--tab', 'brk', '--interval', '500'], 120, 40);
-    terminals.push(terminal);
+    const terminal = tui(['--tab', 'brk', '--interval', '500'], 120, 40);
     await waitForFrame(terminal, 120, 40, workload.spec.name, FULL_HEADER, 'the full table at 120x40');
 
     terminal.resize(20, 5);
@@ -98,8 +105,7 @@ describe('a resized terminal', () => {
 describe('a narrow terminal', () => {
   it('at 40x12 the tab bar still shows the active tab, whichever it is', async t => {
     if (cannotRun(t)) return;
-    const terminal = startTerminal([process.execPath, CLI, '--tab', 'malloc', '--interval', '500'], 40, 12);
-    terminals.push(terminal);
+    const terminal = tui(['--tab', 'malloc', '--interval', '500'], 40, 12);
     // Each tab and the column its table header names (drawn as soon as the key is handled).
     const tabs = [['malloc', 'CALLS'], ['brk', 'BRK'], ['slab', 'ALLOCS'], ['majfault', 'FAULTS'], ['anonpgin', 'PAGES']] as const;
     const missing: string[] = [];
@@ -111,5 +117,40 @@ describe('a narrow terminal', () => {
       if (!bar.includes(`${index + 1} ${id}`)) missing.push(`${id}: ${JSON.stringify(bar)}`);
     }
     assert.deepEqual(missing, [], 'every active tab is named in the tab bar');
+  });
+});
+
+describe('a terminal that goes away', () => {
+  /** The memtop in a pane and its tracer, once it is drawing the slab tab. */
+  async function running(terminal: Terminal): Promise<{memtop: number; tracers: number[]}> {
+    await terminal.waitFor(screen => /probe tracepoint:kmem/.test(screen.split('\n')[1] ?? ''), 'the slab tab running', 15_000);
+    const pane = terminal.panePid();
+    const memtop = [pane, ...descendantPids(pane)].find(isMemtop);
+    assert.ok(memtop, 'memtop runs in the pane');
+    return {memtop, tracers: tracersOf(memtop).map(tracer => tracer.pid)};
+  }
+
+  async function assertEnds(memtop: number, tracers: number[], what: string): Promise<void> {
+    await waitForValue(() => [memtop, ...tracers].every(pid => !isRunning(pid)), {timeoutMs: 2000, what}, () =>
+      `still running: ${[memtop, ...tracers].filter(isRunning).join(', ')}`);
+  }
+
+  it('a terminal closed with no SIGHUP for memtop (memtop in its own session) ends memtop and its tracer within 2 s', async t => {
+    if (cannotRun(t)) return;
+    // setsid: the pane's process gets the hangup, memtop only finds its terminal gone (EIO).
+    const terminal = tui(['--tab', 'slab', '--interval', '500'], 120, 40, ['setsid', '-w']);
+    const {memtop, tracers} = await running(terminal);
+    terminal.kill();
+    await assertEnds(memtop, tracers, 'memtop to notice its terminal is gone and exit, not spin on EIO');
+  });
+
+  it('closing the terminal (SIGHUP) while memtop redraws fast ends memtop itself within 2 s, three times out of three', async t => {
+    if (cannotRun(t)) return;
+    for (let round = 0; round < 3; round++) {
+      const terminal = tui(['--tab', 'slab', '--interval', '100'], 120, 40);
+      const {memtop, tracers} = await running(terminal);
+      terminal.kill();
+      await assertEnds(memtop, tracers, `memtop ${memtop} to exit after its terminal closed (round ${round + 1})`);
+    }
   });
 });

@@ -2,6 +2,7 @@
 // their command lines and environments, and the memtop process inside a tmux pane.
 import assert from 'node:assert/strict';
 import {readFileSync} from 'node:fs';
+import path from 'node:path';
 import {descendantPids, isRunning} from './child-lines.js';
 import type {Terminal} from './tmux.js';
 
@@ -41,10 +42,14 @@ export function tracersOf(pid: number): TracerProcess[] {
     .filter(tracer => tracer.script !== '');
 }
 
-/** Whether a process is memtop (meow retitles it "memtop", so its cmdline may be just that). */
+/**
+ * Whether a process is memtop itself: node running dist/cli.js, or retitled "memtop" (meow sets
+ * its title), and not a wrapper such as env or setsid that has cli.js among its arguments.
+ */
 export function isMemtop(pid: number): boolean {
   const args = cmdline(pid);
-  return args[0] === 'memtop' || args.some(arg => arg.endsWith('dist/cli.js'));
+  if (args[0] === 'memtop') return true;
+  return /^node(?:js)?(?:\d+)?$/.test(path.basename(args[0] ?? '')) && args.some(arg => arg.endsWith('dist/cli.js'));
 }
 
 /** The memtop node process in a tmux pane (the pane's process or a descendant, e.g. under env or sh). */
