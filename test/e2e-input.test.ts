@@ -3,7 +3,10 @@
 // drop to nobody or hide tracefs or BTF in a private mount namespace).
 import assert from 'node:assert/strict';
 import {execa} from 'execa';
-import {describe, it} from 'node:test';
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {after, describe, it} from 'node:test';
 import {cannotRun, CLI} from './helpers/requirements.js';
 
 interface Run {
@@ -151,6 +154,42 @@ describe('a machine that lacks something', () => {
     if (cannotRun(t)) return;
     const result = await memtop(['--batch', '--tab', 'malloc', '--iterations', '1'], {MEMTOP_LIBC: 'libc.so.6'});
     assertOneLineError(result, /libc not found/, /absolute path/, 'memtop with MEMTOP_LIBC=libc.so.6');
+  });
+});
+
+describe('recordings', () => {
+  const directory = mkdtempSync(path.join(os.tmpdir(), 'memtop-input-'));
+  after(() => rmSync(directory, {recursive: true, force: true}));
+
+  it('replaying a file that does not exist', async t => {
+    if (cannotRun(t)) return;
+    const file = path.join(directory, 'missing.ndjson');
+    const result = await memtop(['--batch', '--replay', file]);
+    assertOneLineError(result, /cannot read .*missing\.ndjson/, /memtop --record|check the path/, 'memtop --replay missing');
+  });
+
+  it('replaying a file that is not a recording (garbage, an escape sequence)', async t => {
+    if (cannotRun(t)) return;
+    const file = path.join(directory, 'garbage.ndjson');
+    writeFileSync(file, '\u001b]0;pwn\u0007not json\n{"x":1}\n');
+    const result = await memtop(['--batch', '--replay', file]);
+    const line = assertOneLineError(result, /not a memtop recording/, /memtop --record/, 'memtop --replay garbage');
+    assert.equal(/[\u0000-\u0008\u000b-\u001f\u007f]/.test(line), false, 'no control characters from the file');
+  });
+
+  it('recording into a directory that does not exist', async t => {
+    if (cannotRun(t)) return;
+    const result = await memtop(['--batch', '--iterations', '1', '--tab', 'brk', '--record', path.join(directory, 'no', 'such', 'x.ndjson')]);
+    assertOneLineError(result, /cannot record to/, /directory does not exist/, 'memtop --record into a missing directory');
+  });
+
+  it('recording onto a file that is not a recording leaves it untouched', async t => {
+    if (cannotRun(t)) return;
+    const file = path.join(directory, 'precious.txt');
+    writeFileSync(file, 'do not overwrite me\n');
+    const result = await memtop(['--batch', '--iterations', '1', '--tab', 'brk', '--record', file]);
+    assertOneLineError(result, /not a memtop recording/, /choose another name/, 'memtop --record onto another file');
+    assert.equal(readFileSync(file, 'utf8'), 'do not overwrite me\n');
   });
 });
 
