@@ -132,11 +132,13 @@ function timeIt(runs: number, warmUp: number, body: () => void): number {
 function benchBackend(table: () => TracerSnapshot, stacks: () => TracerStackSnapshot, everyMs: number, yielded: number[]): Backend {
   const wait = (ms: number, signal: AbortSignal) =>
     new Promise<void>(resolve => {
-      const timer = setTimeout(resolve, ms);
-      signal.addEventListener('abort', () => {
+      const done = () => {
         clearTimeout(timer);
+        signal.removeEventListener('abort', done);
         resolve();
-      }, {once: true});
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, {once: true});
     });
   return {
     id: 'bpftrace',
