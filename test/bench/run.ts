@@ -9,7 +9,7 @@
 // Needs root, bpftrace, gcc and tmux. Everything it starts (workloads, tracers, memtop, its
 // private tmux server, the swap file and memory cgroup) is gone when it ends, however it ends.
 import {execFileSync} from 'node:child_process';
-import {existsSync} from 'node:fs';
+import {existsSync, readFileSync} from 'node:fs';
 import os from 'node:os';
 import {parseArgs} from 'node:util';
 import {TAB_IDS, type TabId} from '../../source/types.js';
@@ -136,6 +136,8 @@ function machine(): string {
 function preflight(options: BenchOptions): void {
   if (process.getuid?.() !== 0) throw new Error('the bench needs root (it runs bpftrace and sets up swap)');
   if (!existsSync(MEMTOP_CLI)) throw new Error(`${MEMTOP_CLI} is missing: run npm run build (npm run bench does)`);
+  const shebang = readFileSync(MEMTOP_CLI, 'utf8').split('\n', 1)[0] ?? '';
+  if (!shebang.startsWith('#!')) throw new Error(`${MEMTOP_CLI} has no shebang line: the bench runs it as the memtop command does`);
   const needs = new Set<string>();
   if (options.sections.some(section => section !== 'render')) needs.add('bpftrace').add('gcc');
   if (options.sections.includes('latency')) needs.add('tmux');
@@ -161,6 +163,7 @@ async function main(): Promise<void> {
   preflight(options);
   Object.assign(MEMTOP_ENV, options.memtopEnv);
   process.stdout.write(`${machine()}\n`);
+  process.stdout.write(`memtop runs as dist/cli.js through its shebang: ${readFileSync(MEMTOP_CLI, 'utf8').split('\n', 1)[0]}\n`);
   if (Object.keys(options.memtopEnv).length > 0) process.stdout.write(`memtop started with ${Object.entries(options.memtopEnv).map(([key, value]) => `${key}=${value}`).join(' ')}\n`);
   if (options.runs < 5) process.stdout.write(`only ${options.runs} run(s) per figure: for trying the bench out, not for quoting\n`);
   const foreign = foreignTracers();

@@ -13,10 +13,13 @@ export const BPFTRACE = '/usr/bin/bpftrace';
 /** Extra environment for every memtop the bench starts (--memtop-env), to compare variants. */
 export const MEMTOP_ENV: Record<string, string> = {};
 
-/** argv that runs memtop with `args` (and MEMTOP_ENV, through env(1) when there is any). */
+/**
+ * argv that runs memtop with `args` as the installed `memtop` command does: dist/cli.js itself,
+ * so that the Node flags on its shebang line apply (and MEMTOP_ENV, through env(1)).
+ */
 export function memtopArgv(args: string[]): string[] {
   const env = Object.entries(MEMTOP_ENV).map(([key, value]) => `${key}=${value}`);
-  return [...(env.length > 0 ? ['/usr/bin/env', ...env] : []), process.execPath, MEMTOP_CLI, ...args];
+  return [...(env.length > 0 ? ['/usr/bin/env', ...env] : []), MEMTOP_CLI, ...args];
 }
 
 /** The same as one shell word list, for `sh -c`. */
