@@ -93,7 +93,10 @@ function TabBar({active, width}: {active: TabId; width: number}) {
   // Long names when they fit, the numbers and short names when not: never wrap to a second line.
   const long = TAB_IDS.map((tab, index) => ` ${index + 1} ${TABS[tab].title} `);
   const short = TAB_IDS.map((tab, index) => ` ${index + 1} ${tab} `);
-  const labels = 'memtop '.length + long.join('').length <= width ? long : short;
+  // Narrower still: only the active tab keeps its name, so it is always on screen.
+  const compact = TAB_IDS.map((tab, index) => (tab === active ? ` ${index + 1} ${tab} ` : ` ${index + 1} `));
+  const fits = (labels: string[]) => 'memtop '.length + labels.join('').length <= width;
+  const labels = fits(long) ? long : fits(short) ? short : compact;
   let used = 'memtop '.length;
   return (
     <Box width={width} height={1} overflow="hidden">
@@ -262,7 +265,8 @@ export function App(props: AppProps) {
         <Text color={status?.error ? 'red' : undefined}>
           {fit(
             status?.error
-              ? `${sanitize(status.error)}${status.retryInMs ? ` (retrying in ${Math.round(status.retryInMs / 1000)}s)` : ''}`
+              ? // The retry note before the hint, so a narrow line still shows that memtop is on it.
+                `${sanitize(status.error)}${status.retryInMs ? ` (retrying in ${Math.round(status.retryInMs / 1000)}s)` : ''}${status.hint ? `: ${sanitize(status.hint)}` : ''}`
               : statusParts.join(' · '),
             width - (state.paused ? 8 : 0),
           )}

@@ -27,15 +27,19 @@ function effectiveCapabilities(): bigint {
   }
 }
 
-/** Root, or CAP_BPF with CAP_PERFMON (or CAP_SYS_ADMIN, which covers both on older kernels). */
+/**
+ * Root. CAP_BPF with CAP_PERFMON would do for the kernel, but bpftrace 0.17 refuses to run
+ * as anyone but root, and tracefs is readable by root only; say so rather than fail later.
+ */
 export function privilegeCheck(): CheckResult {
   const caps = effectiveCapabilities();
   const has = (bit: bigint) => (caps & (1n << bit)) !== 0n;
-  const ok = process.geteuid?.() === 0 || has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON));
+  const root = process.geteuid?.() === 0;
+  const capable = has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON));
   return {
     name: 'privileges',
-    ok,
-    detail: ok ? (process.geteuid?.() === 0 ? 'running as root' : 'CAP_BPF and CAP_PERFMON') : 'not root and no CAP_BPF+CAP_PERFMON',
+    ok: root,
+    detail: root ? 'running as root' : capable ? 'CAP_BPF and CAP_PERFMON, but bpftrace runs only as root' : 'not root',
     fix: 'run as root: sudo memtop',
   };
 }

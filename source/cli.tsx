@@ -10,6 +10,7 @@ import {selectBackend} from './backends/index.js';
 import {killAllTracers, stopAllTracers} from './backends/tracer-process.js';
 import {blockingFailure, btfCheck, formatChecks, runChecks} from './check.js';
 import {TAB_IDS, TracerError, type Backend} from './types.js';
+import {sanitize} from './format.js';
 import {readRecording, replayBackend, ReplayError, ReplayTimeline, type Recording} from './record/replay.js';
 import {Recorder, RecordError} from './record/recorder.js';
 import {recordingHeader} from './record/format.js';
@@ -25,9 +26,18 @@ function version(): string {
   }
 }
 
+/** Write one line to stderr, made safe for the terminal; never throws (stderr may be gone). */
+function say(message: string): void {
+  try {
+    process.stderr.write(`memtop: ${sanitize(message)}\n`);
+  } catch {
+    // no terminal left to say it to
+  }
+}
+
 /** Print one line and leave with a non-zero code; tracers are killed by the exit hook. */
 function fail(message: string, code = 1): never {
-  process.stderr.write(`memtop: ${message}\n`);
+  say(message);
   process.exit(code);
 }
 
@@ -41,20 +51,33 @@ function installExitHooks(controller: AbortController): void {
     void stopAllTracers().finally(() => process.exit(codes[signal] ?? 1));
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+  let crashed = false;
   const onCrash = (error: unknown) => {
     controller.abort();
+    if (crashed) {
+      // A second failure while leaving (say stderr is gone too): leave now.
+      killAllTracers();
+      process.exit(70);
+    }
+    crashed = true;
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`memtop: internal error: ${message.split('\n')[0]}\n`);
+    say(`internal error: ${message.split('\n')[0]}`);
     void stopAllTracers().finally(() => process.exit(70));
   };
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
-  // A reader that went away (memtop --batch | head -1) ends batch mode quietly, tracers first.
-  process.stdout.on('error', error => {
-    if ((error as NodeJS.ErrnoException).code !== 'EPIPE') return onCrash(error);
+  // Writing to a reader or terminal that went away: a closed pipe (memtop --batch | head -1) or
+  // a terminal that hung up (EIO) ends memtop quietly, tracers first.
+  const onOutputGone = (error: Error) => {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EPIPE' && code !== 'EIO') return onCrash(error);
     controller.abort();
-    void stopAllTracers().finally(() => process.exit(0));
-  });
+    killAllTracers();
+    void stopAllTracers(500).finally(() => process.exit(code === 'EPIPE' ? 0 : 129));
+  };
+  process.stdout.on('error', onOutputGone);
+  process.stderr.on('error', onOutputGone);
+  process.stdin.on('error', onOutputGone);
   // Fault injection for the lifecycle tests: an uncaught exception inside memtop, on demand.
   const crashAfter = Number(process.env.MEMTOP_TEST_CRASH_AFTER_MS);
   if (Number.isFinite(crashAfter) && crashAfter > 0) {
@@ -106,7 +129,7 @@ async function main(): Promise<void> {
       if (error instanceof ReplayError) fail(error.message, 2);
       throw error;
     }
-    if (recording.truncatedLines) process.stderr.write(`memtop: the last line of ${options.replay} was cut off; replaying up to it\n`);
+    if (recording.truncatedLines) say(`the last line of ${options.replay} was cut off; replaying up to it`);
     const replay = replayBackend(recording, {speed: options.batch ? 0 : options.speed, atEnd: options.batch ? 'end' : 'wait'});
     backend = replay;
     cgroupOf = pid => replay.cgroupOf(pid);
@@ -139,7 +162,7 @@ async function main(): Promise<void> {
     try {
       recorder = new Recorder(options.record, recordingHeader({memtopVersion: version(), backend: backend.id, probes}), {
         overwrite: options.overwrite,
-        onError: error => process.stderr.write(`memtop: recording stopped: ${error.message}\n`),
+        onError: error => say(`recording stopped: ${error.message}`),
       });
     } catch (error) {
       if (error instanceof RecordError) fail(error.message, 2);
@@ -155,7 +178,7 @@ async function main(): Promise<void> {
       await runBatch(
         backend,
         options,
-        {write: text => process.stdout.write(text), warn: text => process.stderr.write(text + '\n')},
+        {write: text => process.stdout.write(text), warn: text => say(text.replace(/^memtop: /, ''))},
         controller.signal,
         cgroupOf,
       );

@@ -109,14 +109,21 @@ function printable(text: string): string {
 
 /** Parse and validate argv (without node and the script). Throws UsageError. */
 export function parseFlags(argv: string[]): Options {
-  const cli = meow(HELP, {
-    importMeta: import.meta,
-    argv,
-    flags: FLAGS,
-    allowUnknownFlags: true,
-    autoHelp: false,
-    autoVersion: false,
-  });
+  let cli;
+  try {
+    cli = meow(HELP, {
+      importMeta: import.meta,
+      argv,
+      flags: FLAGS,
+      allowUnknownFlags: true,
+      autoHelp: false,
+      autoVersion: false,
+    });
+  } catch (error) {
+    // meow throws for a flag given twice ("The flag --tab can only be set once.").
+    const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    throw new UsageError(`${printable(message.replace(/\.$/, ''))}: give each flag once (see memtop --help)`);
+  }
   const unknown = Object.keys(cli.flags).filter(name => !(name in FLAGS));
   if (unknown.length > 0) {
     const name = unknown[0]!.replace(/[A-Z]/g, letter => `-${letter.toLowerCase()}`);
@@ -136,13 +143,13 @@ export function parseFlags(argv: string[]): Options {
   if (flags.comm !== undefined) {
     comm = flags.comm;
     if (comm.trim() === '') throw new UsageError('--comm needs a process name (part of one is enough), e.g. --comm nginx');
-    if (/[\u0000-\u001f\u007f]/.test(comm)) throw new UsageError('--comm must not contain control characters: give a plain process name');
+    if (/[\u0000-\u001f\u007f-\u009f]/.test(comm)) throw new UsageError('--comm must not contain control characters: give a plain process name');
   }
   let cgroup: string | undefined;
   if (flags.cgroup !== undefined) {
     cgroup = flags.cgroup;
     if (cgroup.trim() === '') throw new UsageError('--cgroup needs a pattern (part of a cgroup path or a container id), e.g. --cgroup docker');
-    if (/[\u0000-\u001f\u007f]/.test(cgroup)) throw new UsageError('--cgroup must not contain control characters');
+    if (/[\u0000-\u001f\u007f-\u009f]/.test(cgroup)) throw new UsageError('--cgroup must not contain control characters');
   }
   const grouping = (flags.group ?? 'process') as 'process' | 'cache';
   if (grouping !== 'process' && grouping !== 'cache') throw new UsageError(`unknown grouping "${printable(String(flags.group))}": use process or cache`);

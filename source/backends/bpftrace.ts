@@ -92,20 +92,28 @@ export function bpftracePath(): string | undefined {
   return [...fromPath, ...BPFTRACE_PATHS].find(file => existsSync(file));
 }
 
-const NOISE = /RLIMIT_MEMLOCK|failed to look up stack id|WARNING: comparison of integers|^\s*[~^]+\s*$|count_memcg_events \/args/;
+const NOISE =
+  /RLIMIT_MEMLOCK|ulimit -l|failed to look up stack id|WARNING:|comparison of integers|arithmetic on integers|^\s*[~^]+\s*$|^\s*(tracepoint|uprobe|kprobe|software|interval|if|@|\$|\})/;
 
-/** Turn bpftrace's stderr into one line with the reason and the fix. */
+/** bpftrace's error without the script location it starts with ("/path/x.bt:14:1-37: ERROR: "). */
+export function bpftraceReason(line: string): string {
+  return line.replace(/^\S+\.bt:\d+(?::[\d-]+)?:\s*/, '').replace(/^ERROR:\s*/, '').trim();
+}
+
+/** Turn bpftrace's stderr (noise already dropped) into one line with the reason and the fix. */
 export function explainBpftraceFailure(stderr: string, exitCode: number | undefined, signal?: string): TracerError {
   const lines = stderr.split('\n').map(line => line.trim()).filter(Boolean);
-  const error = lines.find(line => /ERROR|error/.test(line)) ?? lines[0];
+  const error = lines.find(line => /\bERROR\b/.test(line)) ?? lines.find(line => /error|only supports|not permitted|denied/i.test(line));
   const ended = signal ? `bpftrace was killed by ${signal}` : `bpftrace exited with code ${exitCode ?? 'unknown'}`;
-  const reason = error ? error.replace(/^ERROR:\s*/, '') : ended;
+  const reason = error ? bpftraceReason(error) || ended : ended;
   let hint = 'run `memtop --check` to see what this machine lacks';
-  if (/permission|not permitted|EPERM|must be run as root/i.test(reason)) hint = 'run memtop as root (sudo memtop), or give it CAP_BPF and CAP_PERFMON';
+  if (signal) hint = 'if something keeps killing it, look for OOM kills in dmesg';
+  else if (/permission|not permitted|EPERM|root/i.test(reason)) hint = 'run memtop as root (sudo memtop)';
   else if (/tracefs|debugfs/i.test(reason)) hint = 'mount tracefs: mount -t tracefs nodev /sys/kernel/tracing';
   else if (/BTF/i.test(reason)) hint = 'this kernel needs BTF (CONFIG_DEBUG_INFO_BTF=y, /sys/kernel/btf/vmlinux)';
-  else if (/Could not resolve symbol|uprobe/i.test(reason)) hint = 'check that libc.so.6 is readable and has symbols';
-  else if (/No such process|pid/i.test(reason)) hint = 'the process has exited; pick a running PID';
+  else if (/tracepoint not found|Error attaching probe|not found/i.test(reason)) hint = 'this kernel lacks it, see memtop --check';
+  else if (/Could not resolve symbol|uprobe|ELF|libc/i.test(reason)) hint = 'check that libc is readable and has symbols (or set MEMTOP_LIBC)';
+  else if (/No such process/i.test(reason)) hint = 'the process has exited; pick a running PID';
   return new TracerError(`bpftrace: ${reason}`, hint);
 }
 

@@ -85,13 +85,22 @@ export async function* tracerLines(options: TracerProcessOptions): AsyncGenerato
   });
   liveChildren.add(child);
   let stderr = '';
+  // Tracers write a line in several pieces: filter whole lines only, or the head of a noise
+  // line ("ERROR: ... couldn't set RLIMIT_MEMLOCK" arrives as "ERROR" then the rest) survives.
+  let partial = '';
+  const keepLine = (line: string) => {
+    if (line.trim() === '' || (options.ignoreStderr?.test(line) ?? false)) return;
+    stderr = (stderr + line + '\n').slice(-STDERR_KEEP);
+  };
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {
-    const kept = chunk
-      .split('\n')
-      .filter(line => line.trim() !== '' && !(options.ignoreStderr?.test(line) ?? false))
-      .join('\n');
-    if (kept) stderr = (stderr + kept + '\n').slice(-STDERR_KEEP);
+    const lines = (partial + chunk).split('\n');
+    partial = (lines.pop() ?? '').slice(-STDERR_KEEP);
+    for (const line of lines) keepLine(line);
+  });
+  child.stderr?.on('end', () => {
+    keepLine(partial);
+    partial = '';
   });
   let finished = false;
   try {

@@ -7,8 +7,10 @@ import {applySnapshot, emptyTabData, type TabData} from '../model/table.js';
 import {supervise} from '../model/supervise.js';
 
 export interface TracerStatus {
-  /** One line: what failed and what to do. */
+  /** What failed, in one line. */
   error?: string;
+  /** What to do about it. */
+  hint?: string;
   retryInMs?: number;
 }
 
@@ -40,7 +42,7 @@ export function useTableTracer(backend: Backend, active: TabId | undefined, opti
         if (!paused.current) setShown(collected.current);
       },
       onError: (error, retryInMs) => {
-        setStatus(previous => ({...previous, [active]: {error: error.hint ? `${error.message}: ${error.hint}` : error.message, retryInMs}}));
+        setStatus(previous => ({...previous, [active]: {error: error.message, hint: error.hint, retryInMs}}));
       },
     });
     return () => controller.abort();
@@ -92,7 +94,7 @@ export function useStackTracer(
           setState(previous => ({...previous, exited: true, status: {}}));
           return;
         }
-        setState(previous => ({...previous, status: {error: error.hint ? `${error.message}: ${error.hint}` : error.message, retryInMs}}));
+        setState(previous => ({...previous, status: {error: error.message, hint: error.hint, retryInMs}}));
       },
     });
     return () => controller.abort();
