@@ -1,7 +1,7 @@
 // The memtop TUI: tab bar, status line, the active tab's top-N table or a process's stacks,
 // and a footer made from the key table. Takes props only; cli.tsx wires it up.
 import React, {useEffect, useReducer, useRef, useState} from 'react';
-import {Box, Text, useApp, useInput, useStdout} from 'ink';
+import {Box, Text, useApp, useInput, useStdout, type Key} from 'ink';
 import {TAB_IDS, type Backend, type TabId, type TracerStackSnapshot} from './types.js';
 import {TABS} from './tabs.js';
 import {columnsFor, selectRows} from './model/columns.js';
@@ -153,46 +153,67 @@ export function App(props: AppProps) {
   const shown = useRef({rows, selected, drill, source});
   shown.current = {rows, selected, drill, source};
 
-  useInput((input, key) => {
-    const command = state.filtering ? filterCommand(input, key) : commandFor(input, key, drilling ? 'drill' : 'table', replaying);
-    if (!command) return;
+  // The UI state as of the last key handled, so that several keys arriving in one chunk (typed
+  // fast, pasted, or sent before the terminal was in raw mode) each see the ones before them.
+  const latest = useRef(state);
+  latest.current = state;
+
+  /** Handle one key against `current`; returns the state after it. */
+  const handleKey = (input: string, key: Key, current: UiState): UiState => {
+    const mode = current.drill ? 'drill' : 'table';
+    const command = current.filtering ? filterCommand(input, key) : commandFor(input, key, mode, replaying);
+    if (!command) return current;
     switch (command.kind) {
       case 'quit':
         exit();
-        return;
-      case 'select':
-        dispatch({type: 'select', delta: command.delta, rowCount: shown.current.rows.length});
-        return;
+        return current;
+      case 'select': {
+        const action = {type: 'select', delta: command.delta, rowCount: shown.current.rows.length} as const;
+        dispatch(action);
+        return reducer(current, action);
+      }
       case 'drill-selected': {
         const row = shown.current.rows[shown.current.selected];
-        if (row?.pid !== undefined && row.pid > 0) dispatch({type: 'drill', pid: row.pid, comm: row.comm ?? ''});
-        return;
+        if (row?.pid === undefined || row.pid <= 0) return current;
+        const action = {type: 'drill', pid: row.pid, comm: row.comm ?? ''} as const;
+        dispatch(action);
+        return reducer(current, action);
       }
       case 'write-folded': {
         const {drill: now} = shown.current;
-        if (!state.drill || !now.snapshot) {
+        if (!current.drill || !now.snapshot) {
           setNotice('no stacks to write yet');
-          return;
+          return current;
         }
         try {
-          const file = writeFoldedFile(props.foldedDir ?? process.cwd(), state.drill.pid, state.drill.tab, now.snapshot.stacks);
+          const file = writeFoldedFile(props.foldedDir ?? process.cwd(), current.drill.pid, current.drill.tab, now.snapshot.stacks);
           setNotice(`wrote ${file}`);
         } catch (error) {
           setNotice(`could not write folded stacks: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
         }
-        return;
+        return current;
       }
       case 'replay-step':
         if (command.direction === 1) shown.current.source.replay?.stepForward();
         else shown.current.source.replay?.stepBack();
-        return;
+        return current;
       case 'replay-speed':
         shown.current.source.replay?.cycleSpeed();
-        return;
+        return current;
       case 'action':
         setNotice(undefined);
         dispatch(command.action);
+        return reducer(current, command.action);
     }
+  };
+
+  useInput((input, key) => {
+    const plain = !key.ctrl && !key.meta && !key.escape && !key.return && !key.tab && !key.backspace && !key.delete;
+    // Plain characters that came together are separate key presses.
+    const presses = plain && [...input].length > 1 ? [...input] : [input];
+    let current = latest.current;
+    for (const press of presses) current = handleKey(press, key, current);
+    latest.current = current;
   });
 
   const width = Math.max(1, size.columns);

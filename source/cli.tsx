@@ -117,6 +117,13 @@ async function main(): Promise<void> {
   installExitHooks(controller);
   // Ink and React take a while to load: only the TUI needs them, and they load while the
   // tracer is being checked.
+  // Ink draws nothing but the last frame when it sees CI or CONTINUOUS_INTEGRATION in the
+  // environment (read once, when it is imported). The TUI only ever runs on a real terminal
+  // (checked above), so a CI variable inherited from a build job must not blank it.
+  if (!options.batch) {
+    delete process.env.CI;
+    delete process.env.CONTINUOUS_INTEGRATION;
+  }
   const tui = options.batch ? undefined : Promise.all([import('react'), import('ink'), import('./app.js')]);
 
   let backend: Backend;

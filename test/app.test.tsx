@@ -218,3 +218,12 @@ test('w in a drill-down writes the stacks as folded lines, outermost first', asy
   const [file] = readdirSync(dir);
   assert.equal(readFileSync(path.join(dir, file!), 'utf8'), 'main;wl_outer;wl_leaf;malloc 9\nother;malloc 1\n');
 });
+
+test('keys that arrive in one chunk are separate presses, each seeing the ones before', async () => {
+  const app = mount(<App backend={tableBackend()} size={{columns: 100, rows: 20}} />);
+  await waitFor(() => frame(app).includes('bravo'), 'rows');
+  await press(app, '24');
+  await waitFor(() => frame(app).includes('probe-for-majfault'), 'the majfault tab');
+  await press(app, '/al');
+  await waitFor(() => frame(app).includes('filter: al_'), 'the filter prompt with the rest of the chunk');
+});
