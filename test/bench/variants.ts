@@ -4,7 +4,8 @@
 // interleaved; prints the median time per event and its ratio to the one-liner.
 //
 //   node --import tsx test/bench/variants.ts --tab slab [--runs N] [--work-seconds S] [--events N]
-import {readdirSync} from 'node:fs';
+//                                           [--also other-script.bt ...]
+import {readdirSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
@@ -27,36 +28,58 @@ interface Variant {
   args?: string[];
 }
 
-function variantsFor(tab: TabId): Variant[] {
-  const scriptArgs = ['1000', '0', '0', ...(tab === 'malloc' || tab === 'brk' ? [findLibc()!] : [])];
+/**
+ * Positional parameters for a memtop-style script: interval 1000 ms, all rows, every pid, 0 for
+ * any further number (an epoch offset), and libc's path where a uprobe takes it (uprobe:$N:...).
+ */
+function scriptArgs(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const highest = Math.max(3, ...[...text.matchAll(/\$(\d)/g)].map(match => Number(match[1])));
+  const libcAt = /uprobe:\$(\d)/.exec(text)?.[1];
+  const args = ['1000', '0', '0'];
+  for (let index = 4; index <= highest; index++) args.push(String(index) === libcAt ? findLibc()! : '0');
+  return args;
+}
+
+function variantsFor(tab: TabId, also: string[]): Variant[] {
+  const script = (file: string) => ['-B', 'line', '-f', 'json', file, ...scriptArgs(file)];
   const candidates = readdirSync(VARIANTS_DIR)
     .filter(file => file.startsWith(`${tab}-`) && file.endsWith('.bt'))
     .sort()
-    .map(file => ({name: `variants/${file}`, args: ['-B', 'line', '-f', 'json', path.join(VARIANTS_DIR, file), ...scriptArgs]}));
-  const script = chooseProbe(tab).script;
+    .map(file => ({name: `variants/${file}`, args: script(path.join(VARIANTS_DIR, file))}));
+  const memtopScript = chooseProbe(tab).script;
   return [
     {name: 'untraced'},
     {name: 'one-liner', args: ['-e', ONE_LINERS[tab]]},
-    {name: `probes/bpftrace/${script}`, args: ['-B', 'line', '-f', 'json', probeScript('bpftrace', script), ...scriptArgs]},
+    {name: `probes/bpftrace/${memtopScript}`, args: script(probeScript('bpftrace', memtopScript))},
     ...candidates,
+    ...also.map(file => ({name: file, args: script(path.resolve(file))})),
   ];
 }
 
-async function startTracer(variant: Variant): Promise<Child | undefined> {
-  if (!variant.args) return undefined;
+/** Start the variant's bpftrace; resolves once attached, with the ms from launch to its attach line. */
+async function startTracer(variant: Variant): Promise<{child?: Child; attachMs: number}> {
+  if (!variant.args) return {attachMs: Number.NaN};
   const child = spawnChild(`bpftrace ${variant.name}`, BPFTRACE, variant.args, {keepLines: 20});
-  await child.waitForLine(line => /^Attaching \d+ probe|"attached_probes"/.test(line.text), 'its attach line', 60_000);
+  const attached = await child.waitForLine(line => /^Attaching \d+ probe|"attached_probes"/.test(line.text), 'its attach line', 60_000);
   await sleep(SETTLE_MS);
-  return child;
+  return {child, attachMs: attached.at - child.startedAt};
 }
 
-async function timeOnce(tab: TabId, variant: Variant, events: number, launcher?: Launcher): Promise<number> {
+interface Timing {
+  wallNs: number;
+  cpuNs: number;
+  attachMs: number;
+}
+
+async function timeOnce(tab: TabId, variant: Variant, events: number, launcher?: Launcher): Promise<Timing> {
   const workload = await startWorkload(tab, {events, extra: tab === 'anonpgin' ? ['128'] : [], launcher: tab === 'anonpgin' ? launcher : undefined});
   let tracer: Child | undefined;
   try {
-    tracer = await startTracer(variant);
+    const started = await startTracer(variant);
+    tracer = started.child;
     const result = await workload.go();
-    return result.ns / result.events;
+    return {wallNs: result.ns / result.events, cpuNs: result.cpuNs / result.events, attachMs: started.attachMs};
   } finally {
     await tracer?.stop();
     await workload.child.stop('SIGKILL');
@@ -64,7 +87,9 @@ async function timeOnce(tab: TabId, variant: Variant, events: number, launcher?:
 }
 
 async function main(): Promise<void> {
-  const {values} = parseArgs({options: {tab: {type: 'string'}, runs: {type: 'string'}, 'work-seconds': {type: 'string'}, events: {type: 'string'}}});
+  const {values} = parseArgs({
+    options: {tab: {type: 'string'}, runs: {type: 'string'}, 'work-seconds': {type: 'string'}, events: {type: 'string'}, also: {type: 'string', multiple: true}},
+  });
   const tab = values.tab as TabId;
   if (!TAB_IDS.includes(tab)) throw new Error(`--tab must be one of ${TAB_IDS.join(', ')}`);
   const runs = Number(values.runs ?? 5);
@@ -75,33 +100,46 @@ async function main(): Promise<void> {
     const active = swap;
     onCleanup('swap file and memory cgroup', () => void active.tearDown());
   }
-  const variants = variantsFor(tab);
+  const variants = variantsFor(tab, values.also ?? []);
   let events = Number(values.events ?? 0);
   if (!events) {
     // Size the runs so that the one-liner's takes about --work-seconds.
-    const perEvent = await timeOnce(tab, variants[1]!, 20_000, swap?.launcher);
-    events = Math.max(1000, Math.round((Number(values['work-seconds'] ?? 1) * 1e9) / perEvent));
+    const trial = await timeOnce(tab, variants[1]!, 20_000, swap?.launcher);
+    events = Math.max(1000, Math.round((Number(values['work-seconds'] ?? 1) * 1e9) / trial.wallNs));
   }
   process.stderr.write(`variants: ${tab}: ${events} events per run, ${runs} runs of ${variants.length} variants\n`);
-  const samples = new Map<string, number[]>(variants.map(variant => [variant.name, []]));
+  for (const variant of variants) process.stderr.write(`  ${variant.name}: ${variant.args ? `bpftrace ${variant.args.join(' ')}` : 'no tracer'}\n`);
+  const samples = new Map<string, Timing[]>(variants.map(variant => [variant.name, []]));
   const foreign = new Set<string>();
   for (let run = 0; run < runs; run++) {
     for (const variant of variants) {
       for (const entry of await waitForQuiet(30_000, text => process.stderr.write(`${text}\n`))) foreign.add(entry);
-      const perEvent = await timeOnce(tab, variant, events, swap?.launcher);
-      samples.get(variant.name)!.push(perEvent);
-      process.stderr.write(`variants: ${tab} run ${run + 1}/${runs} ${variant.name}: ${perEvent.toFixed(0)} ns/event\n`);
+      const timing = await timeOnce(tab, variant, events, swap?.launcher);
+      samples.get(variant.name)!.push(timing);
+      process.stderr.write(`variants: ${tab} run ${run + 1}/${runs} ${variant.name}: ${timing.wallNs.toFixed(0)} ns/event (CPU ${timing.cpuNs.toFixed(0)}), attached in ${timing.attachMs.toFixed(0)} ms\n`);
     }
   }
-  const oneLiner = samples.get('one-liner')!;
-  const untraced = samples.get('untraced')!;
+  const pick = (name: string, key: keyof Timing) => samples.get(name)!.map(timing => timing[key]);
+  const oneLiner = {wall: pick('one-liner', 'wallNs'), cpu: pick('one-liner', 'cpuNs')};
+  const untraced = {wall: pick('untraced', 'wallNs'), cpu: pick('untraced', 'cpuNs')};
   process.stdout.write(
     table(
       `bpftrace script variants on the ${tab} workload: ${events} events per run, median of ${runs} runs`,
-      ['variant', 'ns/event', 'minus untraced', '/one-liner', 'range'],
+      ['variant', 'wall ns/event', 'minus untraced', '/one-liner', 'range', 'CPU ns/event', 'minus untraced', '/one-liner', 'launch → attached ms'],
       variants.map(variant => {
-        const values = samples.get(variant.name)!;
-        return [variant.name, fixed(median(values), 0), fixed(median(values) - median(untraced), 0), fixed(medianRatio(values, oneLiner), 3), spread(values.map((value, index) => value / oneLiner[index]!), 3)];
+        const wall = pick(variant.name, 'wallNs');
+        const cpu = pick(variant.name, 'cpuNs');
+        return [
+          variant.name,
+          fixed(median(wall), 0),
+          fixed(median(wall) - median(untraced.wall), 0),
+          fixed(medianRatio(wall, oneLiner.wall), 3),
+          spread(wall.map((value, index) => value / oneLiner.wall[index]!), 3),
+          fixed(median(cpu), 0),
+          fixed(median(cpu) - median(untraced.cpu), 0),
+          fixed(medianRatio(cpu, oneLiner.cpu), 3),
+          fixed(median(pick(variant.name, 'attachMs')), 0),
+        ];
       }),
       foreign.size > 0 ? [`tracers the bench did not start were running during some runs: ${[...foreign].join(', ')}`] : [],
     ) + '\n',
