@@ -59,6 +59,8 @@ export function spawnChild(what: string, file: string, args: string[], options: 
   const pid = child.pid;
   const keep = options.keepLines ?? 200;
   const lines: TimedLine[] = [];
+  /** Lines dropped from the front of `lines` so far (it keeps only the last `keep`). */
+  let dropped = 0;
   const waiters = new Set<() => void>();
   let exitedFlag = false;
   const unregister = onCleanup(what, () => {
@@ -66,7 +68,10 @@ export function spawnChild(what: string, file: string, args: string[], options: 
   });
   const push = (text: string, stream: TimedLine['stream']) => {
     lines.push({text, at: performance.now(), stream});
-    if (lines.length > keep) lines.splice(0, lines.length - keep);
+    if (lines.length > keep) {
+      dropped += lines.length - keep;
+      lines.splice(0, lines.length - keep);
+    }
     for (const wake of waiters) wake();
   };
   if (child.stdout) createInterface({input: child.stdout, crlfDelay: Infinity}).on('line', line => push(line, 'stdout'));
@@ -95,12 +100,14 @@ export function spawnChild(what: string, file: string, args: string[], options: 
     },
     waitForLine(test, description, timeoutMs) {
       return new Promise((resolve, reject) => {
-        let seen = 0;
+        // Counts every line ever pushed, so that lines dropped from the front do not shift it.
+        let seen = dropped;
         const check = () => {
-          for (; seen < lines.length; seen++) {
-            if (test(lines[seen]!)) {
+          for (seen = Math.max(seen, dropped); seen < dropped + lines.length; seen++) {
+            const line = lines[seen - dropped]!;
+            if (test(line)) {
               finish();
-              resolve(lines[seen]!);
+              resolve(line);
               return;
             }
           }
