@@ -58,6 +58,8 @@ function useLiveSource(props: AppProps, state: UiState): Source {
     intervalMs: state.intervalMs,
     pid: props.pid,
     paused: state.paused,
+    // Only the slab tab has groupings; elsewhere a change must not restart the tracer.
+    grouping: state.tab === 'slab' ? state.grouping : undefined,
     onSnapshot: props.onTableSnapshot,
   });
   const drill = useStackTracer(props.backend, state.drill, {intervalMs: state.intervalMs, paused: state.paused, onSnapshot: props.onStackSnapshot});

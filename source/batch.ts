@@ -134,7 +134,7 @@ export async function runBatch(
       const columns = columnsFor(options.tab, grouping);
       await supervise<TracerSnapshot>({
         signal: controller.signal,
-        start: inner => backend.start({tab: options.tab, pid: options.pid, intervalMs: options.intervalMs, limit: 0, signal: inner}),
+        start: inner => backend.start({tab: options.tab, pid: options.pid, intervalMs: options.intervalMs, limit: 0, signal: inner, grouping}),
         giveUp: error => ended(error) || !got,
         onItem: snapshot => {
           got = true;

@@ -39,6 +39,11 @@ export interface TracerSnapshot {
   rows: RawRow[];
   /** Slab only: rows per cache name (kmalloc-N for kmalloc by size class). */
   cacheRows?: RawRow[];
+  /**
+   * Slab only: which grouping this snapshot measured, when the tracer measures one at a time
+   * ('cache': `rows` is empty and says nothing about processes). Unset: both, or not slab.
+   */
+  grouping?: 'process' | 'cache';
   /** True when an in-kernel map hit its key limit during this interval. */
   capped?: boolean;
   /** Lines of tracer output that could not be understood so far (cumulative). */
@@ -86,6 +91,8 @@ export interface StartOptions {
   /** How many rows the tracer prints per interval (0: all). */
   limit: number;
   signal: AbortSignal;
+  /** Slab: the grouping on screen (a tracer may measure only that one). Default 'process'. */
+  grouping?: 'process' | 'cache';
 }
 
 export interface StackStartOptions {

@@ -243,7 +243,11 @@ export const bpftraceBackend: Backend = {
   },
 
   async *start(options: StartOptions): AsyncGenerator<TracerSnapshot> {
-    const choice = chooseProbe(options.tab);
+    const chosen = chooseProbe(options.tab);
+    // Slab by cache name is its own script: keying every allocation by a string costs as much
+    // again as counting it, so it runs only while that grouping is on screen.
+    const byCache = options.tab === 'slab' && options.grouping === 'cache';
+    const choice = byCache ? {...chosen, label: `${chosen.label} by cache`, script: 'slab-cache.bt'} : chosen;
     const pid = options.pid ?? 0;
     for await (const {maps, elapsedMs, skipped} of runScript(choice, {...options, pid, pidFlag: Boolean(choice.libc)})) {
       const {rows, bad} = tabRows(options.tab, maps.maps);
@@ -254,7 +258,8 @@ export const bpftraceBackend: Backend = {
         time: new Date().toISOString(),
         elapsedMs,
         rows,
-        ...(options.tab === 'slab' ? {cacheRows: cacheRows(maps.maps)} : {}),
+        ...(byCache ? {cacheRows: cacheRows(maps.maps), grouping: 'cache' as const} : {}),
+        ...(options.tab === 'slab' && !byCache ? {grouping: 'process' as const} : {}),
         capped: isCapped(maps),
         skippedLines: skipped + bad,
       };

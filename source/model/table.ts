@@ -146,7 +146,8 @@ export function emptyTabData(): TabData {
 /** Apply one tracer snapshot to a tab's data. */
 export function applySnapshot(data: TabData, snapshot: TracerSnapshot, maxKept = MAX_KEPT_ROWS): TabData {
   return {
-    process: applyRows(data.process, snapshot.rows, snapshot, maxKept),
+    // A cache-only snapshot says nothing about processes: their table waits as it was.
+    process: snapshot.grouping === 'cache' ? data.process : applyRows(data.process, snapshot.rows, snapshot, maxKept),
     cache: snapshot.cacheRows ? applyRows(data.cache, snapshot.cacheRows, snapshot, maxKept) : data.cache,
   };
 }

@@ -15,7 +15,11 @@ export interface TracerStatus {
 }
 
 /** Data for every tab gathered so far; only `active` has a tracer running. */
-export function useTableTracer(backend: Backend, active: TabId | undefined, options: {intervalMs: number; pid?: number; paused: boolean; onSnapshot?: (tab: TabId, data: TabData) => void}) {
+export function useTableTracer(
+  backend: Backend,
+  active: TabId | undefined,
+  options: {intervalMs: number; pid?: number; paused: boolean; grouping?: 'process' | 'cache'; onSnapshot?: (tab: TabId, data: TabData) => void},
+) {
   const collected = useRef<Partial<Record<TabId, TabData>>>({});
   const [shown, setShown] = useState<Partial<Record<TabId, TabData>>>({});
   const [status, setStatus] = useState<Partial<Record<TabId, TracerStatus>>>({});
@@ -33,7 +37,7 @@ export function useTableTracer(backend: Backend, active: TabId | undefined, opti
     const controller = new AbortController();
     void supervise({
       signal: controller.signal,
-      start: signal => backend.start({tab: active, pid: options.pid, intervalMs: options.intervalMs, limit: 0, signal}),
+      start: signal => backend.start({tab: active, pid: options.pid, intervalMs: options.intervalMs, limit: 0, signal, grouping: options.grouping}),
       onItem: snapshot => {
         const data = applySnapshot(collected.current[active] ?? emptyTabData(), snapshot);
         collected.current = {...collected.current, [active]: data};
@@ -46,7 +50,7 @@ export function useTableTracer(backend: Backend, active: TabId | undefined, opti
       },
     });
     return () => controller.abort();
-  }, [backend, active, options.intervalMs, options.pid]);
+  }, [backend, active, options.intervalMs, options.pid, options.grouping]);
 
   return {data: shown, status};
 }
