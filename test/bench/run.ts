@@ -4,7 +4,7 @@
 //
 //   npm run bench -- [--only overhead,cost,latency,render] [--runs N] [--seconds N]
 //                    [--work-seconds S] [--cost-modes batch,tui] [--tabs malloc,brk,...] [--quiet-wait S] [--busy-scale X]
-//                    [--memtop-env NAME=value,...] [--processes N] [--stacks N]
+//                    [--memtop PATH] [--memtop-env NAME=value,...] [--processes N] [--stacks N]
 //
 // Needs root, bpftrace, gcc and tmux. Everything it starts (workloads, tracers, memtop, its
 // private tmux server, the swap file and memory cgroup) is gone when it ends, however it ends.
@@ -16,7 +16,7 @@ import {TAB_IDS, type TabId} from '../../source/types.js';
 import {setUpSwap, type SwapSetup} from '../helpers/swap.js';
 import {cleanupAll, installCleanupHooks, onCleanup} from './lib/cleanup.js';
 import {foreignTracers} from './lib/proc.js';
-import {MEMTOP_CLI, MEMTOP_ENV} from './lib/tracers.js';
+import {MEMTOP_CLI, MEMTOP_ENV, useMemtop} from './lib/tracers.js';
 import {buildWorkloads} from './lib/workloads.js';
 import {startBusy, type Busy} from './lib/busy.js';
 import {measureOverhead, overheadTable} from './overhead.js';
@@ -35,6 +35,7 @@ const USAGE = `usage: npm run bench -- [options]
   --work-seconds S     overhead section: aimed-at length of one run (default 1)
   --cost-modes LIST   cost section: batch,tui (default both)
   --memtop-env LIST    extra environment for every memtop started, e.g. NODE_ENV=production
+  --memtop PATH        the memtop to measure (default: dist/cli.js of this checkout)
   --tabs LIST          tabs to measure (default: ${TAB_IDS.join(',')})
   --quiet-wait S       wait up to S seconds for tracers the bench did not start to go (default 60)
   --busy-scale X       scale the busy workloads' event rates (default 1)
@@ -51,6 +52,7 @@ export interface BenchOptions {
   quietWaitMs: number;
   busyScale: number;
   memtopEnv: Record<string, string>;
+  memtop?: string;
   processes: number;
   stacks: number;
 }
@@ -69,6 +71,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       'quiet-wait': {type: 'string'},
       'busy-scale': {type: 'string'},
       'memtop-env': {type: 'string'},
+      memtop: {type: 'string'},
       processes: {type: 'string'},
       stacks: {type: 'string'},
       help: {type: 'boolean'},
@@ -98,6 +101,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     tabs: list(values.tabs, TAB_IDS, 'tabs'),
     quietWaitMs: number(values['quiet-wait'], 60, 'quiet-wait') * 1000,
     busyScale: number(values['busy-scale'], 1, 'busy-scale', 0.01),
+    memtop: values.memtop,
     memtopEnv: Object.fromEntries(
       (values['memtop-env'] ?? '')
         .split(',')
@@ -160,10 +164,11 @@ async function main(): Promise<void> {
     return;
   }
   installCleanupHooks();
+  if (options.memtop) useMemtop(options.memtop);
   preflight(options);
   Object.assign(MEMTOP_ENV, options.memtopEnv);
   process.stdout.write(`${machine()}\n`);
-  process.stdout.write(`memtop runs as dist/cli.js through its shebang: ${readFileSync(MEMTOP_CLI, 'utf8').split('\n', 1)[0]}\n`);
+  process.stdout.write(`memtop runs as ${MEMTOP_CLI} through its shebang: ${readFileSync(MEMTOP_CLI, 'utf8').split('\n', 1)[0]}\n`);
   if (Object.keys(options.memtopEnv).length > 0) process.stdout.write(`memtop started with ${Object.entries(options.memtopEnv).map(([key, value]) => `${key}=${value}`).join(' ')}\n`);
   if (options.runs < 5) process.stdout.write(`only ${options.runs} run(s) per figure: for trying the bench out, not for quoting\n`);
   const foreign = foreignTracers();

@@ -7,7 +7,12 @@ import {descendants} from './cleanup.js';
 import {commOf, sleep, spawnChild, type Child} from './proc.js';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-export const MEMTOP_CLI = path.join(REPO, 'dist', 'cli.js');
+/** The memtop the bench runs: dist/cli.js of this checkout, or another build (--memtop). */
+export let MEMTOP_CLI = path.join(REPO, 'dist', 'cli.js');
+
+export function useMemtop(cli: string): void {
+  MEMTOP_CLI = path.resolve(cli);
+}
 export const BPFTRACE = '/usr/bin/bpftrace';
 
 /** Extra environment for every memtop the bench starts (--memtop-env), to compare variants. */
