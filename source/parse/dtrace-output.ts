@@ -5,7 +5,7 @@
 // at the top of each script. Everything here is pure except DtraceBlockReader, which only groups
 // lines into blocks.
 import type {HistogramBucket, RawRow, StackRow, TabId, TracerSnapshot, TracerStackSnapshot} from '../types.js';
-import {isoFromEpochMs, normalizeHistogram, parseCount, parsePid, parseSaturatedInteger, powerOfTwoBucket} from './tracer-values.js';
+import {collectBlocks, isoFromEpochMs, normalizeHistogram, parseCount, parsePid, parseSaturatedInteger, powerOfTwoBucket} from './tracer-values.js';
 
 /** A block longer than this is not a snapshot memtop's scripts print; it is dropped. */
 export const DTRACE_MAX_BLOCK_LINES = 200_000;
@@ -263,26 +263,10 @@ export function parseDtraceStackSnapshot(
  * cumulatively, as the live backend counts them.
  */
 export function parseDtraceOutput(text: string, context: DtraceContext): TracerSnapshot[] {
-  return collectBlocks(text, block => parseDtraceSnapshot(block, context));
+  return collectBlocks(text, new DtraceBlockReader(), block => parseDtraceSnapshot(block, context));
 }
 
 /** parseDtraceOutput for drill-down output. */
 export function parseDtraceStackOutput(text: string, context: DtraceContext & {pid: number}): TracerStackSnapshot[] {
-  return collectBlocks(text, block => parseDtraceStackSnapshot(block, context));
-}
-
-function collectBlocks<T extends {skippedLines?: number}>(text: string, parse: (block: string[]) => DtraceParseResult<T>): T[] {
-  const reader = new DtraceBlockReader();
-  const snapshots: T[] = [];
-  let blockSkipped = 0;
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  for (const line of lines) {
-    const block = reader.push(line);
-    if (!block) continue;
-    const {snapshot, skippedLines} = parse(block);
-    blockSkipped += skippedLines;
-    if (snapshot) snapshots.push({...snapshot, skippedLines: reader.skippedLines + blockSkipped});
-  }
-  return snapshots;
+  return collectBlocks(text, new DtraceBlockReader(), block => parseDtraceStackSnapshot(block, context));
 }

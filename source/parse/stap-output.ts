@@ -4,7 +4,7 @@
 // Everything here is pure except StapBlockReader, which only groups lines into blocks.
 import type {HistogramBucket, RawRow, StackRow, TabId, TracerSnapshot, TracerStackSnapshot} from '../types.js';
 import {TAB_IDS} from '../types.js';
-import {isoFromEpochMs, normalizeHistogram, parseCount, parsePid, parseSaturatedInteger} from './tracer-values.js';
+import {collectBlocks, isoFromEpochMs, normalizeHistogram, parseCount, parsePid, parseSaturatedInteger} from './tracer-values.js';
 
 /** A block longer than this is not a snapshot memtop's scripts print; it is dropped. */
 export const STAP_MAX_BLOCK_LINES = 100_000;
@@ -315,26 +315,10 @@ export function parseStapStackSnapshot(
  * cumulatively, as the live backend counts them.
  */
 export function parseStapOutput(text: string, context: StapContext): TracerSnapshot[] {
-  return collectBlocks(text, block => parseStapSnapshot(block, context));
+  return collectBlocks(text, new StapBlockReader(), block => parseStapSnapshot(block, context));
 }
 
 /** parseStapOutput for drill-down output. */
 export function parseStapStackOutput(text: string, context: StapContext & {pid: number}): TracerStackSnapshot[] {
-  return collectBlocks(text, block => parseStapStackSnapshot(block, context));
-}
-
-function collectBlocks<T extends {skippedLines?: number}>(text: string, parse: (block: string[]) => StapParseResult<T>): T[] {
-  const reader = new StapBlockReader();
-  const snapshots: T[] = [];
-  let blockSkipped = 0;
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  for (const line of lines) {
-    const block = reader.push(line);
-    if (!block) continue;
-    const {snapshot, skippedLines} = parse(block);
-    blockSkipped += skippedLines;
-    if (snapshot) snapshots.push({...snapshot, skippedLines: reader.skippedLines + blockSkipped});
-  }
-  return snapshots;
+  return collectBlocks(text, new StapBlockReader(), block => parseStapStackSnapshot(block, context));
 }
