@@ -26,9 +26,9 @@ interface BatchSample {
   tab: TabId;
   /** memtop --batch --json: launch to first line. */
   memtopMs: number;
-  /** node dist/cli.js --version: launch to exit (Node plus memtop's modules). */
+  /** dist/cli.js --version: launch to exit (Node plus the modules memtop loads first). */
   loadMs: number;
-  /** bpftrace -e 'BEGIN { exit(); }': what memtop's availability check runs on every start. */
+  /** bpftrace -e 'BEGIN { exit(); }': bpftrace's floor (memtop's availability trial, remembered per boot). */
   trialMs: number;
   /** bpftrace running memtop's script for the tab by hand: launch to its first interval's end. */
   scriptMs: number;
@@ -193,7 +193,7 @@ export function latencyTable(result: LatencyResult, runs: number): string {
     ['what', 'ms', 'target', '/target', 'node+memtop load', 'bpftrace BEGIN{exit()}', 'script alone → 1st interval', 'memtop/script'],
     rows,
     [
-      'node+memtop load: `node dist/cli.js --version` to exit (Node plus every module memtop imports); bpftrace BEGIN{exit()}: the availability trial memtop runs before every start;',
+      'node+memtop load: `dist/cli.js --version` to exit (Node and the modules memtop loads before it parses flags); bpftrace BEGIN{exit()}: bpftrace starting and loading a trivial program (memtop\'s availability trial, which it remembers per boot);',
       'script alone: bpftrace running memtop\'s own script for the tab by hand, launch to its first "memtop-end" (the first interval is 200 ms). All measured in the same run as memtop.',
       'TUI times are from send-keys to the capture-pane (polled every 20 ms) that first shows the new data, so they include up to ~25 ms of polling.',
     ],
