@@ -265,7 +265,7 @@ export function App(props: AppProps) {
       </Box>
     );
   } else if (drilling) {
-    body = <StackView data={drill.snapshot ? stackView(drill.snapshot, limit) : undefined} snapshot={drill.snapshot} width={width} height={bodyHeight} />;
+    body = <StackView data={drill.snapshot ? stackView(drill.snapshot, limit) : undefined} snapshot={drill.snapshot} exited={drill.exited} width={width} height={bodyHeight} />;
   } else {
     body = (
       <TableView

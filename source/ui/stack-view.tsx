@@ -8,6 +8,8 @@ import type {StackView as StackData} from '../model/stacks.js';
 
 export interface StackViewProps {
   data?: StackData;
+  /** The process has exited. */
+  exited?: boolean;
   snapshot?: TracerStackSnapshot;
   width: number;
   height: number;
@@ -26,8 +28,10 @@ function histogramLines(snapshot: TracerStackSnapshot, width: number, maxLines: 
   return lines;
 }
 
-export function StackView({data, snapshot, width, height}: StackViewProps) {
-  if (!data || !snapshot) return <Text dimColor>waiting for the first stacks…</Text>;
+export function StackView({data, snapshot, exited, width, height}: StackViewProps) {
+  if (!data || !snapshot) {
+    return <Text dimColor>{fit(exited ? 'the process exited before its first stacks: Esc goes back' : 'waiting for the first stacks…', width)}</Text>;
+  }
   const lines: {text: string; bold?: boolean; dim?: boolean}[] = [];
   if (snapshot.entryPoints && snapshot.entryPoints.length > 0) {
     lines.push({text: 'entry points: ' + snapshot.entryPoints.map(entry => `${entry.name} ${humanCount(entry.count)}`).join('  '), dim: true});
