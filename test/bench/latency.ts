@@ -6,9 +6,9 @@ import {performance} from 'node:perf_hooks';
 import {TAB_IDS, type TabId} from '../../source/types.js';
 import {chooseProbe} from '../../source/backends/bpftrace.js';
 import {showsData, showsStacks, statusLine, tableRows} from './lib/screen.js';
-import {findLibc, probeScript} from '../../source/backends/probe-files.js';
+import {probeScript} from '../../source/backends/probe-files.js';
 import {spawnChild} from './lib/proc.js';
-import {BPFTRACE, memtopArgv, memtopShell} from './lib/tracers.js';
+import {BPFTRACE, memtopArgv, memtopShell, scriptArgs} from './lib/tracers.js';
 import {WORKLOAD_NAMES} from './lib/workloads.js';
 import {openSession, type Session} from './lib/tmux.js';
 import {waitForQuiet} from './lib/quiet.js';
@@ -45,8 +45,8 @@ async function batchOnce(tab: TabId): Promise<BatchSample> {
   const loadMs = await timeToExit('memtop --version', versionFile!, versionArgs);
   const trialMs = await timeToExit('bpftrace BEGIN exit', BPFTRACE, ['-e', 'BEGIN { exit(); }']);
   const script = chooseProbe(tab).script;
-  const scriptArgs = ['-B', 'line', '-f', 'json', probeScript('bpftrace', script), '1000', '0', '0', ...(tab === 'malloc' ? [findLibc()!] : [])];
-  const byHand = spawnChild(`bpftrace ${script}`, BPFTRACE, scriptArgs, {keepLines: 50});
+  const file = probeScript('bpftrace', script);
+  const byHand = spawnChild(`bpftrace ${script}`, BPFTRACE, ['-B', 'line', '-f', 'json', file, ...scriptArgs(file)], {keepLines: 50});
   let scriptMs: number;
   try {
     const end = await byHand.waitForLine(line => line.text.includes('memtop-end'), 'its first interval', 30_000);
@@ -194,7 +194,7 @@ export function latencyTable(result: LatencyResult, runs: number): string {
     rows,
     [
       'node+memtop load: `dist/cli.js --version` to exit (Node and the modules memtop loads before it parses flags); bpftrace BEGIN{exit()}: bpftrace starting and loading a trivial program (memtop\'s availability trial, which it remembers per boot);',
-      'script alone: bpftrace running memtop\'s own script for the tab by hand, launch to its first "memtop-end" (the first interval is 200 ms). All measured in the same run as memtop.',
+      'script alone: bpftrace running memtop\'s own script for the tab by hand, launch to its first "memtop-end" (any number parameter past the pid, such as an epoch offset, is 0). All measured in the same run as memtop.',
       'TUI times are from send-keys to the capture-pane (polled every 20 ms) that first shows the new data, so they include up to ~25 ms of polling.',
     ],
   );

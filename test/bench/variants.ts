@@ -5,17 +5,17 @@
 //
 //   node --import tsx test/bench/variants.ts --tab slab [--runs N] [--work-seconds S] [--events N]
 //                                           [--also other-script.bt ...]
-import {readdirSync, readFileSync} from 'node:fs';
+import {readdirSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
 import {TAB_IDS, type TabId} from '../../source/types.js';
 import {chooseProbe} from '../../source/backends/bpftrace.js';
-import {findLibc, probeScript} from '../../source/backends/probe-files.js';
+import {probeScript} from '../../source/backends/probe-files.js';
 import {setUpSwap, type SwapSetup} from '../helpers/swap.js';
 import {cleanupAll, installCleanupHooks, onCleanup} from './lib/cleanup.js';
 import {sleep, spawnChild, type Child} from './lib/proc.js';
-import {BPFTRACE, ONE_LINERS, SETTLE_MS} from './lib/tracers.js';
+import {BPFTRACE, ONE_LINERS, SETTLE_MS, scriptArgs} from './lib/tracers.js';
 import {startWorkload, type Launcher} from './lib/workloads.js';
 import {waitForQuiet} from './lib/quiet.js';
 import {fixed, median, medianRatio, spread, table} from './lib/stats.js';
@@ -26,19 +26,6 @@ interface Variant {
   name: string;
   /** bpftrace arguments, or undefined for untraced. */
   args?: string[];
-}
-
-/**
- * Positional parameters for a memtop-style script: interval 1000 ms, all rows, every pid, 0 for
- * any further number (an epoch offset), and libc's path where a uprobe takes it (uprobe:$N:...).
- */
-function scriptArgs(file: string): string[] {
-  const text = readFileSync(file, 'utf8');
-  const highest = Math.max(3, ...[...text.matchAll(/\$(\d)/g)].map(match => Number(match[1])));
-  const libcAt = /uprobe:\$(\d)/.exec(text)?.[1];
-  const args = ['1000', '0', '0'];
-  for (let index = 4; index <= highest; index++) args.push(String(index) === libcAt ? findLibc()! : '0');
-  return args;
 }
 
 function variantsFor(tab: TabId, also: string[]): Variant[] {

@@ -1,8 +1,10 @@
 // The tracers the bench compares: the bare bpftrace one-liner a user would type for each event,
 // and memtop itself (batch mode), each started and waited on until its probes are attached.
+import {readFileSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import type {TabId} from '../../../source/types.js';
+import {findLibc} from '../../../source/backends/probe-files.js';
 import {descendants} from './cleanup.js';
 import {commOf, sleep, spawnChild, type Child} from './proc.js';
 
@@ -30,6 +32,19 @@ export function memtopArgv(args: string[]): string[] {
 /** The same as one shell word list, for `sh -c`. */
 export function memtopShell(args: string[]): string {
   return memtopArgv(args).map(word => `'${word.replace(/'/g, `'\\''`)}'`).join(' ');
+}
+
+/**
+ * Positional parameters for a memtop-style script: interval 1000 ms, all rows, every pid, 0 for
+ * any further number (an epoch offset), and libc's path where a uprobe takes it (uprobe:$N:...).
+ */
+export function scriptArgs(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const highest = Math.max(3, ...[...text.matchAll(/\$(\d)/g)].map(match => Number(match[1])));
+  const libcAt = /uprobe:\$(\d)/.exec(text)?.[1];
+  const args = ['1000', '0', '0'];
+  for (let index = 4; index <= highest; index++) args.push(String(index) === libcAt ? findLibc()! : '0');
+  return args;
 }
 
 /** What a user would type to count the tab's event per process (the seed's way). */
