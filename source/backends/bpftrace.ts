@@ -118,7 +118,7 @@ export function explainBpftraceFailure(stderr: string, exitCode: number | undefi
 }
 
 /** How long after spawning bpftrace its first interval should end: about when it has attached. */
-export const FIRST_INTERVAL_END_MS = 700;
+export const FIRST_INTERVAL_END_MS = 550;
 
 /**
  * The epoch offset ($4) that puts an interval boundary FIRST_INTERVAL_END_MS from now: the
