@@ -1,6 +1,6 @@
 // Batch mode, like top -b: one table (or one JSON object per line) per interval, for pipes
 // and scripts; with --stacks, one process's stack view per interval.
-import {readFileSync} from 'node:fs';
+import {readProcessName} from './backends/probe-files.js';
 import type {Backend, TracerSnapshot, TracerStackSnapshot} from './types.js';
 import {TABS} from './tabs.js';
 import {applySnapshot, emptyTabData, type Grouping, type TableRow} from './model/table.js';
@@ -22,11 +22,7 @@ export interface BatchIo {
 
 /** A process's name from /proc, or '' when it has gone. */
 export function processName(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return '';
-  }
+  return readProcessName(pid) ?? '';
 }
 
 /** One row of batch JSON: pid/comm (or cache), the interval's numbers, the rate and totals. */

@@ -13,7 +13,7 @@ import {
   TracerError,
 } from '../types.js';
 import {BpftraceJsonParser, cacheRows, entryPoints, stackRows, tabRows, type IntervalMaps} from '../parse/bpftrace-json.js';
-import {findLibc, hasKprobe, hasTracepoint, probeScript, tracefsRoot} from './probe-files.js';
+import {findLibc, hasKprobe, hasTracepoint, probeScript, readProcessName, tracefsRoot} from './probe-files.js';
 import {tracerLines} from './tracer-process.js';
 
 /**
@@ -185,27 +185,13 @@ const processNames = new Map<number, {name: string | undefined; at: number}>();
 function processName(pid: number, now = Date.now()): string | undefined {
   const cached = processNames.get(pid);
   if (cached && now - cached.at < PROCESS_NAME_TTL_MS) return cached.name;
-  let name: string | undefined;
-  try {
-    name = readFileSync(`/proc/${pid}/comm`, 'utf8').replace(/\n$/, '') || undefined;
-  } catch {
-    name = undefined;
-  }
+  const name = readProcessName(pid);
   if (processNames.size >= PROCESS_NAME_CACHE_MAX) {
     for (const [key, entry] of processNames) if (now - entry.at >= PROCESS_NAME_TTL_MS) processNames.delete(key);
     if (processNames.size >= PROCESS_NAME_CACHE_MAX) processNames.clear();
   }
   processNames.set(pid, {name, at: now});
   return name;
-}
-
-/** A process's name from /proc, read once when its drill-down starts. */
-function processComm(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
 }
 
 function isCapped(maps: IntervalMaps): boolean {
@@ -300,7 +286,7 @@ export const bpftraceBackend: Backend = {
   async *startStacks(options: StackStartOptions): AsyncGenerator<TracerStackSnapshot> {
     const choice = STACK_PROBES[options.tab];
     if (!tracefsRoot()) throw new TracerError('tracefs is not mounted', 'mount it: mount -t tracefs nodev /sys/kernel/tracing');
-    const comm = processComm(options.pid);
+    const comm = readProcessName(options.pid);
     // -p: uprobes attach to that process only, and bpftrace exits when it does.
     for await (const {maps, elapsedMs, skipped} of runScript(choice, {...options, pidFlag: true})) {
       const snapshot: TracerStackSnapshot = {

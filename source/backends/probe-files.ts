@@ -74,3 +74,12 @@ export function findLibc(): string | undefined {
   }
   return LIBC_FALLBACKS.find(file => existsSync(file));
 }
+
+/** A process's name (its main thread's comm) from /proc, or undefined when it has gone. */
+export function readProcessName(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').replace(/\n$/, '') || undefined;
+  } catch {
+    return undefined;
+  }
+}

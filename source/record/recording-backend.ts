@@ -1,6 +1,6 @@
 // A Backend wrapper that records every snapshot passing through it, so --record works for the
 // TUI and batch mode alike without either knowing about it.
-import {readFileSync} from 'node:fs';
+import {readProcessName} from '../backends/probe-files.js';
 import type {Backend, StackStartOptions, StartOptions, TracerSnapshot, TracerStackSnapshot} from '../types.js';
 import {CgroupCache} from '../model/cgroup.js';
 import type {Recorder} from './recorder.js';
@@ -12,14 +12,6 @@ export interface RecordingBackendOptions {
   commOf?: (pid: number) => string | undefined;
 }
 
-function procComm(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').replace(/\n$/, '') || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * `backend` with every table and stack snapshot appended to `recorder` as it is yielded (table
  * snapshots with their rows' cgroup paths, stack snapshots with the process's comm filled in,
@@ -29,7 +21,7 @@ function procComm(pid: number): string | undefined {
 export function recordingBackend(backend: Backend, recorder: Recorder, options: RecordingBackendOptions = {}): Backend {
   const cache = options.cgroupOf ? undefined : new CgroupCache();
   const cgroupOf = options.cgroupOf ?? ((pid: number) => cache!.info(pid)?.path);
-  const commOf = options.commOf ?? procComm;
+  const commOf = options.commOf ?? readProcessName;
   return {
     id: backend.id,
     available: () => backend.available(),
