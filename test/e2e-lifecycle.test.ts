@@ -131,7 +131,7 @@ describe('the TUI in a real terminal', () => {
     it(`${name} quits and takes the tracer with it`, async t => {
       if (cannotRun(t)) return;
       const terminal = tui(['--tab', 'brk']);
-      await terminal.waitFor(screen => /probe tracepoint:syscalls:sys_enter_brk/.test(screen), 'the brk tab running');
+      await terminal.waitFor(screen => /probe tracepoint:syscalls:sys_exit_brk/.test(screen), 'the brk tab running');
       const memtop = memtopIn(terminal);
       const tracers = tracersOf(memtop).map(tracer => tracer.pid);
       assert.equal(tracers.length, 1);
@@ -154,7 +154,7 @@ describe('the TUI in a real terminal', () => {
   it('50 tab switches in five seconds, then drill-downs opened and closed fast, leave exactly the tracer the view needs', async t => {
     if (cannotRun(t)) return;
     const terminal = tui(['--tab', 'brk', '--interval', '500']);
-    await terminal.waitFor(screen => /probe tracepoint:syscalls:sys_enter_brk/.test(screen), 'the brk tab running');
+    await terminal.waitFor(screen => /probe tracepoint:syscalls:sys_exit_brk/.test(screen), 'the brk tab running');
     const memtop = memtopIn(terminal);
     const keys = ['Tab', 'BTab', 'Right', 'Left', '1', '2', '3', '4', '5'];
     for (let press = 0; press < 50; press++) {

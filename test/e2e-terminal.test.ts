@@ -42,7 +42,7 @@ function frameProblem(screen: string, columns: number, rows: number, rowText: st
   if (!/^memtop {1,2}1 /.test(lines[0] ?? '')) return 'the first line is not the tab bar';
   if (lines.filter(line => line.startsWith('memtop ')).length !== 1) return 'more than one tab bar';
   if (!/\b2 brk\b/.test(lines[0]!)) return 'the tab bar does not show the brk tab';
-  if (!/probe tracepoint:syscalls:sys_enter_brk/.test(lines[1] ?? '')) return 'the second line is not the brk status line';
+  if (!/probe tracepoint:syscalls:sys_exit_brk/.test(lines[1] ?? '')) return 'the second line is not the brk status line';
   if (!/^\s+PID COMM/.test(lines[2] ?? '')) return 'the third line is not the table header';
   let index = 3;
   while (index < lines.length && ROW.test(lines[index]!)) index++;

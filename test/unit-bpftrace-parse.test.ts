@@ -140,12 +140,36 @@ test('counts past 2^53 stay numbers and hostile names stay data', () => {
   assert.ok(rows[0]!.count > 2 ** 53);
 });
 
-test('the epoch offset puts an interval boundary FIRST_INTERVAL_END_MS after now', async () => {
-  const {epochOffsetNs, FIRST_INTERVAL_END_MS} = await import('../source/backends/bpftrace.js');
-  for (const [now, interval] of [[123_456_789_012n, 1000], [5n, 300], [999_999_999n, 60_000]] as const) {
-    const offset = epochOffsetNs(interval, now);
-    const intervalNs = BigInt(interval) * 1_000_000n;
-    assert.ok(offset >= 0n && offset < intervalNs);
-    assert.equal((now + BigInt(FIRST_INTERVAL_END_MS) * 1_000_000n + offset) % intervalNs, 0n);
-  }
+test('memtop-begin gives the first interval its start; it ends no interval itself', () => {
+  const parser = new BpftraceJsonParser();
+  assert.equal(parser.feed('{"type": "printf", "data": "memtop-begin 1000000\\n"}'), undefined);
+  assert.equal(parser.beginNs, 1_000_000n);
+  parser.feed('{"type": "map", "data": {"@count_a": {"7": 3}}}');
+  const interval = parser.feed('{"type": "printf", "data": "memtop-end 151000000\\n"}')!;
+  assert.equal(interval.endNs - parser.beginNs!, 150_000_000n);
+  assert.equal(parser.skipped, 0);
+});
+
+test('bare pid keys: named from @names when the process exited, else left for /proc; pid 0 is the idle task', () => {
+  const parser = new BpftraceJsonParser();
+  parser.feed('{"type": "stats", "data": {"@calls_b": {"41": {"count": 2, "average": 8, "total": 16}, "42": {"count": 1, "average": 4, "total": 4}, "0": {"count": 5, "average": 1, "total": 5}}}}');
+  parser.feed('{"type": "map", "data": {"@names_b": {"42": "short-lived"}}}');
+  const interval = parser.feed('{"type": "printf", "data": "memtop-end 9\\n"}')!;
+  const {rows, bad} = tabRows('malloc', interval.maps);
+  assert.equal(bad, 0);
+  const byPid = Object.fromEntries(rows.map(row => [row.pid, row]));
+  assert.deepEqual([byPid[41]!.comm, byPid[41]!.count, byPid[41]!.bytes], ['', 2, 16]);
+  assert.equal(byPid[42]!.comm, 'short-lived');
+  assert.equal(byPid[0]!.comm, 'swapper');
+});
+
+test('brk rows keyed by pid: calls, growth net of shrinkage, names of exited processes', () => {
+  const maps = new Map<string, Record<string, unknown>>([
+    ['count', {'9': 4}],
+    ['grow', {'9': 8192}],
+    ['shrink', {'9': 4096}],
+    ['names', {'9': 'gone'}],
+  ]);
+  const {rows} = tabRows('brk', maps);
+  assert.deepEqual(rows, [{pid: 9, comm: 'gone', count: 4, bytes: 4096}]);
 });

@@ -36,7 +36,7 @@ interface ProbeChoice {
 
 const PROBES: Record<TabId, ProbeChoice[]> = {
   malloc: [{label: 'uprobe:libc:malloc', script: 'malloc.bt', usable: () => findLibc() !== undefined, libc: true}],
-  brk: [{label: 'tracepoint:syscalls:sys_enter_brk', script: 'brk.bt', usable: () => hasTracepoint('syscalls/sys_enter_brk')}],
+  brk: [{label: 'tracepoint:syscalls:sys_exit_brk', script: 'brk.bt', usable: () => hasTracepoint('syscalls/sys_exit_brk')}],
   slab: [
     {label: 'tracepoint:kmem:kmem_cache_alloc+kmalloc', script: 'slab.bt', usable: () => hasTracepoint('kmem/kmem_cache_alloc')},
   ],
@@ -117,22 +117,8 @@ export function explainBpftraceFailure(stderr: string, exitCode: number | undefi
   return new TracerError(`bpftrace: ${reason}`, hint);
 }
 
-/** How long after spawning bpftrace its first interval should end: about when it has attached. */
-export const FIRST_INTERVAL_END_MS = 550;
-
-/**
- * The epoch offset ($4) that puts an interval boundary FIRST_INTERVAL_END_MS from now: the
- * scripts count intervals as (nsecs + offset) / interval on the monotonic clock, which is the
- * clock of bpftrace's nsecs and of Node's hrtime.
- */
-export function epochOffsetNs(intervalMs: number, nowNs = process.hrtime.bigint()): bigint {
-  const interval = BigInt(intervalMs) * 1_000_000n;
-  const boundary = nowNs + BigInt(FIRST_INTERVAL_END_MS) * 1_000_000n;
-  return (interval - (boundary % interval)) % interval;
-}
-
 function scriptArgs(choice: ProbeChoice, intervalMs: number, limit: number, pid: number): string[] {
-  const args = [String(intervalMs), String(limit), String(pid), String(epochOffsetNs(intervalMs))];
+  const args = [String(intervalMs), String(limit), String(pid)];
   if (choice.libc) {
     const libc = findLibc();
     if (!libc) throw libcMissing();
@@ -153,6 +139,7 @@ async function* runScript(
   const parser = new BpftraceJsonParser();
   let previousEndNs: bigint | undefined;
   let intervalStart = Date.now();
+  // The first interval runs from BEGIN (every probe attached: "memtop-begin <nsecs>") to its end.
   for await (const line of tracerLines({
     command: bpftrace,
     args,
@@ -166,7 +153,8 @@ async function* runScript(
     const interval = parser.feed(line);
     if (!wasAttached && parser.attached) intervalStart = Date.now();
     if (!interval) continue;
-    const elapsedMs = previousEndNs === undefined ? Date.now() - intervalStart : Number(interval.endNs - previousEndNs) / 1e6;
+    const startNs = previousEndNs ?? parser.beginNs;
+    const elapsedMs = startNs === undefined ? Date.now() - intervalStart : Number(interval.endNs - startNs) / 1e6;
     previousEndNs = interval.endNs;
     yield {maps: interval, elapsedMs: Math.max(1, elapsedMs), skipped: parser.skipped};
   }
@@ -267,6 +255,7 @@ export const bpftraceBackend: Backend = {
       const {rows, bad} = tabRows(options.tab, maps.maps);
       for (const row of rows) {
         if (row.pid !== undefined && row.pid > 0) row.comm = processName(row.pid) ?? row.comm;
+        if (!row.comm) row.comm = '?';
       }
       yield {
         tab: options.tab,

@@ -16,6 +16,8 @@ export interface IntervalMaps {
 export class BpftraceJsonParser {
   skipped = 0;
   attached = false;
+  /** bpftrace's nsecs when the script's BEGIN ran (every probe attached): the first interval's start. */
+  beginNs: bigint | undefined;
   private maps = new Map<string, Record<string, unknown>>();
   private hists = new Map<string, HistogramBucket[]>();
 
@@ -60,6 +62,11 @@ export class BpftraceJsonParser {
         return undefined;
       }
       case 'printf': {
+        const begin = typeof message.data === 'string' ? /^memtop-begin (\d+)\s*$/.exec(message.data) : null;
+        if (begin) {
+          this.beginNs = BigInt(begin[1]!);
+          return undefined;
+        }
         const match = typeof message.data === 'string' ? /^memtop-end (\d+)\s*$/.exec(message.data) : null;
         if (!match) {
           this.skipped++;
@@ -102,23 +109,28 @@ export function toTotal(value: unknown): number {
 }
 
 /**
- * Split a "pid,comm" key. The pid comes first and is all digits, so everything after the
- * first comma is the name, commas and all.
+ * Split a "pid,comm" key, or a bare "pid" (the name then is ''). The pid comes first and is all
+ * digits, so everything after the first comma is the name, commas and all.
  */
 export function splitPidKey(key: string): {pid: number; comm: string} | undefined {
-  const match = /^(\d+),([\s\S]*)$/.exec(key);
+  const match = /^(\d+)(?:,([\s\S]*))?$/.exec(key);
   if (!match) return undefined;
-  return {pid: Number(match[1]), comm: match[2]!};
+  return {pid: Number(match[1]), comm: match[2] ?? ''};
 }
 
+/** What pid 0 is called: the idle task (swapper/<cpu>), which interrupts taken while idle run as. */
+export const IDLE_NAME = 'swapper';
+
 /**
- * Rows per process, merged by pid, from maps keyed "pid,comm": `counts` gives the events (a
- * count() map, or a stats() map whose total is the bytes), `bytes` adds bytes and `shrink`
- * takes them away (brk's growth and shrinkage, both printed as unsigned sums).
+ * Rows per process, merged by pid, from maps keyed "pid,comm" or "pid": `counts` gives the events
+ * (a count() map, or a stats() map whose total is the bytes), `bytes` adds bytes and `shrink`
+ * takes them away (brk's growth and shrinkage, both printed as unsigned sums). A bare pid is
+ * named from `names` (pid -> name of a process that exited in the interval), else left ''
+ * for the caller to name from /proc; pid 0 is the idle task.
  */
 export function pidRows(
   counts: Record<string, unknown> | undefined,
-  options: {withBytes: boolean; bytes?: Record<string, unknown>; shrink?: Record<string, unknown>},
+  options: {withBytes: boolean; bytes?: Record<string, unknown>; shrink?: Record<string, unknown>; names?: Record<string, unknown>},
 ): {rows: RawRow[]; bad: number} {
   const byPid = new Map<number, RawRow>();
   let bad = 0;
@@ -130,7 +142,9 @@ export function pidRows(
     }
     let row = byPid.get(split.pid);
     if (!row) {
-      row = {pid: split.pid, comm: split.comm, count: 0, ...(options.withBytes ? {bytes: 0} : {})};
+      const named = options.names?.[String(split.pid)];
+      const comm = split.comm || (typeof named === 'string' ? named : split.pid === 0 ? IDLE_NAME : '');
+      row = {pid: split.pid, comm, count: 0, ...(options.withBytes ? {bytes: 0} : {})};
       byPid.set(split.pid, row);
     }
     if (split.comm) row.comm = split.comm;
@@ -159,11 +173,11 @@ export function pidRows(
 export function tabRows(tab: TabId, maps: Map<string, Record<string, unknown>>): {rows: RawRow[]; bad: number} {
   switch (tab) {
     case 'malloc':
-      return pidRows(maps.get('calls'), {withBytes: true});
+      return pidRows(maps.get('calls'), {withBytes: true, names: maps.get('names')});
     case 'slab':
-      return pidRows(maps.get('proc'), {withBytes: true});
+      return pidRows(maps.get('proc'), {withBytes: true, names: maps.get('names')});
     case 'brk':
-      return pidRows(maps.get('count'), {withBytes: true, bytes: maps.get('grow'), shrink: maps.get('shrink')});
+      return pidRows(maps.get('count'), {withBytes: true, bytes: maps.get('grow'), shrink: maps.get('shrink'), names: maps.get('names')});
     default:
       return pidRows(maps.get('count'), {withBytes: false});
   }
