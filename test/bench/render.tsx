@@ -7,7 +7,7 @@ import React from 'react';
 import {performance} from 'node:perf_hooks';
 import {render} from 'ink-testing-library';
 import {App} from '../../source/app.js';
-import {BpftraceJsonParser, pidRows, stackRows} from '../../source/parse/bpftrace-json.js';
+import {BpftraceJsonParser, stackRows, tabRows} from '../../source/parse/bpftrace-json.js';
 import {applySnapshot, emptyTabData} from '../../source/model/table.js';
 import {columnsFor, selectRows} from '../../source/model/columns.js';
 import {stackView} from '../../source/model/stacks.js';
@@ -27,23 +27,26 @@ function random(seed: number): () => number {
 }
 
 /**
- * One malloc interval with `processes` distinct pid,comm keys: as bpftrace -f json prints the
- * count and bytes maps, and as the rows memtop makes of them.
+ * One malloc interval with `processes` distinct processes: as bpftrace -f json prints malloc.bt's
+ * stats map (keyed by pid) and the names of processes that exited (a tenth of them here), and
+ * as the rows memtop makes of them.
  */
 function processData(processes: number, seed: number): {lines: string[]; rows: RawRow[]} {
   const next = random(seed);
-  const counts: Record<string, number> = {};
-  const bytes: Record<string, number> = {};
+  const calls: Record<string, {count: number; average: number; total: number}> = {};
+  const names: Record<string, string> = {};
   const rows: RawRow[] = [];
   for (let index = 0; index < processes; index++) {
-    const key = `${1000 + index},proc-${index.toString(36)}`;
-    counts[key] = 1 + Math.floor(next() * 100_000);
-    bytes[key] = counts[key]! * (16 + Math.floor(next() * 4000));
-    rows.push({pid: 1000 + index, comm: `proc-${index.toString(36)}`, count: counts[key]!, bytes: bytes[key]!});
+    const pid = 1000 + index;
+    const count = 1 + Math.floor(next() * 100_000);
+    const average = 16 + Math.floor(next() * 4000);
+    calls[pid] = {count, average, total: count * average};
+    if (index % 10 === 0) names[pid] = `proc-${index.toString(36)}`;
+    rows.push({pid, comm: `proc-${index.toString(36)}`, count, bytes: count * average});
   }
   const lines = [
-    JSON.stringify({type: 'map', data: {'@count': counts}}),
-    JSON.stringify({type: 'map', data: {'@bytes': bytes}}),
+    JSON.stringify({type: 'stats', data: {'@calls_a': calls}}),
+    JSON.stringify({type: 'map', data: {'@names_a': names}}),
     JSON.stringify({type: 'printf', data: `memtop-end ${123456789 + seed}\n`}),
   ];
   return {lines, rows};
@@ -52,8 +55,7 @@ function processData(processes: number, seed: number): {lines: string[]; rows: R
 /** One malloc drill-down interval with `stacks` distinct stacks: as bpftrace prints it, and as stack rows. */
 function stackData(stacks: number, seed: number): {lines: string[]; stacks: StackRow[]} {
   const next = random(seed);
-  const counts: Record<string, number> = {};
-  const bytes: Record<string, number> = {};
+  const counts: Record<string, {count: number; average: number; total: number}> = {};
   const rows: StackRow[] = [];
   for (let index = 0; index < stacks; index++) {
     const depth = 8 + Math.floor(next() * 16);
@@ -61,14 +63,13 @@ function stackData(stacks: number, seed: number): {lines: string[]; stacks: Stac
     for (let frame = 1; frame < depth; frame++) frames.push(`fn_${index % 97}_${frame}_${Math.floor(next() * 1e6).toString(36)}+${Math.floor(next() * 400)}`);
     frames.push('main+42', '__libc_start_call_main+122');
     const key = `\n${frames.map(frame => `        ${frame}`).join('\n')}\n,caller_${index}`;
-    counts[key] = 1 + Math.floor(next() * 10_000);
-    bytes[key] = counts[key]! * 64;
+    const count = 1 + Math.floor(next() * 10_000);
+    counts[key] = {count, average: 64, total: count * 64};
     const names = frames.map(frame => frame.replace(/\+\d+$/, ''));
-    rows.push({count: counts[key]!, bytes: bytes[key]!, frames: [names[0]!, `caller_${index}`, ...names.slice(1)]});
+    rows.push({count, bytes: count * 64, frames: [names[0]!, `caller_${index}`, ...names.slice(1)]});
   }
   const lines = [
-    JSON.stringify({type: 'map', data: {'@stack_count_a': counts}}),
-    JSON.stringify({type: 'map', data: {'@stack_bytes_a': bytes}}),
+    JSON.stringify({type: 'stats', data: {'@stacks_a': counts}}),
     JSON.stringify({type: 'printf', data: `memtop-end ${987654321 + seed}\n`}),
   ];
   return {lines, stacks: rows};
@@ -81,19 +82,9 @@ function parseInterval(lines: string[]) {
   return done!;
 }
 
-/**
- * pidRows of whichever memtop this is: (counts, bytes, withBytes, shrink?) before the stats()
- * scripts, (counts, {withBytes, bytes, shrink}) after.
- */
-function rowsOf(counts: Record<string, unknown> | undefined, bytes: Record<string, unknown> | undefined): RawRow[] {
-  const call = pidRows as unknown as (...args: unknown[]) => {rows: RawRow[]};
-  return (pidRows.length >= 3 ? call(counts, bytes, true) : call(counts, {withBytes: true, bytes})).rows;
-}
-
 /** Parse an interval as memtop does; how many rows it made of it. */
 function parseRows(lines: string[]): number {
-  const maps = parseInterval(lines);
-  return rowsOf(maps.maps.get('count'), maps.maps.get('bytes')).length;
+  return tabRows('malloc', parseInterval(lines).maps).rows.length;
 }
 
 function parseStacks(lines: string[]): number {
@@ -272,10 +263,9 @@ export function renderTable(steps: RenderStep[], runs: number): string {
       `${fixed(step.fullMs / step.smallMs, 0)}×`,
     ]),
     [
-      'parse rows: "-" when this memtop\'s parser reads another map format than the one generated here (count and bytes maps, stack_count_a and stack_bytes_a).',
       'sizes: distinct processes (malloc tab, calls and bytes) or distinct stacks (malloc drill-down, 10 to 25 frames each); ratio: full size / a hundredth of it, same run.',
       'App rows: ink-testing-library (debug mode: no 30 fps throttle), 120x40, from the backend yielding a snapshot to Ink writing the frame;',
-      `CPU per snapshot: this process's user+system CPU over the timed frames / frames (snapshots every 150 ms). NODE_ENV=${process.env.NODE_ENV ?? '(unset, as memtop runs: React development build)'}.`,
+      `CPU per snapshot: this process's user+system CPU over the timed frames / frames (snapshots every 150 ms). NODE_ENV=${process.env.NODE_ENV ?? '(unset: React development build; the memtop command sets production)'}.`,
     ],
   );
 }
