@@ -16,6 +16,8 @@ import {Recorder, RecordError} from './record/recorder.js';
 import {recordingHeader} from './record/format.js';
 import {recordingBackend} from './record/recording-backend.js';
 import {CgroupCache} from './model/cgroup.js';
+import {withHeadStart} from './backends/head-start.js';
+import {initialState} from './state/reducer.js';
 
 function version(): string {
   try {
@@ -115,8 +117,8 @@ async function main(): Promise<void> {
 
   const controller = new AbortController();
   installExitHooks(controller);
-  // Ink and React take a while to load: only the TUI needs them, and they load while the
-  // tracer is being checked.
+  // Ink and React take a while to load: only the TUI needs them, and they load (below) once the
+  // first tab's tracer is compiling, in its own process.
   // Ink draws nothing but the last frame when it sees CI or CONTINUOUS_INTEGRATION in the
   // environment (read once, when it is imported). The TUI only ever runs on a real terminal
   // (checked above), so a CI variable inherited from a build job must not blank it.
@@ -127,7 +129,6 @@ async function main(): Promise<void> {
     // spent per frame (render section of npm run bench).
     process.env.NODE_ENV ??= 'production';
   }
-  const tui = options.batch ? undefined : Promise.all([import('react'), import('ink'), import('./app.js')]);
 
   let backend: Backend;
   let recording: Recording | undefined;
@@ -202,7 +203,12 @@ async function main(): Promise<void> {
     return;
   }
 
-  const [React, {render}, {App}] = await tui!;
+  if (!recording) {
+    // The first tab's tracer compiles and attaches while Ink and the app load; the app takes it over.
+    const first = initialState({tab: options.tab, intervalMs: options.intervalMs});
+    backend = withHeadStart(backend, {tab: first.tab, pid: options.pid, intervalMs: first.intervalMs, limit: 0});
+  }
+  const [React, {render}, {App}] = await Promise.all([import('react').then(module => module.default), import('ink'), import('./app.js')]);
   const app = render(
     React.createElement(App, {
       backend,

@@ -1,6 +1,6 @@
 // The bpftrace backend: runs probes/bpftrace/<tab>.bt, one JSON snapshot per interval.
 import {execa} from 'execa';
-import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import {
   type Availability,
@@ -189,29 +189,41 @@ function isCapped(maps: IntervalMaps): boolean {
 
 const TRIAL_CACHE = '/run/memtop/bpftrace-trial';
 
-/** What a passed trial run depends on: this boot, this kernel, this bpftrace, this user. */
-function trialKey(bpftrace: string, version: string): string {
+/**
+ * What a passed trial run depends on: this boot, this kernel, this bpftrace binary (by its
+ * inode, size and mtime, so an upgrade is seen without running it), this user.
+ */
+function trialKey(bpftrace: string): string {
   let boot = '';
   try {
     boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
   } catch {
     boot = String(Date.now());
   }
-  return JSON.stringify([boot, os.release(), bpftrace, version, process.geteuid?.()]);
+  let binary = '';
+  try {
+    const stat = statSync(bpftrace);
+    binary = `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+  } catch {
+    binary = String(Date.now());
+  }
+  return JSON.stringify([boot, os.release(), bpftrace, binary, process.geteuid?.()]);
 }
 
-function trialPassedBefore(key: string): boolean {
+/** The version bpftrace reported when it passed its trial under this key, if it has. */
+function trialPassedBefore(key: string): string | undefined {
   try {
-    return readFileSync(TRIAL_CACHE, 'utf8') === key;
+    const remembered = JSON.parse(readFileSync(TRIAL_CACHE, 'utf8')) as {key?: unknown; version?: unknown};
+    return remembered.key === key && typeof remembered.version === 'string' ? remembered.version : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
-function rememberTrial(key: string): void {
+function rememberTrial(key: string, version: string): void {
   try {
     mkdirSync('/run/memtop', {recursive: true, mode: 0o700});
-    writeFileSync(TRIAL_CACHE, key, {mode: 0o600});
+    writeFileSync(TRIAL_CACHE, JSON.stringify({key, version}), {mode: 0o600});
   } catch {
     // not writable (not root): the trial just runs again next time
   }
@@ -224,19 +236,21 @@ export const bpftraceBackend: Backend = {
   async available(): Promise<Availability> {
     const bpftrace = bpftracePath();
     if (!bpftrace) return {ok: false, reason: 'bpftrace is not installed: apt-get install -y bpftrace'};
+    // A tiny real program proves bpftrace can load BPF here; a pass is remembered for this boot
+    // (in /run, which a reboot clears) with the version, so that memtop starts without running
+    // bpftrace twice before its probes (0.1-0.3 s of every launch).
+    const key = trialKey(bpftrace);
+    const remembered = trialPassedBefore(key);
+    if (remembered !== undefined) return {ok: true, version: remembered};
     const version = await execa(bpftrace, ['--version'], {reject: false, timeout: 5000});
     const versionText = version.stdout.trim();
     if (version.exitCode !== 0 || !/bpftrace/i.test(versionText)) return {ok: false, reason: `bpftrace --version failed: ${version.stderr.trim().split('\n')[0] ?? ''}`};
-    // A tiny real program proves bpftrace can load BPF here; a pass is remembered for this boot
-    // (in /run, which a reboot clears) so that memtop starts without paying for it again.
-    const key = trialKey(bpftrace, versionText);
-    if (trialPassedBefore(key)) return {ok: true, version: versionText};
     const trial = await execa(bpftrace, ['-e', 'BEGIN { exit(); }'], {reject: false, timeout: 15000});
     if (trial.exitCode !== 0) {
       const failure = explainBpftraceFailure(trial.stderr.split('\n').filter(line => !NOISE.test(line)).join('\n'), trial.exitCode);
       return {ok: false, version: versionText, reason: `${failure.message} (${failure.hint})`};
     }
-    rememberTrial(key);
+    rememberTrial(key, versionText);
     return {ok: true, version: versionText};
   },
 

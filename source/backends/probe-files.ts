@@ -3,8 +3,13 @@ import {existsSync, readFileSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import path from 'node:path';
 
-/** memtop's probes/ folder, resolved from this module's install location (never the cwd). */
-export const PROBES_DIR = fileURLToPath(new URL('../../probes/', import.meta.url));
+/**
+ * memtop's probes/ folder, resolved from this module's install location (never the cwd): next to
+ * dist/ for the bundled memtop command (dist/cli.js), two levels up for source/backends/.
+ */
+export const PROBES_DIR =
+  [new URL('../probes/', import.meta.url), new URL('../../probes/', import.meta.url)].map(url => fileURLToPath(url)).find(dir => existsSync(path.join(dir, 'bpftrace'))) ??
+  fileURLToPath(new URL('../../probes/', import.meta.url));
 
 /** Absolute path of one shipped probe script, e.g. probeScript('bpftrace', 'malloc.bt'). */
 export function probeScript(tracer: 'bpftrace' | 'stap' | 'dtrace', file: string): string {
