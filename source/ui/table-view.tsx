@@ -27,6 +27,33 @@ function visibleColumns(columns: Column[], width: number): Column[] {
   return shown;
 }
 
+/**
+ * A row cut where printable ASCII meets anything else (a TREND sparkline): Ink measures every
+ * text it draws with string-width, which takes an ASCII string's length but walks a whole line
+ * grapheme by grapheme when one block character is in it. Rows as one text each cost a third
+ * more CPU per frame (test/bench/profile-app.tsx). More than 5 runs (a name full of non-ASCII)
+ * stay one text.
+ */
+export function asciiRuns(line: string): string[] {
+  const runs = line.match(/[\x20-\x7e]+|[^\x20-\x7e]+/g) ?? [line];
+  return runs.length > 5 ? [line] : runs;
+}
+
+/** One line of the screen as Text, cut into its ASCII runs (see asciiRuns). */
+export function Line({text, ...style}: {text: string; inverse?: boolean; bold?: boolean; dimColor?: boolean; color?: string}) {
+  const parts = asciiRuns(text);
+  if (parts.length === 1) return <Text {...style}>{text}</Text>;
+  return (
+    <Box height={1}>
+      {parts.map((part, at) => (
+        <Text key={at} {...style}>
+          {part}
+        </Text>
+      ))}
+    </Box>
+  );
+}
+
 export function TableView(props: TableViewProps) {
   const columns = visibleColumns(props.columns, props.width);
   const sortId = effectiveSortColumn(props.sortColumn as Column['id'], props.cumulative);
@@ -40,14 +67,14 @@ export function TableView(props: TableViewProps) {
   return (
     <Box flexDirection="column">
       <Text inverse>{fit(header, props.width)}</Text>
-      {props.rows.map((row, index) => {
-        const line = columns.map(column => fit(column.format(row), column.width, column.align)).join(' ');
-        return (
-          <Text key={row.key} inverse={index === props.selected} color={index === props.selected ? 'cyan' : undefined}>
-            {fit(line, props.width)}
-          </Text>
-        );
-      })}
+      {props.rows.map((row, index) => (
+        <Line
+          key={row.key}
+          text={fit(columns.map(column => fit(column.format(row), column.width, column.align)).join(' '), props.width)}
+          inverse={index === props.selected}
+          color={index === props.selected ? 'cyan' : undefined}
+        />
+      ))}
     </Box>
   );
 }
