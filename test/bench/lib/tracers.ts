@@ -36,7 +36,7 @@ export function memtopShell(args: string[]): string {
 
 /**
  * Positional parameters for a memtop-style script: interval 1000 ms, all rows, every pid, 0 for
- * any further number (an epoch offset), and libc's path where a uprobe takes it (uprobe:$N:...).
+ * any further number, and libc's path where a uprobe takes it (uprobe:$N:...).
  */
 export function scriptArgs(file: string): string[] {
   const text = readFileSync(file, 'utf8');
