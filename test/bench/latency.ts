@@ -194,7 +194,7 @@ export function latencyTable(result: LatencyResult, runs: number): string {
     rows,
     [
       'node+memtop load: `dist/cli.js --version` to exit (Node and the modules memtop loads before it parses flags); bpftrace BEGIN{exit()}: bpftrace starting and loading a trivial program (memtop\'s availability trial, which it remembers per boot);',
-      'script alone: bpftrace running memtop\'s own script for the tab by hand, launch to its first "memtop-end" (interval 1000 ms, all rows, every pid, libc's path for a uprobe script). All measured in the same run as memtop.',
+      'script alone: bpftrace running memtop\'s own script for the tab by hand, launch to its first "memtop-end" (interval 1000 ms, all rows, every pid, the path of libc for a uprobe script). All measured in the same run as memtop.',
       'TUI times are from send-keys to the capture-pane (polled every 20 ms) that first shows the new data, so they include up to ~25 ms of polling.',
     ],
   );
