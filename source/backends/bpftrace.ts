@@ -139,7 +139,6 @@ async function* runScript(
   const parser = new BpftraceJsonParser();
   let previousEndNs: bigint | undefined;
   let intervalStart = Date.now();
-  // The first interval runs from BEGIN (every probe attached: "memtop-begin <nsecs>") to its end.
   for await (const line of tracerLines({
     command: bpftrace,
     args,
@@ -153,6 +152,7 @@ async function* runScript(
     const interval = parser.feed(line);
     if (!wasAttached && parser.attached) intervalStart = Date.now();
     if (!interval) continue;
+    // The first interval runs from BEGIN (every probe attached: "memtop-begin <nsecs>") to its end.
     const startNs = previousEndNs ?? parser.beginNs;
     const elapsedMs = startNs === undefined ? Date.now() - intervalStart : Number(interval.endNs - startNs) / 1e6;
     previousEndNs = interval.endNs;

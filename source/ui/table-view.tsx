@@ -39,8 +39,8 @@ export function asciiRuns(line: string): string[] {
   return runs.length > 5 ? [line] : runs;
 }
 
-/** One line of the screen as Text, cut into its ASCII runs (see asciiRuns). */
-export function Line({text, ...style}: {text: string; inverse?: boolean; bold?: boolean; dimColor?: boolean; color?: string}) {
+/** One table row as Text, cut into its ASCII runs (see asciiRuns). */
+function Line({text, ...style}: {text: string; inverse: boolean; color?: string}) {
   const parts = asciiRuns(text);
   if (parts.length === 1) return <Text {...style}>{text}</Text>;
   return (
