@@ -13,6 +13,7 @@ import {
   stackFrames,
   stackRows,
 } from '../source/parse/bpftrace-json.js';
+import {explainBpftraceFailure} from '../source/backends/bpftrace.js';
 
 const lines = (...objects: unknown[]) => objects.map(object => JSON.stringify(object));
 
@@ -172,4 +173,12 @@ test('brk rows keyed by pid: calls, growth net of shrinkage, names of exited pro
   ]);
   const {rows} = tabRows('brk', maps);
   assert.deepEqual(rows, [{pid: 9, comm: 'gone', count: 4, bytes: 4096}]);
+});
+
+test('a failure under a path with "root" in it is not taken for a missing privilege', () => {
+  const failure = explainBpftraceFailure('/root/memtop/probes/bpftrace/brk.bt:32:2-80: ERROR: Type mismatch for $grow', 1);
+  assert.equal(failure.message, 'bpftrace: Type mismatch for $grow');
+  assert.doesNotMatch(failure.hint ?? '', /as root/);
+  const refused = explainBpftraceFailure('ERROR: bpftrace currently only supports running as the root user.', 1);
+  assert.match(refused.hint ?? '', /as root/);
 });

@@ -1,5 +1,6 @@
 // Pure parsing of bpftrace's NDJSON output (-f json) from memtop's probe scripts into snapshots.
 import type {HistogramBucket, RawRow, StackRow, TabId} from '../types.js';
+import {JsonSyntaxError, mergeValues, parseJsonMerging, type JsonValue} from './json-merge.js';
 
 /** The maps of one interval, by name without the '@', as bpftrace printed them. */
 export interface IntervalMaps {
@@ -15,11 +16,25 @@ export interface IntervalMaps {
  */
 export class BpftraceJsonParser {
   skipped = 0;
+  /**
+   * bpftrace 0.22 and 0.23 escape map keys twice: a stack prints as "\\n        sym+off\\n" (a
+   * backslash and an n), a quote in a name as \\\". With this set, keys are unescaped once more.
+   */
+  constructor(private readonly keysEscapedTwice = false) {}
+
+  /** The latest line skipped, cut to 120 characters, to name in the status line what was not understood. */
+  skippedSample: string | undefined;
   attached = false;
   /** bpftrace's nsecs when the script's BEGIN ran (every probe attached): the first interval's start. */
   beginNs: bigint | undefined;
   private maps = new Map<string, Record<string, unknown>>();
   private hists = new Map<string, HistogramBucket[]>();
+
+  private skip(line: string): undefined {
+    this.skipped++;
+    this.skippedSample = line.length > 120 ? `${line.slice(0, 119)}…` : line;
+    return undefined;
+  }
 
   /** Feed one line; returns the finished interval when the line ends one. */
   feed(line: string): IntervalMaps | undefined {
@@ -27,14 +42,14 @@ export class BpftraceJsonParser {
     if (trimmed === '') return undefined;
     let message: {type?: unknown; data?: unknown};
     try {
-      message = JSON.parse(trimmed) as {type?: unknown; data?: unknown};
-    } catch {
-      this.skipped++;
-      return undefined;
+      // Not JSON.parse: a map may print one key twice (see json-merge.ts), and both count.
+      message = parseJsonMerging(trimmed) as {type?: unknown; data?: unknown};
+    } catch (error) {
+      if (!(error instanceof JsonSyntaxError)) throw error;
+      return this.skip(trimmed);
     }
     if (typeof message !== 'object' || message === null) {
-      this.skipped++;
-      return undefined;
+      return this.skip(trimmed);
     }
     switch (message.type) {
       case 'attached_probes':
@@ -45,8 +60,7 @@ export class BpftraceJsonParser {
       case 'hist': {
         const data = message.data;
         if (typeof data !== 'object' || data === null) {
-          this.skipped++;
-          return undefined;
+          return this.skip(trimmed);
         }
         for (const [rawName, value] of Object.entries(data)) {
           // Double-buffered scripts print @x_a and @x_b in turn: both are the interval's @x.
@@ -54,9 +68,9 @@ export class BpftraceJsonParser {
           if (message.type === 'hist' && Array.isArray(value)) {
             this.hists.set(name, value.filter(isBucket));
           } else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-            this.maps.set(name, value as Record<string, unknown>);
+            this.maps.set(name, this.keysEscapedTwice ? unescapeKeys(value as Record<string, unknown>) : (value as Record<string, unknown>));
           } else {
-            this.skipped++;
+            this.skip(trimmed);
           }
         }
         return undefined;
@@ -69,8 +83,7 @@ export class BpftraceJsonParser {
         }
         const match = typeof message.data === 'string' ? /^memtop-end (\d+)\s*$/.exec(message.data) : null;
         if (!match) {
-          this.skipped++;
-          return undefined;
+          return this.skip(trimmed);
         }
         const done: IntervalMaps = {maps: this.maps, hists: this.hists, endNs: BigInt(match[1]!)};
         this.maps = new Map();
@@ -79,10 +92,27 @@ export class BpftraceJsonParser {
       }
       default:
         // lost events, helper errors and other message kinds are not ours to show as rows
-        this.skipped++;
-        return undefined;
+        return this.skip(trimmed);
     }
   }
+}
+
+/** The map with each key's JSON escapes undone once more (see keysEscapedTwice); keys that come out alike merge. */
+function unescapeKeys(map: Record<string, unknown>): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(map)) {
+    let plain = key;
+    if (key.includes('\\')) {
+      try {
+        plain = JSON.parse(`"${key}"`) as string;
+      } catch {
+        plain = key;
+      }
+    }
+    if (Object.hasOwn(result, plain)) result[plain] = mergeValues(result[plain] as JsonValue, value as JsonValue);
+    else Object.defineProperty(result, plain, {value, enumerable: true, writable: true, configurable: true});
+  }
+  return result;
 }
 
 function isBucket(value: unknown): value is HistogramBucket {
@@ -216,6 +246,41 @@ export function stackFrames(text: string): string[] {
     .map(frameName);
 }
 
+/**
+ * Frames that begin a process's or a thread's code (glibc's and musl's): an unwinder that goes
+ * on past one of them reads whatever lies further up the stack.
+ */
+const ENTRY_FRAMES = new Set(['_start', 'start_thread', 'thread_start', 'clone', '__clone', 'clone3', '__clone3']);
+
+/** The lowest and highest user-space code address on 64-bit Linux (x86-64 and arm64, 47/48-bit). */
+const LOWEST_CODE = 0x1000n;
+const HIGHEST_CODE = 0xffffffffffffn;
+
+/** A frame bpftrace could not name, as its address; undefined for a named frame. */
+export function frameAddress(frame: string): bigint | undefined {
+  return /^0x[0-9a-f]{1,16}$/i.test(frame) ? BigInt(frame) : undefined;
+}
+
+/**
+ * The frames of one user stack, innermost first, up to the process's or thread's entry: frames
+ * past an entry frame (_start, start_thread, clone3) are dropped, and so is everything from the
+ * first unnamed frame that cannot be code: an address outside user space, or, when `isCode` can
+ * tell (the process's executable mappings), one outside every executable mapping. A frame-pointer
+ * unwinder that leaves the chain reads stack slots and text (bpftrace 0.27 after glibc's start code
+ * printed "0x7ffe0ecefeef" and "0x2f747365742f6e69", which is ASCII).
+ */
+export function trimStack(frames: string[], isCode?: (address: bigint) => boolean): string[] {
+  for (let index = 0; index < frames.length; index++) {
+    const frame = frames[index]!;
+    if (ENTRY_FRAMES.has(frame)) return frames.slice(0, index + 1);
+    const address = frameAddress(frame);
+    if (address !== undefined && (address < LOWEST_CODE || address > HIGHEST_CODE || (isCode !== undefined && !isCode(address)))) {
+      return frames.slice(0, index);
+    }
+  }
+  return frames;
+}
+
 /** A symbol bpftrace could not resolve prints as a hex address (or 0 when there was none). */
 export function isSymbolName(symbol: string): boolean {
   const trimmed = symbol.trim();
@@ -293,15 +358,18 @@ function mergeStacks(rows: StackRow[]): StackRow[] {
   return [...byKey.values()];
 }
 
-/** Stack rows of one drill-down interval, innermost frame first, merged by frames. */
-export function stackRows(tab: TabId, maps: Map<string, Record<string, unknown>>): StackRow[] {
+/**
+ * Stack rows of one drill-down interval, innermost frame first, each cut at the process's entry
+ * (see trimStack, which `isCode` helps), merged by frames.
+ */
+export function stackRows(tab: TabId, maps: Map<string, Record<string, unknown>>, isCode?: (address: bigint) => boolean): StackRow[] {
   const rows: StackRow[] = [];
   const withBytes = tab === 'malloc' || tab === 'brk' || tab === 'slab';
   const collect = (countMap: string, bytesMap: string, framesOf: (key: string) => string[], shrinkMap?: string) => {
     const bytes = maps.get(bytesMap) ?? {};
     const shrink = shrinkMap ? maps.get(shrinkMap) ?? {} : {};
     for (const [key, value] of Object.entries(maps.get(countMap) ?? {})) {
-      const frames = framesOf(key).map(publicName);
+      const frames = trimStack(framesOf(key), isCode).map(publicName);
       if (frames.length === 0) continue;
       const fromStats = typeof value === 'object' && value !== null ? toTotal(value) : 0;
       const net = fromStats + toCount(bytes[key]) - toCount(shrink[key]);
