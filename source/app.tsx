@@ -240,7 +240,10 @@ export function App(props: AppProps) {
     if (TABS[state.tab].hasCacheGrouping) statusParts.push(`by ${state.grouping}`);
     statusParts.push(state.cumulative ? 'cumulative' : 'per interval');
     if (groupingData?.capped) statusParts.push('CAPPED: map full, some keys dropped');
-    if (groupingData?.skippedLines) statusParts.push(`${groupingData.skippedLines} lines skipped`);
+    if (groupingData?.skippedLines) {
+      const sample = groupingData.skippedSample;
+      statusParts.push(`${groupingData.skippedLines} lines skipped${sample ? ` (last: ${sanitize(sample)})` : ''}`);
+    }
   }
   if (source.replay) {
     const {replay} = source;

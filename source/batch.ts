@@ -106,6 +106,9 @@ export async function runBatch(
             };
             if (snapshot.histogram) json.histogram = snapshot.histogram;
             if (snapshot.entryPoints) json.entryPoints = snapshot.entryPoints;
+            if (snapshot.capped) json.capped = true;
+            if (snapshot.skippedLines) json.skippedLines = snapshot.skippedLines;
+            if (snapshot.skippedLines && snapshot.skippedSample) json.skippedSample = snapshot.skippedSample;
             io.write(JSON.stringify(json) + '\n');
           } else {
             io.write(stackText(snapshot, comm, options.limit));
@@ -149,6 +152,7 @@ export async function runBatch(
             };
             if (snapshot.capped) json.capped = true;
             if (snapshot.skippedLines) json.skippedLines = snapshot.skippedLines;
+            if (snapshot.skippedLines && snapshot.skippedSample) json.skippedSample = snapshot.skippedSample;
             io.write(JSON.stringify(json) + '\n');
           } else {
             io.write(tableText(options.tab, grouping, rows, snapshot));

@@ -48,6 +48,8 @@ export interface TracerSnapshot {
   capped?: boolean;
   /** Lines of tracer output that could not be understood so far (cumulative). */
   skippedLines?: number;
+  /** The latest such line, cut short, to name what was skipped. */
+  skippedSample?: string;
 }
 
 /** One distinct user stack and what it allocated. Frames are innermost first. */
@@ -80,6 +82,7 @@ export interface TracerStackSnapshot {
   entryPoints?: { name: string; count: number }[];
   capped?: boolean;
   skippedLines?: number;
+  skippedSample?: string;
 }
 
 /** Options every backend's `start` takes. Values reach probe scripts as positional parameters only. */

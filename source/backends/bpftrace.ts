@@ -1,7 +1,8 @@
 // The bpftrace backend: runs probes/bpftrace/<tab>.bt, one JSON snapshot per interval.
 import {execa} from 'execa';
-import {existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import {
   type Availability,
   type Backend,
@@ -13,8 +14,9 @@ import {
   TracerError,
 } from '../types.js';
 import {BpftraceJsonParser, cacheRows, entryPoints, stackRows, tabRows, type IntervalMaps} from '../parse/bpftrace-json.js';
-import {findLibc, hasKprobe, hasTracepoint, probeScript, readProcessName, tracefsRoot} from './probe-files.js';
+import {executableRanges, findLibc, hasKprobe, hasTracepoint, hasTracepointField, probeScript, readProcessName, tracefsRoot} from './probe-files.js';
 import {tracerLines} from './tracer-process.js';
+import {compileOnlyArgs, escapesKeysTwice, mapKeysEnv, parseBpftraceVersion, readsDataLocStrings, versionText, type BpftraceVersion} from './bpftrace-version.js';
 
 /**
  * How many keys one bpftrace map may hold; a map this full is reported as capped.
@@ -29,7 +31,8 @@ export function mapKeysMax(): number {
 interface ProbeChoice {
   label: string;
   script: string;
-  usable: () => boolean;
+  /** Whether this kernel and this bpftrace can run it. */
+  usable: (version: BpftraceVersion) => boolean;
   /** Needs libc's path as $4 (uprobe scripts). */
   libc?: boolean;
 }
@@ -52,6 +55,24 @@ const PROBES: Record<TabId, ProbeChoice[]> = {
   ],
 };
 
+/**
+ * Slab allocations by cache name: its own script, since keying every allocation by a string costs
+ * as much again as counting it, so it runs only while that grouping is on screen.
+ */
+const CACHE_PROBES: ProbeChoice[] = [
+  {
+    label: 'tracepoint:kmem:kmem_cache_alloc+kmalloc by cache',
+    script: 'slab-cache.bt',
+    usable: version => readsDataLocStrings(version) && hasTracepointField('kmem/kmem_cache_alloc', 'name'),
+  },
+  {
+    label: 'rawtracepoint:kmem_cache_alloc+tracepoint:kmem:kmalloc by cache',
+    script: 'slab-cache-raw.bt',
+    // Where the tracepoint names the cache, the raw tracepoint's third argument is the cache.
+    usable: version => !readsDataLocStrings(version) && hasTracepointField('kmem/kmem_cache_alloc', 'name'),
+  },
+];
+
 const STACK_PROBES: Record<TabId, ProbeChoice> = {
   malloc: {label: 'uprobe:libc:malloc ustack', script: 'stacks-malloc.bt', usable: () => true, libc: true},
   brk: {label: 'uprobe:libc:sbrk + sys_exit_brk ustack', script: 'stacks-brk.bt', usable: () => true, libc: true},
@@ -67,16 +88,36 @@ function libcMissing(): TracerError {
     : new TracerError('libc not found for the malloc uprobe', 'install libc6, or set MEMTOP_LIBC=/path/to/libc.so.6');
 }
 
-/** The preferred usable probe for a tab on this kernel, or a TracerError saying why there is none. */
-export function chooseProbe(tab: TabId): ProbeChoice {
+/** What a version that cannot be read is taken for: the newest behaviour memtop knows. */
+const UNKNOWN_VERSION: BpftraceVersion = {major: 0, minor: 99, patch: 0};
+
+/** The bpftrace version found by the last available() (a passed trial remembers it). */
+let detectedVersion: BpftraceVersion | undefined;
+
+/** This machine's bpftrace version, asking bpftrace (once) when no trial has said it yet. */
+export async function bpftraceVersion(): Promise<BpftraceVersion> {
+  if (!detectedVersion) {
+    const bpftrace = bpftracePath();
+    const result = bpftrace ? await execa(bpftrace, ['--version'], {reject: false, timeout: 5000}) : undefined;
+    detectedVersion = parseBpftraceVersion(result?.stdout ?? '') ?? UNKNOWN_VERSION;
+  }
+  return detectedVersion;
+}
+
+/**
+ * The preferred usable probe for a tab on this kernel and bpftrace (slab by cache name with
+ * `byCache`), or a TracerError saying why there is none.
+ */
+export function chooseProbe(tab: TabId, version: BpftraceVersion = detectedVersion ?? UNKNOWN_VERSION, byCache = false): ProbeChoice {
   if (!tracefsRoot()) {
     throw new TracerError('tracefs is not mounted', 'mount it: mount -t tracefs nodev /sys/kernel/tracing');
   }
-  const choice = PROBES[tab].find(candidate => candidate.usable());
+  const candidates = byCache ? CACHE_PROBES : PROBES[tab];
+  const choice = candidates.find(candidate => candidate.usable(version));
   if (choice) return choice;
   if (tab === 'malloc') throw libcMissing();
   throw new TracerError(
-    `no probe for ${tab} on this kernel (tried ${PROBES[tab].map(candidate => candidate.label).join(', ')})`,
+    `no probe for ${tab}${byCache ? ' by cache' : ''} on this kernel with bpftrace ${versionText(version)} (tried ${candidates.map(candidate => candidate.label).join(', ')})`,
     'a kernel with these tracepoints or with kprobes is needed',
   );
 }
@@ -107,8 +148,10 @@ export function explainBpftraceFailure(stderr: string, exitCode: number | undefi
   const ended = signal ? `bpftrace was killed by ${signal}` : `bpftrace exited with code ${exitCode ?? 'unknown'}`;
   const reason = error ? bpftraceReason(error) || ended : ended;
   let hint = 'run `memtop --check` to see what this machine lacks';
+  // Paths say nothing about the failure: a clone under /root must not read as "needs root".
+  const words = reason.replace(/(?:\/[^\s/:]+)+\/?/g, '');
   if (signal) hint = 'if something keeps killing it, look for OOM kills in dmesg';
-  else if (/permission|not permitted|EPERM|root/i.test(reason)) hint = 'run memtop as root (sudo memtop)';
+  else if (/permission denied|not permitted|EPERM|\b(?:as|be|the) root\b|root user|privilege/i.test(words)) hint = 'run memtop as root (sudo memtop)';
   else if (/tracefs|debugfs/i.test(reason)) hint = 'mount tracefs: mount -t tracefs nodev /sys/kernel/tracing';
   else if (/BTF/i.test(reason)) hint = 'this kernel needs BTF (CONFIG_DEBUG_INFO_BTF=y, /sys/kernel/btf/vmlinux)';
   else if (/tracepoint not found|Error attaching probe|not found/i.test(reason)) hint = 'this kernel lacks it, see memtop --check';
@@ -130,13 +173,13 @@ function scriptArgs(choice: ProbeChoice, intervalMs: number, limit: number, pid:
 async function* runScript(
   choice: ProbeChoice,
   options: {intervalMs: number; limit: number; pid: number; signal: AbortSignal; pidFlag: boolean},
-): AsyncGenerator<{maps: IntervalMaps; elapsedMs: number; skipped: number}> {
+): AsyncGenerator<{maps: IntervalMaps; elapsedMs: number; skipped: number; skippedSample?: string}> {
   const bpftrace = bpftracePath();
   if (!bpftrace) throw new TracerError('bpftrace is not installed', 'install it: apt-get install -y bpftrace');
   const args = ['-B', 'line', '-f', 'json'];
   if (options.pidFlag && options.pid > 0) args.push('-p', String(options.pid));
   args.push(probeScript('bpftrace', choice.script), ...scriptArgs(choice, options.intervalMs, options.limit, options.pid));
-  const parser = new BpftraceJsonParser();
+  const parser = new BpftraceJsonParser(escapesKeysTwice(await bpftraceVersion()));
   let previousEndNs: bigint | undefined;
   let intervalStart = Date.now();
   for await (const line of tracerLines({
@@ -144,7 +187,7 @@ async function* runScript(
     args,
     signal: options.signal,
     // A drill-down traces one process: caching its symbols halves the time to each print.
-    env: {BPFTRACE_MAP_KEYS_MAX: String(mapKeysMax()), BPFTRACE_NO_CPP_DEMANGLE: '0', ...(options.pidFlag && options.pid > 0 ? {BPFTRACE_CACHE_USER_SYMBOLS: '1'} : {})},
+    env: {...mapKeysEnv(mapKeysMax()), BPFTRACE_NO_CPP_DEMANGLE: '0', ...(options.pidFlag && options.pid > 0 ? {BPFTRACE_CACHE_USER_SYMBOLS: '1'} : {})},
     explainFailure: explainBpftraceFailure,
     ignoreStderr: NOISE,
   })) {
@@ -156,7 +199,7 @@ async function* runScript(
     const startNs = previousEndNs ?? parser.beginNs;
     const elapsedMs = startNs === undefined ? Date.now() - intervalStart : Number(interval.endNs - startNs) / 1e6;
     previousEndNs = interval.endNs;
-    yield {maps: interval, elapsedMs: Math.max(1, elapsedMs), skipped: parser.skipped};
+    yield {maps: interval, elapsedMs: Math.max(1, elapsedMs), skipped: parser.skipped, skippedSample: parser.skippedSample};
   }
 }
 
@@ -229,6 +272,68 @@ function rememberTrial(key: string, version: string): void {
   }
 }
 
+/** Whether one script compiles with this bpftrace, and bpftrace's reason when it does not. */
+export interface CompileResult {
+  /** What the script is for: "malloc", "slab by cache", "malloc stacks". */
+  view: string;
+  script: string;
+  ok: boolean;
+  /** bpftrace's own reason, one line. */
+  reason?: string;
+}
+
+/** Compile one script for this version without attaching any probe. */
+async function compileScript(bpftrace: string, version: BpftraceVersion, choice: ProbeChoice, pid: number, view: string): Promise<CompileResult> {
+  const elf = path.join(os.tmpdir(), `memtop-check-${process.pid}-${choice.script}.o`);
+  try {
+    const args = [...compileOnlyArgs(version, elf), probeScript('bpftrace', choice.script), ...scriptArgs(choice, 1000, 0, pid)];
+    const result = await execa(bpftrace, args, {reject: false, timeout: 60_000, env: mapKeysEnv(mapKeysMax())});
+    if (result.exitCode === 0) return {view, script: choice.script, ok: true};
+    const failure = explainBpftraceFailure(result.stderr.split('\n').filter(line => !NOISE.test(line)).join('\n'), result.exitCode);
+    return {view, script: choice.script, ok: false, reason: failure.message.replace(/^bpftrace: /, '')};
+  } catch (error) {
+    return {view, script: choice.script, ok: false, reason: error instanceof Error ? error.message.split('\n')[0] : String(error)};
+  } finally {
+    rmSync(elf, {force: true});
+  }
+}
+
+/**
+ * Compile, without attaching, the script every view would run here (each tab's, slab's by-cache
+ * script and each drill-down's) with the installed bpftrace, two at a time.
+ */
+export async function compileEveryScript(tabs: readonly TabId[]): Promise<CompileResult[]> {
+  const bpftrace = bpftracePath();
+  if (!bpftrace) return [];
+  const version = await bpftraceVersion();
+  const jobs: (() => Promise<CompileResult>)[] = [];
+  const add = (view: string, pick: () => ProbeChoice, pid: number) =>
+    jobs.push(async () => {
+      let choice: ProbeChoice;
+      try {
+        choice = pick();
+      } catch (error) {
+        return {view, script: '-', ok: false, reason: error instanceof TracerError ? error.message : String(error)};
+      }
+      return compileScript(bpftrace, version, choice, pid, view);
+    });
+  for (const tab of tabs) {
+    add(tab, () => chooseProbe(tab, version), 0);
+    if (tab === 'slab') add(`${tab} by cache`, () => chooseProbe(tab, version, true), 0);
+    add(`${tab} stacks`, () => STACK_PROBES[tab], process.pid);
+  }
+  const results: CompileResult[] = new Array(jobs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const index = next++;
+      results[index] = await jobs[index]!();
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  return results;
+}
+
 /** The bpftrace backend. */
 export const bpftraceBackend: Backend = {
   id: 'bpftrace',
@@ -241,31 +346,32 @@ export const bpftraceBackend: Backend = {
     // bpftrace twice before its probes (0.1-0.3 s of every launch).
     const key = trialKey(bpftrace);
     const remembered = trialPassedBefore(key);
-    if (remembered !== undefined) return {ok: true, version: remembered};
-    const version = await execa(bpftrace, ['--version'], {reject: false, timeout: 5000});
-    const versionText = version.stdout.trim();
-    if (version.exitCode !== 0 || !/bpftrace/i.test(versionText)) return {ok: false, reason: `bpftrace --version failed: ${version.stderr.trim().split('\n')[0] ?? ''}`};
+    if (remembered !== undefined) {
+      detectedVersion = parseBpftraceVersion(remembered) ?? UNKNOWN_VERSION;
+      return {ok: true, version: remembered};
+    }
+    const versionRun = await execa(bpftrace, ['--version'], {reject: false, timeout: 5000});
+    const reported = versionRun.stdout.trim();
+    if (versionRun.exitCode !== 0 || !/bpftrace/i.test(reported)) return {ok: false, reason: `bpftrace --version failed: ${versionRun.stderr.trim().split('\n')[0] ?? ''}`};
+    detectedVersion = parseBpftraceVersion(reported) ?? UNKNOWN_VERSION;
     const trial = await execa(bpftrace, ['-e', 'BEGIN { exit(); }'], {reject: false, timeout: 15000});
     if (trial.exitCode !== 0) {
       const failure = explainBpftraceFailure(trial.stderr.split('\n').filter(line => !NOISE.test(line)).join('\n'), trial.exitCode);
-      return {ok: false, version: versionText, reason: `${failure.message} (${failure.hint})`};
+      return {ok: false, version: reported, reason: `${failure.message} (${failure.hint})`};
     }
-    rememberTrial(key, versionText);
-    return {ok: true, version: versionText};
+    rememberTrial(key, reported);
+    return {ok: true, version: reported};
   },
 
   async probeFor(tab: TabId): Promise<string> {
-    return chooseProbe(tab).label;
+    return chooseProbe(tab, await bpftraceVersion()).label;
   },
 
   async *start(options: StartOptions): AsyncGenerator<TracerSnapshot> {
-    const chosen = chooseProbe(options.tab);
-    // Slab by cache name is its own script: keying every allocation by a string costs as much
-    // again as counting it, so it runs only while that grouping is on screen.
     const byCache = options.tab === 'slab' && options.grouping === 'cache';
-    const choice = byCache ? {...chosen, label: `${chosen.label} by cache`, script: 'slab-cache.bt'} : chosen;
+    const choice = chooseProbe(options.tab, await bpftraceVersion(), byCache);
     const pid = options.pid ?? 0;
-    for await (const {maps, elapsedMs, skipped} of runScript(choice, {...options, pid, pidFlag: Boolean(choice.libc)})) {
+    for await (const {maps, elapsedMs, skipped, skippedSample} of runScript(choice, {...options, pid, pidFlag: Boolean(choice.libc)})) {
       const {rows, bad} = tabRows(options.tab, maps.maps);
       for (const row of rows) {
         if (row.pid !== undefined && row.pid > 0) row.comm = processName(row.pid) ?? row.comm;
@@ -282,6 +388,7 @@ export const bpftraceBackend: Backend = {
         ...(options.tab === 'slab' && !byCache ? {grouping: 'process' as const} : {}),
         capped: isCapped(maps),
         skippedLines: skipped + bad,
+        ...(skippedSample !== undefined ? {skippedSample} : {}),
       };
     }
   },
@@ -291,7 +398,10 @@ export const bpftraceBackend: Backend = {
     if (!tracefsRoot()) throw new TracerError('tracefs is not mounted', 'mount it: mount -t tracefs nodev /sys/kernel/tracing');
     const comm = readProcessName(options.pid);
     // -p: uprobes attach to that process only, and bpftrace exits when it does.
-    for await (const {maps, elapsedMs, skipped} of runScript(choice, {...options, pidFlag: true})) {
+    for await (const {maps, elapsedMs, skipped, skippedSample} of runScript(choice, {...options, pidFlag: true})) {
+      // An unnamed frame is a frame only if it points into the process's code (see trimStack).
+      const code = executableRanges(options.pid);
+      const isCode = code ? (address: bigint) => code.some(([low, high]) => address >= low && address < high) : undefined;
       const snapshot: TracerStackSnapshot = {
         tab: options.tab,
         backend: 'bpftrace',
@@ -300,9 +410,10 @@ export const bpftraceBackend: Backend = {
         ...(comm ? {comm} : {}),
         time: new Date().toISOString(),
         elapsedMs,
-        stacks: stackRows(options.tab, maps.maps),
+        stacks: stackRows(options.tab, maps.maps, isCode),
         capped: isCapped(maps),
         skippedLines: skipped,
+        ...(skippedSample !== undefined ? {skippedSample} : {}),
       };
       if (options.tab === 'malloc') {
         snapshot.histogram = maps.hists.get('sizes') ?? [];

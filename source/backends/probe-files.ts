@@ -30,6 +30,18 @@ export function hasTracepoint(name: string): boolean {
   return root !== undefined && existsSync(path.join(root, 'events', name, 'format'));
 }
 
+/** Whether a tracepoint's format names a field, e.g. ("kmem/kmem_cache_alloc", "name"). */
+export function hasTracepointField(name: string, field: string): boolean {
+  const root = tracefsRoot();
+  if (!root) return false;
+  try {
+    const format = readFileSync(path.join(root, 'events', name, 'format'), 'utf8');
+    return new RegExp(`^\\s*field:[^;]*[\\s*]${field}(\\[\\d*\\])?;`, 'm').test(format);
+  } catch {
+    return false;
+  }
+}
+
 let kprobeFunctions: Set<string> | undefined;
 
 /** Whether kprobes work here and the kernel function can be probed. */
@@ -78,6 +90,23 @@ export function findLibc(): string | undefined {
     // no /proc: fall through
   }
   return LIBC_FALLBACKS.find(file => existsSync(file));
+}
+
+/**
+ * The address ranges [low, high) a process has mapped executable, from /proc/<pid>/maps, or
+ * undefined when it has gone (or /proc cannot say).
+ */
+export function executableRanges(pid: number): [low: bigint, high: bigint][] | undefined {
+  try {
+    const ranges: [bigint, bigint][] = [];
+    for (const line of readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n')) {
+      const match = /^([0-9a-f]+)-([0-9a-f]+) ..x/.exec(line);
+      if (match) ranges.push([BigInt(`0x${match[1]}`), BigInt(`0x${match[2]}`)]);
+    }
+    return ranges;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A process's name (its main thread's comm) from /proc, or undefined when it has gone. */

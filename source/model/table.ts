@@ -37,6 +37,8 @@ export interface TableState {
   time: string;
   capped: boolean;
   skippedLines: number;
+  /** The latest line the tracer printed that memtop could not read, if any. */
+  skippedSample?: string;
   /** Machine-wide events per second, oldest first, at most RATE_HISTORY long. */
   totalRateHistory: number[];
 }
@@ -66,7 +68,7 @@ function pushHistory(history: number[], value: number): number[] {
 export function applyRows(
   state: TableState,
   rawRows: RawRow[],
-  meta: Pick<TracerSnapshot, 'elapsedMs' | 'probe' | 'backend' | 'time' | 'capped' | 'skippedLines'>,
+  meta: Pick<TracerSnapshot, 'elapsedMs' | 'probe' | 'backend' | 'time' | 'capped' | 'skippedLines' | 'skippedSample'>,
   maxKept = MAX_KEPT_ROWS,
 ): TableState {
   const intervals = state.intervals + 1;
@@ -129,6 +131,7 @@ export function applyRows(
     time: meta.time,
     capped: Boolean(meta.capped),
     skippedLines: meta.skippedLines ?? state.skippedLines,
+    ...((meta.skippedSample ?? state.skippedSample) !== undefined ? {skippedSample: meta.skippedSample ?? state.skippedSample} : {}),
     totalRateHistory: pushHistory(state.totalRateHistory, totalCount / seconds),
   };
 }

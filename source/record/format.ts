@@ -107,6 +107,7 @@ function checkCommon(value: Record<string, unknown>): string | undefined {
   if (!isNumber(value.elapsedMs)) return 'elapsedMs is not a number';
   if (!optional(value.capped, inner => typeof inner === 'boolean')) return 'capped is not true or false';
   if (!optional(value.skippedLines, isNumber)) return 'skippedLines is not a number';
+  if (!optional(value.skippedSample, isString)) return 'skippedSample is not a string';
   return undefined;
 }
 
