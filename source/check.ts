@@ -1,6 +1,8 @@
 // Preflight checks: what memtop needs from this machine, each with pass or fail and the fix.
 import {existsSync, readFileSync} from 'node:fs';
 import {checkBackends} from './backends/index.js';
+import {compileEveryScript} from './backends/bpftrace.js';
+import {TAB_IDS} from './types.js';
 import {findLibc, tracefsRoot} from './backends/probe-files.js';
 
 export interface CheckResult {
@@ -89,6 +91,16 @@ export async function runChecks(): Promise<CheckResult[]> {
       optional: true,
     });
   }
+  if (results.some(result => result.name === 'tracer bpftrace' && result.ok)) {
+    for (const compiled of await compileEveryScript(TAB_IDS)) {
+      results.push({
+        name: `bpftrace ${compiled.view}`,
+        ok: compiled.ok,
+        detail: compiled.ok ? `${compiled.script} compiles` : `${compiled.script}: ${compiled.reason ?? 'does not compile'}`,
+        fix: 'upgrade memtop, or report this bpftrace version and the line above',
+      });
+    }
+  }
   if (!results.some(result => result.name.startsWith('tracer ') && result.ok)) {
     results.push({name: 'any tracer', ok: false, detail: 'no tracer can run here', fix: 'apt-get install -y bpftrace'});
   }
@@ -101,7 +113,7 @@ export function formatChecks(results: CheckResult[]): string {
     .map(result => {
       const mark = result.ok ? 'pass' : result.optional ? 'warn' : 'FAIL';
       const fix = !result.ok && result.fix ? `  → fix: ${result.fix}` : '';
-      return `${mark}  ${result.name.padEnd(20)} ${result.detail}${fix}`;
+      return `${mark}  ${result.name.padEnd(24)} ${result.detail}${fix}`;
     })
     .join('\n');
 }
