@@ -1,5 +1,6 @@
 // Builds the C workloads in test/fixtures/workloads/ and starts them: one per memtop tab, each
 // doing a known number of events at a steady rate from a chain of wl_* functions.
+import {readFileSync} from 'node:fs';
 import {mkdir, rename, stat} from 'node:fs/promises';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -9,8 +10,29 @@ import {startLineChild, type LineChild} from './child-lines.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const SOURCE_DIR = path.join(FIXTURES, 'workloads');
-/** Where the built workloads go (gitignored). */
-export const WORKLOAD_BIN_DIR = path.join(FIXTURES, 'bin');
+
+/**
+ * This system's name from /etc/os-release ("debian-12", "debian-trixie"): the CI runs the tests on
+ * the host and in Debian roots sharing one checkout, and a workload built against one glibc may
+ * not run against an older one.
+ */
+function systemName(): string {
+  try {
+    const fields = Object.fromEntries(
+      readFileSync('/etc/os-release', 'utf8')
+        .split('\n')
+        .map(line => /^(\w+)="?([^"]*)"?$/.exec(line))
+        .filter(match => match !== null)
+        .map(match => [match[1], match[2]]),
+    );
+    return `${fields.ID ?? 'linux'}-${fields.VERSION_ID || fields.VERSION_CODENAME || 'unstable'}`.replace(/[^\w.-]/g, '_');
+  } catch {
+    return 'linux';
+  }
+}
+
+/** Where the built workloads go (gitignored), one directory per system. */
+export const WORKLOAD_BIN_DIR = path.join(FIXTURES, 'bin', systemName());
 
 /**
  * Frame pointers and no inlining, so that a frame-pointer unwinder (bpftrace's ustack) sees the
@@ -23,7 +45,7 @@ const CFLAGS = ['-O1', '-g', '-fno-omit-frame-pointer', '-fno-inline', '-Wall', 
 export interface WorkloadSpec {
   tab: TabId;
   name: string;
-  /** Functions of the chain that a user stack of one event should show, outermost last. */
+  /** Its call chain: the leaf functions that make the events (any one per stack), then the outer function that calls them, last. */
   chain: string[];
 }
 
