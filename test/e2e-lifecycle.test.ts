@@ -8,6 +8,7 @@ import {descendantPids, isRunning, startLineChild, type LineChild} from './helpe
 import {cannotRun, CLI} from './helpers/requirements.js';
 import {startTerminal, type Terminal} from './helpers/tmux.js';
 import {waitForValue} from './helpers/wait-for-value.js';
+import {startWorkload} from './helpers/workloads.js';
 
 function cmdline(pid: number): string[] {
   try {
@@ -153,7 +154,12 @@ describe('the TUI in a real terminal', () => {
 
   it('50 tab switches in five seconds, then drill-downs opened and closed fast, leave exactly the tracer the view needs', async t => {
     if (cannotRun(t)) return;
-    const terminal = tui(['--tab', 'brk', '--interval', '500']);
+    // The drill-downs go into a workload of the test's own, which lives through the test: the
+    // name filter shows only it, whatever else the machine runs.
+    const workload = await startWorkload('slab', {eventsPerSecond: 200, seconds: 120});
+    children.push(workload.process);
+    await workload.started();
+    const terminal = tui(['--tab', 'brk', '--interval', '500', '--comm', workload.spec.name]);
     await terminal.waitFor(screen => /probe tracepoint:syscalls:sys_exit_brk/.test(screen), 'the brk tab running');
     const memtop = memtopIn(terminal);
     const keys = ['Tab', 'BTab', 'Right', 'Left', '1', '2', '3', '4', '5'];
@@ -168,7 +174,7 @@ describe('the TUI in a real terminal', () => {
       const tracers = tracersOf(memtop);
       return tracers.length === 1 && tracers[0]!.script.endsWith('/slab.bt') ? tracers : undefined;
     }, {timeoutMs: 5000, what: 'exactly the slab tracer'}, () => JSON.stringify(tracersOf(memtop)));
-    await terminal.waitFor(screen => /^\s+\d+ \S/m.test(screen.split('\n').slice(3).join('\n')), 'a row to drill into', 10_000);
+    await terminal.waitFor(screen => new RegExp(`^\\s+${workload.pid} ${workload.spec.name}`, 'm').test(screen), 'the workload\'s row to drill into', 10_000);
     for (let round = 0; round < 10; round++) {
       terminal.keys('Enter');
       await new Promise(resolve => setTimeout(resolve, 150));

@@ -3,7 +3,7 @@
 // same events, with a drill-down into the workload running alongside that must name its wl_* functions.
 import assert from 'node:assert/strict';
 import {execFileSync} from 'node:child_process';
-import {existsSync} from 'node:fs';
+import {existsSync, readFileSync} from 'node:fs';
 import {after, afterEach, before, describe, it, type TestContext} from 'node:test';
 import {fileURLToPath} from 'node:url';
 import type {TabId} from '../source/types.js';
@@ -25,6 +25,15 @@ interface Snapshot {
   tab: string;
   time: string;
   rows: {pid: number; comm: string; count: number; totalCount: number}[];
+  skippedLines?: number;
+  skippedSample?: string;
+}
+
+/** One row of `memtop --batch --json --tab slab --group cache`. */
+interface CacheRow {
+  cache: string;
+  count: number;
+  bytes: number;
 }
 
 /** One drill-down line of `memtop --batch --json --pid N --stacks`. */
@@ -33,6 +42,7 @@ interface StackSnapshot {
   pid: number;
   comm?: string;
   stacks: {count: number; frames: string[]}[];
+  skippedLines?: number;
 }
 
 /** What each tab's workload does once memtop, its drill-down and the counter are attached. */
@@ -110,9 +120,47 @@ async function stopMemtop(memtop: LineChild): Promise<void> {
   });
 }
 
-/** Word match of any wl_* function of the chain in a frame ("wl_outer_malloc+76" matches wl_outer_malloc). */
-function namesChainFunction(frame: string, chain: string[]): boolean {
-  return chain.some(name => new RegExp(`(^|[^A-Za-z0-9_])${name}([^A-Za-z0-9_]|$)`).test(frame));
+/** glibc's start code, the only named frames a stack may have past main. */
+const START_FRAMES = new Set(['__libc_start_call_main', '__libc_start_main', '__libc_start_main_impl', '__libc_start_main_alias_2', '_start']);
+
+/** The address ranges a process has mapped executable, read while it runs. */
+function executableRanges(pid: number): [bigint, bigint][] {
+  return readFileSync(`/proc/${pid}/maps`, 'utf8')
+    .split('\n')
+    .map(line => /^([0-9a-f]+)-([0-9a-f]+) ..x/.exec(line))
+    .filter(match => match !== null)
+    .map(match => [BigInt(`0x${match[1]}`), BigInt(`0x${match[2]}`)]);
+}
+
+/**
+ * Why a stack's frames are not what a user should see, or undefined when they are: every frame is
+ * one whole symbol (no "+offset", no escape text, no indentation), an unnamed frame is an address
+ * in the process's code, and nothing but glibc's start code lies past main.
+ */
+function frameProblem(frames: string[], code: [bigint, bigint][]): string | undefined {
+  for (const frame of frames) {
+    if (frame === '' || frame !== frame.trim() || /[\\\n]|\+\d+$/.test(frame)) return `frame ${JSON.stringify(frame)} is not one clean symbol`;
+    if (/^0x[0-9a-f]+$/i.test(frame)) {
+      const address = BigInt(frame);
+      if (!code.some(([low, high]) => address >= low && address < high)) return `frame ${frame} is not in the process's code`;
+    }
+  }
+  const main = frames.lastIndexOf('main');
+  if (main !== -1) {
+    const past = frames.slice(main + 1);
+    if (past.length > 3 || past.some(frame => !START_FRAMES.has(frame) && !/^0x[0-9a-f]+$/i.test(frame))) return `frames past main: ${past.join(' <- ')}`;
+  }
+  return undefined;
+}
+
+/**
+ * Whether the stack shows the workload's call chain as whole frames, innermost first: one of its
+ * leaf functions, then its outer function, then main.
+ */
+function showsChain(frames: string[], chain: string[]): boolean {
+  const outer = chain.at(-1)!;
+  const leaves = chain.slice(0, -1);
+  return frames.some((frame, index) => leaves.includes(frame) && frames[index + 1] === outer && frames[index + 2] === 'main');
 }
 
 function isSnapshot(tab: TabId) {
@@ -141,16 +189,23 @@ async function runTab(t: TestContext, tab: TabId, setting: WorkloadSetting = {})
   let memtop: LineChild | undefined;
   let drillDown: LineChild | undefined;
   let counter: IndependentCounter | undefined;
+  let counterStarting: Promise<IndependentCounter> | undefined;
+  let code: [bigint, bigint][] = [];
   try {
     await workload.ready();
     note(`${spec.name} (pid ${workload.pid}) ready`);
+    code = executableRanges(workload.pid);
     const interval = ['--interval', String(INTERVAL_MS), '--iterations', '200'];
     memtop = startMemtop(['--tab', tab, '--limit', String(TOP_ROWS), ...interval]);
-    drillDown = startMemtop(['--tab', tab, '--pid', String(workload.pid), '--stacks', ...interval]);
+    // Every distinct stack of every interval, so that their counts add up to all the events.
+    drillDown = startMemtop(['--tab', tab, '--pid', String(workload.pid), '--stacks', '--limit', '100', ...interval]);
+    // Started beside memtop, and stopped below whatever fails first (a counter left attaching
+    // when memtop fails would keep the test process alive).
+    counterStarting = startIndependentCounter(tab);
     const [, , startedCounter] = await Promise.all([
       memtop.waitForRecord(isSnapshot(tab), 'its first snapshot', 60_000),
       drillDown.waitForRecord(isStackSnapshot(tab), 'its first stacks line', 60_000),
-      startIndependentCounter(tab),
+      counterStarting,
     ]);
     counter = startedCounter;
     track(counter.process);
@@ -181,8 +236,10 @@ async function runTab(t: TestContext, tab: TabId, setting: WorkloadSetting = {})
     );
     note(`independent count ${independent.count}`);
     checkTopRows(tab, memtop, workload.pid, independent.count, events, note);
-    checkDrillDown(tab, drillDown, workload.pid, note);
+    checkDrillDown(tab, drillDown, workload.pid, independent.count, code, note);
   } finally {
+    const starting = await counterStarting?.catch(() => undefined);
+    await starting?.process.stop('SIGKILL');
     await counter?.process.stop('SIGKILL');
     await memtop?.stop('SIGKILL');
     await drillDown?.stop('SIGKILL');
@@ -194,7 +251,10 @@ async function runTab(t: TestContext, tab: TabId, setting: WorkloadSetting = {})
 function checkTopRows(tab: TabId, memtop: LineChild, pid: number, independentCount: number, events: number, note: (what: string) => void): void {
   const spec = WORKLOADS[tab];
   const all = memtop.records.filter(isSnapshot(tab)) as unknown as Snapshot[];
-  for (const snapshot of all) assert.ok(snapshot.rows.length <= TOP_ROWS, `more than ${TOP_ROWS} rows: ${JSON.stringify(snapshot)}`);
+  for (const snapshot of all) {
+    assert.ok(snapshot.rows.length <= TOP_ROWS, `more than ${TOP_ROWS} rows: ${JSON.stringify(snapshot)}`);
+    assert.equal(snapshot.skippedLines, undefined, `memtop skipped tracer lines it could not read: ${JSON.stringify(snapshot)}`);
+  }
   const rows = all.flatMap(snapshot => snapshot.rows.filter(row => row.pid === pid));
   const context = `${spec.name} pid ${pid}, ${events} events, independent count ${independentCount}; memtop's top rows:\n${all
     .map(snapshot => JSON.stringify(snapshot.rows.slice(0, 3)))
@@ -213,22 +273,32 @@ function checkTopRows(tab: TabId, memtop: LineChild, pid: number, independentCou
   );
 }
 
-/** The drill-down's stacks are the workload's, and some frame names one of its wl_* functions. */
-function checkDrillDown(tab: TabId, drillDown: LineChild, pid: number, note: (what: string) => void): void {
+/**
+ * The drill-down's stacks are the workload's, whole and clean; one shows its call chain; and
+ * their counts add up to within TOLERANCE of the independent count.
+ */
+function checkDrillDown(tab: TabId, drillDown: LineChild, pid: number, independentCount: number, code: [bigint, bigint][], note: (what: string) => void): void {
   const spec = WORKLOADS[tab];
   const lines = drillDown.records.filter(isStackSnapshot(tab)) as unknown as StackSnapshot[];
   assert.ok(lines.length > 0, `the drill-down printed no stacks line\n${drillDown.describe()}`);
-  for (const line of lines) assert.equal(line.pid, pid, `a drill-down line for another pid: ${JSON.stringify(line)}`);
+  for (const line of lines) {
+    assert.equal(line.pid, pid, `a drill-down line for another pid: ${JSON.stringify(line)}`);
+    assert.equal(line.skippedLines, undefined, `the drill-down skipped tracer lines it could not read: ${JSON.stringify(line).slice(0, 600)}`);
+  }
   assert.ok(lines.some(line => line.comm === spec.name), `the drill-down never named ${spec.name}: ${JSON.stringify(lines.map(line => line.comm))}`);
   const stacks = lines.flatMap(line => line.stacks);
-  const named = stacks.find(stack => stack.frames.some(frame => namesChainFunction(frame, spec.chain)));
-  assert.ok(
-    named,
-    `no stack of ${spec.name} names any of ${spec.chain.join(', ')}; stacks seen:\n${lines
-      .flatMap(line => line.stacks.slice(0, 3).map(stack => `${stack.count}: ${stack.frames.join(' <- ')}`))
-      .join('\n')}`,
-  );
+  const seen = () => lines.flatMap(line => line.stacks.slice(0, 3).map(stack => `${stack.count}: ${stack.frames.join(' <- ')}`)).join('\n');
+  for (const stack of stacks) {
+    const problem = frameProblem(stack.frames, code);
+    assert.equal(problem, undefined, `a stack of ${spec.name}: ${problem}\n${stack.frames.join(' <- ')}`);
+  }
+  const named = stacks.find(stack => showsChain(stack.frames, spec.chain));
+  assert.ok(named, `no stack of ${spec.name} shows ${spec.chain.join(' / ')} <- main as whole frames; stacks seen:\n${seen()}`);
   note(`drill-down stack: ${named.frames.join(' <- ')}`);
+  const total = stacks.reduce((sum, stack) => sum + stack.count, 0);
+  const difference = Math.abs(total - independentCount) / independentCount;
+  note(`drill-down total ${total}`);
+  assert.ok(difference <= TOLERANCE, `the drill-down's stacks count ${total} events, ${(difference * 100).toFixed(1)}% off the independent count ${independentCount}; stacks seen:\n${seen()}`);
 }
 
 describe('memtop end to end, real bpftrace against real workloads', () => {
@@ -259,6 +329,36 @@ describe('memtop end to end, real bpftrace against real workloads', () => {
       await runTab(t, tab, tab === 'majfault' ? {extra: [await diskDirectory()]} : {});
     });
   }
+
+  it('slab by cache: real cache names, and the workload\'s files counted in the filp cache', {timeout: 120_000}, async t => {
+    if (cannotRun(t)) return;
+    const workload = await startWorkload('slab', {eventsPerSecond: 500, seconds: 2, lingerSeconds: 1}, {waitForGo: true});
+    track(workload.process);
+    let memtop: LineChild | undefined;
+    try {
+      await workload.ready();
+      // Only the workload's allocations (--pid), by cache: every round opens four files (two pipe ends, a file, a socket).
+      memtop = startMemtop(['--tab', 'slab', '--group', 'cache', '--pid', String(workload.pid), '--limit', '100', '--interval', String(INTERVAL_MS), '--iterations', '200']);
+      await memtop.waitForRecord(isSnapshot('slab'), 'its first snapshot', 60_000);
+      workload.go();
+      const done = await workload.done();
+      const exitedAt = Date.now();
+      await workload.process.exited;
+      await memtop.waitForRecord(record => isSnapshot('slab')(record) && Date.parse(String(record.time)) > exitedAt + 50, 'a snapshot after wl_slab exited', 4 * INTERVAL_MS + 5000);
+      await stopMemtop(memtop);
+      const rows = (memtop.records.filter(isSnapshot('slab')) as unknown as {rows: CacheRow[]}[]).flatMap(snapshot => snapshot.rows);
+      assert.ok(rows.length > 0, `memtop showed no caches\n${memtop.describe()}`);
+      for (const row of rows) assert.match(row.cache, /^[\x21-\x7e]+$/, `a cache row without a real name: ${JSON.stringify(row)}`);
+      const filp = rows.filter(row => row.cache === 'filp').reduce((sum, row) => sum + row.count, 0);
+      const rounds = Number(done.events);
+      t.diagnostic(`${rounds} rounds; filp ${filp}; caches: ${[...new Set(rows.map(row => row.cache))].join(' ')}`);
+      assert.ok(filp >= rounds * 3, `filp counted ${filp} allocations for ${rounds} rounds of four files each`);
+      assert.ok(rows.some(row => /^kmalloc-\d+$/.test(row.cache)), 'no kmalloc-<size> row');
+    } finally {
+      await memtop?.stop('SIGKILL');
+      await workload.process.stop('SIGKILL');
+    }
+  });
 
   it(`anonpgin: swap-ins in a small memory cgroup show in the top ${TOP_ROWS} within ${TOLERANCE * 100}% of an independent count, and in a drill-down`, {timeout: 150_000}, async t => {
     if (cannotRun(t)) return;
