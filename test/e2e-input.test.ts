@@ -8,6 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import {after, describe, it} from 'node:test';
 import {cannotRun, CLI} from './helpers/requirements.js';
+import {makeFakeBpftrace} from './helpers/fake-bpftrace.js';
+import {TAB_IDS} from '../source/types.js';
 
 interface Run {
   exitCode?: number;
@@ -203,7 +205,25 @@ describe('checks and terminals', () => {
     for (const name of ['privileges', 'tracefs', 'BTF', 'libc', 'tracer bpftrace']) {
       assert.ok(lines.some(line => line.startsWith('pass') && line.includes(name)), `${name} passes here:\n${result.stdout}`);
     }
+    // Every view's script compiles with this bpftrace (none attached).
+    for (const view of [...TAB_IDS, 'slab by cache', ...TAB_IDS.map(tab => `${tab} stacks`)]) {
+      assert.ok(lines.some(line => new RegExp(`^pass  bpftrace ${view} +\\S+\\.bt compiles$`).test(line)), `bpftrace ${view} compiles:\n${result.stdout}`);
+    }
     assert.equal(result.stderr, '');
+  });
+
+  it('memtop --check fails a script bpftrace cannot compile, with bpftrace\'s own reason', async t => {
+    if (cannotRun(t)) return;
+    const fake = makeFakeBpftrace({fail: {script: 'stacks-brk.bt', stderr: 'stacks-brk.bt:53:2-80: ERROR: Type mismatch for $grow\n'}});
+    try {
+      const result = await memtop(['--check'], {PATH: fake.pathEnv});
+      assert.notEqual(result.exitCode, 0, result.stdout);
+      const line = result.stdout.split('\n').find(text => text.includes('bpftrace brk stacks'));
+      assert.match(line ?? '', /^FAIL  bpftrace brk stacks +stacks-brk\.bt: Type mismatch for \$grow +→ fix: /, result.stdout);
+      assert.ok(result.stdout.split('\n').some(text => /^pass  bpftrace brk +brk\.bt compiles$/.test(text)), result.stdout);
+    } finally {
+      fake.remove();
+    }
   });
 
   it('memtop --check as nobody exits non-zero and names each failure with its fix', async t => {

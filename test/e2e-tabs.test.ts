@@ -3,7 +3,9 @@
 // same events, with a drill-down into the workload running alongside that must name its wl_* functions.
 import assert from 'node:assert/strict';
 import {execFileSync} from 'node:child_process';
-import {existsSync, readFileSync} from 'node:fs';
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {after, afterEach, before, describe, it, type TestContext} from 'node:test';
 import {fileURLToPath} from 'node:url';
 import type {TabId} from '../source/types.js';
@@ -357,6 +359,44 @@ describe('memtop end to end, real bpftrace against real workloads', () => {
     } finally {
       await memtop?.stop('SIGKILL');
       await workload.process.stop('SIGKILL');
+    }
+  });
+
+  it('malloc drill-down as folded stacks: one clean line per stack, outermost first, adding up to the workload\'s calls', {timeout: 120_000}, async t => {
+    if (cannotRun(t)) return;
+    const workload = await startWorkload('malloc', {eventsPerSecond: 2000, seconds: 2, lingerSeconds: 1}, {waitForGo: true});
+    track(workload.process);
+    let memtop: LineChild | undefined;
+    const directory = mkdtempSync(path.join(os.tmpdir(), 'memtop-folded-'));
+    try {
+      await workload.ready();
+      // Folded lines have no room for a marker: the recording says when the first interval (all probes attached) is done.
+      const recording = path.join(directory, 'folded.ndjson');
+      memtop = track(
+        startLineChild(
+          process.execPath,
+          [CLI, '--batch', '--tab', 'malloc', '--pid', String(workload.pid), '--stacks', '--folded', '--record', recording, '--interval', String(INTERVAL_MS), '--iterations', '200'],
+          {what: 'memtop --stacks --folded'},
+        ),
+      );
+      await waitForValue(() => (existsSync(recording) && readFileSync(recording, 'utf8').includes('"kind":"stacks"')) || undefined, {timeoutMs: 30_000, what: 'a first interval in the recording'}, () => memtop!.describe());
+      workload.go();
+      const done = await workload.done();
+      await workload.process.exited;
+      const exit = await memtop.exited;
+      assert.equal(exit.exitCode, 0, memtop.describe());
+      const lines = memtop.lines.filter(line => line !== '');
+      for (const line of lines) assert.match(line, /^[^;\s]+(;[^;\s]+)* \d+$/, `a folded line: ${JSON.stringify(line)}`);
+      const total = lines.reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+      const chain = lines.filter(line => /(^|;)main;wl_outer_malloc;wl_leaf_malloc;malloc \d+$/.test(line));
+      t.diagnostic(`${lines.length} lines, ${total} calls; e.g. ${chain[0] ?? lines[0] ?? ''}`);
+      assert.ok(chain.length > 0, `no line main;wl_outer_malloc;wl_leaf_malloc;malloc:\n${lines.slice(0, 10).join('\n')}`);
+      const events = Number(done.events);
+      assert.ok(Math.abs(total - events) / events <= TOLERANCE, `the folded stacks count ${total} calls, the workload made ${events}`);
+    } finally {
+      await memtop?.stop('SIGKILL');
+      await workload.process.stop('SIGKILL');
+      rmSync(directory, {recursive: true, force: true});
     }
   });
 
