@@ -48,7 +48,7 @@ function variantsFor(tab: TabId, also: string[]): Variant[] {
 async function startTracer(variant: Variant): Promise<{child?: Child; attachMs: number}> {
   if (!variant.args) return {attachMs: Number.NaN};
   const child = spawnChild(`bpftrace ${variant.name}`, BPFTRACE, variant.args, {keepLines: 20});
-  const attached = await child.waitForLine(line => /^Attaching \d+ probe|"attached_probes"/.test(line.text), 'its attach line', 60_000);
+  const attached = await child.waitForLine(line => /^Attach(?:ing|ed) \d+ probe|"attached_probes"/.test(line.text), 'its attach line', 60_000);
   await sleep(SETTLE_MS);
   return {child, attachMs: attached.at - child.startedAt};
 }

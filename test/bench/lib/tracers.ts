@@ -56,9 +56,12 @@ export const ONE_LINERS: Readonly<Record<TabId, string>> = {
   anonpgin: 'tracepoint:memcg:count_memcg_events /args->item == (int32)PSWPIN/ { @[pid, comm] = sum(args->val); }',
 };
 
+/** What a one-liner prints from BEGIN. */
+const READY = 'memtop-bench-ready';
+
 /**
- * After a tracer says it is attached, wait this long before starting the workload: bpftrace
- * prints "Attaching N probes" before the last probes are in place.
+ * After a tracer says it is attached, wait this long before starting the workload, so that the
+ * workload does not share its first moments with the tracer's own start-up work.
  */
 export const SETTLE_MS = 300;
 
@@ -80,10 +83,12 @@ export interface Tracer {
  * `printEveryMs`, as a user watching it would), and wait until it has attached.
  */
 export async function startOneLiner(tab: TabId, options: {printEveryMs?: number; timeoutMs?: number} = {}): Promise<Tracer> {
-  let program = ONE_LINERS[tab];
+  // BEGIN runs once every probe is attached, on every bpftrace release (whose "Attaching N probes"
+  // line became "Attached N probes" on stderr in 0.24).
+  let program = `BEGIN { printf("${READY}\\n"); } ${ONE_LINERS[tab]}`;
   if (options.printEveryMs) program += ` interval:ms:${options.printEveryMs} { print(@); clear(@); }`;
   const child = spawnChild(`bpftrace one-liner (${tab})`, BPFTRACE, ['-e', program], {keepLines: 50});
-  const attached = await child.waitForLine(line => /^Attaching \d+ probes?/.test(line.text), '"Attaching N probes"', options.timeoutMs ?? 60_000);
+  const attached = await child.waitForLine(line => line.text.startsWith(READY), 'its BEGIN line', options.timeoutMs ?? 60_000);
   await sleep(SETTLE_MS);
   return {
     kind: 'one-liner',
