@@ -1,18 +1,18 @@
 // Batch mode, like top -b: one table (or one JSON object per line) per interval, for pipes
 // and scripts; with --stacks, one process's stack view per interval.
-import {readProcessName} from './backends/probe-files.js';
+import {hasView, TABS, totalKey, viewOf, type ViewDefinition, type ViewId} from './registry.js';
 import type {Backend, TracerSnapshot, TracerStackSnapshot} from './types.js';
-import {TABS} from './tabs.js';
-import {applySnapshot, emptyTabData, type Grouping, type TableRow} from './model/table.js';
-import {columnsFor, selectRows} from './model/columns.js';
+import {applySnapshot, emptyTabData, valueOf, viewTable, type TableRow} from './model/table.js';
+import {columnsFor, defaultSortColumn, selectRows} from './model/columns.js';
 import {stackView} from './model/stacks.js';
-import {supervise} from './model/supervise.js';
+import {supervise} from './backends/supervise.js';
 import {fit, humanBytes, humanCount, sanitize} from './format.js';
 import type {Options} from './flags.js';
-import {TracerError} from './types.js';
+import type {TracerError} from './types.js';
 import {ReplayEndError} from './record/replay.js';
 import {foldedStacks} from './model/folded.js';
 import {matchesCgroup} from './model/cgroup.js';
+import {processName} from './system/processes.js';
 
 export interface BatchIo {
   write: (text: string) => void;
@@ -20,27 +20,23 @@ export interface BatchIo {
   warn: (text: string) => void;
 }
 
-/** A process's name from /proc, or '' when it has gone. */
-export function processName(pid: number): string {
-  return readProcessName(pid) ?? '';
-}
-
-/** One row of batch JSON: pid/comm (or cache), the interval's numbers, the rate and totals. */
-export function rowJson(row: TableRow, hasBytes: boolean): Record<string, unknown> {
+/**
+ * One row of batch JSON: pid/comm (or cache), each measure of the view this interval, the rate,
+ * and each measure since start (count, bytes, rate, totalCount, totalBytes for malloc).
+ */
+export function rowJson(row: TableRow, view: ViewDefinition): Record<string, unknown> {
   const json: Record<string, unknown> = row.cache !== undefined ? {cache: row.cache} : {pid: row.pid, comm: row.comm ?? ''};
-  json.count = row.count;
-  if (hasBytes) json.bytes = row.bytes ?? 0;
+  for (const measure of view.measures) json[measure.id] = valueOf(row, measure.id);
   json.rate = Math.round(row.rate * 100) / 100;
-  json.totalCount = row.totalCount;
-  if (hasBytes) json.totalBytes = row.totalBytes ?? 0;
+  for (const measure of view.measures) json[totalKey(measure.id)] = valueOf(row, totalKey(measure.id));
   return json;
 }
 
-function tableText(tab: Options['tab'], grouping: Grouping, rows: TableRow[], snapshot: TracerSnapshot): string {
-  const columns = columnsFor(tab, grouping);
+function tableText(snapshot: TracerSnapshot, view: ViewId, rows: TableRow[]): string {
+  const columns = columnsFor(snapshot.tab, view);
   const header = columns.map(column => fit(column.title, column.width, column.align)).join(' ');
   const lines = rows.map(row => columns.map(column => fit(column.format(row), column.width, column.align)).join(' '));
-  return [`memtop ${TABS[tab].title} · ${snapshot.time} · ${snapshot.backend} ${snapshot.probe} · ${(snapshot.elapsedMs / 1000).toFixed(2)}s`, header, ...lines, ''].join('\n') + '\n';
+  return [`memtop ${TABS[snapshot.tab].title} · ${snapshot.time} · ${snapshot.backend} ${snapshot.probe} · ${(snapshot.elapsedMs / 1000).toFixed(2)}s`, header, ...lines, ''].join('\n') + '\n';
 }
 
 function stackText(snapshot: TracerStackSnapshot, comm: string, limit: number): string {
@@ -81,15 +77,16 @@ export async function runBatch(
   try {
     if (options.stacks && options.pid !== undefined) {
       const pid = options.pid;
-      let comm = processName(pid);
+      let comm = processName(pid) ?? '';
       let last: TracerStackSnapshot | undefined;
+      const gone = () => processName(pid) === undefined;
       await supervise<TracerStackSnapshot>({
         signal: controller.signal,
-        start: inner => backend.startStacks({tab: options.tab, pid, intervalMs: options.intervalMs, limit: 0, signal: inner}),
-        giveUp: error => ended(error) || last === undefined || processName(pid) === '',
+        start: inner => backend.startStacks({tab: options.tab, pid, intervalMs: options.intervalMs, signal: inner}),
+        giveUp: error => ended(error) || last === undefined || gone(),
         onItem: snapshot => {
           last = snapshot;
-          comm = snapshot.comm ?? (processName(pid) || comm);
+          comm = snapshot.comm ?? processName(pid) ?? comm;
           const view = stackView(snapshot, options.limit);
           if (options.folded) {
             io.write(foldedStacks(snapshot.stacks));
@@ -129,18 +126,26 @@ export async function runBatch(
     } else {
       let data = emptyTabData();
       let got = false;
-      const grouping: Grouping = options.grouping === 'cache' && TABS[options.tab].hasCacheGrouping ? 'cache' : 'process';
-      const columns = columnsFor(options.tab, grouping);
+      const view = viewOf(options.tab, options.view !== undefined && hasView(options.tab, options.view) ? options.view : undefined);
+      const columns = columnsFor(options.tab, view.id);
       await supervise<TracerSnapshot>({
         signal: controller.signal,
-        start: inner => backend.start({tab: options.tab, pid: options.pid, intervalMs: options.intervalMs, limit: 0, signal: inner, grouping}),
+        start: inner => backend.start({tab: options.tab, pid: options.pid, intervalMs: options.intervalMs, signal: inner, view: view.id}),
         giveUp: error => ended(error) || !got,
         onItem: snapshot => {
           got = true;
           data = applySnapshot(data, snapshot);
-          const table = grouping === 'cache' ? data.cache : data.process;
+          const table = viewTable(data, view.id);
           const candidates = options.cgroup ? [...table.rows.values()].filter(row => row.pid !== undefined && matchesCgroup(cgroupOf(row.pid), options.cgroup!)) : table.rows.values();
-          const rows = selectRows(candidates, columns, {sortColumn: 'count', descending: true, cumulative: false, filter: options.comm ?? '', limit: options.limit});
+          const rows = selectRows(candidates, columns, {
+            tab: options.tab,
+            view: view.id,
+            sortColumn: defaultSortColumn(options.tab, view.id),
+            descending: true,
+            cumulative: false,
+            filter: options.comm ?? '',
+            limit: options.limit,
+          });
           if (options.json) {
             const json: Record<string, unknown> = {
               tab: snapshot.tab,
@@ -148,14 +153,14 @@ export async function runBatch(
               probe: snapshot.probe,
               time: snapshot.time,
               intervalMs: Math.round(snapshot.elapsedMs),
-              rows: rows.map(row => rowJson(row, TABS[options.tab].hasBytes)),
+              rows: rows.map(row => rowJson(row, view)),
             };
             if (snapshot.capped) json.capped = true;
             if (snapshot.skippedLines) json.skippedLines = snapshot.skippedLines;
             if (snapshot.skippedLines && snapshot.skippedSample) json.skippedSample = snapshot.skippedSample;
             io.write(JSON.stringify(json) + '\n');
           } else {
-            io.write(tableText(options.tab, grouping, rows, snapshot));
+            io.write(tableText(snapshot, view.id, rows));
           }
           printed++;
           if (done()) controller.abort();

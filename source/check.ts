@@ -1,9 +1,8 @@
 // Preflight checks: what memtop needs from this machine, each with pass or fail and the fix.
-import {existsSync, readFileSync} from 'node:fs';
+import {readFileSync} from 'node:fs';
 import {checkBackends} from './backends/index.js';
 import {compileEveryScript} from './backends/bpftrace.js';
-import {TAB_IDS} from './types.js';
-import {findLibc, tracefsRoot} from './backends/probe-files.js';
+import {findLibc, hasBtf, tracefsRoot} from './system/kernel.js';
 
 export interface CheckResult {
   name: string;
@@ -52,7 +51,7 @@ export function tracefsCheck(): CheckResult {
 }
 
 export function btfCheck(): CheckResult {
-  const ok = existsSync('/sys/kernel/btf/vmlinux');
+  const ok = hasBtf();
   return {name: 'BTF', ok, detail: ok ? '/sys/kernel/btf/vmlinux' : 'no /sys/kernel/btf/vmlinux', fix: 'boot a kernel built with CONFIG_DEBUG_INFO_BTF=y'};
 }
 
@@ -92,7 +91,7 @@ export async function runChecks(): Promise<CheckResult[]> {
     });
   }
   if (results.some(result => result.name === 'tracer bpftrace' && result.ok)) {
-    for (const compiled of await compileEveryScript(TAB_IDS)) {
+    for (const compiled of await compileEveryScript()) {
       results.push({
         name: `bpftrace ${compiled.view}`,
         ok: compiled.ok,

@@ -1,21 +1,24 @@
 #!/usr/bin/env -S node --max-semi-space-size=1
 // memtop's entry point: parse flags, run the preflight checks, then batch mode or the TUI, and
 // make sure no tracer outlives this process however it ends.
-// (A 1 MiB young generation keeps memtop's RSS flat near 65 MB instead of drifting past 100 MB:
-// it allocates a little every interval and V8's default 16 MiB semi-spaces retain the garbage.)
-import {existsSync, readFileSync} from 'node:fs';
+// (A 1 MiB young generation: memtop allocates a little every interval, and V8's default 16 MiB
+// semi-spaces let that garbage pile up before a scavenge; readme.md's Performance has the figures.)
+import {readFileSync} from 'node:fs';
 import {HELP, parseFlags, UsageError, type Options} from './flags.js';
 import {runBatch} from './batch.js';
 import {selectBackend} from './backends/index.js';
 import {killAllTracers, stopAllTracers} from './backends/tracer-process.js';
 import {blockingFailure, btfCheck, formatChecks, runChecks} from './check.js';
-import {TAB_IDS, TracerError, type Backend} from './types.js';
+import {TracerError, type Backend} from './types.js';
+import {TAB_IDS} from './registry.js';
+import type {ReplayTimeline} from './record/replay.js';
 import {sanitize} from './format.js';
-import {readRecording, replayBackend, ReplayError, ReplayTimeline, type Recording} from './record/replay.js';
+import {readRecording, replayBackend, ReplayError} from './record/replay.js';
 import {Recorder, RecordError} from './record/recorder.js';
 import {recordingHeader} from './record/format.js';
 import {recordingBackend} from './record/recording-backend.js';
-import {CgroupCache} from './model/cgroup.js';
+import {CgroupCache} from './system/cgroups.js';
+import {processExists} from './system/processes.js';
 import {withHeadStart} from './backends/head-start.js';
 import {initialState} from './state/reducer.js';
 
@@ -131,9 +134,10 @@ async function main(): Promise<void> {
   }
 
   let backend: Backend;
-  let recording: Recording | undefined;
+  let timeline: ReplayTimeline | undefined;
   let cgroupOf: (pid: number) => string | undefined;
   if (options.replay) {
+    let recording;
     try {
       recording = readRecording(options.replay);
     } catch (error) {
@@ -143,9 +147,10 @@ async function main(): Promise<void> {
     if (recording.truncatedLines) say(`the last line of ${options.replay} was cut off; replaying up to it`);
     const replay = replayBackend(recording, {speed: options.batch ? 0 : options.speed, atEnd: options.batch ? 'end' : 'wait'});
     backend = replay;
+    timeline = replay.timeline;
     cgroupOf = pid => replay.cgroupOf(pid);
   } else {
-    if (options.pid !== undefined && !existsSync(`/proc/${options.pid}`)) {
+    if (options.pid !== undefined && !processExists(options.pid)) {
       fail(`no process with PID ${options.pid}: pick a running process (see ps -e)`, 2);
     }
     const blocking = blockingFailure();
@@ -203,10 +208,10 @@ async function main(): Promise<void> {
     return;
   }
 
-  if (!recording) {
+  if (!timeline) {
     // The first tab's tracer compiles and attaches while Ink and the app load; the app takes it over.
     const first = initialState({tab: options.tab, intervalMs: options.intervalMs});
-    backend = withHeadStart(backend, {tab: first.tab, pid: options.pid, intervalMs: first.intervalMs, limit: 0});
+    backend = withHeadStart(backend, {tab: first.tab, pid: options.pid, intervalMs: first.intervalMs, view: first.view});
   }
   const [React, {render}, {App}] = await Promise.all([import('react').then(module => module.default), import('ink'), import('./app.js')]);
   const app = render(
@@ -219,7 +224,7 @@ async function main(): Promise<void> {
       comm: options.comm,
       cgroup: options.cgroup,
       cgroupOf,
-      replay: recording ? new ReplayTimeline(recording.events) : undefined,
+      replay: timeline,
       replaySpeed: options.speed,
       recordingTo: options.record,
     }),

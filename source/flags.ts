@@ -1,8 +1,20 @@
 // Command-line flags: meow's help text and a pure parseFlags(argv) that validates every value
 // and throws a UsageError with one line that says what is wrong and how to fix it.
 import meow from 'meow';
-import {TAB_IDS, type TabId} from './types.js';
+import {TABS, TAB_IDS, type TabId, type ViewId} from './registry.js';
 import {MAX_INTERVAL_MS, MIN_INTERVAL_MS} from './state/reducer.js';
+import {keyLines} from './state/keys.js';
+import {hasControlCharacters, sanitize} from './format.js';
+
+/** Every view id some tab has, for --group. */
+const VIEW_IDS = [...new Set(TAB_IDS.flatMap(tab => TABS[tab].views.map(view => view.id)))];
+
+/** The key table, one line per thing the keys do. */
+function keysHelp(): string {
+  return keyLines()
+    .map(line => `    ${line.keys.padEnd(24)} ${line.description}`)
+    .join('\n');
+}
 
 export const HELP = `
   Usage
@@ -11,7 +23,7 @@ export const HELP = `
     memtop --check                 check this machine can run memtop
 
   Options
-    --tab ID          malloc | brk | slab | majfault | anonpgin   (default malloc)
+    --tab ID          ${TAB_IDS.join(' | ')}   (default ${TAB_IDS[0]})
     --interval MS     refresh interval, ${MIN_INTERVAL_MS}-${MAX_INTERVAL_MS} ms, rounded to 100 (default 1000)
     --limit N         rows to show, 1-100 (default 10)
     --pid N           trace only this process
@@ -22,7 +34,7 @@ export const HELP = `
     --json            with --batch: one JSON object per line
     --stacks          with --batch --pid N: that process's top user stacks
     --check           print each requirement with pass or fail and the fix
-    --group NAME      with --batch --tab slab: process (default) or cache
+    --group NAME      with --batch: the view, ${VIEW_IDS.join(' or ')} (${TAB_IDS.filter(tab => TABS[tab].views.length > 1).join(', ')})
     --cgroup PATTERN  show only processes whose cgroup or container id contains PATTERN
     --record FILE     append every snapshot and drill-down to FILE (NDJSON); --overwrite replaces
                       an older recording
@@ -31,10 +43,8 @@ export const HELP = `
     --folded          with --batch --pid N --stacks: print folded stacks for flame graphs
     --help, --version
 
-  Keys (TUI): Tab/Shift-Tab, ←/→, 1-5 tabs · ↑/↓, k/j select · Enter stacks · Esc back
-              < > sort column · r reverse · c cumulative · g slab grouping · Space/p pause
-              / filter · C cgroup filter · +/- interval · ?/h help · q quit
-              stacks: w write folded stacks · replay: [ ] step, s speed
+  Keys (TUI)
+${keysHelp()}
 `;
 
 export type BackendChoice = 'auto' | 'bpftrace' | 'stap' | 'dtrace';
@@ -54,7 +64,8 @@ export interface Options {
   check: boolean;
   help: boolean;
   version: boolean;
-  grouping: 'process' | 'cache';
+  /** --group: the view of the tab (registry.ts), when given. */
+  view?: ViewId;
   cgroup?: string;
   record?: string;
   overwrite: boolean;
@@ -71,27 +82,33 @@ export class UsageError extends Error {
   }
 }
 
+/**
+ * The flags. Every value flag is a string and every flag isMultiple, by choice: meow's number
+ * type turns "fast" and "1s" into NaN (the error must quote what was typed) and takes "1e3";
+ * its `choices` error is two lines long and echoes control characters the user typed; and a
+ * flag given twice is counted here instead of matching the text of meow's own error.
+ */
 const FLAGS = {
-  tab: {type: 'string'},
-  interval: {type: 'string'},
-  limit: {type: 'string'},
-  pid: {type: 'string'},
-  comm: {type: 'string'},
-  backend: {type: 'string'},
-  batch: {type: 'boolean', default: false},
-  iterations: {type: 'string'},
-  json: {type: 'boolean', default: false},
-  stacks: {type: 'boolean', default: false},
-  check: {type: 'boolean', default: false},
-  help: {type: 'boolean', default: false},
-  version: {type: 'boolean', default: false},
-  group: {type: 'string'},
-  cgroup: {type: 'string'},
-  record: {type: 'string'},
-  overwrite: {type: 'boolean', default: false},
-  replay: {type: 'string'},
-  speed: {type: 'string'},
-  folded: {type: 'boolean', default: false},
+  tab: {type: 'string', isMultiple: true},
+  interval: {type: 'string', isMultiple: true},
+  limit: {type: 'string', isMultiple: true},
+  pid: {type: 'string', isMultiple: true},
+  comm: {type: 'string', isMultiple: true},
+  backend: {type: 'string', isMultiple: true},
+  batch: {type: 'boolean', isMultiple: true},
+  iterations: {type: 'string', isMultiple: true},
+  json: {type: 'boolean', isMultiple: true},
+  stacks: {type: 'boolean', isMultiple: true},
+  check: {type: 'boolean', isMultiple: true},
+  help: {type: 'boolean', isMultiple: true},
+  version: {type: 'boolean', isMultiple: true},
+  group: {type: 'string', isMultiple: true},
+  cgroup: {type: 'string', isMultiple: true},
+  record: {type: 'string', isMultiple: true},
+  overwrite: {type: 'boolean', isMultiple: true},
+  replay: {type: 'string', isMultiple: true},
+  speed: {type: 'string', isMultiple: true},
+  folded: {type: 'boolean', isMultiple: true},
 } as const;
 
 function integer(name: string, raw: string | undefined, min: number, max: number, hint: string): number | undefined {
@@ -104,34 +121,48 @@ function integer(name: string, raw: string | undefined, min: number, max: number
 
 /** Show user input inside an error without letting it carry control characters. */
 function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?').slice(0, 60);
+  return sanitize(text).slice(0, 60);
 }
 
 /** Parse and validate argv (without node and the script). Throws UsageError. */
 export function parseFlags(argv: string[]): Options {
-  let cli;
-  try {
-    cli = meow(HELP, {
-      importMeta: import.meta,
-      argv,
-      flags: FLAGS,
-      allowUnknownFlags: true,
-      autoHelp: false,
-      autoVersion: false,
-    });
-  } catch (error) {
-    // meow throws for a flag given twice ("The flag --tab can only be set once.").
-    const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
-    throw new UsageError(`${printable(message.replace(/\.$/, ''))}: give each flag once (see memtop --help)`);
-  }
+  // Help and version are printed by the caller (cli.tsx): parseFlags only parses.
+  const cli = meow(HELP, {importMeta: import.meta, argv, flags: FLAGS, allowUnknownFlags: true, autoHelp: false, autoVersion: false});
   const unknown = Object.keys(cli.flags).filter(name => !(name in FLAGS));
   if (unknown.length > 0) {
     const name = unknown[0]!.replace(/[A-Z]/g, letter => `-${letter.toLowerCase()}`);
     throw new UsageError(`unknown flag --${printable(name)}: see memtop --help`);
   }
   if (cli.input.length > 0) throw new UsageError(`unexpected argument "${printable(cli.input[0]!)}": see memtop --help`);
-  const flags = cli.flags;
-  const tab = (flags.tab ?? 'malloc') as TabId;
+  for (const [name, values] of Object.entries(cli.flags) as [string, unknown[] | undefined][]) {
+    if (values && values.length > 1) throw new UsageError(`--${name} is given ${values.length} times: give each flag once (see memtop --help)`);
+  }
+  const one = <T>(values: readonly T[] | undefined): T | undefined => values?.[0];
+  const on = (values: readonly boolean[] | undefined) => values?.[0] === true;
+  const raw = cli.flags;
+  const flags = {
+    tab: one(raw.tab),
+    interval: one(raw.interval),
+    limit: one(raw.limit),
+    pid: one(raw.pid),
+    comm: one(raw.comm),
+    backend: one(raw.backend),
+    batch: on(raw.batch),
+    iterations: one(raw.iterations),
+    json: on(raw.json),
+    stacks: on(raw.stacks),
+    check: on(raw.check),
+    help: on(raw.help),
+    version: on(raw.version),
+    group: one(raw.group),
+    cgroup: one(raw.cgroup),
+    record: one(raw.record),
+    overwrite: on(raw.overwrite),
+    replay: one(raw.replay),
+    speed: one(raw.speed),
+    folded: on(raw.folded),
+  };
+  const tab = (flags.tab ?? TAB_IDS[0]) as TabId;
   if (!TAB_IDS.includes(tab)) throw new UsageError(`unknown tab "${printable(String(flags.tab))}": use one of ${TAB_IDS.join(', ')}`);
   const backend = (flags.backend ?? 'auto') as BackendChoice;
   if (!BACKEND_CHOICES.includes(backend)) throw new UsageError(`unknown backend "${printable(String(flags.backend))}": use one of ${BACKEND_CHOICES.join(', ')}`);
@@ -143,20 +174,20 @@ export function parseFlags(argv: string[]): Options {
   if (flags.comm !== undefined) {
     comm = flags.comm;
     if (comm.trim() === '') throw new UsageError('--comm needs a process name (part of one is enough), e.g. --comm nginx');
-    if (/[\u0000-\u001f\u007f-\u009f]/.test(comm)) throw new UsageError('--comm must not contain control characters: give a plain process name');
+    if (hasControlCharacters(comm)) throw new UsageError('--comm must not contain control characters: give a plain process name');
   }
   let cgroup: string | undefined;
   if (flags.cgroup !== undefined) {
     cgroup = flags.cgroup;
     if (cgroup.trim() === '') throw new UsageError('--cgroup needs a pattern (part of a cgroup path or a container id), e.g. --cgroup docker');
-    if (/[\u0000-\u001f\u007f-\u009f]/.test(cgroup)) throw new UsageError('--cgroup must not contain control characters');
+    if (hasControlCharacters(cgroup)) throw new UsageError('--cgroup must not contain control characters');
   }
-  const grouping = (flags.group ?? 'process') as 'process' | 'cache';
-  if (grouping !== 'process' && grouping !== 'cache') throw new UsageError(`unknown grouping "${printable(String(flags.group))}": use process or cache`);
+  const view = flags.group as ViewId | undefined;
+  if (view !== undefined && !VIEW_IDS.includes(view)) throw new UsageError(`unknown grouping "${printable(view)}": use ${VIEW_IDS.join(' or ')}`);
   const speed = flags.speed === undefined ? 1 : Number(flags.speed);
   if (![0.5, 1, 2, 4].includes(speed)) throw new UsageError(`--speed must be 0.5, 1, 2 or 4, not "${printable(String(flags.speed))}"`);
   for (const [name, value] of [['record', flags.record], ['replay', flags.replay]] as const) {
-    if (value !== undefined && (value.trim() === '' || /[\u0000-\u001f\u007f]/.test(value))) {
+    if (value !== undefined && (value.trim() === '' || hasControlCharacters(value))) {
       throw new UsageError(`--${name} needs a file name, e.g. --${name} memtop.ndjson`);
     }
   }
@@ -184,7 +215,7 @@ export function parseFlags(argv: string[]): Options {
     check: flags.check,
     help: flags.help,
     version: flags.version,
-    grouping,
+    ...(view !== undefined ? {view} : {}),
     cgroup,
     record: flags.record,
     overwrite: flags.overwrite,

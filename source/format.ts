@@ -26,16 +26,37 @@ export function humanBytes(value: number): string {
   return `${sign}${scaled.toFixed(scaled >= 100 ? 0 : 1)}${units[unit]}`;
 }
 
+/** A duration in milliseconds: "0.4ms", "12ms", "3.2s", "4.5m". */
+export function humanMs(value: number): string {
+  const abs = Math.abs(value);
+  if (abs < 10) return `${value.toFixed(1)}ms`;
+  if (abs < 1000) return `${Math.round(value)}ms`;
+  if (abs < 60_000) return `${(value / 1000).toFixed(1)}s`;
+  return `${(value / 60_000).toFixed(1)}m`;
+}
+
 /** A rate per second with one decimal below 100. */
 export function humanRate(value: number): string {
   if (Math.abs(value) < 100) return value.toFixed(1);
   return humanCount(value);
 }
 
-// C0 and C1 control characters and DEL: anything that could move the cursor, change colours or
-// retitle the terminal when a traced process or symbol names itself with it.
-// eslint-disable-next-line no-control-regex
+// C0 and C1 control characters and DEL, the Unicode line separators and the bidirectional
+// overrides: anything that could move the cursor, change colours, retitle the terminal or
+// reorder what follows when a traced process or symbol names itself with it.
+// eslint-disable-next-line no-control-regex -- finding control characters is what it is for
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** Whether a text holds a control character (see CONTROL): user input that has one is refused. */
+export function hasControlCharacters(text: string): boolean {
+  CONTROL.lastIndex = 0;
+  return CONTROL.test(text);
+}
+
+/** The text without its control characters (what the filter prompt keeps of a paste). */
+export function withoutControlCharacters(text: string): string {
+  return text.replace(CONTROL, '');
+}
 
 /**
  * Make a name from the traced system safe to print: control characters become '?', so an
@@ -43,6 +64,11 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u20
  */
 export function sanitize(text: string): string {
   return text.replace(CONTROL, '?');
+}
+
+/** How many terminal cells a text takes. */
+export function textWidth(text: string): number {
+  return [...text].length;
 }
 
 /** Cut or pad to a width; cut text ends with '…'. */

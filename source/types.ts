@@ -1,18 +1,15 @@
 // Shared data types: what every tracer backend yields and what the UI, batch mode and recorder consume.
+import type {TabId, ViewId} from './registry.js';
 
-/** The five memory events memtop shows, one tab each. */
-export type TabId = 'malloc' | 'brk' | 'slab' | 'majfault' | 'anonpgin';
-
-/** Every tab id, in the order of the tab bar (keys 1-5). */
-export const TAB_IDS: readonly TabId[] = ['malloc', 'brk', 'slab', 'majfault', 'anonpgin'];
+export type {TabId, ViewId} from './registry.js';
 
 /** The tracers memtop can drive. */
 export type BackendId = 'bpftrace' | 'stap' | 'dtrace';
 
 /**
- * One aggregated row of one interval, as the tracer reported it.
- * Per-process rows have pid and comm; slab rows grouped by cache have cache instead.
- * `bytes` is present only on tabs that measure bytes (malloc, brk, slab).
+ * One aggregated row of one interval, as the tracer reported it. Per-process rows have pid and
+ * comm; rows of a cache view have cache instead. Every other field is one of the view's measures
+ * (registry.ts): `count` on every view so far, `bytes` where the view measures bytes.
  */
 export interface RawRow {
   pid?: number;
@@ -20,6 +17,13 @@ export interface RawRow {
   cache?: string;
   count: number;
   bytes?: number;
+  [measure: string]: number | string | undefined;
+}
+
+/** A measure's value in a row: 0 when the row does not have it. */
+export function measureOf(row: RawRow, measure: string): number {
+  const value = row[measure];
+  return typeof value === 'number' ? value : 0;
 }
 
 /**
@@ -35,15 +39,12 @@ export interface TracerSnapshot {
   time: string;
   /** Measured length of the interval in milliseconds (the first one may be short). */
   elapsedMs: number;
-  /** Rows per process. */
+  /** Which of the tab's views `rows` are (registry.ts); the tab's first view when unset. */
+  view?: ViewId;
+  /** The view's rows. */
   rows: RawRow[];
-  /** Slab only: rows per cache name (kmalloc-N for kmalloc by size class). */
-  cacheRows?: RawRow[];
-  /**
-   * Slab only: which grouping this snapshot measured, when the tracer measures one at a time
-   * ('cache': `rows` is empty and says nothing about processes). Unset: both, or not slab.
-   */
-  grouping?: 'process' | 'cache';
+  /** Rows of other views the same tracer measured alongside (SystemTap's slab script prints both). */
+  otherViews?: Partial<Record<ViewId, RawRow[]>>;
   /** True when an in-kernel map hit its key limit during this interval. */
   capped?: boolean;
   /** Lines of tracer output that could not be understood so far (cumulative). */
@@ -85,24 +86,25 @@ export interface TracerStackSnapshot {
   skippedSample?: string;
 }
 
-/** Options every backend's `start` takes. Values reach probe scripts as positional parameters only. */
+/**
+ * Options every backend's `start` takes. Values reach probe scripts as positional parameters only.
+ * Tracers print every row: memtop sorts and cuts to the top N itself, so that totals, filters and
+ * every sort column stay exact.
+ */
 export interface StartOptions {
   tab: TabId;
   /** Restrict tracing to one process (0 or undefined: every process). */
   pid?: number;
   intervalMs: number;
-  /** How many rows the tracer prints per interval (0: all). */
-  limit: number;
   signal: AbortSignal;
-  /** Slab: the grouping on screen (a tracer may measure only that one). Default 'process'. */
-  grouping?: 'process' | 'cache';
+  /** The view on screen (a tracer may measure only that one). Default: the tab's first view. */
+  view?: ViewId;
 }
 
 export interface StackStartOptions {
   tab: TabId;
   pid: number;
   intervalMs: number;
-  limit: number;
   signal: AbortSignal;
 }
 

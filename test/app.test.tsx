@@ -37,7 +37,7 @@ const tableBackend = () =>
         [101, 'alpha', 50, 100],
         [102, 'bravo', 300, 10],
         [103, 'charlie', 7, 9000],
-      ], tab === 'slab' ? {cacheRows: [{cache: 'dentry', count: 40, bytes: 7680}]} : {}),
+      ], tab === 'slab' ? {otherViews: {cache: [{cache: 'dentry', count: 40, bytes: 7680}]}} : {}),
     stacks: (tab, pid) => ({
       tab, backend: 'bpftrace', probe: 'stack-probe', pid, time: 't', elapsedMs: 1000,
       stacks: [{count: 9, bytes: 900, frames: ['malloc', 'wl_leaf', 'wl_outer', 'main']}, {count: 1, bytes: 1, frames: ['malloc', 'other']}],

@@ -9,7 +9,7 @@ import path from 'node:path';
 import {after, describe, it} from 'node:test';
 import {cannotRun, CLI} from './helpers/requirements.js';
 import {makeFakeBpftrace} from './helpers/fake-bpftrace.js';
-import {TAB_IDS} from '../source/types.js';
+import {TAB_IDS} from '../source/registry.js';
 
 interface Run {
   exitCode?: number;
@@ -201,7 +201,7 @@ describe('checks and terminals', () => {
     const result = await memtop(['--check']);
     assert.equal(result.exitCode, 0, `${result.stdout}\n${result.stderr}`);
     const lines = result.stdout.trimEnd().split('\n');
-    for (const line of lines) assert.match(line, /^(pass|warn|FAIL)  \S/, `a pass/warn/FAIL line: ${line}`);
+    for (const line of lines) assert.match(line, /^(pass|warn|FAIL) {2}\S/, `a pass/warn/FAIL line: ${line}`);
     for (const name of ['privileges', 'tracefs', 'BTF', 'libc', 'tracer bpftrace']) {
       assert.ok(lines.some(line => line.startsWith('pass') && line.includes(name)), `${name} passes here:\n${result.stdout}`);
     }
@@ -219,8 +219,8 @@ describe('checks and terminals', () => {
       const result = await memtop(['--check'], {PATH: fake.pathEnv});
       assert.notEqual(result.exitCode, 0, result.stdout);
       const line = result.stdout.split('\n').find(text => text.includes('bpftrace brk stacks'));
-      assert.match(line ?? '', /^FAIL  bpftrace brk stacks +stacks-brk\.bt: Type mismatch for \$grow +→ fix: /, result.stdout);
-      assert.ok(result.stdout.split('\n').some(text => /^pass  bpftrace brk +brk\.bt compiles$/.test(text)), result.stdout);
+      assert.match(line ?? '', /^FAIL {2}bpftrace brk stacks +stacks-brk\.bt: Type mismatch for \$grow +→ fix: /, result.stdout);
+      assert.ok(result.stdout.split('\n').some(text => /^pass {2}bpftrace brk +brk\.bt compiles$/.test(text)), result.stdout);
     } finally {
       fake.remove();
     }

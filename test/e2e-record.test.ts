@@ -16,8 +16,8 @@ import {recordingBackend} from '../source/record/recording-backend.js';
 import {bpftraceBackend} from '../source/backends/bpftrace.js';
 import {runBatch} from '../source/batch.js';
 import type {Options} from '../source/flags.js';
-import {TAB_IDS} from '../source/types.js';
-import {cgroupOf} from '../source/model/cgroup.js';
+import {TAB_IDS} from '../source/registry.js';
+import {cgroupOf} from '../source/system/cgroups.js';
 import {startWorkload, type RunningWorkload} from './helpers/workloads.js';
 
 const NOBODY = 65534;
@@ -51,7 +51,7 @@ test('a recorded real run replays without root to the very rows batch mode print
   const recorder = new Recorder(path, recordingHeader({memtopVersion: 'e2e', backend: 'bpftrace', probes}));
   const backend = recordingBackend(bpftraceBackend, recorder);
 
-  const options: Options = {tab: 'malloc', intervalMs: INTERVAL_MS, limit: 10, backend: 'bpftrace', batch: true, json: true, stacks: false, check: false, help: false, version: false};
+  const options: Options = {tab: 'malloc', intervalMs: INTERVAL_MS, limit: 10, backend: 'bpftrace', batch: true, json: true, stacks: false, check: false, help: false, version: false, overwrite: false, speed: 1, folded: false};
   const controller = new AbortController();
   let tableOut = '';
   let stacksOut = '';

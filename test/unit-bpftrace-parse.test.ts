@@ -1,18 +1,8 @@
 // Unit tests for the pure bpftrace JSON parser: snapshots, keys, stacks, hostile lines.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  BpftraceJsonParser,
-  cacheRows,
-  joinCaller,
-  pidRows,
-  splitPidKey,
-  tabRows,
-  splitStackAndSymbol,
-  splitTwoStacks,
-  stackFrames,
-  stackRows,
-} from '../source/parse/bpftrace-json.js';
+import {BpftraceJsonParser, joinCaller, splitPidKey, splitStackAndSymbol, splitTwoStacks, stackFrames} from '../source/parse/bpftrace-json.js';
+import {cacheRows, tabRows, stackRows} from './helpers/bpftrace-rows.js';
 import {explainBpftraceFailure} from '../source/backends/bpftrace.js';
 
 const lines = (...objects: unknown[]) => objects.map(object => JSON.stringify(object));
@@ -73,7 +63,7 @@ test('tabs without bytes have no bytes field', () => {
 });
 
 test('rows of one pid under two names (exec) merge into one row with the newest name', () => {
-  const {rows} = pidRows({'9,sh': 1, '9,make': 2}, {withBytes: false});
+  const {rows} = tabRows('majfault', new Map([['count', {'9,sh': 1, '9,make': 2}]]));
   assert.equal(rows.length, 1);
   assert.equal(rows[0]!.count, 3);
 });

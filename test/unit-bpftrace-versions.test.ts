@@ -6,7 +6,8 @@ import {readdirSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import {describe, it, test} from 'node:test';
 import {fileURLToPath} from 'node:url';
-import {BpftraceJsonParser, cacheRows, stackRows, tabRows} from '../source/parse/bpftrace-json.js';
+import {BpftraceJsonParser} from '../source/parse/bpftrace-json.js';
+import {cacheRows, stackRows, tabRows} from './helpers/bpftrace-rows.js';
 import {
   atLeast,
   compileOnlyArgs,

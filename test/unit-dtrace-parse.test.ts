@@ -29,7 +29,7 @@ test('slab: keys trunc() removed from the calls (printed with 0 calls) are dropp
     {pid: 1207, comm: 'fsflush', count: 95, bytes: 24320},
     {pid: 812, comm: 'nginx', count: 310, bytes: 79360},
   ]);
-  assert.deepEqual(snapshot!.cacheRows, [
+  assert.deepEqual(snapshot!.otherViews?.cache, [
     {cache: 'dentry_cache', count: 44, bytes: 8448},
     {cache: 'kmem_alloc_64', count: 120, bytes: 7680},
   ]);
@@ -63,7 +63,7 @@ test('hostile per-process output: bad lines are skipped and counted, names kept 
     {pid: 5, comm: 'padded', count: 7, bytes: 64},
     {pid: 6, comm: '', count: 1, bytes: 1},
   ]);
-  assert.deepEqual(first!.cacheRows, [{cache: 'kmem_alloc_32', count: 3, bytes: 96}]);
+  assert.deepEqual(first!.otherViews?.cache, [{cache: 'kmem_alloc_32', count: 3, bytes: 96}]);
   // the stray "dtrace:" line, then the truncated row, the negative count, the bad pid, the
   // cache without bytes and the second half of a name broken by a newline.
   assert.equal(first!.skippedLines, 6);

@@ -1,12 +1,25 @@
 // Unit tests for the folded-stack export: outermost-first lines, hostile frames made safe,
-// parsing back, merging, and the generated file name and file.
+// read back as flame graph tools read them, and the generated file name and file.
 import {after, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {addStacks, foldedFileName, foldedStacks, foldFrame, parseFolded, writeFoldedFile} from '../source/model/folded.js';
+import {foldedFileName, foldedStacks, foldFrame} from '../source/model/folded.js';
+import {writeFoldedFile} from '../source/system/folded-file.js';
 import type {StackRow} from '../source/types.js';
+
+/** Folded text as flamegraph.pl reads it: frames split on ';', the count after the last space. Throws on a malformed line. */
+function parseFolded(text: string): {frames: string[]; count: number}[] {
+  return text
+    .split('\n')
+    .filter(line => line.trim() !== '')
+    .map((line, index) => {
+      const match = /^(.*) (\d+(?:\.\d+)?)$/.exec(line);
+      if (!match || match[1] === '') throw new Error(`folded line ${index + 1} has no "frames count" shape: ${JSON.stringify(line.slice(0, 80))}`);
+      return {frames: match[1]!.split(';'), count: Number(match[2])};
+    });
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'memtop-folded-'));
 after(() => rmSync(dir, {recursive: true, force: true}));
@@ -54,16 +67,6 @@ test('stacks that fold alike are summed; empty, zero and negative weights are le
   ];
   assert.equal(foldedStacks(stacks), 'a_b;brk 5\n');
   assert.equal(foldedStacks(stacks, 'bytes'), 'a_b;brk 50\n', 'a shrinking brk stack has no place in a flame graph of growth');
-});
-
-test('addStacks adds intervals up by identical frames', () => {
-  const total = addStacks(addStacks([], STACKS), [{count: 8, bytes: 1, frames: ['malloc', 'other', 'main']}, {count: 1, frames: ['new']}]);
-  assert.deepEqual(total, [
-    {count: 42, bytes: 4200, frames: ['malloc', 'wl_leaf', 'wl_outer', 'main']},
-    {count: 15, bytes: 71, frames: ['malloc', 'other', 'main']},
-    {count: 1, frames: ['new']},
-  ]);
-  assert.equal(STACKS[1]!.count, 7, 'the inputs are not changed');
 });
 
 test('the file name is memtop-<tab>-<pid>-<UTC time>.folded and cannot be steered elsewhere', () => {

@@ -30,12 +30,12 @@ function countingBackend() {
 
 test('the tracer starts at once, and the first start() of the same view takes it over', async () => {
   const {backend, started} = countingBackend();
-  const wrapped = withHeadStart(backend, {tab: 'slab', intervalMs: 1000, limit: 0});
+  const wrapped = withHeadStart(backend, {tab: 'slab', intervalMs: 1000});
   await new Promise(resolve => setTimeout(resolve, 1));
   assert.equal(started.length, 1, 'started before anyone asked');
   const controller = new AbortController();
   const seen: number[] = [];
-  for await (const item of wrapped.start({tab: 'slab', intervalMs: 1000, limit: 0, grouping: 'process', signal: controller.signal})) {
+  for await (const item of wrapped.start({tab: 'slab', intervalMs: 1000, view: 'process', signal: controller.signal})) {
     seen.push(item.elapsedMs);
     if (seen.length === 3) controller.abort();
   }
@@ -46,9 +46,9 @@ test('the tracer starts at once, and the first start() of the same view takes it
 
 test('a different first view stops the head start and gets its own tracer', async () => {
   const {backend, started} = countingBackend();
-  const wrapped = withHeadStart(backend, {tab: 'malloc', intervalMs: 1000, limit: 0});
+  const wrapped = withHeadStart(backend, {tab: 'malloc', intervalMs: 1000});
   const controller = new AbortController();
-  const iterator = wrapped.start({tab: 'brk', intervalMs: 1000, limit: 0, signal: controller.signal})[Symbol.asyncIterator]();
+  const iterator = wrapped.start({tab: 'brk', intervalMs: 1000, signal: controller.signal})[Symbol.asyncIterator]();
   const first = await iterator.next();
   assert.equal(first.value?.tab, 'brk');
   assert.equal(started.length, 2);
@@ -59,7 +59,7 @@ test('a different first view stops the head start and gets its own tracer', asyn
 
 test('an unclaimed head start stops by itself', async () => {
   const {backend, started} = countingBackend();
-  withHeadStart(backend, {tab: 'majfault', intervalMs: 1000, limit: 0}, 20);
+  withHeadStart(backend, {tab: 'majfault', intervalMs: 1000}, 20);
   await new Promise(resolve => setTimeout(resolve, 60));
   assert.equal(started.length, 1);
   assert.ok(started[0]!.options.signal.aborted);
@@ -76,8 +76,8 @@ test('a tracer that fails before it is claimed reports the failure to the claima
     },
     startStacks: () => (async function* () {})(),
   };
-  const wrapped = withHeadStart(failing, {tab: 'malloc', intervalMs: 1000, limit: 0});
+  const wrapped = withHeadStart(failing, {tab: 'malloc', intervalMs: 1000});
   await new Promise(resolve => setTimeout(resolve, 10));
-  const iterator = wrapped.start({tab: 'malloc', intervalMs: 1000, limit: 0, signal: new AbortController().signal})[Symbol.asyncIterator]();
+  const iterator = wrapped.start({tab: 'malloc', intervalMs: 1000, signal: new AbortController().signal})[Symbol.asyncIterator]();
   await assert.rejects(iterator.next(), /cannot attach/);
 });

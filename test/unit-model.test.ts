@@ -1,28 +1,30 @@
 // Unit tests for totals, rates, bounded retention, sorting, filtering and the stack view.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {applyRows, applySnapshot, emptyTable, emptyTabData} from '../source/model/table.js';
+import {applyRows, applySnapshot, emptyTable, emptyTabData, viewTable} from '../source/model/table.js';
+import {viewOf, type Measure, type ViewDefinition} from '../source/registry.js';
 import {columnsFor, selectRows} from '../source/model/columns.js';
 import {stackView} from '../source/model/stacks.js';
 import type {TracerSnapshot} from '../source/types.js';
 
-const meta = (elapsedMs = 1000) => ({elapsedMs, probe: 'p', backend: 'bpftrace', time: 't', capped: false, skippedLines: 0});
+const meta = (elapsedMs = 1000) => ({elapsedMs, probe: 'p', backend: 'bpftrace' as const, time: 't', capped: false, skippedLines: 0});
+const MALLOC = viewOf('malloc', 'process');
+const MAJFAULT = viewOf('majfault', 'process');
 
 test('rates are per second of the measured interval; totals add up across intervals', () => {
-  let table = applyRows(emptyTable(), [{pid: 1, comm: 'a', count: 50, bytes: 500}], meta(500));
-  table = applyRows(table, [{pid: 1, comm: 'a', count: 30, bytes: 300}], meta(1000));
+  let table = applyRows(emptyTable(), [{pid: 1, comm: 'a', count: 50, bytes: 500}], meta(500), MALLOC);
+  table = applyRows(table, [{pid: 1, comm: 'a', count: 30, bytes: 300}], meta(1000), MALLOC);
   const row = table.rows.get('pid:1')!;
   assert.equal(row.count, 30);
   assert.equal(row.rate, 30);
-  assert.equal(row.byteRate, 300);
   assert.equal(row.totalCount, 80);
   assert.equal(row.totalBytes, 800);
   assert.deepEqual(row.history, [100, 30]);
 });
 
 test('a process quiet this interval keeps its total and reads zero now', () => {
-  let table = applyRows(emptyTable(), [{pid: 1, comm: 'a', count: 5}], meta());
-  table = applyRows(table, [{pid: 2, comm: 'b', count: 1}], meta());
+  let table = applyRows(emptyTable(), [{pid: 1, comm: 'a', count: 5}], meta(), MALLOC);
+  table = applyRows(table, [{pid: 2, comm: 'b', count: 1}], meta(), MALLOC);
   assert.equal(table.rows.get('pid:1')!.count, 0);
   assert.equal(table.rows.get('pid:1')!.totalCount, 5);
   assert.deepEqual(table.totalRateHistory, [5, 1]);
@@ -30,56 +32,61 @@ test('a process quiet this interval keeps its total and reads zero now', () => {
 
 test('rows of gone processes are bounded: the smallest totals go first, current rows stay', () => {
   let table = emptyTable();
-  for (let pid = 1; pid <= 10; pid++) table = applyRows(table, [{pid, comm: 'x', count: pid}], meta(), 4);
+  for (let pid = 1; pid <= 10; pid++) table = applyRows(table, [{pid, comm: 'x', count: pid}], meta(), MALLOC, 4);
   assert.equal(table.rows.size, 4);
   assert.ok(table.rows.has('pid:10'), 'the current row is kept');
   assert.ok(table.rows.has('pid:9') && table.rows.has('pid:8') && table.rows.has('pid:7'), 'the largest totals are kept');
 });
 
-test('slab snapshots fill both groupings', () => {
-  const snapshot: TracerSnapshot = {tab: 'slab', backend: 'bpftrace', probe: 'p', time: 't', elapsedMs: 1000, rows: [{pid: 3, comm: 'c', count: 1, bytes: 64}], cacheRows: [{cache: 'filp', count: 1, bytes: 64}]};
+test('a snapshot fills its view and the views it measured alongside', () => {
+  const snapshot: TracerSnapshot = {tab: 'slab', view: 'process', backend: 'bpftrace', probe: 'p', time: 't', elapsedMs: 1000, rows: [{pid: 3, comm: 'c', count: 1, bytes: 64}], otherViews: {cache: [{cache: 'filp', count: 1, bytes: 64}]}};
   const data = applySnapshot(emptyTabData(), snapshot);
-  assert.ok(data.process.rows.has('pid:3'));
-  assert.ok(data.cache.rows.has('cache:filp'));
+  assert.ok(viewTable(data, 'process').rows.has('pid:3'));
+  assert.ok(viewTable(data, 'cache').rows.has('cache:filp'));
+  // A snapshot of one view leaves the others as they were.
+  const cacheOnly = applySnapshot(data, {...snapshot, view: 'cache', rows: [{cache: 'dentry', count: 2, bytes: 384}], otherViews: undefined});
+  assert.equal(cacheOnly.process, data.process);
+  assert.equal(viewTable(cacheOnly, 'cache').rows.get('cache:dentry')!.totalBytes, 384);
 });
 
 test('top-N: largest first, ten rows, like foreach (i in s- limit 10)', () => {
   let table = emptyTable();
-  table = applyRows(table, Array.from({length: 25}, (_, index) => ({pid: index + 1, comm: `p${index}`, count: index + 1, bytes: 100 - index})), meta());
+  table = applyRows(table, Array.from({length: 25}, (_, index) => ({pid: index + 1, comm: `p${index}`, count: index + 1, bytes: 100 - index})), meta(), MALLOC);
   const columns = columnsFor('malloc', 'process');
-  const rows = selectRows(table.rows.values(), columns, {sortColumn: 'count', descending: true, cumulative: false, filter: '', limit: 10});
+  const rows = selectRows(table.rows.values(), columns, {tab: 'malloc', view: 'process', sortColumn: 'count', descending: true, cumulative: false, filter: '', limit: 10});
   assert.equal(rows.length, 10);
   assert.deepEqual(rows.map(row => row.pid), [25, 24, 23, 22, 21, 20, 19, 18, 17, 16]);
-  const byBytes = selectRows(table.rows.values(), columns, {sortColumn: 'bytes', descending: true, cumulative: false, filter: '', limit: 3});
+  const byBytes = selectRows(table.rows.values(), columns, {tab: 'malloc', view: 'process', sortColumn: 'bytes', descending: true, cumulative: false, filter: '', limit: 3});
   assert.deepEqual(byBytes.map(row => row.pid), [1, 2, 3]);
-  const ascending = selectRows(table.rows.values(), columns, {sortColumn: 'count', descending: false, cumulative: false, filter: '', limit: 2});
+  const ascending = selectRows(table.rows.values(), columns, {tab: 'malloc', view: 'process', sortColumn: 'count', descending: false, cumulative: false, filter: '', limit: 2});
   assert.deepEqual(ascending.map(row => row.pid), [1, 2]);
 });
 
 test('per-interval view leaves out quiet rows; cumulative ranks by totals and keeps them', () => {
-  let table = applyRows(emptyTable(), [{pid: 1, comm: 'old', count: 100}], meta());
-  table = applyRows(table, [{pid: 2, comm: 'new', count: 5}], meta());
+  let table = applyRows(emptyTable(), [{pid: 1, comm: 'old', count: 100}], meta(), MAJFAULT);
+  table = applyRows(table, [{pid: 2, comm: 'new', count: 5}], meta(), MAJFAULT);
   const columns = columnsFor('majfault', 'process');
-  const now = selectRows(table.rows.values(), columns, {sortColumn: 'count', descending: true, cumulative: false, filter: '', limit: 10});
+  const now = selectRows(table.rows.values(), columns, {tab: 'majfault', view: 'process', sortColumn: 'count', descending: true, cumulative: false, filter: '', limit: 10});
   assert.deepEqual(now.map(row => row.pid), [2]);
-  const cumulative = selectRows(table.rows.values(), columns, {sortColumn: 'count', descending: true, cumulative: true, filter: '', limit: 10});
+  const cumulative = selectRows(table.rows.values(), columns, {tab: 'majfault', view: 'process', sortColumn: 'count', descending: true, cumulative: true, filter: '', limit: 10});
   assert.deepEqual(cumulative.map(row => row.pid), [1, 2]);
 });
 
 test('filter matches part of the name, case-insensitively', () => {
-  const table = applyRows(emptyTable(), [{pid: 1, comm: 'PostgreSQL', count: 1}, {pid: 2, comm: 'nginx', count: 2}], meta());
-  const rows = selectRows(table.rows.values(), columnsFor('brk', 'process'), {sortColumn: 'count', descending: true, cumulative: false, filter: 'gres', limit: 10});
+  const table = applyRows(emptyTable(), [{pid: 1, comm: 'PostgreSQL', count: 1}, {pid: 2, comm: 'nginx', count: 2}], meta(), MALLOC);
+  const rows = selectRows(table.rows.values(), columnsFor('brk', 'process'), {tab: 'brk', view: 'process', sortColumn: 'count', descending: true, cumulative: false, filter: 'gres', limit: 10});
   assert.deepEqual(rows.map(row => row.pid), [1]);
 });
 
-test('columns: bytes columns only where the tab measures bytes; cache grouping only on slab', () => {
+test('columns come from the view\'s measures: bytes only where it measures bytes; cache rows only on slab', () => {
   assert.deepEqual(columnsFor('majfault', 'process').map(column => column.id), ['pid', 'comm', 'count', 'rate', 'totalCount']);
   assert.deepEqual(columnsFor('slab', 'cache').map(column => column.id), ['cache', 'count', 'bytes', 'rate', 'totalCount', 'totalBytes']);
+  assert.deepEqual(columnsFor('malloc', 'process').map(column => column.title), ['PID', 'COMM', 'CALLS', 'BYTES', '/s', 'TOTAL', 'TOT BYTES']);
   assert.equal(columnsFor('brk', 'cache')[0]!.id, 'pid');
 });
 
 test('column formatters strip control characters from names', () => {
-  const table = applyRows(emptyTable(), [{pid: 1, comm: '\u001b[2Jevil\u0007', count: 1}], meta());
+  const table = applyRows(emptyTable(), [{pid: 1, comm: '\u001b[2Jevil\u0007', count: 1}], meta(), MALLOC);
   const comm = columnsFor('malloc', 'process').find(column => column.id === 'comm')!;
   assert.equal(comm.format(table.rows.get('pid:1')!), '?[2Jevil?');
 });
@@ -92,4 +99,16 @@ test('stack view: top stacks by count with their share of the total', () => {
   assert.equal(view.totalCount, 4);
   assert.deepEqual(view.stacks, [{count: 3, bytes: 5, frames: ['b'], share: 75}]);
   assert.equal(view.hasBytes, true);
+});
+
+test('a max measure keeps the largest value of an interval and since start; rows merge by key', () => {
+  const longest: Measure = {id: 'longestMs', title: 'LONGEST', totalTitle: 'MAX', unit: 'ms', kind: 'max'};
+  const view: ViewDefinition = {id: 'process', rows: 'process', label: 'by process', measures: [{...MAJFAULT.measures[0]!}, longest]};
+  let table = applyRows(emptyTable(), [{pid: 1, comm: 'a', count: 1, longestMs: 7}, {pid: 1, comm: 'a', count: 2, longestMs: 3}], meta(), view);
+  assert.equal(table.rows.get('pid:1')!.count, 3);
+  assert.equal(table.rows.get('pid:1')!.longestMs, 7);
+  table = applyRows(table, [{pid: 1, comm: 'a', count: 1, longestMs: 2}], meta(), view);
+  assert.equal(table.rows.get('pid:1')!.longestMs, 2);
+  assert.equal(table.rows.get('pid:1')!.totalLongestMs, 7);
+  assert.equal(table.rows.get('pid:1')!.totalCount, 4);
 });

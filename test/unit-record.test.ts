@@ -8,9 +8,9 @@ import {tmpdir, hostname, release} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {Recorder, RecordError} from '../source/record/recorder.js';
-import {recordingHeader, RECORDING_VERSION, toLine, type RecordingEvent} from '../source/record/format.js';
+import {recordingHeader, RECORDING_VERSION, toLine, type RecordingEvent, type TableEvent} from '../source/record/format.js';
 import {nextSpeed, readRecording, ReplayEndError, ReplayError, ReplayTimeline, replayBackend, type Recording} from '../source/record/replay.js';
-import {applySnapshot, emptyTabData, type TabData} from '../source/model/table.js';
+import {applySnapshot, emptyTabData, viewTable, type TabData} from '../source/model/table.js';
 import {columnsFor, selectRows, type ColumnId} from '../source/model/columns.js';
 import {runBatch} from '../source/batch.js';
 import type {Options} from '../source/flags.js';
@@ -53,8 +53,8 @@ function liveRun(tab: TabId, count: number, seed = 7): TracerSnapshot[] {
       if (tab !== 'majfault' && tab !== 'anonpgin') row.bytes = Math.floor(next() * 1e6) - (tab === 'brk' ? 3e5 : 0);
       rows.push(row);
     }
-    const snapshot: TracerSnapshot = {tab, backend: 'bpftrace', probe: `probe-of-${tab}`, time: new Date(clock).toISOString(), elapsedMs, rows};
-    if (tab === 'slab') snapshot.cacheRows = [{cache: 'kmalloc-64', count: Math.floor(next() * 90), bytes: 64}, {cache: 'dentry', count: 3, bytes: 576}];
+    const snapshot: TracerSnapshot = {tab, view: 'process', backend: 'bpftrace', probe: `probe-of-${tab}`, time: new Date(clock).toISOString(), elapsedMs, rows};
+    if (tab === 'slab') snapshot.otherViews = {cache: [{cache: 'kmalloc-64', count: Math.floor(next() * 90), bytes: 64}, {cache: 'dentry', count: 3, bytes: 576}]};
     if (interval === 3) snapshot.capped = true;
     if (interval > 5) snapshot.skippedLines = 2;
     snapshots.push(snapshot);
@@ -91,8 +91,29 @@ test('the header names the format, memtop, backend, probes, kernel, host and sta
     memtop: 'recording', version: RECORDING_VERSION, memtopVersion: '0.1.0', backend: 'bpftrace',
     probes: {malloc: 'uprobe:libc:malloc', slab: 'tracepoint:kmem:kmem_cache_alloc'},
     kernel: release(), hostname: hostname(), startTime: '2025-01-02T03:04:05.000Z',
+    tabs: {malloc: ['process'], brk: ['process'], slab: ['process', 'cache'], majfault: ['process'], anonpgin: ['process']},
   });
-  assert.equal(RECORDING_VERSION, 1);
+  assert.equal(RECORDING_VERSION, 2);
+});
+
+test('a version 1 recording (rows, cacheRows, grouping) reads as this memtop holds it', () => {
+  const path = freshPath();
+  const {tabs: _tabs, ...v1} = {...header(), version: 1};
+  const common = {backend: 'bpftrace', probe: 'p', time: '2025-01-02T03:04:06.000Z', elapsedMs: 1000};
+  const both = {tab: 'slab', ...common, rows: [{pid: 3, comm: 'a', count: 2, bytes: 128}], cacheRows: [{cache: 'filp', count: 2, bytes: 512}]};
+  const cacheOnly = {tab: 'slab', ...common, rows: [], cacheRows: [{cache: 'dentry', count: 1, bytes: 192}], grouping: 'cache'};
+  writeFileSync(path, [v1, {kind: 'table', tab: 'slab', snapshot: both}, {kind: 'table', tab: 'slab', snapshot: cacheOnly}].map(line => JSON.stringify(line)).join('\n') + '\n');
+  const [first, second] = readRecording(path).events as TableEvent[];
+  assert.deepEqual(first!.snapshot, {tab: 'slab', ...common, view: 'process', rows: both.rows, otherViews: {cache: both.cacheRows}});
+  assert.deepEqual(second!.snapshot, {tab: 'slab', ...common, view: 'cache', rows: cacheOnly.cacheRows});
+});
+
+test('a recording from a memtop with a tab or view this one lacks is refused by name', () => {
+  const path = freshPath();
+  writeFileSync(path, JSON.stringify({...header(), tabs: {...header().tabs, minfault: ['process']}}) + '\n');
+  assert.equal(replayError(path), `${path} was recorded with the minfault view, which this memtop does not have: upgrade memtop to replay it`);
+  writeFileSync(path, JSON.stringify({...header(), tabs: {malloc: ['process', 'live']}}) + '\n');
+  assert.match(replayError(path), /recorded with the malloc live view, which this memtop does not have/);
 });
 
 test('a recording is a header line then one line per snapshot, and reads back the same', () => {
@@ -238,8 +259,8 @@ test('load errors are one line that says what is wrong and what to do', () => {
   assert.match(replayError(otherJson), /is not a memtop recording/);
 
   const newer = freshPath();
-  writeFileSync(newer, JSON.stringify({...header(), version: 2}) + '\n' + JSON.stringify({kind: 'whatever'}) + '\n');
-  assert.equal(replayError(newer), `${newer} was recorded by a newer memtop (format 2); upgrade memtop to replay it`);
+  writeFileSync(newer, JSON.stringify({...header(), version: RECORDING_VERSION + 1}) + '\n' + JSON.stringify({kind: 'whatever'}) + '\n');
+  assert.equal(replayError(newer), `${newer} was recorded by a newer memtop (format ${RECORDING_VERSION + 1}); upgrade memtop to replay it`);
 
   const damaged = freshPath();
   writeFileSync(damaged, JSON.stringify({...header(), probes: 3, hostname: undefined}) + '\n');
@@ -412,23 +433,23 @@ test('the replay backend yields a tab\'s snapshots in order, resumes where it st
   assert.equal(await backend.probeFor('brk'), 'not recorded');
 
   const first = new AbortController();
-  const part = await collect(backend.start({tab: 'malloc', intervalMs: 1000, limit: 0, signal: first.signal}), 2);
+  const part = await collect(backend.start({tab: 'malloc', intervalMs: 1000, signal: first.signal}), 2);
   first.abort();
   assert.deepEqual(part.items, malloc.slice(0, 2));
-  const rest = await collect(backend.start({tab: 'malloc', intervalMs: 1000, limit: 0, signal: new AbortController().signal}));
+  const rest = await collect(backend.start({tab: 'malloc', intervalMs: 1000, signal: new AbortController().signal}));
   assert.deepEqual(rest.items, malloc.slice(2), 'a second start goes on from where the first stopped');
   assert.ok(rest.error instanceof ReplayEndError && rest.error instanceof TracerError, String(rest.error));
   assert.match((rest.error as Error).message, /end of recording/);
 
-  const stacks = await collect(backend.startStacks({tab: 'malloc', pid: 4, intervalMs: 1000, limit: 0, signal: new AbortController().signal}));
+  const stacks = await collect(backend.startStacks({tab: 'malloc', pid: 4, intervalMs: 1000, signal: new AbortController().signal}));
   assert.deepEqual(stacks.items, [stackSnapshot(4, 0), stackSnapshot(4, 1)]);
-  const none = await collect(backend.startStacks({tab: 'malloc', pid: 5, intervalMs: 1000, limit: 0, signal: new AbortController().signal}));
+  const none = await collect(backend.startStacks({tab: 'malloc', pid: 5, intervalMs: 1000, signal: new AbortController().signal}));
   assert.match((none.error as TracerError).message, /no stacks of PID 5 on the malloc tab were recorded/);
-  const noTab = await collect(replayBackend(recording, {speed: 0}).start({tab: 'slab', intervalMs: 1000, limit: 0, signal: new AbortController().signal}));
+  const noTab = await collect(replayBackend(recording, {speed: 0}).start({tab: 'slab', intervalMs: 1000, signal: new AbortController().signal}));
   assert.match((noTab.error as TracerError).message, /the slab tab was not recorded/);
 
   const withCgroups = replayBackend(recordingOf([{kind: 'table', tab: 'malloc', snapshot: malloc[0]!, cgroups: {'3': '/a'}}, {kind: 'table', tab: 'malloc', snapshot: malloc[1]!, cgroups: {'3': '/b'}}]), {speed: 0});
-  const playing = withCgroups.start({tab: 'malloc', intervalMs: 1000, limit: 0, signal: new AbortController().signal})[Symbol.asyncIterator]();
+  const playing = withCgroups.start({tab: 'malloc', intervalMs: 1000, signal: new AbortController().signal})[Symbol.asyncIterator]();
   assert.equal(withCgroups.cgroupOf(3), undefined, 'nothing played yet');
   await playing.next();
   assert.equal(withCgroups.cgroupOf(3), '/a');
@@ -436,7 +457,7 @@ test('the replay backend yields a tab\'s snapshots in order, resumes where it st
   assert.equal(withCgroups.cgroupOf(3), '/b', 'as recorded with the latest snapshot played');
   await playing.return?.();
 
-  const onePid = await collect(replayBackend(recording, {speed: 0}).start({tab: 'malloc', pid: 3, intervalMs: 1000, limit: 0, signal: new AbortController().signal}));
+  const onePid = await collect(replayBackend(recording, {speed: 0}).start({tab: 'malloc', pid: 3, intervalMs: 1000, signal: new AbortController().signal}));
   assert.ok(onePid.items.every(snapshot => snapshot.rows.every(row => row.pid === 3)));
 });
 
@@ -444,13 +465,13 @@ test('the replay backend paces by the recorded intervals over the speed, and can
   const snapshots = liveRun('majfault', 4).map(snapshot => ({...snapshot, elapsedMs: 200}));
   const recording = recordingOf(tableEvents(snapshots));
   const started = Date.now();
-  const fast = await collect(replayBackend(recording, {speed: 4}).start({tab: 'majfault', intervalMs: 1000, limit: 0, signal: new AbortController().signal}));
+  const fast = await collect(replayBackend(recording, {speed: 4}).start({tab: 'majfault', intervalMs: 1000, signal: new AbortController().signal}));
   const took = Date.now() - started;
   assert.equal(fast.items.length, 4);
   assert.ok(took >= 4 * 50 - 20 && took < 4 * 200, `4 intervals of 200 ms at x4 took ${took} ms`);
 
   const controller = new AbortController();
-  const waiting = collect(replayBackend(recording, {speed: 0, atEnd: 'wait'}).start({tab: 'majfault', intervalMs: 1000, limit: 0, signal: controller.signal}));
+  const waiting = collect(replayBackend(recording, {speed: 0, atEnd: 'wait'}).start({tab: 'majfault', intervalMs: 1000, signal: controller.signal}));
   let settled = false;
   void waiting.then(() => (settled = true));
   await new Promise(resolve => setTimeout(resolve, 50));
@@ -482,7 +503,7 @@ test('folding the recorded snapshots gives exactly the rows of folding the live 
       recorder.recordTable(snapshot);
       for (const grouping of tab === 'slab' ? (['process', 'cache'] as const) : (['process'] as const)) {
         const columns = columnsFor(tab, grouping);
-        for (const query of QUERIES) liveRows.push(selectRows(liveData[grouping].rows.values(), columns, query));
+        for (const query of QUERIES) liveRows.push(selectRows(viewTable(liveData, grouping).rows.values(), columns, {...query, tab, view: grouping}));
       }
     }
     recorder.close();
@@ -493,7 +514,7 @@ test('folding the recorded snapshots gives exactly the rows of folding the live 
       const data = timeline.tableDataAt(tab, index);
       for (const grouping of tab === 'slab' ? (['process', 'cache'] as const) : (['process'] as const)) {
         const columns = columnsFor(tab, grouping);
-        for (const query of QUERIES) replayedRows.push(selectRows(data[grouping].rows.values(), columns, query));
+        for (const query of QUERIES) replayedRows.push(selectRows(viewTable(data, grouping).rows.values(), columns, {...query, tab, view: grouping}));
       }
     }
     assert.deepStrictEqual(replayedRows, liveRows, tab);
@@ -501,7 +522,7 @@ test('folding the recorded snapshots gives exactly the rows of folding the live 
   }
 });
 
-const batchOptions = (tab: TabId, iterations?: number): Options => ({tab, intervalMs: 1000, limit: 10, backend: 'auto', batch: true, iterations, json: true, stacks: false, check: false, help: false, version: false});
+const batchOptions = (tab: TabId, iterations?: number): Options => ({tab, intervalMs: 1000, limit: 10, backend: 'auto', batch: true, iterations, json: true, stacks: false, check: false, help: false, version: false, overwrite: false, speed: 1, folded: false});
 
 test('--replay FILE --batch --json prints the very lines the live batch run printed', async () => {
   const live = liveRun('slab', 12, 5);
@@ -530,8 +551,8 @@ test('a recording backend records what passes through it, with cgroups and the d
   const backend = recordingBackend(inner, recorder, {cgroupOf: pid => (pid % 2 === 0 ? `/slice/even-${pid}` : undefined), commOf: pid => `proc-${pid}`});
   assert.equal(backend.id, 'bpftrace');
   assert.equal(await backend.probeFor('malloc'), 'scripted:malloc');
-  const tables = await collect(backend.start({tab: 'malloc', intervalMs: 1000, limit: 0, signal: new AbortController().signal}), 3);
-  const stacks = await collect(backend.startStacks({tab: 'malloc', pid: 12, intervalMs: 1000, limit: 0, signal: new AbortController().signal}), 2);
+  const tables = await collect(backend.start({tab: 'malloc', intervalMs: 1000, signal: new AbortController().signal}), 3);
+  const stacks = await collect(backend.startStacks({tab: 'malloc', pid: 12, intervalMs: 1000, signal: new AbortController().signal}), 2);
   recorder.close();
   assert.deepEqual(tables.items, live, 'the caller gets the tracer\'s snapshots');
   assert.deepEqual(stacks.items.map(snapshot => snapshot.comm), ['proc-12', 'proc-12']);

@@ -51,7 +51,7 @@ async function until(condition: () => boolean, what: string, timeoutMs = 3000): 
 function Probe({timeline, view, paused, expose}: {timeline: ReplayTimeline; view: ReplayView; paused: boolean; expose: (state: ReplayState) => void}) {
   const replay = useReplay(timeline, view, {paused});
   expose(replay);
-  const rows = replay.data[view.tab]?.process.rows.get('pid:1');
+  const rows = replay.data[view.tab]?.process?.rows.get('pid:1');
   const text = view.drill
     ? `at ${replay.index} stacks ${replay.drill.snapshot?.stacks[0]?.count ?? replay.drill.status.error}`
     : `at ${replay.index} total ${rows?.totalCount ?? replay.status[view.tab]?.error} x${replay.speed}${replay.atEnd ? ' end' : ''}`;

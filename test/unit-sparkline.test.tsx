@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import React from 'react';
 import {Box, Text} from 'ink';
 import {render} from 'ink-testing-library';
-import {ASCII_LEVELS, sparkline, supportsUnicode, UNICODE_LEVELS} from '../source/ui/sparkline.js';
-import {Sparkline} from '../source/ui/sparkline-view.js';
+import {ASCII_LEVELS, sparkline, supportsUnicode, UNICODE_LEVELS} from '../source/model/sparkline.js';
 import {applyRows, emptyTable, RATE_HISTORY} from '../source/model/table.js';
+import {viewOf} from '../source/registry.js';
 
 test('a rising series climbs from the lowest mark to the full block, scaled to its largest value', () => {
   assert.equal(sparkline([1, 2, 3, 4, 5, 6, 7, 8], 8, false), '▁▂▃▄▅▆▇█');
@@ -43,9 +43,9 @@ test('the ASCII fallback has its own ten levels, space for zero', () => {
 
 test('a row\'s rate history from the model draws as its sparkline, a growing leak as a ramp', () => {
   let table = emptyTable();
-  const meta = {elapsedMs: 1000, probe: 'p', backend: 'bpftrace', time: 't', capped: false, skippedLines: 0};
+  const meta = {elapsedMs: 1000, probe: 'p', backend: 'bpftrace' as const, time: 't', capped: false, skippedLines: 0};
   for (let interval = 1; interval <= 40; interval++) {
-    table = applyRows(table, interval % 10 === 0 ? [] : [{pid: 7, comm: 'leaky', count: interval * 10}], meta);
+    table = applyRows(table, interval % 10 === 0 ? [] : [{pid: 7, comm: 'leaky', count: interval * 10}], meta, viewOf('majfault', 'process'));
   }
   const history = table.rows.get('pid:7')!.history;
   assert.equal(history.length, RATE_HISTORY);
@@ -81,7 +81,7 @@ function Row({ascii}: {ascii: boolean}) {
   return (
     <Box width={50}>
       <Text>{'    101 leaky             '}</Text>
-      <Sparkline values={[0, 1, 2, 3, 4, 5, 6, 7, 8, 16]} width={12} ascii={ascii} color="cyan" />
+      <Text color="cyan">{sparkline([0, 1, 2, 3, 4, 5, 6, 7, 8, 16], 12, ascii)}</Text>
       <Text>{' 16.0'}</Text>
     </Box>
   );
@@ -92,6 +92,6 @@ test('a rendered row carries its sparkline in its own cells, in blocks or in ASC
   assert.equal(unicode.lastFrame(), '    101 leaky                ▁▁▂▂▃▃▄▄█ 16.0');
   const ascii = mount(<Row ascii />);
   assert.equal(ascii.lastFrame(), '    101 leaky                ..::--=+@ 16.0');
-  const empty = mount(<Sparkline values={[]} width={5} ascii={false} />);
+  const empty = mount(<Text>{sparkline([], 5, false)}</Text>);
   assert.equal(empty.lastFrame(), '');
 });

@@ -10,14 +10,8 @@ import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {after, test} from 'node:test';
 import {TracerError, type TracerSnapshot, type TracerStackSnapshot} from '../source/types.js';
-import {
-  explainStapFailure,
-  isPlainAbsolutePath,
-  mappedFile,
-  positionalArguments,
-  stapLibc,
-  systemtapBackend,
-} from '../source/backends/systemtap.js';
+import {explainStapFailure, isPlainAbsolutePath, mappedFile, stapLibc, systemtapBackend} from '../source/backends/systemtap.js';
+import {positionalArguments} from '../source/backends/tracer-process.js';
 import {dtraceBackend, explainDtraceFailure} from '../source/backends/dtrace.js';
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'memtop-stap-dtrace-'));
@@ -57,16 +51,15 @@ async function take<T>(iterable: AsyncIterable<T>, count: number, controller: Ab
 }
 
 test('positional arguments are checked numbers, never free text', () => {
-  assert.deepEqual(positionalArguments(1000, 10, 0, false), ['1000', '10', '0']);
-  assert.deepEqual(positionalArguments(250, 0, 4242, true), ['250', '0', '4242']);
+  assert.deepEqual(positionalArguments(1000, 0, false), ['1000', '0']);
+  assert.deepEqual(positionalArguments(250, 4242, true), ['250', '4242']);
   for (const bad of [
-    () => positionalArguments(0, 10, 0, false),
-    () => positionalArguments(1.5, 10, 0, false),
-    () => positionalArguments(Number.NaN, 10, 0, false),
-    () => positionalArguments(1000, -1, 0, false),
-    () => positionalArguments(1000, 10, -3, false),
-    () => positionalArguments(1000, 10, 0, true),
-    () => positionalArguments(1000, 10, 2 ** 31, false),
+    () => positionalArguments(0, 0, false),
+    () => positionalArguments(1.5, 0, false),
+    () => positionalArguments(Number.NaN, 0, false),
+    () => positionalArguments(1000, -3, false),
+    () => positionalArguments(1000, 0, true),
+    () => positionalArguments(1000, 2 ** 31, false),
   ]) {
     assert.throws(bad, TracerError);
   }
@@ -172,7 +165,7 @@ test('stap start: script from memtop\'s probes/, values as positional arguments,
   const controller = new AbortController();
   try {
     const snapshots: TracerSnapshot[] = await take(
-      systemtapBackend.start({tab: 'malloc', pid: process.pid, intervalMs: 1000, limit: 10, signal: controller.signal}),
+      systemtapBackend.start({tab: 'malloc', pid: process.pid, intervalMs: 1000, signal: controller.signal}),
       2,
       controller,
     );
@@ -183,9 +176,10 @@ test('stap start: script from memtop\'s probes/, values as positional arguments,
     const args = readFileSync(argsFile, 'utf8').trimEnd().split('\n');
     const script = args.indexOf(path.join(PROBES, 'stap', 'malloc.stp'));
     assert.ok(script > 0, args.join(' '));
-    assert.deepEqual(args.slice(script + 1, script + 4), ['1000', '10', String(process.pid)]);
-    assert.ok(isPlainAbsolutePath(args[script + 4]!));
-    assert.equal(args.length, script + 5);
+    assert.deepEqual(args.slice(script + 1, script + 3), ['1000', String(process.pid)]);
+    assert.ok(isPlainAbsolutePath(args[script + 3]!));
+    assert.equal(args.length, script + 4);
+    assert.equal(args[args.indexOf('-I') + 1], path.join(PROBES, 'stap', 'tapset'), 'the shared tapset');
     assert.ok(args.includes('-DMAXACTION=100000'));
   } finally {
     controller.abort();
@@ -198,7 +192,7 @@ test('stap drill-down: symbols of the process, stacks parsed', async () => {
   const controller = new AbortController();
   try {
     const [snapshot] = (await take(
-      systemtapBackend.startStacks({tab: 'majfault', pid: process.pid, intervalMs: 500, limit: 5, signal: controller.signal}),
+      systemtapBackend.startStacks({tab: 'majfault', pid: process.pid, intervalMs: 500, signal: controller.signal}),
       1,
       controller,
     )) as TracerStackSnapshot[];
@@ -210,7 +204,7 @@ test('stap drill-down: symbols of the process, stacks parsed', async () => {
       assert.equal(args[args.indexOf('-d') + 1], exe);
       assert.ok(args.includes('--ldd'));
     }
-    assert.deepEqual(args.slice(-4), [path.join(PROBES, 'stap', 'stacks-majfault.stp'), '500', '5', String(process.pid)]);
+    assert.deepEqual(args.slice(-3), [path.join(PROBES, 'stap', 'stacks-majfault.stp'), '500', String(process.pid)]);
   } finally {
     controller.abort();
     restore();
@@ -221,10 +215,10 @@ test('dtrace start: -p for the malloc tab, positional arguments, snapshots parse
   const {argsFile, restore} = standIn('dtrace', fixture('dtrace-output', 'malloc.txt'));
   const controller = new AbortController();
   try {
-    const snapshots = await take(dtraceBackend.start({tab: 'malloc', pid: 4242, intervalMs: 1000, limit: 10, signal: controller.signal}), 2, controller);
+    const snapshots = await take(dtraceBackend.start({tab: 'malloc', pid: 4242, intervalMs: 1000, signal: controller.signal}), 2, controller);
     assert.deepEqual(snapshots[1]!.rows, [{pid: 4242, comm: 'postgres', count: 1790, bytes: 290000}]);
     const args = readFileSync(argsFile, 'utf8').trimEnd().split('\n');
-    assert.deepEqual(args, ['-p', '4242', '-s', path.join(PROBES, 'dtrace', 'malloc.d'), '1000', '10', '4242']);
+    assert.deepEqual(args, ['-p', '4242', '-s', path.join(PROBES, 'dtrace', 'malloc.d'), '1000', '4242']);
   } finally {
     controller.abort();
     restore();
@@ -235,11 +229,11 @@ test('dtrace drill-down of malloc: -Z for missing entry points, stacks parsed', 
   const {argsFile, restore} = standIn('dtrace', fixture('dtrace-output', 'stacks-malloc.txt'));
   const controller = new AbortController();
   try {
-    const [snapshot] = await take(dtraceBackend.startStacks({tab: 'malloc', pid: 4242, intervalMs: 1000, limit: 2, signal: controller.signal}), 1, controller);
+    const [snapshot] = await take(dtraceBackend.startStacks({tab: 'malloc', pid: 4242, intervalMs: 1000, signal: controller.signal}), 1, controller);
     assert.equal(snapshot!.stacks.length, 2);
     assert.equal(snapshot!.histogram!.length, 7);
     const args = readFileSync(argsFile, 'utf8').trimEnd().split('\n');
-    assert.deepEqual(args, ['-Z', '-p', '4242', '-s', path.join(PROBES, 'dtrace', 'stacks-malloc.d'), '1000', '2', '4242']);
+    assert.deepEqual(args, ['-Z', '-p', '4242', '-s', path.join(PROBES, 'dtrace', 'stacks-malloc.d'), '1000', '4242']);
   } finally {
     controller.abort();
     restore();
@@ -248,7 +242,7 @@ test('dtrace drill-down of malloc: -Z for missing entry points, stacks parsed', 
 
 test('dtrace: the malloc tab needs --pid, and says so', async () => {
   const controller = new AbortController();
-  await assert.rejects(take(dtraceBackend.start({tab: 'malloc', intervalMs: 1000, limit: 10, signal: controller.signal}), 1, controller), (error: unknown) => {
+  await assert.rejects(take(dtraceBackend.start({tab: 'malloc', intervalMs: 1000, signal: controller.signal}), 1, controller), (error: unknown) => {
     assert.ok(error instanceof TracerError);
     assert.match(error.hint!, /--pid/);
     return true;
@@ -260,7 +254,7 @@ test('a tracer that dies is a TracerError with its reason', async () => {
   const {restore} = standInFailing('stap', 'semantic error: no match', 'Systemtap translator/driver (version 4.8/0.188)');
   const controller = new AbortController();
   try {
-    await assert.rejects(take(systemtapBackend.start({tab: 'brk', intervalMs: 1000, limit: 10, signal: controller.signal}), 1, controller), (error: unknown) => {
+    await assert.rejects(take(systemtapBackend.start({tab: 'brk', intervalMs: 1000, signal: controller.signal}), 1, controller), (error: unknown) => {
       assert.ok(error instanceof TracerError);
       assert.match(error.message, /semantic error: no match/);
       return true;

@@ -31,7 +31,7 @@ test('malloc: one snapshot per interval, rows with pid, comm, count and bytes', 
   assert.equal(first!.elapsedMs, 1002);
   assert.equal(first!.capped, false);
   assert.equal(first!.skippedLines, 0);
-  assert.equal(first!.cacheRows, undefined);
+  assert.equal(first!.otherViews?.cache, undefined);
   assert.deepEqual(second!.rows, [{pid: 4242, comm: 'postgres', count: 1790, bytes: 290000}]);
 });
 
@@ -43,7 +43,7 @@ test('brk: net growth keeps its sign', () => {
 test('slab: rows per process and per cache, capped when the map filled up', () => {
   const [snapshot] = parseStapOutput(fixture('slab.txt'), {tab: 'slab', probe: 'vm.kmem_cache_alloc'});
   assert.equal(snapshot!.rows.length, 2);
-  assert.deepEqual(snapshot!.cacheRows, [
+  assert.deepEqual(snapshot!.otherViews?.cache, [
     {cache: 'kmalloc-256', count: 120, bytes: 30720},
     {cache: 'dentry', count: 44, bytes: 8448},
     {cache: 'objsize-192', count: 2, bytes: 384},

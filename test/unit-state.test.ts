@@ -46,14 +46,19 @@ test('sort column moves left and right through the tab columns with their defaul
   assert.equal(state.descending, true);
 });
 
-test('slab grouping toggles only on slab, and a sort column the other grouping lacks falls back', () => {
-  assert.equal(reducer(initialState({tab: 'brk'}), {type: 'grouping'}).grouping, 'process');
+test('a view key cycles only the tab it belongs to, and a sort column the other view lacks falls back', () => {
+  assert.equal(reducer(initialState({tab: 'brk'}), {type: 'view-next', key: 'g'}).view, 'process');
+  assert.equal(reducer(initialState({tab: 'slab'}), {type: 'view-next', key: 'x'}).view, 'process');
   let state = reducer(initialState({tab: 'slab'}), {type: 'sort-prev'});
   state = reducer(state, {type: 'sort-prev'});
   assert.equal(state.sortColumn, 'pid');
-  state = reducer(state, {type: 'grouping'});
-  assert.equal(state.grouping, 'cache');
+  state = reducer(state, {type: 'view-next', key: 'g'});
+  assert.equal(state.view, 'cache');
   assert.equal(state.sortColumn, 'count');
+  state = reducer(state, {type: 'tab', tab: 'malloc'});
+  assert.equal(state.view, 'process', 'a tab without that view shows its own first view');
+  state = reducer(state, {type: 'view-next', key: 'g'});
+  assert.equal(state.view, 'process');
 });
 
 test('pause, help, cumulative toggle; back closes help, then the drill-down, then the filter', () => {

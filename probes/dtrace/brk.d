@@ -3,16 +3,13 @@
  * of one call is the break after it minus the break before it (p_brkbase + p_brksize of the
  * calling process), so shrinks count negative and a failed call adds 0.
  *
- * Usage: dtrace -s brk.d INTERVAL_MS LIMIT PID
+ * Usage: dtrace -s brk.d INTERVAL_MS PID
  *   $1  interval in milliseconds (one snapshot each)
- *   $2  rows printed per snapshot, most calls first (0 = all)
- *   $3  only this process (0 = every process)
+ *   $2  only this process (0 = every process)
  *
  * Output: one snapshot per interval, fields separated by one TAB. D cannot escape strings, so
  * the process name is the LAST field and may itself hold TABs; a name with a newline breaks
- * its line, and the parser skips the broken pieces. printa() prints every key of @bytes and
- * fills the calls of keys that trunc() removed from @calls with 0: such lines are not in the
- * top LIMIT and the parser drops them.
+ * its line, and the parser skips the broken pieces.
  *   memtop<TAB>begin<TAB>brk
  *   row<TAB><pid><TAB><calls><TAB><net growth in bytes, may be negative><TAB><execname>
  *   memtop<TAB>end<TAB><wall clock, ms since the epoch><TAB><interval length, ms>
@@ -32,7 +29,7 @@ BEGIN
 }
 
 syscall::brk:entry
-/$3 == 0 || pid == $3/
+/$2 == 0 || pid == $2/
 {
 	self->break_before = (int64_t)curthread->t_procp->p_brkbase +
 	    (int64_t)curthread->t_procp->p_brksize;
@@ -48,12 +45,6 @@ syscall::brk:return
 	@bytes[pid, execname] = sum(this->break_after - self->break_before);
 	self->in_brk = 0;
 	self->break_before = 0;
-}
-
-tick-$1ms
-/$2 > 0/
-{
-	trunc(@calls, $2);
 }
 
 tick-$1ms

@@ -2,10 +2,9 @@
  * memtop, majfault tab (DTrace): major page faults per process, from vminfo:::maj_fault
  * (arg0 is the amount the kernel adds to the statistic).
  *
- * Usage: dtrace -s majfault.d INTERVAL_MS LIMIT PID
+ * Usage: dtrace -s majfault.d INTERVAL_MS PID
  *   $1  interval in milliseconds (one snapshot each)
- *   $2  rows printed per snapshot, most faults first (0 = all)
- *   $3  only this process (0 = every process)
+ *   $2  only this process (0 = every process)
  *
  * Output: one snapshot per interval, fields separated by one TAB; "-" where a tab has no
  * bytes. D cannot escape strings, so the process name is the LAST field and may itself hold
@@ -29,15 +28,9 @@ BEGIN
 }
 
 vminfo:::maj_fault
-/$3 == 0 || pid == $3/
+/$2 == 0 || pid == $2/
 {
 	@faults[pid, execname] = sum(arg0);
-}
-
-tick-$1ms
-/$2 > 0/
-{
-	trunc(@faults, $2);
 }
 
 tick-$1ms

@@ -4,16 +4,13 @@
  * --pid (dtrace -p PID); memtop says so in the probe label. The module is left empty so that
  * malloc is found in whichever library provides it (libc, libumem, libsystem_malloc, ...).
  *
- * Usage: dtrace -p PID -s malloc.d INTERVAL_MS LIMIT PID
+ * Usage: dtrace -p PID -s malloc.d INTERVAL_MS PID
  *   $1  interval in milliseconds (one snapshot each)
- *   $2  rows printed per snapshot, most calls first (0 = all)
- *   $3  the process, same as -p (kept as an argument so that every script takes the same three)
+ *   $2  the process, same as -p (kept as an argument so that every script takes the same two)
  *
  * Output: one snapshot per interval, fields separated by one TAB. D cannot escape strings, so
  * the process name is the LAST field and may itself hold TABs; a name with a newline breaks
- * its line, and the parser skips the broken pieces. printa() prints every key of @bytes and
- * fills the calls of keys that trunc() removed from @calls with 0: such lines are not in the
- * top LIMIT and the parser drops them.
+ * its line, and the parser skips the broken pieces.
  *   memtop<TAB>begin<TAB>malloc
  *   row<TAB><pid><TAB><calls><TAB><requested bytes><TAB><execname>
  *   memtop<TAB>end<TAB><wall clock, ms since the epoch><TAB><interval length, ms>
@@ -36,12 +33,6 @@ pid$target::malloc:entry
 {
 	@calls[pid, execname] = count();
 	@bytes[pid, execname] = sum(arg0);
-}
-
-tick-$1ms
-/$2 > 0/
-{
-	trunc(@calls, $2);
 }
 
 tick-$1ms

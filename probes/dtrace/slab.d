@@ -5,16 +5,13 @@
  * kernel's "kmalloc" shows up here as those caches; allocations too large for a cache go to
  * vmem and are not counted.
  *
- * Usage: dtrace -s slab.d INTERVAL_MS LIMIT PID
+ * Usage: dtrace -s slab.d INTERVAL_MS PID
  *   $1  interval in milliseconds (one snapshot each)
- *   $2  rows printed per snapshot and per list, most allocations first (0 = all)
- *   $3  only this process (0 = every process)
+ *   $2  only this process (0 = every process)
  *
  * Output: one snapshot per interval, fields separated by one TAB. D cannot escape strings, so
  * the name is the LAST field and may itself hold TABs; a name with a newline breaks its line,
- * and the parser skips the broken pieces. printa() prints every key of the bytes aggregation
- * and fills the calls of keys that trunc() removed with 0: such lines are not in the top
- * LIMIT and the parser drops them.
+ * and the parser skips the broken pieces.
  *   memtop<TAB>begin<TAB>slab
  *   row<TAB><pid><TAB><allocations><TAB><bytes><TAB><execname>
  *   cache<TAB><allocations><TAB><bytes><TAB><cache name>
@@ -36,19 +33,12 @@ BEGIN
 }
 
 fbt::kmem_cache_alloc:entry
-/$3 == 0 || pid == $3/
+/$2 == 0 || pid == $2/
 {
 	@calls[pid, execname] = count();
 	@bytes[pid, execname] = sum(args[0]->cache_bufsize);
 	@cache_calls[stringof(args[0]->cache_name)] = count();
 	@cache_bytes[stringof(args[0]->cache_name)] = sum(args[0]->cache_bufsize);
-}
-
-tick-$1ms
-/$2 > 0/
-{
-	trunc(@calls, $2);
-	trunc(@cache_calls, $2);
 }
 
 tick-$1ms

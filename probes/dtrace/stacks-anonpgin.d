@@ -2,10 +2,9 @@
  * memtop, anonpgin drill-down (DTrace): anonymous pages of one process paged in (swapped in), per
  * distinct user stack (the code that touched the page), from vminfo:::anonpgin.
  *
- * Usage: dtrace -s stacks-anonpgin.d INTERVAL_MS LIMIT PID
+ * Usage: dtrace -s stacks-anonpgin.d INTERVAL_MS PID
  *   $1  interval in milliseconds (one snapshot each)
- *   $2  stacks printed per snapshot, most events first (0 = all)
- *   $3  the process (required, not 0)
+ *   $2  the process (required, not 0)
  *
  * Output: one snapshot per interval. The lines memtop prints itself are TAB-separated; "-"
  * where a tab has no bytes. The stack is printed by DTrace in its own layout: %k begins with
@@ -31,20 +30,14 @@ BEGIN
 }
 
 vminfo:::anonpgin
-/pid == $3/
+/pid == $2/
 {
 	@calls[ustack()] = sum(arg0);
 }
 
 tick-$1ms
-/$2 > 0/
 {
-	trunc(@calls, $2);
-}
-
-tick-$1ms
-{
-	printf("memtop\tbegin\tanonpgin\t%d\n", $3);
+	printf("memtop\tbegin\tanonpgin\t%d\n", $2);
 	printa("stack\t%@u\t-\t%k\nendstack\n", @calls);
 	printf("memtop\tend\t%d\t%d\n", walltimestamp / 1000000, (timestamp - interval_start) / 1000000);
 	trunc(@calls);

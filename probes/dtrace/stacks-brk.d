@@ -3,18 +3,15 @@
  * stack of one process (growth = break after the call minus before it, p_brkbase +
  * p_brksize; shrinks count negative).
  *
- * Usage: dtrace -s stacks-brk.d INTERVAL_MS LIMIT PID
+ * Usage: dtrace -s stacks-brk.d INTERVAL_MS PID
  *   $1  interval in milliseconds (one snapshot each)
- *   $2  stacks printed per snapshot, most events first (0 = all)
- *   $3  the process (required, not 0)
+ *   $2  the process (required, not 0)
  *
  * Output: one snapshot per interval. The lines memtop prints itself are TAB-separated; "-"
  * where a tab has no bytes. The stack is printed by DTrace in its own layout: %k begins with
  * the newline that ends the "stack" line, then prints one frame per line (a plain %k does not
  * indent), as module`function+0xoffset (or module`function, module`0xaddress, 0xaddress),
  * innermost first, possibly followed by "[ annotation ]" lines from a ustack helper.
- * printa() prints every key of @bytes and fills the calls of keys that trunc() removed from
- * @calls with 0: such stacks are not in the top LIMIT and the parser drops them.
  *   memtop<TAB>begin<TAB>brk<TAB><pid>
  *   stack<TAB><events><TAB><net growth in bytes, may be negative><TAB>
  *   libc.so.1`_brk_unlocked+0xa
@@ -34,7 +31,7 @@ BEGIN
 }
 
 syscall::brk:entry
-/pid == $3/
+/pid == $2/
 {
 	self->break_before = (int64_t)curthread->t_procp->p_brkbase +
 	    (int64_t)curthread->t_procp->p_brksize;
@@ -53,14 +50,8 @@ syscall::brk:return
 }
 
 tick-$1ms
-/$2 > 0/
 {
-	trunc(@calls, $2);
-}
-
-tick-$1ms
-{
-	printf("memtop\tbegin\tbrk\t%d\n", $3);
+	printf("memtop\tbegin\tbrk\t%d\n", $2);
 	printa("stack\t%@u\t%@d\t%k\nendstack\n", @calls, @bytes);
 	printf("memtop\tend\t%d\t%d\n", walltimestamp / 1000000, (timestamp - interval_start) / 1000000);
 	trunc(@calls);

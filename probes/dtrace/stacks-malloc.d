@@ -3,11 +3,10 @@
  * distinct user stack, the request sizes as quantize(arg0) (power-of-two buckets), and calls
  * per allocator entry point (malloc, calloc, realloc, free, posix_memalign, aligned_alloc).
  *
- * Usage: dtrace -Z -p PID -s stacks-malloc.d INTERVAL_MS LIMIT PID
+ * Usage: dtrace -Z -p PID -s stacks-malloc.d INTERVAL_MS PID
  *   -Z  lets the script start where a library lacks an entry point (aligned_alloc, say)
  *   $1  interval in milliseconds (one snapshot each)
- *   $2  stacks printed per snapshot, most calls first (0 = all)
- *   $3  the process, same as -p
+ *   $2  the process, same as -p
  *
  * Output: one snapshot per interval. The lines memtop prints itself are TAB-separated; the
  * stack and the histogram are printed by DTrace in its own layout: %k begins with the newline
@@ -16,8 +15,6 @@
  * possibly followed by "[ annotation ]" lines from a ustack helper; quantize prints a header
  * and one line per bucket: the bucket's lowest value right-aligned, "|", a bar of @, and the
  * count padded with trailing spaces, with one empty bucket either side of the data.
- * printa() prints every key of @bytes and fills the calls of keys that trunc() removed from
- * @calls with 0: such stacks are not in the top LIMIT and the parser drops them.
  *   memtop<TAB>begin<TAB>malloc<TAB><pid>
  *   stack<TAB><calls><TAB><requested bytes><TAB>
  *   libc.so.1`malloc
@@ -63,14 +60,8 @@ pid$target::aligned_alloc:entry
 }
 
 tick-$1ms
-/$2 > 0/
 {
-	trunc(@calls, $2);
-}
-
-tick-$1ms
-{
-	printf("memtop\tbegin\tmalloc\t%d\n", $3);
+	printf("memtop\tbegin\tmalloc\t%d\n", $2);
 	printa("stack\t%@u\t%@d\t%k\nendstack\n", @calls, @bytes);
 	printf("hist\n");
 	printa(@sizes);

@@ -1,5 +1,6 @@
 // Which bpftrace this is, from `bpftrace --version`, and the differences between releases that
 // memtop has to know about. Pure.
+import type {BpftraceQuirk} from '../registry.js';
 
 /** A bpftrace release: major, minor and patch numbers. */
 export interface BpftraceVersion {
@@ -52,4 +53,12 @@ export function readsDataLocStrings(version: BpftraceVersion): boolean {
 /** bpftrace 0.22 and 0.23 escape JSON map keys twice (fixed when 0.24 rewrote its JSON output). */
 export function escapesKeysTwice(version: BpftraceVersion): boolean {
   return version.major === 0 && (version.minor === 22 || version.minor === 23);
+}
+
+/** Whether a release has a quirk a script in the registry depends on. */
+export function hasQuirk(version: BpftraceVersion, quirk: BpftraceQuirk): boolean {
+  switch (quirk) {
+    case 'dataLocStringsBroken':
+      return !readsDataLocStrings(version);
+  }
 }

@@ -1,8 +1,10 @@
-// The bpftrace backend: runs probes/bpftrace/<tab>.bt, one JSON snapshot per interval.
+// The bpftrace backend: runs the script the registry names for a view (probes/bpftrace/*.bt), one
+// JSON snapshot per interval, read as the registry says.
 import {execa} from 'execa';
-import {existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {mkdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import {TABS, TAB_IDS, viewOf, type ScriptChoice, type ViewId} from '../registry.js';
 import {
   type Availability,
   type Backend,
@@ -13,10 +15,12 @@ import {
   type TracerStackSnapshot,
   TracerError,
 } from '../types.js';
-import {BpftraceJsonParser, cacheRows, entryPoints, stackRows, tabRows, type IntervalMaps} from '../parse/bpftrace-json.js';
-import {executableRanges, findLibc, hasKprobe, hasTracepoint, hasTracepointField, probeScript, readProcessName, tracefsRoot} from './probe-files.js';
-import {tracerLines} from './tracer-process.js';
-import {compileOnlyArgs, escapesKeysTwice, mapKeysEnv, parseBpftraceVersion, readsDataLocStrings, versionText, type BpftraceVersion} from './bpftrace-version.js';
+import {BpftraceJsonParser, entryPoints, stackRows, viewRows, type IntervalMaps} from '../parse/bpftrace-json.js';
+import {findLibc, tracefsRoot, unmet} from '../system/kernel.js';
+import {executableRanges, processName} from '../system/processes.js';
+import {probeScript} from './probe-files.js';
+import {findTracerBinary, tracerLines} from './tracer-process.js';
+import {compileOnlyArgs, escapesKeysTwice, hasQuirk, mapKeysEnv, parseBpftraceVersion, versionText, type BpftraceVersion} from './bpftrace-version.js';
 
 /**
  * How many keys one bpftrace map may hold; a map this full is reported as capped.
@@ -26,60 +30,6 @@ export function mapKeysMax(): number {
   const fromEnv = Number(process.env.MEMTOP_MAP_KEYS_MAX);
   return Number.isInteger(fromEnv) && fromEnv >= 16 && fromEnv <= 1_048_576 ? fromEnv : 16384;
 }
-
-/** One way of tracing a tab's event, in order of preference. */
-interface ProbeChoice {
-  label: string;
-  script: string;
-  /** Whether this kernel and this bpftrace can run it. */
-  usable: (version: BpftraceVersion) => boolean;
-  /** Needs libc's path as $4 (uprobe scripts). */
-  libc?: boolean;
-}
-
-const PROBES: Record<TabId, ProbeChoice[]> = {
-  malloc: [{label: 'uprobe:libc:malloc', script: 'malloc.bt', usable: () => findLibc() !== undefined, libc: true}],
-  brk: [{label: 'tracepoint:syscalls:sys_exit_brk', script: 'brk.bt', usable: () => hasTracepoint('syscalls/sys_exit_brk')}],
-  slab: [
-    {label: 'tracepoint:kmem:kmem_cache_alloc+kmalloc', script: 'slab.bt', usable: () => hasTracepoint('kmem/kmem_cache_alloc')},
-  ],
-  majfault: [{label: 'software:major-faults', script: 'majfault.bt', usable: () => true}],
-  anonpgin: [
-    {
-      label: 'tracepoint:memcg:count_memcg_events(PSWPIN)',
-      script: 'anonpgin.bt',
-      usable: () => hasTracepoint('memcg/count_memcg_events'),
-    },
-    {label: 'kprobe:swap_read_folio', script: 'anonpgin-swap_read_folio.bt', usable: () => hasKprobe('swap_read_folio')},
-    {label: 'kprobe:swap_readpage', script: 'anonpgin-swap_readpage.bt', usable: () => hasKprobe('swap_readpage')},
-  ],
-};
-
-/**
- * Slab allocations by cache name: its own script, since keying every allocation by a string costs
- * as much again as counting it, so it runs only while that grouping is on screen.
- */
-const CACHE_PROBES: ProbeChoice[] = [
-  {
-    label: 'tracepoint:kmem:kmem_cache_alloc+kmalloc by cache',
-    script: 'slab-cache.bt',
-    usable: version => readsDataLocStrings(version) && hasTracepointField('kmem/kmem_cache_alloc', 'name'),
-  },
-  {
-    label: 'rawtracepoint:kmem_cache_alloc+tracepoint:kmem:kmalloc by cache',
-    script: 'slab-cache-raw.bt',
-    // Where the tracepoint names the cache, the raw tracepoint's third argument is the cache.
-    usable: version => !readsDataLocStrings(version) && hasTracepointField('kmem/kmem_cache_alloc', 'name'),
-  },
-];
-
-const STACK_PROBES: Record<TabId, ProbeChoice> = {
-  malloc: {label: 'uprobe:libc:malloc ustack', script: 'stacks-malloc.bt', usable: () => true, libc: true},
-  brk: {label: 'uprobe:libc:sbrk + sys_exit_brk ustack', script: 'stacks-brk.bt', usable: () => true, libc: true},
-  slab: {label: 'tracepoint:kmem ustack', script: 'stacks-slab.bt', usable: () => true},
-  majfault: {label: 'software:major-faults ustack', script: 'stacks-majfault.bt', usable: () => true},
-  anonpgin: {label: 'tracepoint:memcg:count_memcg_events ustack', script: 'stacks-anonpgin.bt', usable: () => true},
-};
 
 function libcMissing(): TracerError {
   const override = process.env.MEMTOP_LIBC;
@@ -104,20 +54,27 @@ export async function bpftraceVersion(): Promise<BpftraceVersion> {
   return detectedVersion;
 }
 
+/** Whether this machine and this bpftrace can run a script. */
+function usable(choice: ScriptChoice, version: BpftraceVersion): boolean {
+  if (choice.quirk && hasQuirk(version, choice.quirk.name) !== choice.quirk.present) return false;
+  return unmet(choice.requires) === undefined;
+}
+
 /**
- * The preferred usable probe for a tab on this kernel and bpftrace (slab by cache name with
- * `byCache`), or a TracerError saying why there is none.
+ * The script to run for a view of a tab on this kernel and bpftrace: the first of the registry's
+ * alternatives that can run here, or a TracerError saying what is missing.
  */
-export function chooseProbe(tab: TabId, version: BpftraceVersion = detectedVersion ?? UNKNOWN_VERSION, byCache = false): ProbeChoice {
+export function chooseScript(tab: TabId, view?: ViewId, version: BpftraceVersion = detectedVersion ?? UNKNOWN_VERSION): ScriptChoice {
   if (!tracefsRoot()) {
     throw new TracerError('tracefs is not mounted', 'mount it: mount -t tracefs nodev /sys/kernel/tracing');
   }
-  const candidates = byCache ? CACHE_PROBES : PROBES[tab];
-  const choice = candidates.find(candidate => candidate.usable(version));
+  const candidates = TABS[tab].bpftrace.views[viewOf(tab, view).id]?.scripts ?? [];
+  const choice = candidates.find(candidate => usable(candidate, version));
   if (choice) return choice;
-  if (tab === 'malloc') throw libcMissing();
+  if (candidates.some(candidate => candidate.requires?.some(requirement => 'libc' in requirement)) && !findLibc()) throw libcMissing();
+  const missing = candidates.map(candidate => unmet(candidate.requires) ?? `bpftrace ${versionText(version)}`);
   throw new TracerError(
-    `no probe for ${tab}${byCache ? ' by cache' : ''} on this kernel with bpftrace ${versionText(version)} (tried ${candidates.map(candidate => candidate.label).join(', ')})`,
+    `no probe for ${tab} ${viewOf(tab, view).label} on this kernel (tried ${candidates.map((candidate, index) => `${candidate.label}: no ${missing[index]}`).join('; ')})`,
     'a kernel with these tracepoints or with kprobes is needed',
   );
 }
@@ -126,11 +83,7 @@ const BPFTRACE_PATHS = ['/usr/bin/bpftrace', '/usr/sbin/bpftrace', '/usr/local/b
 
 /** Absolute path of the bpftrace binary, if installed. */
 export function bpftracePath(): string | undefined {
-  const fromPath = (process.env.PATH ?? '')
-    .split(':')
-    .filter(dir => dir.startsWith('/'))
-    .map(dir => `${dir}/bpftrace`);
-  return [...fromPath, ...BPFTRACE_PATHS].find(file => existsSync(file));
+  return findTracerBinary('bpftrace', BPFTRACE_PATHS);
 }
 
 const NOISE =
@@ -160,8 +113,9 @@ export function explainBpftraceFailure(stderr: string, exitCode: number | undefi
   return new TracerError(`bpftrace: ${reason}`, hint);
 }
 
-function scriptArgs(choice: ProbeChoice, intervalMs: number, limit: number, pid: number): string[] {
-  const args = [String(intervalMs), String(limit), String(pid)];
+/** A script's positional values: $1 interval in ms, $2 pid (0: every process), then libc's path when it needs it. */
+function scriptArgs(choice: ScriptChoice, intervalMs: number, pid: number): string[] {
+  const args = [String(intervalMs), String(pid)];
   if (choice.libc) {
     const libc = findLibc();
     if (!libc) throw libcMissing();
@@ -170,15 +124,20 @@ function scriptArgs(choice: ProbeChoice, intervalMs: number, limit: number, pid:
   return args;
 }
 
-async function* runScript(
-  choice: ProbeChoice,
-  options: {intervalMs: number; limit: number; pid: number; signal: AbortSignal; pidFlag: boolean},
-): AsyncGenerator<{maps: IntervalMaps; elapsedMs: number; skipped: number; skippedSample?: string}> {
+/** One interval of a script's output. */
+interface Interval {
+  maps: IntervalMaps;
+  elapsedMs: number;
+  skipped: number;
+  skippedSample?: string;
+}
+
+async function* runScript(choice: ScriptChoice, options: {intervalMs: number; pid: number; signal: AbortSignal; pidFlag: boolean}): AsyncGenerator<Interval> {
   const bpftrace = bpftracePath();
   if (!bpftrace) throw new TracerError('bpftrace is not installed', 'install it: apt-get install -y bpftrace');
   const args = ['-B', 'line', '-f', 'json'];
   if (options.pidFlag && options.pid > 0) args.push('-p', String(options.pid));
-  args.push(probeScript('bpftrace', choice.script), ...scriptArgs(choice, options.intervalMs, options.limit, options.pid));
+  args.push(probeScript('bpftrace', choice.file), ...scriptArgs(choice, options.intervalMs, options.pid));
   const parser = new BpftraceJsonParser(escapesKeysTwice(await bpftraceVersion()));
   let previousEndNs: bigint | undefined;
   let intervalStart = Date.now();
@@ -201,28 +160,6 @@ async function* runScript(
     previousEndNs = interval.endNs;
     yield {maps: interval, elapsedMs: Math.max(1, elapsedMs), skipped: parser.skipped, skippedSample: parser.skippedSample};
   }
-}
-
-const PROCESS_NAME_TTL_MS = 5000;
-const PROCESS_NAME_CACHE_MAX = 4096;
-const processNames = new Map<number, {name: string | undefined; at: number}>();
-
-/**
- * The process's own name (its main thread's, from /proc) for a row the kernel keyed by the
- * name of whichever thread it caught: the probes read the current thread's comm, because
- * reaching the group leader's through curtask made bpftrace's compile 3x slower (brk.bt: 823
- * -> 258 ms to attach). A process that has gone keeps the thread name the kernel saw.
- */
-function processName(pid: number, now = Date.now()): string | undefined {
-  const cached = processNames.get(pid);
-  if (cached && now - cached.at < PROCESS_NAME_TTL_MS) return cached.name;
-  const name = readProcessName(pid);
-  if (processNames.size >= PROCESS_NAME_CACHE_MAX) {
-    for (const [key, entry] of processNames) if (now - entry.at >= PROCESS_NAME_TTL_MS) processNames.delete(key);
-    if (processNames.size >= PROCESS_NAME_CACHE_MAX) processNames.clear();
-  }
-  processNames.set(pid, {name, at: now});
-  return name;
 }
 
 function isCapped(maps: IntervalMaps): boolean {
@@ -283,44 +220,43 @@ export interface CompileResult {
 }
 
 /** Compile one script for this version without attaching any probe. */
-async function compileScript(bpftrace: string, version: BpftraceVersion, choice: ProbeChoice, pid: number, view: string): Promise<CompileResult> {
-  const elf = path.join(os.tmpdir(), `memtop-check-${process.pid}-${choice.script}.o`);
+async function compileScript(bpftrace: string, version: BpftraceVersion, choice: ScriptChoice, pid: number, view: string): Promise<CompileResult> {
+  const elf = path.join(os.tmpdir(), `memtop-check-${process.pid}-${choice.file}.o`);
   try {
-    const args = [...compileOnlyArgs(version, elf), probeScript('bpftrace', choice.script), ...scriptArgs(choice, 1000, 0, pid)];
+    const args = [...compileOnlyArgs(version, elf), probeScript('bpftrace', choice.file), ...scriptArgs(choice, 1000, pid)];
     const result = await execa(bpftrace, args, {reject: false, timeout: 60_000, env: mapKeysEnv(mapKeysMax())});
-    if (result.exitCode === 0) return {view, script: choice.script, ok: true};
+    if (result.exitCode === 0) return {view, script: choice.file, ok: true};
     const failure = explainBpftraceFailure(result.stderr.split('\n').filter(line => !NOISE.test(line)).join('\n'), result.exitCode);
-    return {view, script: choice.script, ok: false, reason: failure.message.replace(/^bpftrace: /, '')};
+    return {view, script: choice.file, ok: false, reason: failure.message.replace(/^bpftrace: /, '')};
   } catch (error) {
-    return {view, script: choice.script, ok: false, reason: error instanceof Error ? error.message.split('\n')[0] : String(error)};
+    return {view, script: choice.file, ok: false, reason: error instanceof Error ? error.message.split('\n')[0] : String(error)};
   } finally {
     rmSync(elf, {force: true});
   }
 }
 
 /**
- * Compile, without attaching, the script every view would run here (each tab's, slab's by-cache
- * script and each drill-down's) with the installed bpftrace, two at a time.
+ * Compile, without attaching, the script every view would run here (each view of each tab, and
+ * each drill-down) with the installed bpftrace, two at a time.
  */
-export async function compileEveryScript(tabs: readonly TabId[]): Promise<CompileResult[]> {
+export async function compileEveryScript(): Promise<CompileResult[]> {
   const bpftrace = bpftracePath();
   if (!bpftrace) return [];
   const version = await bpftraceVersion();
   const jobs: (() => Promise<CompileResult>)[] = [];
-  const add = (view: string, pick: () => ProbeChoice, pid: number) =>
+  const add = (view: string, pick: () => ScriptChoice, pid: number) =>
     jobs.push(async () => {
-      let choice: ProbeChoice;
+      let choice: ScriptChoice;
       try {
         choice = pick();
       } catch (error) {
-        return {view, script: '-', ok: false, reason: error instanceof TracerError ? error.message : String(error)};
+        return {view, script: '-', ok: false, reason: error instanceof Error ? error.message : String(error)};
       }
       return compileScript(bpftrace, version, choice, pid, view);
     });
-  for (const tab of tabs) {
-    add(tab, () => chooseProbe(tab, version), 0);
-    if (tab === 'slab') add(`${tab} by cache`, () => chooseProbe(tab, version, true), 0);
-    add(`${tab} stacks`, () => STACK_PROBES[tab], process.pid);
+  for (const tab of TAB_IDS) {
+    TABS[tab].views.forEach((view, index) => add(index === 0 ? tab : `${tab} ${view.label}`, () => chooseScript(tab, view.id, version), 0));
+    add(`${tab} stacks`, () => TABS[tab].bpftrace.stacks.script, process.pid);
   }
   const results: CompileResult[] = new Array(jobs.length);
   let next = 0;
@@ -364,28 +300,29 @@ export const bpftraceBackend: Backend = {
   },
 
   async probeFor(tab: TabId): Promise<string> {
-    return chooseProbe(tab, await bpftraceVersion()).label;
+    return chooseScript(tab, undefined, await bpftraceVersion()).label;
   },
 
   async *start(options: StartOptions): AsyncGenerator<TracerSnapshot> {
-    const byCache = options.tab === 'slab' && options.grouping === 'cache';
-    const choice = chooseProbe(options.tab, await bpftraceVersion(), byCache);
+    const view = viewOf(options.tab, options.view);
+    const choice = chooseScript(options.tab, view.id, await bpftraceVersion());
+    const spec = TABS[options.tab].bpftrace.views[view.id]!.rows;
     const pid = options.pid ?? 0;
-    for await (const {maps, elapsedMs, skipped, skippedSample} of runScript(choice, {...options, pid, pidFlag: Boolean(choice.libc)})) {
-      const {rows, bad} = tabRows(options.tab, maps.maps);
+    const uprobes = choice.requires?.some(requirement => 'libc' in requirement) ?? false;
+    for await (const {maps, elapsedMs, skipped, skippedSample} of runScript(choice, {...options, pid, pidFlag: uprobes})) {
+      const {rows, bad} = viewRows(view.rows, spec, maps.maps);
       for (const row of rows) {
         if (row.pid !== undefined && row.pid > 0) row.comm = processName(row.pid) ?? row.comm;
-        if (!row.comm) row.comm = '?';
+        if (view.rows === 'process' && !row.comm) row.comm = '?';
       }
       yield {
         tab: options.tab,
+        view: view.id,
         backend: 'bpftrace',
         probe: choice.label,
         time: new Date().toISOString(),
         elapsedMs,
         rows,
-        ...(byCache ? {cacheRows: cacheRows(maps.maps), grouping: 'cache' as const} : {}),
-        ...(options.tab === 'slab' && !byCache ? {grouping: 'process' as const} : {}),
         capped: isCapped(maps),
         skippedLines: skipped + bad,
         ...(skippedSample !== undefined ? {skippedSample} : {}),
@@ -394,31 +331,30 @@ export const bpftraceBackend: Backend = {
   },
 
   async *startStacks(options: StackStartOptions): AsyncGenerator<TracerStackSnapshot> {
-    const choice = STACK_PROBES[options.tab];
+    const definition = TABS[options.tab];
+    const {script, read} = definition.bpftrace.stacks;
     if (!tracefsRoot()) throw new TracerError('tracefs is not mounted', 'mount it: mount -t tracefs nodev /sys/kernel/tracing');
-    const comm = readProcessName(options.pid);
+    const comm = processName(options.pid);
     // -p: uprobes attach to that process only, and bpftrace exits when it does.
-    for await (const {maps, elapsedMs, skipped, skippedSample} of runScript(choice, {...options, pidFlag: true})) {
+    for await (const {maps, elapsedMs, skipped, skippedSample} of runScript(script, {...options, pidFlag: true})) {
       // An unnamed frame is a frame only if it points into the process's code (see trimStack).
       const code = executableRanges(options.pid);
       const isCode = code ? (address: bigint) => code.some(([low, high]) => address >= low && address < high) : undefined;
       const snapshot: TracerStackSnapshot = {
         tab: options.tab,
         backend: 'bpftrace',
-        probe: choice.label,
+        probe: script.label,
         pid: options.pid,
         ...(comm ? {comm} : {}),
         time: new Date().toISOString(),
         elapsedMs,
-        stacks: stackRows(options.tab, maps.maps, isCode),
+        stacks: stackRows(read, maps.maps, definition.stackBytes, isCode),
         capped: isCapped(maps),
         skippedLines: skipped,
         ...(skippedSample !== undefined ? {skippedSample} : {}),
       };
-      if (options.tab === 'malloc') {
-        snapshot.histogram = maps.hists.get('sizes') ?? [];
-        snapshot.entryPoints = entryPoints(maps.maps);
-      }
+      if (read.histogram) snapshot.histogram = maps.hists.get(read.histogram) ?? [];
+      if (read.entryPoints) snapshot.entryPoints = entryPoints(maps.maps, read.entryPoints);
       yield snapshot;
     }
   },

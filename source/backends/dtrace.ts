@@ -1,5 +1,5 @@
-// The DTrace backend: runs probes/dtrace/<tab>.d (and stacks-<tab>.d for the drill-down) with
-// dtrace, and parses its output into one snapshot per interval. The scripts are written for
+// The DTrace backend: runs the registry's probes/dtrace/ script for a tab (and its drill-down
+// script) with dtrace, and parses its output into one snapshot per interval. The scripts are written for
 // illumos (brk and slab read illumos kernel structures); malloc, majfault and anonpgin use the
 // pid and vminfo providers that other DTrace ports share.
 import {execa} from 'execa';
@@ -14,31 +14,15 @@ import {
   TracerError,
 } from '../types.js';
 import {DtraceBlockReader, parseDtraceSnapshot, parseDtraceStackSnapshot} from '../parse/dtrace-output.js';
+import {TABS} from '../registry.js';
 import {probeScript} from './probe-files.js';
-import {findTracerBinary, positionalArguments} from './systemtap.js';
-import {tracerLines} from './tracer-process.js';
+import {findTracerBinary, positionalArguments, tracerLines} from './tracer-process.js';
 
 const DTRACE_FALLBACK_PATHS = ['/usr/sbin/dtrace', '/usr/bin/dtrace', '/sbin/dtrace'];
 
 /** Absolute path of the dtrace binary, if installed. */
 export function dtracePath(): string | undefined {
   return findTracerBinary('dtrace', DTRACE_FALLBACK_PATHS);
-}
-
-/** Label of the probe a tab's script attaches. */
-export function dtraceProbeLabel(tab: TabId): string {
-  switch (tab) {
-    case 'malloc':
-      return 'pid$target::malloc:entry (only the --pid process)';
-    case 'brk':
-      return 'syscall::brk:entry + return';
-    case 'slab':
-      return 'fbt::kmem_cache_alloc:entry';
-    case 'majfault':
-      return 'vminfo:::maj_fault';
-    case 'anonpgin':
-      return 'vminfo:::anonpgin';
-  }
 }
 
 function firstLine(text: string, pattern: RegExp): string | undefined {
@@ -72,10 +56,10 @@ async function* dtraceBlocks(args: string[], signal: AbortSignal): AsyncGenerato
   }
 }
 
-function mallocNeedsPid(): TracerError {
+function needsPid(title: string): TracerError {
   return new TracerError(
-    'DTrace traces malloc in one process only: its pid provider needs a target process',
-    'start memtop with --pid PID for the malloc tab, or use the bpftrace or stap backend to see every process',
+    `DTrace traces ${title} in one process only: its pid provider needs a target process`,
+    `start memtop with --pid PID for the ${title} tab, or use the bpftrace or stap backend to see every process`,
   );
 }
 
@@ -101,15 +85,16 @@ export const dtraceBackend: Backend = {
   },
 
   async probeFor(tab: TabId): Promise<string> {
-    return dtraceProbeLabel(tab);
+    return TABS[tab].dtrace.script.label;
   },
 
   async *start(options: StartOptions): AsyncGenerator<TracerSnapshot> {
     const pid = options.pid ?? 0;
-    if (options.tab === 'malloc' && pid === 0) throw mallocNeedsPid();
-    const positional = positionalArguments(options.intervalMs, options.limit, pid, options.tab === 'malloc');
-    const args = [...(options.tab === 'malloc' ? ['-p', String(pid)] : []), '-s', probeScript('dtrace', `${options.tab}.d`), ...positional];
-    const context = {tab: options.tab, probe: dtraceProbeLabel(options.tab)};
+    const definition = TABS[options.tab].dtrace;
+    if (definition.needsPid && pid === 0) throw needsPid(TABS[options.tab].title);
+    const positional = positionalArguments(options.intervalMs, pid, definition.needsPid === true);
+    const args = [...(definition.needsPid ? ['-p', String(pid)] : []), '-s', probeScript('dtrace', definition.script.file), ...positional];
+    const context = {tab: options.tab, probe: definition.script.label};
     let blockSkipped = 0;
     for await (const {block, readerSkipped} of dtraceBlocks(args, options.signal)) {
       const {snapshot, skippedLines} = parseDtraceSnapshot(block, context);
@@ -119,11 +104,11 @@ export const dtraceBackend: Backend = {
   },
 
   async *startStacks(options: StackStartOptions): AsyncGenerator<TracerStackSnapshot> {
-    const positional = positionalArguments(options.intervalMs, options.limit, options.pid, true);
-    const malloc = options.tab === 'malloc';
-    const args = [...(malloc ? ['-Z', '-p', String(options.pid)] : []), '-s', probeScript('dtrace', `stacks-${options.tab}.d`), ...positional];
-    const label = malloc ? 'pid$target::malloc:entry' : dtraceProbeLabel(options.tab);
-    const context = {tab: options.tab, probe: `${label} ustack()`, pid: options.pid};
+    const definition = TABS[options.tab].dtrace;
+    const positional = positionalArguments(options.intervalMs, options.pid, true);
+    // The pid provider's probes exist only once the process is grabbed: -Z lets the script compile before.
+    const args = [...(definition.needsPid ? ['-Z', '-p', String(options.pid)] : []), '-s', probeScript('dtrace', definition.stacks.file), ...positional];
+    const context = {tab: options.tab, probe: definition.stacks.label, pid: options.pid};
     let blockSkipped = 0;
     for await (const {block, readerSkipped} of dtraceBlocks(args, options.signal)) {
       const {snapshot, skippedLines} = parseDtraceStackSnapshot(block, context);

@@ -1,13 +1,14 @@
 // A head start for the TUI's first view: its tracer starts while Ink, React and the app are
 // still loading, and the app's first start() of that same view takes the running tracer over.
-// (Loading the TUI costs ~0.5 s of the launch; compiling and attaching the probes about as
-// much: done one after the other they made the first data 1.5 s after launch.)
+// Loading the TUI and compiling and attaching the probes take about as long each: side by side,
+// the first data comes as soon as the slower of the two is done.
+import {viewOf} from '../registry.js';
 import type {Backend, StartOptions, TracerSnapshot} from '../types.js';
 
 export type FirstView = Omit<StartOptions, 'signal'>;
 
 function sameView(a: FirstView, b: FirstView): boolean {
-  return a.tab === b.tab && (a.pid ?? 0) === (b.pid ?? 0) && a.intervalMs === b.intervalMs && a.limit === b.limit && (a.grouping ?? 'process') === (b.grouping ?? 'process');
+  return a.tab === b.tab && (a.pid ?? 0) === (b.pid ?? 0) && a.intervalMs === b.intervalMs && viewOf(a.tab, a.view).id === viewOf(b.tab, b.view).id;
 }
 
 /** Start iterating `source` now (an async generator runs nothing until next() is called). */

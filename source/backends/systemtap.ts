@@ -1,7 +1,8 @@
-// The SystemTap backend: runs probes/stap/<tab>.stp (and stacks-<tab>.stp for the drill-down)
-// with stap, and parses its output into one snapshot per interval.
+// The SystemTap backend: runs the registry's probes/stap/ script for a tab (and its drill-down
+// script) with stap, and parses its output into one snapshot per interval. The scripts share
+// what they have in common through the tapset in probes/stap/tapset (stap's own include).
 import {execa} from 'execa';
-import {existsSync, readFileSync, readlinkSync, statSync} from 'node:fs';
+import {readFileSync, readlinkSync, statSync} from 'node:fs';
 import os from 'node:os';
 import {
   type Availability,
@@ -13,9 +14,11 @@ import {
   type TracerStackSnapshot,
   TracerError,
 } from '../types.js';
+import {TABS, type ScriptChoice} from '../registry.js';
 import {parseStapSnapshot, parseStapStackSnapshot, StapBlockReader} from '../parse/stap-output.js';
-import {findLibc, probeScript} from './probe-files.js';
-import {tracerLines} from './tracer-process.js';
+import {findLibc} from '../system/kernel.js';
+import {PROBES_DIR, probeScript} from './probe-files.js';
+import {findTracerBinary, positionalArguments, tracerLines} from './tracer-process.js';
 
 const STAP_FALLBACK_PATHS = ['/usr/bin/stap', '/usr/local/bin/stap', '/opt/systemtap/bin/stap'];
 
@@ -31,15 +34,6 @@ export const STAP_DEFINES = ['-DMAXACTION=100000', '-DMAXSKIPPED=100000'];
 
 /** Per-process scripts keep only short names; a smaller string size shrinks their maps 4x. */
 const TAB_SCRIPT_DEFINES = ['-DMAXSTRINGLEN=128'];
-
-/** Absolute path of an installed tracer binary: the PATH's absolute entries first, then known places. */
-export function findTracerBinary(name: string, fallbacks: readonly string[]): string | undefined {
-  const fromPath = (process.env.PATH ?? '')
-    .split(':')
-    .filter(dir => dir.startsWith('/'))
-    .map(dir => `${dir}/${name}`);
-  return [...fromPath, ...fallbacks].find(file => existsSync(file));
-}
 
 /** Absolute path of the stap binary, if installed. */
 export function stapPath(): string | undefined {
@@ -57,23 +51,6 @@ export function isPlainAbsolutePath(path: string): boolean {
     /^\/[A-Za-z\d._+/-]+$/.test(path) &&
     !path.split('/').some(segment => segment === '.' || segment === '..')
   );
-}
-
-/**
- * The positional arguments every memtop script takes ($1 interval ms, $2 limit, $3 pid), as
- * decimal strings, or a TracerError when a value is out of range.
- */
-export function positionalArguments(intervalMs: number, limit: number, pid: number, pidRequired: boolean): string[] {
-  if (!Number.isSafeInteger(intervalMs) || intervalMs < 10 || intervalMs > 3_600_000) {
-    throw new TracerError(`interval ${intervalMs} ms is out of range`, 'use a whole number of milliseconds from 10 to 3600000');
-  }
-  if (!Number.isSafeInteger(limit) || limit < 0 || limit > 1_000_000) {
-    throw new TracerError(`limit ${limit} is out of range`, 'use a whole number from 0 (all rows) to 1000000');
-  }
-  if (!Number.isSafeInteger(pid) || pid < (pidRequired ? 1 : 0) || pid > 0x3fffff) {
-    throw new TracerError(`pid ${pid} is not a process id`, pidRequired ? 'pick the process to drill into' : 'use 0 for every process');
-  }
-  return [String(intervalMs), String(limit), String(pid)];
 }
 
 /** A file a process maps, from the text of /proc/<pid>/maps: its path and inode. */
@@ -154,21 +131,13 @@ function swapReadProbe(): string {
   return swapReadFunction;
 }
 
-/** Label of the probe a tab's script attaches on this machine. */
-export function stapProbeLabel(tab: TabId, libc?: string): string {
-  switch (tab) {
-    case 'malloc':
-      return `process("${libc ?? findLibc() ?? 'libc.so.6'}").function("malloc")`;
-    case 'brk':
-      return 'syscall.brk + syscall.brk.return';
-    case 'slab':
-      return 'vm.kmem_cache_alloc + vm.kmalloc';
-    case 'majfault':
-      return 'vm.pagefault.return (VM_FAULT_MAJOR)';
-    case 'anonpgin':
-      return `kernel.function("${swapReadProbe()}")`;
-  }
+/** A script's label as its probe is on this machine: {libc} and {swap_read} filled in. */
+export function stapProbeLabel(script: ScriptChoice, libc?: string): string {
+  return script.label.replace('{libc}', libc ?? findLibc() ?? 'libc.so.6').replace('{swap_read}', () => swapReadProbe());
 }
+
+/** The tapset directory every script shares functions through (probes/stap/tapset/memtop.stp). */
+export const STAP_TAPSET = `${PROBES_DIR}stap/tapset`;
 
 function firstLine(text: string, pattern: RegExp): string | undefined {
   return text.split('\n').map(line => line.trim()).find(line => pattern.test(line));
@@ -232,15 +201,16 @@ export const systemtapBackend: Backend = {
   },
 
   async probeFor(tab: TabId): Promise<string> {
-    return stapProbeLabel(tab);
+    return stapProbeLabel(TABS[tab].stap.script);
   },
 
   async *start(options: StartOptions): AsyncGenerator<TracerSnapshot> {
     const pid = options.pid ?? 0;
-    const positional = positionalArguments(options.intervalMs, options.limit, pid, false);
-    const libc = options.tab === 'malloc' ? stapLibc(pid) : undefined;
-    const args = [...STAP_DEFINES, ...TAB_SCRIPT_DEFINES, probeScript('stap', `${options.tab}.stp`), ...positional, ...(libc ? [libc] : [])];
-    const context = {tab: options.tab, probe: stapProbeLabel(options.tab, libc)};
+    const script = TABS[options.tab].stap.script;
+    const positional = positionalArguments(options.intervalMs, pid, false);
+    const libc = script.libc ? stapLibc(pid) : undefined;
+    const args = [...STAP_DEFINES, ...TAB_SCRIPT_DEFINES, '-I', STAP_TAPSET, probeScript('stap', script.file), ...positional, ...(libc ? [libc] : [])];
+    const context = {tab: options.tab, probe: stapProbeLabel(script, libc)};
     let blockSkipped = 0;
     for await (const {block, readerSkipped} of stapBlocks(args, options.signal)) {
       const {snapshot, skippedLines} = parseStapSnapshot(block, context);
@@ -250,16 +220,11 @@ export const systemtapBackend: Backend = {
   },
 
   async *startStacks(options: StackStartOptions): AsyncGenerator<TracerStackSnapshot> {
-    const positional = positionalArguments(options.intervalMs, options.limit, options.pid, true);
-    const libc = options.tab === 'malloc' ? stapLibc(options.pid) : undefined;
-    const args = [
-      ...STAP_DEFINES,
-      ...symbolOptions(options.pid),
-      probeScript('stap', `stacks-${options.tab}.stp`),
-      ...positional,
-      ...(libc ? [libc] : []),
-    ];
-    const context = {tab: options.tab, probe: `${stapProbeLabel(options.tab, libc)} ubacktrace`, pid: options.pid};
+    const script = TABS[options.tab].stap.stacks;
+    const positional = positionalArguments(options.intervalMs, options.pid, true);
+    const libc = script.libc ? stapLibc(options.pid) : undefined;
+    const args = [...STAP_DEFINES, '-I', STAP_TAPSET, ...symbolOptions(options.pid), probeScript('stap', script.file), ...positional, ...(libc ? [libc] : [])];
+    const context = {tab: options.tab, probe: stapProbeLabel(script, libc), pid: options.pid};
     let blockSkipped = 0;
     for await (const {block, readerSkipped} of stapBlocks(args, options.signal)) {
       const {snapshot, skippedLines} = parseStapStackSnapshot(block, context);

@@ -1,4 +1,5 @@
-// Runs one tracer process and streams its stdout line by line; shared by every backend.
+// The plumbing every tracer backend shares: finding the tracer's binary, checking the positional
+// values a script gets, and running one tracer process with its stdout streamed line by line.
 // The child is started so that it cannot outlive memtop: it gets SIGKILL when memtop dies
 // (prctl PR_SET_PDEATHSIG through setpriv, where setpriv exists), it is killed when the
 // caller's AbortSignal fires, and it is killed when the consumer stops iterating.
@@ -40,9 +41,27 @@ export async function stopAllTracers(timeoutMs = 1000): Promise<void> {
   clearTimeout(timer);
 }
 
-/** How many tracer children memtop has running right now. */
-export function liveTracerCount(): number {
-  return liveChildren.size;
+/** Absolute path of an installed tracer binary: the PATH's absolute entries first, then known places. */
+export function findTracerBinary(name: string, fallbacks: readonly string[]): string | undefined {
+  const fromPath = (process.env.PATH ?? '')
+    .split(':')
+    .filter(dir => dir.startsWith('/'))
+    .map(dir => `${dir}/${name}`);
+  return [...fromPath, ...fallbacks].find(file => existsSync(file));
+}
+
+/**
+ * The positional values every memtop script takes first ($1 interval in ms, $2 pid), as decimal
+ * strings, or a TracerError when a value is out of range.
+ */
+export function positionalArguments(intervalMs: number, pid: number, pidRequired: boolean): string[] {
+  if (!Number.isSafeInteger(intervalMs) || intervalMs < 10 || intervalMs > 3_600_000) {
+    throw new TracerError(`interval ${intervalMs} ms is out of range`, 'use a whole number of milliseconds from 10 to 3600000');
+  }
+  if (!Number.isSafeInteger(pid) || pid < (pidRequired ? 1 : 0) || pid > 0x3fffff) {
+    throw new TracerError(`pid ${pid} is not a process id`, pidRequired ? 'pick the process to drill into' : 'use 0 for every process');
+  }
+  return [String(intervalMs), String(pid)];
 }
 
 function setprivPath(): string | undefined {

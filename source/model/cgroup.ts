@@ -1,6 +1,6 @@
-// Which cgroup (or container) a process is in, read from /proc/<pid>/cgroup, with a bounded
-// cache, for the CGROUP column and the --cgroup filter. Names are returned raw: the UI sanitises.
-import {readFileSync} from 'node:fs';
+// Which cgroup (or container) a cgroup path names, for the CGROUP column and the --cgroup filter:
+// pure reading of /proc/<pid>/cgroup's text and of paths (system/cgroups.ts reads the files).
+// Names are returned raw: the UI sanitises.
 
 /** What the CGROUP column knows of one process. */
 export interface CgroupInfo {
@@ -33,16 +33,6 @@ export function parseCgroupFile(text: string): string | undefined {
   const unified = entries.find(entry => entry.hierarchy === '0' && entry.controllers.join('') === '');
   const memory = entries.find(entry => entry.controllers.includes('memory'));
   return (memory ?? unified ?? entries[0])?.path;
-}
-
-/** The cgroup path of a process, or undefined when it has gone or /proc cannot say. Never throws. */
-export function cgroupOf(pid: number, procRoot = '/proc'): string | undefined {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
-  try {
-    return parseCgroupFile(readFileSync(`${procRoot}/${pid}/cgroup`, 'utf8'));
-  } catch {
-    return undefined;
-  }
 }
 
 // One path component that is a container: a bare 64-hex id (docker and kubepods with the
@@ -78,17 +68,6 @@ export function infoOfPath(path: string): CgroupInfo {
   return {path, ...(id ? {containerId: id} : {}), label: labelOfPath(path)};
 }
 
-/** Path, container id and label of a process's cgroup, or undefined when it cannot be read. */
-export function cgroupInfo(pid: number, procRoot = '/proc'): CgroupInfo | undefined {
-  const path = cgroupOf(pid, procRoot);
-  return path === undefined ? undefined : infoOfPath(path);
-}
-
-/** The CGROUP column's text for a process: container id or the path's last two components. */
-export function cgroupLabel(pid: number, procRoot = '/proc'): string | undefined {
-  return cgroupInfo(pid, procRoot)?.label;
-}
-
 /**
  * Whether a process's cgroup matches a --cgroup pattern: a case-insensitive substring of its
  * label or of its full path (so "docker", "kubepods", "user.slice" and a container id all
@@ -100,65 +79,4 @@ export function matchesCgroup(cgroup: CgroupInfo | string | undefined, pattern: 
   const needle = pattern.toLowerCase();
   const texts = typeof cgroup === 'string' ? [cgroup] : [cgroup.label, cgroup.path];
   return texts.some(text => text.toLowerCase().includes(needle));
-}
-
-export interface CgroupCacheOptions {
-  /** Most processes remembered; the least recently asked go first. Default 4096. */
-  maxEntries?: number;
-  /** How long an answer is trusted: processes move between cgroups and PIDs are reused. Default 5 s. */
-  ttlMs?: number;
-  /** Default: cgroupInfo from /proc. */
-  read?: (pid: number) => CgroupInfo | undefined;
-  now?: () => number;
-}
-
-/**
- * Cgroup lookups remembered for a while, bounded in size, so a table of hundreds of rows per
- * interval reads /proc once per process every few seconds, not every frame.
- */
-export class CgroupCache {
-  private readonly entries = new Map<number, {info: CgroupInfo | undefined; at: number}>();
-  private readonly maxEntries: number;
-  private readonly ttlMs: number;
-  private readonly read: (pid: number) => CgroupInfo | undefined;
-  private readonly now: () => number;
-
-  constructor(options: CgroupCacheOptions = {}) {
-    this.maxEntries = Math.max(1, options.maxEntries ?? 4096);
-    this.ttlMs = options.ttlMs ?? 5000;
-    this.read = options.read ?? (pid => cgroupInfo(pid));
-    this.now = options.now ?? Date.now;
-  }
-
-  /** Processes remembered now. */
-  get size(): number {
-    return this.entries.size;
-  }
-
-  /** The process's cgroup, from the cache while fresh, else read again. */
-  info(pid: number): CgroupInfo | undefined {
-    const now = this.now();
-    const cached = this.entries.get(pid);
-    if (cached && now - cached.at < this.ttlMs) {
-      // Map order is insertion order: move it to the end as the most recently used.
-      this.entries.delete(pid);
-      this.entries.set(pid, cached);
-      return cached.info;
-    }
-    const info = this.read(pid);
-    this.entries.delete(pid);
-    this.entries.set(pid, {info, at: now});
-    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    return info;
-  }
-
-  /** The process's CGROUP label, or undefined when unknown. */
-  label(pid: number): string | undefined {
-    return this.info(pid)?.label;
-  }
-
-  /** Forget everything (e.g. when the user asks for a refresh). */
-  clear(): void {
-    this.entries.clear();
-  }
 }

@@ -1,13 +1,15 @@
-// Columns as data (title, width, alignment, default direction, value, formatter) and the pure
-// sort, filter and top-N selection the table view and batch mode share.
-import {TABS} from '../tabs.js';
-import {humanBytes, humanCount, humanRate, sanitize} from '../format.js';
+// Columns as data (title, width, alignment, default direction, value, formatter), made from a
+// view's measures in the registry, and the pure sort, filter and top-N selection the table view,
+// batch mode and the exporter share.
+import {totalKey, viewOf, type Measure, type Unit, type ViewId} from '../registry.js';
+import {humanBytes, humanCount, humanMs, humanRate, sanitize} from '../format.js';
 import type {TabId} from '../types.js';
-import type {Grouping, TableRow} from './table.js';
-import {sparkline} from '../ui/sparkline.js';
+import {valueOf, type TableRow} from './table.js';
+import {sparkline} from './sparkline.js';
 import {labelOfPath, matchesCgroup} from './cgroup.js';
 
-export type ColumnId = 'pid' | 'comm' | 'cache' | 'count' | 'bytes' | 'rate' | 'trend' | 'totalCount' | 'totalBytes' | 'cgroup';
+/** A column's id: pid, comm, cache, a measure id, total<Measure>, rate, trend or cgroup. */
+export type ColumnId = string;
 
 /** What the optional columns need: a process's cgroup path, and whether to draw in ASCII. */
 export interface ColumnExtras {
@@ -28,11 +30,22 @@ export interface Column {
   format: (row: TableRow) => string;
 }
 
-/** The columns of a tab in one grouping, left to right. */
-export function columnsFor(tab: TabId, grouping: Grouping, extras: ColumnExtras = {}): Column[] {
-  const info = TABS[tab];
+/** A value in a measure's unit, as the table shows it. */
+export function formatValue(value: number, unit: Unit): string {
+  if (unit === 'bytes') return humanBytes(value);
+  if (unit === 'ms') return humanMs(value);
+  return humanCount(value);
+}
+
+function measureColumn(measure: Measure, key: string, title: string, width: number): Column {
+  return {id: key, title, width, align: 'right', defaultDescending: true, value: row => valueOf(row, key), format: row => formatValue(valueOf(row, key), measure.unit)};
+}
+
+/** The columns of a tab's view, left to right. */
+export function columnsFor(tab: TabId, view: ViewId, extras: ColumnExtras = {}): Column[] {
+  const definition = viewOf(tab, view);
   const columns: Column[] = [];
-  if (grouping === 'cache' && info.hasCacheGrouping) {
+  if (definition.rows === 'cache') {
     columns.push({id: 'cache', title: 'CACHE', width: 24, align: 'left', defaultDescending: false, value: row => row.cache ?? '', format: row => sanitize(row.cache ?? '')});
   } else {
     columns.push(
@@ -40,10 +53,7 @@ export function columnsFor(tab: TabId, grouping: Grouping, extras: ColumnExtras 
       {id: 'comm', title: 'COMM', width: 16, align: 'left', defaultDescending: false, value: row => row.comm ?? '', format: row => sanitize(row.comm ?? '')},
     );
   }
-  columns.push({id: 'count', title: info.eventName, width: 9, align: 'right', defaultDescending: true, value: row => row.count, format: row => humanCount(row.count)});
-  if (info.hasBytes) {
-    columns.push({id: 'bytes', title: info.bytesName ?? 'BYTES', width: 9, align: 'right', defaultDescending: true, value: row => row.bytes ?? 0, format: row => humanBytes(row.bytes ?? 0)});
-  }
+  for (const measure of definition.measures) columns.push(measureColumn(measure, measure.id, measure.title, 9));
   columns.push({id: 'rate', title: '/s', width: 9, align: 'right', defaultDescending: true, value: row => row.rate, format: row => humanRate(row.rate)});
   if (extras.trend) {
     const {ascii} = extras.trend;
@@ -58,11 +68,10 @@ export function columnsFor(tab: TabId, grouping: Grouping, extras: ColumnExtras 
       format: row => sparkline(row.history, 12, ascii),
     });
   }
-  columns.push({id: 'totalCount', title: 'TOTAL', width: 9, align: 'right', defaultDescending: true, value: row => row.totalCount, format: row => humanCount(row.totalCount)});
-  if (info.hasBytes) {
-    columns.push({id: 'totalBytes', title: `TOT ${info.bytesName ?? 'BYTES'}`, width: 10, align: 'right', defaultDescending: true, value: row => row.totalBytes ?? 0, format: row => humanBytes(row.totalBytes ?? 0)});
+  for (const measure of definition.measures) {
+    columns.push(measureColumn(measure, totalKey(measure.id), measure.totalTitle, measure.unit === 'bytes' ? 10 : 9));
   }
-  if (extras.cgroupOf && !(grouping === 'cache' && info.hasCacheGrouping)) {
+  if (extras.cgroupOf && definition.rows === 'process') {
     const cgroupOf = extras.cgroupOf;
     const label = (row: TableRow) => {
       const path = row.pid === undefined ? undefined : cgroupOf(row.pid);
@@ -73,15 +82,25 @@ export function columnsFor(tab: TabId, grouping: Grouping, extras: ColumnExtras 
   return columns;
 }
 
-/** In cumulative mode the per-interval columns sort by their since-start twins. */
-export function effectiveSortColumn(id: ColumnId, cumulative: boolean): ColumnId {
+/** The column a view ranks by when nothing else is asked: its first measure. */
+export function defaultSortColumn(tab: TabId, view: ViewId): ColumnId {
+  return viewOf(tab, view).measures[0]?.id ?? 'pid';
+}
+
+/**
+ * In cumulative mode the per-interval columns sort by their since-start twins: a measure by its
+ * total, the rate by the first measure's total.
+ */
+export function effectiveSortColumn(id: ColumnId, cumulative: boolean, tab: TabId, view: ViewId): ColumnId {
   if (!cumulative) return id;
-  if (id === 'count' || id === 'rate') return 'totalCount';
-  if (id === 'bytes') return 'totalBytes';
-  return id;
+  const measures = viewOf(tab, view).measures;
+  if (id === 'rate' && measures[0]) return totalKey(measures[0].id);
+  return measures.some(measure => measure.id === id) ? totalKey(id) : id;
 }
 
 export interface ViewQuery {
+  tab: TabId;
+  view: ViewId;
   sortColumn: ColumnId;
   descending: boolean;
   cumulative: boolean;
@@ -98,12 +117,14 @@ export interface ViewQuery {
  * as `foreach (i in s- limit 10)` over an interval map would.
  */
 export function selectRows(rows: Iterable<TableRow>, columns: Column[], query: ViewQuery): TableRow[] {
-  const sortId = effectiveSortColumn(query.sortColumn, query.cumulative);
-  const column = columns.find(candidate => candidate.id === sortId) ?? columns.find(candidate => candidate.id === 'count')!;
+  const sortId = effectiveSortColumn(query.sortColumn, query.cumulative, query.tab, query.view);
+  const firstMeasure = viewOf(query.tab, query.view).measures[0]?.id ?? 'count';
+  const column = columns.find(candidate => candidate.id === sortId) ?? columns.find(candidate => candidate.id === firstMeasure) ?? columns[0]!;
+  const measures = viewOf(query.tab, query.view).measures.map(measure => measure.id);
   const needle = query.filter.toLowerCase();
   const chosen: TableRow[] = [];
   for (const row of rows) {
-    if (!query.cumulative && row.count === 0 && (row.bytes ?? 0) === 0) continue;
+    if (!query.cumulative && measures.every(id => valueOf(row, id) === 0)) continue;
     if (needle && !(row.comm ?? row.cache ?? '').toLowerCase().includes(needle)) continue;
     if (query.cgroup && !(row.pid !== undefined && matchesCgroup(query.cgroup.cgroupOf(row.pid), query.cgroup.pattern))) continue;
     chosen.push(row);

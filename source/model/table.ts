@@ -1,32 +1,36 @@
-// Pure accumulation of tracer snapshots into a tab's table: per-interval values, rates, totals
-// since memtop started, bounded memory for processes that have gone.
-import type {RawRow, TracerSnapshot} from '../types.js';
+// Pure accumulation of tracer snapshots into a view's table: per-interval values of each of the
+// view's measures, the first measure's rate and trend, totals since memtop started, and bounded
+// memory for rows that have gone quiet.
+import {TABS, totalKey, viewOf, type ViewDefinition, type ViewId} from '../registry.js';
+import {measureOf, type RawRow, type TabId, type TracerSnapshot} from '../types.js';
 
-/** One row as the views show it. */
+/**
+ * One row as the views show it: its identity, each measure's value this interval (`count`,
+ * `bytes`, ...), each measure's value since start (`totalCount`, ...), and the first measure's
+ * rate and its history.
+ */
 export interface TableRow {
   /** "pid:<n>" or "cache:<name>". */
   key: string;
   pid?: number;
   comm?: string;
   cache?: string;
-  /** Events in the last interval. */
-  count: number;
-  bytes?: number;
-  /** Events per second over the last interval. */
+  /** The first measure per second over the last interval. */
   rate: number;
-  /** Bytes per second over the last interval. */
-  byteRate?: number;
-  totalCount: number;
-  totalBytes?: number;
   /** Interval number this row last had events in. */
   lastSeen: number;
-  /** Rate per interval, oldest first, at most RATE_HISTORY long. */
+  /** `rate` per interval, oldest first, at most RATE_HISTORY long. */
   history: number[];
+  [measure: string]: number | string | number[] | undefined;
 }
 
-export type Grouping = 'process' | 'cache';
+/** A measure's (or total's) value in a table row: 0 when the row does not have it. */
+export function valueOf(row: TableRow, key: string): number {
+  const value = row[key];
+  return typeof value === 'number' ? value : 0;
+}
 
-/** Everything one tab has gathered so far, for one grouping. */
+/** Everything one view has gathered so far. */
 export interface TableState {
   rows: Map<string, TableRow>;
   /** Intervals applied so far. */
@@ -39,7 +43,7 @@ export interface TableState {
   skippedLines: number;
   /** The latest line the tracer printed that memtop could not read, if any. */
   skippedSample?: string;
-  /** Machine-wide events per second, oldest first, at most RATE_HISTORY long. */
+  /** The first measure of every row together, per second, oldest first, at most RATE_HISTORY long. */
   totalRateHistory: number[];
 }
 
@@ -61,65 +65,74 @@ function pushHistory(history: number[], value: number): number[] {
   return next;
 }
 
+/** Two rows of one key in one interval (a tracer that printed a process twice) as one. */
+function mergeRaw(into: RawRow, raw: RawRow, view: ViewDefinition): void {
+  for (const measure of view.measures) {
+    const value = measureOf(raw, measure.id);
+    into[measure.id] = measure.kind === 'max' ? Math.max(measureOf(into, measure.id), value) : measureOf(into, measure.id) + value;
+  }
+  if (raw.comm) into.comm = raw.comm;
+}
+
 /**
- * Apply one interval's rows. Rows not in this interval keep their totals and read 0 for the
- * interval. Returns a new state; the input is not changed.
+ * Apply one interval's rows of `view`. Rows not in this interval keep their totals and read 0
+ * for the interval. Returns a new state; the input is not changed.
  */
 export function applyRows(
   state: TableState,
   rawRows: RawRow[],
   meta: Pick<TracerSnapshot, 'elapsedMs' | 'probe' | 'backend' | 'time' | 'capped' | 'skippedLines' | 'skippedSample'>,
+  view: ViewDefinition,
   maxKept = MAX_KEPT_ROWS,
 ): TableState {
   const intervals = state.intervals + 1;
   const seconds = Math.max(meta.elapsedMs, 1) / 1000;
+  const [first] = view.measures;
   const rows = new Map<string, TableRow>();
   const fresh = new Map<string, RawRow>();
   for (const raw of rawRows) {
     const key = rowKey(raw);
     const existing = fresh.get(key);
-    if (existing) {
-      existing.count += raw.count;
-      if (raw.bytes !== undefined) existing.bytes = (existing.bytes ?? 0) + raw.bytes;
-      if (raw.comm) existing.comm = raw.comm;
-    } else {
-      fresh.set(key, {...raw});
-    }
+    if (existing) mergeRaw(existing, raw, view);
+    else fresh.set(key, {...raw});
   }
-  let totalCount = 0;
+  const quiet: Record<string, number> = {};
+  for (const measure of view.measures) quiet[measure.id] = 0;
   for (const [key, previous] of state.rows) {
     if (fresh.has(key)) continue;
     // Quiet for longer than its history: its rates are all zero already, the row can be shared.
-    if (previous.count === 0 && intervals - previous.lastSeen > RATE_HISTORY) {
+    if (previous.rate === 0 && intervals - previous.lastSeen > RATE_HISTORY) {
       rows.set(key, previous);
       continue;
     }
-    rows.set(key, {...previous, count: 0, bytes: previous.bytes === undefined ? undefined : 0, rate: 0, byteRate: previous.byteRate === undefined ? undefined : 0, history: pushHistory(previous.history, 0)});
+    rows.set(key, {...previous, ...quiet, rate: 0, history: pushHistory(previous.history, 0)});
   }
+  let firstTotal = 0;
   for (const [key, raw] of fresh) {
     const previous = state.rows.get(key);
-    const rate = raw.count / seconds;
-    totalCount += raw.count;
+    const primary = first ? measureOf(raw, first.id) : 0;
+    const rate = primary / seconds;
+    firstTotal += primary;
     const row: TableRow = {
       key,
       pid: raw.pid,
       comm: raw.comm ?? previous?.comm,
       cache: raw.cache,
-      count: raw.count,
       rate,
-      totalCount: (previous?.totalCount ?? 0) + raw.count,
       lastSeen: intervals,
       history: pushHistory(previous?.history ?? [], rate),
     };
-    if (raw.bytes !== undefined) {
-      row.bytes = raw.bytes;
-      row.byteRate = raw.bytes / seconds;
-      row.totalBytes = (previous?.totalBytes ?? 0) + raw.bytes;
+    for (const measure of view.measures) {
+      const value = measureOf(raw, measure.id);
+      const before = previous ? valueOf(previous, totalKey(measure.id)) : 0;
+      row[measure.id] = value;
+      row[totalKey(measure.id)] = measure.kind === 'max' ? Math.max(before, value) : before + value;
     }
     rows.set(key, row);
   }
-  if (rows.size > maxKept) {
-    const idle = [...rows.values()].filter(row => row.lastSeen !== intervals).sort((a, b) => a.totalCount - b.totalCount);
+  if (rows.size > maxKept && first) {
+    const total = totalKey(first.id);
+    const idle = [...rows.values()].filter(row => row.lastSeen !== intervals).sort((a, b) => valueOf(a, total) - valueOf(b, total));
     for (const row of idle.slice(0, rows.size - maxKept)) rows.delete(row.key);
   }
   return {
@@ -132,25 +145,30 @@ export function applyRows(
     capped: Boolean(meta.capped),
     skippedLines: meta.skippedLines ?? state.skippedLines,
     ...((meta.skippedSample ?? state.skippedSample) !== undefined ? {skippedSample: meta.skippedSample ?? state.skippedSample} : {}),
-    totalRateHistory: pushHistory(state.totalRateHistory, totalCount / seconds),
+    totalRateHistory: pushHistory(state.totalRateHistory, firstTotal / seconds),
   };
 }
 
-/** Both groupings of one tab (the cache grouping only fills on the slab tab). */
-export interface TabData {
-  process: TableState;
-  cache: TableState;
-}
+/** Every view of one tab gathered so far (a view fills once its tracer has run). */
+export type TabData = Partial<Record<ViewId, TableState>>;
 
 export function emptyTabData(): TabData {
-  return {process: emptyTable(), cache: emptyTable()};
+  return {};
 }
 
-/** Apply one tracer snapshot to a tab's data. */
+/** A view's table in a tab's data, empty when that view has not run yet. */
+export function viewTable(data: TabData | undefined, view: ViewId): TableState {
+  return data?.[view] ?? emptyTable();
+}
+
+/** Apply one tracer snapshot to its tab's data: its view's rows and any other views it measured alongside. */
 export function applySnapshot(data: TabData, snapshot: TracerSnapshot, maxKept = MAX_KEPT_ROWS): TabData {
-  return {
-    // A cache-only snapshot says nothing about processes: their table waits as it was.
-    process: snapshot.grouping === 'cache' ? data.process : applyRows(data.process, snapshot.rows, snapshot, maxKept),
-    cache: snapshot.cacheRows ? applyRows(data.cache, snapshot.cacheRows, snapshot, maxKept) : data.cache,
-  };
+  const tab: TabId = snapshot.tab;
+  const main = viewOf(tab, snapshot.view);
+  const next: TabData = {...data, [main.id]: applyRows(viewTable(data, main.id), snapshot.rows, snapshot, main, maxKept)};
+  for (const [id, rows] of Object.entries(snapshot.otherViews ?? {}) as [ViewId, RawRow[]][]) {
+    if (!TABS[tab].views.some(view => view.id === id) || id === main.id) continue;
+    next[id] = applyRows(viewTable(data, id), rows, snapshot, viewOf(tab, id), maxKept);
+  }
+  return next;
 }

@@ -1,5 +1,6 @@
 // Pure parsing of bpftrace's NDJSON output (-f json) from memtop's probe scripts into snapshots.
-import type {HistogramBucket, RawRow, StackRow, TabId} from '../types.js';
+import type {BpftraceRows, BpftraceStacks, RowKind} from '../registry.js';
+import type {HistogramBucket, RawRow, StackRow} from '../types.js';
 import {JsonSyntaxError, mergeValues, parseJsonMerging, type JsonValue} from './json-merge.js';
 
 /** The maps of one interval, by name without the '@', as bpftrace printed them. */
@@ -151,83 +152,76 @@ export function splitPidKey(key: string): {pid: number; comm: string} | undefine
 /** What pid 0 is called: the idle task (swapper/<cpu>), which interrupts taken while idle run as. */
 export const IDLE_NAME = 'swapper';
 
+/** A map's value as one measure reads it: "map" the value, "map.count"/"map.total" a stats() field. */
+function readSource(maps: Map<string, Record<string, unknown>>, source: string): Record<string, unknown> | undefined {
+  const [name, field] = source.split('.') as [string, string | undefined];
+  return maps.get(name) && field ? mapValues(maps.get(name)!, field) : maps.get(name);
+}
+
+function mapValues(map: Record<string, unknown>, field: string): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(map)) values[key] = field === 'total' ? toTotal(value) : toCount(value);
+  return values;
+}
+
 /**
- * Rows per process, merged by pid, from maps keyed "pid,comm" or "pid": `counts` gives the events
- * (a count() map, or a stats() map whose total is the bytes), `bytes` adds bytes and `shrink`
- * takes them away (brk's growth and shrinkage, both printed as unsigned sums). A bare pid is
- * named from `names` (pid -> name of a process that exited in the interval), else left ''
- * for the caller to name from /proc; pid 0 is the idle task.
+ * The rows of one view's interval, as its registry entry maps bpftrace maps to measures: each
+ * measure is the sum of its `from` maps minus its `minus` maps, merged by the map key. Process
+ * rows are keyed "pid,comm" or "pid" (a bare pid is named from the `names` map of processes that
+ * exited in the interval, else left '' for the caller to name from /proc; pid 0 is the idle
+ * task); cache rows by cache name, and a size-class map adds kmalloc-<size> rows. Keys that are
+ * not a pid in a process view are counted as bad.
  */
-export function pidRows(
-  counts: Record<string, unknown> | undefined,
-  options: {withBytes: boolean; bytes?: Record<string, unknown>; shrink?: Record<string, unknown>; names?: Record<string, unknown>},
-): {rows: RawRow[]; bad: number} {
-  const byPid = new Map<number, RawRow>();
+export function viewRows(kind: RowKind, spec: BpftraceRows, maps: Map<string, Record<string, unknown>>): {rows: RawRow[]; bad: number} {
+  const byKey = new Map<string, RawRow>();
+  const names = spec.names ? maps.get(spec.names) : undefined;
+  const measureIds = Object.keys(spec.measures);
   let bad = 0;
+  const fresh = (): RawRow => {
+    const row: RawRow = {count: 0};
+    for (const id of measureIds) row[id] = 0;
+    return row;
+  };
   const rowOf = (key: string): RawRow | undefined => {
+    if (kind === 'cache') {
+      let row = byKey.get(key);
+      if (!row) byKey.set(key, (row = {...fresh(), cache: key}));
+      return row;
+    }
     const split = splitPidKey(key);
     if (!split) {
       bad++;
       return undefined;
     }
-    let row = byPid.get(split.pid);
+    const id = String(split.pid);
+    let row = byKey.get(id);
     if (!row) {
-      const named = options.names?.[String(split.pid)];
+      const named = names?.[id];
       const comm = split.comm || (typeof named === 'string' ? named : split.pid === 0 ? IDLE_NAME : '');
-      row = {pid: split.pid, comm, count: 0, ...(options.withBytes ? {bytes: 0} : {})};
-      byPid.set(split.pid, row);
+      byKey.set(id, (row = {...fresh(), pid: split.pid, comm}));
     }
     if (split.comm) row.comm = split.comm;
     return row;
   };
-  for (const [key, value] of Object.entries(counts ?? {})) {
-    const row = rowOf(key);
-    if (!row) continue;
-    row.count += toCount(value);
-    if (options.withBytes && typeof value === 'object' && value !== null) row.bytes = (row.bytes ?? 0) + toTotal(value);
-  }
-  if (options.withBytes) {
-    for (const [key, value] of Object.entries(options.bytes ?? {})) {
-      const row = rowOf(key);
-      if (row) row.bytes = (row.bytes ?? 0) + toCount(value);
-    }
-    for (const [key, value] of Object.entries(options.shrink ?? {})) {
-      const row = rowOf(key);
-      if (row) row.bytes = (row.bytes ?? 0) - toCount(value);
+  for (const [id, measure] of Object.entries(spec.measures)) {
+    for (const [sources, sign] of [[measure.from, 1], [measure.minus ?? [], -1]] as const) {
+      for (const source of sources) {
+        for (const [key, value] of Object.entries(readSource(maps, source) ?? {})) {
+          const row = rowOf(key);
+          if (row) row[id] = (row[id] as number) + sign * toCount(value);
+        }
+      }
     }
   }
-  return {rows: [...byPid.values()], bad};
-}
-
-/** Rows per process of one tab's interval, whichever maps that tab's script prints. */
-export function tabRows(tab: TabId, maps: Map<string, Record<string, unknown>>): {rows: RawRow[]; bad: number} {
-  switch (tab) {
-    case 'malloc':
-      return pidRows(maps.get('calls'), {withBytes: true, names: maps.get('names')});
-    case 'slab':
-      return pidRows(maps.get('proc'), {withBytes: true, names: maps.get('names')});
-    case 'brk':
-      return pidRows(maps.get('count'), {withBytes: true, bytes: maps.get('grow'), shrink: maps.get('shrink'), names: maps.get('names')});
-    default:
-      return pidRows(maps.get('count'), {withBytes: false});
+  if (spec.sizeClasses) {
+    for (const [size, value] of Object.entries(maps.get(spec.sizeClasses) ?? {})) {
+      const row = rowOf(`kmalloc-${size}`)!;
+      const allocations = toCount(value);
+      row.count += allocations;
+      if ('bytes' in spec.measures) row.bytes = (row.bytes ?? 0) + (/^\d+$/.test(size) ? Number(size) * allocations : 0);
+    }
   }
-}
-
-/** Slab rows per cache: named caches from kmem_cache_alloc plus kmalloc-<size> size classes. */
-export function cacheRows(maps: Map<string, Record<string, unknown>>): RawRow[] {
-  const byCache = new Map<string, RawRow>();
-  const add = (name: string, count: number, bytes: number) => {
-    const row = byCache.get(name) ?? {cache: name, count: 0, bytes: 0};
-    row.count += count;
-    row.bytes = (row.bytes ?? 0) + bytes;
-    byCache.set(name, row);
-  };
-  for (const [name, value] of Object.entries(maps.get('cache') ?? {})) add(name, toCount(value), toTotal(value));
-  for (const [size, value] of Object.entries(maps.get('kmalloc') ?? {})) {
-    const count = toCount(value);
-    add(`kmalloc-${size}`, count, /^\d+$/.test(size) ? Number(size) * count : 0);
-  }
-  return [...byCache.values()];
+  return {rows: [...byKey.values()], bad};
 }
 
 /** One frame as memtop shows it: the symbol without its +offset. */
@@ -359,30 +353,16 @@ function mergeStacks(rows: StackRow[]): StackRow[] {
 }
 
 /**
- * Stack rows of one drill-down interval, innermost frame first, each cut at the process's entry
- * (see trimStack, which `isCode` helps), merged by frames.
+ * Stack rows of one drill-down interval from the maps the registry names, innermost frame first,
+ * each cut at the process's entry (see trimStack, which `isCode` helps), merged by frames.
  */
-export function stackRows(tab: TabId, maps: Map<string, Record<string, unknown>>, isCode?: (address: bigint) => boolean): StackRow[] {
+export function stackRows(read: BpftraceStacks, maps: Map<string, Record<string, unknown>>, withBytes: boolean, isCode?: (address: bigint) => boolean): StackRow[] {
   const rows: StackRow[] = [];
-  const withBytes = tab === 'malloc' || tab === 'brk' || tab === 'slab';
-  const collect = (countMap: string, bytesMap: string, framesOf: (key: string) => string[], shrinkMap?: string) => {
-    const bytes = maps.get(bytesMap) ?? {};
-    const shrink = shrinkMap ? maps.get(shrinkMap) ?? {} : {};
-    for (const [key, value] of Object.entries(maps.get(countMap) ?? {})) {
-      const frames = trimStack(framesOf(key), isCode).map(publicName);
-      if (frames.length === 0) continue;
-      const fromStats = typeof value === 'object' && value !== null ? toTotal(value) : 0;
-      const net = fromStats + toCount(bytes[key]) - toCount(shrink[key]);
-      rows.push({count: toCount(value), ...(withBytes ? {bytes: net} : {}), frames});
-    }
-  };
   const stackWithCaller = (key: string) => {
     const [stack, caller] = splitStackAndSymbol(key);
     return joinCaller(stackFrames(stack), caller);
   };
-  collect('stacks', 'stack_bytes', stackWithCaller);
-  collect('brk_count', 'brk_grow', stackWithCaller, 'brk_shrink');
-  collect('sbrk_count', 'sbrk_grow', key => {
+  const sbrkJoined = (key: string) => {
     const [sbrkStack, sbrkCaller, allocStack, allocCaller] = splitTwoStacks(key);
     const sbrkFrames = stackFrames(sbrkStack);
     const allocFrames = stackFrames(allocStack);
@@ -391,13 +371,25 @@ export function stackRows(tab: TabId, maps: Map<string, Record<string, unknown>>
       return [sbrkFrames[0] ?? 'sbrk', sbrkCaller, ...joinCaller(allocFrames, allocCaller)];
     }
     return joinCaller(sbrkFrames, sbrkCaller);
-  }, 'sbrk_shrink');
+  };
+  for (const map of read.maps) {
+    const framesOf = map.key === 'sbrk,allocator' ? sbrkJoined : stackWithCaller;
+    const counts = readSource(maps, map.count) ?? {};
+    const bytes = map.bytes ? readSource(maps, map.bytes) ?? {} : {};
+    const minus = map.minus ? readSource(maps, map.minus) ?? {} : {};
+    for (const [key, value] of Object.entries(counts)) {
+      const frames = trimStack(framesOf(key), isCode).map(publicName);
+      if (frames.length === 0) continue;
+      const net = toCount(bytes[key]) - toCount(minus[key]);
+      rows.push({count: toCount(value), ...(withBytes ? {bytes: net} : {}), frames});
+    }
+  }
   return mergeStacks(rows);
 }
 
 /** Calls per allocator entry point, largest first. */
-export function entryPoints(maps: Map<string, Record<string, unknown>>): {name: string; count: number}[] {
-  return Object.entries(maps.get('entry') ?? {})
+export function entryPoints(maps: Map<string, Record<string, unknown>>, map: string): {name: string; count: number}[] {
+  return Object.entries(maps.get(map) ?? {})
     .map(([name, value]) => ({name, count: toCount(value)}))
     .sort((a, b) => b.count - a.count);
 }

@@ -4,6 +4,7 @@
 // indented, as module`function+0xoffset, and quantize()'s ASCII table. The format is documented
 // at the top of each script. Everything here is pure except DtraceBlockReader, which only groups
 // lines into blocks.
+import {hasView, TABS, viewOf} from '../registry.js';
 import type {HistogramBucket, RawRow, StackRow, TabId, TracerSnapshot, TracerStackSnapshot} from '../types.js';
 import {collectBlocks, isoFromEpochMs, normalizeHistogram, parseCount, parsePid, parseSaturatedInteger, powerOfTwoBucket} from './tracer-values.js';
 
@@ -79,32 +80,41 @@ function blockEdges(lines: readonly string[], tab: TabId): BlockEdges | undefine
   return {time, elapsedMs: Math.max(0, elapsed)};
 }
 
-/** "-" (the tab has no bytes), a signed byte total, or null when malformed. */
+/** "-" (no bytes measured), a signed byte total, or null when malformed. */
 function parseBytes(text: string): number | undefined | null {
   if (text.trim() === '-') return undefined;
   return parseSaturatedInteger(text) ?? null;
 }
 
-const BYTES_TABS: ReadonlySet<TabId> = new Set<TabId>(['malloc', 'brk', 'slab']);
-
 type RowParse = {row: RawRow} | {dropped: true} | undefined;
 
 /**
- * One "row" or "cache" line. Rows with a count of 0 are keys that trunc() removed from the
- * count aggregation but that printa() still printed from the bytes one: dropped, not skipped.
+ * One "row" (row, pid, values, name) or "cache" (cache, values, name) line. The values are the
+ * view's measures in the registry's order, at least two columns of them: a view that measures
+ * one thing prints "-" in the second. The name is the rest of the line (D cannot escape it).
+ * A row with a count of 0 (printa() prints the keys of all its aggregations, with 0 where one
+ * lacks a key) carries nothing: dropped, not skipped.
  */
-function parseRow(line: string, withBytes: boolean): RowParse {
+function parseRow(line: string, measures: readonly string[]): RowParse {
   const parts = line.split('\t');
   const isRow = parts[0] === 'row';
-  const minimum = isRow ? 5 : 4;
-  if (parts.length < minimum) return undefined;
-  const [countText, bytesText] = isRow ? [parts[2]!, parts[3]!] : [parts[1]!, parts[2]!];
-  const count = parseCount(countText);
-  const bytes = parseBytes(bytesText);
-  if (count === undefined || bytes === null || withBytes !== (bytes !== undefined)) return undefined;
-  if (count === 0) return {dropped: true};
-  const name = parts.slice(minimum - 1).join('\t');
-  const row: RawRow = {count};
+  const first = isRow ? 2 : 1;
+  const columns = Math.max(2, measures.length);
+  if (parts.length < first + columns + 1) return undefined;
+  const values = parts.slice(first, first + columns);
+  const row: RawRow = {count: 0};
+  for (const [index, text] of values.entries()) {
+    const measure = measures[index];
+    if (measure === undefined) {
+      if (text.trim() !== '-') return undefined;
+      continue;
+    }
+    const value = measure === 'count' ? parseCount(text) : parseSaturatedInteger(text);
+    if (value === undefined) return undefined;
+    row[measure] = value;
+  }
+  if (row.count === 0) return {dropped: true};
+  const name = parts.slice(first + columns).join('\t');
   if (isRow) {
     const pid = parsePid(parts[1]!);
     if (pid === undefined) return undefined;
@@ -113,9 +123,10 @@ function parseRow(line: string, withBytes: boolean): RowParse {
   } else {
     row.cache = name;
   }
-  if (bytes !== undefined) row.bytes = bytes;
   return {row};
 }
+
+const measureIds = (tab: TabId, view: 'process' | 'cache') => viewOf(tab, view).measures.map(measure => measure.id);
 
 /**
  * Parse one per-process snapshot block (from "memtop<TAB>begin" to "memtop<TAB>end").
@@ -125,26 +136,27 @@ function parseRow(line: string, withBytes: boolean): RowParse {
 export function parseDtraceSnapshot(lines: readonly string[], context: DtraceContext): DtraceParseResult<TracerSnapshot> {
   const edges = blockEdges(lines, context.tab);
   if (!edges) return {snapshot: undefined, skippedLines: lines.length};
-  const withBytes = BYTES_TABS.has(context.tab);
+  const byCache = hasView(context.tab, 'cache');
   const rows: RawRow[] = [];
   const cacheRows: RawRow[] = [];
   let skippedLines = 0;
   for (const line of lines.slice(1, -1)) {
     if (line.trim() === '') continue;
     const type = line.split('\t', 1)[0];
-    const parsed = type === 'row' || (type === 'cache' && context.tab === 'slab') ? parseRow(line, withBytes) : undefined;
+    const parsed = type === 'row' ? parseRow(line, measureIds(context.tab, 'process')) : type === 'cache' && byCache ? parseRow(line, measureIds(context.tab, 'cache')) : undefined;
     if (!parsed) skippedLines++;
     else if ('row' in parsed) (parsed.row.cache === undefined ? rows : cacheRows).push(parsed.row);
   }
   const snapshot: TracerSnapshot = {
     tab: context.tab,
+    view: 'process',
     backend: 'dtrace',
     probe: context.probe,
     time: edges.time,
     elapsedMs: edges.elapsedMs,
     rows,
   };
-  if (context.tab === 'slab') snapshot.cacheRows = cacheRows;
+  if (byCache) snapshot.otherViews = {cache: cacheRows};
   return {snapshot, skippedLines};
 }
 
@@ -184,7 +196,8 @@ export function parseDtraceStackSnapshot(
 ): DtraceParseResult<TracerStackSnapshot> {
   const edges = blockEdges(lines, context.tab);
   if (!edges) return {snapshot: undefined, skippedLines: lines.length};
-  const withBytes = BYTES_TABS.has(context.tab);
+  const withBytes = TABS[context.tab].stackBytes;
+  const withHistogram = TABS[context.tab].stackHistogram === true;
   const stacks: StackRow[] = [];
   const histogram: HistogramBucket[] = [];
   const entryPoints: {name: string; count: number}[] = [];
@@ -231,9 +244,9 @@ export function parseDtraceStackSnapshot(
       const rest = parts.slice(3).join('\t').trim();
       if (count === undefined || bytes === null || withBytes !== (bytes !== undefined) || rest !== '') skippedLines++;
       else stack = {count, bytes, frames: [], lines: 1};
-    } else if (line === 'hist' && context.tab === 'malloc') {
+    } else if (line === 'hist' && withHistogram) {
       inHistogram = true;
-    } else if (parts[0] === 'entry' && context.tab === 'malloc' && parts.length >= 3) {
+    } else if (parts[0] === 'entry' && withHistogram && parts.length >= 3) {
       const count = parseCount(parts[1]!);
       if (count === undefined) skippedLines++;
       else entryPoints.push({name: parts.slice(2).join('\t'), count});
@@ -251,7 +264,7 @@ export function parseDtraceStackSnapshot(
     elapsedMs: edges.elapsedMs,
     stacks,
   };
-  if (context.tab === 'malloc') {
+  if (withHistogram) {
     snapshot.histogram = normalizeHistogram(histogram);
     snapshot.entryPoints = entryPoints;
   }

@@ -2,8 +2,8 @@
 // backend yields. The format is documented at the top of each script: TAB-separated
 // key=value records between a "begin" and an "end" line, names escaped with text_str().
 // Everything here is pure except StapBlockReader, which only groups lines into blocks.
+import {hasView, isTabId, TABS, viewOf} from '../registry.js';
 import type {HistogramBucket, RawRow, StackRow, TabId, TracerSnapshot, TracerStackSnapshot} from '../types.js';
-import {TAB_IDS} from '../types.js';
 import {collectBlocks, isoFromEpochMs, normalizeHistogram, parseCount, parsePid, parseSaturatedInteger} from './tracer-values.js';
 
 /** A block longer than this is not a snapshot memtop's scripts print; it is dropped. */
@@ -131,7 +131,7 @@ function blockEdges(lines: readonly string[], tab: TabId): BlockEdges | undefine
   const end = parseStapRecord(lines.at(-1)!);
   if (begin?.type !== 'begin' || end?.type !== 'end') return undefined;
   const beginTab = begin.fields.get('tab');
-  if (!beginTab || !(TAB_IDS as readonly string[]).includes(beginTab) || beginTab !== tab) return undefined;
+  if (!beginTab || !isTabId(beginTab) || beginTab !== tab) return undefined;
   const ts = parseSaturatedInteger(end.fields.get('ts') ?? '');
   const elapsed = parseSaturatedInteger(end.fields.get('ms') ?? '');
   const time = ts === undefined ? undefined : isoFromEpochMs(ts);
@@ -146,13 +146,20 @@ function parseBytes(fields: Map<string, string>): number | undefined | null {
   return parseSaturatedInteger(text) ?? null;
 }
 
-/** One "row" (per process) or "cache" line as a RawRow, or undefined when malformed. */
-function parseRow(record: StapRecord, withBytes: boolean): RawRow | undefined {
+/**
+ * One "row" (per process) or "cache" line as a RawRow with every measure of its view (a field
+ * named by the measure: count=, bytes=, ...), or undefined when malformed or one is missing.
+ */
+function parseRow(record: StapRecord, measures: readonly string[]): RawRow | undefined {
   const count = parseCount(record.fields.get('count') ?? '');
   if (count === undefined) return undefined;
-  const bytes = parseBytes(record.fields);
-  if (bytes === null || (withBytes && bytes === undefined)) return undefined;
   const row: RawRow = {count};
+  for (const measure of measures) {
+    if (measure === 'count') continue;
+    const value = parseSaturatedInteger(record.fields.get(measure) ?? '');
+    if (value === undefined) return undefined;
+    row[measure] = value;
+  }
   if (record.type === 'row') {
     const pid = parsePid(record.fields.get('pid') ?? '');
     const comm = record.fields.get('comm');
@@ -164,11 +171,10 @@ function parseRow(record: StapRecord, withBytes: boolean): RawRow | undefined {
     if (name === undefined) return undefined;
     row.cache = decodeStapString(name);
   }
-  if (withBytes && bytes !== undefined) row.bytes = bytes;
   return row;
 }
 
-const BYTES_TABS: ReadonlySet<TabId> = new Set<TabId>(['malloc', 'brk', 'slab']);
+const measureIds = (tab: TabId, view: 'process' | 'cache') => viewOf(tab, view).measures.map(measure => measure.id);
 
 /**
  * Parse one per-process snapshot block (from "begin" to "end", as StapBlockReader returns it).
@@ -177,20 +183,21 @@ const BYTES_TABS: ReadonlySet<TabId> = new Set<TabId>(['malloc', 'brk', 'slab'])
 export function parseStapSnapshot(lines: readonly string[], context: StapContext): StapParseResult<TracerSnapshot> {
   const edges = blockEdges(lines, context.tab);
   if (!edges) return {snapshot: undefined, skippedLines: lines.length};
-  const withBytes = BYTES_TABS.has(context.tab);
+  const byCache = hasView(context.tab, 'cache');
   const rows: RawRow[] = [];
   const cacheRows: RawRow[] = [];
   let skippedLines = 0;
   for (const line of lines.slice(1, -1)) {
     const record = parseStapRecord(line);
-    const isRow = record?.type === 'row' || (record?.type === 'cache' && context.tab === 'slab');
-    const row = record && isRow ? parseRow(record, withBytes) : undefined;
+    const row =
+      record?.type === 'row' ? parseRow(record, measureIds(context.tab, 'process')) : record?.type === 'cache' && byCache ? parseRow(record, measureIds(context.tab, 'cache')) : undefined;
     if (!row) skippedLines++;
     else if (row.cache !== undefined) cacheRows.push(row);
     else rows.push(row);
   }
   const snapshot: TracerSnapshot = {
     tab: context.tab,
+    view: 'process',
     backend: 'stap',
     probe: context.probe,
     time: edges.time,
@@ -198,7 +205,7 @@ export function parseStapSnapshot(lines: readonly string[], context: StapContext
     rows,
     capped: edges.capped,
   };
-  if (context.tab === 'slab') snapshot.cacheRows = cacheRows;
+  if (byCache) snapshot.otherViews = {cache: cacheRows};
   return {snapshot, skippedLines};
 }
 
@@ -233,7 +240,8 @@ export function parseStapStackSnapshot(
 ): StapParseResult<TracerStackSnapshot> {
   const edges = blockEdges(lines, context.tab);
   if (!edges) return {snapshot: undefined, skippedLines: lines.length};
-  const withBytes = BYTES_TABS.has(context.tab);
+  const withBytes = TABS[context.tab].stackBytes;
+  const withHistogram = TABS[context.tab].stackHistogram === true;
   const stacks: StackRow[] = [];
   const histogram: HistogramBucket[] = [];
   const entryPoints: {name: string; count: number}[] = [];
@@ -275,13 +283,13 @@ export function parseStapStackSnapshot(
       const bytes = parseBytes(record.fields);
       if (count === undefined || bytes === null || (withBytes && bytes === undefined)) skippedLines++;
       else open = {count, bytes, frames: [], lines: 1};
-    } else if (record?.type === 'hist' && context.tab === 'malloc') {
+    } else if (record?.type === 'hist' && withHistogram) {
       const min = parseSaturatedInteger(record.fields.get('min') ?? '');
       const max = parseSaturatedInteger(record.fields.get('max') ?? '');
       const count = parseCount(record.fields.get('count') ?? '');
       if (min === undefined || max === undefined || count === undefined || max < min) skippedLines++;
       else histogram.push({min, max, count});
-    } else if (record?.type === 'entry' && context.tab === 'malloc') {
+    } else if (record?.type === 'entry' && withHistogram) {
       const name = record.fields.get('name');
       const count = parseCount(record.fields.get('count') ?? '');
       if (name === undefined || count === undefined) skippedLines++;
@@ -303,7 +311,7 @@ export function parseStapStackSnapshot(
     capped: edges.capped,
   };
   if (comm) snapshot.comm = decodeStapString(comm);
-  if (context.tab === 'malloc') {
+  if (withHistogram) {
     snapshot.histogram = normalizeHistogram(histogram);
     snapshot.entryPoints = entryPoints;
   }

@@ -1,9 +1,14 @@
 // The NDJSON recording format: a header line, then one line per table or drill-down snapshot.
 import {hostname, release} from 'node:os';
-import {TAB_IDS, type BackendId, type TabId, type TracerSnapshot, type TracerStackSnapshot} from '../types.js';
+import {hasView, isTabId, TABS, TAB_IDS, type ViewId} from '../registry.js';
+import type {BackendId, RawRow, TabId, TracerSnapshot, TracerStackSnapshot} from '../types.js';
 
-/** The format version this memtop writes and the newest it can read. */
-export const RECORDING_VERSION = 1;
+/**
+ * The format version this memtop writes and the newest it can read. 2: a table snapshot names
+ * its view and carries other views' rows in otherViews, and the header lists the tabs and views
+ * the recording's memtop had. Version 1 files (rows, cacheRows, grouping) are read too.
+ */
+export const RECORDING_VERSION = 2;
 
 /** The first line of every recording. */
 export interface RecordingHeader {
@@ -18,6 +23,8 @@ export interface RecordingHeader {
   hostname: string;
   /** ISO 8601. */
   startTime: string;
+  /** Every tab and its views, as the recording's memtop had them (version 2). */
+  tabs?: Record<string, string[]>;
 }
 
 /**
@@ -60,7 +67,21 @@ export function recordingHeader(facts: HeaderFacts): RecordingHeader {
     kernel: release(),
     hostname: hostname(),
     startTime: (facts.startTime ?? new Date()).toISOString(),
+    tabs: Object.fromEntries(TAB_IDS.map(tab => [tab, TABS[tab].views.map(view => view.id)])),
   };
+}
+
+/**
+ * The first tab or view a header names that this memtop does not have ("minfault", "malloc live"),
+ * so that a recording from a newer memtop is refused up front, by name.
+ */
+export function unknownTab(header: RecordingHeader): string | undefined {
+  for (const [tab, views] of Object.entries(header.tabs ?? {})) {
+    if (!isTabId(tab)) return tab;
+    const missing = views.find(view => !hasView(tab, view as ViewId));
+    if (missing) return `${tab} ${missing}`;
+  }
+  return undefined;
 }
 
 /**
@@ -89,16 +110,19 @@ export function checkHeader(value: Record<string, unknown>): string | undefined 
   if (typeof value.kernel !== 'string') wrong.push('kernel');
   if (typeof value.hostname !== 'string') wrong.push('hostname');
   if (typeof value.startTime !== 'string') wrong.push('startTime');
+  if (!optional(value.tabs, inner => isObject(inner) && Object.values(inner).every(views => Array.isArray(views) && views.every(isString)))) wrong.push('tabs');
   return wrong.length > 0 ? `bad header field${wrong.length > 1 ? 's' : ''} ${wrong.join(', ')}` : undefined;
 }
 
-const isTab = (value: unknown): value is TabId => typeof value === 'string' && (TAB_IDS as readonly string[]).includes(value);
+const isTab = (value: unknown): value is TabId => isTabId(value);
 const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
 const optional = (value: unknown, check: (inner: unknown) => boolean) => value === undefined || check(value);
 const isString = (value: unknown): value is string => typeof value === 'string';
 
+/** A row: count, optional pid, comm or cache, and every other field a number (a measure). */
 function checkRawRow(value: unknown): boolean {
-  return isObject(value) && isNumber(value.count) && optional(value.pid, isNumber) && optional(value.comm, isString) && optional(value.cache, isString) && optional(value.bytes, isNumber);
+  if (!isObject(value) || !isNumber(value.count)) return false;
+  return Object.entries(value).every(([key, field]) => (key === 'comm' || key === 'cache' ? isString(field) : isNumber(field)));
 }
 
 function checkCommon(value: Record<string, unknown>): string | undefined {
@@ -118,7 +142,21 @@ export function checkTableSnapshot(value: unknown): string | undefined {
   if (common) return common;
   if (!Array.isArray(value.rows) || !value.rows.every(checkRawRow)) return 'rows are malformed';
   if (!optional(value.cacheRows, inner => Array.isArray(inner) && inner.every(checkRawRow))) return 'cacheRows are malformed';
+  if (!optional(value.view, inner => isString(inner) && hasView(value.tab as TabId, inner as ViewId))) return 'unknown view';
+  const otherViewsOk = (inner: unknown) => isObject(inner) && Object.entries(inner).every(([view, rows]) => hasView(value.tab as TabId, view as ViewId) && Array.isArray(rows) && rows.every(checkRawRow));
+  if (!optional(value.otherViews, otherViewsOk)) return 'otherViews are malformed';
   return undefined;
+}
+
+/**
+ * A table snapshot as this memtop holds it: version 1's rows, cacheRows and grouping become the
+ * view's rows and otherViews (a 'cache' grouping held cache rows only).
+ */
+export function upgradeTableSnapshot(snapshot: TracerSnapshot & {cacheRows?: RawRow[]; grouping?: 'process' | 'cache'}): TracerSnapshot {
+  const {cacheRows, grouping, ...rest} = snapshot;
+  if (grouping === 'cache') return {...rest, view: 'cache', rows: cacheRows ?? []};
+  if (cacheRows === undefined) return rest;
+  return {...rest, view: rest.view ?? 'process', otherViews: {...rest.otherViews, cache: cacheRows}};
 }
 
 /** Why a stack snapshot is not one memtop could have written, or undefined when it is fine. */
@@ -149,7 +187,8 @@ export function checkEvent(value: unknown): RecordingEvent | 'unknown' | {proble
     if (problem) return {problem};
     if ((value.snapshot as TracerSnapshot).tab !== value.tab) return {problem: 'tab does not match its snapshot'};
     if (!optional(value.cgroups, inner => isObject(inner) && Object.values(inner).every(isString))) return {problem: 'cgroups are malformed'};
-    return value as unknown as TableEvent;
+    const event = value as unknown as TableEvent;
+    return {...event, snapshot: upgradeTableSnapshot(event.snapshot)};
   }
   if (value.kind === 'stacks') {
     const problem = checkStackSnapshot(value.snapshot);

@@ -1,8 +1,8 @@
 // A Backend wrapper that records every snapshot passing through it, so --record works for the
 // TUI and batch mode alike without either knowing about it.
-import {readProcessName} from '../backends/probe-files.js';
 import type {Backend, StackStartOptions, StartOptions, TracerSnapshot, TracerStackSnapshot} from '../types.js';
-import {CgroupCache} from '../model/cgroup.js';
+import {CgroupCache} from '../system/cgroups.js';
+import {processName} from '../system/processes.js';
 import type {Recorder} from './recorder.js';
 
 export interface RecordingBackendOptions {
@@ -21,7 +21,7 @@ export interface RecordingBackendOptions {
 export function recordingBackend(backend: Backend, recorder: Recorder, options: RecordingBackendOptions = {}): Backend {
   const cache = options.cgroupOf ? undefined : new CgroupCache();
   const cgroupOf = options.cgroupOf ?? ((pid: number) => cache!.info(pid)?.path);
-  const commOf = options.commOf ?? readProcessName;
+  const commOf = options.commOf ?? processName;
   return {
     id: backend.id,
     available: () => backend.available(),

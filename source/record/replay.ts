@@ -1,7 +1,7 @@
 // Reading a recording back: a checked load with one-line errors, a pure timeline the UI can
 // pause, step and play at a speed, and a Backend that plays the recorded snapshots.
 import {readFileSync} from 'node:fs';
-import {checkEvent, checkHeader, looksLikeHeader, RECORDING_VERSION, type RecordingEvent, type RecordingHeader, type StacksEvent, type TableEvent} from './format.js';
+import {checkEvent, checkHeader, looksLikeHeader, RECORDING_VERSION, unknownTab, type RecordingEvent, type RecordingHeader, type StacksEvent, type TableEvent} from './format.js';
 import {applySnapshot, emptyTabData, MAX_KEPT_ROWS, type TabData} from '../model/table.js';
 import {TracerError, type Availability, type Backend, type BackendId, type StackStartOptions, type StartOptions, type TabId, type TracerSnapshot, type TracerStackSnapshot} from '../types.js';
 
@@ -91,6 +91,8 @@ export function readRecording(path: string): Recording {
   }
   const headerProblem = checkHeader(headerValue as unknown as Record<string, unknown>);
   if (headerProblem) throw new ReplayError(`${path} has a damaged header (${headerProblem}): it cannot be replayed`);
+  const unknown = unknownTab(headerValue as unknown as RecordingHeader);
+  if (unknown) throw new ReplayError(`${path} was recorded with the ${unknown} view, which this memtop does not have: upgrade memtop to replay it`);
 
   const events: RecordingEvent[] = [];
   let truncatedLines = 0;
@@ -306,75 +308,58 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /**
- * A Backend that plays a recording: `start` yields the recorded table snapshots of the asked
- * tab in order (only `pid`'s rows when a pid is asked; cache rows as recorded), each after its
- * recorded interval divided by speed; `startStacks` does the same with the drill-downs recorded
- * for that tab and pid. Each stream resumes where its last one stopped, as a live tracer goes
- * on in time: switching tabs away and back does not play a tab twice. `id` is the recorded
- * backend's.
+ * A Backend that plays a recording's timeline (the same engine the TUI steps through): `start`
+ * yields the recorded table snapshots of the asked tab in order (only `pid`'s rows when a pid is
+ * asked), each after its recorded interval divided by speed; `startStacks` does the same with
+ * the drill-downs recorded for that tab and pid. Each stream resumes where its last one stopped,
+ * as a live tracer goes on in time: switching tabs away and back does not play a tab twice. A
+ * process's cgroup is the one recorded at the last event played. `id` is the recorded backend's.
  */
-export function replayBackend(recording: Recording, options: ReplayBackendOptions): Backend & {recording: Recording; cgroupOf: (pid: number) => string | undefined} {
+export function replayBackend(recording: Recording, options: ReplayBackendOptions): Backend & {recording: Recording; timeline: ReplayTimeline; cgroupOf: (pid: number) => string | undefined} {
   const atEnd = options.atEnd ?? 'end';
+  const timeline = new ReplayTimeline(recording.events);
   const cursors = new Map<string, number>();
-  const tables = new Map<TabId, TracerSnapshot[]>();
-  const tableCgroups = new Map<TracerSnapshot, Record<string, string>>();
-  const cgroups = new Map<number, string>();
-  const stacks = new Map<string, TracerStackSnapshot[]>();
-  for (const event of recording.events) {
-    if (event.kind === 'table') {
-      const list = tables.get(event.tab) ?? [];
-      list.push(event.snapshot);
-      tables.set(event.tab, list);
-      if (event.cgroups) tableCgroups.set(event.snapshot, event.cgroups);
-    } else {
-      const key = `${event.snapshot.tab}:${event.snapshot.pid}`;
-      const list = stacks.get(key) ?? [];
-      list.push(event.snapshot);
-      stacks.set(key, list);
-    }
-  }
+  let played = -1;
 
-  async function* play<T extends {elapsedMs: number}>(key: string, list: T[], what: string, signal: AbortSignal): AsyncGenerator<T> {
+  async function* play<T>(key: string, filter: EventFilter, what: string, signal: AbortSignal): AsyncGenerator<T> {
     for (;;) {
       if (signal.aborted) return;
-      const position = cursors.get(key) ?? 0;
-      const next = list[position];
-      if (!next) {
+      const next = timeline.nextIndex(cursors.get(key) ?? -1, filter);
+      if (next === undefined) {
         if (atEnd === 'end') throw new ReplayEndError(what);
         await new Promise<void>(resolve => signal.addEventListener('abort', () => resolve(), {once: true}));
         return;
       }
-      await pause(options.speed > 0 ? Math.min(next.elapsedMs, MAX_PLAYBACK_GAP_MS) / options.speed : 0, signal);
+      const {snapshot} = timeline.events[next]!;
+      await pause(options.speed > 0 ? Math.min(snapshot.elapsedMs, MAX_PLAYBACK_GAP_MS) / options.speed : 0, signal);
       if (signal.aborted) return;
-      cursors.set(key, position + 1);
-      yield next;
+      cursors.set(key, next);
+      played = Math.max(played, next);
+      yield snapshot as T;
     }
   }
 
   return {
     id: recording.header.backend as BackendId,
     recording,
-    /** The cgroup path recorded for a pid with the latest table snapshot yielded that had one (for --cgroup). */
-    cgroupOf: (pid: number) => cgroups.get(pid),
+    timeline,
+    cgroupOf: (pid: number) => timeline.cgroupAt(pid, played),
     async available(): Promise<Availability> {
       return {ok: true, version: `recording from ${recording.header.hostname} by memtop ${recording.header.memtopVersion}`};
     },
     async probeFor(tab: TabId): Promise<string> {
-      return recording.header.probes[tab] ?? tables.get(tab)?.[0]?.probe ?? 'not recorded';
+      return recording.header.probes[tab] ?? timeline.tableSnapshotAt(tab, timeline.length - 1)?.probe ?? 'not recorded';
     },
     async *start({tab, pid, signal}: StartOptions): AsyncIterable<TracerSnapshot> {
-      const list = tables.get(tab) ?? [];
-      if (list.length === 0) throw new TracerError(`the ${tab} tab was not recorded`, 'this recording has no snapshots of it; pick a tab it has');
-      for await (const snapshot of play(`table:${tab}`, list, `${tab} snapshots`, signal)) {
-        for (const [pid, path] of Object.entries(tableCgroups.get(snapshot) ?? {})) cgroups.set(Number(pid), path);
+      if (!timeline.tabs.includes(tab)) throw new TracerError(`the ${tab} tab was not recorded`, 'this recording has no snapshots of it; pick a tab it has');
+      for await (const snapshot of play<TracerSnapshot>(`table:${tab}`, {kind: 'table', tab}, `${tab} snapshots`, signal)) {
         yield pid ? {...snapshot, rows: snapshot.rows.filter(row => row.pid === pid)} : snapshot;
       }
     },
     async *startStacks({tab, pid, signal}: StackStartOptions): AsyncIterable<TracerStackSnapshot> {
-      const key = `${tab}:${pid}`;
-      const list = stacks.get(key) ?? [];
-      if (list.length === 0) throw new TracerError(`no stacks of PID ${pid} on the ${tab} tab were recorded`, 'a recording has the stacks only of processes drilled into while recording');
-      yield* play(`stacks:${key}`, list, `stacks of PID ${pid}`, signal);
+      const filter: EventFilter = {kind: 'stacks', tab, pid};
+      if (timeline.nextIndex(-1, filter) === undefined) throw new TracerError(`no stacks of PID ${pid} on the ${tab} tab were recorded`, 'a recording has the stacks only of processes drilled into while recording');
+      yield* play<TracerStackSnapshot>(`stacks:${tab}:${pid}`, filter, `stacks of PID ${pid}`, signal);
     },
   };
 }

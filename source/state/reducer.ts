@@ -1,9 +1,8 @@
 // The UI state and its pure reducer: active tab, selection, sort, filter, pause, help,
 // refresh interval and the drill-down target. Tested without rendering.
-import {TABS} from '../tabs.js';
-import {TAB_IDS, type TabId} from '../types.js';
-import {columnsFor, type ColumnId} from '../model/columns.js';
-import type {Grouping} from '../model/table.js';
+import {hasView, nextView, TABS, TAB_IDS, viewOf, type TabId, type ViewId} from '../registry.js';
+import {columnsFor, defaultSortColumn, type ColumnId} from '../model/columns.js';
+import {withoutControlCharacters} from '../format.js';
 
 export const MIN_INTERVAL_MS = 100;
 export const MAX_INTERVAL_MS = 60_000;
@@ -20,7 +19,8 @@ export interface UiState {
   sortColumn: ColumnId;
   descending: boolean;
   cumulative: boolean;
-  grouping: Grouping;
+  /** The active tab's view (registry.ts): kept when switching to a tab that has it. */
+  view: ViewId;
   paused: boolean;
   filter: string;
   /** Case-insensitive part of a cgroup path or container id (the C key, or --cgroup). */
@@ -41,7 +41,8 @@ export type Action =
   | {type: 'sort-prev'}
   | {type: 'reverse'}
   | {type: 'cumulative'}
-  | {type: 'grouping'}
+  /** The key of a tab's viewKey: the next view of the active tab, when that is its key. */
+  | {type: 'view-next'; key: string}
   | {type: 'pause'}
   | {type: 'filter-start'; target?: 'name' | 'cgroup'}
   | {type: 'filter-type'; text: string}
@@ -53,14 +54,16 @@ export type Action =
   | {type: 'drill'; pid: number; comm: string}
   | {type: 'back'};
 
-export function initialState(options: {tab?: TabId; intervalMs?: number; filter?: string; cgroupFilter?: string} = {}): UiState {
+export function initialState(options: {tab?: TabId; view?: ViewId; intervalMs?: number; filter?: string; cgroupFilter?: string} = {}): UiState {
+  const tab = options.tab ?? TAB_IDS[0]!;
+  const view = viewOf(tab, options.view).id;
   return {
-    tab: options.tab ?? 'malloc',
+    tab,
     selected: 0,
-    sortColumn: 'count',
+    sortColumn: defaultSortColumn(tab, view),
     descending: true,
     cumulative: false,
-    grouping: 'process',
+    view,
     paused: false,
     filter: options.filter ?? '',
     cgroupFilter: options.cgroupFilter ?? '',
@@ -76,15 +79,19 @@ export function clampInterval(ms: number): number {
   return Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, rounded));
 }
 
+/** The state showing `view` of `tab`: the sort column kept where that view has it, else its default. */
+function showView(state: UiState, tab: TabId, view: ViewId): UiState {
+  const sortable = columnsFor(tab, view).some(column => column.id === state.sortColumn);
+  return {...state, tab, view, selected: 0, sortColumn: sortable ? state.sortColumn : defaultSortColumn(tab, view), descending: sortable ? state.descending : true};
+}
+
 function switchTab(state: UiState, tab: TabId): UiState {
   if (tab === state.tab) return state;
-  const grouping = TABS[tab].hasCacheGrouping ? state.grouping : 'process';
-  const sortable = columnsFor(tab, grouping).some(column => column.id === state.sortColumn);
-  return {...state, tab, selected: 0, grouping, sortColumn: sortable ? state.sortColumn : 'count', drill: undefined};
+  return {...showView(state, tab, hasView(tab, state.view) ? state.view : viewOf(tab, undefined).id), drill: undefined};
 }
 
 function moveSort(state: UiState, step: number): UiState {
-  const columns = columnsFor(state.tab, state.grouping);
+  const columns = columnsFor(state.tab, state.view);
   const index = Math.max(0, columns.findIndex(column => column.id === state.sortColumn));
   const next = columns[(index + step + columns.length) % columns.length]!;
   return {...state, sortColumn: next.id, descending: next.defaultDescending, selected: 0};
@@ -111,19 +118,16 @@ export function reducer(state: UiState, action: Action): UiState {
       return {...state, descending: !state.descending};
     case 'cumulative':
       return {...state, cumulative: !state.cumulative, selected: 0};
-    case 'grouping': {
-      if (!TABS[state.tab].hasCacheGrouping) return state;
-      const grouping: Grouping = state.grouping === 'process' ? 'cache' : 'process';
-      const sortable = columnsFor(state.tab, grouping).some(column => column.id === state.sortColumn);
-      return {...state, grouping, selected: 0, sortColumn: sortable ? state.sortColumn : 'count', descending: sortable ? state.descending : true};
-    }
+    case 'view-next':
+      if (TABS[state.tab].viewKey?.key !== action.key) return state;
+      return showView(state, state.tab, nextView(state.tab, state.view));
     case 'pause':
       return {...state, paused: !state.paused};
     case 'filter-start':
       return {...state, filtering: action.target ?? 'name'};
     case 'filter-type': {
       const field = state.filtering === 'cgroup' ? 'cgroupFilter' : 'filter';
-      return {...state, [field]: state[field] + action.text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ''), selected: 0};
+      return {...state, [field]: state[field] + withoutControlCharacters(action.text), selected: 0};
     }
     case 'filter-erase': {
       const field = state.filtering === 'cgroup' ? 'cgroupFilter' : 'filter';

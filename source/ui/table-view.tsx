@@ -4,6 +4,7 @@ import {Box, Text} from 'ink';
 import {fit} from '../format.js';
 import {effectiveSortColumn, type Column} from '../model/columns.js';
 import type {TableRow} from '../model/table.js';
+import type {TabId, ViewId} from '../registry.js';
 
 export interface TableViewProps {
   columns: Column[];
@@ -12,6 +13,8 @@ export interface TableViewProps {
   sortColumn: string;
   descending: boolean;
   cumulative: boolean;
+  tab: TabId;
+  view: ViewId;
   width: number;
 }
 
@@ -56,7 +59,7 @@ function Line({text, ...style}: {text: string; inverse: boolean; color?: string}
 
 export function TableView(props: TableViewProps) {
   const columns = visibleColumns(props.columns, props.width);
-  const sortId = effectiveSortColumn(props.sortColumn as Column['id'], props.cumulative);
+  const sortId = effectiveSortColumn(props.sortColumn, props.cumulative, props.tab, props.view);
   const header = columns
     .map(column => {
       const mark = column.id === sortId ? (props.descending ? '▼' : '▲') : '';

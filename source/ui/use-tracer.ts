@@ -1,10 +1,11 @@
 // React hooks that keep exactly the tracer the current view needs running: the active tab's
 // table tracer, or the drill-down's stack tracer, never both; each stops when its view goes.
 import {useEffect, useRef, useState} from 'react';
-import {existsSync} from 'node:fs';
+import type {ViewId} from '../registry.js';
 import type {Backend, TabId, TracerStackSnapshot} from '../types.js';
 import {applySnapshot, emptyTabData, type TabData} from '../model/table.js';
-import {supervise} from '../model/supervise.js';
+import {supervise} from '../backends/supervise.js';
+import {processExists} from '../system/processes.js';
 
 export interface TracerStatus {
   /** What failed, in one line. */
@@ -18,15 +19,13 @@ export interface TracerStatus {
 export function useTableTracer(
   backend: Backend,
   active: TabId | undefined,
-  options: {intervalMs: number; pid?: number; paused: boolean; grouping?: 'process' | 'cache'; onSnapshot?: (tab: TabId, data: TabData) => void},
+  options: {intervalMs: number; pid?: number; paused: boolean; view: ViewId},
 ) {
   const collected = useRef<Partial<Record<TabId, TabData>>>({});
   const [shown, setShown] = useState<Partial<Record<TabId, TabData>>>({});
   const [status, setStatus] = useState<Partial<Record<TabId, TracerStatus>>>({});
   const paused = useRef(options.paused);
   paused.current = options.paused;
-  const onSnapshot = useRef(options.onSnapshot);
-  onSnapshot.current = options.onSnapshot;
 
   useEffect(() => {
     if (!options.paused) setShown({...collected.current});
@@ -37,11 +36,10 @@ export function useTableTracer(
     const controller = new AbortController();
     void supervise({
       signal: controller.signal,
-      start: signal => backend.start({tab: active, pid: options.pid, intervalMs: options.intervalMs, limit: 0, signal, grouping: options.grouping}),
+      start: signal => backend.start({tab: active, pid: options.pid, intervalMs: options.intervalMs, signal, view: options.view}),
       onItem: snapshot => {
         const data = applySnapshot(collected.current[active] ?? emptyTabData(), snapshot);
         collected.current = {...collected.current, [active]: data};
-        onSnapshot.current?.(active, data);
         setStatus(previous => (previous[active] ? {...previous, [active]: undefined} : previous));
         if (!paused.current) setShown(collected.current);
       },
@@ -50,7 +48,7 @@ export function useTableTracer(
       },
     });
     return () => controller.abort();
-  }, [backend, active, options.intervalMs, options.pid, options.grouping]);
+  }, [backend, active, options.intervalMs, options.pid, options.view]);
 
   return {data: shown, status};
 }
@@ -65,13 +63,11 @@ export interface DrillState {
 export function useStackTracer(
   backend: Backend,
   target: {tab: TabId; pid: number} | undefined,
-  options: {intervalMs: number; paused: boolean; onSnapshot?: (snapshot: TracerStackSnapshot) => void},
+  options: {intervalMs: number; paused: boolean},
 ): DrillState {
   const [state, setState] = useState<DrillState>({exited: false, status: {}});
   const paused = useRef(options.paused);
   paused.current = options.paused;
-  const onSnapshot = useRef(options.onSnapshot);
-  onSnapshot.current = options.onSnapshot;
   const latest = useRef<TracerStackSnapshot | undefined>(undefined);
 
   useEffect(() => {
@@ -83,14 +79,13 @@ export function useStackTracer(
     setState({exited: false, status: {}});
     if (!target) return undefined;
     const controller = new AbortController();
-    const gone = () => !existsSync(`/proc/${target.pid}`);
+    const gone = () => !processExists(target.pid);
     void supervise({
       signal: controller.signal,
-      start: signal => backend.startStacks({tab: target.tab, pid: target.pid, intervalMs: options.intervalMs, limit: 0, signal}),
+      start: signal => backend.startStacks({tab: target.tab, pid: target.pid, intervalMs: options.intervalMs, signal}),
       giveUp: gone,
       onItem: snapshot => {
         latest.current = snapshot;
-        onSnapshot.current?.(snapshot);
         if (!paused.current) setState({snapshot, exited: false, status: {}});
       },
       onError: (error, retryInMs) => {

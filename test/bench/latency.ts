@@ -3,8 +3,9 @@
 // TUI, in a 120x40 window of a private tmux server: launch to the first row on screen, tab
 // switch to the new tab's first data, Enter to the first stacks.
 import {performance} from 'node:perf_hooks';
-import {TAB_IDS, type TabId} from '../../source/types.js';
-import {chooseProbe} from '../../source/backends/bpftrace.js';
+import {type TabId} from '../../source/types.js';
+import {TAB_IDS} from '../../source/registry.js';
+import {chooseScript} from '../../source/backends/bpftrace.js';
 import {showsData, showsStacks, statusLine, tableRows} from './lib/screen.js';
 import {probeScript} from '../../source/backends/probe-files.js';
 import {spawnChild} from './lib/proc.js';
@@ -44,7 +45,7 @@ async function batchOnce(tab: TabId): Promise<BatchSample> {
   const [versionFile, ...versionArgs] = memtopArgv(['--version']);
   const loadMs = await timeToExit('memtop --version', versionFile!, versionArgs);
   const trialMs = await timeToExit('bpftrace BEGIN exit', BPFTRACE, ['-e', 'BEGIN { exit(); }']);
-  const script = chooseProbe(tab).script;
+  const script = chooseScript(tab).file;
   const file = probeScript('bpftrace', script);
   const byHand = spawnChild(`bpftrace ${script}`, BPFTRACE, ['-B', 'line', '-f', 'json', file, ...scriptArgs(file)], {keepLines: 50});
   let scriptMs: number;

@@ -7,8 +7,9 @@ import React from 'react';
 import {performance} from 'node:perf_hooks';
 import {render} from 'ink-testing-library';
 import {App} from '../../source/app.js';
-import {BpftraceJsonParser, stackRows, tabRows} from '../../source/parse/bpftrace-json.js';
-import {applySnapshot, emptyTabData} from '../../source/model/table.js';
+import {BpftraceJsonParser} from '../../source/parse/bpftrace-json.js';
+import {applySnapshot, emptyTabData, viewTable} from '../../source/model/table.js';
+import {stackRows, tabRows} from '../helpers/bpftrace-rows.js';
 import {columnsFor, selectRows} from '../../source/model/columns.js';
 import {stackView} from '../../source/model/stacks.js';
 import type {Backend, RawRow, StackRow, TracerSnapshot, TracerStackSnapshot} from '../../source/types.js';
@@ -206,7 +207,7 @@ export async function measureRender(options: {runs: number; processes: number; s
   const steps: RenderStep[] = [];
   const sizes = {processes: [options.processes, Math.max(1, Math.round(options.processes / 100))], stacks: [options.stacks, Math.max(1, Math.round(options.stacks / 100))]};
   const columns = columnsFor('malloc', 'process');
-  const query = {sortColumn: 'count' as const, descending: true, cumulative: false, filter: '', limit: 10};
+  const query = {tab: 'malloc' as const, view: 'process' as const, sortColumn: 'count', descending: true, cumulative: false, filter: '', limit: 10};
   const results = new Map<string, number[]>();
   const note = (what: string, ms: number) => results.set(what, [...(results.get(what) ?? []), ms]);
 
@@ -214,14 +215,14 @@ export async function measureRender(options: {runs: number; processes: number; s
     options.log(`render: ${processes} processes`);
     const dataA = processData(processes, 1);
     const dataB = processData(processes, 2);
-    note('parse bpftrace JSON into rows (BpftraceJsonParser + pidRows)', timeParse(runs, () => parseRows(dataA.lines), processes));
+    note('parse bpftrace JSON into rows (BpftraceJsonParser + viewRows)', timeParse(runs, () => parseRows(dataA.lines), processes));
     const snapshotA = snapshotOf(dataA.rows);
     const snapshotB = snapshotOf(dataB.rows);
     note('applySnapshot, first interval (empty table)', timeIt(runs, 2, () => void applySnapshot(emptyTabData(), snapshotA)));
     const steady = applySnapshot(emptyTabData(), snapshotA);
     note('applySnapshot, next interval (same processes)', timeIt(runs, 2, () => void applySnapshot(steady, snapshotB)));
     const applied = applySnapshot(steady, snapshotB);
-    note('selectRows: filter, sort by calls, top 10', timeIt(runs, 2, () => void selectRows(applied.process.rows.values(), columns, query)));
+    note('selectRows: filter, sort by calls, top 10', timeIt(runs, 2, () => void selectRows(viewTable(applied, 'process').rows.values(), columns, query)));
   }
   for (const stacks of sizes.stacks) {
     options.log(`render: ${stacks} stacks`);

@@ -8,7 +8,8 @@
 //
 // Needs root, bpftrace and gcc. Everything it starts is gone when it ends, however it ends.
 import {parseArgs} from 'node:util';
-import {TAB_IDS, type TabId} from '../../source/types.js';
+import {type TabId} from '../../source/types.js';
+import {TAB_IDS} from '../../source/registry.js';
 import {setUpSwap} from '../helpers/swap.js';
 import {startBusy} from './lib/busy.js';
 import {cleanupAll, installCleanupHooks, onCleanup} from './lib/cleanup.js';

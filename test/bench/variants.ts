@@ -9,8 +9,9 @@ import {readdirSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
-import {TAB_IDS, type TabId} from '../../source/types.js';
-import {chooseProbe} from '../../source/backends/bpftrace.js';
+import {type TabId} from '../../source/types.js';
+import {TAB_IDS} from '../../source/registry.js';
+import {chooseScript} from '../../source/backends/bpftrace.js';
 import {probeScript} from '../../source/backends/probe-files.js';
 import {setUpSwap, type SwapSetup} from '../helpers/swap.js';
 import {cleanupAll, installCleanupHooks, onCleanup} from './lib/cleanup.js';
@@ -34,7 +35,7 @@ function variantsFor(tab: TabId, also: string[]): Variant[] {
     .filter(file => file.startsWith(`${tab}-`) && file.endsWith('.bt'))
     .sort()
     .map(file => ({name: `variants/${file}`, args: script(path.join(VARIANTS_DIR, file))}));
-  const memtopScript = chooseProbe(tab).script;
+  const memtopScript = chooseScript(tab).file;
   return [
     {name: 'untraced'},
     {name: 'one-liner', args: ['-e', ONE_LINERS[tab]]},

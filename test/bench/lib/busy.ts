@@ -1,6 +1,7 @@
 // All five workloads at once, each at a steady pace until stopped: the busy machine of the
 // cost and latency sections.
-import {TAB_IDS, type TabId} from '../../../source/types.js';
+import {type TabId} from '../../../source/types.js';
+import {TAB_IDS} from '../../../source/registry.js';
 import {startWorkload, type Launcher, type ReadyWorkload} from './workloads.js';
 
 /** Events per second of each workload (scaled by --busy-scale). */

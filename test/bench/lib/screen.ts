@@ -1,7 +1,7 @@
 // Reading memtop's TUI off a captured screen: its table rows, whether a tab shows data, whether
 // the stack view shows stacks.
 import type {TabId} from '../../../source/types.js';
-import {chooseProbe} from '../../../source/backends/bpftrace.js';
+import {chooseScript} from '../../../source/backends/bpftrace.js';
 
 const ROW = /^\s{0,7}\d{1,7} \S/;
 /** A stack line: count, [bytes,] share, two spaces, a frame. */
@@ -30,7 +30,7 @@ export function statusLine(lines: string[]): string {
 
 /** Whether the screen shows `tab`'s data: its probe on the status line and at least one row. */
 export function showsData(tab: TabId): (lines: string[]) => boolean {
-  const label = `probe ${chooseProbe(tab).label}`;
+  const label = `probe ${chooseScript(tab).label}`;
   return lines => statusLine(lines).includes(label) && tableRows(frame(lines)).length > 0;
 }
 

@@ -4,7 +4,7 @@ import {readFileSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import type {TabId} from '../../../source/types.js';
-import {findLibc} from '../../../source/backends/probe-files.js';
+import {findLibc} from '../../../source/system/kernel.js';
 import {descendants} from './cleanup.js';
 import {commOf, sleep, spawnChild, type Child} from './proc.js';
 

@@ -1,0 +1,368 @@
+// The tabs, each defined once: what it counts, its views and their measures (and so its columns,
+// batch JSON, recording and metrics), the script each tracer runs for it, and how their output
+// maps to rows and stacks. Everything that knows about a tab reads it from here: the tab bar,
+// keys, help, footer, --help, --check, the parsers, the model and the readme's tables (a test
+// checks those). Pure data and pure functions only.
+
+/** What a measure is counted in, and so how it is shown. */
+export type Unit = 'events' | 'bytes' | 'pages' | 'ms';
+
+/**
+ * How a measure adds up over time: a counter is summed per interval and since memtop started;
+ * a max is the largest value in an interval (and since start).
+ */
+export type MeasureKind = 'counter' | 'max';
+
+/** One number each row of a view carries per interval. */
+export interface Measure {
+  /** Its key in rows, batch JSON and recordings ("count", "bytes"); totals are total<Id>. */
+  id: string;
+  /** Column title of the interval's value. */
+  title: string;
+  /** Column title of the value since memtop started. */
+  totalTitle: string;
+  unit: Unit;
+  kind: MeasureKind;
+  /** Prometheus counter of the value since start (memtop_ prefix and _total suffix added). */
+  metric?: {name: string; help: string};
+}
+
+/** Whether rows of a view are processes or slab caches. */
+export type RowKind = 'process' | 'cache';
+
+/** The ways a tab can group its rows. */
+export type ViewId = 'process' | 'cache';
+
+/** A grouping of a tab's events into rows, with its measures. The first view of a tab is its default. */
+export interface ViewDefinition {
+  id: ViewId;
+  rows: RowKind;
+  /** What the status line says of it ("by process"). */
+  label: string;
+  /** Measures left to right; the first is the one ranked, rated and drawn as a trend by default. */
+  measures: Measure[];
+}
+
+/**
+ * Something a probe needs from this machine. memtop checks it before choosing a script, and
+ * --check names what is missing.
+ */
+export type Requirement =
+  | {tracepoint: string}
+  | {tracepointField: [tracepoint: string, field: string]}
+  | {kprobe: string}
+  | {libc: true};
+
+/** The bpftrace release facts a script may depend on (see backends/bpftrace-version.ts). */
+export type BpftraceQuirk = 'dataLocStringsBroken';
+
+/** One script a tracer can run for a view, in order of preference among its alternatives. */
+export interface ScriptChoice {
+  /** File in probes/<tracer>/. */
+  file: string;
+  /** The probe as the status line names it. */
+  label: string;
+  requires?: Requirement[];
+  /** bpftrace only: run this script only where the release has (true) or lacks (false) the quirk. */
+  quirk?: {name: BpftraceQuirk; present: boolean};
+  /** Takes libc's path after the interval and the pid. */
+  libc?: boolean;
+}
+
+/** A measure read from bpftrace maps: the sum of `from` minus the sum of `minus`. */
+export interface MapMeasure {
+  /** Map name without @ and without the _a/_b of the double buffer; "map.count" or "map.total" read a stats() value. */
+  from: string[];
+  minus?: string[];
+}
+
+/** How one view's bpftrace output maps to rows. */
+export interface BpftraceRows {
+  /** Each measure's maps, keyed "pid", "pid,comm" or by cache name. */
+  measures: Record<string, MapMeasure>;
+  /** A map keyed by kmalloc size class whose values are allocations: rows "kmalloc-<size>", bytes = size x count. */
+  sizeClasses?: string;
+  /** A map pid -> name of the processes that exited during the interval. */
+  names?: string;
+}
+
+/** The shape of a bpftrace stack map's key. */
+export type StackKey =
+  /** "<ustack>,<symbol at the stack pointer>": the caller the frame-pointer chain misses. */
+  | 'stack,caller'
+  /** "<sbrk ustack>,<caller>,<allocator ustack>,<caller>": sbrk joined to the allocator call that grew the heap. */
+  | 'sbrk,allocator';
+
+/** Stack maps of a drill-down: events from `count`, bytes from `bytes` (minus `minus`). */
+export interface BpftraceStackMap {
+  key: StackKey;
+  count: string;
+  bytes?: string;
+  minus?: string;
+}
+
+export interface BpftraceStacks {
+  maps: BpftraceStackMap[];
+  /** A hist() of request sizes. */
+  histogram?: string;
+  /** Calls per allocator entry point, keyed by name. */
+  entryPoints?: string;
+}
+
+/** A tab's bpftrace scripts and how to read them. */
+export interface BpftraceDefinition {
+  views: Partial<Record<ViewId, {scripts: ScriptChoice[]; rows: BpftraceRows}>>;
+  stacks: {script: ScriptChoice; read: BpftraceStacks};
+}
+
+/**
+ * A tab's SystemTap scripts: one per tab (it prints every view it has) and one drill-down. A
+ * label's {libc} is the libc probed and {swap_read} the swap read function this kernel has.
+ */
+export interface StapDefinition {
+  script: ScriptChoice;
+  stacks: ScriptChoice;
+}
+
+/** A tab's D scripts. */
+export interface DtraceDefinition {
+  script: ScriptChoice;
+  stacks: ScriptChoice;
+  /** The pid provider traces one process: the tab needs --pid. */
+  needsPid?: boolean;
+}
+
+/** One tab. */
+export interface TabDefinition {
+  /** The tab's name in the tab bar, help and readme (its key in DEFINITIONS is its id: --tab, narrow tab bars). */
+  title: string;
+  /** The event, for readme's tab table (markdown). */
+  event: string;
+  /** Columns, for readme's tab table (markdown). */
+  columns: string;
+  views: ViewDefinition[];
+  /** The key that cycles the views, when there is more than one. */
+  viewKey?: {key: string; description: string};
+  /** The drill-down's stacks carry bytes. */
+  stackBytes: boolean;
+  /** The drill-down shows a request-size histogram and allocator entry points. */
+  stackHistogram?: boolean;
+  bpftrace: BpftraceDefinition;
+  stap: StapDefinition;
+  dtrace: DtraceDefinition;
+}
+
+const count = (title: string, metric?: Measure['metric'], unit: Unit = 'events'): Measure => ({id: 'count', title, totalTitle: 'TOTAL', unit, kind: 'counter', ...(metric ? {metric} : {})});
+const bytes = (title: string, metric?: Measure['metric']): Measure => ({id: 'bytes', title, totalTitle: `TOT ${title}`, unit: 'bytes', kind: 'counter', ...(metric ? {metric} : {})});
+
+/** Double-buffered pid-keyed rows with the names of exited processes. */
+const byPid = (measures: Record<string, MapMeasure>): BpftraceRows => ({measures, names: 'names'});
+
+const DEFINITIONS = {
+  malloc: {
+    title: 'malloc',
+    event: "uprobe on libc's `malloc` (request size = arg0)",
+    columns: 'calls, bytes requested',
+    views: [
+      {
+        id: 'process',
+        rows: 'process',
+        label: 'by process',
+        measures: [
+          count('CALLS', {name: 'malloc_calls', help: 'malloc() calls'}),
+          bytes('BYTES', {name: 'malloc_bytes', help: 'Bytes requested from malloc()'}),
+        ],
+      },
+    ],
+    stackBytes: true,
+    stackHistogram: true,
+    bpftrace: {
+      views: {process: {scripts: [{file: 'malloc.bt', label: 'uprobe:libc:malloc', requires: [{libc: true}], libc: true}], rows: byPid({count: {from: ['calls.count']}, bytes: {from: ['calls.total']}})}},
+      stacks: {
+        script: {file: 'stacks-malloc.bt', label: 'uprobe:libc:malloc ustack', requires: [{libc: true}], libc: true},
+        read: {maps: [{key: 'stack,caller', count: 'stacks.count', bytes: 'stacks.total'}], histogram: 'sizes', entryPoints: 'entry'},
+      },
+    },
+    stap: {
+      script: {file: 'malloc.stp', label: 'process("{libc}").function("malloc")', libc: true},
+      stacks: {file: 'stacks-malloc.stp', label: 'process("{libc}").function("malloc") ubacktrace', libc: true},
+    },
+    dtrace: {
+      script: {file: 'malloc.d', label: 'pid$target::malloc:entry (only the --pid process)'},
+      stacks: {file: 'stacks-malloc.d', label: 'pid$target::malloc:entry ustack()'},
+      needsPid: true,
+    },
+  },
+  brk: {
+    title: 'brk',
+    event: '`syscalls:sys_exit_brk` (one probe: calls and the new break)',
+    columns: 'brk calls, heap growth net of shrinks',
+    views: [
+      {
+        id: 'process',
+        rows: 'process',
+        label: 'by process',
+        measures: [count('BRK', {name: 'brk_calls', help: 'brk() system calls'}), bytes('GROWTH', {name: 'heap_growth_bytes', help: 'Heap growth through brk(), net of shrinks'})],
+      },
+    ],
+    stackBytes: true,
+    bpftrace: {
+      views: {
+        process: {
+          scripts: [{file: 'brk.bt', label: 'tracepoint:syscalls:sys_exit_brk', requires: [{tracepoint: 'syscalls/sys_exit_brk'}]}],
+          rows: byPid({count: {from: ['count']}, bytes: {from: ['grow'], minus: ['shrink']}}),
+        },
+      },
+      stacks: {
+        script: {file: 'stacks-brk.bt', label: 'uprobe:libc:sbrk + sys_exit_brk ustack', requires: [{libc: true}, {tracepoint: 'syscalls/sys_exit_brk'}], libc: true},
+        read: {
+          maps: [
+            {key: 'stack,caller', count: 'brk_count', bytes: 'brk_grow', minus: 'brk_shrink'},
+            {key: 'sbrk,allocator', count: 'sbrk_count', bytes: 'sbrk_grow', minus: 'sbrk_shrink'},
+          ],
+        },
+      },
+    },
+    stap: {script: {file: 'brk.stp', label: 'syscall.brk + syscall.brk.return'}, stacks: {file: 'stacks-brk.stp', label: 'syscall.brk + syscall.brk.return ubacktrace'}},
+    dtrace: {script: {file: 'brk.d', label: 'syscall::brk:entry + return'}, stacks: {file: 'stacks-brk.d', label: 'syscall::brk:entry + return ustack()'}},
+  },
+  slab: {
+    title: 'slab',
+    event: '`kmem:kmem_cache_alloc` (cache name) and `kmem:kmalloc` (as `kmalloc-<size>`)',
+    columns: 'allocations, bytes; `g` groups by process or by cache',
+    views: [
+      {
+        id: 'process',
+        rows: 'process',
+        label: 'by process',
+        measures: [count('ALLOCS', {name: 'slab_allocations', help: 'Kernel slab allocations'}), bytes('BYTES', {name: 'slab_bytes', help: 'Bytes of kernel slab allocations'})],
+      },
+      {
+        id: 'cache',
+        rows: 'cache',
+        label: 'by cache',
+        measures: [count('ALLOCS', {name: 'slab_cache_allocations', help: 'Kernel slab allocations by cache'}), bytes('BYTES', {name: 'slab_cache_bytes', help: 'Bytes of kernel slab allocations by cache'})],
+      },
+    ],
+    viewKey: {key: 'g', description: 'slab: group by process or by cache'},
+    stackBytes: true,
+    bpftrace: {
+      views: {
+        process: {
+          scripts: [{file: 'slab.bt', label: 'tracepoint:kmem:kmem_cache_alloc+kmalloc', requires: [{tracepoint: 'kmem/kmem_cache_alloc'}, {tracepoint: 'kmem/kmalloc'}]}],
+          rows: byPid({count: {from: ['proc.count']}, bytes: {from: ['proc.total']}}),
+        },
+        // Keying every allocation by a string costs as much again as counting it: this script runs only while the view is on screen.
+        cache: {
+          scripts: [
+            {
+              file: 'slab-cache.bt',
+              label: 'tracepoint:kmem:kmem_cache_alloc+kmalloc by cache',
+              requires: [{tracepointField: ['kmem/kmem_cache_alloc', 'name']}, {tracepoint: 'kmem/kmalloc'}],
+              quirk: {name: 'dataLocStringsBroken', present: false},
+            },
+            {
+              // Where the tracepoint names the cache, the raw tracepoint's third argument is the cache.
+              file: 'slab-cache-raw.bt',
+              label: 'rawtracepoint:kmem_cache_alloc+tracepoint:kmem:kmalloc by cache',
+              requires: [{tracepointField: ['kmem/kmem_cache_alloc', 'name']}, {tracepoint: 'kmem/kmalloc'}],
+              quirk: {name: 'dataLocStringsBroken', present: true},
+            },
+          ],
+          rows: {measures: {count: {from: ['cache.count']}, bytes: {from: ['cache.total']}}, sizeClasses: 'kmalloc'},
+        },
+      },
+      stacks: {
+        script: {file: 'stacks-slab.bt', label: 'tracepoint:kmem ustack', requires: [{tracepoint: 'kmem/kmem_cache_alloc'}, {tracepoint: 'kmem/kmalloc'}]},
+        read: {maps: [{key: 'stack,caller', count: 'stacks.count', bytes: 'stacks.total'}]},
+      },
+    },
+    stap: {script: {file: 'slab.stp', label: 'vm.kmem_cache_alloc + vm.kmalloc'}, stacks: {file: 'stacks-slab.stp', label: 'vm.kmem_cache_alloc + vm.kmalloc ubacktrace'}},
+    dtrace: {script: {file: 'slab.d', label: 'fbt::kmem_cache_alloc:entry'}, stacks: {file: 'stacks-slab.d', label: 'fbt::kmem_cache_alloc:entry ustack()'}},
+  },
+  majfault: {
+    title: 'major faults',
+    event: '`software:major-faults`',
+    columns: 'major faults',
+    views: [{id: 'process', rows: 'process', label: 'by process', measures: [count('FAULTS', {name: 'major_faults', help: 'Major page faults'})]}],
+    stackBytes: false,
+    bpftrace: {
+      views: {process: {scripts: [{file: 'majfault.bt', label: 'software:major-faults'}], rows: byPid({count: {from: ['count']}})}},
+      stacks: {script: {file: 'stacks-majfault.bt', label: 'software:major-faults ustack'}, read: {maps: [{key: 'stack,caller', count: 'stacks'}]}},
+    },
+    stap: {script: {file: 'majfault.stp', label: 'vm.pagefault.return (VM_FAULT_MAJOR)'}, stacks: {file: 'stacks-majfault.stp', label: 'vm.pagefault.return (VM_FAULT_MAJOR) ubacktrace'}},
+    dtrace: {script: {file: 'majfault.d', label: 'vminfo:::maj_fault'}, stacks: {file: 'stacks-majfault.d', label: 'vminfo:::maj_fault ustack()'}},
+  },
+  anonpgin: {
+    title: 'anon page-ins',
+    event: '`memcg:count_memcg_events` with item `PSWPIN`; falls back to a kprobe on `swap_read_folio`, then `swap_readpage`',
+    columns: 'pages swapped in',
+    views: [{id: 'process', rows: 'process', label: 'by process', measures: [count('PAGES', {name: 'anon_pageins', help: 'Anonymous pages swapped back in'}, 'pages')]}],
+    stackBytes: false,
+    bpftrace: {
+      views: {
+        process: {
+          scripts: [
+            {file: 'anonpgin.bt', label: 'tracepoint:memcg:count_memcg_events(PSWPIN)', requires: [{tracepoint: 'memcg/count_memcg_events'}]},
+            {file: 'anonpgin-swap_read_folio.bt', label: 'kprobe:swap_read_folio', requires: [{kprobe: 'swap_read_folio'}]},
+            {file: 'anonpgin-swap_readpage.bt', label: 'kprobe:swap_readpage', requires: [{kprobe: 'swap_readpage'}]},
+          ],
+          rows: byPid({count: {from: ['count']}}),
+        },
+      },
+      stacks: {
+        script: {file: 'stacks-anonpgin.bt', label: 'tracepoint:memcg:count_memcg_events ustack', requires: [{tracepoint: 'memcg/count_memcg_events'}]},
+        read: {maps: [{key: 'stack,caller', count: 'stacks'}]},
+      },
+    },
+    stap: {script: {file: 'anonpgin.stp', label: 'kernel.function("{swap_read}")'}, stacks: {file: 'stacks-anonpgin.stp', label: 'kernel.function("{swap_read}") ubacktrace'}},
+    dtrace: {script: {file: 'anonpgin.d', label: 'vminfo:::anonpgin'}, stacks: {file: 'stacks-anonpgin.d', label: 'vminfo:::anonpgin ustack()'}},
+  },
+} satisfies Record<string, TabDefinition>;
+
+/** A tab's id: its key in DEFINITIONS. */
+export type TabId = keyof typeof DEFINITIONS;
+
+/** Every tab, in the tab bar's order (key 1 first). */
+export const TAB_IDS = Object.keys(DEFINITIONS) as TabId[];
+
+/** Every tab's definition. */
+export const TABS: Readonly<Record<TabId, TabDefinition>> = DEFINITIONS;
+
+/** Whether a string names a tab. */
+export function isTabId(value: unknown): value is TabId {
+  return typeof value === 'string' && Object.hasOwn(DEFINITIONS, value);
+}
+
+/** The key that selects a tab: its place in the tab bar, from 1. */
+export function tabKey(tab: TabId): string {
+  return String(TAB_IDS.indexOf(tab) + 1);
+}
+
+/** A tab's view, or its first (default) view when it has no such view. */
+export function viewOf(tab: TabId, view: ViewId | undefined): ViewDefinition {
+  const views = TABS[tab].views;
+  return views.find(candidate => candidate.id === view) ?? views[0]!;
+}
+
+/** Whether a tab has this view. */
+export function hasView(tab: TabId, view: ViewId): boolean {
+  return TABS[tab].views.some(candidate => candidate.id === view);
+}
+
+/** The view after `view` on a tab (wrapping round); the same view when the tab has one. */
+export function nextView(tab: TabId, view: ViewId): ViewId {
+  const views = TABS[tab].views;
+  const index = views.findIndex(candidate => candidate.id === view);
+  return views[(index + 1) % views.length]!.id;
+}
+
+/** The key a measure's since-start total has in rows and batch JSON: count -> totalCount. */
+export function totalKey(measure: string): string {
+  return `total${measure.charAt(0).toUpperCase()}${measure.slice(1)}`;
+}
+
+/** Whether a view measures bytes. */
+export function hasBytes(view: ViewDefinition): boolean {
+  return view.measures.some(measure => measure.id === 'bytes');
+}

@@ -1,0 +1,104 @@
+// Key presses to UI state, purely: each press of a chunk is looked up in the key table for the
+// mode it finds the state in, applied with the reducer, and what the app must do beyond the
+// state (quit, write a file, move a replay) is queued as an effect for it to run.
+import type {Key} from 'ink';
+import {commandFor, filterCommand, type Command} from './keys.js';
+import {reducer, type Action, type UiState} from './reducer.js';
+
+/** One key press: the text it typed and Ink's reading of its special keys. */
+export interface Press {
+  input: string;
+  key: Key;
+}
+
+/** What the screen shows that a key may act on: the table's rows, top first. */
+export interface Screen {
+  rows: readonly {pid?: number; comm?: string}[];
+  replaying: boolean;
+  /** Whether a drill-down has stacks to write. */
+  hasStacks: boolean;
+}
+
+/** What the app does for a key, beyond the state. */
+export type Effect = {kind: 'quit'} | {kind: 'write-folded'} | {kind: 'replay-step'; direction: 1 | -1} | {kind: 'replay-speed'};
+
+/** The state after the presses, a note for the status line (undefined: clear it), and the effects in order. */
+export interface InputResult {
+  state: UiState;
+  effects: Effect[];
+  notice?: string | null;
+}
+
+function command(state: UiState, press: Press, replaying: boolean): Command | undefined {
+  if (state.filtering) return filterCommand(press.input, press.key);
+  return commandFor(press.input, press.key, state.drill ? 'drill' : 'table', replaying);
+}
+
+/**
+ * Apply presses in order, each against the state the ones before it left. `notice` is null when a
+ * press asks to clear the status note, a string when one sets it, undefined when none touched it.
+ */
+export function applyPresses(initial: UiState, presses: readonly Press[], screen: Screen): InputResult {
+  let state = initial;
+  const effects: Effect[] = [];
+  let notice: string | null | undefined;
+  const act = (action: Action) => {
+    state = reducer(state, action);
+  };
+  for (const press of presses) {
+    const next = command(state, press, screen.replaying);
+    if (!next) continue;
+    switch (next.kind) {
+      case 'quit':
+        effects.push({kind: 'quit'});
+        return {state, effects, notice};
+      case 'select':
+        act({type: 'select', delta: next.delta, rowCount: screen.rows.length});
+        break;
+      case 'drill-selected': {
+        const row = screen.rows[Math.min(state.selected, Math.max(0, screen.rows.length - 1))];
+        if (row?.pid !== undefined && row.pid > 0) act({type: 'drill', pid: row.pid, comm: row.comm ?? ''});
+        break;
+      }
+      case 'write-folded':
+        if (state.drill && screen.hasStacks) effects.push({kind: 'write-folded'});
+        else notice = 'no stacks to write yet';
+        break;
+      case 'replay-step':
+        effects.push({kind: 'replay-step', direction: next.direction});
+        break;
+      case 'replay-speed':
+        effects.push({kind: 'replay-speed'});
+        break;
+      case 'action':
+        notice = null;
+        act(next.action);
+        break;
+    }
+  }
+  return {state, effects, notice};
+}
+
+/** Everything the TUI keeps between frames: the UI state, a note for the status line, and effects the app has yet to run. */
+export interface AppState {
+  ui: UiState;
+  notice?: string;
+  effects: Effect[];
+}
+
+export type AppAction = {type: 'keys'; presses: readonly Press[]; screen: Screen} | {type: 'effects-done'; count: number} | {type: 'notice'; text?: string};
+
+/** The TUI's one reducer: key chunks (applyPresses), notes, and effects marked as run. */
+export function appReducer(state: AppState, action: AppAction): AppState {
+  switch (action.type) {
+    case 'keys': {
+      const result = applyPresses(state.ui, action.presses, action.screen);
+      const notice = result.notice === undefined ? state.notice : result.notice ?? undefined;
+      return {ui: result.state, notice, effects: [...state.effects, ...result.effects]};
+    }
+    case 'effects-done':
+      return {...state, effects: state.effects.slice(action.count)};
+    case 'notice':
+      return {...state, notice: action.text};
+  }
+}

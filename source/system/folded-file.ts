@@ -1,0 +1,35 @@
+// Writes a drill-down's stacks to a folded-stack file (the w key), never over another file.
+import {closeSync, constants, openSync, writeSync} from 'node:fs';
+import {join} from 'node:path';
+import {foldedFileName, foldedStacks, type FoldedWeight} from '../model/folded.js';
+import type {StackRow, TabId} from '../types.js';
+
+/**
+ * Write the stacks in folded format to a new file in `dir` and return its path. The name is
+ * foldedFileName(); if it exists (two writes in one second) "-2", "-3", ... is added before
+ * ".folded". Never overwrites or follows a symbolic link (O_EXCL). Throws Error with one line.
+ */
+export function writeFoldedFile(dir: string, pid: number, tab: TabId, stacks: StackRow[], options: {now?: Date; weight?: FoldedWeight} = {}): string {
+  const text = foldedStacks(stacks, options.weight);
+  const base = foldedFileName(tab, pid, options.now ?? new Date()).replace(/\.folded$/, '');
+  for (let attempt = 1; attempt <= 100; attempt++) {
+    const path = join(dir, `${base}${attempt === 1 ? '' : `-${attempt}`}.folded`);
+    let fd: number;
+    try {
+      fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw new Error(`cannot write stacks to ${dir}: ${(error as Error).message.split('\n')[0]}`);
+    }
+    try {
+      const buffer = Buffer.from(text, 'utf8');
+      for (let offset = 0; offset < buffer.length; ) offset += writeSync(fd, buffer, offset);
+    } catch (error) {
+      throw new Error(`cannot write stacks to ${path}: ${(error as Error).message.split('\n')[0]}`);
+    } finally {
+      closeSync(fd);
+    }
+    return path;
+  }
+  throw new Error(`cannot write stacks to ${dir}: too many files named ${base}-N.folded`);
+}

@@ -1,0 +1,108 @@
+// What this machine's kernel and C library offer the probes: tracefs, tracepoints and their
+// fields, kprobe-able functions, BTF and libc, and which of a probe's requirements are unmet.
+// Read from /sys and /proc; no cache beyond the kprobe function list, which a boot does not change.
+import {existsSync, readFileSync} from 'node:fs';
+import path from 'node:path';
+import type {Requirement} from '../registry.js';
+
+export const TRACEFS_CANDIDATES = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
+
+/** Where tracefs is mounted, if it is. */
+export function tracefsRoot(): string | undefined {
+  return TRACEFS_CANDIDATES.find(root => existsSync(path.join(root, 'events')));
+}
+
+/** Whether a tracepoint such as "kmem/kmem_cache_alloc" exists on this kernel. */
+export function hasTracepoint(name: string): boolean {
+  const root = tracefsRoot();
+  return root !== undefined && existsSync(path.join(root, 'events', name, 'format'));
+}
+
+/** Whether a tracepoint's format names a field, e.g. ("kmem/kmem_cache_alloc", "name"). */
+export function hasTracepointField(name: string, field: string): boolean {
+  const root = tracefsRoot();
+  if (!root) return false;
+  try {
+    const format = readFileSync(path.join(root, 'events', name, 'format'), 'utf8');
+    return new RegExp(`^\\s*field:[^;]*[\\s*]${field}(\\[\\d*\\])?;`, 'm').test(format);
+  } catch {
+    return false;
+  }
+}
+
+let kprobeFunctions: Set<string> | undefined;
+
+/** Whether kprobes work here and the kernel function can be probed. */
+export function hasKprobe(fn: string): boolean {
+  const root = tracefsRoot();
+  if (!root || !existsSync(path.join(root, 'kprobe_events'))) return false;
+  if (!kprobeFunctions) {
+    kprobeFunctions = new Set();
+    try {
+      for (const line of readFileSync(path.join(root, 'available_filter_functions'), 'utf8').split('\n')) {
+        const name = line.split(/\s/)[0];
+        if (name) kprobeFunctions.add(name);
+      }
+    } catch {
+      // unreadable: treat as no kprobes
+    }
+  }
+  return kprobeFunctions.has(fn);
+}
+
+/** Whether the kernel describes its types in BTF (bpftrace's tracepoint args need it from 0.25). */
+export function hasBtf(): boolean {
+  return existsSync('/sys/kernel/btf/vmlinux');
+}
+
+const LIBC_FALLBACKS = [
+  '/lib/x86_64-linux-gnu/libc.so.6',
+  '/usr/lib/x86_64-linux-gnu/libc.so.6',
+  '/lib/aarch64-linux-gnu/libc.so.6',
+  '/usr/lib64/libc.so.6',
+  '/lib64/libc.so.6',
+  '/usr/lib/libc.so.6',
+];
+
+/**
+ * The C library processes on this machine run against: MEMTOP_LIBC when set (for machines
+ * whose processes use another libc than memtop's own Node), else the one memtop's own Node
+ * maps, else a known path. The path reaches tracers as a positional parameter, never as text.
+ */
+export function findLibc(): string | undefined {
+  const override = process.env.MEMTOP_LIBC;
+  if (override !== undefined && override !== '') {
+    return path.isAbsolute(override) && existsSync(override) ? override : undefined;
+  }
+  try {
+    for (const line of readFileSync('/proc/self/maps', 'utf8').split('\n')) {
+      const file = line.split(/\s+/)[5];
+      if (file && /\/libc(?:-[\d.]+)?\.so(?:\.6)?$/.test(file) && existsSync(file)) return file;
+    }
+  } catch {
+    // no /proc: fall through
+  }
+  return LIBC_FALLBACKS.find(file => existsSync(file));
+}
+
+/** What a requirement needs, in words ("tracepoint kmem/kmalloc"). */
+export function describeRequirement(requirement: Requirement): string {
+  if ('tracepoint' in requirement) return `tracepoint ${requirement.tracepoint}`;
+  if ('tracepointField' in requirement) return `field ${requirement.tracepointField[1]} of tracepoint ${requirement.tracepointField[0]}`;
+  if ('kprobe' in requirement) return `kprobe on ${requirement.kprobe}`;
+  return 'libc';
+}
+
+/** Whether this machine meets one requirement. */
+export function meets(requirement: Requirement): boolean {
+  if ('tracepoint' in requirement) return hasTracepoint(requirement.tracepoint);
+  if ('tracepointField' in requirement) return hasTracepointField(...requirement.tracepointField);
+  if ('kprobe' in requirement) return hasKprobe(requirement.kprobe);
+  return findLibc() !== undefined;
+}
+
+/** The first requirement this machine does not meet, described, or undefined when all are met. */
+export function unmet(requirements: readonly Requirement[] = []): string | undefined {
+  const missing = requirements.find(requirement => !meets(requirement));
+  return missing ? describeRequirement(missing) : undefined;
+}

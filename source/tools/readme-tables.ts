@@ -1,0 +1,29 @@
+// readme.md's tables made from the registry and the key table, so that they cannot drift from
+// the code: `npm run readme` writes them between their markers, and a unit test checks that the
+// readme holds them as they are now. Pure.
+import {tabKey, TABS, TAB_IDS} from '../registry.js';
+import {keyLines} from '../state/keys.js';
+
+/** The tab table: key, title, event, columns. */
+export function tabTable(): string {
+  const rows = TAB_IDS.map(tab => `| ${tabKey(tab)} | ${TABS[tab].title} | ${TABS[tab].event} | ${TABS[tab].columns} |`);
+  return ['| key | tab | event | columns |', '| --- | --- | --- | --- |', ...rows].join('\n');
+}
+
+/** The key table: keys, what they do. */
+export function keyTable(): string {
+  const escape = (text: string) => text.replace(/\|/g, '\\|');
+  const rows = keyLines().map(line => `| ${line.keys.split(', ').map(key => (/^[\w-]+$/.test(key) && key.length > 1 ? key : `\`${key}\``)).join(', ')} | ${escape(line.description)} |`);
+  return ['| key | what it does |', '| --- | --- |', ...rows].join('\n');
+}
+
+/** Every generated block of readme.md, by the name in its markers. */
+export const README_BLOCKS: Record<string, () => string> = {tabs: tabTable, keys: keyTable};
+
+/** The readme with each generated block (between `<!-- generated: NAME -->` and `<!-- /generated -->`) made anew. */
+export function updateReadme(readme: string): string {
+  return readme.replace(/(<!-- generated: (\w+) -->\n)[\s\S]*?(\n<!-- \/generated -->)/g, (whole, open: string, name: string, close: string) => {
+    const make = README_BLOCKS[name];
+    return make ? `${open}${make()}${close}` : whole;
+  });
+}

@@ -1,0 +1,21 @@
+// The bpftrace parser's row and stack readers as each tab's registry entry drives them, for tests.
+import {stackRows as readStacks, viewRows} from '../../source/parse/bpftrace-json.js';
+import {TABS} from '../../source/registry.js';
+import type {RawRow, StackRow, TabId} from '../../source/types.js';
+
+type Maps = Map<string, Record<string, unknown>>;
+
+/** A tab's process rows from one interval's maps. */
+export function tabRows(tab: TabId, maps: Maps): {rows: RawRow[]; bad: number} {
+  return viewRows('process', TABS[tab].bpftrace.views.process!.rows, maps);
+}
+
+/** Slab's rows by cache from one interval's maps. */
+export function cacheRows(maps: Maps): RawRow[] {
+  return viewRows('cache', TABS.slab.bpftrace.views.cache!.rows, maps).rows;
+}
+
+/** A tab's drill-down stacks from one interval's maps. */
+export function stackRows(tab: TabId, maps: Maps, isCode?: (address: bigint) => boolean): StackRow[] {
+  return readStacks(TABS[tab].bpftrace.stacks.read, maps, TABS[tab].stackBytes, isCode);
+}

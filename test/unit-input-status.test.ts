@@ -1,0 +1,85 @@
+// Keys and the status line as pure functions: every press of a chunk takes effect in order in
+// the mode the ones before it left, effects are queued for the app, and the status line keeps
+// what matters when the terminal is narrow.
+import assert from 'node:assert/strict';
+import {test} from 'node:test';
+import type {Key} from 'ink';
+import {initialState} from '../source/state/reducer.js';
+import {appReducer, applyPresses, type Press, type Screen} from '../source/state/input.js';
+import {layoutStatus, statusFields, type StatusInput} from '../source/ui/status-line.js';
+
+const none: Key = {upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false, super: false, hyper: false, capsLock: false, numLock: false} as Key;
+const press = (input: string, key: Partial<Key> = {}): Press => ({input, key: {...none, ...key}});
+const typed = (text: string): Press[] => [...text].map(char => press(char));
+const screen: Screen = {rows: [{pid: 11, comm: 'a'}, {pid: 22, comm: 'b'}], replaying: false, hasStacks: false};
+
+test('a filter typed and kept in one chunk: /, the name, Enter; then a key in table mode again', () => {
+  const result = applyPresses(initialState(), [...typed('/node'), press('\r', {return: true}), press('j')], screen);
+  assert.equal(result.state.filter, 'node');
+  assert.equal(result.state.filtering, false);
+  assert.equal(result.state.selected, 1, 'j after Enter moved the selection');
+});
+
+test('Enter drills into the selected row; in the drill-down w asks the app to write, q quits and stops the chunk', () => {
+  const drilled = applyPresses(initialState(), [press('j'), press('\r', {return: true})], screen);
+  assert.deepEqual(drilled.state.drill, {tab: 'malloc', pid: 22, comm: 'b'});
+  const noStacks = applyPresses(drilled.state, [press('w')], screen);
+  assert.deepEqual(noStacks.effects, []);
+  assert.equal(noStacks.notice, 'no stacks to write yet');
+  const written = applyPresses(drilled.state, [press('w'), press('q'), press('2')], {...screen, hasStacks: true});
+  assert.deepEqual(written.effects, [{kind: 'write-folded'}, {kind: 'quit'}]);
+  assert.equal(written.state.tab, 'malloc', 'nothing after q is applied');
+});
+
+test('replay keys are effects only while replaying; Ctrl-C quits even while typing a filter', () => {
+  assert.deepEqual(applyPresses(initialState(), [press(']'), press('s')], screen).effects, []);
+  assert.deepEqual(applyPresses(initialState(), [press(']'), press('['), press('s')], {...screen, replaying: true}).effects, [
+    {kind: 'replay-step', direction: 1},
+    {kind: 'replay-step', direction: -1},
+    {kind: 'replay-speed'},
+  ]);
+  const typing = applyPresses(initialState(), [press('/')], screen).state;
+  assert.deepEqual(applyPresses(typing, [press('c', {ctrl: true})], screen).effects, [{kind: 'quit'}]);
+});
+
+test('the app reducer queues effects until the app has run them, and keeps its note', () => {
+  let state = appReducer({ui: initialState(), effects: []}, {type: 'keys', presses: [press('q')], screen});
+  assert.deepEqual(state.effects, [{kind: 'quit'}]);
+  state = appReducer(state, {type: 'notice', text: 'wrote x.folded'});
+  state = appReducer(state, {type: 'effects-done', count: 1});
+  assert.deepEqual(state.effects, []);
+  assert.equal(state.notice, 'wrote x.folded');
+  state = appReducer(state, {type: 'keys', presses: [press('r')], screen});
+  assert.equal(state.notice, undefined, 'a key that changes the view clears the note');
+});
+
+const table: StatusInput = {
+  table: {probe: 'tracepoint:syscalls:sys_exit_brk', backend: 'bpftrace', capped: false, skippedLines: 0},
+  cumulative: false,
+  filter: '',
+  cgroupFilter: '',
+  filtering: false,
+  intervalMs: 1000,
+};
+
+test('the status line in full when it fits, most important first', () => {
+  assert.equal(layoutStatus(statusFields(table), 120), 'probe tracepoint:syscalls:sys_exit_brk · bpftrace · per interval · every 1.0s');
+});
+
+test('narrow: the least important go first; an error, its retry and a recording stay', () => {
+  const failing: StatusInput = {...table, error: {message: 'bpftrace: tracepoint not found', hint: 'this kernel lacks it, see memtop --check', retryInMs: 2000}, recordingTo: 'slab.ndjson'};
+  const wide = layoutStatus(statusFields(failing), 200);
+  assert.match(wide, /^REC slab\.ndjson · bpftrace: tracepoint not found \(retrying in 2s\): this kernel lacks it, see memtop --check · probe/);
+  const narrow = layoutStatus(statusFields(failing), 60);
+  assert.equal(narrow, 'REC · bpftrace: tracepoint not found (retrying in 2s)');
+  const skipped = layoutStatus(statusFields({...table, table: {...table.table!, skippedLines: 2, skippedSample: '{"type": "helper_error"}'}}), 70);
+  assert.equal(skipped, '2 lines skipped · probe tracepoint:syscalls:sys_exit_brk · bpftrace');
+  assert.equal(layoutStatus(statusFields(table), 40), 'probe tracepoint:syscalls:sys_exit_brk');
+  assert.equal(layoutStatus(statusFields(failing), 12), 'REC · bpftr…', 'kept fields are cut only when nothing else is left');
+});
+
+test('names from the traced system are shown as text: control characters never reach the terminal', () => {
+  const line = layoutStatus(statusFields({...table, drill: {pid: 7, comm: 'evil\u001b[2J\u0007', tab: 'malloc', exited: false}}), 100);
+  assert.doesNotMatch(line, /[\u0000-\u001f]/);
+  assert.match(line, /stacks of PID 7 \(evil\?\[2J\?\)/);
+});

@@ -1,0 +1,107 @@
+// The registry against what it names: every script it lists exists for its tracer, every bpftrace
+// map it reads is one the script prints each interval, the generated bpftrace scripts are current
+// with their sources, and measures cannot collide with a row's own fields.
+import assert from 'node:assert/strict';
+import {existsSync, readdirSync, readFileSync} from 'node:fs';
+import path from 'node:path';
+import {test} from 'node:test';
+import {fileURLToPath} from 'node:url';
+import {TABS, TAB_IDS, totalKey, type BpftraceRows, type BpftraceStacks, type ScriptChoice} from '../source/registry.js';
+import {declaredMaps, generateBpftraceScript} from '../source/tools/probe-generator.js';
+import {README_BLOCKS, updateReadme} from '../source/tools/readme-tables.js';
+
+const PROBES = fileURLToPath(new URL('../probes/', import.meta.url));
+const SOURCES = path.join(PROBES, 'src', 'bpftrace');
+
+/** The map names (without a stats field) a row spec reads. */
+function mapsOfRows(rows: BpftraceRows): string[] {
+  const sources = Object.values(rows.measures).flatMap(measure => [...measure.from, ...(measure.minus ?? [])]);
+  return [...sources, ...(rows.sizeClasses ? [rows.sizeClasses] : []), ...(rows.names ? [rows.names] : [])].map(source => source.split('.')[0]!);
+}
+
+function mapsOfStacks(read: BpftraceStacks): string[] {
+  const sources = read.maps.flatMap(map => [map.count, ...(map.bytes ? [map.bytes] : []), ...(map.minus ? [map.minus] : [])]);
+  return [...sources, ...(read.histogram ? [read.histogram] : []), ...(read.entryPoints ? [read.entryPoints] : [])].map(source => source.split('.')[0]!);
+}
+
+function intervalMaps(script: ScriptChoice): string[] {
+  return declaredMaps(readFileSync(path.join(SOURCES, script.file), 'utf8')).interval;
+}
+
+test('every script the registry names exists for its tracer', () => {
+  for (const tab of TAB_IDS) {
+    const definition = TABS[tab];
+    const bpftrace = [...Object.values(definition.bpftrace.views).flatMap(view => view.scripts), definition.bpftrace.stacks.script];
+    for (const script of bpftrace) {
+      assert.ok(existsSync(path.join(PROBES, 'bpftrace', script.file)), `${tab}: probes/bpftrace/${script.file}`);
+      assert.ok(existsSync(path.join(SOURCES, script.file)), `${tab}: probes/src/bpftrace/${script.file}`);
+    }
+    for (const script of [definition.stap.script, definition.stap.stacks]) assert.ok(existsSync(path.join(PROBES, 'stap', script.file)), `${tab}: probes/stap/${script.file}`);
+    for (const script of [definition.dtrace.script, definition.dtrace.stacks]) assert.ok(existsSync(path.join(PROBES, 'dtrace', script.file)), `${tab}: probes/dtrace/${script.file}`);
+  }
+});
+
+test('every bpftrace map the registry reads is one its script prints each interval', () => {
+  for (const tab of TAB_IDS) {
+    for (const [view, {scripts, rows}] of Object.entries(TABS[tab].bpftrace.views)) {
+      assert.ok(TABS[tab].views.some(definition => definition.id === view), `${tab}: bpftrace view ${view} is one of the tab's views`);
+      for (const script of scripts) {
+        const printed = intervalMaps(script);
+        for (const map of mapsOfRows(rows)) assert.ok(printed.includes(map), `${tab} ${view}: ${script.file} prints @${map}_a/_b (it prints ${printed.join(', ')})`);
+        for (const measure of TABS[tab].views.find(definition => definition.id === view)!.measures) {
+          assert.ok(measure.id in rows.measures, `${tab} ${view}: the registry says how bpftrace gives ${measure.id}`);
+        }
+      }
+    }
+    const {script, read} = TABS[tab].bpftrace.stacks;
+    const printed = intervalMaps(script);
+    for (const map of mapsOfStacks(read)) assert.ok(printed.includes(map), `${tab} stacks: ${script.file} prints @${map}_a/_b (it prints ${printed.join(', ')})`);
+  }
+});
+
+test('the bpftrace scripts are current with their sources and the shared tick (npm run probes)', () => {
+  const tick = readFileSync(path.join(SOURCES, 'tick.bt'), 'utf8');
+  const sources = readdirSync(SOURCES).filter(file => file.endsWith('.bt') && file !== 'tick.bt').sort();
+  const generated = readdirSync(path.join(PROBES, 'bpftrace')).filter(file => file.endsWith('.bt')).sort();
+  assert.deepEqual(generated, sources, 'one generated script per source, and no other');
+  for (const file of sources) {
+    const expected = generateBpftraceScript(file, readFileSync(path.join(SOURCES, file), 'utf8'), tick);
+    assert.equal(readFileSync(path.join(PROBES, 'bpftrace', file), 'utf8'), expected, `probes/bpftrace/${file} is stale: run npm run probes`);
+  }
+});
+
+test('the generator doubles a buffered block into parity halves and fills in the tick', () => {
+  const source = 'kprobe:f\n{\n\t// memtop-double-buffer {\n\t@count[pid] = count();\n\t@other = 1;\n\t// }\n}\n\n// memtop-maps: interval=count state=seen\n';
+  const tick = 'BEGIN {}\ninterval:ms:100\n{\n\tif (@memtop_parity) {\n\t\t// memtop-print a\n\t} else {\n\t\t// memtop-print b\n\t}\n}\nEND\n{\n\t// memtop-clear\n}\n';
+  const script = generateBpftraceScript('x.bt', source, tick);
+  assert.match(script, /if \(@memtop_parity\) \{\n\t\t@count_b\[pid\] = count\(\);\n\t\t@other = 1;\n\t\} else \{\n\t\t@count_a\[pid\] = count\(\);/);
+  assert.match(script, /\t\tprint\(@count_a\);\n\t\tclear\(@count_a\);/);
+  assert.match(script, /clear\(@count_a\);\n\tclear\(@count_b\);\n\tclear\(@seen\);\n\tclear\(@memtop_ticks\);/);
+  assert.doesNotMatch(script, /memtop-maps|memtop-double-buffer/);
+  assert.throws(() => generateBpftraceScript('y.bt', 'BEGIN {}\n', tick), /no "\/\/ memtop-maps/);
+  assert.throws(() => generateBpftraceScript('z.bt', '\t// memtop-double-buffer {\n\t@a = 1;\n// memtop-maps: interval=a\n', tick), /not closed/);
+});
+
+test('measures never collide with a row\'s own fields, and every tab has a view and a key', () => {
+  const own = new Set(['key', 'pid', 'comm', 'cache', 'rate', 'lastSeen', 'history']);
+  for (const tab of TAB_IDS) {
+    assert.ok(TABS[tab].views.length > 0, tab);
+    assert.ok((TABS[tab].views.length > 1) === (TABS[tab].viewKey !== undefined), `${tab}: a view key exactly when there is a view to switch to`);
+    for (const view of TABS[tab].views) {
+      assert.equal(view.measures[0]?.id, 'count', `${tab} ${view.id}: the first measure is the event count`);
+      for (const measure of view.measures) {
+        assert.ok(!own.has(measure.id) && !own.has(totalKey(measure.id)), `${tab}: measure ${measure.id}`);
+        assert.match(measure.id, /^[a-z][A-Za-z]*$/, `${tab}: measure ${measure.id} is a JSON-friendly name`);
+      }
+    }
+  }
+  assert.ok(TAB_IDS.length <= 9, 'tab keys are single digits');
+});
+
+test('readme.md\'s tab and key tables are the ones the code makes (npm run readme)', () => {
+  const readme = readFileSync(fileURLToPath(new URL('../readme.md', import.meta.url)), 'utf8');
+  for (const [name, make] of Object.entries(README_BLOCKS)) {
+    assert.ok(readme.includes(`<!-- generated: ${name} -->\n${make()}\n<!-- /generated -->`), `readme.md's ${name} table is stale: run npm run readme`);
+  }
+  assert.equal(updateReadme(readme), readme);
+});
