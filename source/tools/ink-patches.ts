@@ -1,0 +1,41 @@
+// Changes memtop makes to Ink's code when it bundles it (npm run build), each with its reason.
+// Pure: the build applies them, a unit test applies them to the installed Ink, so an Ink release
+// that no longer matches fails the build loudly instead of going unpatched.
+
+/** One change to one of Ink's files. */
+export interface InkPatch {
+  /** The file, under node_modules/ink/. */
+  file: string;
+  /** Why. */
+  reason: string;
+  apply(source: string): string;
+}
+
+/** The most measured texts kept (two generations of this many). */
+export const MEASURE_CACHE_ENTRIES = 4096;
+
+/**
+ * Ink 6.8 keeps the measured size of every distinct text it has laid out (build/measure-text.js,
+ * a Map that is never emptied). A top redraws every row every interval with new numbers, so that
+ * map grows without end: memtop's RSS kept growing over a long session. The patch keeps two
+ * generations of MEASURE_CACHE_ENTRIES texts: when the newer fills up it becomes the older and
+ * the oldest is dropped, so what is drawn every frame (titles, the footer) stays measured once.
+ */
+const boundedMeasureCache: InkPatch = {
+  file: 'build/measure-text.js',
+  reason: "bound Ink's measure-text cache (it kept every text ever drawn)",
+  apply(source) {
+    const declaration = 'const cache = new Map();';
+    const lookup = 'const cachedDimensions = cache.get(text);';
+    const store = 'cache.set(text, dimensions);';
+    for (const expected of [declaration, lookup, store]) {
+      if (!source.includes(expected)) throw new Error(`Ink's measure-text.js has changed (no "${expected}"): review the patch in source/tools/ink-patches.ts`);
+    }
+    return source
+      .replace(declaration, `let cache = new Map();\nlet olderCache = new Map();\nconst MEMTOP_MEASURE_CACHE_ENTRIES = ${MEASURE_CACHE_ENTRIES};`)
+      .replace(lookup, 'const cachedDimensions = cache.get(text) ?? olderCache.get(text);')
+      .replace(store, 'if (cache.size >= MEMTOP_MEASURE_CACHE_ENTRIES) { olderCache = cache; cache = new Map(); }\n    cache.set(text, dimensions);');
+  },
+};
+
+export const INK_PATCHES: readonly InkPatch[] = [boundedMeasureCache];
