@@ -3,7 +3,7 @@
 // line's text comes from ui/status-line.ts, and the data from ui/use-source.ts. Props only;
 // cli.tsx wires it up.
 import React, {useEffect, useReducer, useRef} from 'react';
-import {Box, Text, useApp, useInput} from 'ink';
+import {Box, Text, useApp} from 'ink';
 import type {Backend, TabId} from './types.js';
 import {columnsFor, selectRows} from './model/columns.js';
 import {viewTable} from './model/table.js';
@@ -11,7 +11,8 @@ import {stackView} from './model/stacks.js';
 import {supportsUnicode} from './model/sparkline.js';
 import {initialState} from './state/reducer.js';
 import {bindingsFor, footerText} from './state/keys.js';
-import {appReducer, type Press} from './state/input.js';
+import {appReducer} from './state/input.js';
+import {useKeys} from './ui/use-keys.js';
 import {fit} from './format.js';
 import {TableView} from './ui/table-view.js';
 import {StackView} from './ui/stack-view.js';
@@ -82,12 +83,7 @@ export function App(props: AppProps) {
   // What a key acts on is what this frame shows.
   const screen = useRef({rows, replaying, hasStacks: false});
   screen.current = {rows, replaying, hasStacks: drill.snapshot !== undefined};
-  useInput((input, key) => {
-    const plain = !key.ctrl && !key.meta && !key.escape && !key.return && !key.tab && !key.backspace && !key.delete;
-    // Plain characters that came together are separate key presses.
-    const presses: Press[] = plain && [...input].length > 1 ? [...input].map(char => ({input: char, key})) : [{input, key}];
-    dispatch({type: 'keys', presses, screen: screen.current});
-  });
+  useKeys(presses => dispatch({type: 'keys', presses, screen: screen.current}));
 
   // What a key asked of the app beyond the state, once each.
   useEffect(() => {

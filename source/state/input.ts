@@ -1,15 +1,11 @@
 // Key presses to UI state, purely: each press of a chunk is looked up in the key table for the
 // mode it finds the state in, applied with the reducer, and what the app must do beyond the
 // state (quit, write a file, move a replay) is queued as an effect for it to run.
-import type {Key} from 'ink';
 import {commandFor, filterCommand, type Command} from './keys.js';
+import type {Press} from './key-reader.js';
 import {reducer, type Action, type UiState} from './reducer.js';
 
-/** One key press: the text it typed and Ink's reading of its special keys. */
-export interface Press {
-  input: string;
-  key: Key;
-}
+export type {Press} from './key-reader.js';
 
 /** What the screen shows that a key may act on: the table's rows, top first. */
 export interface Screen {
