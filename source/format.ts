@@ -1,4 +1,6 @@
 // Number and text formatting for the table, and the sanitising of names from the traced system.
+// Widths are terminal cells: a CJK character or an emoji takes two, a combining mark none.
+import stringWidth from 'string-width';
 
 /** 1234567 -> "1.2M"; small numbers stay exact. */
 export function humanCount(value: number): string {
@@ -66,16 +68,41 @@ export function sanitize(text: string): string {
   return text.replace(CONTROL, '?');
 }
 
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+const graphemes = new Intl.Segmenter();
+
 /** How many terminal cells a text takes. */
 export function textWidth(text: string): number {
-  return [...text].length;
+  return PRINTABLE_ASCII.test(text) ? text.length : stringWidth(text);
 }
 
-/** Cut or pad to a width; cut text ends with '…'. */
+/** The longest start of a text that takes at most `cells` cells, whole graphemes only. */
+function cutToCells(text: string, cells: number): string {
+  if (PRINTABLE_ASCII.test(text)) return text.slice(0, cells);
+  let cut = '';
+  let used = 0;
+  for (const {segment} of graphemes.segment(text)) {
+    const width = stringWidth(segment);
+    if (used + width > cells) break;
+    cut += segment;
+    used += width;
+  }
+  return cut;
+}
+
+/**
+ * Cut or pad to exactly `width` cells; cut text ends with '…'. A wide character that would
+ * straddle the edge is left out and a space takes its place, so that the next column starts
+ * where it should.
+ */
 export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
   if (width <= 0) return '';
-  const chars = [...text];
-  if (chars.length > width) return width === 1 ? '…' : chars.slice(0, width - 1).join('') + '…';
-  const pad = ' '.repeat(width - chars.length);
+  const used = textWidth(text);
+  if (used > width) {
+    if (width === 1) return '…';
+    const cut = cutToCells(text, width - 1);
+    return cut + '…' + ' '.repeat(width - 1 - textWidth(cut));
+  }
+  const pad = ' '.repeat(width - used);
   return align === 'right' ? pad + text : text + pad;
 }

@@ -64,7 +64,8 @@ export function statusFields(input: StatusInput): StatusField[] {
     const {table} = input;
     if (table.capped) fields.push({text: 'CAPPED: map full, some keys dropped', short: 'CAPPED', keep: true});
     if (table.skippedLines) fields.push({text: `${table.skippedLines} lines skipped`, short: `${table.skippedLines} skipped`, keep: true});
-    fields.push(table.probe ? {text: `probe ${table.probe}`} : {text: 'starting tracer…', short: 'starting…'});
+    if (table.probe) fields.push({text: `probe ${table.probe}`});
+    else if (!input.error) fields.push({text: 'starting tracer…', short: 'starting…'});
     if (table.backend) fields.push({text: table.backend});
   }
   if (input.filter || input.filtering === 'name') fields.push({text: `filter: ${sanitize(input.filter)}${input.filtering === 'name' ? '_' : ''}`, keep: input.filtering === 'name'});
