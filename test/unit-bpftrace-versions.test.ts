@@ -133,3 +133,15 @@ test('keys escaped twice (0.22, 0.23) come out as other releases print them, and
   assert.deepEqual(interval.maps.get('count'), {'12,a\\b"c': 2, '12,a\\b"c ': 1});
   assert.deepEqual(stackRows('malloc', interval.maps).map(row => row.frames), [['f', 'g', 'main']]);
 });
+
+test('non-ASCII names and symbols from every release: bytes escaped as \\uffffffXX, twice in 0.22-0.23 keys', () => {
+  const once = new BpftraceJsonParser(false);
+  once.feed('{"type": "map", "data": {"@names_a": {"7": "zq\\uffffffe6\\uffffffb5\\uffffff8b"}}}');
+  once.feed('{"type": "map", "data": {"@count_a": {"7": 2}}}');
+  const interval = once.feed('{"type": "printf", "data": "memtop-end 1\\n"}')!;
+  assert.equal(tabRows('majfault', interval.maps).rows[0]!.comm, 'zq测');
+  const twice = new BpftraceJsonParser(true);
+  twice.feed('{"type": "map", "data": {"@stacks_a": {"\\\\n        sbrk+4\\\\n        \\\\uffffffe8\\\\uffffffbf\\\\uffffff99+8\\\\n,main": 3}}}');
+  const stacks = twice.feed('{"type": "printf", "data": "memtop-end 1\\n"}')!;
+  assert.deepEqual(stackRows('majfault', stacks.maps).map(row => row.frames), [['sbrk', 'main', '这']]);
+});

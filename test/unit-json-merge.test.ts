@@ -41,3 +41,9 @@ test('anything that is not JSON throws JsonSyntaxError, never something else', (
     assert.throws(() => parseJsonMerging(bad), JsonSyntaxError, JSON.stringify(bad));
   }
 });
+
+test("bpftrace's escapes of bytes from 0x80 (\\uffffffXX) read as the UTF-8 text they stood for", () => {
+  assert.deepEqual(parseJsonMerging('{"data": "\\uffffffc3\\uffffffbc\\n"}'), {data: 'ü\n'});
+  assert.deepEqual(parseJsonMerging('{"\\uffffffe6\\uffffffb5\\uffffff8b\\uffffffe8\\uffffffaf\\uffffff95,\\uffffffe5": 1}'), {'测试,\ufffd': 1}, 'a character the kernel cut becomes one replacement character');
+  assert.deepEqual(parseJsonMerging('{"a\\\\uffffffc3": 1}'), {'a\\uffffffc3': 1}, 'an escaped backslash before it is text');
+});

@@ -1,7 +1,7 @@
 // Pure parsing of bpftrace's NDJSON output (-f json) from memtop's probe scripts into snapshots.
 import type {BpftraceRows, BpftraceStacks, RowKind} from '../registry.js';
 import type {HistogramBucket, RawRow, StackRow} from '../types.js';
-import {JsonSyntaxError, mergeValues, parseJsonMerging, type JsonValue} from './json-merge.js';
+import {JsonSyntaxError, mergeValues, parseJsonMerging, undoSignedByteEscapes, type JsonValue} from './json-merge.js';
 
 /** The maps of one interval, by name without the '@', as bpftrace printed them. */
 export interface IntervalMaps {
@@ -105,7 +105,7 @@ function unescapeKeys(map: Record<string, unknown>): Record<string, unknown> {
     let plain = key;
     if (key.includes('\\')) {
       try {
-        plain = JSON.parse(`"${key}"`) as string;
+        plain = JSON.parse(`"${undoSignedByteEscapes(key)}"`) as string;
       } catch {
         plain = key;
       }

@@ -50,6 +50,19 @@ function isStats(value: JsonValue): value is {[key: string]: JsonValue} {
 }
 
 /**
+ * bpftrace (0.17 to 0.27 at least) escapes every byte of a string from 0x80 up as if it were a
+ * negative control character: "é" (bytes c3 a9) prints as \uffffffc3\uffffffa9, which JSON reads
+ * as U+FFFF and the letters "ffc3". Each run of such escapes is the UTF-8 of the text it stood for.
+ */
+export function undoSignedByteEscapes(raw: string): string {
+  // A run counts only where its backslash is not itself escaped (an even number before it).
+  return raw.replace(/(?<!\\)((?:\\\\)*)((?:\\uffffff[89a-f][0-9a-f])+)/gi, (_whole, backslashes: string, run: string) => {
+    const bytes = run.split('\\uffffff').slice(1).map(hex => Number.parseInt(hex, 16));
+    return backslashes + Buffer.from(bytes).toString('utf8');
+  });
+}
+
+/**
  * Parse one line of JSON. A key "__proto__" is an ordinary own key, as with JSON.parse, and a
  * repeated key's values are merged with mergeValues. Throws JsonSyntaxError.
  */
@@ -88,7 +101,7 @@ export function parseJsonMerging(text: string): JsonValue {
       return raw;
     }
     try {
-      return JSON.parse(`"${raw}"`) as string;
+      return JSON.parse(`"${raw.includes('\\uffffff') ? undoSignedByteEscapes(raw) : raw}"`) as string;
     } catch {
       return fail();
     }
