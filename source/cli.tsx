@@ -217,7 +217,8 @@ async function main(): Promise<void> {
   const app = render(
     React.createElement(App, {
       backend,
-      tab: options.tab,
+      // A replay opens on the first tab it has, unless --tab says otherwise.
+      tab: timeline && !options.tabGiven ? timeline.tabs[0] ?? options.tab : options.tab,
       intervalMs: options.intervalMs,
       limit: options.limit,
       pid: options.pid,

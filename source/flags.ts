@@ -52,6 +52,8 @@ export const BACKEND_CHOICES: BackendChoice[] = ['auto', 'bpftrace', 'stap', 'dt
 
 export interface Options {
   tab: TabId;
+  /** Whether --tab was given (a replay otherwise opens on the first tab it recorded). */
+  tabGiven?: boolean;
   intervalMs: number;
   limit: number;
   pid?: number;
@@ -203,6 +205,7 @@ export function parseFlags(argv: string[]): Options {
   if (iterations !== undefined && !flags.batch) throw new UsageError('--iterations is for batch mode: add --batch');
   return {
     tab,
+    ...(flags.tab !== undefined ? {tabGiven: true} : {}),
     intervalMs: Math.round(intervalMs / 100) * 100 || MIN_INTERVAL_MS,
     limit,
     pid,

@@ -7,7 +7,7 @@ import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {after, describe, it} from 'node:test';
-import {cannotRun, CLI} from './helpers/requirements.js';
+import {cannotRun, cannotRunCli, CLI} from './helpers/requirements.js';
 import {makeFakeBpftrace} from './helpers/fake-bpftrace.js';
 import {TAB_IDS} from '../source/registry.js';
 
@@ -74,7 +74,7 @@ describe('bad flags', () => {
   ];
   for (const scenario of cases) {
     it(scenario.name, async t => {
-      if (cannotRun(t)) return;
+      if (cannotRunCli(t)) return;
       const result = await memtop(['--batch', ...scenario.args]);
       assertOneLineError(result, scenario.problem, scenario.fix, `memtop --batch ${scenario.args.join(' ')}`);
       assert.equal(result.exitCode, 2, 'a usage error exits 2');
@@ -82,21 +82,21 @@ describe('bad flags', () => {
   }
 
   it('a PID that does not exist', async t => {
-    if (cannotRun(t)) return;
+    if (cannotRunCli(t)) return;
     const pid = await goneProcessPid();
     const result = await memtop(['--batch', '--pid', String(pid)]);
     assertOneLineError(result, new RegExp(`no process with PID ${pid}`), /running process/, `memtop --batch --pid ${pid}`);
   });
 
   it('a drill-down on a PID that does not exist', async t => {
-    if (cannotRun(t)) return;
+    if (cannotRunCli(t)) return;
     const pid = await goneProcessPid();
     const result = await memtop(['--batch', '--tab', 'brk', '--pid', String(pid), '--stacks']);
     assertOneLineError(result, new RegExp(`no process with PID ${pid}`), /running process/, `memtop --batch --pid ${pid} --stacks`);
   });
 
   it('a control character in a flag value is shown as ?, not passed to the terminal', async t => {
-    if (cannotRun(t)) return;
+    if (cannotRunCli(t)) return;
     const result = await memtop(['--batch', '--tab', 'br\u001b[2Jk']);
     const line = assertOneLineError(result, /unknown tab "br\?\[2Jk"/, /one of/, 'memtop --tab with an escape');
     assert.equal(/[\u0000-\u0008\u000b-\u001f\u007f]/.test(line), false, 'no control characters in the error');
@@ -164,14 +164,14 @@ describe('recordings', () => {
   after(() => rmSync(directory, {recursive: true, force: true}));
 
   it('replaying a file that does not exist', async t => {
-    if (cannotRun(t)) return;
+    if (cannotRunCli(t)) return;
     const file = path.join(directory, 'missing.ndjson');
     const result = await memtop(['--batch', '--replay', file]);
     assertOneLineError(result, /cannot read .*missing\.ndjson/, /memtop --record|check the path/, 'memtop --replay missing');
   });
 
   it('replaying a file that is not a recording (garbage, an escape sequence)', async t => {
-    if (cannotRun(t)) return;
+    if (cannotRunCli(t)) return;
     const file = path.join(directory, 'garbage.ndjson');
     writeFileSync(file, '\u001b]0;pwn\u0007not json\n{"x":1}\n');
     const result = await memtop(['--batch', '--replay', file]);
@@ -236,7 +236,7 @@ describe('checks and terminals', () => {
   });
 
   it('the TUI refuses a non-terminal with a one-line hint and exit 2', async t => {
-    if (cannotRun(t)) return;
+    if (cannotRunCli(t)) return;
     const result = await memtop(['--tab', 'brk']);
     assertOneLineError(result, /needs a terminal/, /--batch/, 'memtop with stdout a pipe');
     assert.equal(result.exitCode, 2);

@@ -198,7 +198,9 @@ async function runTab(t: TestContext, tab: TabId, setting: WorkloadSetting = {})
     note(`${spec.name} (pid ${workload.pid}) ready`);
     code = executableRanges(workload.pid);
     const interval = ['--interval', String(INTERVAL_MS), '--iterations', '200'];
-    memtop = startMemtop(['--tab', tab, '--limit', String(TOP_ROWS), ...interval]);
+    // Filtered to the workload's name: on a busy machine other processes may outrank it, and the
+    // test must not depend on what else runs.
+    memtop = startMemtop(['--tab', tab, '--comm', spec.name, '--limit', String(TOP_ROWS), ...interval]);
     // Every distinct stack of every interval, so that their counts add up to all the events.
     drillDown = startMemtop(['--tab', tab, '--pid', String(workload.pid), '--stacks', '--limit', '100', ...interval]);
     // Started beside memtop, and stopped below whatever fails first (a counter left attaching

@@ -6,6 +6,7 @@ import {test} from 'node:test';
 import type {Key} from 'ink';
 import {initialState} from '../source/state/reducer.js';
 import {appReducer, applyPresses, type Press, type Screen} from '../source/state/input.js';
+import {flushKeys, readKeys} from '../source/state/key-reader.js';
 import {layoutStatus, statusFields, type StatusInput} from '../source/ui/status-line.js';
 
 const none: Key = {upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false, super: false, hyper: false, capsLock: false, numLock: false} as Key;
@@ -82,4 +83,36 @@ test('names from the traced system are shown as text: control characters never r
   const line = layoutStatus(statusFields({...table, drill: {pid: 7, comm: 'evil\u001b[2J\u0007', tab: 'malloc', exited: false}}), 100);
   assert.doesNotMatch(line, /[\u0000-\u001f]/);
   assert.match(line, /stacks of PID 7 \(evil\?\[2J\?\)/);
+});
+
+const names = (presses: Press[]) =>
+  presses.map(({input, key}) =>
+    key.upArrow ? 'up' : key.downArrow ? 'down' : key.leftArrow ? 'left' : key.rightArrow ? 'right' : key.return ? 'enter' : key.escape ? 'esc' : key.tab ? (key.shift ? 'shift-tab' : 'tab') : key.backspace ? 'backspace' : key.delete ? 'delete' : key.ctrl ? `ctrl-${input}` : input,
+  );
+
+test('a read of several keys is as many presses, in order; an Enter among them is an Enter', () => {
+  assert.deepEqual(names(readKeys('/node\r').presses), ['/', 'n', 'o', 'd', 'e', 'enter']);
+  assert.deepEqual(names(readKeys('\u001b[A\u001b[B\u001b[C\u001b[Dq').presses), ['up', 'down', 'right', 'left', 'q']);
+  assert.deepEqual(names(readKeys('\t\u001b[Z\u007f\u001b[3~\u0003').presses), ['tab', 'shift-tab', 'backspace', 'delete', 'ctrl-c']);
+  assert.deepEqual(names(readKeys('node\r\n').presses), ['n', 'o', 'd', 'e', 'enter'], 'a pasted CRLF is one Enter');
+  assert.deepEqual(names(readKeys('测试😀e\u0301').presses), ['测', '试', '😀', 'e', '\u0301']);
+  assert.deepEqual(readKeys('Q').presses[0]!.key.shift, true);
+});
+
+test('Escape followed at once by a key is two presses; sequences memtop does not read are dropped, not typed', () => {
+  assert.deepEqual(names(readKeys('\u001bq').presses), ['esc', 'q']);
+  assert.deepEqual(names(readKeys('\u001b\u001b[A').presses), ['esc', 'up']);
+  assert.deepEqual(names(readKeys('\u001b[I\u001b[200~x\u001b[1;5A\u001bOB').presses), ['x', 'up', 'down']);
+});
+
+test('an escape sequence split across two reads is one key; a lone ESC with nothing after is Escape', () => {
+  for (const [first, second] of [['\u001b', '[A'], ['\u001b[', 'A'], ['\u001b[1;', '2B'], ['\u001bO', 'C']] as const) {
+    const start = readKeys(`x${first}`);
+    assert.deepEqual(names(start.presses), ['x']);
+    assert.equal(start.pending, first);
+    assert.equal(names(readKeys(start.pending + second).presses).length, 1, JSON.stringify(first + second));
+  }
+  assert.deepEqual(names(flushKeys('\u001b')), ['esc']);
+  assert.deepEqual(names(flushKeys('\u001b[')), ['esc', '[']);
+  assert.deepEqual(flushKeys(''), []);
 });

@@ -4,7 +4,10 @@
 // Prints memtop's and its tracer's RSS at the start, every 10 minutes and at the end: memtop's
 // memory must stay flat (totals of gone processes are bounded).
 //
-//   node --import tsx test/bench/soak.ts [--minutes 60] [--tab brk] [--tui] [--busy-scale 0.05] [--churn-per-minute 2000]
+//   node --import tsx test/bench/soak.ts [--minutes 60] [--tab brk] [--tui] [--busy-scale 0.05] [--churn-per-minute 2000] [--memtop PATH]
+//
+// --memtop runs another build of memtop (a copy of dist/, beside its probes/ and package.json), so
+// that rebuilding this checkout during an hour's soak does not change what is measured.
 //
 // Needs root, bpftrace and gcc. Everything it starts is gone when it ends, however it ends.
 import {parseArgs} from 'node:util';
@@ -14,7 +17,7 @@ import {setUpSwap} from '../helpers/swap.js';
 import {startBusy} from './lib/busy.js';
 import {cleanupAll, installCleanupHooks, onCleanup} from './lib/cleanup.js';
 import {sleep, spawnChild, statusKb} from './lib/proc.js';
-import {MEMTOP_CLI} from './lib/tracers.js';
+import {MEMTOP_CLI, useMemtop} from './lib/tracers.js';
 import {descendants} from './lib/cleanup.js';
 import {openSession} from './lib/tmux.js';
 import {memtopShell} from './lib/tracers.js';
@@ -27,8 +30,10 @@ const {values} = parseArgs({
     'churn-per-minute': {type: 'string', default: '2000'},
     'sample-minutes': {type: 'string', default: '10'},
     tui: {type: 'boolean', default: false},
+    memtop: {type: 'string'},
   },
 });
+if (values.memtop) useMemtop(values.memtop);
 const minutes = Number(values.minutes);
 const tab = values.tab as TabId;
 if (!TAB_IDS.includes(tab)) throw new Error(`--tab must be one of ${TAB_IDS.join(', ')}`);

@@ -17,7 +17,18 @@ function missing(): string | undefined {
 
 /** Returns true when the test must stop (skipped); fails the test instead under CI. */
 export function cannotRun(t: TestContext, also?: string): boolean {
-  const reason = missing() ?? also;
+  return stop(t, missing() ?? also);
+}
+
+/**
+ * For tests of what memtop says before it traces anything (a bad flag, a missing recording):
+ * they need the built CLI only, not root or bpftrace, and run wherever it is built.
+ */
+export function cannotRunCli(t: TestContext): boolean {
+  return stop(t, existsSync(CLI) ? undefined : 'needs a built CLI (npm run build)');
+}
+
+function stop(t: TestContext, reason: string | undefined): boolean {
   if (!reason) return false;
   if (IN_CI) assert.fail(`cannot run under CI: ${reason}`);
   t.skip(reason);
