@@ -94,7 +94,8 @@ export function App(props: AppProps) {
       else if (effect.kind === 'replay-speed') source.replay?.cycleSpeed();
       else if (effect.kind === 'write-folded' && state.drill && drill.snapshot) {
         try {
-          const file = writeFoldedFile(props.foldedDir ?? process.cwd(), state.drill.pid, state.drill.tab, drill.snapshot.stacks);
+          const target = state.drill.cache !== undefined ? {cache: state.drill.cache} : {pid: state.drill.pid};
+          const file = writeFoldedFile(props.foldedDir ?? process.cwd(), target, state.drill.tab, drill.snapshot.stacks);
           dispatch({type: 'notice', text: `wrote ${file}`});
         } catch (error) {
           dispatch({type: 'notice', text: `could not write folded stacks: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`});
@@ -113,12 +114,12 @@ export function App(props: AppProps) {
   const statusText = statusLine({state, source, table, status, recordingTo: props.recordingTo, notice, width: width - (state.paused ? 8 : 0), ascii: !UNICODE});
 
   const bodyHeight = Math.max(1, size.rows - 4);
-  const mode = drilling ? 'drill' : 'table';
+  const keys = {mode: drilling ? ('drill' as const) : ('table' as const), replaying, tab: state.tab, view: state.view};
   let body: React.ReactNode;
   if (state.help) {
     body = (
       <Box flexDirection="column">
-        {bindingsFor(mode, replaying)
+        {bindingsFor(keys)
           .slice(0, bodyHeight)
           .map(binding => (
             <Text key={binding.keys.join()}>{fit(`${fit(binding.keys.join(' '), 16)} ${binding.description}`, width)}</Text>
@@ -155,7 +156,7 @@ export function App(props: AppProps) {
         <Text color={status?.error ? 'red' : undefined}>{fit(statusText, width - (state.paused ? 8 : 0))}</Text>
       </Box>
       {body}
-      <Text dimColor>{fit(footerText(mode, replaying), width)}</Text>
+      <Text dimColor>{fit(footerText(keys), width)}</Text>
     </Box>
   );
 }

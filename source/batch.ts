@@ -1,7 +1,7 @@
 // Batch mode, like top -b: one table (or one JSON object per line) per interval, for pipes
 // and scripts; with --stacks, one process's stack view per interval.
 import {hasView, TABS, totalKey, viewOf, type ViewDefinition, type ViewId} from './registry.js';
-import type {Backend, TracerSnapshot, TracerStackSnapshot} from './types.js';
+import type {Backend, StackTarget, TracerSnapshot, TracerStackSnapshot} from './types.js';
 import {applySnapshot, emptyTabData, valueOf, viewTable, type TableRow} from './model/table.js';
 import {columnsFor, defaultSortColumn, selectRows} from './model/columns.js';
 import {stackView} from './model/stacks.js';
@@ -41,7 +41,9 @@ function tableText(snapshot: TracerSnapshot, view: ViewId, rows: TableRow[]): st
 
 function stackText(snapshot: TracerStackSnapshot, comm: string, limit: number): string {
   const view = stackView(snapshot, limit);
-  const lines = [`memtop stacks of PID ${snapshot.pid} (${sanitize(comm)}) · ${TABS[snapshot.tab].title} · ${snapshot.time} · ${snapshot.probe}`];
+  const what = snapshot.cache !== undefined ? `kernel paths into cache ${sanitize(snapshot.cache)}` : `stacks of PID ${snapshot.pid} (${sanitize(comm)})`;
+  const lines = [`memtop ${what} · ${TABS[snapshot.tab].title} · ${snapshot.time} · ${snapshot.probe}`];
+  for (const share of snapshot.processes ?? []) lines.push(`process ${share.pid} ${sanitize(share.comm)} ${humanCount(share.count)} ${humanBytes(share.bytes ?? 0)}`);
   if (snapshot.entryPoints?.length) lines.push('entry points: ' + snapshot.entryPoints.map(entry => `${entry.name} ${entry.count}`).join('  '));
   for (const bucket of snapshot.histogram ?? []) lines.push(`  [${humanBytes(bucket.min)}, ${humanBytes(bucket.max + 1)}) ${bucket.count}`);
   for (const stack of view.stacks) {
@@ -75,18 +77,20 @@ export async function runBatch(
   let fatal: TracerError | undefined;
   const done = () => options.iterations !== undefined && printed >= options.iterations;
   try {
-    if (options.stacks && options.pid !== undefined) {
+    if (options.stacks && (options.pid !== undefined || options.cache !== undefined)) {
       const pid = options.pid;
-      let comm = processName(pid) ?? '';
+      const target: StackTarget = options.cache !== undefined ? {cache: options.cache} : {pid: pid!};
+      let comm = pid !== undefined ? processName(pid) ?? '' : '';
       let last: TracerStackSnapshot | undefined;
-      const gone = () => processName(pid) === undefined;
+      // A process can exit; a cache does not go away.
+      const gone = () => pid !== undefined && processName(pid) === undefined;
       await supervise<TracerStackSnapshot>({
         signal: controller.signal,
-        start: inner => backend.startStacks({tab: options.tab, pid, intervalMs: options.intervalMs, signal: inner}),
+        start: inner => backend.startStacks({tab: options.tab, ...target, intervalMs: options.intervalMs, signal: inner}),
         giveUp: error => ended(error) || last === undefined || gone(),
         onItem: snapshot => {
           last = snapshot;
-          comm = snapshot.comm ?? processName(pid) ?? comm;
+          comm = snapshot.comm ?? (pid !== undefined ? processName(pid) : undefined) ?? comm;
           const view = stackView(snapshot, options.limit);
           if (options.folded) {
             io.write(foldedStacks(snapshot.stacks));
@@ -95,14 +99,14 @@ export async function runBatch(
               tab: snapshot.tab,
               backend: snapshot.backend,
               probe: snapshot.probe,
-              pid,
-              comm,
+              ...(options.cache !== undefined ? {cache: options.cache} : {pid, comm}),
               time: snapshot.time,
               intervalMs: Math.round(snapshot.elapsedMs),
               stacks: view.stacks.map(stack => ({count: stack.count, ...(view.hasBytes ? {bytes: stack.bytes ?? 0} : {}), frames: stack.frames})),
             };
             if (snapshot.histogram) json.histogram = snapshot.histogram;
             if (snapshot.entryPoints) json.entryPoints = snapshot.entryPoints;
+            if (snapshot.processes) json.processes = snapshot.processes;
             if (snapshot.capped) json.capped = true;
             if (snapshot.skippedLines) json.skippedLines = snapshot.skippedLines;
             if (snapshot.skippedLines && snapshot.skippedSample) json.skippedSample = snapshot.skippedSample;

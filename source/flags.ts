@@ -1,10 +1,11 @@
 // Command-line flags: meow's help text and a pure parseFlags(argv) that validates every value
 // and throws a UsageError with one line that says what is wrong and how to fix it.
 import meow from 'meow';
-import {TABS, TAB_IDS, type TabId, type ViewId} from './registry.js';
+import {hasView, TABS, TAB_IDS, type TabId, type ViewId} from './registry.js';
 import {MAX_INTERVAL_MS, MIN_INTERVAL_MS} from './state/reducer.js';
 import {keyLines} from './state/keys.js';
 import {hasControlCharacters, sanitize} from './format.js';
+import {isCacheName} from './types.js';
 
 /** Every view id some tab has, for --group. */
 const VIEW_IDS = [...new Set(TAB_IDS.flatMap(tab => TABS[tab].views.map(view => view.id)))];
@@ -32,7 +33,9 @@ export const HELP = `
     --batch           non-interactive output (works in pipes)
     --iterations N    with --batch: stop after N intervals (default: run until interrupted)
     --json            with --batch: one JSON object per line
-    --stacks          with --batch --pid N: that process's top user stacks
+    --stacks          with --batch --pid N: that process's top user stacks; with --batch
+                      --tab slab --cache NAME: the kernel paths into that slab cache
+    --cache NAME      with --stacks: the slab cache to drill into (e.g. filp)
     --check           print each requirement with pass or fail and the fix
     --group NAME      with --batch: the view, ${VIEW_IDS.join(' or ')} (${TAB_IDS.filter(tab => TABS[tab].views.length > 1).join(', ')})
     --cgroup PATTERN  show only processes whose cgroup or container id contains PATTERN
@@ -40,7 +43,7 @@ export const HELP = `
                       an older recording
     --replay FILE     replay a recording: no root or tracer needed (TUI or --batch)
     --speed X         replay speed in the TUI: 0.5, 1, 2 or 4 (default 1)
-    --folded          with --batch --pid N --stacks: print folded stacks for flame graphs
+    --folded          with --batch --stacks: print folded stacks for flame graphs
     --help, --version
 
   Keys (TUI)
@@ -57,6 +60,8 @@ export interface Options {
   intervalMs: number;
   limit: number;
   pid?: number;
+  /** With --stacks: the slab cache whose kernel paths to show. */
+  cache?: string;
   comm?: string;
   backend: BackendChoice;
   batch: boolean;
@@ -95,6 +100,7 @@ const FLAGS = {
   interval: {type: 'string', isMultiple: true},
   limit: {type: 'string', isMultiple: true},
   pid: {type: 'string', isMultiple: true},
+  cache: {type: 'string', isMultiple: true},
   comm: {type: 'string', isMultiple: true},
   backend: {type: 'string', isMultiple: true},
   batch: {type: 'boolean', isMultiple: true},
@@ -147,6 +153,7 @@ export function parseFlags(argv: string[]): Options {
     interval: one(raw.interval),
     limit: one(raw.limit),
     pid: one(raw.pid),
+    cache: one(raw.cache),
     comm: one(raw.comm),
     backend: one(raw.backend),
     batch: on(raw.batch),
@@ -197,8 +204,14 @@ export function parseFlags(argv: string[]): Options {
   if (flags.replay !== undefined && flags.check) throw new UsageError('--check is for live tracing: drop --replay');
   if (flags.replay !== undefined && flags.backend !== undefined) throw new UsageError('--backend is for live tracing: a replay uses the recorded one');
   if (flags.overwrite && flags.record === undefined) throw new UsageError('--overwrite goes with --record FILE');
-  if (flags.folded && !(flags.batch && flags.stacks)) throw new UsageError('--folded goes with --batch --pid N --stacks');
-  if (flags.stacks && pid === undefined) throw new UsageError('--stacks needs --pid N: the process whose stacks to show');
+  if (flags.folded && !(flags.batch && flags.stacks)) throw new UsageError('--folded goes with --batch --stacks (and --pid N or --cache NAME)');
+  if (flags.cache !== undefined) {
+    if (!isCacheName(flags.cache)) throw new UsageError(`--cache needs a slab cache's name, not "${printable(flags.cache)}": e.g. --cache filp (memtop --batch --tab slab --group cache lists them)`);
+    if (!hasView(tab, 'cache')) throw new UsageError(`--cache is for a tab grouped by cache: add --tab ${TAB_IDS.find(id => hasView(id, 'cache')) ?? 'slab'}`);
+    if (pid !== undefined) throw new UsageError('--cache and --pid are two drill-downs: pick one');
+    if (!flags.stacks) throw new UsageError('--cache goes with --batch --stacks: the kernel paths into that cache');
+  }
+  if (flags.stacks && pid === undefined && flags.cache === undefined) throw new UsageError('--stacks needs --pid N (a process\'s stacks) or --cache NAME (the kernel paths into a slab cache)');
   if (flags.stacks && !flags.batch) throw new UsageError('--stacks is for batch mode: add --batch (in the TUI press Enter on a row)');
   if (flags.folded && flags.json) throw new UsageError('--folded and --json are two output formats: pick one');
   if (flags.json && !flags.batch) throw new UsageError('--json is for batch mode: add --batch');
@@ -209,6 +222,7 @@ export function parseFlags(argv: string[]): Options {
     intervalMs: Math.round(intervalMs / 100) * 100 || MIN_INTERVAL_MS,
     limit,
     pid,
+    ...(flags.cache !== undefined ? {cache: flags.cache} : {}),
     comm,
     backend,
     batch: flags.batch,

@@ -90,6 +90,8 @@ export interface BpftraceRows {
 export type StackKey =
   /** "<ustack>,<symbol at the stack pointer>": the caller the frame-pointer chain misses. */
   | 'stack,caller'
+  /** A kernel stack alone (a cache's drill-down): frames as the kernel's symbols name them. */
+  | 'kstack'
   /** "<sbrk ustack>,<caller>,<allocator ustack>,<caller>": sbrk joined to the allocator call that grew the heap. */
   | 'sbrk,allocator';
 
@@ -103,6 +105,8 @@ export interface BpftraceStackMap {
 
 export interface BpftraceStacks {
   maps: BpftraceStackMap[];
+  /** The processes behind the stacks: a stats() map keyed by pid (count, total = bytes), and the names of those that exited. */
+  processes?: {map: string; names: string};
   /** A hist() of request sizes. */
   histogram?: string;
   /** Calls per allocator entry point, keyed by name. */
@@ -112,7 +116,13 @@ export interface BpftraceStacks {
 /** A tab's bpftrace scripts and how to read them. */
 export interface BpftraceDefinition {
   views: Partial<Record<ViewId, {scripts: ScriptChoice[]; rows: BpftraceRows}>>;
+  /** The drill-down into a process row: its user stacks. */
   stacks: {script: ScriptChoice; read: BpftraceStacks};
+  /**
+   * The drill-down into a cache row: the kernel paths that allocate from it, filtered in the
+   * kernel by the cache's name ($2) and kmalloc size class ($3).
+   */
+  cacheStacks?: {scripts: ScriptChoice[]; read: BpftraceStacks};
 }
 
 /**
@@ -122,12 +132,16 @@ export interface BpftraceDefinition {
 export interface StapDefinition {
   script: ScriptChoice;
   stacks: ScriptChoice;
+  /** The drill-down into a cache row (cache name @2, size class $3). */
+  cacheStacks?: ScriptChoice;
 }
 
 /** A tab's D scripts. */
 export interface DtraceDefinition {
   script: ScriptChoice;
   stacks: ScriptChoice;
+  /** The drill-down into a cache row (cache name $$2, size class $3). */
+  cacheStacks?: ScriptChoice;
   /** The pid provider traces one process: the tab needs --pid. */
   needsPid?: boolean;
 }
@@ -276,9 +290,34 @@ const DEFINITIONS = {
         script: {file: 'stacks-slab.bt', label: 'tracepoint:kmem ustack', requires: [{tracepoint: 'kmem/kmem_cache_alloc'}, {tracepoint: 'kmem/kmalloc'}]},
         read: {maps: [{key: 'stack,caller', count: 'stacks.count', bytes: 'stacks.total'}]},
       },
+      cacheStacks: {
+        scripts: [
+          {
+            file: 'stacks-slab-cache.bt',
+            label: 'tracepoint:kmem:kmem_cache_alloc+kmalloc kstack',
+            requires: [{tracepointField: ['kmem/kmem_cache_alloc', 'name']}, {tracepoint: 'kmem/kmalloc'}],
+            quirk: {name: 'dataLocStringsBroken', present: false},
+          },
+          {
+            file: 'stacks-slab-cache-raw.bt',
+            label: 'rawtracepoint:kmem_cache_alloc+tracepoint:kmem:kmalloc kstack',
+            requires: [{tracepointField: ['kmem/kmem_cache_alloc', 'name']}, {tracepoint: 'kmem/kmalloc'}],
+            quirk: {name: 'dataLocStringsBroken', present: true},
+          },
+        ],
+        read: {maps: [{key: 'kstack', count: 'stacks.count', bytes: 'stacks.total'}], processes: {map: 'procs', names: 'names'}},
+      },
     },
-    stap: {script: {file: 'slab.stp', label: 'vm.kmem_cache_alloc + vm.kmalloc'}, stacks: {file: 'stacks-slab.stp', label: 'vm.kmem_cache_alloc + vm.kmalloc ubacktrace'}},
-    dtrace: {script: {file: 'slab.d', label: 'fbt::kmem_cache_alloc:entry'}, stacks: {file: 'stacks-slab.d', label: 'fbt::kmem_cache_alloc:entry ustack()'}},
+    stap: {
+      script: {file: 'slab.stp', label: 'vm.kmem_cache_alloc + vm.kmalloc'},
+      stacks: {file: 'stacks-slab.stp', label: 'vm.kmem_cache_alloc + vm.kmalloc ubacktrace'},
+      cacheStacks: {file: 'stacks-slab-cache.stp', label: 'vm.kmem_cache_alloc + vm.kmalloc backtrace'},
+    },
+    dtrace: {
+      script: {file: 'slab.d', label: 'fbt::kmem_cache_alloc:entry'},
+      stacks: {file: 'stacks-slab.d', label: 'fbt::kmem_cache_alloc:entry ustack()'},
+      cacheStacks: {file: 'stacks-slab-cache.d', label: 'fbt::kmem_cache_alloc:entry stack()'},
+    },
   },
   majfault: {
     title: 'major faults',

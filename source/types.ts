@@ -67,12 +67,25 @@ export interface HistogramBucket {
   count: number;
 }
 
-/** One interval of a drill-down into one process's stacks. */
-export interface TracerStackSnapshot {
+/** A process behind a cache's allocations, in that cache's drill-down. */
+export interface ProcessShare {
+  pid: number;
+  comm: string;
+  count: number;
+  bytes?: number;
+}
+
+/**
+ * What a drill-down looks into: a process row's user stacks (pid), or a cache row's kernel
+ * paths (cache: the row's name, e.g. "filp" or "kmalloc-64").
+ */
+export type StackTarget = {pid: number; cache?: undefined} | {cache: string; pid?: undefined};
+
+/** One interval of a drill-down into one process's stacks, or one cache's. */
+export type TracerStackSnapshot = StackTarget & {
   tab: TabId;
   backend: BackendId;
   probe: string;
-  pid: number;
   comm?: string;
   time: string;
   elapsedMs: number;
@@ -81,10 +94,14 @@ export interface TracerStackSnapshot {
   histogram?: HistogramBucket[];
   /** malloc only: calls per allocator entry point (malloc, calloc, realloc, free, ...). */
   entryPoints?: { name: string; count: number }[];
+  /** A cache's drill-down: the processes allocating from it, most first. */
+  processes?: ProcessShare[];
+  /** Its stacks are kernel stacks (a cache's drill-down). */
+  kernel?: boolean;
   capped?: boolean;
   skippedLines?: number;
   skippedSample?: string;
-}
+};
 
 /**
  * Options every backend's `start` takes. Values reach probe scripts as positional parameters only.
@@ -101,11 +118,29 @@ export interface StartOptions {
   view?: ViewId;
 }
 
-export interface StackStartOptions {
+export type StackStartOptions = StackTarget & {
   tab: TabId;
-  pid: number;
   intervalMs: number;
   signal: AbortSignal;
+};
+
+/** How a stack target reads in messages: "PID 4242" or "cache filp". */
+export function targetName(target: StackTarget): string {
+  return target.cache !== undefined ? `cache ${target.cache}` : `PID ${target.pid}`;
+}
+
+/**
+ * Whether a string can be a slab cache's name as memtop passes it to a script and puts it in a
+ * file name: what the kernel's caches are called ("filp", "kmalloc-64", "TCPv6", "ext4_inode_cache"), nothing else.
+ */
+export function isCacheName(name: string): boolean {
+  return /^[\w.:-]{1,64}$/.test(name);
+}
+
+/** The kmalloc size class a cache row stands for ("kmalloc-64" -> 64), or 0. */
+export function sizeClassOf(cache: string): number {
+  const match = /^kmalloc-(\d{1,7})$/.exec(cache);
+  return match ? Number(match[1]) : 0;
 }
 
 /** Result of checking whether a backend can run on this machine. */

@@ -28,10 +28,15 @@ cpSync(STUB, OLD_STUB, {recursive: true});
 writeFileSync(path.join(OLD_STUB, 'include/config/kernel.release'), '5.10.0-memtop-stub\n');
 const BUILD_TREES = [STUB.replace(/\/$/, ''), OLD_STUB];
 
-/** Script arguments: $1 interval, $2 pid, and @3 a libc path where the script takes one. */
+/**
+ * Script arguments: $1 interval, $2 pid, and @3 a libc path where the script takes one; a cache's
+ * drill-down takes @2 the cache's name and $3 its size class instead.
+ */
 function scriptArguments(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  if (/@2\b/.test(text)) return ['1000', 'filp', '0'];
   const args = ['1000', '1234'];
-  if (/@3\b/.test(readFileSync(file, 'utf8'))) args.push('/lib/x86_64-linux-gnu/libc.so.6');
+  if (/@3\b/.test(text)) args.push('/lib/x86_64-linux-gnu/libc.so.6');
   return args;
 }
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import {describe, it, test} from 'node:test';
 import {fileURLToPath} from 'node:url';
 import {BpftraceJsonParser} from '../source/parse/bpftrace-json.js';
-import {cacheRows, stackRows, tabRows} from './helpers/bpftrace-rows.js';
+import {cacheRows, cacheStackRows, stackRows, tabRows} from './helpers/bpftrace-rows.js';
 import {
   atLeast,
   compileOnlyArgs,
@@ -79,6 +79,34 @@ for (const version of VERSIONS) {
       const filp = rows.filter(row => row.cache === 'filp').reduce((sum, row) => sum + row.count, 0);
       assert.ok(filp >= meta.events * 3, `filp ${filp} for ${meta.events} rounds of four files`);
       assert.ok(rows.some(row => /^kmalloc-\d+$/.test(row.cache!)));
+    });
+
+    it('into the filp cache: whole kernel frames from the allocator down, the workload\'s four files a round', () => {
+      const name = readdirSync(path.join(FIXTURES, version)).find(file => /^stacks-slab-cache.*\.ndjson$/.test(file))!.replace(/\.ndjson$/, '');
+      const meta = capture(version, name);
+      const {parsed, skipped} = intervals(version, name);
+      assert.equal(skipped, 0);
+      assert.ok(parsed.length >= 2, 'at least two intervals');
+      let workload = 0;
+      const paths: string[][] = [];
+      for (const interval of parsed) {
+        const {stacks, processes} = cacheStackRows(interval.maps);
+        for (const stack of stacks) {
+          paths.push(stack.frames);
+          assert.match(stack.frames[0]!, /^kmem_cache_alloc/, `the allocator is the innermost frame: ${stack.frames.join(' <- ')}`);
+          for (const frame of stack.frames) assert.doesNotMatch(frame, /[\\\n\s]|\+\d+$|^bpf_prog_[0-9a-f]{16}|^bpf_trace_run|^__traceiter_/, `frame ${JSON.stringify(frame)}`);
+          assert.ok(stack.bytes! >= stack.count * 64, `bytes ${stack.bytes} for ${stack.count} files`);
+        }
+        for (const share of processes) {
+          assert.ok(share.pid > 0 && share.count > 0);
+          if (share.pid === meta.pid) workload += share.count;
+        }
+      }
+      // pipe2 makes two files, openat and socket one each.
+      assert.equal(workload, meta.events * 4, `${workload} files for ${meta.events} rounds`);
+      for (const call of ['__x64_sys_pipe2', '__x64_sys_openat', '__x64_sys_socket']) {
+        assert.ok(paths.some(frames => frames.includes(call)), `no path through ${call}:\n${paths.map(frames => frames.join(' <- ')).join('\n')}`);
+      }
     });
 
     for (const tab of ['malloc', 'brk', 'slab', 'majfault'] as const) {

@@ -137,3 +137,14 @@ test('empty lines outside a block are layout, not skipped lines', () => {
   reader.push('dtrace: 12 aggregation drops on CPU 0');
   assert.equal(reader.skippedLines, 1);
 });
+
+test('drill into a cache: kernel frames without module or offset, processes by allocations', () => {
+  const [snapshot] = parseDtraceStackOutput(fixture('stacks-slab-cache.txt'), {tab: 'slab', probe: 'p', cache: 'filp'});
+  assert.equal(snapshot!.cache, 'filp');
+  assert.equal(snapshot!.kernel, true);
+  assert.deepEqual(snapshot!.stacks, [{count: 40, bytes: 10240, frames: ['kmem_cache_alloc', 'falloc', 'openat']}]);
+  assert.deepEqual(snapshot!.processes, [
+    {pid: 4242, comm: 'workload', count: 40, bytes: 10240},
+    {pid: 77, comm: 'sshd', count: 8, bytes: 2048},
+  ]);
+});

@@ -74,6 +74,9 @@ test('the file name is memtop-<tab>-<pid>-<UTC time>.folded and cannot be steere
   assert.throws(() => foldedFileName('../etc' as 'malloc', 1, new Date()), /unknown tab/);
   assert.throws(() => foldedFileName('brk', -1, new Date()), /not a PID/);
   assert.throws(() => foldedFileName('brk', 1.5, new Date()), /not a PID/);
+  assert.equal(foldedFileName('slab', {cache: 'kmalloc-64'}, new Date('2025-03-04T05:06:07.890Z')), 'memtop-slab-cache-kmalloc-64-20250304T050607Z.folded');
+  assert.throws(() => foldedFileName('slab', {cache: '../../etc/passwd'}, new Date()), /not a cache name/);
+  assert.throws(() => foldedFileName('slab', {cache: ''}, new Date()), /not a cache name/);
 });
 
 test('writeFoldedFile writes a new file and never overwrites one', () => {

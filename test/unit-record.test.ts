@@ -563,3 +563,28 @@ test('a recording backend records what passes through it, with cgroups and the d
   assert.deepEqual(first.cgroups, Object.fromEntries(live[0]!.rows.filter(row => row.pid! % 2 === 0).map(row => [String(row.pid), `/slice/even-${row.pid}`])));
   assert.deepEqual(recording.events.filter(event => event.kind === 'stacks').map(event => event.snapshot), stacks.items);
 });
+
+test('a cache drill-down is recorded and replays to the same cache only, with its processes and kernel frames', async () => {
+  const path = freshPath();
+  const recorder = new Recorder(path, header());
+  const cacheSnapshot = (cache: string, index: number): TracerStackSnapshot => ({
+    tab: 'slab', backend: 'bpftrace', probe: 'kstack', cache, time: new Date(Date.UTC(2025, 0, 2, 3, 6, index)).toISOString(), elapsedMs: 1000, kernel: true,
+    stacks: [{count: 40 + index, bytes: 7680, frames: ['kmem_cache_alloc_noprof', 'alloc_empty_file', 'path_openat']}],
+    processes: [{pid: 12, comm: 'evil\u001b[2J\nname', count: 40, bytes: 7680}],
+  });
+  const inner = scriptedBackend({everyMs: 1, cacheStacks: (tab, cache, index) => cacheSnapshot(cache, index)});
+  const backend = recordingBackend(inner, recorder, {cgroupOf: () => undefined, commOf: () => undefined});
+  const live = await collect(backend.startStacks({tab: 'slab', cache: 'filp', intervalMs: 1000, signal: new AbortController().signal}), 2);
+  recorder.close();
+  assert.deepEqual(live.items, [cacheSnapshot('filp', 0), cacheSnapshot('filp', 1)]);
+  assert.equal(readFileSync(path, 'utf8').trim().split('\n').length, 3, 'a header and one line per interval: the name cannot split a line');
+
+  const recording = readRecording(path);
+  const replayed = await collect(replayBackend(recording, {speed: 0}).startStacks({tab: 'slab', cache: 'filp', intervalMs: 1000, signal: new AbortController().signal}));
+  assert.deepEqual(replayed.items, live.items);
+  const other = await collect(replayBackend(recording, {speed: 0}).startStacks({tab: 'slab', cache: 'dentry', intervalMs: 1000, signal: new AbortController().signal}));
+  assert.deepEqual(other.items, []);
+  assert.match((other.error as TracerError).message, /cache dentry/);
+  const byPid = await collect(replayBackend(recording, {speed: 0}).startStacks({tab: 'slab', pid: 12, intervalMs: 1000, signal: new AbortController().signal}));
+  assert.deepEqual(byPid.items, [], 'a cache\'s drill-down is not a process\'s');
+});

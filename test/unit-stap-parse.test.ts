@@ -200,3 +200,24 @@ test('power-of-two buckets and their normal form', () => {
     ],
   );
 });
+
+test('drill into a cache: kernel paths and the processes behind them, names as the kernel gave them', () => {
+  const [snapshot] = parseStapStackOutput(fixture('stacks-slab-cache.txt'), {tab: 'slab', probe: 'p', cache: 'filp'});
+  assert.equal(snapshot!.cache, 'filp');
+  assert.equal(snapshot!.pid, undefined);
+  assert.equal(snapshot!.kernel, true);
+  assert.deepEqual(snapshot!.stacks, [
+    {count: 40, bytes: 10240, frames: ['kmem_cache_alloc_noprof', 'alloc_empty_file', 'path_openat']},
+    {count: 8, bytes: 2048, frames: ['kmem_cache_alloc_noprof', 'alloc_empty_file', 'alloc_file_pseudo', '__x64_sys_socket']},
+  ]);
+  assert.deepEqual(snapshot!.processes, [
+    {pid: 4242, comm: 'workload', count: 40, bytes: 10240},
+    {pid: 77, comm: 'sshd\u001b[2J', count: 8, bytes: 2048},
+  ]);
+  assert.equal(snapshot!.skippedLines, 1, 'the record with a bad pid');
+});
+
+test('a cache drill-down block is not read as a process drill-down', () => {
+  const snapshots = parseStapStackOutput(fixture('stacks-slab-cache.txt'), {tab: 'slab', probe: 'p', pid: 4242});
+  assert.equal(snapshots[0]?.processes, undefined);
+});

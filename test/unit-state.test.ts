@@ -2,7 +2,7 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {clampInterval, initialState, reducer} from '../source/state/reducer.js';
-import {commandFor, footerText, KEY_BINDINGS} from '../source/state/keys.js';
+import {bindingsFor, commandFor, footerText, KEY_BINDINGS, type KeyContext} from '../source/state/keys.js';
 import {parseFlags, UsageError} from '../source/flags.js';
 import {fit, humanBytes, humanCount, sanitize} from '../source/format.js';
 import type {Key} from 'ink';
@@ -96,18 +96,21 @@ test('interval steps double and halve within 100 ms .. 60 s', () => {
   assert.equal(clampInterval(149), 100);
 });
 
+const table: KeyContext = {mode: 'table', replaying: false, tab: 'malloc', view: 'process'};
+const drill: KeyContext = {...table, mode: 'drill'};
+
 test('the key table maps keys to commands per mode', () => {
-  assert.deepEqual(commandFor('', key({tab: true}), 'table'), {kind: 'action', action: {type: 'tab-next'}});
-  assert.deepEqual(commandFor('', key({tab: true, shift: true}), 'table'), {kind: 'action', action: {type: 'tab-prev'}});
-  assert.deepEqual(commandFor('3', key(), 'table'), {kind: 'action', action: {type: 'tab', tab: 'slab'}});
-  assert.deepEqual(commandFor('<', key(), 'table'), {kind: 'action', action: {type: 'sort-prev'}});
-  assert.deepEqual(commandFor('>', key(), 'table'), {kind: 'action', action: {type: 'sort-next'}});
-  assert.deepEqual(commandFor('j', key(), 'table'), {kind: 'select', delta: 1});
-  assert.deepEqual(commandFor('c', key({ctrl: true}), 'drill'), {kind: 'quit'});
-  assert.deepEqual(commandFor('c', key({ctrl: true}), 'table'), {kind: 'quit'}, "Ctrl-C quits; it is not the 'c' key");
-  assert.equal(commandFor('r', key({ctrl: true}), 'table'), undefined);
-  assert.equal(commandFor('j', key(), 'drill'), undefined, 'selection keys do nothing in the stack view');
-  assert.ok(footerText('table').includes('q quit'));
+  assert.deepEqual(commandFor('', key({tab: true}), table), {kind: 'action', action: {type: 'tab-next'}});
+  assert.deepEqual(commandFor('', key({tab: true, shift: true}), table), {kind: 'action', action: {type: 'tab-prev'}});
+  assert.deepEqual(commandFor('3', key(), table), {kind: 'action', action: {type: 'tab', tab: 'slab'}});
+  assert.deepEqual(commandFor('<', key(), table), {kind: 'action', action: {type: 'sort-prev'}});
+  assert.deepEqual(commandFor('>', key(), table), {kind: 'action', action: {type: 'sort-next'}});
+  assert.deepEqual(commandFor('j', key(), table), {kind: 'select', delta: 1});
+  assert.deepEqual(commandFor('c', key({ctrl: true}), drill), {kind: 'quit'});
+  assert.deepEqual(commandFor('c', key({ctrl: true}), table), {kind: 'quit'}, "Ctrl-C quits; it is not the 'c' key");
+  assert.equal(commandFor('r', key({ctrl: true}), table), undefined);
+  assert.equal(commandFor('j', key(), drill), undefined, 'selection keys do nothing in the stack view');
+  assert.ok(footerText(table).includes('q quit'));
   assert.ok(KEY_BINDINGS.every(binding => binding.description.length > 0));
 });
 
@@ -141,4 +144,18 @@ test('formatting: human numbers, bytes with sign, fitting with an ellipsis, sani
   assert.equal(fit('abcdef', 4), 'abc…');
   assert.equal(fit('ab', 4, 'right'), '  ab');
   assert.equal(sanitize('a\u001b]0;title\u0007b\u009bc'), 'a?]0;title?b?c');
+});
+
+test('keys are offered only where they do something', () => {
+  const keysOf = (context: KeyContext) => new Set(bindingsFor(context).flatMap(binding => binding.keys));
+  const slabByProcess = keysOf({...table, tab: 'slab', view: 'process'});
+  const slabByCache = keysOf({...table, tab: 'slab', view: 'cache'});
+  const malloc = keysOf(table);
+  assert.ok(slabByProcess.has('g') && slabByCache.has('g'), 'g switches slab between its views');
+  assert.ok(!malloc.has('g'), 'malloc has one view');
+  assert.ok(slabByProcess.has('C') && !slabByCache.has('C'), 'a cache row has no cgroup');
+  assert.ok(slabByCache.has('Enter'), 'a cache row drills into its kernel paths');
+  for (const tab of ['malloc', 'brk', 'majfault', 'anonpgin'] as const) assert.ok(keysOf({...table, tab}).has('Enter'));
+  assert.ok(!keysOf(drill).has('C') && !keysOf(drill).has('Enter'));
+  assert.ok(!footerText({...table, tab: 'slab', view: 'cache'}).includes('cgroup'));
 });

@@ -15,11 +15,14 @@ import {
   type TracerStackSnapshot,
   TracerError,
 } from '../types.js';
-import {BpftraceJsonParser, entryPoints, stackRows, viewRows, type IntervalMaps} from '../parse/bpftrace-json.js';
+
+/** How many processes a cache's drill-down names. */
+export const PROCESSES_SHOWN = 10;
+import {BpftraceJsonParser, entryPoints, processShares, stackRows, viewRows, type IntervalMaps} from '../parse/bpftrace-json.js';
 import {findLibc, tracefsRoot, unmet} from '../system/kernel.js';
 import {executableRanges, processName} from '../system/processes.js';
 import {probeScript} from './probe-files.js';
-import {findTracerBinary, tracerLines} from './tracer-process.js';
+import {cacheArguments, noCacheRows, findTracerBinary, tracerLines} from './tracer-process.js';
 import {compileOnlyArgs, escapesKeysTwice, hasQuirk, mapKeysEnv, parseBpftraceVersion, versionText, type BpftraceVersion} from './bpftrace-version.js';
 
 /**
@@ -60,6 +63,14 @@ function usable(choice: ScriptChoice, version: BpftraceVersion): boolean {
   return unmet(choice.requires) === undefined;
 }
 
+/** The first of a list of alternatives that can run here, or a TracerError naming what each lacks. */
+function firstUsable(candidates: readonly ScriptChoice[], version: BpftraceVersion, what: string): ScriptChoice {
+  const choice = candidates.find(candidate => usable(candidate, version));
+  if (choice) return choice;
+  const missing = candidates.map(candidate => `${candidate.label}: no ${unmet(candidate.requires) ?? `bpftrace ${versionText(version)}`}`);
+  throw new TracerError(`no probe for ${what} on this kernel (tried ${missing.join('; ')})`, 'a kernel with these tracepoints or with kprobes is needed');
+}
+
 /**
  * The script to run for a view of a tab on this kernel and bpftrace: the first of the registry's
  * alternatives that can run here, or a TracerError saying what is missing.
@@ -69,14 +80,8 @@ export function chooseScript(tab: TabId, view?: ViewId, version: BpftraceVersion
     throw new TracerError('tracefs is not mounted', 'mount it: mount -t tracefs nodev /sys/kernel/tracing');
   }
   const candidates = TABS[tab].bpftrace.views[viewOf(tab, view).id]?.scripts ?? [];
-  const choice = candidates.find(candidate => usable(candidate, version));
-  if (choice) return choice;
-  if (candidates.some(candidate => candidate.requires?.some(requirement => 'libc' in requirement)) && !findLibc()) throw libcMissing();
-  const missing = candidates.map(candidate => unmet(candidate.requires) ?? `bpftrace ${versionText(version)}`);
-  throw new TracerError(
-    `no probe for ${tab} ${viewOf(tab, view).label} on this kernel (tried ${candidates.map((candidate, index) => `${candidate.label}: no ${missing[index]}`).join('; ')})`,
-    'a kernel with these tracepoints or with kprobes is needed',
-  );
+  if (!candidates.some(candidate => usable(candidate, version)) && candidates.some(candidate => candidate.requires?.some(requirement => 'libc' in requirement)) && !findLibc()) throw libcMissing();
+  return firstUsable(candidates, version, `${tab} ${viewOf(tab, view).label}`);
 }
 
 const BPFTRACE_PATHS = ['/usr/bin/bpftrace', '/usr/sbin/bpftrace', '/usr/local/bin/bpftrace', '/snap/bin/bpftrace'];
@@ -113,9 +118,13 @@ export function explainBpftraceFailure(stderr: string, exitCode: number | undefi
   return new TracerError(`bpftrace: ${reason}`, hint);
 }
 
-/** A script's positional values: $1 interval in ms, $2 pid (0: every process), then libc's path when it needs it. */
-function scriptArgs(choice: ScriptChoice, intervalMs: number, pid: number): string[] {
-  const args = [String(intervalMs), String(pid)];
+/**
+ * A script's positional values: $1 interval in ms; $2 the pid (0: every process), or for a
+ * cache's drill-down $2 the cache's name and $3 its kmalloc size class; then libc's path when the
+ * script needs it.
+ */
+function scriptArgs(choice: ScriptChoice, intervalMs: number, target: {pid: number} | {cache: string}): string[] {
+  const args = 'cache' in target ? cacheArguments(intervalMs, target.cache) : [String(intervalMs), String(target.pid)];
   if (choice.libc) {
     const libc = findLibc();
     if (!libc) throw libcMissing();
@@ -132,12 +141,16 @@ interface Interval {
   skippedSample?: string;
 }
 
-async function* runScript(choice: ScriptChoice, options: {intervalMs: number; pid: number; signal: AbortSignal; pidFlag: boolean}): AsyncGenerator<Interval> {
+async function* runScript(
+  choice: ScriptChoice,
+  options: {intervalMs: number; target: {pid: number} | {cache: string}; signal: AbortSignal; pidFlag: boolean},
+): AsyncGenerator<Interval> {
   const bpftrace = bpftracePath();
   if (!bpftrace) throw new TracerError('bpftrace is not installed', 'install it: apt-get install -y bpftrace');
   const args = ['-B', 'line', '-f', 'json'];
-  if (options.pidFlag && options.pid > 0) args.push('-p', String(options.pid));
-  args.push(probeScript('bpftrace', choice.file), ...scriptArgs(choice, options.intervalMs, options.pid));
+  const pid = 'pid' in options.target ? options.target.pid : 0;
+  if (options.pidFlag && pid > 0) args.push('-p', String(pid));
+  args.push(probeScript('bpftrace', choice.file), ...scriptArgs(choice, options.intervalMs, options.target));
   const parser = new BpftraceJsonParser(escapesKeysTwice(await bpftraceVersion()));
   let previousEndNs: bigint | undefined;
   let intervalStart = Date.now();
@@ -146,7 +159,7 @@ async function* runScript(choice: ScriptChoice, options: {intervalMs: number; pi
     args,
     signal: options.signal,
     // A drill-down traces one process: caching its symbols halves the time to each print.
-    env: {...mapKeysEnv(mapKeysMax()), BPFTRACE_NO_CPP_DEMANGLE: '0', ...(options.pidFlag && options.pid > 0 ? {BPFTRACE_CACHE_USER_SYMBOLS: '1'} : {})},
+    env: {...mapKeysEnv(mapKeysMax()), BPFTRACE_NO_CPP_DEMANGLE: '0', ...(options.pidFlag && pid > 0 ? {BPFTRACE_CACHE_USER_SYMBOLS: '1'} : {})},
     explainFailure: explainBpftraceFailure,
     ignoreStderr: NOISE,
   })) {
@@ -220,10 +233,10 @@ export interface CompileResult {
 }
 
 /** Compile one script for this version without attaching any probe. */
-async function compileScript(bpftrace: string, version: BpftraceVersion, choice: ScriptChoice, pid: number, view: string): Promise<CompileResult> {
+async function compileScript(bpftrace: string, version: BpftraceVersion, choice: ScriptChoice, target: {pid: number} | {cache: string}, view: string): Promise<CompileResult> {
   const elf = path.join(os.tmpdir(), `memtop-check-${process.pid}-${choice.file}.o`);
   try {
-    const args = [...compileOnlyArgs(version, elf), probeScript('bpftrace', choice.file), ...scriptArgs(choice, 1000, pid)];
+    const args = [...compileOnlyArgs(version, elf), probeScript('bpftrace', choice.file), ...scriptArgs(choice, 1000, target)];
     const result = await execa(bpftrace, args, {reject: false, timeout: 60_000, env: mapKeysEnv(mapKeysMax())});
     if (result.exitCode === 0) return {view, script: choice.file, ok: true};
     const failure = explainBpftraceFailure(result.stderr.split('\n').filter(line => !NOISE.test(line)).join('\n'), result.exitCode);
@@ -244,7 +257,7 @@ export async function compileEveryScript(): Promise<CompileResult[]> {
   if (!bpftrace) return [];
   const version = await bpftraceVersion();
   const jobs: (() => Promise<CompileResult>)[] = [];
-  const add = (view: string, pick: () => ScriptChoice, pid: number) =>
+  const add = (view: string, pick: () => ScriptChoice, target: {pid: number} | {cache: string}) =>
     jobs.push(async () => {
       let choice: ScriptChoice;
       try {
@@ -252,11 +265,13 @@ export async function compileEveryScript(): Promise<CompileResult[]> {
       } catch (error) {
         return {view, script: '-', ok: false, reason: error instanceof Error ? error.message : String(error)};
       }
-      return compileScript(bpftrace, version, choice, pid, view);
+      return compileScript(bpftrace, version, choice, target, view);
     });
   for (const tab of TAB_IDS) {
-    TABS[tab].views.forEach((view, index) => add(index === 0 ? tab : `${tab} ${view.label}`, () => chooseScript(tab, view.id, version), 0));
-    add(`${tab} stacks`, () => TABS[tab].bpftrace.stacks.script, process.pid);
+    TABS[tab].views.forEach((view, index) => add(index === 0 ? tab : `${tab} ${view.label}`, () => chooseScript(tab, view.id, version), {pid: 0}));
+    add(`${tab} stacks`, () => TABS[tab].bpftrace.stacks.script, {pid: process.pid});
+    const cacheStacks = TABS[tab].bpftrace.cacheStacks;
+    if (cacheStacks) add(`${tab} cache stacks`, () => firstUsable(cacheStacks.scripts, version, `${tab} cache stacks`), {cache: 'filp'});
   }
   const results: CompileResult[] = new Array(jobs.length);
   let next = 0;
@@ -309,7 +324,7 @@ export const bpftraceBackend: Backend = {
     const spec = TABS[options.tab].bpftrace.views[view.id]!.rows;
     const pid = options.pid ?? 0;
     const uprobes = choice.requires?.some(requirement => 'libc' in requirement) ?? false;
-    for await (const {maps, elapsedMs, skipped, skippedSample} of runScript(choice, {...options, pid, pidFlag: uprobes})) {
+    for await (const {maps, elapsedMs, skipped, skippedSample} of runScript(choice, {intervalMs: options.intervalMs, signal: options.signal, target: {pid}, pidFlag: uprobes})) {
       const {rows, bad} = viewRows(view.rows, spec, maps.maps);
       for (const row of rows) {
         if (row.pid !== undefined && row.pid > 0) row.comm = processName(row.pid) ?? row.comm;
@@ -331,20 +346,45 @@ export const bpftraceBackend: Backend = {
   },
 
   async *startStacks(options: StackStartOptions): AsyncGenerator<TracerStackSnapshot> {
-    const definition = TABS[options.tab];
-    const {script, read} = definition.bpftrace.stacks;
     if (!tracefsRoot()) throw new TracerError('tracefs is not mounted', 'mount it: mount -t tracefs nodev /sys/kernel/tracing');
-    const comm = processName(options.pid);
+    const definition = TABS[options.tab];
+    if (options.cache !== undefined) {
+      const drill = definition.bpftrace.cacheStacks;
+      if (!drill) throw noCacheRows(TABS[options.tab].title);
+      const script = firstUsable(drill.scripts, await bpftraceVersion(), `${options.tab} cache stacks`);
+      for await (const {maps, elapsedMs, skipped, skippedSample} of runScript(script, {intervalMs: options.intervalMs, signal: options.signal, target: {cache: options.cache}, pidFlag: false})) {
+        const processes = processShares(drill.read, maps.maps).slice(0, PROCESSES_SHOWN);
+        for (const share of processes) if (share.pid > 0) share.comm = processName(share.pid) ?? share.comm;
+        yield {
+          tab: options.tab,
+          backend: 'bpftrace',
+          probe: script.label,
+          cache: options.cache,
+          time: new Date().toISOString(),
+          elapsedMs,
+          stacks: stackRows(drill.read, maps.maps, definition.stackBytes),
+          processes,
+          kernel: true,
+          capped: isCapped(maps),
+          skippedLines: skipped,
+          ...(skippedSample !== undefined ? {skippedSample} : {}),
+        };
+      }
+      return;
+    }
+    const {script, read} = definition.bpftrace.stacks;
+    const pid = options.pid;
+    const comm = processName(pid);
     // -p: uprobes attach to that process only, and bpftrace exits when it does.
-    for await (const {maps, elapsedMs, skipped, skippedSample} of runScript(script, {...options, pidFlag: true})) {
+    for await (const {maps, elapsedMs, skipped, skippedSample} of runScript(script, {intervalMs: options.intervalMs, signal: options.signal, target: {pid}, pidFlag: true})) {
       // An unnamed frame is a frame only if it points into the process's code (see trimStack).
-      const code = executableRanges(options.pid);
+      const code = executableRanges(pid);
       const isCode = code ? (address: bigint) => code.some(([low, high]) => address >= low && address < high) : undefined;
       const snapshot: TracerStackSnapshot = {
         tab: options.tab,
         backend: 'bpftrace',
         probe: script.label,
-        pid: options.pid,
+        pid,
         ...(comm ? {comm} : {}),
         time: new Date().toISOString(),
         elapsedMs,

@@ -16,7 +16,7 @@ import {
 import {DtraceBlockReader, parseDtraceSnapshot, parseDtraceStackSnapshot} from '../parse/dtrace-output.js';
 import {TABS} from '../registry.js';
 import {probeScript} from './probe-files.js';
-import {findTracerBinary, positionalArguments, tracerLines} from './tracer-process.js';
+import {cacheArguments, noCacheRows, findTracerBinary, positionalArguments, tracerLines} from './tracer-process.js';
 
 const DTRACE_FALLBACK_PATHS = ['/usr/sbin/dtrace', '/usr/bin/dtrace', '/sbin/dtrace'];
 
@@ -105,10 +105,19 @@ export const dtraceBackend: Backend = {
 
   async *startStacks(options: StackStartOptions): AsyncGenerator<TracerStackSnapshot> {
     const definition = TABS[options.tab].dtrace;
-    const positional = positionalArguments(options.intervalMs, options.pid, true);
-    // The pid provider's probes exist only once the process is grabbed: -Z lets the script compile before.
-    const args = [...(definition.needsPid ? ['-Z', '-p', String(options.pid)] : []), '-s', probeScript('dtrace', definition.stacks.file), ...positional];
-    const context = {tab: options.tab, probe: definition.stacks.label, pid: options.pid};
+    let args: string[];
+    let context: Parameters<typeof parseDtraceStackSnapshot>[1];
+    if (options.cache !== undefined) {
+      const script = definition.cacheStacks;
+      if (!script) throw noCacheRows(TABS[options.tab].title);
+      args = ['-s', probeScript('dtrace', script.file), ...cacheArguments(options.intervalMs, options.cache)];
+      context = {tab: options.tab, probe: script.label, cache: options.cache};
+    } else {
+      const positional = positionalArguments(options.intervalMs, options.pid, true);
+      // The pid provider's probes exist only once the process is grabbed: -Z lets the script compile before.
+      args = [...(definition.needsPid ? ['-Z', '-p', String(options.pid)] : []), '-s', probeScript('dtrace', definition.stacks.file), ...positional];
+      context = {tab: options.tab, probe: definition.stacks.label, pid: options.pid};
+    }
     let blockSkipped = 0;
     for await (const {block, readerSkipped} of dtraceBlocks(args, options.signal)) {
       const {snapshot, skippedLines} = parseDtraceStackSnapshot(block, context);

@@ -18,7 +18,7 @@ import {TABS, type ScriptChoice} from '../registry.js';
 import {parseStapSnapshot, parseStapStackSnapshot, StapBlockReader} from '../parse/stap-output.js';
 import {findLibc} from '../system/kernel.js';
 import {PROBES_DIR, probeScript} from './probe-files.js';
-import {findTracerBinary, positionalArguments, tracerLines} from './tracer-process.js';
+import {cacheArguments, noCacheRows, findTracerBinary, positionalArguments, tracerLines} from './tracer-process.js';
 
 const STAP_FALLBACK_PATHS = ['/usr/bin/stap', '/usr/local/bin/stap', '/opt/systemtap/bin/stap'];
 
@@ -220,11 +220,21 @@ export const systemtapBackend: Backend = {
   },
 
   async *startStacks(options: StackStartOptions): AsyncGenerator<TracerStackSnapshot> {
-    const script = TABS[options.tab].stap.stacks;
-    const positional = positionalArguments(options.intervalMs, options.pid, true);
-    const libc = script.libc ? stapLibc(options.pid) : undefined;
-    const args = [...STAP_DEFINES, '-I', STAP_TAPSET, ...symbolOptions(options.pid), probeScript('stap', script.file), ...positional, ...(libc ? [libc] : [])];
-    const context = {tab: options.tab, probe: stapProbeLabel(script, libc), pid: options.pid};
+    const definition = TABS[options.tab].stap;
+    let args: string[];
+    let context: Parameters<typeof parseStapStackSnapshot>[1];
+    if (options.cache !== undefined) {
+      const script = definition.cacheStacks;
+      if (!script) throw noCacheRows(TABS[options.tab].title);
+      args = [...STAP_DEFINES, '-I', STAP_TAPSET, probeScript('stap', script.file), ...cacheArguments(options.intervalMs, options.cache)];
+      context = {tab: options.tab, probe: stapProbeLabel(script), cache: options.cache};
+    } else {
+      const script = definition.stacks;
+      const libc = script.libc ? stapLibc(options.pid) : undefined;
+      const positional = positionalArguments(options.intervalMs, options.pid, true);
+      args = [...STAP_DEFINES, '-I', STAP_TAPSET, ...symbolOptions(options.pid), probeScript('stap', script.file), ...positional, ...(libc ? [libc] : [])];
+      context = {tab: options.tab, probe: stapProbeLabel(script, libc), pid: options.pid};
+    }
     let blockSkipped = 0;
     for await (const {block, readerSkipped} of stapBlocks(args, options.signal)) {
       const {snapshot, skippedLines} = parseStapStackSnapshot(block, context);

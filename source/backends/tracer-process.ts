@@ -5,7 +5,7 @@
 // caller's AbortSignal fires, and it is killed when the consumer stops iterating.
 import {execa, type ResultPromise} from 'execa';
 import {existsSync} from 'node:fs';
-import {TracerError} from '../types.js';
+import {isCacheName, sizeClassOf, TracerError} from '../types.js';
 
 const SETPRIV_PATHS = ['/usr/bin/setpriv', '/bin/setpriv'];
 
@@ -62,6 +62,21 @@ export function positionalArguments(intervalMs: number, pid: number, pidRequired
     throw new TracerError(`pid ${pid} is not a process id`, pidRequired ? 'pick the process to drill into' : 'use 0 for every process');
   }
   return [String(intervalMs), String(pid)];
+}
+
+/**
+ * The positional values of a cache's drill-down ($1 interval in ms, $2 the cache's name, $3 its
+ * kmalloc size class), or a TracerError when the name is not one a cache can have.
+ */
+export function cacheArguments(intervalMs: number, cache: string): string[] {
+  const [interval] = positionalArguments(intervalMs, 0, false);
+  if (!isCacheName(cache)) throw new TracerError(`"${cache.slice(0, 64)}" is not a slab cache name`, 'pick a cache from the slab tab grouped by cache (g)');
+  return [interval!, cache, String(sizeClassOf(cache))];
+}
+
+/** Why a drill into a cache cannot start on a tab without cache rows (only slab has them). */
+export function noCacheRows(title: string): TracerError {
+  return new TracerError(`the ${title} tab has no cache rows to drill into`, 'press Enter on a row of a cache view');
 }
 
 function setprivPath(): string | undefined {

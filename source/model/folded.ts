@@ -1,7 +1,7 @@
 // Stacks in the folded format that flamegraph.pl, inferno and speedscope read: one line per
 // stack, frames outermost first joined by ';', a space, then the count.
 import {isTabId} from '../registry.js';
-import type {StackRow, TabId} from '../types.js';
+import {isCacheName, type StackRow, type StackTarget, type TabId} from '../types.js';
 
 /** What a folded line counts: events (default) or, where the tab measures them, bytes. */
 export type FoldedWeight = 'count' | 'bytes';
@@ -43,10 +43,15 @@ export function foldedStacks(stacks: StackRow[], weight: FoldedWeight = 'count')
   return lines.length > 0 ? lines.join('\n') + '\n' : '';
 }
 
-/** "memtop-<tab>-<pid>-<UTC yyyymmddThhmmssZ>.folded": only letters, digits, '-', '.' and 'T'/'Z'. */
-export function foldedFileName(tab: TabId, pid: number, time: Date): string {
+/**
+ * "memtop-<tab>-<pid>-<UTC yyyymmddThhmmssZ>.folded", or for a cache's drill-down
+ * "memtop-<tab>-cache-<name>-<time>.folded": only letters, digits, '_', '-', '.' and 'T'/'Z'.
+ */
+export function foldedFileName(tab: TabId, target: number | StackTarget, time: Date): string {
   if (!isTabId(tab)) throw new Error(`unknown tab ${JSON.stringify(tab)}`);
-  if (!Number.isSafeInteger(pid) || pid < 0) throw new Error(`not a PID: ${pid}`);
+  const {pid, cache} = typeof target === 'number' ? {pid: target, cache: undefined} : target;
+  if (cache !== undefined && !isCacheName(cache)) throw new Error(`not a cache name: ${JSON.stringify(cache.slice(0, 64))}`);
+  if (cache === undefined && (!Number.isSafeInteger(pid) || pid! < 0)) throw new Error(`not a PID: ${pid}`);
   const stamp = time.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '');
-  return `memtop-${tab}-${pid}-${stamp}.folded`;
+  return `memtop-${tab}-${cache !== undefined ? `cache-${cache}` : pid}-${stamp}.folded`;
 }

@@ -24,3 +24,16 @@ export function stackView(snapshot: TracerStackSnapshot, limit: number): StackVi
     .map(stack => ({...stack, share: totalCount > 0 ? (stack.count / totalCount) * 100 : 0}));
   return {hasBytes, totalCount, totalBytes, stacks};
 }
+
+/**
+ * How many innermost frames every one of these stacks shares (the allocator's own frames, such as
+ * kmem_cache_alloc_noprof <- alloc_empty_file into filp), leaving each stack at least one frame
+ * of its own: a view short of lines shows those once and each stack from where it differs.
+ */
+export function sharedInnermost(stacks: readonly {frames: readonly string[]}[]): number {
+  if (stacks.length < 2) return 0;
+  const shortest = Math.min(...stacks.map(stack => stack.frames.length));
+  let shared = 0;
+  while (shared < shortest - 1 && stacks.every(stack => stack.frames[shared] === stacks[0]!.frames[shared])) shared++;
+  return shared;
+}

@@ -1,6 +1,6 @@
 // Pure parsing of bpftrace's NDJSON output (-f json) from memtop's probe scripts into snapshots.
 import type {BpftraceRows, BpftraceStacks, RowKind} from '../registry.js';
-import type {HistogramBucket, RawRow, StackRow} from '../types.js';
+import type {HistogramBucket, ProcessShare, RawRow, StackRow} from '../types.js';
 import {JsonSyntaxError, mergeValues, parseJsonMerging, undoSignedByteEscapes, type JsonValue} from './json-merge.js';
 
 /** The maps of one interval, by name without the '@', as bpftrace printed them. */
@@ -373,18 +373,42 @@ export function stackRows(read: BpftraceStacks, maps: Map<string, Record<string,
     return joinCaller(sbrkFrames, sbrkCaller);
   };
   for (const map of read.maps) {
-    const framesOf = map.key === 'sbrk,allocator' ? sbrkJoined : stackWithCaller;
+    const framesOf = map.key === 'sbrk,allocator' ? sbrkJoined : map.key === 'kstack' ? kernelFrames : stackWithCaller;
     const counts = readSource(maps, map.count) ?? {};
     const bytes = map.bytes ? readSource(maps, map.bytes) ?? {} : {};
     const minus = map.minus ? readSource(maps, map.minus) ?? {} : {};
     for (const [key, value] of Object.entries(counts)) {
-      const frames = trimStack(framesOf(key), isCode).map(publicName);
+      const frames = map.key === 'kstack' ? framesOf(key) : trimStack(framesOf(key), isCode).map(publicName);
       if (frames.length === 0) continue;
       const net = toCount(bytes[key]) - toCount(minus[key]);
       rows.push({count: toCount(value), ...(withBytes ? {bytes: net} : {}), frames});
     }
   }
   return mergeStacks(rows);
+}
+
+/**
+ * The frames that put a tracing program on the kernel stack (a raw tracepoint's BPF program and
+ * the tracepoint's own call), above the code that allocated.
+ */
+const TRACING_FRAMES = /^(?:bpf_prog_[0-9a-f]{16}|bpf_trace_run\d|__bpf_trace_|__traceiter_|trace_call_bpf|perf_trace_)/;
+
+/** A kernel stack's frames, innermost first, from the code that allocated (the tracing machinery above it dropped). */
+function kernelFrames(key: string): string[] {
+  const frames = stackFrames(key);
+  let first = 0;
+  while (first < frames.length - 1 && TRACING_FRAMES.test(frames[first]!)) first++;
+  return frames.slice(first);
+}
+
+/** The processes behind a cache's stacks, from a stats() map keyed by pid: most allocations first. */
+export function processShares(read: BpftraceStacks, maps: Map<string, Record<string, unknown>>): ProcessShare[] {
+  if (!read.processes) return [];
+  const {map, names} = read.processes;
+  const {rows} = viewRows('process', {measures: {count: {from: [`${map}.count`]}, bytes: {from: [`${map}.total`]}}, names}, maps);
+  return rows
+    .map(row => ({pid: row.pid ?? 0, comm: row.comm ?? '', count: row.count, bytes: row.bytes ?? 0}))
+    .sort((a, b) => b.count - a.count || a.pid - b.pid);
 }
 
 /** Calls per allocator entry point, largest first. */

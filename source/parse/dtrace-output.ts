@@ -5,8 +5,8 @@
 // at the top of each script. Everything here is pure except DtraceBlockReader, which only groups
 // lines into blocks.
 import {hasView, TABS, viewOf} from '../registry.js';
-import type {HistogramBucket, RawRow, StackRow, TabId, TracerSnapshot, TracerStackSnapshot} from '../types.js';
-import {collectBlocks, isoFromEpochMs, normalizeHistogram, parseCount, parsePid, parseSaturatedInteger, powerOfTwoBucket} from './tracer-values.js';
+import type {HistogramBucket, ProcessShare, RawRow, StackRow, StackTarget, TabId, TracerSnapshot, TracerStackSnapshot} from '../types.js';
+import {collectBlocks, isoFromEpochMs, normalizeHistogram, parseCount, parsePid, parseSaturatedInteger, powerOfTwoBucket, targetOf} from './tracer-values.js';
 
 /** A block longer than this is not a snapshot memtop's scripts print; it is dropped. */
 export const DTRACE_MAX_BLOCK_LINES = 200_000;
@@ -175,7 +175,7 @@ export function dtraceFrameName(frame: string): string {
 
 /** A line that belongs to the structure of the block, not to a stack being printed. */
 function isStructureLine(line: string): boolean {
-  return /^(?:memtop|stack|row|cache|entry)\t/.test(line) || /^(?:endstack|hist|endhist)$/.test(line);
+  return /^(?:memtop|stack|row|cache|entry|proc)\t/.test(line) || /^(?:endstack|hist|endhist)$/.test(line);
 }
 
 const ANNOTATION = /^\s*\[ .* \]\s*$/;
@@ -192,7 +192,7 @@ const QUANTIZE_ROW = /^\s*(-?\d+) [^|]*\|\D*?(\d+)\s*$/;
  */
 export function parseDtraceStackSnapshot(
   lines: readonly string[],
-  context: DtraceContext & {pid: number},
+  context: DtraceContext & StackTarget,
 ): DtraceParseResult<TracerStackSnapshot> {
   const edges = blockEdges(lines, context.tab);
   if (!edges) return {snapshot: undefined, skippedLines: lines.length};
@@ -201,6 +201,7 @@ export function parseDtraceStackSnapshot(
   const stacks: StackRow[] = [];
   const histogram: HistogramBucket[] = [];
   const entryPoints: {name: string; count: number}[] = [];
+  const processes: ProcessShare[] = [];
   let skippedLines = 0;
   let stack: {count: number; bytes: number | undefined; frames: string[]; lines: number} | undefined;
   let inHistogram = false;
@@ -246,6 +247,12 @@ export function parseDtraceStackSnapshot(
       else stack = {count, bytes, frames: [], lines: 1};
     } else if (line === 'hist' && withHistogram) {
       inHistogram = true;
+    } else if (parts[0] === 'proc' && context.cache !== undefined && parts.length >= 5) {
+      const pid = parsePid(parts[1]!);
+      const count = parseCount(parts[2]!);
+      const bytes = parseSaturatedInteger(parts[3]!);
+      if (pid === undefined || count === undefined || bytes === undefined) skippedLines++;
+      else if (count > 0) processes.push({pid, comm: parts.slice(4).join('\t'), count, bytes});
     } else if (parts[0] === 'entry' && withHistogram && parts.length >= 3) {
       const count = parseCount(parts[1]!);
       if (count === undefined) skippedLines++;
@@ -259,11 +266,12 @@ export function parseDtraceStackSnapshot(
     tab: context.tab,
     backend: 'dtrace',
     probe: context.probe,
-    pid: context.pid,
+    ...targetOf(context),
     time: edges.time,
     elapsedMs: edges.elapsedMs,
     stacks,
   };
+  if (context.cache !== undefined) Object.assign(snapshot, {processes: processes.sort((a, b) => b.count - a.count), kernel: true});
   if (withHistogram) {
     snapshot.histogram = normalizeHistogram(histogram);
     snapshot.entryPoints = entryPoints;
@@ -280,6 +288,6 @@ export function parseDtraceOutput(text: string, context: DtraceContext): TracerS
 }
 
 /** parseDtraceOutput for drill-down output. */
-export function parseDtraceStackOutput(text: string, context: DtraceContext & {pid: number}): TracerStackSnapshot[] {
+export function parseDtraceStackOutput(text: string, context: DtraceContext & StackTarget): TracerStackSnapshot[] {
   return collectBlocks(text, new DtraceBlockReader(), block => parseDtraceStackSnapshot(block, context));
 }

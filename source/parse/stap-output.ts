@@ -3,8 +3,8 @@
 // key=value records between a "begin" and an "end" line, names escaped with text_str().
 // Everything here is pure except StapBlockReader, which only groups lines into blocks.
 import {hasView, isTabId, TABS, viewOf} from '../registry.js';
-import type {HistogramBucket, RawRow, StackRow, TabId, TracerSnapshot, TracerStackSnapshot} from '../types.js';
-import {collectBlocks, isoFromEpochMs, normalizeHistogram, parseCount, parsePid, parseSaturatedInteger} from './tracer-values.js';
+import type {HistogramBucket, ProcessShare, RawRow, StackRow, StackTarget, TabId, TracerSnapshot, TracerStackSnapshot} from '../types.js';
+import {collectBlocks, isoFromEpochMs, normalizeHistogram, parseCount, parsePid, parseSaturatedInteger, targetOf} from './tracer-values.js';
 
 /** A block longer than this is not a snapshot memtop's scripts print; it is dropped. */
 export const STAP_MAX_BLOCK_LINES = 100_000;
@@ -236,7 +236,7 @@ interface OpenStack {
  */
 export function parseStapStackSnapshot(
   lines: readonly string[],
-  context: StapContext & {pid: number},
+  context: StapContext & StackTarget,
 ): StapParseResult<TracerStackSnapshot> {
   const edges = blockEdges(lines, context.tab);
   if (!edges) return {snapshot: undefined, skippedLines: lines.length};
@@ -245,6 +245,7 @@ export function parseStapStackSnapshot(
   const stacks: StackRow[] = [];
   const histogram: HistogramBucket[] = [];
   const entryPoints: {name: string; count: number}[] = [];
+  const processes: ProcessShare[] = [];
   let skippedLines = 0;
   let open: OpenStack | undefined;
   const abandon = () => {
@@ -289,6 +290,13 @@ export function parseStapStackSnapshot(
       const count = parseCount(record.fields.get('count') ?? '');
       if (min === undefined || max === undefined || count === undefined || max < min) skippedLines++;
       else histogram.push({min, max, count});
+    } else if (record?.type === 'proc' && context.cache !== undefined) {
+      const pid = parsePid(record.fields.get('pid') ?? '');
+      const comm = record.fields.get('comm');
+      const count = parseCount(record.fields.get('count') ?? '');
+      const bytes = parseBytes(record.fields);
+      if (pid === undefined || comm === undefined || count === undefined || typeof bytes !== 'number') skippedLines++;
+      else processes.push({pid, comm: decodeStapString(comm), count, bytes});
     } else if (record?.type === 'entry' && withHistogram) {
       const name = record.fields.get('name');
       const count = parseCount(record.fields.get('count') ?? '');
@@ -304,13 +312,14 @@ export function parseStapStackSnapshot(
     tab: context.tab,
     backend: 'stap',
     probe: context.probe,
-    pid: context.pid,
+    ...targetOf(context),
     time: edges.time,
     elapsedMs: edges.elapsedMs,
     stacks,
     capped: edges.capped,
   };
-  if (comm) snapshot.comm = decodeStapString(comm);
+  if (context.cache !== undefined) Object.assign(snapshot, {processes, kernel: true});
+  else if (comm) snapshot.comm = decodeStapString(comm);
   if (withHistogram) {
     snapshot.histogram = normalizeHistogram(histogram);
     snapshot.entryPoints = entryPoints;
@@ -327,6 +336,6 @@ export function parseStapOutput(text: string, context: StapContext): TracerSnaps
 }
 
 /** parseStapOutput for drill-down output. */
-export function parseStapStackOutput(text: string, context: StapContext & {pid: number}): TracerStackSnapshot[] {
+export function parseStapStackOutput(text: string, context: StapContext & StackTarget): TracerStackSnapshot[] {
   return collectBlocks(text, new StapBlockReader(), block => parseStapStackSnapshot(block, context));
 }

@@ -1,5 +1,10 @@
 // Number and histogram helpers shared by the SystemTap and DTrace output parsers; pure functions.
-import type {HistogramBucket} from '../types.js';
+import type {HistogramBucket, StackTarget} from '../types.js';
+
+/** Just the target of a drill-down context: its pid, or its cache. */
+export function targetOf(context: StackTarget): StackTarget {
+  return context.cache !== undefined ? {cache: context.cache} : {pid: context.pid};
+}
 
 const MAX = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN = -MAX;

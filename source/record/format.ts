@@ -164,8 +164,11 @@ export function checkStackSnapshot(value: unknown): string | undefined {
   if (!isObject(value)) return 'snapshot is not an object';
   const common = checkCommon(value);
   if (common) return common;
-  if (!isNumber(value.pid)) return 'pid is not a number';
+  if (isNumber(value.pid) === (value.cache !== undefined) || !optional(value.cache, isString)) return 'neither a pid nor a cache';
   if (!optional(value.comm, isString)) return 'comm is not text';
+  const processOk = (share: unknown) => isObject(share) && isNumber(share.pid) && isString(share.comm) && isNumber(share.count) && optional(share.bytes, isNumber);
+  if (!optional(value.processes, inner => Array.isArray(inner) && inner.every(processOk))) return 'processes are malformed';
+  if (!optional(value.kernel, inner => typeof inner === 'boolean')) return 'kernel is not true or false';
   const stackOk = (stack: unknown) => isObject(stack) && isNumber(stack.count) && optional(stack.bytes, isNumber) && Array.isArray(stack.frames) && stack.frames.every(isString);
   if (!Array.isArray(value.stacks) || !value.stacks.every(stackOk)) return 'stacks are malformed';
   const bucketOk = (bucket: unknown) => isObject(bucket) && isNumber(bucket.min) && isNumber(bucket.max) && isNumber(bucket.count);

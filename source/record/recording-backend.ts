@@ -41,6 +41,11 @@ export function recordingBackend(backend: Backend, recorder: Recorder, options: 
     async *startStacks(startOptions: StackStartOptions): AsyncIterable<TracerStackSnapshot> {
       let comm: string | undefined;
       for await (const snapshot of backend.startStacks(startOptions)) {
+        if (snapshot.pid === undefined) {
+          recorder.recordStacks(snapshot);
+          yield snapshot;
+          continue;
+        }
         comm = snapshot.comm ?? commOf(snapshot.pid) ?? comm;
         const named = comm !== undefined && snapshot.comm === undefined ? {...snapshot, comm} : snapshot;
         recorder.recordStacks(named);

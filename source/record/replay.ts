@@ -3,7 +3,7 @@
 import {readFileSync} from 'node:fs';
 import {checkEvent, checkHeader, looksLikeHeader, RECORDING_VERSION, unknownTab, type RecordingEvent, type RecordingHeader, type StacksEvent, type TableEvent} from './format.js';
 import {applySnapshot, emptyTabData, MAX_KEPT_ROWS, type TabData} from '../model/table.js';
-import {TracerError, type Availability, type Backend, type BackendId, type StackStartOptions, type StartOptions, type TabId, type TracerSnapshot, type TracerStackSnapshot} from '../types.js';
+import {targetName, TracerError, type Availability, type Backend, type BackendId, type StackStartOptions, type StartOptions, type TabId, type TracerSnapshot, type TracerStackSnapshot} from '../types.js';
 
 /** A recording that cannot be replayed: the message is the one line to show. */
 export class ReplayError extends Error {
@@ -121,13 +121,18 @@ export function readRecording(path: string): Recording {
   return {path, header: headerValue as unknown as RecordingHeader, events, truncatedLines, unknownEvents};
 }
 
-/** Which events a step looks for: one tab's table, or drill-downs (optionally one tab or pid). */
-export type EventFilter = {kind: 'table'; tab: TabId} | {kind: 'stacks'; tab?: TabId; pid?: number};
+/** Which events a step looks for: one tab's table, or drill-downs (optionally of one tab, one pid or one cache). */
+export type EventFilter = {kind: 'table'; tab: TabId} | {kind: 'stacks'; tab?: TabId; pid?: number; cache?: string};
 
 function matches(event: RecordingEvent, filter: EventFilter | undefined): boolean {
   if (!filter) return true;
   if (filter.kind === 'table') return event.kind === 'table' && event.tab === filter.tab;
-  return event.kind === 'stacks' && (filter.tab === undefined || event.snapshot.tab === filter.tab) && (filter.pid === undefined || event.snapshot.pid === filter.pid);
+  return (
+    event.kind === 'stacks' &&
+    (filter.tab === undefined || event.snapshot.tab === filter.tab) &&
+    (filter.pid === undefined || event.snapshot.pid === filter.pid) &&
+    (filter.cache === undefined || event.snapshot.cache === filter.cache)
+  );
 }
 
 /** Number of sorted positions that are <= index. */
@@ -218,8 +223,8 @@ export class ReplayTimeline {
     return count > 0 ? (this.events[fold!.positions[count - 1]!] as TableEvent).snapshot : undefined;
   }
 
-  /** The latest drill-down snapshot at or before `index`, of one tab and pid when given. */
-  stacksAt(index: number, target: {tab?: TabId; pid?: number} = {}): TracerStackSnapshot | undefined {
+  /** The latest drill-down snapshot at or before `index`, of one tab and pid (or cache) when given. */
+  stacksAt(index: number, target: {tab?: TabId; pid?: number; cache?: string} = {}): TracerStackSnapshot | undefined {
     const filter: EventFilter = {kind: 'stacks', ...target};
     for (let at = Math.min(index, this.events.length - 1); at >= 0; at--) {
       const event = this.events[at]!;
@@ -356,10 +361,12 @@ export function replayBackend(recording: Recording, options: ReplayBackendOption
         yield pid ? {...snapshot, rows: snapshot.rows.filter(row => row.pid === pid)} : snapshot;
       }
     },
-    async *startStacks({tab, pid, signal}: StackStartOptions): AsyncIterable<TracerStackSnapshot> {
-      const filter: EventFilter = {kind: 'stacks', tab, pid};
-      if (timeline.nextIndex(-1, filter) === undefined) throw new TracerError(`no stacks of PID ${pid} on the ${tab} tab were recorded`, 'a recording has the stacks only of processes drilled into while recording');
-      yield* play<TracerStackSnapshot>(`stacks:${tab}:${pid}`, filter, `stacks of PID ${pid}`, signal);
+    async *startStacks(options: StackStartOptions): AsyncIterable<TracerStackSnapshot> {
+      const {tab, signal} = options;
+      const filter: EventFilter = options.cache !== undefined ? {kind: 'stacks', tab, cache: options.cache} : {kind: 'stacks', tab, pid: options.pid};
+      const what = targetName(options);
+      if (timeline.nextIndex(-1, filter) === undefined) throw new TracerError(`no stacks of ${what} on the ${tab} tab were recorded`, 'a recording has the stacks only of what was drilled into while recording');
+      yield* play<TracerStackSnapshot>(`stacks:${tab}:${what}`, filter, `stacks of ${what}`, signal);
     },
   };
 }

@@ -9,7 +9,7 @@ export type {Press} from './key-reader.js';
 
 /** What the screen shows that a key may act on: the table's rows, top first. */
 export interface Screen {
-  rows: readonly {pid?: number; comm?: string}[];
+  rows: readonly {pid?: number; comm?: string; cache?: string}[];
   replaying: boolean;
   /** Whether a drill-down has stacks to write. */
   hasStacks: boolean;
@@ -27,7 +27,7 @@ export interface InputResult {
 
 function command(state: UiState, press: Press, replaying: boolean): Command | undefined {
   if (state.filtering) return filterCommand(press.input, press.key);
-  return commandFor(press.input, press.key, state.drill ? 'drill' : 'table', replaying);
+  return commandFor(press.input, press.key, {mode: state.drill ? 'drill' : 'table', replaying, tab: state.tab, view: state.view});
 }
 
 /**
@@ -53,7 +53,8 @@ export function applyPresses(initial: UiState, presses: readonly Press[], screen
         break;
       case 'drill-selected': {
         const row = screen.rows[Math.min(state.selected, Math.max(0, screen.rows.length - 1))];
-        if (row?.pid !== undefined && row.pid > 0) act({type: 'drill', pid: row.pid, comm: row.comm ?? ''});
+        if (row?.cache !== undefined) act({type: 'drill-cache', cache: row.cache});
+        else if (row?.pid !== undefined && row.pid > 0) act({type: 'drill', pid: row.pid, comm: row.comm ?? ''});
         break;
       }
       case 'write-folded':

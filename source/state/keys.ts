@@ -1,11 +1,19 @@
 // Keys as data: one table from which the input handler, the help overlay and the footer are
 // all made, so they cannot disagree.
 import type {Key} from 'ink';
-import {tabKey, TABS, TAB_IDS} from '../registry.js';
+import {tabKey, TABS, TAB_IDS, viewOf, type TabId, type ViewId} from '../registry.js';
 import type {Action, UiState} from './reducer.js';
 
 /** Where a binding applies: the process table, the drill-down stack view, or both. */
 export type Mode = 'table' | 'drill';
+
+/** What the screen shows when a key is pressed: the mode, and the tab and view on screen. */
+export interface KeyContext {
+  mode: Mode;
+  replaying: boolean;
+  tab: TabId;
+  view: ViewId;
+}
 
 /** What a key does beyond the reducer: quitting, drilling, replay steps and writing files need the app. */
 export type Command =
@@ -24,6 +32,8 @@ export interface KeyBinding {
   modes: Mode[];
   /** Only when replaying a recording. */
   replayOnly?: boolean;
+  /** Only where this holds (a key the screen offers must work there). */
+  applies?: (context: KeyContext) => boolean;
   /** Short label for the footer, if it belongs there. */
   footer?: string;
   /** What the keys of one line of readme's key table (and --help) do: bindings with the same line share it. */
@@ -46,6 +56,7 @@ function viewKeys(): KeyBinding[] {
     description: descriptions.join('; '),
     line: descriptions.join('; '),
     modes: ['table'],
+    applies: context => TABS[context.tab].viewKey?.key === key,
     matches: input => input === key,
     command: action({type: 'view-next', key}),
   }));
@@ -64,7 +75,7 @@ export const KEY_BINDINGS: KeyBinding[] = [
   })),
   {keys: ['↑', 'k'], description: 'select the row above', line: 'move the selection', modes: ['table'], matches: (input, key) => key.upArrow || input === 'k', command: {kind: 'select', delta: -1}},
   {keys: ['↓', 'j'], description: 'select the row below', line: 'move the selection', modes: ['table'], matches: (input, key) => key.downArrow || input === 'j', command: {kind: 'select', delta: 1}},
-  {keys: ['Enter'], description: "drill into the selected process's stacks", line: "drill into the selected process's stacks", modes: ['table'], footer: 'Enter stacks', matches: (input, key) => key.return, command: {kind: 'drill-selected'}},
+  {keys: ['Enter'], description: "drill into the selected row: a process's stacks, a cache's kernel paths", line: "drill into the selected row: a process's stacks, a slab cache's kernel paths", modes: ['table'], applies: context => viewOf(context.tab, context.view).rows === 'process' || TABS[context.tab].bpftrace.cacheStacks !== undefined, footer: 'Enter stacks', matches: (input, key) => key.return, command: {kind: 'drill-selected'}},
   {keys: ['Esc', 'Backspace'], description: 'back (close help, leave stacks, clear filter)', line: 'back: close help, leave the stack view, clear the filter', modes: ['table', 'drill'], footer: 'Esc back', matches: (input, key) => key.escape || key.backspace || key.delete, command: action({type: 'back'})},
   {keys: ['<', '>'], description: 'move the sort column left / right', line: 'move the sort column left / right', modes: ['table'], footer: '<> sort', matches: input => input === '<' || input === '>' || input === ',' || input === '.', command: action({type: 'sort-next'})},
   {keys: ['r'], description: 'reverse the sort order', line: 'reverse the sort order', modes: ['table'], matches: input => input === 'r', command: action({type: 'reverse'})},
@@ -72,7 +83,7 @@ export const KEY_BINDINGS: KeyBinding[] = [
   ...viewKeys(),
   {keys: ['Space', 'p'], description: 'pause (keep collecting, stop updating)', line: 'pause: keep collecting, stop updating (the screen says PAUSED)', modes: ['table', 'drill'], footer: 'p pause', matches: input => input === ' ' || input === 'p', command: action({type: 'pause'})},
   {keys: ['/'], description: 'filter by process name (Esc clears)', line: 'filter by process name (Enter keeps it, Esc clears it)', modes: ['table'], footer: '/ filter', matches: input => input === '/', command: action({type: 'filter-start', target: 'name'})},
-  {keys: ['C'], description: 'filter by cgroup or container id (Esc clears)', line: 'filter by cgroup or container id (Enter keeps it, Esc clears it)', modes: ['table'], matches: input => input === 'C', command: action({type: 'filter-start', target: 'cgroup'})},
+  {keys: ['C'], description: 'filter by cgroup or container id (Esc clears)', line: 'filter by cgroup or container id (Enter keeps it, Esc clears it)', modes: ['table'], applies: context => viewOf(context.tab, context.view).rows === 'process', matches: input => input === 'C', command: action({type: 'filter-start', target: 'cgroup'})},
   {keys: ['w'], description: 'write the shown stacks as folded stacks (flame graphs)', line: 'in a stack view: write the stacks as folded stacks for flame graphs', modes: ['drill'], footer: 'w folded', matches: input => input === 'w', command: {kind: 'write-folded'}},
   {keys: ['['], description: 'replay: step back one interval', line: 'when replaying: step one interval back / forward, cycle the speed', modes: ['table', 'drill'], replayOnly: true, footer: '[ ] step', matches: input => input === '[', command: {kind: 'replay-step', direction: -1}},
   {keys: [']'], description: 'replay: step forward one interval', line: 'when replaying: step one interval back / forward, cycle the speed', modes: ['table', 'drill'], replayOnly: true, matches: input => input === ']', command: {kind: 'replay-step', direction: 1}},
@@ -83,15 +94,15 @@ export const KEY_BINDINGS: KeyBinding[] = [
   {keys: ['q', 'Ctrl-C'], description: 'quit', line: 'quit', modes: ['table', 'drill'], footer: 'q quit', matches: (input, key) => input === 'q' || (key.ctrl && input === 'c'), command: {kind: 'quit'}},
 ];
 
-/** The bindings that apply in a mode (replay-only ones only when replaying). */
-export function bindingsFor(mode: Mode, replaying = false): KeyBinding[] {
-  return KEY_BINDINGS.filter(binding => binding.modes.includes(mode) && (replaying || !binding.replayOnly));
+/** The bindings that apply on this screen (replay-only ones only when replaying). */
+export function bindingsFor(context: KeyContext): KeyBinding[] {
+  return KEY_BINDINGS.filter(binding => binding.modes.includes(context.mode) && (context.replaying || !binding.replayOnly) && (binding.applies?.(context) ?? true));
 }
 
-/** The first binding for this key press in this mode. `<` and `>` pick their direction here. */
-export function commandFor(input: string, key: Key, mode: Mode, replaying = false): Command | undefined {
+/** The first binding for this key press on this screen. `<` and `>` pick their direction here. */
+export function commandFor(input: string, key: Key, context: KeyContext): Command | undefined {
   // With Ctrl held only Ctrl-C means anything: Ctrl-C must quit, not act as a plain 'c'.
-  const binding = bindingsFor(mode, replaying).find(candidate => (!key.ctrl || candidate.command.kind === 'quit') && candidate.matches(input, key));
+  const binding = bindingsFor(context).find(candidate => (!key.ctrl || candidate.command.kind === 'quit') && candidate.matches(input, key));
   if (!binding) return undefined;
   if (binding.command.kind === 'action' && binding.command.action.type === 'sort-next' && (input === '<' || input === ',')) {
     return action({type: 'sort-prev'});
@@ -99,9 +110,9 @@ export function commandFor(input: string, key: Key, mode: Mode, replaying = fals
   return binding.command;
 }
 
-/** Footer text for a mode, from the same table. */
-export function footerText(mode: Mode, replaying = false): string {
-  return bindingsFor(mode, replaying)
+/** Footer text for a screen, from the same table. */
+export function footerText(context: KeyContext): string {
+  return bindingsFor(context)
     .filter(binding => binding.footer)
     .map(binding => binding.footer)
     .join('  ');

@@ -7,11 +7,8 @@ import {withoutControlCharacters} from '../format.js';
 export const MIN_INTERVAL_MS = 100;
 export const MAX_INTERVAL_MS = 60_000;
 
-export interface DrillTarget {
-  tab: TabId;
-  pid: number;
-  comm: string;
-}
+/** What a drill-down shows: a process's stacks (pid, comm), or a cache's kernel paths (cache). */
+export type DrillTarget = {tab: TabId} & ({pid: number; comm: string; cache?: undefined} | {cache: string; pid?: undefined; comm?: undefined});
 
 export interface UiState {
   tab: TabId;
@@ -52,6 +49,7 @@ export type Action =
   | {type: 'interval'; factor: number}
   | {type: 'help'}
   | {type: 'drill'; pid: number; comm: string}
+  | {type: 'drill-cache'; cache: string}
   | {type: 'back'};
 
 export function initialState(options: {tab?: TabId; view?: ViewId; intervalMs?: number; filter?: string; cgroupFilter?: string} = {}): UiState {
@@ -147,6 +145,8 @@ export function reducer(state: UiState, action: Action): UiState {
       return {...state, help: !state.help};
     case 'drill':
       return {...state, drill: {tab: state.tab, pid: action.pid, comm: action.comm}, help: false};
+    case 'drill-cache':
+      return {...state, drill: {tab: state.tab, cache: action.cache}, help: false};
     case 'back':
       if (state.help) return {...state, help: false};
       if (state.drill) return {...state, drill: undefined};

@@ -1,10 +1,11 @@
-// The drill-down: one process's top user stacks for the tab's event, frames innermost first,
-// with the malloc request-size histogram and entry points, sized to the lines it is given.
+// The drill-down: one process's top user stacks for the tab's event, or the kernel paths into a
+// slab cache with the processes behind them, frames innermost first, with the malloc
+// request-size histogram and entry points, sized to the lines it is given.
 import React from 'react';
 import {Box, Text} from 'ink';
 import {fit, humanBytes, humanCount, sanitize} from '../format.js';
 import type {TracerStackSnapshot} from '../types.js';
-import type {StackView as StackData} from '../model/stacks.js';
+import {sharedInnermost, type StackView as StackData} from '../model/stacks.js';
 
 export interface StackViewProps {
   data?: StackData;
@@ -28,11 +29,49 @@ function histogramLines(snapshot: TracerStackSnapshot, width: number, maxLines: 
   return lines;
 }
 
+/**
+ * The stacks in `height` lines: one frame a line while every stack fits in its share of the
+ * lines. When they do not, the innermost frames all of them share are said once, and each stack
+ * goes on from where it differs, its last line carrying the frames left joined by " ← ", so that
+ * a short view still shows what tells the paths apart rather than the same allocator frame ten times.
+ */
+export function stackLines(data: StackData, height: number): Line[] {
+  const lines: Line[] = [];
+  const stacks = data.stacks;
+  if (stacks.length === 0) return [{text: 'no stacks in this interval', dim: true}];
+  const budget = (available: number) => Math.max(1, Math.floor(available / stacks.length));
+  let perStack = budget(height);
+  let skip = 0;
+  if (stacks.some(stack => stack.frames.length > perStack)) {
+    skip = sharedInnermost(stacks);
+    if (skip > 0) {
+      lines.push({text: `every path starts ${stacks[0]!.frames.slice(0, skip).map(sanitize).join(' ← ')}, then:`, dim: true});
+      perStack = budget(height - 1);
+    }
+  }
+  for (const stack of stacks) {
+    if (lines.length >= height) break;
+    const numbers = `${fit(humanCount(stack.count), 9, 'right')} ${data.hasBytes ? fit(humanBytes(stack.bytes ?? 0), 9, 'right') + ' ' : ''}${fit(stack.share.toFixed(1) + '%', 6, 'right')}  `;
+    const indent = ' '.repeat(numbers.length);
+    const frames = stack.frames.slice(skip).map(sanitize);
+    const own = Math.max(1, Math.min(perStack, height - lines.length));
+    const rows = frames.length <= own ? frames : [...frames.slice(0, own - 1), frames.slice(own - 1).join(' ← ')];
+    rows.forEach((row, index) => lines.push(index === 0 ? {text: numbers + (row || '?'), bold: true} : {text: indent + row}));
+  }
+  return lines.slice(0, height);
+}
+
+interface Line {
+  text: string;
+  bold?: boolean;
+  dim?: boolean;
+}
+
 export function StackView({data, snapshot, exited, width, height}: StackViewProps) {
   if (!data || !snapshot) {
     return <Text dimColor>{fit(exited ? 'the process exited before its first stacks: Esc goes back' : 'waiting for the first stacks…', width)}</Text>;
   }
-  const lines: {text: string; bold?: boolean; dim?: boolean}[] = [];
+  const lines: Line[] = [];
   if (snapshot.entryPoints && snapshot.entryPoints.length > 0) {
     lines.push({text: 'entry points: ' + snapshot.entryPoints.map(entry => `${entry.name} ${humanCount(entry.count)}`).join('  '), dim: true});
   }
@@ -42,27 +81,16 @@ export function StackView({data, snapshot, exited, width, height}: StackViewProp
     lines.push({text: 'request sizes:', dim: true});
     for (const line of histogram) lines.push({text: line});
   }
-  const header = `${fit('COUNT', 9, 'right')} ${data.hasBytes ? fit('BYTES', 9, 'right') + ' ' : ''}${fit('SHARE', 6, 'right')}  STACK (innermost first)`;
-  lines.push({text: header, bold: true});
-  const remaining = Math.max(1, height - lines.length);
-  const stacks = data.stacks;
-  if (stacks.length === 0) lines.push({text: 'no stacks in this interval', dim: true});
-  // Give each stack an equal share of the lines left, at least two (its numbers and one frame).
-  const perStack = Math.max(2, Math.floor(remaining / Math.max(1, stacks.length)));
-  for (const stack of stacks) {
-    if (lines.length >= height) break;
-    const numbers = `${fit(humanCount(stack.count), 9, 'right')} ${data.hasBytes ? fit(humanBytes(stack.bytes ?? 0), 9, 'right') + ' ' : ''}${fit(stack.share.toFixed(1) + '%', 6, 'right')}  `;
-    const frames = stack.frames.map(sanitize);
-    const frameLines = Math.max(1, Math.min(frames.length, perStack - 1, height - lines.length));
-    lines.push({text: numbers + (frames[0] ?? '?'), bold: true});
-    for (const frame of frames.slice(1, frameLines)) {
-      if (lines.length >= height) break;
-      lines.push({text: ' '.repeat(numbers.length) + frame});
-    }
-    if (frames.length > frameLines && lines.length < height) {
-      lines[lines.length - 1] = {...lines[lines.length - 1]!, text: lines[lines.length - 1]!.text + ` … +${frames.length - frameLines}`};
+  const processes = (snapshot.processes ?? []).slice(0, Math.min(5, Math.floor(height / 4)));
+  if (processes.length > 0) {
+    lines.push({text: `${fit('PID', 9, 'right')} ${fit('COMM', 16)} ${fit('ALLOCS', 9, 'right')} ${fit('BYTES', 9, 'right')}  (processes allocating from it)`, dim: true});
+    for (const share of processes) {
+      lines.push({text: `${fit(String(share.pid), 9, 'right')} ${fit(sanitize(share.comm), 16)} ${fit(humanCount(share.count), 9, 'right')} ${fit(humanBytes(share.bytes ?? 0), 9, 'right')}`});
     }
   }
+  const header = `${fit('COUNT', 9, 'right')} ${data.hasBytes ? fit('BYTES', 9, 'right') + ' ' : ''}${fit('SHARE', 6, 'right')}  ${snapshot.kernel ? 'KERNEL STACK' : 'STACK'} (innermost first)`;
+  lines.push({text: header, bold: true});
+  lines.push(...stackLines(data, height - lines.length));
   return (
     <Box flexDirection="column">
       {lines.slice(0, height).map((line, index) => (

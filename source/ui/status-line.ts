@@ -24,8 +24,8 @@ export interface StatusInput {
   error?: {message: string; hint?: string; retryInMs?: number};
   replay?: {time?: string; index: number; length: number; speed: number; atEnd: boolean};
   recordingTo?: string;
-  /** The drill-down on screen. */
-  drill?: {pid: number; comm: string; tab: string; probe?: string; exited: boolean};
+  /** The drill-down on screen: a process's (pid, comm) or a cache's. */
+  drill?: {pid?: number; comm?: string; cache?: string; tab: string; probe?: string; exited: boolean};
   /** The table on screen. */
   table?: {probe?: string; backend?: string; view?: string; capped: boolean; skippedLines: number; skippedSample?: string};
   cumulative: boolean;
@@ -57,7 +57,8 @@ export function statusFields(input: StatusInput): StatusField[] {
   if (input.notice) fields.push({text: sanitize(input.notice)});
   if (input.drill) {
     const {drill} = input;
-    fields.push({text: `stacks of PID ${drill.pid} (${sanitize(drill.comm)}) · ${drill.tab}`, short: `PID ${drill.pid}`, keep: true});
+    if (drill.cache !== undefined) fields.push({text: `kernel paths into cache ${sanitize(drill.cache)} · ${drill.tab}`, short: `cache ${sanitize(drill.cache)}`, keep: true});
+    else fields.push({text: `stacks of PID ${drill.pid} (${sanitize(drill.comm ?? '')}) · ${drill.tab}`, short: `PID ${drill.pid}`, keep: true});
     if (drill.exited) fields.push({text: 'process exited: showing its last data', short: 'exited', keep: true});
     if (drill.probe) fields.push({text: drill.probe});
   } else if (input.table) {
@@ -114,7 +115,7 @@ export function statusLine(frame: {
       error: status?.error ? {message: status.error, hint: status.hint, retryInMs: status.retryInMs} : undefined,
       replay: source.replay,
       recordingTo: frame.recordingTo,
-      drill: drill ? {pid: drill.pid, comm: drill.comm, tab: TABS[drill.tab].title, probe: source.drill.snapshot?.probe, exited: source.drill.exited} : undefined,
+      drill: drill ? {pid: drill.pid, comm: drill.comm, cache: drill.cache, tab: TABS[drill.tab].title, probe: source.drill.snapshot?.probe, exited: source.drill.exited} : undefined,
       table: {
         probe: table.probe || undefined,
         backend: table.backend || undefined,

@@ -1,7 +1,7 @@
 // The TUI's data source in replay mode: a position on a recording's timeline that plays at a
 // speed, pauses, and steps one interval of the current view, shaped like the live tracer hooks.
 import {useEffect, useMemo, useState} from 'react';
-import type {TabId} from '../types.js';
+import {targetName, type StackTarget, type TabId} from '../types.js';
 import type {TabData} from '../model/table.js';
 import {nextSpeed, type EventFilter, type ReplayTimeline} from '../record/replay.js';
 import type {DrillState, TracerStatus} from './use-tracer.js';
@@ -9,12 +9,13 @@ import type {DrillState, TracerStatus} from './use-tracer.js';
 /** What the screen shows in replay mode: a tab's table, or a drill-down's stacks. */
 export interface ReplayView {
   tab: TabId;
-  drill?: {tab: TabId; pid: number};
+  drill?: {tab: TabId} & StackTarget;
 }
 
 /** The events a step moves between for a view: that tab's table intervals, or that process's stacks. */
 export function viewFilter(view: ReplayView): EventFilter {
-  return view.drill ? {kind: 'stacks', tab: view.drill.tab, pid: view.drill.pid} : {kind: 'table', tab: view.tab};
+  if (!view.drill) return {kind: 'table', tab: view.tab};
+  return view.drill.cache !== undefined ? {kind: 'stacks', tab: view.drill.tab, cache: view.drill.cache} : {kind: 'stacks', tab: view.drill.tab, pid: view.drill.pid};
 }
 
 /**
@@ -72,8 +73,8 @@ export function useReplay(timeline: ReplayTimeline, view: ReplayView, options: {
     if (!view.drill) return {exited: false, status: {}};
     const snapshot = timeline.stacksAt(index, view.drill);
     if (snapshot) return {snapshot, exited: false, status: {}};
-    return {exited: false, status: {error: `no stacks of PID ${view.drill.pid} recorded up to here (a recording has them only for processes drilled into while recording)`}};
-  }, [timeline, view.drill?.tab, view.drill?.pid, index]);
+    return {exited: false, status: {error: `no stacks of ${targetName(view.drill)} recorded up to here (a recording has them only for what was drilled into while recording)`}};
+  }, [timeline, view.drill?.tab, view.drill?.pid, view.drill?.cache, index]);
 
   return {
     data,

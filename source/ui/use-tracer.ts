@@ -2,7 +2,7 @@
 // table tracer, or the drill-down's stack tracer, never both; each stops when its view goes.
 import {useEffect, useRef, useState} from 'react';
 import type {ViewId} from '../registry.js';
-import type {Backend, TabId, TracerStackSnapshot} from '../types.js';
+import type {Backend, StackTarget, TabId, TracerStackSnapshot} from '../types.js';
 import {applySnapshot, emptyTabData, type TabData} from '../model/table.js';
 import {supervise} from '../backends/supervise.js';
 import {processExists} from '../system/processes.js';
@@ -59,10 +59,10 @@ export interface DrillState {
   status: TracerStatus;
 }
 
-/** The drill-down's stack tracer for one process, running only while `target` is set. */
+/** The drill-down's stack tracer for one process or cache, running only while `target` is set. */
 export function useStackTracer(
   backend: Backend,
-  target: {tab: TabId; pid: number} | undefined,
+  target: ({tab: TabId} & StackTarget) | undefined,
   options: {intervalMs: number; paused: boolean},
 ): DrillState {
   const [state, setState] = useState<DrillState>({exited: false, status: {}});
@@ -79,10 +79,12 @@ export function useStackTracer(
     setState({exited: false, status: {}});
     if (!target) return undefined;
     const controller = new AbortController();
-    const gone = () => !processExists(target.pid);
+    // A process can exit; a cache does not go away.
+    const gone = () => target.pid !== undefined && !processExists(target.pid);
     void supervise({
       signal: controller.signal,
-      start: signal => backend.startStacks({tab: target.tab, pid: target.pid, intervalMs: options.intervalMs, signal}),
+      start: signal =>
+        backend.startStacks(target.cache !== undefined ? {tab: target.tab, cache: target.cache, intervalMs: options.intervalMs, signal} : {tab: target.tab, pid: target.pid, intervalMs: options.intervalMs, signal}),
       giveUp: gone,
       onItem: snapshot => {
         latest.current = snapshot;
@@ -97,7 +99,7 @@ export function useStackTracer(
       },
     });
     return () => controller.abort();
-  }, [backend, target?.tab, target?.pid, options.intervalMs]);
+  }, [backend, target?.tab, target?.pid, target?.cache, options.intervalMs]);
 
   return state;
 }

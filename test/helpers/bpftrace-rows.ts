@@ -1,7 +1,7 @@
 // The bpftrace parser's row and stack readers as each tab's registry entry drives them, for tests.
-import {stackRows as readStacks, viewRows} from '../../source/parse/bpftrace-json.js';
+import {processShares, stackRows as readStacks, viewRows} from '../../source/parse/bpftrace-json.js';
 import {TABS} from '../../source/registry.js';
-import type {RawRow, StackRow, TabId} from '../../source/types.js';
+import type {ProcessShare, RawRow, StackRow, TabId} from '../../source/types.js';
 
 type Maps = Map<string, Record<string, unknown>>;
 
@@ -18,4 +18,10 @@ export function cacheRows(maps: Maps): RawRow[] {
 /** A tab's drill-down stacks from one interval's maps. */
 export function stackRows(tab: TabId, maps: Maps, isCode?: (address: bigint) => boolean): StackRow[] {
   return readStacks(TABS[tab].bpftrace.stacks.read, maps, TABS[tab].stackBytes, isCode);
+}
+
+/** Slab's drill into one cache from one interval's maps: its kernel paths and the processes behind them. */
+export function cacheStackRows(maps: Maps): {stacks: StackRow[]; processes: ProcessShare[]} {
+  const read = TABS.slab.bpftrace.cacheStacks!.read;
+  return {stacks: readStacks(read, maps, TABS.slab.stackBytes), processes: processShares(read, maps)};
 }

@@ -4,7 +4,7 @@ import type {Availability, Backend, StackStartOptions, StartOptions, TabId, Trac
 import {TracerError} from '../../source/types.js';
 
 export interface ScriptedBackend extends Backend {
-  /** Tracers running now, as "tab" or "stacks:tab:pid". */
+  /** Tracers running now, as "tab" or "stacks:tab:pid" or "stacks:tab:cache". */
   running: Set<string>;
   /** Every start, in order. */
   starts: string[];
@@ -25,6 +25,8 @@ function wait(ms: number, signal: AbortSignal): Promise<void> {
 export function scriptedBackend(options: {
   table?: (tab: TabId, index: number) => TracerSnapshot | TracerError;
   stacks?: (tab: TabId, pid: number, index: number) => TracerStackSnapshot | TracerError;
+  /** Kernel paths into a slab cache, for a drill on a cache row. */
+  cacheStacks?: (tab: TabId, cache: string, index: number) => TracerStackSnapshot | TracerError;
   everyMs?: number;
 }): ScriptedBackend {
   const running = new Set<string>();
@@ -57,15 +59,17 @@ export function scriptedBackend(options: {
         running.delete(name);
       }
     },
-    async *startStacks({tab, pid, signal}: StackStartOptions) {
-      const name = `stacks:${tab}:${pid}`;
+    async *startStacks(options_: StackStartOptions) {
+      const {tab, signal} = options_;
+      const target = options_.pid ?? options_.cache;
+      const name = `stacks:${tab}:${target}`;
       running.add(name);
       starts.push(name);
       try {
         for (let index = 0; !signal.aborted; index++) {
           await wait(every, signal);
           if (signal.aborted) return;
-          const next = options.stacks?.(tab, pid, index);
+          const next = options_.cache === undefined ? options.stacks?.(tab, options_.pid, index) : options.cacheStacks?.(tab, options_.cache, index);
           if (!next) continue;
           if (next instanceof TracerError) throw next;
           yield next;
