@@ -11,7 +11,7 @@ import {createServer, type Server} from 'node:net';
 import {after, afterEach, before, describe, it} from 'node:test';
 import {fileURLToPath} from 'node:url';
 import type {TabId} from '../source/types.js';
-import {descendantPids, isRunning, startLineChild, type LineChild} from './helpers/child-lines.js';
+import {childTracker, startLineChild, stopWithDescendants, type LineChild} from './helpers/child-lines.js';
 import {startIndependentCounter, type CountsAt, type IndependentCounter, type ProcessCount} from './helpers/independent-count.js';
 import {freePort, startPrometheus, type Prometheus} from './helpers/prometheus.js';
 import {CLI, cannotRun} from './helpers/requirements.js';
@@ -40,24 +40,17 @@ function missingTool(): string | undefined {
   return undefined;
 }
 
-const stopAtEnd: LineChild[] = [];
-const memtopTracers = new Set<number>();
-
-function track<T extends LineChild>(child: T): T {
-  stopAtEnd.push(child);
-  return child;
-}
+/** Every child these tests start, and the tracers memtop started: none may outlive the tests. */
+const children = childTracker();
+const track = <T extends LineChild>(child: T): T => children.track(child);
 
 function startMemtop(args: string[], what = `memtop ${args.join(' ')}`): LineChild {
   return track(startLineChild(process.execPath, [CLI, ...args], {what}));
 }
 
-/** Stop memtop and check that its tracers went with it. */
+/** Stop memtop and check that the tracers it started went with it. */
 async function stopMemtop(memtop: LineChild): Promise<void> {
-  const tracers = descendantPids(memtop.pid);
-  for (const pid of tracers) memtopTracers.add(pid);
-  await memtop.stop('SIGTERM', 5000);
-  await waitForValue(() => tracers.every(pid => !isRunning(pid)), {timeoutMs: 3000, what: `memtop's tracers (${tracers.join(', ')}) to exit after memtop did`});
+  await stopWithDescendants(memtop, children.descendants);
 }
 
 /** GET a URL: its status, content type and body. */
@@ -131,20 +124,12 @@ describe('memtop --serve end to end: a real Prometheus scrapes it while real wor
   });
 
   afterEach(async () => {
-    await Promise.all(stopAtEnd.map(async child => child.stop('SIGKILL', 1000)));
+    await children.stopAll();
   });
 
   after(async () => {
     await prometheus?.stop();
-    const leftovers = [...stopAtEnd.map(child => child.pid), ...memtopTracers].filter(pid => isRunning(pid));
-    for (const pid of leftovers) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-    }
-    assert.deepEqual(leftovers, [], 'processes left running after the tests (killed now)');
+    assert.deepEqual(children.killLeftovers(), [], 'processes left running after the tests (killed now)');
   });
 
   it(`rate() and the total of every exported counter are within ${TOLERANCE * 100}% of an independent count; promtool passes a scrape`, {timeout: 240_000}, async t => {
@@ -184,9 +169,13 @@ describe('memtop --serve end to end: a real Prometheus scrapes it while real wor
       const exitedAt = Date.now();
       note(`workloads done: ${runs.map(([tab]) => `${tab} ${String(done[tab]!.events)}`).join(', ')}`);
 
-      // A scrape one memtop interval and more after the exits has every event.
-      await waitForValue(
-        async () => ((await prometheus!.query('timestamp(memtop_tracer_up{job="memtop",tab="brk"})'))[0]?.value ?? 0) * 1000 > exitedAt + 2500,
+      // A scrape one memtop interval and more after the exits has every event; totals are read
+      // at its time (once memtop stops, Prometheus marks its series stale).
+      const settled = await waitForValue(
+        async () => {
+          const scraped = ((await prometheus!.query('timestamp(memtop_tracer_up{job="memtop",tab="brk"})'))[0]?.value ?? 0) * 1000;
+          return scraped > exitedAt + 2500 ? scraped : undefined;
+        },
         {timeoutMs: 30_000, intervalMs: 250, what: 'a scrape 2.5 s after the workloads exited'},
       );
       const scrape = await get(`http://127.0.0.1:${ports.rate}/metrics`);
@@ -225,7 +214,7 @@ describe('memtop --serve end to end: a real Prometheus scrapes it while real wor
         const independentRate = ((countAt(timeline, pid, monotonicOf(windowEnd), check.from) - countAt(timeline, pid, monotonicOf(windowStart), check.from)) * factor) / windowSeconds;
         const selector = `${check.metric}{job="memtop",pid="${pid}"}`;
         const rate = await prometheus.query(`sum(rate(${selector}[${windowSeconds}s]))`, windowEnd / 1000);
-        const total = await prometheus.query(selector);
+        const total = await prometheus.query(selector, settled / 1000);
         const independentTotal = (totals.get(check.tab)!.get(pid)?.[check.from] ?? 0) * factor;
         const memtopRate = rate[0]?.value ?? 0;
         const memtopTotal = total[0]?.value ?? 0;

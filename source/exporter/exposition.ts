@@ -20,6 +20,8 @@ export interface Exposition {
 
 const [BUILD_INFO, TRACER_UP, TRACER_RESTARTS, TRACER_SKIPPED] = SELF_METRICS;
 
+type TracerState = ReturnType<MetricsModel['tracers']>[number];
+
 /**
  * A prom-client registry that reads `model` at every scrape. Counters are absolute totals, so
  * each collect starts from zero and adds the total (prom-client's Counter has no set).
@@ -48,26 +50,22 @@ export function metricsRegistry(model: MetricsModel, info: BuildInfo): Registry 
       for (const tracer of model.tracers()) this.set({tab: tracer.tab}, tracer.up ? 1 : 0);
     },
   });
-  new Counter({
-    name: TRACER_RESTARTS.name,
-    help: TRACER_RESTARTS.help,
-    labelNames: [...TRACER_RESTARTS.labels],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const tracer of model.tracers()) this.inc({tab: tracer.tab}, tracer.restarts);
-    },
-  });
-  new Counter({
-    name: TRACER_SKIPPED.name,
-    help: TRACER_SKIPPED.help,
-    labelNames: [...TRACER_SKIPPED.labels],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const tracer of model.tracers()) this.inc({tab: tracer.tab}, tracer.skippedLines);
-    },
-  });
+  // Per-tab counters of the tracers' health, set to the model's totals.
+  for (const [metric, valueOf] of [
+    [TRACER_RESTARTS, (tracer: TracerState) => tracer.restarts],
+    [TRACER_SKIPPED, (tracer: TracerState) => tracer.skippedLines],
+  ] as const) {
+    new Counter({
+      name: metric.name,
+      help: metric.help,
+      labelNames: [...metric.labels],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const tracer of model.tracers()) this.inc({tab: tracer.tab}, valueOf(tracer));
+      },
+    });
+  }
   return registry;
 }
 
