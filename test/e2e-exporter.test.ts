@@ -11,10 +11,12 @@ import {createServer, type Server} from 'node:net';
 import {after, afterEach, before, describe, it} from 'node:test';
 import {fileURLToPath} from 'node:url';
 import type {TabId} from '../source/types.js';
-import {childTracker, startLineChild, stopWithDescendants, type LineChild} from './helpers/child-lines.js';
+import {childTracker, isRunning, startLineChild, stopWithDescendants, type LineChild} from './helpers/child-lines.js';
 import {startIndependentCounter, type CountsAt, type IndependentCounter, type ProcessCount} from './helpers/independent-count.js';
 import {freePort, startPrometheus, type Prometheus} from './helpers/prometheus.js';
+import {startMemtopTerminal} from './helpers/memtop-terminal.js';
 import {CLI, cannotRun} from './helpers/requirements.js';
+import {memtopIn, tracersOf} from './helpers/tracer-processes.js';
 import {waitForValue} from './helpers/wait-for-value.js';
 import {buildWorkload, buildWorkloads, diskDirectory, startProgram, startWorkload, type RunningProgram, type RunningWorkload} from './helpers/workloads.js';
 
@@ -27,7 +29,7 @@ const TOP = 50;
 /** Label sets per metric in the churn test. */
 const CHURN_TOP = 5;
 /** How long each workload runs at its steady rate. */
-const RUN_SECONDS = 20;
+const RUN_SECONDS = 30;
 /** The window compared: from this long after the workloads start to this long before they stop. */
 const WINDOW_START_S = 5;
 const WINDOW_END_BEFORE_STOP_S = 2;
@@ -132,7 +134,7 @@ describe('memtop --serve end to end: a real Prometheus scrapes it while real wor
     assert.deepEqual(children.killLeftovers(), [], 'processes left running after the tests (killed now)');
   });
 
-  it(`rate() and the total of every exported counter are within ${TOLERANCE * 100}% of an independent count; promtool passes a scrape`, {timeout: 240_000}, async t => {
+  it(`rate() and the total of every exported counter are within ${TOLERANCE * 100}% of an independent count; promtool passes a scrape`, {timeout: 300_000}, async t => {
     if (cannotRun(t, missingTool())) return;
     assert.ok(prometheus, 'prometheus is running');
     const note = (what: string) => t.diagnostic(what);
@@ -158,7 +160,12 @@ describe('memtop --serve end to end: a real Prometheus scrapes it while real wor
         counters[tab] = await startIndependentCounter(tab, {bytes: true, everyMs: 500});
         track(counters[tab].process);
       }
-      await waitForValue(async () => (await prometheus!.targets()).some(target => target.job === 'memtop' && target.health === 'up'), {timeoutMs: 30_000, what: 'prometheus to scrape memtop'});
+      let targets: Awaited<ReturnType<Prometheus['targets']>> = [];
+      await waitForValue(
+        async () => (targets = await prometheus!.targets()).some(target => target.job === 'memtop' && target.health === 'up'),
+        {timeoutMs: 60_000, what: 'prometheus to scrape memtop'},
+        () => JSON.stringify(targets),
+      );
       note('workloads ready, independent counters attached, prometheus scraping');
 
       const goAt = Date.now();
@@ -272,10 +279,13 @@ describe('memtop --serve end to end: a real Prometheus scrapes it while real wor
       assert.equal((await churn.process.exited).exitCode, 0, churn.process.describe());
       const endedAt = Date.now();
       // What Prometheus stored, second by second.
+      let stored = 0;
       for (let at = goAt + 1000; at <= endedAt; at += 1000) {
         const counts = await prometheus.query('count by (__name__) ({job="memtop-churn",__name__=~"memtop_(brk|heap|slab).*_total"})', at / 1000);
+        stored += counts.length;
         for (const sample of counts) assert.ok(sample.value <= CHURN_TOP + 1, `Prometheus had ${sample.value} series of ${sample.metric.__name__} at ${new Date(at).toISOString()}`);
       }
+      assert.ok(stored > 0, `Prometheus stored no series of the churn's memtop: ${JSON.stringify(await prometheus.targets())}`);
       // The churn reached memtop: its brk calls (three a child) are in other, but for the few with series.
       const otherGrew = otherBrk(last) - otherBefore;
       t.diagnostic(`${scrapes} scrapes, at most ${most} series per metric; other brk calls grew by ${otherGrew} for ${children} children`);
@@ -284,6 +294,33 @@ describe('memtop --serve end to end: a real Prometheus scrapes it while real wor
     } finally {
       await churn?.process.stop('SIGKILL');
       await memtop.stop('SIGKILL');
+    }
+  });
+
+  it('--serve --tui: the TUI and the exporter share the exported tabs\' tracers; q ends both', {timeout: 120_000}, async t => {
+    if (cannotRun(t, missingTool())) return;
+    const port = await freePort();
+    const terminal = startMemtopTerminal(['--serve', `127.0.0.1:${port}`, '--export', 'brk,majfault', '--tui', '--tab', 'brk']);
+    try {
+      await terminal.waitFor(screen => /probe tracepoint:syscalls:sys_exit_brk/.test(screen), 'the brk tab running', 60_000);
+      const memtop = memtopIn(terminal);
+      const scripts = () => tracersOf(memtop).map(tracer => tracer.script.slice(tracer.script.lastIndexOf('/') + 1)).sort().join(' ');
+      const exactly = async (wanted: string, what: string) =>
+        waitForValue(() => scripts() === wanted, {timeoutMs: 20_000, what}, () => `tracers: ${scripts()}\n${terminal.screen()}`);
+      await exactly('brk.bt majfault.bt', 'one brk tracer for the TUI and the exporter, and the exporter\'s majfault tracer');
+      const metrics = await get(`http://127.0.0.1:${port}/metrics`);
+      assert.match(metrics.body, /^memtop_tracer_up\{tab="brk"\} 1$/m);
+      terminal.keys('4');
+      await terminal.waitFor(screen => /probe software:major-faults/.test(screen), 'the major faults tab');
+      await exactly('brk.bt majfault.bt', 'the same two tracers with the major faults tab on screen');
+      terminal.keys('3');
+      await terminal.waitFor(screen => /probe tracepoint:kmem/.test(screen), 'the slab tab');
+      await exactly('brk.bt majfault.bt slab.bt', 'a slab tracer for the TUI alone (slab is not exported)');
+      terminal.keys('q');
+      await waitForValue(() => !isRunning(memtop) && tracersOf(memtop).length === 0, {timeoutMs: 5000, what: 'memtop and its tracers gone after q'});
+      await assert.rejects(get(`http://127.0.0.1:${port}/metrics`), 'nothing serves once memtop has quit');
+    } finally {
+      await terminal.close();
     }
   });
 
