@@ -9,7 +9,7 @@ import path from 'node:path';
 import {after, afterEach, before, describe, it, type TestContext} from 'node:test';
 import {fileURLToPath} from 'node:url';
 import type {TabId} from '../source/types.js';
-import {descendantPids, isRunning, startLineChild, type LineChild} from './helpers/child-lines.js';
+import {childTracker, startLineChild, stopWithDescendants, type LineChild} from './helpers/child-lines.js';
 import {startIndependentCounter, type IndependentCounter} from './helpers/independent-count.js';
 import {readVmstat, setUpSwap, swapsNow, type SwapSetup} from './helpers/swap.js';
 import {waitForValue} from './helpers/wait-for-value.js';
@@ -97,15 +97,9 @@ function cannotRun(t: TestContext): boolean {
   return true;
 }
 
-/** Every child these tests start, so that afterEach can make sure none is left. */
-const started: LineChild[] = [];
-/** Tracers memtop started, found while memtop ran: they must be gone once memtop is. */
-const memtopTracers = new Set<number>();
-
-function track<T extends LineChild>(child: T): T {
-  started.push(child);
-  return child;
-}
+/** Every child these tests start, and the tracers memtop started: none may outlive the tests. */
+const children = childTracker();
+const track = <T extends LineChild>(child: T): T => children.track(child);
 
 function startMemtop(args: string[]): LineChild {
   return track(startLineChild(process.execPath, [CLI, '--batch', '--json', ...args], {what: `memtop ${args.join(' ')}`}));
@@ -113,13 +107,7 @@ function startMemtop(args: string[]): LineChild {
 
 /** Stop memtop and check that the tracers it started went with it. */
 async function stopMemtop(memtop: LineChild): Promise<void> {
-  const tracers = descendantPids(memtop.pid);
-  for (const pid of tracers) memtopTracers.add(pid);
-  await memtop.stop('SIGTERM', 5000);
-  await waitForValue(() => tracers.every(pid => !isRunning(pid)), {
-    timeoutMs: 3000,
-    what: `memtop's tracers (${tracers.join(', ')}) to exit after memtop did`,
-  });
+  await stopWithDescendants(memtop, children.descendants);
 }
 
 /** glibc's start code, the only named frames a stack may have past main. */
@@ -311,19 +299,11 @@ describe('memtop end to end, real bpftrace against real workloads', () => {
   });
 
   afterEach(async () => {
-    await Promise.all(started.map(async child => child.stop('SIGKILL', 1000)));
+    await children.stopAll();
   });
 
   after(() => {
-    const leftovers = [...started.map(child => child.pid), ...memtopTracers].filter(pid => isRunning(pid));
-    for (const pid of leftovers) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-    }
-    assert.deepEqual(leftovers, [], 'processes left running after the tests (killed now)');
+    assert.deepEqual(children.killLeftovers(), [], 'processes left running after the tests (killed now)');
   });
 
   for (const tab of ['malloc', 'brk', 'slab', 'majfault'] as const) {

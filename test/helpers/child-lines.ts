@@ -182,3 +182,55 @@ export function isRunning(pid: number): boolean {
     return false;
   }
 }
+
+/**
+ * Stop a child (SIGTERM, SIGKILL after `graceMs`) and wait until the processes it had started
+ * (memtop's tracers) are gone too. Their pids are added to `seen`, for a last check after the tests.
+ */
+export async function stopWithDescendants(child: LineChild, seen?: Set<number>, graceMs = 5000): Promise<void> {
+  const descendants = descendantPids(child.pid);
+  for (const pid of descendants) seen?.add(pid);
+  await child.stop('SIGTERM', graceMs);
+  await waitForValue(() => descendants.every(pid => !isRunning(pid)), {
+    timeoutMs: 3000,
+    what: `${child.what}'s children (${descendants.join(', ')}) to exit after it did`,
+  });
+}
+
+/** The children a test file starts, so that none outlives its tests. */
+export interface ChildTracker {
+  /** Remember a child (returned as it is). */
+  track<T extends LineChild>(child: T): T;
+  /** Pids of processes the children started (memtop's tracers), seen while they ran. */
+  readonly descendants: Set<number>;
+  /** SIGKILL every child still running (afterEach). */
+  stopAll(): Promise<void>;
+  /** Kill whatever is still running of the children and their descendants, and return those pids (after: must be none). */
+  killLeftovers(): number[];
+}
+
+export function childTracker(): ChildTracker {
+  const children: LineChild[] = [];
+  const descendants = new Set<number>();
+  return {
+    track(child) {
+      children.push(child);
+      return child;
+    },
+    descendants,
+    async stopAll() {
+      await Promise.all(children.map(async child => child.stop('SIGKILL', 1000)));
+    },
+    killLeftovers() {
+      const leftovers = [...children.map(child => child.pid), ...descendants].filter(pid => isRunning(pid));
+      for (const pid of leftovers) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone meanwhile
+        }
+      }
+      return leftovers;
+    },
+  };
+}

@@ -131,9 +131,8 @@ export interface StartOptions {
   waitForGo?: boolean;
 }
 
-/** A started workload: its process, and its start and done lines once printed. */
-export interface RunningWorkload {
-  spec: WorkloadSpec;
+/** A started workload program: its process, and its start and done lines once printed. */
+export interface RunningProgram {
   process: LineChild;
   pid: number;
   /** With waitForGo: wait for `{"phase":"ready"}`, printed once it is set up and waiting. */
@@ -146,19 +145,28 @@ export interface RunningWorkload {
   done(timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
+/** A started tab workload. */
+export interface RunningWorkload extends RunningProgram {
+  spec: WorkloadSpec;
+}
+
 /** Start the workload of `tab` (building it if needed). */
 export async function startWorkload(tab: TabId, run: WorkloadRun, options: StartOptions = {}): Promise<RunningWorkload> {
   const spec = WORKLOADS[tab];
-  const binary = await buildWorkload(spec.name);
+  return {spec, ...(await startProgram(spec.name, run, options))};
+}
+
+/** Start the workload program test/fixtures/workloads/<name>.c (building it if needed), e.g. wl_churn. */
+export async function startProgram(name: string, run: WorkloadRun, options: StartOptions = {}): Promise<RunningProgram> {
+  const binary = await buildWorkload(name);
   const args = [String(run.eventsPerSecond), String(run.seconds), String(run.lingerSeconds ?? 0), ...(run.extra ?? [])];
   const command = options.launcher ? options.launcher(binary, args) : {file: binary, args};
   const child = startLineChild(command.file, command.args, {
-    what: spec.name,
+    what: name,
     env: {WL_WAIT_FOR_GO: options.waitForGo ? '1' : '0'},
   });
   const defaultTimeoutMs = 10_000 + run.seconds * 1000;
   return {
-    spec,
     process: child,
     pid: child.pid,
     ready: async (timeoutMs = 30_000) => child.waitForRecord(record => record.phase === 'ready', 'its ready line', timeoutMs),
