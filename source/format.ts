@@ -37,6 +37,11 @@ export function humanMs(value: number): string {
   return `${(value / 60_000).toFixed(1)}m`;
 }
 
+/** A length in microseconds (a histogram's edge): whole µs below a millisecond, written "us" (ASCII everywhere). */
+export function humanMicros(value: number): string {
+  return Math.abs(value) < 1000 ? `${Math.round(value)}us` : humanMs(value / 1000);
+}
+
 /** A rate per second with one decimal below 100. */
 export function humanRate(value: number): string {
   if (Math.abs(value) < 100) return value.toFixed(1);

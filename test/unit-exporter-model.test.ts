@@ -42,6 +42,9 @@ test('every registry measure with a metric is a counter named memtop_<name>_tota
         if (measure.unit === 'bytes') assert.match(metric.name, /_bytes_total$/, `${metric.name} is in bytes`);
         else assert.doesNotMatch(metric.name, /_bytes_total$/, `${metric.name} is not in bytes`);
         if (measure.unit === 'pages') assert.match(metric.help, /pages/i, `${metric.name}'s help says pages`);
+        // A time is exported in seconds, Prometheus' base unit.
+        if (measure.unit === 'ms') assert.ok(/_seconds_total$/.test(metric.name) && metric.scale === 1 / 1000, `${metric.name} is in seconds`);
+        else assert.equal(metric.scale, 1);
         assert.ok(metric.help.length > 0);
       }
     }
@@ -73,6 +76,16 @@ test('a tab or a view added to the registry later is exported with no exporter c
   const model = new MetricsModel(exportedViews(['minfault'], registry), {top: 5, pidLabel: false});
   model.record('minfault', 'process', [{pid: 1, comm: 'a', count: 3}], byComm, 0);
   assert.equal(valueOf(model, 'memtop_minor_faults_total', 'a'), 3);
+});
+
+test('reclaim\'s stall time is kept in ms and exported in seconds', () => {
+  const model = new MetricsModel(exportedViews(['reclaim']), {top: 5, pidLabel: false});
+  model.record('reclaim', 'process', [{pid: 10, comm: 'app', stallMs: 250, count: 40, maxMs: 30, pages: 900, throttled: 0}], byComm, 1000);
+  model.record('reclaim', 'process', [{pid: 10, comm: 'app', stallMs: 1250, count: 10, maxMs: 900, pages: 100, throttled: 1}], byComm, 2000);
+  assert.equal(valueOf(model, 'memtop_reclaim_stall_seconds_total', 'app'), 1.5);
+  assert.equal(valueOf(model, 'memtop_reclaim_stalls_total', 'app'), 50);
+  assert.equal(valueOf(model, 'memtop_reclaim_pages_total', 'app'), 1000);
+  assert.equal(valueOf(model, 'memtop_reclaim_throttled_total', 'app'), 1);
 });
 
 test('counters add the per-interval values up, and never go backwards when the tracer restarts', () => {

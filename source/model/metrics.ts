@@ -18,6 +18,8 @@ export interface ExportedMetric {
   measure: string;
   /** memtop_<metric.name>_total. */
   name: string;
+  /** What a row's value is multiplied by for Prometheus: a time in ms is exported in seconds. */
+  scale: number;
   help: string;
   /** Label sets are processes (comm, cgroup[, pid]) or slab caches (cache). */
   rows: RowKind;
@@ -46,6 +48,7 @@ export function exportedViews(tabs: readonly string[], registry: Readonly<Record
         view: view.id,
         measure: measure.id,
         name: `${METRIC_PREFIX}${measure.metric.name}_total`,
+        scale: measure.unit === 'ms' ? 1 / 1000 : 1,
         help: measure.metric.help,
         rows: view.rows,
       }));
@@ -179,7 +182,7 @@ export class MetricsModel {
     const otherKey = labelKey(otherLabels(state.definition.rows, this.pidLabel));
     const added: [Tracked, number[]][] = [];
     for (const row of rows) {
-      const increments = metrics.map(metric => Math.max(0, measureOf(row, metric.measure)));
+      const increments = metrics.map(metric => Math.max(0, measureOf(row, metric.measure)) * metric.scale);
       if (increments.every(value => value === 0)) continue;
       const labels = labelsOf(row);
       const key = labelKey(labels);

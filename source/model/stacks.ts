@@ -8,6 +8,10 @@ export interface StackViewRow extends StackRow {
 
 export interface StackView {
   hasBytes: boolean;
+  /** The stacks carry the time their events took (ms). */
+  hasTime: boolean;
+  /** The stacks say where their events were (mappings). */
+  hasPlaces: boolean;
   totalCount: number;
   totalBytes: number;
   stacks: StackViewRow[];
@@ -16,13 +20,15 @@ export interface StackView {
 /** The top `limit` stacks by count (ties by bytes, then frames), with shares. */
 export function stackView(snapshot: TracerStackSnapshot, limit: number): StackView {
   const hasBytes = snapshot.stacks.some(stack => stack.bytes !== undefined);
+  const hasTime = snapshot.stacks.some(stack => stack.ms !== undefined);
+  const hasPlaces = snapshot.stacks.some(stack => stack.where !== undefined);
   const totalCount = snapshot.stacks.reduce((sum, stack) => sum + stack.count, 0);
   const totalBytes = snapshot.stacks.reduce((sum, stack) => sum + (stack.bytes ?? 0), 0);
   const stacks = [...snapshot.stacks]
     .sort((a, b) => b.count - a.count || (b.bytes ?? 0) - (a.bytes ?? 0) || a.frames.join(';').localeCompare(b.frames.join(';')))
     .slice(0, Math.max(0, limit))
     .map(stack => ({...stack, share: totalCount > 0 ? (stack.count / totalCount) * 100 : 0}));
-  return {hasBytes, totalCount, totalBytes, stacks};
+  return {hasBytes, hasTime, hasPlaces, totalCount, totalBytes, stacks};
 }
 
 /**

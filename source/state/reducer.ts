@@ -77,9 +77,14 @@ export function clampInterval(ms: number): number {
   return Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, rounded));
 }
 
-/** The state showing `view` of `tab`: the sort column kept where that view has it, else its default. */
+/**
+ * The state showing `view` of `tab`. A sort the user chose is kept where that view has its
+ * column; a sort left at the view's default takes the new view's default (reclaim ranks by
+ * stall time, the others by their event count).
+ */
 function showView(state: UiState, tab: TabId, view: ViewId): UiState {
-  const sortable = columnsFor(tab, view).some(column => column.id === state.sortColumn);
+  const chosen = state.sortColumn !== defaultSortColumn(state.tab, state.view) || !state.descending;
+  const sortable = chosen && columnsFor(tab, view).some(column => column.id === state.sortColumn);
   return {...state, tab, view, selected: 0, sortColumn: sortable ? state.sortColumn : defaultSortColumn(tab, view), descending: sortable ? state.descending : true};
 }
 

@@ -41,7 +41,7 @@ export interface CounterOptions {
   /** How long to wait for bpftrace to attach (default 20 s: uprobes on libc take a while). */
   attachTimeoutMs?: number;
   bpftrace?: string;
-  /** Count bytes too (malloc and slab). */
+  /** Count bytes too (malloc and slab; for reclaim, the pages reclaimed). */
   bytes?: boolean;
   /** Also print the counts so far this often, stamped with bpftrace's nsecs (see {@link CountsAt}). */
   everyMs?: number;
@@ -69,6 +69,11 @@ function probesFor(tab: TabId, bytes = false): string {
       return 'software:major-faults:1 { @counts[pid] = count(); @comms[pid] = comm; }';
     case 'anonpgin':
       return 'tracepoint:memcg:count_memcg_events /args->item == PSWPIN/ { @counts[pid] = sum(args->val); @comms[pid] = comm; }';
+    case 'minfault':
+      return 'software:minor-faults:1 { @counts[pid] = count(); @comms[pid] = comm; }';
+    case 'reclaim':
+      // Stalls counted as they end, as memtop counts them; with bytes, the pages they reclaimed.
+      return `tracepoint:vmscan:mm_vmscan_direct_reclaim_end, tracepoint:vmscan:mm_vmscan_memcg_reclaim_end { @counts[pid] = count(); @comms[pid] = comm;${bytes ? ' @bytes[pid] = sum(args->nr_reclaimed);' : ''} }`;
   }
 }
 
@@ -86,7 +91,7 @@ const AT = 'memtop-test-counter-at ';
  */
 export function counterProgram(tab: TabId, durationMs?: number, options: {bytes?: boolean; everyMs?: number} = {}): string {
   const stopAfter = durationMs === undefined ? '' : ` interval:ms:${Math.max(1, Math.round(durationMs))} { exit(); }`;
-  const bytes = options.bytes === true && (tab === 'malloc' || tab === 'slab');
+  const bytes = options.bytes === true && (tab === 'malloc' || tab === 'slab' || tab === 'reclaim');
   const every = options.everyMs === undefined ? '' : ` interval:ms:${Math.max(1, Math.round(options.everyMs))} { printf("${AT}%lld\\n", nsecs); print(@counts);${bytes ? ' print(@bytes);' : ''} }`;
   const end = bytes ? 'print(@counts); print(@comms); print(@bytes); clear(@counts); clear(@comms); clear(@bytes);' : 'print(@counts); print(@comms); clear(@counts); clear(@comms);';
   return `BEGIN { printf("${READY}\\n"); } ${probesFor(tab, bytes)}${stopAfter}${every} END { ${end} }`;

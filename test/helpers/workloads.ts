@@ -56,6 +56,8 @@ export const WORKLOADS: Readonly<Record<TabId, WorkloadSpec>> = {
   slab: {tab: 'slab', name: 'wl_slab', chain: ['wl_leaf_pipe', 'wl_leaf_open', 'wl_leaf_socket', 'wl_outer_slab']},
   majfault: {tab: 'majfault', name: 'wl_majflt', chain: ['wl_leaf_majflt', 'wl_outer_majflt']},
   anonpgin: {tab: 'anonpgin', name: 'wl_swapin', chain: ['wl_leaf_swapin', 'wl_outer_swapin']},
+  minfault: {tab: 'minfault', name: 'wl_minflt', chain: ['wl_leaf_minflt', 'wl_outer_minflt']},
+  reclaim: {tab: 'reclaim', name: 'wl_reclaim', chain: ['wl_leaf_reclaim', 'wl_outer_reclaim']},
 };
 
 async function modifiedMs(file: string): Promise<number | undefined> {
