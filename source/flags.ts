@@ -20,8 +20,14 @@ function keysHelp(): string {
 /** Where --serve listens when given no address. */
 export const DEFAULT_SERVE = '127.0.0.1:9464';
 
-/** What --serve exports unless --export says: every tab but malloc (its uprobe costs every process per call). */
-export const DEFAULT_EXPORT: TabId[] = TAB_IDS.filter(tab => tab !== 'malloc');
+/**
+ * Tabs --serve exports only when --export names them: their probes fire on a hot path of every
+ * process on the machine (malloc's uprobe on every call, minor faults' event on every fault).
+ */
+export const EXPORT_ONLY_WHEN_NAMED: readonly TabId[] = ['malloc', 'minfault'];
+
+/** What --serve exports unless --export says: every other tab. */
+export const DEFAULT_EXPORT: TabId[] = TAB_IDS.filter(tab => !EXPORT_ONLY_WHEN_NAMED.includes(tab));
 
 export const HELP = `
   Usage
@@ -55,7 +61,8 @@ export const HELP = `
                       0.0.0.0:9464 or [::1]:9464; runs headless unless --tui is given
     --tui             with --serve: show the TUI too, from the same tracers
     --export TABS     with --serve: comma-separated tabs to export (default ${DEFAULT_EXPORT.join(',')};
-                      malloc costs every process on the machine per call, so only when named)
+                      malloc and minfault cost every process on the machine per call or fault,
+                      so only when named)
     --metrics-pid     with --serve: add a pid label to process series
     --metrics-top N   with --serve: label sets per metric with series of their own, 1-1000 (default 20);
                       the rest add up in one series labelled other
@@ -205,7 +212,7 @@ export function parseServeAddress(raw: string): ServeAddress {
 /** The tabs --export names, in the registry's order. */
 function exportTabs(raw: string): TabId[] {
   const names = raw.split(',').map(name => name.trim());
-  if (names.every(name => name === '')) throw new UsageError(`--export needs tab names, e.g. --export ${[...DEFAULT_EXPORT, 'malloc'].join(',')}`);
+  if (names.every(name => name === '')) throw new UsageError(`--export needs tab names, e.g. --export ${[...DEFAULT_EXPORT, ...EXPORT_ONLY_WHEN_NAMED].join(',')}`);
   for (const name of names) {
     if (!TAB_IDS.includes(name as TabId)) throw new UsageError(`--export: unknown tab "${printable(name)}": use a comma-separated list of ${TAB_IDS.join(', ')}`);
   }
