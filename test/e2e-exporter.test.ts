@@ -316,10 +316,11 @@ describe('memtop --serve end to end: a real Prometheus scrapes it while real wor
       const metrics = await get(`http://127.0.0.1:${port}/metrics`);
       assert.match(metrics.body, /^memtop_tracer_up\{tab="brk"\} 1$/m);
       terminal.keys('4');
-      await terminal.waitFor(screen => /probe software:major-faults/.test(screen), 'the major faults tab');
+      await terminal.waitFor(screen => /probe software:major-faults/.test(screen), 'the major faults tab', 30_000);
       await exactly('brk.bt majfault.bt', 'the same two tracers with the major faults tab on screen');
       terminal.keys('3');
-      await terminal.waitFor(screen => /probe tracepoint:kmem/.test(screen), 'the slab tab');
+      // A new tracer compiles and attaches: seconds on a loaded two-CPU machine.
+      await terminal.waitFor(screen => /probe tracepoint:kmem/.test(screen), 'the slab tab', 30_000);
       await exactly('brk.bt majfault.bt slab.bt', 'a slab tracer for the TUI alone (slab is not exported)');
       terminal.keys('q');
       await waitForValue(() => !isRunning(memtop) && tracersOf(memtop).length === 0, {timeoutMs: 5000, what: 'memtop and its tracers gone after q'});
