@@ -3,9 +3,9 @@
 // request-size histogram and entry points, sized to the lines it is given.
 import React from 'react';
 import {Box, Text} from 'ink';
-import {fit, humanBytes, humanCount, sanitize} from '../format.js';
+import {fit, humanAge, humanBytes, humanCount, sanitize} from '../format.js';
 import type {TracerStackSnapshot} from '../types.js';
-import {sharedInnermost, type StackView as StackData} from '../model/stacks.js';
+import {liveSummary, sharedInnermost, type StackView as StackData} from '../model/stacks.js';
 
 export interface StackViewProps {
   data?: StackData;
@@ -38,7 +38,7 @@ function histogramLines(snapshot: TracerStackSnapshot, width: number, maxLines: 
 export function stackLines(data: StackData, height: number): Line[] {
   const lines: Line[] = [];
   const stacks = data.stacks;
-  if (stacks.length === 0) return [{text: 'no stacks in this interval', dim: true}];
+  if (stacks.length === 0) return [{text: data.live ? 'no allocation outstanding from any stack' : 'no stacks in this interval', dim: true}];
   const budget = (available: number) => Math.max(1, Math.floor(available / stacks.length));
   let perStack = budget(height);
   let skip = 0;
@@ -51,7 +51,8 @@ export function stackLines(data: StackData, height: number): Line[] {
   }
   for (const stack of stacks) {
     if (lines.length >= height) break;
-    const numbers = `${fit(humanCount(stack.count), 9, 'right')} ${data.hasBytes ? fit(humanBytes(stack.bytes ?? 0), 9, 'right') + ' ' : ''}${fit(stack.share.toFixed(1) + '%', 6, 'right')}  `;
+    const age = data.live ? `${fit(humanAge(stack.age ?? 0), 7, 'right')} ` : '';
+    const numbers = `${data.live ? fit(humanBytes(stack.bytes ?? 0), 9, 'right') + ' ' : ''}${fit(humanCount(stack.count), 9, 'right')} ${data.hasBytes && !data.live ? fit(humanBytes(stack.bytes ?? 0), 9, 'right') + ' ' : ''}${age}${fit(stack.share.toFixed(1) + '%', 6, 'right')}  `;
     const indent = ' '.repeat(numbers.length);
     const frames = stack.frames.slice(skip).map(sanitize);
     const own = Math.max(1, Math.min(perStack, height - lines.length));
@@ -88,7 +89,10 @@ export function StackView({data, snapshot, exited, width, height}: StackViewProp
       lines.push({text: `${fit(String(share.pid), 9, 'right')} ${fit(sanitize(share.comm), 16)} ${fit(humanCount(share.count), 9, 'right')} ${fit(humanBytes(share.bytes ?? 0), 9, 'right')}`});
     }
   }
-  const header = `${fit('COUNT', 9, 'right')} ${data.hasBytes ? fit('BYTES', 9, 'right') + ' ' : ''}${fit('SHARE', 6, 'right')}  ${snapshot.kernel ? 'KERNEL STACK' : 'STACK'} (innermost first)`;
+  if (data.live) lines.push({text: liveSummary(data), dim: true});
+  const header = data.live
+    ? `${fit('LIVE', 9, 'right')} ${fit('ALLOCS', 9, 'right')} ${fit('OLDEST', 7, 'right')} ${fit('SHARE', 6, 'right')}  STACK AT THE ALLOCATION'S RETURN (innermost first)`
+    : `${fit('COUNT', 9, 'right')} ${data.hasBytes ? fit('BYTES', 9, 'right') + ' ' : ''}${fit('SHARE', 6, 'right')}  ${snapshot.kernel ? 'KERNEL STACK' : 'STACK'} (innermost first)`;
   lines.push({text: header, bold: true});
   lines.push(...stackLines(data, height - lines.length));
   return (

@@ -91,9 +91,15 @@ export async function buildWorkload(name: string): Promise<string> {
 /** Build every workload; returns the binaries' paths by tab. */
 export async function buildWorkloads(): Promise<Record<TabId, string>> {
   const tabs = Object.keys(WORKLOADS) as TabId[];
-  const binaries = await Promise.all(tabs.map(async tab => buildWorkload(WORKLOADS[tab].name)));
+  const [binaries] = await Promise.all([Promise.all(tabs.map(async tab => buildWorkload(WORKLOADS[tab].name))), buildWorkload(LEAK_WORKLOAD.name)]);
   return Object.fromEntries(tabs.map((tab, index) => [tab, binaries[index]])) as Record<TabId, string>;
 }
+
+/**
+ * The malloc tab's live view's workload: wl_keep_leak keeps a known number of bytes while
+ * wl_churn_leak allocates and frees far more through every allocator.
+ */
+export const LEAK_WORKLOAD: WorkloadSpec = {tab: 'malloc', name: 'wl_leak', chain: ['wl_keep_leak', 'wl_outer_leak']};
 
 /** Filesystems where a file mapping never faults from a disk. */
 const MEMORY_FILESYSTEMS = new Set(['tmpfs', 'ramfs']);
@@ -146,9 +152,9 @@ export interface RunningWorkload {
   done(timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
-/** Start the workload of `tab` (building it if needed). */
-export async function startWorkload(tab: TabId, run: WorkloadRun, options: StartOptions = {}): Promise<RunningWorkload> {
-  const spec = WORKLOADS[tab];
+/** Start the workload of `tab`, or the one `spec` names (building it if needed). */
+export async function startWorkload(workload: TabId | WorkloadSpec, run: WorkloadRun, options: StartOptions = {}): Promise<RunningWorkload> {
+  const spec = typeof workload === 'string' ? WORKLOADS[workload] : workload;
   const binary = await buildWorkload(spec.name);
   const args = [String(run.eventsPerSecond), String(run.seconds), String(run.lingerSeconds ?? 0), ...(run.extra ?? [])];
   const command = options.launcher ? options.launcher(binary, args) : {file: binary, args};
