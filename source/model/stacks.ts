@@ -53,8 +53,10 @@ function liveStackView(snapshot: TracerStackSnapshot & {live: NonNullable<Tracer
   const kept = live.classes.flatMap((ageClass, at) => (ageClass.newest >= minAge ? [at] : []));
   const oldest = live.classes.map(ageClass => ageClass.oldest);
   const totals = keptAmount(live.totals, kept, oldest);
-  const stacks = snapshot.stacks
-    .map(stack => ({stack, amount: keptAmount(stack.classes, kept, oldest)}))
+  const amounts = snapshot.stacks.map(stack => ({stack, amount: keptAmount(stack.classes, kept, oldest)}));
+  // The tracer reads the stacks a moment before the totals: shares are of whichever is more, so that they never pass 100%.
+  const whole = Math.max(totals.bytes, amounts.reduce((sum, {amount}) => sum + amount.bytes, 0));
+  const stacks = amounts
     .filter(({amount}) => amount.count > 0 || amount.bytes > 0)
     .sort((a, b) => b.amount.bytes - a.amount.bytes || b.amount.count - a.amount.count || a.stack.frames.join(';').localeCompare(b.stack.frames.join(';')))
     .slice(0, Math.max(0, limit))
@@ -63,7 +65,7 @@ function liveStackView(snapshot: TracerStackSnapshot & {live: NonNullable<Tracer
       bytes: amount.bytes,
       frames: stack.frames,
       age: amount.age,
-      share: totals.bytes > 0 ? (amount.bytes / totals.bytes) * 100 : 0,
+      share: whole > 0 ? (amount.bytes / whole) * 100 : 0,
     }));
   return {
     hasBytes: true,

@@ -72,6 +72,19 @@ async function modifiedMs(file: string): Promise<number | undefined> {
  * Returns the binary's path.
  */
 export async function buildWorkload(name: string): Promise<string> {
+  // One build per workload at a time: a second one renaming its binary over the first would
+  // leave a process started from the first running a deleted file, which no tracer can name.
+  const pending = building.get(name);
+  if (pending) return pending;
+  const build = compileWorkload(name).finally(() => building.delete(name));
+  building.set(name, build);
+  return build;
+}
+
+/** Builds under way, by workload. */
+const building = new Map<string, Promise<string>>();
+
+async function compileWorkload(name: string): Promise<string> {
   const source = path.join(SOURCE_DIR, `${name}.c`);
   const header = path.join(SOURCE_DIR, 'workload.h');
   const binary = path.join(WORKLOAD_BIN_DIR, name);
