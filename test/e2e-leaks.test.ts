@@ -94,7 +94,7 @@ const stampedAfter = (at: number) => (record: {time?: unknown}) => Date.parse(St
 const within = (value: number, expected: number) => Math.abs(value - expected) <= expected * TOLERANCE;
 
 describe('malloc live view, real bpftrace against wl_leak', () => {
-  it('live bytes are what the workload kept, the keeping function tops the live stacks and the freeing one is not there; a workload that frees everything does not grow', {timeout: 180_000}, async t => {
+  it('live bytes are what the workload kept, the keeping function tops the live stacks and the freeing one is not there; a workload that frees everything does not grow; one that exits drops out', {timeout: 180_000}, async t => {
     if (cannotRun(t)) return;
     const run = {eventsPerSecond: 5000, seconds: 3, lingerSeconds: 60};
     const [keeper, freer] = await Promise.all([leak(KEEP_BYTES, run), leak(0, run)]);
@@ -137,6 +137,10 @@ describe('malloc live view, real bpftrace against wl_leak', () => {
     };
     const keeperStacks = await waitForValue(() => steady(drill.records), {timeoutMs: 30_000, what: 'the keeper\'s live stacks to settle after its run'}, () => drill.describe());
     const freerStacks = await waitForValue(() => steady(freerDrill.records), {timeoutMs: 30_000, what: 'the freer\'s live stacks to settle after its run'}, () => freerDrill.describe());
+    // A process that exits drops out of the live view.
+    await keeper.process.stop('SIGKILL');
+    const goneAt = Date.now();
+    await table.waitForRecord(record => isTable(record) && stampedAfter(goneAt)(record) && !(record as unknown as LiveTable).rows.some(row => row.pid === keeper.pid), 'a live table without the keeper, which exited', 30_000);
     for (const child of [table, drill, folded, freerDrill]) await stopMemtop(child);
 
     const tables = table.records.filter(isTable) as unknown as LiveTable[];
