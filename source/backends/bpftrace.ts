@@ -42,7 +42,7 @@ export function mapKeysMax(): number {
  */
 export function liveKeysMax(): number {
   const fromEnv = Number(process.env.MEMTOP_LIVE_KEYS_MAX);
-  return Number.isInteger(fromEnv) && fromEnv >= 16 && fromEnv <= 4_194_304 ? fromEnv : 131_072;
+  return Number.isInteger(fromEnv) && fromEnv >= 16 && fromEnv <= 4_194_304 ? fromEnv : 65_536;
 }
 
 /** The key limit of a script's maps: a live script's is its address table's. */

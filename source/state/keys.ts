@@ -81,7 +81,7 @@ export const KEY_BINDINGS: KeyBinding[] = [
   {keys: ['Esc', 'Backspace'], description: 'back (close help, leave stacks, clear filter)', line: 'back: close help, leave the stack view, clear the filter', modes: ['table', 'drill'], footer: 'Esc back', matches: (input, key) => key.escape || key.backspace || key.delete, command: action({type: 'back'})},
   {keys: ['<', '>'], description: 'move the sort column left / right', line: 'move the sort column left / right', modes: ['table'], footer: '<> sort', matches: input => input === '<' || input === '>' || input === ',' || input === '.', command: action({type: 'sort-next'})},
   {keys: ['r'], description: 'reverse the sort order', line: 'reverse the sort order', modes: ['table'], matches: input => input === 'r', command: action({type: 'reverse'})},
-  {keys: ['c'], description: 'rank per interval or cumulative since start', line: 'rank per interval or cumulative since start', modes: ['table'], footer: 'c cumul', matches: input => input === 'c', command: action({type: 'cumulative'})},
+  {keys: ['c'], description: 'rank per interval or cumulative since start', line: 'rank per interval or cumulative since start (live memory: by peak)', modes: ['table'], footer: 'c cumul', matches: input => input === 'c', command: action({type: 'cumulative'})},
   ...viewKeys(),
   {keys: ['Space', 'p'], description: 'pause (keep collecting, stop updating)', line: 'pause: keep collecting, stop updating (the screen says PAUSED)', modes: ['table', 'drill'], footer: 'p pause', matches: input => input === ' ' || input === 'p', command: action({type: 'pause'})},
   {keys: ['/'], description: 'filter by process name (Esc clears)', line: 'filter by process name (Enter keeps it, Esc clears it)', modes: ['table'], footer: '/ filter', matches: input => input === '/', command: action({type: 'filter-start', target: 'name'})},
@@ -89,7 +89,7 @@ export const KEY_BINDINGS: KeyBinding[] = [
   {
     keys: ['o'],
     description: 'live stacks: only allocations older than 5s, 30s, 1m, 5m, 30m, or all',
-    line: 'in live stacks: only allocations older than 5s, 30s, 1m, 5m, 30m, or all (`--min-age`)',
+    line: 'in live stacks: only allocations older than 5s, 30s, 1m, 5m, 30m, or all (as --min-age)',
     modes: ['drill'],
     applies: context => context.drill !== undefined && isGaugeView(viewOf(context.tab, context.drill)),
     footer: 'o older',
