@@ -1,12 +1,12 @@
 // Batch mode, like top -b: one table (or one JSON object per line) per interval, for pipes
 // and scripts; with --stacks, one process's stack view per interval.
-import {drillView, hasView, TABS, totalKey, viewOf, type ViewDefinition, type ViewId} from './registry.js';
+import {drillView, hasView, TABS, totalKey, viewOf, type Measure, type ViewDefinition, type ViewId} from './registry.js';
 import type {Backend, StackTarget, TracerSnapshot, TracerStackSnapshot} from './types.js';
 import {applySnapshot, emptyTabData, hasTotal, valueOf, viewTable, type TableRow} from './model/table.js';
 import {columnsFor, defaultSortColumn, selectRows} from './model/columns.js';
 import {liveSummary, stackView} from './model/stacks.js';
 import {supervise} from './backends/supervise.js';
-import {clockTime, fit, humanAge, humanBytes, humanCount, sanitize} from './format.js';
+import {clockTime, fit, humanAge, humanBytes, humanCount, humanMicros, humanMs, sanitize} from './format.js';
 import type {Options} from './flags.js';
 import type {TracerError} from './types.js';
 import {ReplayEndError} from './record/replay.js';
@@ -28,10 +28,17 @@ export interface BatchIo {
  */
 export function rowJson(row: TableRow, view: ViewDefinition): Record<string, unknown> {
   const json: Record<string, unknown> = row.cache !== undefined ? {cache: row.cache} : {pid: row.pid, comm: row.comm ?? ''};
-  for (const measure of view.measures) json[measure.id] = roundedValue(valueOf(row, measure.id));
+  // A time to the microsecond (its sum over intervals is a float); an age to the millisecond.
+  const value = (measure: Measure, key: string) => (measure.unit === 'ms' ? roundMs(valueOf(row, key)) : roundedValue(valueOf(row, key)));
+  for (const measure of view.measures) json[measure.id] = value(measure, measure.id);
   json.rate = Math.round(row.rate * 100) / 100;
-  for (const measure of view.measures) if (hasTotal(measure)) json[totalKey(measure.id)] = roundedValue(valueOf(row, totalKey(measure.id)));
+  for (const measure of view.measures) if (hasTotal(measure)) json[totalKey(measure.id)] = value(measure, totalKey(measure.id));
   return json;
+}
+
+/** Milliseconds to the microsecond. */
+function roundMs(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
 }
 
 /** Whole numbers as they are; an age in seconds to the millisecond. */
@@ -54,10 +61,13 @@ function stackText(snapshot: TracerStackSnapshot, comm: string, limit: number, m
   if (view.live) lines.push(liveSummary(view));
   for (const share of snapshot.processes ?? []) lines.push(`process ${share.pid} ${sanitize(share.comm)} ${humanCount(share.count)} ${humanBytes(share.bytes ?? 0)}`);
   if (snapshot.entryPoints?.length) lines.push('entry points: ' + snapshot.entryPoints.map(entry => `${entry.name} ${entry.count}`).join('  '));
-  for (const bucket of snapshot.histogram ?? []) lines.push(`  [${humanBytes(bucket.min)}, ${humanBytes(bucket.max + 1)}) ${bucket.count}`);
+  const latency = TABS[snapshot.tab].stackHistogram === 'latency';
+  const edge = (value: number) => (latency ? humanMicros(value) : humanBytes(value));
+  for (const bucket of snapshot.histogram ?? []) lines.push(`  [${edge(bucket.min)}, ${edge(bucket.max + 1)}) ${bucket.count}`);
   for (const stack of view.stacks) {
+    const where = stack.where ? ` in ${stack.where.map(place => `${sanitize(place.mapping)} ${humanCount(place.count)}`).join(', ')}` : '';
     if (view.live) lines.push(`${humanBytes(stack.bytes ?? 0)} ${humanCount(stack.count)} oldest ${humanAge(stack.age ?? 0)} ${stack.share.toFixed(1)}%`);
-    else lines.push(`${humanCount(stack.count)}${view.hasBytes ? ` ${humanBytes(stack.bytes ?? 0)}` : ''} ${stack.share.toFixed(1)}%`);
+    else lines.push(`${humanCount(stack.count)}${view.hasBytes ? ` ${humanBytes(stack.bytes ?? 0)}` : ''}${view.hasTime ? ` ${humanMs(stack.ms ?? 0)}` : ''} ${stack.share.toFixed(1)}%${where}`);
     for (const frame of stack.frames) lines.push(`    ${sanitize(frame)}`);
   }
   return lines.join('\n') + '\n\n';
@@ -81,9 +91,18 @@ export function stacksJson(snapshot: TracerStackSnapshot, target: {pid?: number;
     if (view.live.sampleBytes !== undefined) Object.assign(json, {sampled: true, sampleBytes: view.live.sampleBytes});
     json.stacks = view.stacks.map(stack => ({bytes: stack.bytes ?? 0, count: stack.count, age: roundedValue(stack.age ?? 0), frames: stack.frames}));
   } else {
-    json.stacks = view.stacks.map(stack => ({count: stack.count, ...(view.hasBytes ? {bytes: stack.bytes ?? 0} : {}), frames: stack.frames}));
+    json.stacks = view.stacks.map(stack => ({
+      count: stack.count,
+      ...(view.hasBytes ? {bytes: stack.bytes ?? 0} : {}),
+      ...(view.hasTime ? {ms: roundMs(stack.ms ?? 0)} : {}),
+      ...(stack.where ? {where: stack.where} : {}),
+      frames: stack.frames,
+    }));
   }
-  if (snapshot.histogram) json.histogram = snapshot.histogram;
+  if (snapshot.histogram) {
+    json.histogram = snapshot.histogram;
+    json.histogramUnit = TABS[snapshot.tab].stackHistogram === 'latency' ? 'us' : 'bytes';
+  }
   if (snapshot.entryPoints) json.entryPoints = snapshot.entryPoints;
   if (snapshot.processes) json.processes = snapshot.processes;
   if (snapshot.capped) json.capped = true;

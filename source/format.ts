@@ -37,6 +37,11 @@ export function humanMs(value: number): string {
   return `${(value / 60_000).toFixed(1)}m`;
 }
 
+/** A length in microseconds (a histogram's edge): whole µs below a millisecond, written "us" (ASCII everywhere). */
+export function humanMicros(value: number): string {
+  return Math.abs(value) < 1000 ? `${Math.round(value)}us` : humanMs(value / 1000);
+}
+
 /** An age in seconds: "0.4s", "45s", "12m", "3.4h", "2.1d". */
 export function humanAge(seconds: number): string {
   const abs = Math.abs(seconds);

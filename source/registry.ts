@@ -4,7 +4,12 @@
 // keys, help, footer, --help, --check, the parsers, the model and the readme's tables (a test
 // checks those). Pure data and pure functions only.
 
-/** What a measure is counted in, and so how it is shown. */
+/**
+ * What a measure is counted in, and so how it is shown. A measure in ms is a time: every
+ * tracer's script counts it in nanoseconds (what their clocks give), and the readers turn it
+ * into milliseconds (see fromTracer). One in seconds is an age memtop works out itself (the
+ * live view's oldest allocation).
+ */
 export type Unit = 'events' | 'bytes' | 'pages' | 'ms' | 'seconds';
 
 /**
@@ -31,9 +36,15 @@ export interface Measure {
   combine?: 'sum' | 'max';
   /**
    * Prometheus metric (memtop_ prefix added): of a counter, the value since start (_total
-   * suffix added); of a gauge, the value now.
+   * suffix added); of a gauge, the value now. A time (unit ms) is exported in seconds,
+   * Prometheus' base unit: name it _seconds.
    */
   metric?: {name: string; help: string};
+}
+
+/** A measure's value as a tracer's script printed it, in the measure's unit: nanoseconds become ms. */
+export function fromTracer(unit: Unit, value: number): number {
+  return unit === 'ms' ? value / 1e6 : value;
 }
 
 /** Whether rows of a view are processes or slab caches. */
@@ -124,17 +135,25 @@ export interface BpftraceRows {
 export type StackKey =
   /** "<ustack>,<symbol at the stack pointer>": the caller the frame-pointer chain misses. */
   | 'stack,caller'
+  /** "<ustack>,<symbol at the stack pointer>,<address / 2 MiB>": the same, by region of the faulting address. */
+  | 'stack,caller,region'
   /** A kernel stack alone (a cache's drill-down): frames as the kernel's symbols name them. */
   | 'kstack'
   /** "<sbrk ustack>,<caller>,<allocator ustack>,<caller>": sbrk joined to the allocator call that grew the heap. */
   | 'sbrk,allocator';
 
-/** Stack maps of a drill-down: events from `count`, bytes from `bytes` (minus `minus`). */
+/**
+ * Stack maps of a drill-down: events from `count`, bytes from `bytes` (minus `minus`), time
+ * from `ns` (a stats() total in nanoseconds) and, for a 'stack,caller,region' key, the highest
+ * faulting address of each region from `where`.
+ */
 export interface BpftraceStackMap {
   key: StackKey;
   count: string;
   bytes?: string;
   minus?: string;
+  ns?: string;
+  where?: string;
 }
 
 /**
@@ -154,15 +173,19 @@ export interface BpftraceStacks {
   live?: LiveStackMaps;
   /** The processes behind the stacks: a stats() map keyed by pid (count, total = bytes), and the names of those that exited. */
   processes?: {map: string; names: string};
-  /** A hist() of request sizes. */
+  /** A hist() of request sizes (malloc) or of the events' lengths in microseconds (see TabDefinition.stackHistogram). */
   histogram?: string;
   /** Calls per allocator entry point, keyed by name. */
   entryPoints?: string;
 }
 
-/** A drill-down's bpftrace script and how to read it. */
+/**
+ * A drill-down's bpftrace script and how to read it: `script` or, where it cannot run, the
+ * first of `fallbacks` that can (read the same way).
+ */
 export interface BpftraceDrill {
   script: ScriptChoice;
+  fallbacks?: ScriptChoice[];
   read: BpftraceStacks;
 }
 
@@ -217,8 +240,13 @@ export interface TabDefinition {
   viewKey?: {key: string; description: string};
   /** The drill-down's stacks carry bytes. */
   stackBytes: boolean;
-  /** The drill-down shows a request-size histogram and allocator entry points. */
-  stackHistogram?: boolean;
+  /** The drill-down's stacks carry the time their events took (ms). */
+  stackTime?: boolean;
+  /**
+   * The drill-down's histogram: request sizes with the allocator entry points (true, malloc),
+   * or the events' lengths ('latency', in microseconds as tracers print them).
+   */
+  stackHistogram?: true | 'latency';
   bpftrace: BpftraceDefinition;
   stap: StapDefinition;
   dtrace: DtraceDefinition;
@@ -253,10 +281,12 @@ const DEFINITIONS = {
         rows: 'process',
         label: 'live memory',
         rateTitle: 'GROWTH/s',
+        // No metric: --serve exports counters (totals that only grow, top N plus "other"); the
+        // live view's gauges are what is outstanding now and would need their own series model.
         measures: [
-          {id: 'bytes', title: 'LIVE', totalTitle: 'PEAK', unit: 'bytes', kind: 'gauge', metric: {name: 'malloc_live_bytes', help: 'Bytes allocated since memtop began tracking and not freed yet'}},
-          {id: 'count', title: 'ALLOCS', unit: 'events', kind: 'gauge', metric: {name: 'malloc_live_allocations', help: 'Allocations made since memtop began tracking and not freed yet'}},
-          {id: 'age', title: 'OLDEST', unit: 'seconds', kind: 'gauge', combine: 'max', metric: {name: 'malloc_oldest_live_allocation_age_seconds', help: 'Age of the oldest allocation not freed yet'}},
+          {id: 'bytes', title: 'LIVE', totalTitle: 'PEAK', unit: 'bytes', kind: 'gauge'},
+          {id: 'count', title: 'ALLOCS', unit: 'events', kind: 'gauge'},
+          {id: 'age', title: 'OLDEST', unit: 'seconds', kind: 'gauge', combine: 'max'},
         ],
       },
     ],
@@ -453,6 +483,98 @@ const DEFINITIONS = {
     stap: {script: {file: 'anonpgin.stp', label: 'kernel.function("{swap_read}")'}, stacks: {file: 'stacks-anonpgin.stp', label: 'kernel.function("{swap_read}") ubacktrace'}},
     dtrace: {script: {file: 'anonpgin.d', label: 'vminfo:::anonpgin'}, stacks: {file: 'stacks-anonpgin.d', label: 'vminfo:::anonpgin ustack()'}},
   },
+  minfault: {
+    title: 'minor faults',
+    event: '`software:minor-faults`, with `software:major-faults` beside; Enter adds the faulting address from `exceptions:page_fault_user` (x86)',
+    columns: 'minor faults, major faults; stacks with the mapping faulted on',
+    views: [
+      {
+        id: 'process',
+        rows: 'process',
+        label: 'by process',
+        measures: [
+          count('MINOR', {name: 'minor_faults', help: 'Minor page faults (resolved without reading a disk)'}),
+          // The major faults tab exports major faults: no second metric of them here.
+          {id: 'major', title: 'MAJOR', totalTitle: 'TOT MAJOR', unit: 'events', kind: 'counter'},
+        ],
+      },
+    ],
+    stackBytes: false,
+    bpftrace: {
+      views: {process: {scripts: [{file: 'minfault.bt', label: 'software:minor-faults+major-faults'}], rows: byPid({count: {from: ['minor']}, major: {from: ['major']}})}},
+      stacks: {
+        script: {file: 'stacks-minfault.bt', label: 'software:minor-faults ustack + exceptions:page_fault_user address', requires: [{tracepoint: 'exceptions/page_fault_user'}]},
+        fallbacks: [{file: 'stacks-minfault-noaddress.bt', label: 'software:minor-faults ustack'}],
+        read: {maps: [{key: 'stack,caller,region', count: 'stacks', where: 'where'}]},
+      },
+    },
+    stap: {
+      script: {file: 'minfault.stp', label: 'vm.pagefault.return (minor and major)'},
+      stacks: {file: 'stacks-minfault.stp', label: 'vm.pagefault.return (minor) ubacktrace'},
+    },
+    dtrace: {
+      script: {file: 'minfault.d', label: 'vminfo:::as_fault - vminfo:::maj_fault'},
+      stacks: {file: 'stacks-minfault.d', label: 'vminfo:::as_fault ustack()'},
+    },
+  },
+  reclaim: {
+    title: 'reclaim',
+    event: '`vmscan:mm_vmscan_direct_reclaim_*` and `mm_vmscan_memcg_reclaim_*` (stalls), `mm_vmscan_kswapd_wake`/`_sleep` and `mm_vmscan_lru_shrink_inactive` (kswapd), `mm_vmscan_throttled`',
+    columns: 'stall time, stalls, longest stall, pages reclaimed, throttles; kswapd rows: time awake, wakes, pages',
+    views: [
+      {
+        id: 'process',
+        rows: 'process',
+        label: 'by process',
+        measures: [
+          {id: 'stallMs', title: 'STALLED', totalTitle: 'TOT STALL', unit: 'ms', kind: 'counter', metric: {name: 'reclaim_stall_seconds', help: 'Time stalled in direct and memory cgroup reclaim (kswapd: time awake)'}},
+          count('STALLS', {name: 'reclaim_stalls', help: 'Direct and memory cgroup reclaim stalls (kswapd: wakes)'}),
+          {id: 'maxMs', title: 'LONGEST', totalTitle: 'MAX EVER', unit: 'ms', kind: 'max'},
+          {id: 'pages', title: 'PAGES', totalTitle: 'TOT PAGES', unit: 'pages', kind: 'counter', metric: {name: 'reclaim_pages', help: 'Pages reclaimed by the stalls (kswapd: by kswapd)'}},
+          {id: 'throttled', title: 'THROTTLED', totalTitle: 'TOT THROT', unit: 'events', kind: 'counter', metric: {name: 'reclaim_throttled', help: 'Times throttled in reclaim (mm_vmscan_throttled)'}},
+        ],
+      },
+    ],
+    stackBytes: false,
+    stackTime: true,
+    stackHistogram: 'latency',
+    bpftrace: {
+      views: {
+        process: {
+          scripts: [
+            {
+              file: 'reclaim.bt',
+              label: 'tracepoint:vmscan:mm_vmscan_{direct,memcg}_reclaim+kswapd',
+              requires: [
+                {tracepoint: 'vmscan/mm_vmscan_direct_reclaim_begin'},
+                {tracepoint: 'vmscan/mm_vmscan_memcg_reclaim_begin'},
+                {tracepoint: 'vmscan/mm_vmscan_kswapd_wake'},
+                {tracepoint: 'vmscan/mm_vmscan_lru_shrink_inactive'},
+                {tracepoint: 'vmscan/mm_vmscan_throttled'},
+              ],
+            },
+          ],
+          rows: byPid({stallMs: {from: ['stall.total']}, count: {from: ['stall.count']}, maxMs: {from: ['longest']}, pages: {from: ['pages']}, throttled: {from: ['throttled']}}),
+        },
+      },
+      stacks: {
+        script: {
+          file: 'stacks-reclaim.bt',
+          label: 'tracepoint:vmscan:mm_vmscan_{direct,memcg}_reclaim_begin ustack',
+          requires: [{tracepoint: 'vmscan/mm_vmscan_direct_reclaim_begin'}, {tracepoint: 'vmscan/mm_vmscan_memcg_reclaim_begin'}],
+        },
+        read: {maps: [{key: 'stack,caller', count: 'stacks.count', ns: 'stacks.total'}], histogram: 'latency'},
+      },
+    },
+    stap: {
+      script: {file: 'reclaim.stp', label: 'kernel.trace("mm_vmscan_*")'},
+      stacks: {file: 'stacks-reclaim.stp', label: 'kernel.trace("mm_vmscan_*_reclaim_begin") ubacktrace'},
+    },
+    dtrace: {
+      script: {file: 'reclaim.d', label: 'fbt::page_create_wait + sched:::on-cpu (pageout)'},
+      stacks: {file: 'stacks-reclaim.d', label: 'fbt::page_create_wait:entry ustack()'},
+    },
+  },
 } satisfies Record<string, TabDefinition>;
 
 /** A tab's id: its key in DEFINITIONS. */
@@ -495,6 +617,11 @@ export function nextView(tab: TabId, view: ViewId): ViewId {
 /** The key a measure's since-start total has in rows and batch JSON: count -> totalCount. */
 export function totalKey(measure: string): string {
   return `total${measure.charAt(0).toUpperCase()}${measure.slice(1)}`;
+}
+
+/** Each measure's unit, by id. */
+export function unitsOf(view: ViewDefinition): Record<string, Unit> {
+  return Object.fromEntries(view.measures.map(measure => [measure.id, measure.unit]));
 }
 
 /** Whether a view measures bytes. */

@@ -82,6 +82,10 @@ export interface AgeClass {
 export interface StackRow {
   count: number;
   bytes?: number;
+  /** The time its events took (reclaim: the stalls'), ms. */
+  ms?: number;
+  /** Where its events were (minor faults: the mapping of the faulting address), most first. */
+  where?: StackPlace[];
   frames: string[];
   /** A live drill-down: what is outstanding from this stack per age class (the snapshot's live.classes). */
   classes?: LiveAmount[];
@@ -101,7 +105,13 @@ export interface LiveStacks {
   untracked: number;
 }
 
-/** One power-of-two bucket of the malloc request-size histogram. */
+/** A mapping of a process ("[heap]", "[stack]", "anon", a file's name) and how many of a stack's events were in it. */
+export interface StackPlace {
+  mapping: string;
+  count: number;
+}
+
+/** One power-of-two bucket of a drill-down's histogram: malloc's request sizes (bytes), reclaim's stall lengths (µs). */
 export interface HistogramBucket {
   min: number;
   max: number;

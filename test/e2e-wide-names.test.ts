@@ -145,9 +145,7 @@ describe('keys that arrive together', () => {
     const paused = await terminal.waitFor(screen => screen.includes('PAUSED'), 'paused');
     const rows = paused.split('\n').filter(line => /^\s+\d+ zq/.test(line));
     // ESC now, "[B" (the rest of Down) a moment later: one Down, not Escape and two letters.
-    terminal.keys('-H', '1b');
-    await new Promise(resolve => setTimeout(resolve, 15));
-    terminal.keys('-l', '[B');
+    terminal.splitKeys(['-H', '1b'], 15, ['-l', '[B']);
     // The help (?) opens and Escape closes it in one read, in help mode.
     terminal.keys('?', 'Escape');
     await waitForValue(() => {

@@ -173,3 +173,23 @@ test('malloc live stacks: by caller, one frame each, counts were x 1024; a malfo
   assert.equal(snapshot!.capped, true);
   assert.equal(snapshot!.skippedLines, 1);
 });
+
+test('minor faults: as_fault less maj_fault per process, major faults beside; no minor fault, no row', () => {
+  const [snapshot] = parseDtraceOutput(fixture('minfault.txt'), {tab: 'minfault', probe: 'p'});
+  assert.deepEqual(snapshot!.rows, [{pid: 977, comm: 'java', count: 5210, major: 3}]);
+});
+
+test('reclaim: waits in ns read as ms; the page-out daemon\'s row with its wakes and pages', () => {
+  const [snapshot] = parseDtraceOutput(fixture('reclaim.txt'), {tab: 'reclaim', probe: 'p'});
+  assert.deepEqual(snapshot!.rows, [
+    {pid: 977, comm: 'java', stallMs: 250, count: 1040, maxMs: 24, pages: 0, throttled: 0},
+    {pid: 2, comm: 'pageout', stallMs: 0, count: 3, maxMs: 0, pages: 120000, throttled: 0},
+  ]);
+});
+
+test('reclaim drill-down: a stack\'s wait time in ms and quantize() of the waits in microseconds', () => {
+  const [snapshot] = parseDtraceStackOutput(fixture('stacks-reclaim.txt'), {tab: 'reclaim', probe: 'p', pid: 977});
+  assert.deepEqual(snapshot!.stacks, [{count: 12, ms: 3.4, frames: ['memset', 'main']}]);
+  assert.deepEqual(snapshot!.histogram, [{min: 256, max: 511, count: 10}, {min: 512, max: 1023, count: 0}, {min: 1024, max: 2047, count: 2}]);
+  assert.equal(snapshot!.entryPoints, undefined);
+});

@@ -255,3 +255,27 @@ test('malloc live stacks: classes oldest first, exact totals, stacks per class (
   ]);
   assert.equal(snapshot!.skippedLines, 3, 'the stack whose frame count disagrees: its stack, frame and endstack lines');
 });
+
+test('minor faults with major ones beside; a row of major faults only is kept', () => {
+  const [snapshot] = parseStapOutput(fixture('minfault.txt'), {tab: 'minfault', probe: 'p'});
+  assert.deepEqual(snapshot!.rows, [
+    {pid: 977, comm: 'java', count: 5210, major: 3},
+    {pid: 12, comm: 'reader', count: 0, major: 40},
+  ]);
+});
+
+test('reclaim: times printed in ns are read as ms; a malformed row is skipped', () => {
+  const [snapshot] = parseStapOutput(fixture('reclaim.txt'), {tab: 'reclaim', probe: 'p'});
+  assert.deepEqual(snapshot!.rows, [
+    {pid: 977, comm: 'java', stallMs: 250, count: 1040, maxMs: 24, pages: 41100, throttled: 2},
+    {pid: 61, comm: 'kswapd0', stallMs: 1200.5, count: 3, maxMs: 900, pages: 120000, throttled: 0},
+  ]);
+  assert.equal(snapshot!.skippedLines, 1);
+});
+
+test('reclaim drill-down: a stack\'s stall time in ms and the lengths histogram in microseconds, no entry points', () => {
+  const [snapshot] = parseStapStackOutput(fixture('stacks-reclaim.txt'), {tab: 'reclaim', probe: 'p', pid: 977});
+  assert.deepEqual(snapshot!.stacks, [{count: 12, ms: 3.4, frames: ['memset', 'main']}]);
+  assert.deepEqual(snapshot!.histogram, [{min: 256, max: 511, count: 10}, {min: 512, max: 1023, count: 0}, {min: 1024, max: 2047, count: 2}]);
+  assert.equal(snapshot!.entryPoints, undefined);
+});

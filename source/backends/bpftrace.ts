@@ -4,7 +4,7 @@ import {execa} from 'execa';
 import {mkdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {bpftraceDrill, drillView, TABS, TAB_IDS, viewOf, type ScriptChoice, type ViewId} from '../registry.js';
+import {bpftraceDrill, drillView, TABS, TAB_IDS, unitsOf, viewOf, type BpftraceStacks, type ScriptChoice, type ViewId} from '../registry.js';
 import {
   type Availability,
   type Backend,
@@ -21,7 +21,7 @@ import {
 export const PROCESSES_SHOWN = 10;
 import {BpftraceJsonParser, entryPoints, liveStackRows, processShares, stackRows, viewRows, type IntervalMaps} from '../parse/bpftrace-json.js';
 import {findLibc, tracefsRoot, unmet} from '../system/kernel.js';
-import {executableRanges, processName} from '../system/processes.js';
+import {executableRanges, mappingAt, processMappings, processName} from '../system/processes.js';
 import {probeScript} from './probe-files.js';
 import {cacheArguments, noCacheRows, findTracerBinary, tracerLines} from './tracer-process.js';
 import {compileOnlyArgs, escapesKeysTwice, hasQuirk, mapKeysEnv, parseBpftraceVersion, versionText, type BpftraceVersion} from './bpftrace-version.js';
@@ -98,6 +98,20 @@ export function chooseScript(tab: TabId, view?: ViewId, version: BpftraceVersion
   const candidates = TABS[tab].bpftrace.views[viewOf(tab, view).id]?.scripts ?? [];
   if (!candidates.some(candidate => usable(candidate, version)) && candidates.some(candidate => candidate.requires?.some(requirement => 'libc' in requirement)) && !findLibc()) throw libcMissing();
   return firstUsable(candidates, version, `${tab} ${viewOf(tab, view).label}`);
+}
+
+/** The drill-down script of a tab (or of a view with its own) on this kernel: its own, or the first fallback that can run here. */
+export function stackScript(tab: TabId, view?: ViewId, version: BpftraceVersion = detectedVersion ?? UNKNOWN_VERSION): ScriptChoice {
+  const {script, fallbacks = []} = bpftraceDrill(tab, view);
+  if (fallbacks.length === 0) return script;
+  return firstUsable([script, ...fallbacks], version, `${tab} stacks`);
+}
+
+/** For a drill-down that reads where its events were: a lookup of the process's mappings as they are now. */
+function mappingNames(read: BpftraceStacks, pid: number): ((address: number) => string | undefined) | undefined {
+  if (!read.maps.some(map => map.where)) return undefined;
+  const mappings = processMappings(pid);
+  return mappings ? address => mappingAt(mappings, address) : undefined;
 }
 
 const BPFTRACE_PATHS = ['/usr/bin/bpftrace', '/usr/sbin/bpftrace', '/usr/local/bin/bpftrace', '/snap/bin/bpftrace'];
@@ -291,10 +305,10 @@ export async function compileEveryScript(): Promise<CompileResult[]> {
     });
   for (const tab of TAB_IDS) {
     TABS[tab].views.forEach((view, index) => add(index === 0 ? tab : `${tab} ${view.label}`, () => chooseScript(tab, view.id, version), {pid: 0}));
-    add(`${tab} stacks`, () => TABS[tab].bpftrace.stacks.script, {pid: process.pid});
+    add(`${tab} stacks`, () => stackScript(tab, undefined, version), {pid: process.pid});
     for (const view of TABS[tab].views) {
       const own = drillView(tab, view.id);
-      if (own) add(`${tab} ${view.label} stacks`, () => bpftraceDrill(tab, own).script, {pid: process.pid});
+      if (own) add(`${tab} ${view.label} stacks`, () => stackScript(tab, own, version), {pid: process.pid});
     }
     const cacheStacks = TABS[tab].bpftrace.cacheStacks;
     if (cacheStacks) add(`${tab} cache stacks`, () => firstUsable(cacheStacks.scripts, version, `${tab} cache stacks`), {cache: 'filp'});
@@ -351,7 +365,7 @@ export const bpftraceBackend: Backend = {
     const pid = options.pid ?? 0;
     const uprobes = choice.requires?.some(requirement => 'libc' in requirement) ?? false;
     for await (const {maps, elapsedMs, skipped, skippedSample, began} of runScript(choice, {intervalMs: options.intervalMs, signal: options.signal, target: {pid}, pidFlag: uprobes})) {
-      const {rows: read, bad, untracked} = viewRows(view.rows, spec, maps.maps, maps.endNs);
+      const {rows: read, bad, untracked} = viewRows(view.rows, spec, maps.maps, unitsOf(view), maps.endNs);
       const rows = [];
       for (const row of read) {
         const name = row.pid !== undefined && row.pid > 0 ? processName(row.pid) : undefined;
@@ -405,7 +419,8 @@ export const bpftraceBackend: Backend = {
       return;
     }
     const view = drillView(options.tab, options.view);
-    const {script, read} = bpftraceDrill(options.tab, view);
+    const {read} = bpftraceDrill(options.tab, view);
+    const script = stackScript(options.tab, view, await bpftraceVersion());
     const pid = options.pid;
     const comm = processName(pid);
     const sampleBytes = script.sample ? Math.max(0, Math.round(options.sampleBytes ?? 0)) : 0;
@@ -423,7 +438,7 @@ export const bpftraceBackend: Backend = {
         ...(comm ? {comm} : {}),
         time: new Date().toISOString(),
         elapsedMs,
-        stacks: live ? live.stacks : stackRows(read, maps.maps, definition.stackBytes, isCode),
+        stacks: live ? live.stacks : stackRows(read, maps.maps, definition.stackBytes, isCode, mappingNames(read, pid)),
         capped: isCapped(maps, script) || (live?.untracked ?? 0) > 0,
         skippedLines: skipped,
         ...(skippedSample !== undefined ? {skippedSample} : {}),

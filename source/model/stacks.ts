@@ -25,6 +25,10 @@ export interface LiveView {
 
 export interface StackView {
   hasBytes: boolean;
+  /** The stacks carry the time their events took (ms). */
+  hasTime: boolean;
+  /** The stacks say where their events were (mappings). */
+  hasPlaces: boolean;
   totalCount: number;
   totalBytes: number;
   stacks: StackViewRow[];
@@ -69,6 +73,8 @@ function liveStackView(snapshot: TracerStackSnapshot & {live: NonNullable<Tracer
     }));
   return {
     hasBytes: true,
+    hasTime: false,
+    hasPlaces: false,
     totalCount: totals.count,
     totalBytes: totals.bytes,
     stacks,
@@ -83,13 +89,15 @@ function liveStackView(snapshot: TracerStackSnapshot & {live: NonNullable<Tracer
 export function stackView(snapshot: TracerStackSnapshot, limit: number, minAge = 0): StackView {
   if (snapshot.live) return liveStackView({...snapshot, live: snapshot.live}, limit, minAge);
   const hasBytes = snapshot.stacks.some(stack => stack.bytes !== undefined);
+  const hasTime = snapshot.stacks.some(stack => stack.ms !== undefined);
+  const hasPlaces = snapshot.stacks.some(stack => stack.where !== undefined);
   const totalCount = snapshot.stacks.reduce((sum, stack) => sum + stack.count, 0);
   const totalBytes = snapshot.stacks.reduce((sum, stack) => sum + (stack.bytes ?? 0), 0);
   const stacks = [...snapshot.stacks]
     .sort((a, b) => b.count - a.count || (b.bytes ?? 0) - (a.bytes ?? 0) || a.frames.join(';').localeCompare(b.frames.join(';')))
     .slice(0, Math.max(0, limit))
     .map(stack => ({...stack, share: totalCount > 0 ? (stack.count / totalCount) * 100 : 0}));
-  return {hasBytes, totalCount, totalBytes, stacks};
+  return {hasBytes, hasTime, hasPlaces, totalCount, totalBytes, stacks};
 }
 
 /** What a live drill-down counts, in one line: since when, the age threshold, the totals, and whether its stacks are sampled. */

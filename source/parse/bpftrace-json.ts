@@ -1,6 +1,6 @@
 // Pure parsing of bpftrace's NDJSON output (-f json) from memtop's probe scripts into snapshots.
-import type {BpftraceRows, BpftraceStacks, LiveMaps, LiveStackMaps, RowKind} from '../registry.js';
-import type {AgeClass, HistogramBucket, ProcessShare, RawRow, StackRow} from '../types.js';
+import {fromTracer, type BpftraceRows, type BpftraceStacks, type LiveMaps, type LiveStackMaps, type RowKind, type Unit} from '../registry.js';
+import type {AgeClass, HistogramBucket, ProcessShare, RawRow, StackPlace, StackRow} from '../types.js';
 import {ageClassesAt, liveRowsOf, liveStacksOf, type ClassStart, type LiveStackRead, type ProcessClassAmount} from './live.js';
 import {JsonSyntaxError, mergeValues, parseJsonMerging, undoSignedByteEscapes, type JsonValue} from './json-merge.js';
 
@@ -176,7 +176,13 @@ function mapValues(map: Record<string, unknown>, field: string): Record<string, 
  * task); cache rows by cache name, and a size-class map adds kmalloc-<size> rows. Keys that are
  * not a pid in a process view are counted as bad.
  */
-export function viewRows(kind: RowKind, spec: BpftraceRows, maps: Map<string, Record<string, unknown>>, endNs = 0n): {rows: RawRow[]; bad: number; untracked?: number} {
+export function viewRows(
+  kind: RowKind,
+  spec: BpftraceRows,
+  maps: Map<string, Record<string, unknown>>,
+  units: Readonly<Record<string, Unit>> = {},
+  endNs = 0n,
+): {rows: RawRow[]; bad: number; untracked?: number} {
   if (spec.live) return liveRows(spec.live, maps, endNs);
   const byKey = new Map<string, RawRow>();
   const names = spec.names ? maps.get(spec.names) : undefined;
@@ -213,7 +219,7 @@ export function viewRows(kind: RowKind, spec: BpftraceRows, maps: Map<string, Re
       for (const source of sources) {
         for (const [key, value] of Object.entries(readSource(maps, source) ?? {})) {
           const row = rowOf(key);
-          if (row) row[id] = (row[id] as number) + sign * toCount(value);
+          if (row) row[id] = (row[id] as number) + sign * fromTracer(units[id] ?? 'events', toCount(value));
         }
       }
     }
@@ -429,23 +435,48 @@ function mergeStacks(rows: StackRow[]): StackRow[] {
     if (existing) {
       existing.count += row.count;
       if (row.bytes !== undefined) existing.bytes = (existing.bytes ?? 0) + row.bytes;
+      if (row.ms !== undefined) existing.ms = (existing.ms ?? 0) + row.ms;
+      if (row.where) existing.where = mergePlaces([...(existing.where ?? []), ...row.where]);
     } else {
-      byKey.set(key, {...row, frames: [...row.frames]});
+      byKey.set(key, {...row, frames: [...row.frames], ...(row.where ? {where: [...row.where]} : {})});
     }
   }
   return [...byKey.values()];
+}
+
+/** Places merged by mapping, most events first (ties by name). */
+export function mergePlaces(places: readonly StackPlace[]): StackPlace[] {
+  const byMapping = new Map<string, number>();
+  for (const place of places) byMapping.set(place.mapping, (byMapping.get(place.mapping) ?? 0) + place.count);
+  return [...byMapping.entries()].map(([mapping, count]) => ({mapping, count})).sort((a, b) => b.count - a.count || a.mapping.localeCompare(b.mapping));
+}
+
+/** What a fault's place is called when it has no address (a fault the kernel took on user memory, or no address probe). */
+export const NO_ADDRESS = 'no address';
+
+/** Split a "<ustack>,<symbol>,<region>" key: the region is the number after the last comma. */
+export function splitRegion(key: string): [stackAndSymbol: string, region: string] {
+  const comma = key.lastIndexOf(',');
+  return comma === -1 ? [key, ''] : [key.slice(0, comma), key.slice(comma + 1).trim()];
 }
 
 /**
  * Stack rows of one drill-down interval from the maps the registry names, innermost frame first,
  * each cut at the process's entry (see trimStack, which `isCode` helps), merged by frames.
  */
-export function stackRows(read: BpftraceStacks, maps: Map<string, Record<string, unknown>>, withBytes: boolean, isCode?: (address: bigint) => boolean): StackRow[] {
+export function stackRows(
+  read: BpftraceStacks,
+  maps: Map<string, Record<string, unknown>>,
+  withBytes: boolean,
+  isCode?: (address: bigint) => boolean,
+  mappingOf?: (address: number) => string | undefined,
+): StackRow[] {
   const rows: StackRow[] = [];
   const stackWithCaller = (key: string) => {
     const [stack, caller] = splitStackAndSymbol(key);
     return joinCaller(stackFrames(stack), caller);
   };
+  const withRegion = (key: string) => stackWithCaller(splitRegion(key)[0]);
   const sbrkJoined = (key: string) => {
     const [sbrkStack, sbrkCaller, allocStack, allocCaller] = splitTwoStacks(key);
     const sbrkFrames = stackFrames(sbrkStack);
@@ -457,15 +488,24 @@ export function stackRows(read: BpftraceStacks, maps: Map<string, Record<string,
     return joinCaller(sbrkFrames, sbrkCaller);
   };
   for (const map of read.maps) {
-    const framesOf = map.key === 'sbrk,allocator' ? sbrkJoined : map.key === 'kstack' ? kernelFrames : stackWithCaller;
+    const framesOf = map.key === 'sbrk,allocator' ? sbrkJoined : map.key === 'kstack' ? kernelFrames : map.key === 'stack,caller,region' ? withRegion : stackWithCaller;
     const counts = readSource(maps, map.count) ?? {};
     const bytes = map.bytes ? readSource(maps, map.bytes) ?? {} : {};
     const minus = map.minus ? readSource(maps, map.minus) ?? {} : {};
+    const ns = map.ns ? readSource(maps, map.ns) ?? {} : undefined;
+    const where = map.where ? maps.get(map.where) : undefined;
     for (const [key, value] of Object.entries(counts)) {
       const frames = map.key === 'kstack' ? framesOf(key) : trimStack(framesOf(key), isCode).map(publicName);
       if (frames.length === 0) continue;
       const net = toCount(bytes[key]) - toCount(minus[key]);
-      rows.push({count: toCount(value), ...(withBytes ? {bytes: net} : {}), frames});
+      const row: StackRow = {count: toCount(value), ...(withBytes ? {bytes: net} : {}), frames};
+      if (ns) row.ms = fromTracer('ms', toCount(ns[key]));
+      if (map.key === 'stack,caller,region' && map.where) {
+        // Region 0 holds the faults without an address; any other region names its mapping by its highest address.
+        const address = splitRegion(key)[1] === '0' ? 0 : toCount(where?.[key]);
+        row.where = [{mapping: address === 0 ? NO_ADDRESS : mappingOf?.(address) ?? 'unmapped', count: row.count}];
+      }
+      rows.push(row);
     }
   }
   return mergeStacks(rows);

@@ -4,7 +4,7 @@
 // indented, as module`function+0xoffset, and quantize()'s ASCII table. The format is documented
 // at the top of each script. Everything here is pure except DtraceBlockReader, which only groups
 // lines into blocks.
-import {hasView, TABS, viewOf} from '../registry.js';
+import {fromTracer, hasView, TABS, viewOf, type Measure} from '../registry.js';
 import type {HistogramBucket, ProcessShare, RawRow, StackRow, StackTarget, TabId, TracerSnapshot, TracerStackSnapshot} from '../types.js';
 import {collectBlocks, isoFromEpochMs, normalizeHistogram, parseCount, parsePid, parseSaturatedInteger, powerOfTwoBucket, targetOf} from './tracer-values.js';
 import {ageClassesAt, liveRowsOf, liveStacksOf, type ClassStart, type ProcessClassAmount, type StackClassAmount} from './live.js';
@@ -147,7 +147,7 @@ type RowParse = {row: RawRow} | {dropped: true} | undefined;
  * A row with a count of 0 (printa() prints the keys of all its aggregations, with 0 where one
  * lacks a key) carries nothing: dropped, not skipped.
  */
-function parseRow(line: string, measures: readonly string[]): RowParse {
+function parseRow(line: string, measures: readonly Measure[]): RowParse {
   const parts = line.split('\t');
   const isRow = parts[0] === 'row';
   const first = isRow ? 2 : 1;
@@ -161,9 +161,9 @@ function parseRow(line: string, measures: readonly string[]): RowParse {
       if (text.trim() !== '-') return undefined;
       continue;
     }
-    const value = measure === 'count' ? parseCount(text) : parseSaturatedInteger(text);
+    const value = measure.id === 'count' ? parseCount(text) : parseSaturatedInteger(text);
     if (value === undefined) return undefined;
-    row[measure] = value;
+    row[measure.id] = fromTracer(measure.unit, value);
   }
   if (row.count === 0) return {dropped: true};
   const name = parts.slice(first + columns).join('\t');
@@ -178,7 +178,7 @@ function parseRow(line: string, measures: readonly string[]): RowParse {
   return {row};
 }
 
-const measureIds = (tab: TabId, view: 'process' | 'cache') => viewOf(tab, view).measures.map(measure => measure.id);
+const measuresOf = (tab: TabId, view: 'process' | 'cache') => viewOf(tab, view).measures;
 
 /**
  * Parse one per-process snapshot block (from "memtop<TAB>begin" to "memtop<TAB>end").
@@ -202,7 +202,7 @@ export function parseDtraceSnapshot(lines: readonly string[], context: DtraceCon
   for (const line of lines.slice(1, -1)) {
     if (line.trim() === '') continue;
     const type = line.split('\t', 1)[0];
-    const parsed = type === 'row' ? parseRow(line, measureIds(context.tab, 'process')) : type === 'cache' && byCache ? parseRow(line, measureIds(context.tab, 'cache')) : undefined;
+    const parsed = type === 'row' ? parseRow(line, measuresOf(context.tab, 'process')) : type === 'cache' && byCache ? parseRow(line, measuresOf(context.tab, 'cache')) : undefined;
     if (!parsed) skippedLines++;
     else if ('row' in parsed) (parsed.row.cache === undefined ? rows : cacheRows).push(parsed.row);
   }
@@ -274,7 +274,9 @@ export function parseDtraceStackSnapshot(
     return {snapshot, skippedLines: read.skippedLines};
   }
   const withBytes = TABS[context.tab].stackBytes;
-  const withHistogram = TABS[context.tab].stackHistogram === true;
+  const withTime = TABS[context.tab].stackTime === true;
+  const histogramKind = TABS[context.tab].stackHistogram;
+  const withHistogram = histogramKind !== undefined;
   const stacks: StackRow[] = [];
   const histogram: HistogramBucket[] = [];
   const entryPoints: {name: string; count: number}[] = [];
@@ -286,7 +288,12 @@ export function parseDtraceStackSnapshot(
     if (stack) {
       if (line === 'endstack') {
         if (stack.count > 0 && stack.frames.length > 0) {
-          stacks.push({count: stack.count, ...(withBytes ? {bytes: stack.bytes ?? 0} : {}), frames: stack.frames});
+          stacks.push({
+            count: stack.count,
+            ...(withBytes ? {bytes: stack.bytes ?? 0} : {}),
+            ...(withTime ? {ms: fromTracer('ms', stack.bytes ?? 0)} : {}),
+            frames: stack.frames,
+          });
         }
         stack = undefined;
         continue;
@@ -320,7 +327,8 @@ export function parseDtraceStackSnapshot(
       const count = parts.length >= 3 ? parseCount(parts[1]!) : undefined;
       const bytes = parts.length >= 3 ? parseBytes(parts[2]!) : null;
       const rest = parts.slice(3).join('\t').trim();
-      if (count === undefined || bytes === null || withBytes !== (bytes !== undefined) || rest !== '') skippedLines++;
+      // The second column is the stack's bytes, or its time in ns (reclaim), or "-".
+      if (count === undefined || bytes === null || (withBytes || withTime) !== (bytes !== undefined) || rest !== '') skippedLines++;
       else stack = {count, bytes, frames: [], lines: 1};
     } else if (line === 'hist' && withHistogram) {
       inHistogram = true;
@@ -330,7 +338,7 @@ export function parseDtraceStackSnapshot(
       const bytes = parseSaturatedInteger(parts[3]!);
       if (pid === undefined || count === undefined || bytes === undefined) skippedLines++;
       else if (count > 0) processes.push({pid, comm: parts.slice(4).join('\t'), count, bytes});
-    } else if (parts[0] === 'entry' && withHistogram && parts.length >= 3) {
+    } else if (parts[0] === 'entry' && histogramKind === true && parts.length >= 3) {
       const count = parseCount(parts[1]!);
       if (count === undefined) skippedLines++;
       else entryPoints.push({name: parts.slice(2).join('\t'), count});
@@ -349,10 +357,8 @@ export function parseDtraceStackSnapshot(
     stacks,
   };
   if (context.cache !== undefined) Object.assign(snapshot, {processes: processes.sort((a, b) => b.count - a.count), kernel: true});
-  if (withHistogram) {
-    snapshot.histogram = normalizeHistogram(histogram);
-    snapshot.entryPoints = entryPoints;
-  }
+  if (withHistogram) snapshot.histogram = normalizeHistogram(histogram);
+  if (histogramKind === true) snapshot.entryPoints = entryPoints;
   return {snapshot, skippedLines};
 }
 

@@ -2,7 +2,7 @@
 // backend yields. The format is documented at the top of each script: TAB-separated
 // key=value records between a "begin" and an "end" line, names escaped with text_str().
 // Everything here is pure except StapBlockReader, which only groups lines into blocks.
-import {hasView, isTabId, TABS, viewOf} from '../registry.js';
+import {fromTracer, hasView, isTabId, TABS, viewOf, type Measure} from '../registry.js';
 import type {HistogramBucket, ProcessShare, RawRow, StackRow, StackTarget, TabId, TracerSnapshot, TracerStackSnapshot} from '../types.js';
 import {collectBlocks, isoFromEpochMs, normalizeHistogram, parseCount, parsePid, parseSaturatedInteger, targetOf} from './tracer-values.js';
 import {ageClassesAt, liveRowsOf, liveStacksOf, type ClassStart, type ProcessClassAmount, type StackClassAmount} from './live.js';
@@ -151,15 +151,15 @@ function parseBytes(fields: Map<string, string>): number | undefined | null {
  * One "row" (per process) or "cache" line as a RawRow with every measure of its view (a field
  * named by the measure: count=, bytes=, ...), or undefined when malformed or one is missing.
  */
-function parseRow(record: StapRecord, measures: readonly string[]): RawRow | undefined {
+function parseRow(record: StapRecord, measures: readonly Measure[]): RawRow | undefined {
   const count = parseCount(record.fields.get('count') ?? '');
   if (count === undefined) return undefined;
   const row: RawRow = {count};
   for (const measure of measures) {
-    if (measure === 'count') continue;
-    const value = parseSaturatedInteger(record.fields.get(measure) ?? '');
+    if (measure.id === 'count') continue;
+    const value = parseSaturatedInteger(record.fields.get(measure.id) ?? '');
     if (value === undefined) return undefined;
-    row[measure] = value;
+    row[measure.id] = fromTracer(measure.unit, value);
   }
   if (record.type === 'row') {
     const pid = parsePid(record.fields.get('pid') ?? '');
@@ -175,7 +175,7 @@ function parseRow(record: StapRecord, measures: readonly string[]): RawRow | und
   return row;
 }
 
-const measureIds = (tab: TabId, view: 'process' | 'cache') => viewOf(tab, view).measures.map(measure => measure.id);
+const measuresOf = (tab: TabId, view: 'process' | 'cache') => viewOf(tab, view).measures;
 
 /** What a live script's "live" and "class" lines say: since when it tracks, what it could not, and when each age class began. */
 interface LiveHeader {
@@ -259,7 +259,7 @@ export function parseStapSnapshot(lines: readonly string[], context: StapContext
   for (const line of lines.slice(1, -1)) {
     const record = parseStapRecord(line);
     const row =
-      record?.type === 'row' ? parseRow(record, measureIds(context.tab, 'process')) : record?.type === 'cache' && byCache ? parseRow(record, measureIds(context.tab, 'cache')) : undefined;
+      record?.type === 'row' ? parseRow(record, measuresOf(context.tab, 'process')) : record?.type === 'cache' && byCache ? parseRow(record, measuresOf(context.tab, 'cache')) : undefined;
     if (!row) skippedLines++;
     else if (row.cache !== undefined) cacheRows.push(row);
     else rows.push(row);
@@ -293,6 +293,8 @@ export function stapFrameName(symbol: string): string {
 interface OpenStack {
   count: number;
   bytes: number | undefined;
+  /** Its time in ns (reclaim). */
+  ns: number | undefined;
   frames: string[];
   lines: number;
 }
@@ -355,7 +357,8 @@ function parseStapLiveStackSnapshot(lines: readonly string[], context: StapConte
 }
 
 /**
- * Parse one drill-down block (stacks, and for malloc the size histogram and entry points).
+ * Parse one drill-down block (stacks, for malloc the size histogram and entry points, for
+ * reclaim the stalls' time and lengths).
  * A stack whose "endstack" line is missing or whose frame count disagrees is truncated: its
  * lines are skipped and counted and the stack is dropped. Stacks with no frame at all (no
  * user stack) are dropped, as the bpftrace backend drops them.
@@ -368,7 +371,9 @@ export function parseStapStackSnapshot(
   if (!edges) return {snapshot: undefined, skippedLines: lines.length};
   if (edges.begin.fields.get('view') === 'live') return parseStapLiveStackSnapshot(lines, context, edges, context.sampleBytes);
   const withBytes = TABS[context.tab].stackBytes;
-  const withHistogram = TABS[context.tab].stackHistogram === true;
+  const withTime = TABS[context.tab].stackTime === true;
+  const histogramKind = TABS[context.tab].stackHistogram;
+  const withHistogram = histogramKind !== undefined;
   const stacks: StackRow[] = [];
   const histogram: HistogramBucket[] = [];
   const entryPoints: {name: string; count: number}[] = [];
@@ -400,7 +405,7 @@ export function parseStapStackSnapshot(
         continue;
       }
       if (open.frames.length > 0) {
-        stacks.push({count: open.count, ...(withBytes ? {bytes: open.bytes ?? 0} : {}), frames: open.frames});
+        stacks.push({count: open.count, ...(withBytes ? {bytes: open.bytes ?? 0} : {}), ...(withTime ? {ms: fromTracer('ms', open.ns ?? 0)} : {}), frames: open.frames});
       }
       open = undefined;
       continue;
@@ -409,8 +414,10 @@ export function parseStapStackSnapshot(
     if (record?.type === 'stack') {
       const count = parseCount(record.fields.get('count') ?? '');
       const bytes = parseBytes(record.fields);
-      if (count === undefined || bytes === null || (withBytes && bytes === undefined)) skippedLines++;
-      else open = {count, bytes, frames: [], lines: 1};
+      // A stack's time is printed in ns (the field is named for what memtop shows: ms).
+      const ns = withTime ? parseCount(record.fields.get('ms') ?? '') : undefined;
+      if (count === undefined || bytes === null || (withBytes && bytes === undefined) || (withTime && ns === undefined)) skippedLines++;
+      else open = {count, bytes, ns, frames: [], lines: 1};
     } else if (record?.type === 'hist' && withHistogram) {
       const min = parseSaturatedInteger(record.fields.get('min') ?? '');
       const max = parseSaturatedInteger(record.fields.get('max') ?? '');
@@ -424,7 +431,7 @@ export function parseStapStackSnapshot(
       const bytes = parseBytes(record.fields);
       if (pid === undefined || comm === undefined || count === undefined || typeof bytes !== 'number') skippedLines++;
       else processes.push({pid, comm: decodeStapString(comm), count, bytes});
-    } else if (record?.type === 'entry' && withHistogram) {
+    } else if (record?.type === 'entry' && histogramKind === true) {
       const name = record.fields.get('name');
       const count = parseCount(record.fields.get('count') ?? '');
       if (name === undefined || count === undefined) skippedLines++;
@@ -447,10 +454,8 @@ export function parseStapStackSnapshot(
   };
   if (context.cache !== undefined) Object.assign(snapshot, {processes, kernel: true});
   else if (comm) snapshot.comm = decodeStapString(comm);
-  if (withHistogram) {
-    snapshot.histogram = normalizeHistogram(histogram);
-    snapshot.entryPoints = entryPoints;
-  }
+  if (withHistogram) snapshot.histogram = normalizeHistogram(histogram);
+  if (histogramKind === true) snapshot.entryPoints = entryPoints;
   return {snapshot, skippedLines};
 }
 

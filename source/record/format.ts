@@ -180,7 +180,16 @@ export function checkStackSnapshot(value: unknown): string | undefined {
   const processOk = (share: unknown) => isObject(share) && isNumber(share.pid) && isString(share.comm) && isNumber(share.count) && optional(share.bytes, isNumber);
   if (!optional(value.processes, inner => Array.isArray(inner) && inner.every(processOk))) return 'processes are malformed';
   if (!optional(value.kernel, inner => typeof inner === 'boolean')) return 'kernel is not true or false';
-  const stackOk = (stack: unknown) => isObject(stack) && isNumber(stack.count) && optional(stack.bytes, isNumber) && Array.isArray(stack.frames) && stack.frames.every(isString) && optional(stack.classes, isAmounts);
+  const placeOk = (place: unknown) => isObject(place) && isString(place.mapping) && isNumber(place.count);
+  const stackOk = (stack: unknown) =>
+    isObject(stack) &&
+    isNumber(stack.count) &&
+    optional(stack.bytes, isNumber) &&
+    optional(stack.ms, isNumber) &&
+    optional(stack.where, inner => Array.isArray(inner) && inner.every(placeOk)) &&
+    Array.isArray(stack.frames) &&
+    stack.frames.every(isString) &&
+    optional(stack.classes, isAmounts);
   if (!Array.isArray(value.stacks) || !value.stacks.every(stackOk)) return 'stacks are malformed';
   if (!optional(value.live, liveOk)) return 'live is malformed';
   const classes = isObject(value.live) && Array.isArray(value.live.classes) ? value.live.classes.length : undefined;

@@ -93,11 +93,12 @@ export function clampInterval(ms: number): number {
 }
 
 /**
- * The state showing `view` of `tab`: a sort column the user chose kept where that view has it,
- * else the view's default (requests rank by calls, live memory by bytes).
+ * The state showing `view` of `tab`. A sort the user chose is kept where that view has its
+ * column; a sort left at the view's default takes the new view's default (reclaim ranks by
+ * stall time, live memory by bytes, the others by their event count).
  */
 function showView(state: UiState, tab: TabId, view: ViewId): UiState {
-  const chosen = state.sortColumn !== defaultSortColumn(state.tab, state.view);
+  const chosen = state.sortColumn !== defaultSortColumn(state.tab, state.view) || !state.descending;
   const sortable = chosen && columnsFor(tab, view).some(column => column.id === state.sortColumn);
   return {...state, tab, view, selected: 0, sortColumn: sortable ? state.sortColumn : defaultSortColumn(tab, view), descending: sortable ? state.descending : true};
 }

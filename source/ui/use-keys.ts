@@ -7,9 +7,11 @@ import {flushKeys, readKeys, type Press} from '../state/key-reader.js';
 
 /**
  * How long the start of an escape sequence waits for the rest (ssh and tmux can split "\x1b[A"
- * across reads); after that a lone ESC is the Escape key. Ink itself waits only one tick.
+ * across reads); after that a lone ESC is the Escape key. Ink itself waits only one tick; vim's
+ * defaults wait 100 ms (ttimeoutlen), tmux 500 ms (escape-time). 50 ms was too short on a loaded
+ * machine: the rest of a Down arrow came later and was read as Escape, "[" and "B".
  */
-export const ESCAPE_WAIT_MS = 50;
+export const ESCAPE_WAIT_MS = 100;
 
 /** Call `onPresses` with the presses of every read, in order, for as long as the component is mounted. */
 export function useKeys(onPresses: (presses: Press[]) => void): void {

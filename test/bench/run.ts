@@ -18,7 +18,7 @@ import {setUpSwap, type SwapSetup} from '../helpers/swap.js';
 import {cleanupAll, installCleanupHooks, onCleanup} from './lib/cleanup.js';
 import {foreignTracers} from './lib/proc.js';
 import {MEMTOP_CLI, MEMTOP_ENV, useMemtop} from './lib/tracers.js';
-import {buildWorkloads} from './lib/workloads.js';
+import {buildWorkloads, CGROUP_TABS} from './lib/workloads.js';
 import {startBusy, type Busy} from './lib/busy.js';
 import {measureOverhead, overheadTable} from './overhead.js';
 import {costTable, measureCost, type CostMode} from './cost.js';
@@ -187,7 +187,7 @@ async function main(): Promise<void> {
 
   const tracing = options.sections.some(section => section !== 'render');
   if (tracing) buildWorkloads();
-  const needsSwap = options.sections.includes('cost') || options.sections.includes('latency') || (options.sections.includes('overhead') && options.tabs.includes('anonpgin'));
+  const needsSwap = options.sections.includes('cost') || options.sections.includes('latency') || (options.sections.includes('overhead') && options.tabs.some(tab => CGROUP_TABS.has(tab)));
   let swap: SwapSetup | undefined;
   if (needsSwap) {
     log('setting up a 256 MiB swap file and a 32 MiB memory cgroup');

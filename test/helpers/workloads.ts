@@ -56,6 +56,8 @@ export const WORKLOADS: Readonly<Record<TabId, WorkloadSpec>> = {
   slab: {tab: 'slab', name: 'wl_slab', chain: ['wl_leaf_pipe', 'wl_leaf_open', 'wl_leaf_socket', 'wl_outer_slab']},
   majfault: {tab: 'majfault', name: 'wl_majflt', chain: ['wl_leaf_majflt', 'wl_outer_majflt']},
   anonpgin: {tab: 'anonpgin', name: 'wl_swapin', chain: ['wl_leaf_swapin', 'wl_outer_swapin']},
+  minfault: {tab: 'minfault', name: 'wl_minflt', chain: ['wl_leaf_minflt', 'wl_outer_minflt']},
+  reclaim: {tab: 'reclaim', name: 'wl_reclaim', chain: ['wl_leaf_reclaim', 'wl_outer_reclaim']},
 };
 
 async function modifiedMs(file: string): Promise<number | undefined> {
@@ -150,9 +152,8 @@ export interface StartOptions {
   waitForGo?: boolean;
 }
 
-/** A started workload: its process, and its start and done lines once printed. */
-export interface RunningWorkload {
-  spec: WorkloadSpec;
+/** A started workload program: its process, and its start and done lines once printed. */
+export interface RunningProgram {
   process: LineChild;
   pid: number;
   /** With waitForGo: wait for `{"phase":"ready"}`, printed once it is set up and waiting. */
@@ -165,19 +166,28 @@ export interface RunningWorkload {
   done(timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
+/** A started tab workload. */
+export interface RunningWorkload extends RunningProgram {
+  spec: WorkloadSpec;
+}
+
 /** Start the workload of `tab`, or the one `spec` names (building it if needed). */
 export async function startWorkload(workload: TabId | WorkloadSpec, run: WorkloadRun, options: StartOptions = {}): Promise<RunningWorkload> {
   const spec = typeof workload === 'string' ? WORKLOADS[workload] : workload;
-  const binary = await buildWorkload(spec.name);
+  return {spec, ...(await startProgram(spec.name, run, options))};
+}
+
+/** Start the workload program test/fixtures/workloads/<name>.c (building it if needed), e.g. wl_churn. */
+export async function startProgram(name: string, run: WorkloadRun, options: StartOptions = {}): Promise<RunningProgram> {
+  const binary = await buildWorkload(name);
   const args = [String(run.eventsPerSecond), String(run.seconds), String(run.lingerSeconds ?? 0), ...(run.extra ?? [])];
   const command = options.launcher ? options.launcher(binary, args) : {file: binary, args};
   const child = startLineChild(command.file, command.args, {
-    what: spec.name,
+    what: name,
     env: {WL_WAIT_FOR_GO: options.waitForGo ? '1' : '0'},
   });
   const defaultTimeoutMs = 10_000 + run.seconds * 1000;
   return {
-    spec,
     process: child,
     pid: child.pid,
     ready: async (timeoutMs = 30_000) => child.waitForRecord(record => record.phase === 'ready', 'its ready line', timeoutMs),

@@ -54,6 +54,11 @@ export const ONE_LINERS: Readonly<Record<TabId, string>> = {
   slab: 'tracepoint:kmem:kmem_cache_alloc, tracepoint:kmem:kmalloc { @[pid, comm] = count(); }',
   majfault: 'software:major-faults:1 { @[pid, comm] = count(); }',
   anonpgin: 'tracepoint:memcg:count_memcg_events /args->item == (int32)PSWPIN/ { @[pid, comm] = sum(args->val); }',
+  minfault: 'software:minor-faults:1 { @[pid, comm] = count(); }',
+  // Stalls per process with their time: what the tab shows without kswapd, pages and throttling.
+  reclaim:
+    'tracepoint:vmscan:mm_vmscan_direct_reclaim_begin, tracepoint:vmscan:mm_vmscan_memcg_reclaim_begin { @start[tid] = nsecs; } ' +
+    'tracepoint:vmscan:mm_vmscan_direct_reclaim_end, tracepoint:vmscan:mm_vmscan_memcg_reclaim_end /@start[tid]/ { @[pid, comm] = stats(nsecs - @start[tid]); delete(@start[tid]); }',
 };
 
 /** What a one-liner prints from BEGIN. */
