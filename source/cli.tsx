@@ -241,7 +241,7 @@ async function main(): Promise<void> {
 
   if (!timeline) {
     // The first tab's tracer compiles and attaches while Ink and the app load; the app takes it over.
-    const first = initialState({tab: options.tab, intervalMs: options.intervalMs});
+    const first = initialState({tab: options.tab, view: options.view, intervalMs: options.intervalMs});
     backend = withHeadStart(backend, {tab: first.tab, pid: options.pid, intervalMs: first.intervalMs, view: first.view});
   }
   const [React, {render}, {App}] = await Promise.all([import('react').then(module => module.default), import('ink'), import('./app.js')]);
@@ -259,6 +259,9 @@ async function main(): Promise<void> {
       replay: timeline,
       replaySpeed: options.speed,
       recordingTo: options.record,
+      view: options.view,
+      minAge: options.minAge,
+      sampleBytes: options.sampleBytes,
     }),
     {exitOnCtrlC: false},
   );

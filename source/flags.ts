@@ -5,7 +5,7 @@ import {hasView, TABS, TAB_IDS, type TabId, type ViewId} from './registry.js';
 import {MAX_INTERVAL_MS, MIN_INTERVAL_MS} from './state/reducer.js';
 import {keyLines} from './state/keys.js';
 import {hasControlCharacters, sanitize} from './format.js';
-import {isCacheName} from './types.js';
+import {DEFAULT_SAMPLE_BYTES, isCacheName} from './types.js';
 
 /** Every view id some tab has, for --group. */
 const VIEW_IDS = [...new Set(TAB_IDS.flatMap(tab => TABS[tab].views.map(view => view.id)))];
@@ -56,6 +56,13 @@ export const HELP = `
                       an older recording
     --replay FILE     replay a recording: no root or tracer needed (TUI or --batch)
     --speed X         replay speed in the TUI: 0.5, 1, 2 or 4 (default 1)
+    --folded          with --batch --stacks: print folded stacks for flame graphs (live: bytes)
+    --live            the malloc tab's live view: bytes and allocations not freed yet (the l key);
+                      with --batch --pid N --stacks: that process's stacks of them
+    --min-age S       with --live: stacks count only allocations at least S seconds old (the o key)
+    --sample          with --live: take stacks for about one allocation per 512 KiB, at random,
+                      instead of every one (counts and bytes stay exact, stacks are estimates)
+    --sample-bytes N  with --live: as --sample, one stack per about N bytes
     --folded          with --batch --stacks: print folded stacks for flame graphs
     --serve [ADDR]    serve GET /metrics (Prometheus) on ADDR: ${DEFAULT_SERVE}, or HOST:PORT such as
                       0.0.0.0:9464 or [::1]:9464; runs headless unless --tui is given
@@ -110,8 +117,12 @@ export interface Options {
   check: boolean;
   help: boolean;
   version: boolean;
-  /** --group: the view of the tab (registry.ts), when given. */
+  /** --group or --live: the view of the tab (registry.ts), when given. */
   view?: ViewId;
+  /** --min-age: live stacks count only allocations at least this many seconds old. */
+  minAge?: number;
+  /** --sample or --sample-bytes: live stacks are taken for about one allocation per this many bytes. */
+  sampleBytes?: number;
   cgroup?: string;
   record?: string;
   overwrite: boolean;
@@ -158,6 +169,10 @@ const FLAGS = {
   replay: {type: 'string', isMultiple: true},
   speed: {type: 'string', isMultiple: true},
   folded: {type: 'boolean', isMultiple: true},
+  live: {type: 'boolean', isMultiple: true},
+  minAge: {type: 'string', isMultiple: true},
+  sample: {type: 'boolean', isMultiple: true},
+  sampleBytes: {type: 'string', isMultiple: true},
   serve: {type: 'string', isMultiple: true},
   tui: {type: 'boolean', isMultiple: true},
   export: {type: 'string', isMultiple: true},
@@ -264,6 +279,10 @@ export function parseFlags(argv: string[]): Options {
     replay: one(raw.replay),
     speed: one(raw.speed),
     folded: on(raw.folded),
+    live: on(raw.live),
+    minAge: one(raw.minAge),
+    sample: on(raw.sample),
+    sampleBytes: one(raw.sampleBytes),
     serve: one(serveValues),
     tui: on(raw.tui),
     export: one(raw.export),
@@ -290,8 +309,18 @@ export function parseFlags(argv: string[]): Options {
     if (cgroup.trim() === '') throw new UsageError('--cgroup needs a pattern (part of a cgroup path or a container id), e.g. --cgroup docker');
     if (hasControlCharacters(cgroup)) throw new UsageError('--cgroup must not contain control characters');
   }
-  const view = flags.group as ViewId | undefined;
+  let view = flags.group as ViewId | undefined;
   if (view !== undefined && !VIEW_IDS.includes(view)) throw new UsageError(`unknown grouping "${printable(view)}": use ${VIEW_IDS.join(' or ')}`);
+  if (flags.live) {
+    if (view !== undefined && view !== 'live') throw new UsageError(`--live and --group ${view} are two views: pick one`);
+    if (!hasView(tab, 'live')) throw new UsageError(`the ${TABS[tab].title} tab has no live view: use --tab ${TAB_IDS.find(id => hasView(id, 'live')) ?? 'malloc'}`);
+    view = 'live';
+  }
+  const liveOnly = [['min-age', flags.minAge !== undefined], ['sample', flags.sample], ['sample-bytes', flags.sampleBytes !== undefined]] as const;
+  const liveFlag = liveOnly.find(([, given]) => given)?.[0];
+  if (liveFlag && view !== 'live') throw new UsageError(`--${liveFlag} is for live stacks: add --live`);
+  const minAge = integer('min-age', flags.minAge, 0, 604_800, 'use 0 to 604800 seconds');
+  const sampleBytes = integer('sample-bytes', flags.sampleBytes, 1, 1_073_741_824, 'use 1 to 1073741824 bytes (512 KiB with --sample)') ?? (flags.sample ? DEFAULT_SAMPLE_BYTES : undefined);
   const speed = flags.speed === undefined ? 1 : Number(flags.speed);
   if (![0.5, 1, 2, 4].includes(speed)) throw new UsageError(`--speed must be 0.5, 1, 2 or 4, not "${printable(String(flags.speed))}"`);
   for (const [name, value] of [['record', flags.record], ['replay', flags.replay]] as const) {
@@ -333,6 +362,8 @@ export function parseFlags(argv: string[]): Options {
     help: flags.help,
     version: flags.version,
     ...(view !== undefined ? {view} : {}),
+    ...(minAge !== undefined ? {minAge} : {}),
+    ...(sampleBytes !== undefined ? {sampleBytes} : {}),
     cgroup,
     record: flags.record,
     overwrite: flags.overwrite,

@@ -7,15 +7,17 @@
 /**
  * What a measure is counted in, and so how it is shown. A measure in ms is a time: every
  * tracer's script counts it in nanoseconds (what their clocks give), and the readers turn it
- * into milliseconds (see fromTracer).
+ * into milliseconds (see fromTracer). One in seconds is an age memtop works out itself (the
+ * live view's oldest allocation).
  */
-export type Unit = 'events' | 'bytes' | 'pages' | 'ms';
+export type Unit = 'events' | 'bytes' | 'pages' | 'ms' | 'seconds';
 
 /**
  * How a measure adds up over time: a counter is summed per interval and since memtop started;
- * a max is the largest value in an interval (and since start).
+ * a max is the largest value in an interval (and since start); a gauge is the value now (bytes
+ * outstanding), not a sum over intervals: its since-start twin, when it has one, is its peak.
  */
-export type MeasureKind = 'counter' | 'max';
+export type MeasureKind = 'counter' | 'max' | 'gauge';
 
 /** One number each row of a view carries per interval. */
 export interface Measure {
@@ -23,13 +25,19 @@ export interface Measure {
   id: string;
   /** Column title of the interval's value. */
   title: string;
-  /** Column title of the value since memtop started. */
-  totalTitle: string;
+  /**
+   * Column title of the value since memtop started (of a gauge: its peak since its view
+   * opened). A gauge without one has no since-start column or JSON field.
+   */
+  totalTitle?: string;
   unit: Unit;
   kind: MeasureKind;
+  /** How two rows of one key in one interval combine: summed (counters, gauges) or the larger kept (a max, an age). */
+  combine?: 'sum' | 'max';
   /**
-   * Prometheus counter of the value since start (memtop_ prefix and _total suffix added). A
-   * time (unit ms) is exported in seconds, Prometheus' base unit: name it _seconds.
+   * Prometheus metric (memtop_ prefix added): of a counter, the value since start (_total
+   * suffix added); of a gauge, the value now. A time (unit ms) is exported in seconds,
+   * Prometheus' base unit: name it _seconds.
    */
   metric?: {name: string; help: string};
 }
@@ -42,8 +50,8 @@ export function fromTracer(unit: Unit, value: number): number {
 /** Whether rows of a view are processes or slab caches. */
 export type RowKind = 'process' | 'cache';
 
-/** The ways a tab can group its rows. */
-export type ViewId = 'process' | 'cache';
+/** The ways a tab can group its rows, or what it shows of them (live: memory outstanding now). */
+export type ViewId = 'process' | 'cache' | 'live';
 
 /** A grouping of a tab's events into rows, with its measures. The first view of a tab is its default. */
 export interface ViewDefinition {
@@ -53,6 +61,13 @@ export interface ViewDefinition {
   label: string;
   /** Measures left to right; the first is the one ranked, rated and drawn as a trend by default. */
   measures: Measure[];
+  /** Title of the first measure's change per second (default "/s"; of a gauge, its growth). */
+  rateTitle?: string;
+}
+
+/** Whether a view shows gauges (the value now): a row its tracer no longer reports is gone, not idle. */
+export function isGaugeView(view: ViewDefinition): boolean {
+  return view.measures.every(measure => measure.kind === 'gauge');
 }
 
 /**
@@ -79,6 +94,10 @@ export interface ScriptChoice {
   quirk?: {name: BpftraceQuirk; present: boolean};
   /** Takes libc's path after the interval and the pid. */
   libc?: boolean;
+  /** Takes, after libc's path, how many bytes of allocations one stack stands for (0: a stack for every allocation). */
+  sample?: boolean;
+  /** Keeps every outstanding allocation in a map: its maps are sized for that (MEMTOP_LIVE_KEYS_MAX), not by MEMTOP_MAP_KEYS_MAX. */
+  addressTable?: boolean;
 }
 
 /** A measure read from bpftrace maps: the sum of `from` minus the sum of `minus`. */
@@ -86,6 +105,18 @@ export interface MapMeasure {
   /** Map name without @ and without the _a/_b of the double buffer; "map.count" or "map.total" read a stats() value. */
   from: string[];
   minus?: string[];
+}
+
+/**
+ * A live view's maps, printed every interval and never cleared: signed sums of bytes and of
+ * allocations outstanding keyed "pid,class", when each age class began (bpftrace nsecs, keyed
+ * by class), and the allocations that could not be tracked.
+ */
+export interface LiveMaps {
+  bytes: string;
+  count: string;
+  epochs: string;
+  untracked: string;
 }
 
 /** How one view's bpftrace output maps to rows. */
@@ -96,6 +127,8 @@ export interface BpftraceRows {
   sizeClasses?: string;
   /** A map pid -> name of the processes that exited during the interval. */
   names?: string;
+  /** A live view: rows of outstanding bytes, count and the oldest age (measures bytes, count, age) from these maps. */
+  live?: LiveMaps;
 }
 
 /** The shape of a bpftrace stack map's key. */
@@ -123,8 +156,21 @@ export interface BpftraceStackMap {
   where?: string;
 }
 
+/**
+ * A live drill-down's maps besides the process's own (LiveMaps): outstanding bytes and
+ * allocations per stack keyed "<ustack>,class", the allocations scaled by `countScale`
+ * (estimates where stacks are sampled).
+ */
+export interface LiveStackMaps extends LiveMaps {
+  stackBytes: string;
+  stackCount: string;
+  countScale: number;
+}
+
 export interface BpftraceStacks {
   maps: BpftraceStackMap[];
+  /** A live drill-down: stacks of outstanding memory by age class, instead of `maps`. */
+  live?: LiveStackMaps;
   /** The processes behind the stacks: a stats() map keyed by pid (count, total = bytes), and the names of those that exited. */
   processes?: {map: string; names: string};
   /** A hist() of request sizes (malloc) or of the events' lengths in microseconds (see TabDefinition.stackHistogram). */
@@ -133,14 +179,22 @@ export interface BpftraceStacks {
   entryPoints?: string;
 }
 
+/**
+ * A drill-down's bpftrace script and how to read it: `script` or, where it cannot run, the
+ * first of `fallbacks` that can (read the same way).
+ */
+export interface BpftraceDrill {
+  script: ScriptChoice;
+  fallbacks?: ScriptChoice[];
+  read: BpftraceStacks;
+}
+
 /** A tab's bpftrace scripts and how to read them. */
 export interface BpftraceDefinition {
-  views: Partial<Record<ViewId, {scripts: ScriptChoice[]; rows: BpftraceRows}>>;
-  /**
-   * The drill-down into a process row: its user stacks, from `script` or, where it cannot run,
-   * the first of `fallbacks` that can (read the same way).
-   */
-  stacks: {script: ScriptChoice; fallbacks?: ScriptChoice[]; read: BpftraceStacks};
+  /** Each view's scripts, rows, and its own drill-down where it is not the tab's. */
+  views: Partial<Record<ViewId, {scripts: ScriptChoice[]; rows: BpftraceRows; stacks?: BpftraceDrill}>>;
+  /** The drill-down into a process row: its user stacks. */
+  stacks: BpftraceDrill;
   /**
    * The drill-down into a cache row: the kernel paths that allocate from it, filtered in the
    * kernel by the cache's name ($2) and kmalloc size class ($3).
@@ -155,6 +209,8 @@ export interface BpftraceDefinition {
 export interface StapDefinition {
   script: ScriptChoice;
   stacks: ScriptChoice;
+  /** A view that has scripts of its own (a live view), and its drill-down. */
+  views?: Partial<Record<ViewId, {script: ScriptChoice; stacks: ScriptChoice}>>;
   /** The drill-down into a cache row (cache name @2, size class $3). */
   cacheStacks?: ScriptChoice;
 }
@@ -163,6 +219,8 @@ export interface StapDefinition {
 export interface DtraceDefinition {
   script: ScriptChoice;
   stacks: ScriptChoice;
+  /** A view that has scripts of its own (a live view), and its drill-down. */
+  views?: Partial<Record<ViewId, {script: ScriptChoice; stacks: ScriptChoice}>>;
   /** The drill-down into a cache row (cache name $$2, size class $3). */
   cacheStacks?: ScriptChoice;
   /** The pid provider traces one process: the tab needs --pid. */
@@ -197,14 +255,17 @@ export interface TabDefinition {
 const count = (title: string, metric?: Measure['metric'], unit: Unit = 'events'): Measure => ({id: 'count', title, totalTitle: 'TOTAL', unit, kind: 'counter', ...(metric ? {metric} : {})});
 const bytes = (title: string, metric?: Measure['metric']): Measure => ({id: 'bytes', title, totalTitle: `TOT ${title}`, unit: 'bytes', kind: 'counter', ...(metric ? {metric} : {})});
 
+/** The maps of malloc-live.bt and stacks-malloc-live.bt. */
+const LIVE_MAPS: LiveMaps = {bytes: 'bytes', count: 'count', epochs: 'epochs', untracked: 'untracked'};
+
 /** Double-buffered pid-keyed rows with the names of exited processes. */
 const byPid = (measures: Record<string, MapMeasure>): BpftraceRows => ({measures, names: 'names'});
 
 const DEFINITIONS = {
   malloc: {
     title: 'malloc',
-    event: "uprobe on libc's `malloc` (request size = arg0)",
-    columns: 'calls, bytes requested',
+    event: "uprobe on libc's `malloc` (request size = arg0); live: every allocator's entry and return, and `free`",
+    columns: 'calls, bytes requested; `l`: bytes and allocations outstanding, their growth, the oldest one\'s age',
     views: [
       {
         id: 'process',
@@ -215,11 +276,36 @@ const DEFINITIONS = {
           bytes('BYTES', {name: 'malloc_bytes', help: 'Bytes requested from malloc()'}),
         ],
       },
+      {
+        id: 'live',
+        rows: 'process',
+        label: 'live memory',
+        rateTitle: 'GROWTH/s',
+        // No metric: --serve exports counters (totals that only grow, top N plus "other"); the
+        // live view's gauges are what is outstanding now and would need their own series model.
+        measures: [
+          {id: 'bytes', title: 'LIVE', totalTitle: 'PEAK', unit: 'bytes', kind: 'gauge'},
+          {id: 'count', title: 'ALLOCS', unit: 'events', kind: 'gauge'},
+          {id: 'age', title: 'OLDEST', unit: 'seconds', kind: 'gauge', combine: 'max'},
+        ],
+      },
     ],
+    viewKey: {key: 'l', description: 'malloc: requests or live memory (allocated and not freed)'},
     stackBytes: true,
     stackHistogram: true,
     bpftrace: {
-      views: {process: {scripts: [{file: 'malloc.bt', label: 'uprobe:libc:malloc', requires: [{libc: true}], libc: true}], rows: byPid({count: {from: ['calls.count']}, bytes: {from: ['calls.total']}})}},
+      views: {
+        process: {scripts: [{file: 'malloc.bt', label: 'uprobe:libc:malloc', requires: [{libc: true}], libc: true}], rows: byPid({count: {from: ['calls.count']}, bytes: {from: ['calls.total']}})},
+        // A uprobe and a uretprobe on every allocator cost more than the requests' one uprobe: this runs only while the view is on screen.
+        live: {
+          scripts: [{file: 'malloc-live.bt', label: 'uprobe+uretprobe:libc:malloc,calloc,realloc,...,free', requires: [{libc: true}], libc: true, addressTable: true}],
+          rows: {measures: {}, live: LIVE_MAPS},
+          stacks: {
+            script: {file: 'stacks-malloc-live.bt', label: 'uprobe+uretprobe:libc allocators, ustack at return', requires: [{libc: true}], libc: true, sample: true, addressTable: true},
+            read: {maps: [], live: {...LIVE_MAPS, stackBytes: 'stack_bytes', stackCount: 'stack_count', countScale: 1024}},
+          },
+        },
+      },
       stacks: {
         script: {file: 'stacks-malloc.bt', label: 'uprobe:libc:malloc ustack', requires: [{libc: true}], libc: true},
         read: {maps: [{key: 'stack,caller', count: 'stacks.count', bytes: 'stacks.total'}], histogram: 'sizes', entryPoints: 'entry'},
@@ -228,10 +314,22 @@ const DEFINITIONS = {
     stap: {
       script: {file: 'malloc.stp', label: 'process("{libc}").function("malloc")', libc: true},
       stacks: {file: 'stacks-malloc.stp', label: 'process("{libc}").function("malloc") ubacktrace', libc: true},
+      views: {
+        live: {
+          script: {file: 'malloc-live.stp', label: 'process("{libc}").function("malloc"...).return + free', libc: true},
+          stacks: {file: 'stacks-malloc-live.stp', label: 'process("{libc}").function("malloc"...).return ubacktrace', libc: true, sample: true},
+        },
+      },
     },
     dtrace: {
       script: {file: 'malloc.d', label: 'pid$target::malloc:entry (only the --pid process)'},
       stacks: {file: 'stacks-malloc.d', label: 'pid$target::malloc:entry ustack()'},
+      views: {
+        live: {
+          script: {file: 'malloc-live.d', label: 'pid$target::malloc...:return + free:entry (only the --pid process)'},
+          stacks: {file: 'stacks-malloc-live.d', label: 'pid$target::malloc...:return by caller', sample: true},
+        },
+      },
       needsPid: true,
     },
   },
@@ -529,4 +627,22 @@ export function unitsOf(view: ViewDefinition): Record<string, Unit> {
 /** Whether a view measures bytes. */
 export function hasBytes(view: ViewDefinition): boolean {
   return view.measures.some(measure => measure.id === 'bytes');
+}
+
+/**
+ * The view whose own drill-down Enter opens from `view` (the live view's stacks of outstanding
+ * memory), or undefined when the view drills into the tab's drill-down.
+ */
+export function drillView(tab: TabId, view: ViewId | undefined): ViewId | undefined {
+  return view !== undefined && TABS[tab].bpftrace.views[view]?.stacks !== undefined ? view : undefined;
+}
+
+/** The bpftrace drill-down a view opens: its own, or the tab's. */
+export function bpftraceDrill(tab: TabId, view: ViewId | undefined): BpftraceDrill {
+  return (view !== undefined ? TABS[tab].bpftrace.views[view]?.stacks : undefined) ?? TABS[tab].bpftrace.stacks;
+}
+
+/** A tab's SystemTap or DTrace script and drill-down for a view: the view's own where it has them. */
+export function tracerScripts(definition: StapDefinition | DtraceDefinition, view: ViewId | undefined): {script: ScriptChoice; stacks: ScriptChoice} {
+  return (view !== undefined ? definition.views?.[view] : undefined) ?? {script: definition.script, stacks: definition.stacks};
 }

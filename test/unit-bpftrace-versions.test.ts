@@ -7,7 +7,8 @@ import path from 'node:path';
 import {describe, it, test} from 'node:test';
 import {fileURLToPath} from 'node:url';
 import {BpftraceJsonParser} from '../source/parse/bpftrace-json.js';
-import {cacheRows, cacheStackRows, stackRows, tabRows} from './helpers/bpftrace-rows.js';
+import {cacheRows, cacheStackRows, liveRowsOf, liveStacksOf, stackRows, tabRows} from './helpers/bpftrace-rows.js';
+import {stackView} from '../source/model/stacks.js';
 import {
   atLeast,
   compileOnlyArgs,
@@ -17,7 +18,7 @@ import {
   readsDataLocStrings,
 } from '../source/backends/bpftrace-version.js';
 import type {TabId} from '../source/types.js';
-import {WORKLOADS} from './helpers/workloads.js';
+import {LEAK_WORKLOAD, WORKLOADS} from './helpers/workloads.js';
 import {mappingAt, parseMapsLine} from '../source/system/processes.js';
 
 const FIXTURES = fileURLToPath(new URL('fixtures/bpftrace-output/', import.meta.url));
@@ -29,6 +30,9 @@ interface Capture {
   pid: number;
   events: number;
   code: [string, string][];
+  /** wl_leak: the bytes and blocks it kept. */
+  kept?: number;
+  keptBlocks?: number;
   /** The workload's /proc/PID/maps lines (minfault's drill-down names mappings from them). */
   maps?: string[];
 }
@@ -110,6 +114,39 @@ for (const version of VERSIONS) {
       for (const call of ['__x64_sys_pipe2', '__x64_sys_openat', '__x64_sys_socket']) {
         assert.ok(paths.some(frames => frames.includes(call)), `no path through ${call}:\n${paths.map(frames => frames.join(' <- ')).join('\n')}`);
       }
+    });
+
+    it('malloc-live.bt: the workload\'s one row holds exactly what it kept, its oldest allocation no older than the script', () => {
+      const meta = capture(version, 'malloc-live');
+      const {parsed, skipped} = intervals(version, 'malloc-live');
+      assert.equal(skipped, 0);
+      assert.ok(parsed.length >= 2, 'at least two intervals');
+      const last = parsed.at(-1)!;
+      const {rows, bad, untracked} = liveRowsOf(last.maps, last.endNs);
+      assert.equal(bad, 0);
+      assert.equal(untracked, 0);
+      assert.deepEqual(rows.map(row => [row.pid, row.count, row.bytes]), [[meta.pid, meta.keptBlocks, meta.kept]]);
+      const age = rows[0]!.age as number;
+      const ran = Number(last.endNs - parsed[0]!.endNs) / 1e9;
+      assert.ok(age > 0.5 && age <= ran + 0.5, `oldest ${age} s, the script ran ${ran} s and more`);
+    });
+
+    it('stacks-malloc-live.bt: the keeping function holds all that is outstanding, the freeing one nothing, whole frames', () => {
+      const meta = capture(version, 'stacks-malloc-live');
+      const code = meta.code.map(([low, high]) => [BigInt(low), BigInt(high)] as const);
+      const isCode = (address: bigint) => code.some(([low, high]) => address >= low && address < high);
+      const {parsed, skipped} = intervals(version, 'stacks-malloc-live');
+      assert.equal(skipped, 0);
+      const last = parsed.at(-1)!;
+      const read = liveStacksOf(last.maps, last.endNs, isCode);
+      assert.equal(read.untracked, 0);
+      const total = read.totals.reduce((sum, amount) => sum + amount.bytes, 0);
+      assert.equal(total, meta.kept, 'the process\'s total is exact');
+      const snapshot = {tab: 'malloc' as const, backend: 'bpftrace' as const, probe: 'p', pid: meta.pid, time: 't', elapsedMs: 500, stacks: read.stacks, live: {since: 't', classes: read.classes, totals: read.totals, untracked: 0}};
+      const view = stackView(snapshot, 10);
+      assert.deepEqual(view.stacks.map(stack => [stack.frames.slice(0, 3), stack.count, stack.bytes]), [[[...LEAK_WORKLOAD.chain, 'main'], meta.keptBlocks, meta.kept]]);
+      for (const frame of view.stacks[0]!.frames) assert.doesNotMatch(frame, /[\\\n\s]|\+\d+$/, `frame ${JSON.stringify(frame)}`);
+      assert.ok(!read.stacks.some(stack => stack.frames.includes('wl_churn_leak')), 'what was freed is not outstanding');
     });
 
     it('minfault.bt: the workload\'s minor faults, one per page it wrote, and no major ones', () => {

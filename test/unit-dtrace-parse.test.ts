@@ -149,6 +149,31 @@ test('drill into a cache: kernel frames without module or offset, processes by a
   ]);
 });
 
+test('malloc live: the one process\'s outstanding bytes and allocations, and its oldest class\'s age', () => {
+  const [snapshot] = parseDtraceOutput(fixture('malloc-live.txt'), {tab: 'malloc', probe: 'live'});
+  assert.equal(snapshot!.view, 'live');
+  assert.equal(snapshot!.since, new Date(1718000000000).toISOString());
+  assert.deepEqual(snapshot!.rows, [{pid: 4242, comm: 'postgres', count: 15, bytes: 49452, age: 1.5}]);
+  assert.equal(snapshot!.skippedLines, 0);
+});
+
+test('malloc live stacks: by caller, one frame each, counts were x 1024; a malformed line is skipped', () => {
+  const [snapshot] = parseDtraceStackOutput(fixture('stacks-malloc-live.txt'), {tab: 'malloc', probe: 'live', pid: 4242});
+  assert.equal(snapshot!.view, 'live');
+  assert.deepEqual(snapshot!.live, {
+    since: new Date(1718000000000).toISOString(),
+    classes: [{oldest: 1.5, newest: 0.5}, {oldest: 0.5, newest: 0}],
+    totals: [{count: 10, bytes: 40960}, {count: 5, bytes: 500}],
+    untracked: 2,
+  });
+  assert.deepEqual(snapshot!.stacks.map(stack => [stack.frames, stack.count, stack.bytes]), [
+    [['wl_keep_leak'], 10, 40960],
+    [['wl_churn_leak'], 5, 500],
+  ]);
+  assert.equal(snapshot!.capped, true);
+  assert.equal(snapshot!.skippedLines, 1);
+});
+
 test('minor faults: as_fault less maj_fault per process, major faults beside; no minor fault, no row', () => {
   const [snapshot] = parseDtraceOutput(fixture('minfault.txt'), {tab: 'minfault', probe: 'p'});
   assert.deepEqual(snapshot!.rows, [{pid: 977, comm: 'java', count: 5210, major: 3}]);

@@ -222,6 +222,40 @@ test('a cache drill-down block is not read as a process drill-down', () => {
   assert.equal(snapshots[0]?.processes, undefined);
 });
 
+test('malloc live: outstanding bytes, allocations and the oldest one\'s age per process, since when, untracked', () => {
+  const [first, second] = parseStapOutput(fixture('malloc-live.txt'), {tab: 'malloc', probe: 'live'});
+  assert.equal(first!.view, 'live');
+  assert.equal(first!.since, new Date(1718000000000).toISOString());
+  assert.equal(first!.untracked, 0);
+  assert.deepEqual(first!.rows, [
+    {pid: 4242, comm: 'postgres', count: 15, bytes: 49452, age: 1.5},
+    {pid: 977, comm: 'java', count: 0, bytes: 0, age: 0},
+  ]);
+  // Class 0 emptied: the oldest allocation left is class 1's, 1.5 s before the interval's end.
+  assert.deepEqual(second!.rows, [{pid: 4242, comm: 'postgres', count: 4, bytes: 364, age: 1.5}]);
+  assert.equal(second!.untracked, 5);
+  assert.equal(second!.capped, true);
+  assert.equal(second!.skippedLines, 1);
+});
+
+test('malloc live stacks: classes oldest first, exact totals, stacks per class (counts were x 1024), emptied and cut-short stacks left out', () => {
+  const [snapshot] = parseStapStackOutput(fixture('stacks-malloc-live.txt'), {tab: 'malloc', probe: 'live', pid: 4242, sampleBytes: 524288});
+  assert.equal(snapshot!.view, 'live');
+  assert.equal(snapshot!.comm, 'wl_leak');
+  assert.deepEqual(snapshot!.live, {
+    since: new Date(1718000000000).toISOString(),
+    classes: [{oldest: 1.5, newest: 0.5}, {oldest: 0.5, newest: 0}],
+    totals: [{count: 10, bytes: 40960}, {count: 5, bytes: 500}],
+    untracked: 0,
+    sampleBytes: 524288,
+  });
+  assert.deepEqual(snapshot!.stacks, [
+    {count: 10, bytes: 40960, frames: ['wl_keep_leak', 'wl_outer_leak', 'main'], classes: [{count: 10, bytes: 40960}, {count: 0, bytes: 0}]},
+    {count: 5, bytes: 500, frames: ['wl_churn_leak', 'wl_outer_leak', 'main'], classes: [{count: 0, bytes: 0}, {count: 5, bytes: 500}]},
+  ]);
+  assert.equal(snapshot!.skippedLines, 3, 'the stack whose frame count disagrees: its stack, frame and endstack lines');
+});
+
 test('minor faults with major ones beside; a row of major faults only is kept', () => {
   const [snapshot] = parseStapOutput(fixture('minfault.txt'), {tab: 'minfault', probe: 'p'});
   assert.deepEqual(snapshot!.rows, [

@@ -6,13 +6,8 @@ import {TAB_IDS} from '../source/registry.js';
 import {bindingsFor, commandFor, footerText, KEY_BINDINGS, type KeyContext} from '../source/state/keys.js';
 import {parseFlags, UsageError} from '../source/flags.js';
 import {fit, humanBytes, humanCount, sanitize} from '../source/format.js';
-import type {Key} from 'ink';
+import {key} from './helpers/ink-key.js';
 
-const key = (overrides: Partial<Key> = {}): Key => ({
-  upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false,
-  return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false, super: false, hyper: false,
-  capsLock: false, numLock: false, ...overrides,
-} as Key);
 
 test('tabs cycle both ways and by number; switching clears the drill-down and selection', () => {
   let state = initialState();

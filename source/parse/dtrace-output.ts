@@ -7,6 +7,7 @@
 import {fromTracer, hasView, TABS, viewOf, type Measure} from '../registry.js';
 import type {HistogramBucket, ProcessShare, RawRow, StackRow, StackTarget, TabId, TracerSnapshot, TracerStackSnapshot} from '../types.js';
 import {collectBlocks, isoFromEpochMs, normalizeHistogram, parseCount, parsePid, parseSaturatedInteger, powerOfTwoBucket, targetOf} from './tracer-values.js';
+import {ageClassesAt, liveRowsOf, liveStacksOf, type ClassStart, type ProcessClassAmount, type StackClassAmount} from './live.js';
 
 /** A block longer than this is not a snapshot memtop's scripts print; it is dropped. */
 export const DTRACE_MAX_BLOCK_LINES = 200_000;
@@ -65,6 +66,8 @@ export interface DtraceParseResult<T> {
 interface BlockEdges {
   time: string;
   elapsedMs: number;
+  /** The begin line says the block is a live view's. */
+  live: boolean;
 }
 
 function blockEdges(lines: readonly string[], tab: TabId): BlockEdges | undefined {
@@ -72,12 +75,61 @@ function blockEdges(lines: readonly string[], tab: TabId): BlockEdges | undefine
   const begin = lines[0]!.split('\t');
   const end = lines.at(-1)!.split('\t');
   if (begin[0] !== 'memtop' || begin[1] !== 'begin' || begin[2]?.trim() !== tab) return undefined;
+  const live = begin.at(-1)?.trim() === 'live' && begin.length > 3;
   if (end.length !== 4 || end[0] !== 'memtop' || end[1] !== 'end') return undefined;
   const wallMs = parseSaturatedInteger(end[2]!);
   const elapsed = parseSaturatedInteger(end[3]!);
   const time = wallMs === undefined ? undefined : isoFromEpochMs(wallMs);
   if (time === undefined || elapsed === undefined) return undefined;
-  return {time, elapsedMs: Math.max(0, elapsed)};
+  return {time, elapsedMs: Math.max(0, elapsed), live};
+}
+
+/** What a live script's lines say, by kind: since when, what it could not track, its classes, and its amounts. */
+interface LiveLines {
+  since?: string;
+  untracked: number;
+  starts: ClassStart[];
+  amounts: ProcessClassAmount[];
+  totals: {index: number; count: number; bytes: number}[];
+  stacks: StackClassAmount[];
+  skippedLines: number;
+}
+
+/**
+ * A live block's lines (malloc-live.d, stacks-malloc-live.d): "live", "class", "amount" (per
+ * process), "total" and "stack" (a drill-down's, by caller; counts x 1024). Empty lines are
+ * DTrace's layout; anything else is skipped and counted.
+ */
+function liveLines(lines: readonly string[]): LiveLines {
+  const read: LiveLines = {untracked: 0, starts: [], amounts: [], totals: [], stacks: [], skippedLines: 0};
+  const number = (text: string | undefined) => (text === undefined ? undefined : parseSaturatedInteger(text));
+  for (const line of lines.slice(1, -1)) {
+    if (line.trim() === '') continue;
+    const parts = line.split('\t');
+    const [first, second, third, fourth] = [1, 2, 3, 4].map(at => number(parts[at]));
+    let ok = false;
+    if (parts[0] === 'live' && parts.length === 3 && first !== undefined && second !== undefined && second >= 0) {
+      read.since = isoFromEpochMs(first);
+      read.untracked = second;
+      ok = read.since !== undefined;
+    } else if (parts[0] === 'class' && parts.length === 3 && first !== undefined && first >= 0 && second !== undefined) {
+      read.starts.push({index: first, start: second});
+      ok = true;
+    } else if (parts[0] === 'amount' && parts.length >= 6 && first !== undefined && second !== undefined && third !== undefined && fourth !== undefined) {
+      const pid = parsePid(parts[1]!);
+      if (pid !== undefined) read.amounts.push({pid, index: second, count: third, bytes: fourth, comm: parts.slice(5).join('\t')});
+      ok = pid !== undefined;
+    } else if (parts[0] === 'total' && parts.length === 4 && first !== undefined && second !== undefined && third !== undefined) {
+      read.totals.push({index: first, count: second, bytes: third});
+      ok = true;
+    } else if (parts[0] === 'stack' && parts.length >= 5 && first !== undefined && second !== undefined && third !== undefined) {
+      const frame = dtraceFrameName(parts.slice(4).join('\t'));
+      if (frame !== '') read.stacks.push({index: first, count: second / 1024, bytes: third, frames: [frame]});
+      ok = frame !== '';
+    }
+    if (!ok) read.skippedLines++;
+  }
+  return read;
 }
 
 /** "-" (no bytes measured), a signed byte total, or null when malformed. */
@@ -136,6 +188,13 @@ const measuresOf = (tab: TabId, view: 'process' | 'cache') => viewOf(tab, view).
 export function parseDtraceSnapshot(lines: readonly string[], context: DtraceContext): DtraceParseResult<TracerSnapshot> {
   const edges = blockEdges(lines, context.tab);
   if (!edges) return {snapshot: undefined, skippedLines: lines.length};
+  if (edges.live) {
+    const read = liveLines(lines);
+    if (read.since === undefined) return {snapshot: undefined, skippedLines: lines.length};
+    const rows = liveRowsOf(read.amounts, ageClassesAt(read.starts, Date.parse(edges.time), 1000));
+    const snapshot: TracerSnapshot = {tab: context.tab, view: 'live', backend: 'dtrace', probe: context.probe, time: edges.time, elapsedMs: edges.elapsedMs, rows, since: read.since, untracked: read.untracked, capped: read.untracked > 0};
+    return {snapshot, skippedLines: read.skippedLines};
+  }
   const byCache = hasView(context.tab, 'cache');
   const rows: RawRow[] = [];
   const cacheRows: RawRow[] = [];
@@ -192,10 +251,28 @@ const QUANTIZE_ROW = /^\s*(-?\d+) [^|]*\|\D*?(\d+)\s*$/;
  */
 export function parseDtraceStackSnapshot(
   lines: readonly string[],
-  context: DtraceContext & StackTarget,
+  context: DtraceContext & StackTarget & {sampleBytes?: number},
 ): DtraceParseResult<TracerStackSnapshot> {
   const edges = blockEdges(lines, context.tab);
   if (!edges) return {snapshot: undefined, skippedLines: lines.length};
+  if (edges.live) {
+    const read = liveLines(lines);
+    if (read.since === undefined) return {snapshot: undefined, skippedLines: lines.length};
+    const stacks = liveStacksOf(read.stacks, read.totals, ageClassesAt(read.starts, Date.parse(edges.time), 1000));
+    const snapshot: TracerStackSnapshot = {
+      tab: context.tab,
+      view: 'live',
+      backend: 'dtrace',
+      probe: context.probe,
+      ...targetOf(context),
+      time: edges.time,
+      elapsedMs: edges.elapsedMs,
+      stacks: stacks.stacks,
+      live: {since: read.since, classes: stacks.classes, totals: stacks.totals, untracked: read.untracked, ...(context.sampleBytes ? {sampleBytes: context.sampleBytes} : {})},
+      capped: read.untracked > 0,
+    };
+    return {snapshot, skippedLines: read.skippedLines};
+  }
   const withBytes = TABS[context.tab].stackBytes;
   const withTime = TABS[context.tab].stackTime === true;
   const histogramKind = TABS[context.tab].stackHistogram;
@@ -294,6 +371,6 @@ export function parseDtraceOutput(text: string, context: DtraceContext): TracerS
 }
 
 /** parseDtraceOutput for drill-down output. */
-export function parseDtraceStackOutput(text: string, context: DtraceContext & StackTarget): TracerStackSnapshot[] {
+export function parseDtraceStackOutput(text: string, context: DtraceContext & StackTarget & {sampleBytes?: number}): TracerStackSnapshot[] {
   return collectBlocks(text, new DtraceBlockReader(), block => parseDtraceStackSnapshot(block, context));
 }

@@ -4,10 +4,10 @@
 // reclaim's stall lengths, sized to the lines it is given.
 import React from 'react';
 import {Box, Text} from 'ink';
-import {fit, humanBytes, humanCount, humanMicros, humanMs, sanitize} from '../format.js';
+import {fit, humanAge, humanBytes, humanCount, humanMicros, humanMs, sanitize} from '../format.js';
 import {TABS} from '../registry.js';
 import type {HistogramBucket, StackRow, TracerStackSnapshot} from '../types.js';
-import {sharedInnermost, type StackView as StackData, type StackViewRow} from '../model/stacks.js';
+import {liveSummary, sharedInnermost, type StackView as StackData, type StackViewRow} from '../model/stacks.js';
 
 export interface StackViewProps {
   data?: StackData;
@@ -57,6 +57,8 @@ const PLACE_WIDTH = 16;
 
 /** A stack's numbers (count, bytes or time, where, share), as wide as the header's. */
 function numbersOf(data: StackData, stack: StackViewRow): string {
+  // Live stacks: what is outstanding first, then how many, how old the oldest, and the share.
+  if (data.live) return `${fit(humanBytes(stack.bytes ?? 0), 9, 'right')} ${fit(humanCount(stack.count), 9, 'right')} ${fit(humanAge(stack.age ?? 0), 7, 'right')} ${fit(stack.share.toFixed(1) + '%', 6, 'right')}  `;
   return (
     `${fit(humanCount(stack.count), 9, 'right')} ` +
     (data.hasBytes ? fit(humanBytes(stack.bytes ?? 0), 9, 'right') + ' ' : '') +
@@ -68,6 +70,7 @@ function numbersOf(data: StackData, stack: StackViewRow): string {
 
 /** The header over the stacks, aligned with numbersOf. */
 export function stackHeader(data: StackData, kernel: boolean): string {
+  if (data.live) return `${fit('LIVE', 9, 'right')} ${fit('ALLOCS', 9, 'right')} ${fit('OLDEST', 7, 'right')} ${fit('SHARE', 6, 'right')}  STACK AT THE ALLOCATION'S RETURN (innermost first)`;
   return (
     `${fit('COUNT', 9, 'right')} ` +
     (data.hasBytes ? fit('BYTES', 9, 'right') + ' ' : '') +
@@ -87,7 +90,7 @@ export function stackHeader(data: StackData, kernel: boolean): string {
 export function stackLines(data: StackData, height: number): Line[] {
   const lines: Line[] = [];
   const stacks = data.stacks;
-  if (stacks.length === 0) return [{text: 'no stacks in this interval', dim: true}];
+  if (stacks.length === 0) return [{text: data.live ? 'no allocation outstanding from any stack' : 'no stacks in this interval', dim: true}];
   const budget = (available: number) => Math.max(1, Math.floor(available / stacks.length));
   let perStack = budget(height);
   let skip = 0;
@@ -137,6 +140,7 @@ export function StackView({data, snapshot, exited, width, height}: StackViewProp
       lines.push({text: `${fit(String(share.pid), 9, 'right')} ${fit(sanitize(share.comm), 16)} ${fit(humanCount(share.count), 9, 'right')} ${fit(humanBytes(share.bytes ?? 0), 9, 'right')}`});
     }
   }
+  if (data.live) lines.push({text: liveSummary(data), dim: true});
   lines.push({text: stackHeader(data, snapshot.kernel === true), bold: true});
   lines.push(...stackLines(data, height - lines.length));
   return (

@@ -2,7 +2,7 @@
 // workload, its own CPU and memory, how fast it answers, and what a big interval costs to
 // render. Prints one table per section to stdout; progress goes to stderr.
 //
-//   npm run bench -- [--only overhead,cost,latency,render] [--runs N] [--seconds N]
+//   npm run bench -- [--only overhead,cost,latency,render,live] [--runs N] [--seconds N] [--live-rates 10000,...]
 //                    [--work-seconds S] [--cost-modes batch,tui] [--tabs malloc,brk,...] [--quiet-wait S] [--busy-scale X]
 //                    [--memtop PATH] [--memtop-env NAME=value,...] [--processes N] [--stacks N]
 //
@@ -24,8 +24,9 @@ import {measureOverhead, overheadTable} from './overhead.js';
 import {costTable, measureCost, type CostMode} from './cost.js';
 import {latencyTable, measureLatency} from './latency.js';
 import {measureRender, renderTable} from './render.js';
+import {liveTable, measureLive} from './live.js';
 
-const SECTIONS = ['overhead', 'cost', 'latency', 'render'] as const;
+const SECTIONS = ['overhead', 'cost', 'latency', 'render', 'live'] as const;
 type Section = (typeof SECTIONS)[number];
 const COST_MODES: readonly CostMode[] = ['batch', 'tui'];
 
@@ -41,7 +42,9 @@ const USAGE = `usage: npm run bench -- [options]
   --quiet-wait S       wait up to S seconds for tracers the bench did not start to go (default 60)
   --busy-scale X       scale the busy workloads' event rates (default 1)
   --processes N        render section: distinct processes (default 10000)
-  --stacks N           render section: distinct stacks (default 1000)`;
+  --stacks N           render section: distinct stacks (default 1000)
+  --live-rates LIST    live section: allocations per second, comma-separated (default 10000,100000,1000000)
+  --live-seconds S     live section: seconds of work per run at the asked rate (default 2)`;
 
 export interface BenchOptions {
   sections: Section[];
@@ -56,6 +59,8 @@ export interface BenchOptions {
   memtop?: string;
   processes: number;
   stacks: number;
+  liveRates: number[];
+  liveSeconds: number;
 }
 
 /** Parse the bench's flags; throws with the usage on anything it does not know. */
@@ -75,6 +80,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       memtop: {type: 'string'},
       processes: {type: 'string'},
       stacks: {type: 'string'},
+      'live-rates': {type: 'string'},
+      'live-seconds': {type: 'string'},
       help: {type: 'boolean'},
     },
     strict: true,
@@ -115,6 +122,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     ),
     processes: Math.round(number(values.processes, 10_000, 'processes', 100)),
     stacks: Math.round(number(values.stacks, 1000, 'stacks', 100)),
+    liveRates: (values['live-rates'] ?? '10000,100000,1000000').split(',').map(rate => Math.round(number(rate.trim(), 0, 'live-rates', 1))),
+    liveSeconds: number(values['live-seconds'], 2, 'live-seconds', 0.1),
   };
 }
 
@@ -208,6 +217,10 @@ async function main(): Promise<void> {
       }
     } finally {
       await busy?.stop();
+    }
+    if (options.sections.includes('live')) {
+      const samples = await measureLive({rates: options.liveRates, runs: options.runs, seconds: options.liveSeconds, quietWaitMs: options.quietWaitMs, log});
+      process.stdout.write(`${liveTable(samples, {runs: options.runs, seconds: options.liveSeconds})}\n`);
     }
     if (options.sections.includes('render')) {
       const steps = await measureRender({runs: options.runs, processes: options.processes, stacks: options.stacks, log});

@@ -1,5 +1,5 @@
 // The bpftrace parser's row and stack readers as each tab's registry entry drives them, for tests.
-import {processShares, stackRows as readStacks, viewRows} from '../../source/parse/bpftrace-json.js';
+import {liveRows, liveStackRows, processShares, stackRows as readStacks, viewRows} from '../../source/parse/bpftrace-json.js';
 import {TABS, unitsOf, viewOf} from '../../source/registry.js';
 import type {ProcessShare, RawRow, StackRow, TabId} from '../../source/types.js';
 
@@ -24,4 +24,14 @@ export function stackRows(tab: TabId, maps: Maps, isCode?: (address: bigint) => 
 export function cacheStackRows(maps: Maps): {stacks: StackRow[]; processes: ProcessShare[]} {
   const read = TABS.slab.bpftrace.cacheStacks!.read;
   return {stacks: readStacks(read, maps, TABS.slab.stackBytes), processes: processShares(read, maps)};
+}
+
+/** The malloc live view's rows from one interval's maps, read at its end. */
+export function liveRowsOf(maps: Maps, endNs: bigint): ReturnType<typeof liveRows> {
+  return liveRows(TABS.malloc.bpftrace.views.live!.rows.live!, maps, endNs);
+}
+
+/** The malloc live view's drill-down from one interval's maps, read at its end. */
+export function liveStacksOf(maps: Maps, endNs: bigint, isCode?: (address: bigint) => boolean): ReturnType<typeof liveStackRows> {
+  return liveStackRows(TABS.malloc.bpftrace.views.live!.stacks!.read.live!, maps, endNs, isCode);
 }

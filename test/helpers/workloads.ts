@@ -74,6 +74,19 @@ async function modifiedMs(file: string): Promise<number | undefined> {
  * Returns the binary's path.
  */
 export async function buildWorkload(name: string): Promise<string> {
+  // One build per workload at a time: a second one renaming its binary over the first would
+  // leave a process started from the first running a deleted file, which no tracer can name.
+  const pending = building.get(name);
+  if (pending) return pending;
+  const build = compileWorkload(name).finally(() => building.delete(name));
+  building.set(name, build);
+  return build;
+}
+
+/** Builds under way, by workload. */
+const building = new Map<string, Promise<string>>();
+
+async function compileWorkload(name: string): Promise<string> {
   const source = path.join(SOURCE_DIR, `${name}.c`);
   const header = path.join(SOURCE_DIR, 'workload.h');
   const binary = path.join(WORKLOAD_BIN_DIR, name);
@@ -93,9 +106,15 @@ export async function buildWorkload(name: string): Promise<string> {
 /** Build every workload; returns the binaries' paths by tab. */
 export async function buildWorkloads(): Promise<Record<TabId, string>> {
   const tabs = Object.keys(WORKLOADS) as TabId[];
-  const binaries = await Promise.all(tabs.map(async tab => buildWorkload(WORKLOADS[tab].name)));
+  const [binaries] = await Promise.all([Promise.all(tabs.map(async tab => buildWorkload(WORKLOADS[tab].name))), buildWorkload(LEAK_WORKLOAD.name)]);
   return Object.fromEntries(tabs.map((tab, index) => [tab, binaries[index]])) as Record<TabId, string>;
 }
+
+/**
+ * The malloc tab's live view's workload: wl_keep_leak keeps a known number of bytes while
+ * wl_churn_leak allocates and frees far more through every allocator.
+ */
+export const LEAK_WORKLOAD: WorkloadSpec = {tab: 'malloc', name: 'wl_leak', chain: ['wl_keep_leak', 'wl_outer_leak']};
 
 /** Filesystems where a file mapping never faults from a disk. */
 const MEMORY_FILESYSTEMS = new Set(['tmpfs', 'ramfs']);
@@ -152,9 +171,9 @@ export interface RunningWorkload extends RunningProgram {
   spec: WorkloadSpec;
 }
 
-/** Start the workload of `tab` (building it if needed). */
-export async function startWorkload(tab: TabId, run: WorkloadRun, options: StartOptions = {}): Promise<RunningWorkload> {
-  const spec = WORKLOADS[tab];
+/** Start the workload of `tab`, or the one `spec` names (building it if needed). */
+export async function startWorkload(workload: TabId | WorkloadSpec, run: WorkloadRun, options: StartOptions = {}): Promise<RunningWorkload> {
+  const spec = typeof workload === 'string' ? WORKLOADS[workload] : workload;
   return {spec, ...(await startProgram(spec.name, run, options))};
 }
 
