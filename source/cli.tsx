@@ -103,7 +103,7 @@ function installExitHooks(controller: AbortController): void {
     if (code !== 'EPIPE' && code !== 'EIO') return onCrash(error);
     controller.abort();
     killAllTracers();
-    void stopAllTracers(500).finally(() => leave(code === 'EPIPE' ? 0 : 129));
+    void stopAllTracers().finally(() => leave(code === 'EPIPE' ? 0 : 129));
   };
   process.stdout.on('error', onOutputGone);
   process.stderr.on('error', onOutputGone);
