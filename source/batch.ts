@@ -183,12 +183,14 @@ export async function runBatch(
     } else {
       let data = emptyTabData();
       let got = false;
+      const tableGone = () => options.pid !== undefined && processName(options.pid) === undefined;
       const view = viewOf(options.tab, options.view !== undefined && hasView(options.tab, options.view) ? options.view : undefined);
       const columns = columnsFor(options.tab, view.id);
       await supervise<TracerSnapshot>({
         signal: controller.signal,
         start: inner => backend.start({tab: options.tab, pid: options.pid, intervalMs: options.intervalMs, signal: inner, view: view.id}),
-        giveUp: error => ended(error) || !got,
+        // A table of one process (--pid) ends with it, as a drill-down does: bpftrace -p exits then.
+        giveUp: error => ended(error) || !got || tableGone(),
         onItem: snapshot => {
           got = true;
           data = applySnapshot(data, snapshot);
@@ -226,8 +228,10 @@ export async function runBatch(
         },
         onError: (error, retryInMs) => {
           if (ended(error)) return;
-          if (retryInMs === undefined) fatal = error;
-          else io.warn(`memtop: ${error.message}; restarting in ${Math.round(retryInMs / 1000)}s`);
+          if (retryInMs === undefined) {
+            if (got && tableGone() && !options.replay) io.warn(`memtop: process ${options.pid} has exited; its last table is above`);
+            else fatal = error;
+          } else io.warn(`memtop: ${error.message}; restarting in ${Math.round(retryInMs / 1000)}s`);
         },
       });
     }
