@@ -1,10 +1,12 @@
-// Changes memtop makes to Ink's code when it bundles it (npm run build), each with its reason.
-// Pure: the build applies them, a unit test applies them to the installed Ink, so an Ink release
-// that no longer matches fails the build loudly instead of going unpatched.
+// Changes memtop makes to Ink's code, and to the packages Ink draws with, when it bundles them
+// (npm run build), each with its reason. Pure: the build applies them, a unit test applies them
+// to the installed packages, so a release that no longer matches fails the build loudly instead
+// of going unpatched.
+import {ONE_CELL_EACH} from '../format.js';
 
-/** One change to one of Ink's files. */
+/** One change to one file of Ink or of a package it draws with. */
 export interface InkPatch {
-  /** The file, under node_modules/ink/. */
+  /** The file, under node_modules/. */
   file: string;
   /** Why. */
   reason: string;
@@ -22,7 +24,7 @@ export const MEASURE_CACHE_ENTRIES = 4096;
  * the oldest is dropped, so what is drawn every frame (titles, the footer) stays measured once.
  */
 const boundedMeasureCache: InkPatch = {
-  file: 'build/measure-text.js',
+  file: 'ink/build/measure-text.js',
   reason: "bound Ink's measure-text cache (it kept every text ever drawn)",
   apply(source) {
     const declaration = 'const cache = new Map();';
@@ -38,4 +40,21 @@ const boundedMeasureCache: InkPatch = {
   },
 };
 
-export const INK_PATCHES: readonly InkPatch[] = [boundedMeasureCache];
+/**
+ * string-width (which Ink measures every text with, at layout and again when it draws) has a fast
+ * path for printable ASCII only: any other character sends the whole text through a grapheme
+ * segmenter and an emoji regex per grapheme. Every table row has a sparkline in it. The patch adds
+ * a second fast path for the characters memtop draws itself (format.ts ONE_CELL_EACH, one cell
+ * each, joining no neighbour), which memtop's own fit() already takes.
+ */
+const oneCellFastPath: InkPatch = {
+  file: 'string-width/index.js',
+  reason: "measure memtop's own one-cell characters without segmenting graphemes",
+  apply(source) {
+    const asciiFastPath = 'if (/^[\\u0020-\\u007E]*$/.test(string)) {\n\t\treturn string.length;\n\t}';
+    if (!source.includes(asciiFastPath)) throw new Error(`string-width's index.js has changed (no ASCII fast path "${asciiFastPath}"): review the patch in source/tools/ink-patches.ts`);
+    return source.replace(asciiFastPath, `${asciiFastPath}\n\tif (/${ONE_CELL_EACH.source}/.test(string)) {\n\t\treturn string.length;\n\t}`);
+  },
+};
+
+export const INK_PATCHES: readonly InkPatch[] = [boundedMeasureCache, oneCellFastPath];
