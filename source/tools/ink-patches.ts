@@ -57,4 +57,171 @@ const oneCellFastPath: InkPatch = {
   },
 };
 
-export const INK_PATCHES: readonly InkPatch[] = [boundedMeasureCache, oneCellFastPath];
+
+/** Styled lines kept from one frame to the next (two generations of this many), for the rows that still need them. */
+export const STYLED_LINE_CACHE_ENTRIES = 64;
+
+/** Replace `expected` in `source` with `replacement`, or fail naming the file and the patch. */
+function replaceExactly(source: string, file: string, expected: string, replacement: string): string {
+  if (!source.includes(expected)) throw new Error(`Ink's ${file} has changed (no "${expected.trim().split('\n')[0]}"): review the patch in source/tools/ink-patches.ts`);
+  return source.replace(expected, replacement);
+}
+
+/**
+ * Ink draws a frame by making a grid of the terminal's size out of one object per cell, cutting
+ * every line of every text into styled characters (a tokenizer, then an object a character),
+ * placing them, and joining the grid back into strings, every frame, with nothing kept from the
+ * frame before: at 100 rows some 30,000 objects a frame, most of memtop's CPU and its garbage.
+ * The patch gathers the lines written to each row first. A row whose lines are plain text
+ * (no escape sequence) of one-cell characters (format.ts ONE_CELL_EACH) that do not overlap is
+ * those lines joined with spaces between them, which is exactly what the grid would have made of
+ * them; any other row (colours, wide or combining characters, overlaps) goes through Ink's grid
+ * as before, and the styled characters of its lines are kept for the next frames (the header, the
+ * tab bar and the footer are the same every frame). A unit test draws random frames both ways
+ * and requires the same output.
+ */
+const plainRowsAsText: InkPatch = {
+  file: 'ink/build/output.js',
+  reason: "join rows of plain one-cell text as strings instead of Ink's grid of styled characters",
+  apply(source) {
+    const file = 'output.js';
+    let patched = replaceExactly(
+      source,
+      file,
+      `    getStyledChars(line) {
+        let cached = this.styledChars.get(line);
+        if (cached === undefined) {
+            cached = styledCharsFromTokens(tokenize(line));
+            this.styledChars.set(line, cached);
+        }
+        return cached;
+    }`,
+      `    getStyledChars(line) {
+        let cached = memtopStyledLines.get(line) ?? memtopOlderStyledLines.get(line);
+        if (cached === undefined) {
+            cached = styledCharsFromTokens(tokenize(line));
+        }
+        if (!memtopStyledLines.has(line)) {
+            if (memtopStyledLines.size >= ${STYLED_LINE_CACHE_ENTRIES}) {
+                memtopOlderStyledLines = memtopStyledLines;
+                memtopStyledLines = new Map();
+            }
+            memtopStyledLines.set(line, cached);
+        }
+        return cached;
+    }`,
+    );
+    patched = replaceExactly(
+      patched,
+      file,
+      `class OutputCaches {`,
+      `// memtop: styled characters of lines, kept across frames in two generations (see memtopGridRow).
+let memtopStyledLines = new Map();
+let memtopOlderStyledLines = new Map();
+const memtopOneCellEach = /${ONE_CELL_EACH.source}/;
+// memtop: a row's lines as text when they are plain one-cell text that does not overlap, else
+// undefined. Cells before the width that nothing wrote are spaces; past it, the grid has holes
+// that Ink drops.
+const memtopPlainRow = (segments, width) => {
+    if (segments.length === 0) {
+        return '';
+    }
+    for (const segment of segments) {
+        if (!Number.isInteger(segment.x) || segment.x < 0 || !memtopOneCellEach.test(segment.line)) {
+            return undefined;
+        }
+    }
+    const ordered = segments.length === 1 ? segments : [...segments].sort((a, b) => a.x - b.x);
+    let text = '';
+    let cell = 0;
+    for (const segment of ordered) {
+        if (segment.x < cell) {
+            return undefined;
+        }
+        text += ' '.repeat(Math.max(0, Math.min(segment.x, width) - cell)) + segment.line;
+        cell = segment.x + segment.line.length;
+    }
+    return text.trimEnd();
+};
+class OutputCaches {`,
+    );
+    patched = replaceExactly(
+      patched,
+      file,
+      `        const output = [];
+        for (let y = 0; y < this.height; y++) {
+            const row = [];
+            for (let x = 0; x < this.width; x++) {
+                row.push({
+                    type: 'char',
+                    value: ' ',
+                    fullWidth: false,
+                    styles: [],
+                });
+            }
+            output.push(row);
+        }`,
+      `        // memtop: each row holds the lines written to it, in order, made into text below.
+        const output = [];
+        for (let y = 0; y < this.height; y++) {
+            output.push([]);
+        }`,
+    );
+    const placement = `                    const characters = this.caches.getStyledChars(line);
+                    let offsetX = x;
+                    for (const character of characters) {
+                        currentLine[offsetX] = character;
+                        // Determine printed width using string-width to align with measurement
+                        const characterWidth = Math.max(1, this.caches.getStringWidth(character.value));
+                        // For multi-column characters, clear following cells to avoid stray spaces/artifacts
+                        if (characterWidth > 1) {
+                            for (let index = 1; index < characterWidth; index++) {
+                                currentLine[offsetX + index] = {
+                                    type: 'char',
+                                    value: '',
+                                    fullWidth: false,
+                                    styles: character.styles,
+                                };
+                            }
+                        }
+                        offsetX += characterWidth;
+                    }
+`;
+    patched = replaceExactly(patched, file, placement, `                    currentLine.push({ x, line });\n`);
+    patched = replaceExactly(
+      patched,
+      file,
+      `        const generatedOutput = output
+            .map(line => {
+            // See https://github.com/vadimdemedes/ink/pull/564#issuecomment-1637022742
+            const lineWithoutEmptyItems = line.filter(item => item !== undefined);
+            return styledCharsToString(lineWithoutEmptyItems).trimEnd();
+        })
+            .join('\\n');`,
+      `        const generatedOutput = output
+            .map(segments => memtopPlainRow(segments, this.width) ?? this.memtopGridRow(segments))
+            .join('\\n');`,
+    );
+    // Ink's own placement of styled characters, for one row.
+    const gridRow = `    memtopGridRow(segments) {
+        const currentLine = [];
+        for (let x = 0; x < this.width; x++) {
+            currentLine.push({
+                type: 'char',
+                value: ' ',
+                fullWidth: false,
+                styles: [],
+            });
+        }
+        for (const { x, line } of segments) {
+${placement.replace(/^ {8}/gm, '')}        }
+        // See https://github.com/vadimdemedes/ink/pull/564#issuecomment-1637022742
+        const lineWithoutEmptyItems = currentLine.filter(item => item !== undefined);
+        return styledCharsToString(lineWithoutEmptyItems).trimEnd();
+    }
+    get() {`;
+    return replaceExactly(patched, file, `    get() {`, gridRow);
+  },
+};
+
+export const INK_PATCHES: readonly InkPatch[] = [boundedMeasureCache, oneCellFastPath, plainRowsAsText];

@@ -40,26 +40,23 @@ export function TableView(props: TableViewProps) {
       return fit(title, column.width, column.align);
     })
     .join(' ');
-  // The rows are one text, the selected one a text inside it: one node for Yoga to lay out and
-  // one for React to update however many rows there are, instead of one or more a row.
+  // The rows are one text before the selected row, the selected row, and one text after it: three
+  // nodes for Yoga to lay out and React to update however many rows there are, and colour
+  // escapes (which Ink then reads character by character) only in the selected row's text.
   const lines = props.rows.map(row => fit(columns.map(column => fit(column.format(row), column.width, column.align)).join(' '), props.width));
-  const selected = props.selected < lines.length ? props.selected : -1;
-  const before = selected === -1 ? lines : lines.slice(0, selected);
-  const after = selected === -1 ? [] : lines.slice(selected + 1);
+  const selected = props.selected < lines.length ? props.selected : lines.length;
+  const before = lines.slice(0, selected);
+  const after = lines.slice(selected + 1);
   return (
     <Box flexDirection="column">
       <Text inverse>{fit(header, props.width)}</Text>
-      {lines.length > 0 ? (
-        <Text>
-          {before.length > 0 ? before.join('\n') + (selected === -1 ? '' : '\n') : null}
-          {selected === -1 ? null : (
-            <Text inverse color="cyan">
-              {lines[selected]}
-            </Text>
-          )}
-          {after.length > 0 ? '\n' + after.join('\n') : null}
+      {before.length > 0 ? <Text>{before.join('\n')}</Text> : null}
+      {selected < lines.length ? (
+        <Text inverse color="cyan">
+          {lines[selected]}
         </Text>
       ) : null}
+      {after.length > 0 ? <Text>{after.join('\n')}</Text> : null}
     </Box>
   );
 }
