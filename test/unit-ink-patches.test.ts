@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {after, test} from 'node:test';
 import {fileURLToPath, pathToFileURL} from 'node:url';
-import {INK_PATCHES, MEASURE_CACHE_ENTRIES} from '../source/tools/ink-patches.js';
+import {INK_PATCHES, MEASURE_CACHE_ENTRIES, MEASURE_CACHE_MAX_LENGTH} from '../source/tools/ink-patches.js';
 
 const NODE_MODULES = fileURLToPath(new URL('../node_modules/', import.meta.url));
 
@@ -19,7 +19,7 @@ test('every patch applies to the installed Ink', () => {
 
 test("the patched measure cache keeps a text while it is drawn and forgets it after 2 generations of others", async () => {
   const patch = INK_PATCHES.find(candidate => candidate.file === 'ink/build/measure-text.js')!;
-  const source = patch.apply(readFileSync(NODE_MODULES + patch.file, 'utf8')).replace("import widestLine from 'widest-line';", 'const widestLine = text => text.length;');
+  const source = patch.apply(readFileSync(NODE_MODULES + patch.file, 'utf8')).replace("import widestLine from 'widest-line';", 'const widestLine = text => Math.max(...text.split(\'\\n\').map(line => line.length));');
   const directory = mkdtempSync(path.join(os.tmpdir(), 'memtop-ink-patch-'));
   after(() => rmSync(directory, {recursive: true, force: true}));
   writeFileSync(path.join(directory, 'measure-text.mjs'), source);
@@ -30,6 +30,12 @@ test("the patched measure cache keeps a text while it is drawn and forgets it af
   for (let index = 0; index < 2 * MEASURE_CACHE_ENTRIES; index++) measure(`next ${index}`);
   assert.notEqual(measure('PID COMM'), title, 'forgotten: the cache is bounded');
   assert.deepEqual(measure('PID COMM'), {width: 8, height: 1});
+  // A long text (a frame's rows) is measured, and not kept to be found again.
+  const lines = Math.ceil(MEASURE_CACHE_MAX_LENGTH / 20) + 1;
+  const rows = Array.from({length: lines}, (_, index) => `row ${index}`.padEnd(20)).join('\n');
+  const measured = measure(rows);
+  assert.deepEqual(measured, {width: 20, height: lines});
+  assert.notEqual(measure(rows), measured, 'measured again');
 });
 
 test('string-width with the one-cell fast path measures every text as it did without', async () => {

@@ -14,7 +14,9 @@ export interface InkPatch {
 }
 
 /** The most measured texts kept (two generations of this many). */
-export const MEASURE_CACHE_ENTRIES = 4096;
+export const MEASURE_CACHE_ENTRIES = 256;
+/** Texts longer than this are measured every time they are laid out, not kept. */
+export const MEASURE_CACHE_MAX_LENGTH = 256;
 
 /**
  * Ink 6.8 keeps the measured size of every distinct text it has laid out (build/measure-text.js,
@@ -22,6 +24,9 @@ export const MEASURE_CACHE_ENTRIES = 4096;
  * map grows without end: memtop's RSS kept growing over a long session. The patch keeps two
  * generations of MEASURE_CACHE_ENTRIES texts: when the newer fills up it becomes the older and
  * the oldest is dropped, so what is drawn every frame (titles, the footer) stays measured once.
+ * Only short texts are kept: the table's rows are one text of up to a hundred lines that is new
+ * every frame, and measuring it again (a width per line, string-width's fast path) costs less
+ * than keeping thousands of frames' worth of them until the generation turns over.
  */
 const boundedMeasureCache: InkPatch = {
   file: 'ink/build/measure-text.js',
@@ -34,9 +39,9 @@ const boundedMeasureCache: InkPatch = {
       if (!source.includes(expected)) throw new Error(`Ink's measure-text.js has changed (no "${expected}"): review the patch in source/tools/ink-patches.ts`);
     }
     return source
-      .replace(declaration, `let cache = new Map();\nlet olderCache = new Map();\nconst MEMTOP_MEASURE_CACHE_ENTRIES = ${MEASURE_CACHE_ENTRIES};`)
+      .replace(declaration, `let cache = new Map();\nlet olderCache = new Map();\nconst MEMTOP_MEASURE_CACHE_ENTRIES = ${MEASURE_CACHE_ENTRIES};\nconst MEMTOP_MEASURE_CACHE_MAX_LENGTH = ${MEASURE_CACHE_MAX_LENGTH};`)
       .replace(lookup, 'const cachedDimensions = cache.get(text) ?? olderCache.get(text);')
-      .replace(store, 'if (cache.size >= MEMTOP_MEASURE_CACHE_ENTRIES) { olderCache = cache; cache = new Map(); }\n    cache.set(text, dimensions);');
+      .replace(store, 'if (text.length > MEMTOP_MEASURE_CACHE_MAX_LENGTH) { return dimensions; }\n    if (cache.size >= MEMTOP_MEASURE_CACHE_ENTRIES) { olderCache = cache; cache = new Map(); }\n    cache.set(text, dimensions);');
   },
 };
 
@@ -59,7 +64,7 @@ const oneCellFastPath: InkPatch = {
 
 
 /** Styled lines kept from one frame to the next (two generations of this many), for the rows that still need them. */
-export const STYLED_LINE_CACHE_ENTRIES = 64;
+export const STYLED_LINE_CACHE_ENTRIES = 32;
 
 /** Replace `expected` in `source` with `replacement`, or fail naming the file and the patch. */
 function replaceExactly(source: string, file: string, expected: string, replacement: string): string {
@@ -76,8 +81,9 @@ function replaceExactly(source: string, file: string, expected: string, replacem
  * (no escape sequence) of one-cell characters (format.ts ONE_CELL_EACH) that do not overlap is
  * those lines joined with spaces between them, which is exactly what the grid would have made of
  * them; any other row (colours, wide or combining characters, overlaps) goes through Ink's grid
- * as before, and the styled characters of its lines are kept for the next frames (the header, the
- * tab bar and the footer are the same every frame). A unit test draws random frames both ways
+ * as before, and the styled characters of a line drawn in two frames are kept for the next (the
+ * header, the tab bar and the footer are the same every frame; the selected row is not). A unit
+ * test draws random frames both ways
  * and requires the same output.
  */
 const plainRowsAsText: InkPatch = {
@@ -97,16 +103,16 @@ const plainRowsAsText: InkPatch = {
         return cached;
     }`,
       `    getStyledChars(line) {
-        let cached = memtopStyledLines.get(line) ?? memtopOlderStyledLines.get(line);
-        if (cached === undefined) {
-            cached = styledCharsFromTokens(tokenize(line));
-        }
-        if (!memtopStyledLines.has(line)) {
+        // memtop: a line seen in an earlier frame keeps its styled characters; a line seen for the
+        // first time (the selected row, new every frame) is only noted, as null.
+        const known = memtopStyledLines.get(line) ?? memtopOlderStyledLines.get(line);
+        const cached = known ?? styledCharsFromTokens(tokenize(line));
+        if (memtopStyledLines.get(line) !== cached) {
             if (memtopStyledLines.size >= ${STYLED_LINE_CACHE_ENTRIES}) {
                 memtopOlderStyledLines = memtopStyledLines;
                 memtopStyledLines = new Map();
             }
-            memtopStyledLines.set(line, cached);
+            memtopStyledLines.set(line, known === undefined ? null : cached);
         }
         return cached;
     }`,
@@ -115,7 +121,7 @@ const plainRowsAsText: InkPatch = {
       patched,
       file,
       `class OutputCaches {`,
-      `// memtop: styled characters of lines, kept across frames in two generations (see memtopGridRow).
+      `// memtop: styled characters of lines drawn before (null: drawn once), in two generations (see getStyledChars).
 let memtopStyledLines = new Map();
 let memtopOlderStyledLines = new Map();
 const memtopOneCellEach = /${ONE_CELL_EACH.source}/;
