@@ -4,7 +4,7 @@
 // cli.tsx wires it up.
 import React, {useEffect, useReducer, useRef} from 'react';
 import {Box, Text, useApp} from 'ink';
-import type {Backend, TabId} from './types.js';
+import type {Backend, TabId, ViewId} from './types.js';
 import {columnsFor, selectRows} from './model/columns.js';
 import {viewTable} from './model/table.js';
 import {stackView} from './model/stacks.js';
@@ -43,6 +43,12 @@ export interface AppProps {
   recordingTo?: string;
   /** Where the w key writes folded stacks (default: the working directory). */
   foldedDir?: string;
+  /** The view to open on (--live). */
+  view?: ViewId;
+  /** Live stacks: only allocations at least this many seconds old to begin with (--min-age). */
+  minAge?: number;
+  /** Live stacks: one stack per about this many bytes (--sample); absent: every allocation's. */
+  sampleBytes?: number;
 }
 
 const UNICODE = supportsUnicode(process.env);
@@ -54,14 +60,14 @@ export function App(props: AppProps) {
   const {exit} = useApp();
   const size = useTerminalSize(props.size);
   const [{ui: state, notice, effects}, dispatch] = useReducer(appReducer, undefined, () => ({
-    ui: initialState({tab: props.tab, intervalMs: props.intervalMs, filter: props.comm, cgroupFilter: props.cgroup}),
+    ui: initialState({tab: props.tab, view: props.view, intervalMs: props.intervalMs, filter: props.comm, cgroupFilter: props.cgroup, minAge: props.minAge}),
     effects: [],
   }));
   const limit = props.limit ?? 10;
   const drilling = state.drill !== undefined;
   const replaying = props.replay !== undefined;
   // Whether this App replays never changes while it is mounted: the same hook runs every frame.
-  const source: Source = replaying ? useReplaySource(props.replay!, state, props.replaySpeed) : useLiveSource(props.backend, state, {pid: props.pid, cgroupOf: props.cgroupOf});
+  const source: Source = replaying ? useReplaySource(props.replay!, state, props.replaySpeed) : useLiveSource(props.backend, state, {pid: props.pid, cgroupOf: props.cgroupOf, sampleBytes: props.sampleBytes});
   const {drill} = source;
 
   const table = viewTable(source.data[state.tab], state.view);
@@ -95,7 +101,9 @@ export function App(props: AppProps) {
       else if (effect.kind === 'write-folded' && state.drill && drill.snapshot) {
         try {
           const target = state.drill.cache !== undefined ? {cache: state.drill.cache} : {pid: state.drill.pid};
-          const file = writeFoldedFile(props.foldedDir ?? process.cwd(), target, state.drill.tab, drill.snapshot.stacks);
+          // Live stacks weigh what is outstanding (bytes), of allocations as old as the view asks.
+          const stacks = drill.snapshot.live ? stackView(drill.snapshot, Number.MAX_SAFE_INTEGER, state.minAge).stacks : drill.snapshot.stacks;
+          const file = writeFoldedFile(props.foldedDir ?? process.cwd(), target, state.drill.tab, stacks, {weight: drill.snapshot.live ? 'bytes' : 'count', view: state.drill.view});
           dispatch({type: 'notice', text: `wrote ${file}`});
         } catch (error) {
           dispatch({type: 'notice', text: `could not write folded stacks: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`});
@@ -114,7 +122,7 @@ export function App(props: AppProps) {
   const statusText = statusLine({state, source, table, status, recordingTo: props.recordingTo, notice, width: width - (state.paused ? 8 : 0), ascii: !UNICODE});
 
   const bodyHeight = Math.max(1, size.rows - 4);
-  const keys = {mode: drilling ? ('drill' as const) : ('table' as const), replaying, tab: state.tab, view: state.view};
+  const keys = {mode: drilling ? ('drill' as const) : ('table' as const), replaying, tab: state.tab, view: state.view, ...(state.drill?.view ? {drill: state.drill.view} : {})};
   let body: React.ReactNode;
   if (state.help) {
     body = (
@@ -127,7 +135,7 @@ export function App(props: AppProps) {
       </Box>
     );
   } else if (drilling) {
-    body = <StackView data={drill.snapshot ? stackView(drill.snapshot, limit) : undefined} snapshot={drill.snapshot} exited={drill.exited} width={width} height={bodyHeight} />;
+    body = <StackView data={drill.snapshot ? stackView(drill.snapshot, limit, state.minAge) : undefined} snapshot={drill.snapshot} exited={drill.exited} width={width} height={bodyHeight} />;
   } else {
     body = (
       <TableView

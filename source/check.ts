@@ -108,11 +108,12 @@ export async function runChecks(): Promise<CheckResult[]> {
 
 /** The checks as the user reads them. */
 export function formatChecks(results: CheckResult[]): string {
+  const width = Math.max(24, ...results.map(result => result.name.length));
   return results
     .map(result => {
       const mark = result.ok ? 'pass' : result.optional ? 'warn' : 'FAIL';
       const fix = !result.ok && result.fix ? `  → fix: ${result.fix}` : '';
-      return `${mark}  ${result.name.padEnd(24)} ${result.detail}${fix}`;
+      return `${mark}  ${result.name.padEnd(width)} ${result.detail}${fix}`;
     })
     .join('\n');
 }

@@ -20,6 +20,8 @@ import {recordingBackend} from './record/recording-backend.js';
 import {CgroupCache} from './system/cgroups.js';
 import {processExists} from './system/processes.js';
 import {withHeadStart} from './backends/head-start.js';
+import {sharedBackend} from './backends/shared-backend.js';
+import {parseBpftraceVersion, versionText} from './backends/bpftrace-version.js';
 import {initialState} from './state/reducer.js';
 
 function version(): string {
@@ -114,7 +116,8 @@ async function main(): Promise<void> {
     process.exitCode = results.some(result => !result.ok && !result.optional) ? 1 : 0;
     return;
   }
-  if (!options.batch && !(process.stdout.isTTY && process.stdin.isTTY)) {
+  const headless = options.batch || (options.serve !== undefined && !options.serve.tui);
+  if (!headless && !(process.stdout.isTTY && process.stdin.isTTY)) {
     fail('the TUI needs a terminal; for pipes and scripts use --batch (add --json for JSON lines)', 2);
   }
 
@@ -125,7 +128,7 @@ async function main(): Promise<void> {
   // Ink draws nothing but the last frame when it sees CI or CONTINUOUS_INTEGRATION in the
   // environment (read once, when it is imported). The TUI only ever runs on a real terminal
   // (checked above), so a CI variable inherited from a build job must not blank it.
-  if (!options.batch) {
+  if (!headless) {
     delete process.env.CI;
     delete process.env.CONTINUOUS_INTEGRATION;
     // React's development build checks and warns on every render: it doubled the CPU memtop
@@ -189,6 +192,34 @@ async function main(): Promise<void> {
     backend = recordingBackend(backend, recorder, {cgroupOf});
   }
 
+  if (options.serve) {
+    // One tracer per view for the exporter and the TUI together.
+    const shared = sharedBackend(backend);
+    backend = shared;
+    const {startExporter, ServeError} = await import('./exporter/index.js');
+    const availability = await shared.available();
+    const bpftrace = shared.id === 'bpftrace' ? parseBpftraceVersion(availability.version ?? '') : undefined;
+    try {
+      const exporter = await startExporter({
+        serve: options.serve,
+        backend: shared,
+        info: {version: version(), backend: shared.id, bpftrace: bpftrace ? versionText(bpftrace) : ''},
+        pid: options.pid,
+        signal: controller.signal,
+        // The TUI shows its own tab's tracer failures; lines on stderr would tear its frame.
+        warn: options.serve.tui ? () => undefined : text => say(text),
+      });
+      if (!options.serve.tui) {
+        say(exporter.describe);
+        await exporter.done;
+        return;
+      }
+    } catch (error) {
+      if (error instanceof ServeError) fail(error.message);
+      throw error;
+    }
+  }
+
   if (options.batch) {
     try {
       await runBatch(
@@ -210,7 +241,7 @@ async function main(): Promise<void> {
 
   if (!timeline) {
     // The first tab's tracer compiles and attaches while Ink and the app load; the app takes it over.
-    const first = initialState({tab: options.tab, intervalMs: options.intervalMs});
+    const first = initialState({tab: options.tab, view: options.view, intervalMs: options.intervalMs});
     backend = withHeadStart(backend, {tab: first.tab, pid: options.pid, intervalMs: first.intervalMs, view: first.view});
   }
   const [React, {render}, {App}] = await Promise.all([import('react').then(module => module.default), import('ink'), import('./app.js')]);
@@ -228,6 +259,9 @@ async function main(): Promise<void> {
       replay: timeline,
       replaySpeed: options.speed,
       recordingTo: options.record,
+      view: options.view,
+      minAge: options.minAge,
+      sampleBytes: options.sampleBytes,
     }),
     {exitOnCtrlC: false},
   );

@@ -5,7 +5,7 @@ import {hasView, TABS, TAB_IDS, type TabId, type ViewId} from './registry.js';
 import {MAX_INTERVAL_MS, MIN_INTERVAL_MS} from './state/reducer.js';
 import {keyLines} from './state/keys.js';
 import {hasControlCharacters, sanitize} from './format.js';
-import {isCacheName} from './types.js';
+import {DEFAULT_SAMPLE_BYTES, isCacheName} from './types.js';
 
 /** Every view id some tab has, for --group. */
 const VIEW_IDS = [...new Set(TAB_IDS.flatMap(tab => TABS[tab].views.map(view => view.id)))];
@@ -17,11 +17,24 @@ function keysHelp(): string {
     .join('\n');
 }
 
+/** Where --serve listens when given no address. */
+export const DEFAULT_SERVE = '127.0.0.1:9464';
+
+/**
+ * Tabs --serve exports only when --export names them: their probes fire on a hot path of every
+ * process on the machine (malloc's uprobe on every call, minor faults' event on every fault).
+ */
+export const EXPORT_ONLY_WHEN_NAMED: readonly TabId[] = ['malloc', 'minfault'];
+
+/** What --serve exports unless --export says: every other tab. */
+export const DEFAULT_EXPORT: TabId[] = TAB_IDS.filter(tab => !EXPORT_ONLY_WHEN_NAMED.includes(tab));
+
 export const HELP = `
   Usage
     memtop [options]               live top-10 of memory events (as root)
     memtop --batch [options]       print one table per interval, like top -b
     memtop --check                 check this machine can run memtop
+    memtop --serve [ADDR]          serve Prometheus metrics on ADDR (default ${DEFAULT_SERVE}), headless
 
   Options
     --tab ID          ${TAB_IDS.join(' | ')}   (default ${TAB_IDS[0]})
@@ -43,12 +56,45 @@ export const HELP = `
                       an older recording
     --replay FILE     replay a recording: no root or tracer needed (TUI or --batch)
     --speed X         replay speed in the TUI: 0.5, 1, 2 or 4 (default 1)
+    --folded          with --batch --stacks: print folded stacks for flame graphs (live: bytes)
+    --live            the malloc tab's live view: bytes and allocations not freed yet (the l key);
+                      with --batch --pid N --stacks: that process's stacks of them
+    --min-age S       with --live: stacks count only allocations at least S seconds old (the o key)
+    --sample          with --live: take stacks for about one allocation per 512 KiB, at random,
+                      instead of every one (counts and bytes stay exact, stacks are estimates)
+    --sample-bytes N  with --live: as --sample, one stack per about N bytes
     --folded          with --batch --stacks: print folded stacks for flame graphs
+    --serve [ADDR]    serve GET /metrics (Prometheus) on ADDR: ${DEFAULT_SERVE}, or HOST:PORT such as
+                      0.0.0.0:9464 or [::1]:9464; runs headless unless --tui is given
+    --tui             with --serve: show the TUI too, from the same tracers
+    --export TABS     with --serve: comma-separated tabs to export (default ${DEFAULT_EXPORT.join(',')};
+                      malloc and minfault cost every process on the machine per call or fault,
+                      so only when named)
+    --metrics-pid     with --serve: add a pid label to process series
+    --metrics-top N   with --serve: label sets per metric with series of their own, 1-1000 (default 20);
+                      the rest add up in one series labelled other
     --help, --version
 
   Keys (TUI)
 ${keysHelp()}
 `;
+
+/** An address to serve on: an IP address (v4, or v6 without brackets) and a port. */
+export interface ServeAddress {
+  host: string;
+  port: number;
+}
+
+/** What --serve and its companions asked for. */
+export interface ServeOptions {
+  address: ServeAddress;
+  /** The tabs to export, in the registry's order. */
+  tabs: TabId[];
+  pidLabel: boolean;
+  top: number;
+  /** Show the TUI too. */
+  tui: boolean;
+}
 
 export type BackendChoice = 'auto' | 'bpftrace' | 'stap' | 'dtrace';
 export const BACKEND_CHOICES: BackendChoice[] = ['auto', 'bpftrace', 'stap', 'dtrace'];
@@ -71,14 +117,20 @@ export interface Options {
   check: boolean;
   help: boolean;
   version: boolean;
-  /** --group: the view of the tab (registry.ts), when given. */
+  /** --group or --live: the view of the tab (registry.ts), when given. */
   view?: ViewId;
+  /** --min-age: live stacks count only allocations at least this many seconds old. */
+  minAge?: number;
+  /** --sample or --sample-bytes: live stacks are taken for about one allocation per this many bytes. */
+  sampleBytes?: number;
   cgroup?: string;
   record?: string;
   overwrite: boolean;
   replay?: string;
   speed: number;
   folded: boolean;
+  /** --serve: run as a Prometheus exporter. */
+  serve?: ServeOptions;
 }
 
 /** A mistake in the command line: its message is the one line the user sees. */
@@ -117,6 +169,15 @@ const FLAGS = {
   replay: {type: 'string', isMultiple: true},
   speed: {type: 'string', isMultiple: true},
   folded: {type: 'boolean', isMultiple: true},
+  live: {type: 'boolean', isMultiple: true},
+  minAge: {type: 'string', isMultiple: true},
+  sample: {type: 'boolean', isMultiple: true},
+  sampleBytes: {type: 'string', isMultiple: true},
+  serve: {type: 'string', isMultiple: true},
+  tui: {type: 'boolean', isMultiple: true},
+  export: {type: 'string', isMultiple: true},
+  metricsPid: {type: 'boolean', isMultiple: true},
+  metricsTop: {type: 'string', isMultiple: true},
 } as const;
 
 function integer(name: string, raw: string | undefined, min: number, max: number, hint: string): number | undefined {
@@ -132,6 +193,47 @@ function printable(text: string): string {
   return sanitize(text).slice(0, 60);
 }
 
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/** Whether text is an IPv6 address (as inside brackets): hex groups, at most one ::, maybe a dotted IPv4 tail. */
+function isIpv6(text: string): boolean {
+  if (!/^[0-9a-fA-F:.]+$/.test(text) || text.split('::').length > 2) return false;
+  const groups = text.split(':');
+  const last = groups.at(-1)!;
+  const tail = IPV4.test(last) ? 2 : 1;
+  const hex = IPV4.test(last) ? groups.slice(0, -1) : groups;
+  if (!hex.every(group => group === '' || /^[0-9a-fA-F]{1,4}$/.test(group))) return false;
+  const filled = hex.filter(group => group !== '').length + (tail - 1);
+  return text.includes('::') ? filled < 8 : filled === 8 && !hex.includes('');
+}
+
+/**
+ * The address --serve was given: '' is the default; else HOST:PORT with an IPv4 address or a
+ * bracketed IPv6 one. memtop listens on that address only, so it must be written out.
+ */
+export function parseServeAddress(raw: string): ServeAddress {
+  const text = raw.trim() === '' ? DEFAULT_SERVE : raw.trim();
+  const hint = `give HOST:PORT with an IP address, e.g. ${DEFAULT_SERVE}, 0.0.0.0:9464 or [::1]:9464`;
+  const match = /^(?:\[([^\]]*)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
+  if (!match) throw new UsageError(`--serve "${printable(raw)}" is not an address: ${hint}`);
+  const host = match[1] ?? match[2]!;
+  if (host === '') throw new UsageError(`--serve "${printable(raw)}" has no host: ${hint}`);
+  if (match[1] !== undefined ? !isIpv6(host) : !IPV4.test(host)) throw new UsageError(`--serve "${printable(raw)}": ${printable(host)} is not an IP address: ${hint}`);
+  const port = Number(match[3]);
+  if (port < 1 || port > 65535) throw new UsageError(`--serve port ${port} is out of range: use 1 to 65535`);
+  return {host, port};
+}
+
+/** The tabs --export names, in the registry's order. */
+function exportTabs(raw: string): TabId[] {
+  const names = raw.split(',').map(name => name.trim());
+  if (names.every(name => name === '')) throw new UsageError(`--export needs tab names, e.g. --export ${[...DEFAULT_EXPORT, ...EXPORT_ONLY_WHEN_NAMED].join(',')}`);
+  for (const name of names) {
+    if (!TAB_IDS.includes(name as TabId)) throw new UsageError(`--export: unknown tab "${printable(name)}": use a comma-separated list of ${TAB_IDS.join(', ')}`);
+  }
+  return TAB_IDS.filter(tab => names.includes(tab));
+}
+
 /** Parse and validate argv (without node and the script). Throws UsageError. */
 export function parseFlags(argv: string[]): Options {
   // Help and version are printed by the caller (cli.tsx): parseFlags only parses.
@@ -141,10 +243,17 @@ export function parseFlags(argv: string[]): Options {
     const name = unknown[0]!.replace(/[A-Z]/g, letter => `-${letter.toLowerCase()}`);
     throw new UsageError(`unknown flag --${printable(name)}: see memtop --help`);
   }
+  const kebab = (name: string) => name.replace(/[A-Z]/g, letter => `-${letter.toLowerCase()}`);
   if (cli.input.length > 0) throw new UsageError(`unexpected argument "${printable(cli.input[0]!)}": see memtop --help`);
   for (const [name, values] of Object.entries(cli.flags) as [string, unknown[] | undefined][]) {
-    if (values && values.length > 1) throw new UsageError(`--${name} is given ${values.length} times: give each flag once (see memtop --help)`);
+    if (values && values.length > 1) throw new UsageError(`--${kebab(name)} is given ${values.length} times: give each flag once (see memtop --help)`);
   }
+  // meow drops a string flag given without a value when it isMultiple: a bare --serve (the
+  // default address) is counted from argv instead.
+  const serveValues = [...(cli.flags.serve ?? [])];
+  const serveTokens = argv.filter(arg => arg === '--serve' || arg.startsWith('--serve=')).length;
+  while (serveValues.length < serveTokens) serveValues.push('');
+  if (serveValues.length > 1) throw new UsageError(`--serve is given ${serveValues.length} times: give each flag once (see memtop --help)`);
   const one = <T>(values: readonly T[] | undefined): T | undefined => values?.[0];
   const on = (values: readonly boolean[] | undefined) => values?.[0] === true;
   const raw = cli.flags;
@@ -170,6 +279,15 @@ export function parseFlags(argv: string[]): Options {
     replay: one(raw.replay),
     speed: one(raw.speed),
     folded: on(raw.folded),
+    live: on(raw.live),
+    minAge: one(raw.minAge),
+    sample: on(raw.sample),
+    sampleBytes: one(raw.sampleBytes),
+    serve: one(serveValues),
+    tui: on(raw.tui),
+    export: one(raw.export),
+    metricsPid: on(raw.metricsPid),
+    metricsTop: one(raw.metricsTop),
   };
   const tab = (flags.tab ?? TAB_IDS[0]) as TabId;
   if (!TAB_IDS.includes(tab)) throw new UsageError(`unknown tab "${printable(String(flags.tab))}": use one of ${TAB_IDS.join(', ')}`);
@@ -191,8 +309,18 @@ export function parseFlags(argv: string[]): Options {
     if (cgroup.trim() === '') throw new UsageError('--cgroup needs a pattern (part of a cgroup path or a container id), e.g. --cgroup docker');
     if (hasControlCharacters(cgroup)) throw new UsageError('--cgroup must not contain control characters');
   }
-  const view = flags.group as ViewId | undefined;
+  let view = flags.group as ViewId | undefined;
   if (view !== undefined && !VIEW_IDS.includes(view)) throw new UsageError(`unknown grouping "${printable(view)}": use ${VIEW_IDS.join(' or ')}`);
+  if (flags.live) {
+    if (view !== undefined && view !== 'live') throw new UsageError(`--live and --group ${view} are two views: pick one`);
+    if (!hasView(tab, 'live')) throw new UsageError(`the ${TABS[tab].title} tab has no live view: use --tab ${TAB_IDS.find(id => hasView(id, 'live')) ?? 'malloc'}`);
+    view = 'live';
+  }
+  const liveOnly = [['min-age', flags.minAge !== undefined], ['sample', flags.sample], ['sample-bytes', flags.sampleBytes !== undefined]] as const;
+  const liveFlag = liveOnly.find(([, given]) => given)?.[0];
+  if (liveFlag && view !== 'live') throw new UsageError(`--${liveFlag} is for live stacks: add --live`);
+  const minAge = integer('min-age', flags.minAge, 0, 604_800, 'use 0 to 604800 seconds');
+  const sampleBytes = integer('sample-bytes', flags.sampleBytes, 1, 1_073_741_824, 'use 1 to 1073741824 bytes (512 KiB with --sample)') ?? (flags.sample ? DEFAULT_SAMPLE_BYTES : undefined);
   const speed = flags.speed === undefined ? 1 : Number(flags.speed);
   if (![0.5, 1, 2, 4].includes(speed)) throw new UsageError(`--speed must be 0.5, 1, 2 or 4, not "${printable(String(flags.speed))}"`);
   for (const [name, value] of [['record', flags.record], ['replay', flags.replay]] as const) {
@@ -200,6 +328,7 @@ export function parseFlags(argv: string[]): Options {
       throw new UsageError(`--${name} needs a file name, e.g. --${name} memtop.ndjson`);
     }
   }
+  const serve = serveOptions(flags, raw => integer('metrics-top', raw, 1, 1000, 'use 1 to 1000 label sets'));
   if (flags.record !== undefined && flags.replay !== undefined) throw new UsageError('--record and --replay do not go together: replay a recording, or record a live session');
   if (flags.replay !== undefined && flags.check) throw new UsageError('--check is for live tracing: drop --replay');
   if (flags.replay !== undefined && flags.backend !== undefined) throw new UsageError('--backend is for live tracing: a replay uses the recorded one');
@@ -233,11 +362,57 @@ export function parseFlags(argv: string[]): Options {
     help: flags.help,
     version: flags.version,
     ...(view !== undefined ? {view} : {}),
+    ...(minAge !== undefined ? {minAge} : {}),
+    ...(sampleBytes !== undefined ? {sampleBytes} : {}),
     cgroup,
     record: flags.record,
     overwrite: flags.overwrite,
     replay: flags.replay,
     speed,
     folded: flags.folded,
+    ...(serve ? {serve} : {}),
+  };
+}
+
+/** The flags --serve goes with and those it does not, checked; undefined without --serve. */
+function serveOptions(
+  flags: {serve?: string; tui: boolean; export?: string; metricsPid: boolean; metricsTop?: string} & Record<string, unknown>,
+  top: (raw: string | undefined) => number | undefined,
+): ServeOptions | undefined {
+  if (flags.serve === undefined) {
+    for (const name of ['tui', 'export', 'metricsPid', 'metricsTop'] as const) {
+      if (flags[name] !== undefined && flags[name] !== false) throw new UsageError(`--${name.replace(/[A-Z]/g, letter => `-${letter.toLowerCase()}`)} goes with --serve`);
+    }
+    return undefined;
+  }
+  const refused: [string, string][] = [
+    ['batch', '--serve and --batch are two ways to run: serve metrics, or print tables'],
+    ['json', '--json is for batch mode; --serve speaks the Prometheus text format'],
+    ['replay', '--serve traces live: a replay has no tracer to export'],
+    ['stacks', '--stacks is for batch mode; --serve exports tables, not stacks'],
+    ['folded', '--folded is for batch mode, not --serve'],
+    ['iterations', '--iterations is for batch mode: --serve runs until stopped'],
+    ['check', '--check does not serve: run it on its own'],
+    ['record', '--record does not go with --serve: record with the TUI or --batch'],
+    ['speed', '--speed is for --replay, not --serve'],
+  ];
+  for (const [name, message] of refused) if (flags[name] !== undefined && flags[name] !== false) throw new UsageError(message);
+  if (!flags.tui) {
+    const tuiOnly: [string, string][] = [
+      ['tab', '--tab picks the TUI\'s tab: add --tui, or choose what --serve exports with --export TABS'],
+      ['interval', '--interval is the TUI\'s refresh: add --tui (--serve measures every second)'],
+      ['limit', '--limit is the TUI\'s rows: add --tui, or use --metrics-top N'],
+      ['comm', '--comm filters the TUI\'s table: add --tui (--serve exports every process; select in PromQL)'],
+      ['cgroup', '--cgroup filters the TUI\'s table: add --tui (--serve exports every process; select in PromQL)'],
+      ['group', '--group is the TUI\'s or batch grouping: --serve exports every view of a tab'],
+    ];
+    for (const [name, message] of tuiOnly) if (flags[name] !== undefined) throw new UsageError(message);
+  }
+  return {
+    address: parseServeAddress(flags.serve),
+    tabs: flags.export === undefined ? DEFAULT_EXPORT : exportTabs(flags.export),
+    pidLabel: flags.metricsPid,
+    top: top(flags.metricsTop) ?? 20,
+    tui: flags.tui,
   };
 }

@@ -37,6 +37,33 @@ export function humanMs(value: number): string {
   return `${(value / 60_000).toFixed(1)}m`;
 }
 
+/** A length in microseconds (a histogram's edge): whole µs below a millisecond, written "us" (ASCII everywhere). */
+export function humanMicros(value: number): string {
+  return Math.abs(value) < 1000 ? `${Math.round(value)}us` : humanMs(value / 1000);
+}
+
+/** An age in seconds: "0.4s", "45s", "12m", "3.4h", "2.1d". */
+export function humanAge(seconds: number): string {
+  const abs = Math.abs(seconds);
+  if (abs < 10) return `${seconds.toFixed(1)}s`;
+  if (abs < 120) return `${Math.round(seconds)}s`;
+  if (abs < 7200) return `${Math.round(seconds / 60)}m`;
+  if (abs < 172_800) return `${(seconds / 3600).toFixed(1)}h`;
+  return `${(seconds / 86_400).toFixed(1)}d`;
+}
+
+/** A change of bytes per second, signed: "+1.5K", "-300B", "0B". */
+export function humanBytesRate(value: number): string {
+  return `${value > 0 ? '+' : ''}${humanBytes(value)}`;
+}
+
+/** An ISO 8601 time as the local wall clock's HH:MM:SS ("?" when it is not a time). */
+export function clockTime(iso: string): string {
+  const time = new Date(iso);
+  if (Number.isNaN(time.getTime())) return '?';
+  return [time.getHours(), time.getMinutes(), time.getSeconds()].map(part => String(part).padStart(2, '0')).join(':');
+}
+
 /** A rate per second with one decimal below 100. */
 export function humanRate(value: number): string {
   if (Math.abs(value) < 100) return value.toFixed(1);

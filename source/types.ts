@@ -3,6 +3,12 @@ import type {TabId, ViewId} from './registry.js';
 
 export type {TabId, ViewId} from './registry.js';
 
+/**
+ * A live drill-down's default stack sample when sampling is asked for: one stack per about this
+ * many bytes allocated (what Go's heap profiler takes by default).
+ */
+export const DEFAULT_SAMPLE_BYTES = 512 * 1024;
+
 /** The tracers memtop can drive. */
 export type BackendId = 'bpftrace' | 'stap' | 'dtrace';
 
@@ -51,16 +57,61 @@ export interface TracerSnapshot {
   skippedLines?: number;
   /** The latest such line, cut short, to name what was skipped. */
   skippedSample?: string;
+  /** A live view: when its tracer began tracking allocations (ISO 8601); rows count those made since. */
+  since?: string;
+  /** A live view: allocations its tracer could not track so far (its table was full, a realloc failed). */
+  untracked?: number;
+}
+
+/** Outstanding allocations: how many, and their bytes. */
+export interface LiveAmount {
+  count: number;
+  bytes: number;
+}
+
+/**
+ * One age class of a live drill-down, in seconds before the interval's end: its allocations
+ * are at most `oldest` and at least `newest` old (the current class: `newest` 0).
+ */
+export interface AgeClass {
+  oldest: number;
+  newest: number;
 }
 
 /** One distinct user stack and what it allocated. Frames are innermost first. */
 export interface StackRow {
   count: number;
   bytes?: number;
+  /** The time its events took (reclaim: the stalls'), ms. */
+  ms?: number;
+  /** Where its events were (minor faults: the mapping of the faulting address), most first. */
+  where?: StackPlace[];
   frames: string[];
+  /** A live drill-down: what is outstanding from this stack per age class (the snapshot's live.classes). */
+  classes?: LiveAmount[];
 }
 
-/** One power-of-two bucket of the malloc request-size histogram. */
+/** What a live drill-down knows beyond its stacks. */
+export interface LiveStacks {
+  /** When its tracer began tracking allocations (ISO 8601). */
+  since: string;
+  /** Its age classes, oldest first. */
+  classes: AgeClass[];
+  /** The process's outstanding allocations per class, exact (the stacks' are estimates when sampled). */
+  totals: LiveAmount[];
+  /** Stacks were taken for about one allocation per this many bytes (and are estimates); absent: for every allocation. */
+  sampleBytes?: number;
+  /** Allocations that could not be tracked so far. */
+  untracked: number;
+}
+
+/** A mapping of a process ("[heap]", "[stack]", "anon", a file's name) and how many of a stack's events were in it. */
+export interface StackPlace {
+  mapping: string;
+  count: number;
+}
+
+/** One power-of-two bucket of a drill-down's histogram: malloc's request sizes (bytes), reclaim's stall lengths (µs). */
 export interface HistogramBucket {
   min: number;
   max: number;
@@ -98,6 +149,10 @@ export type TracerStackSnapshot = StackTarget & {
   processes?: ProcessShare[];
   /** Its stacks are kernel stacks (a cache's drill-down). */
   kernel?: boolean;
+  /** The view whose drill-down this is, when not the tab's (live: stacks of outstanding memory). */
+  view?: ViewId;
+  /** A live drill-down: its age classes and the process's exact totals; each stack has its classes. */
+  live?: LiveStacks;
   capped?: boolean;
   skippedLines?: number;
   skippedSample?: string;
@@ -122,6 +177,10 @@ export type StackStartOptions = StackTarget & {
   tab: TabId;
   intervalMs: number;
   signal: AbortSignal;
+  /** The view drilled from, when it has a drill-down of its own (registry.ts drillView). */
+  view?: ViewId;
+  /** A live drill-down: take a stack for about one allocation per this many bytes (0 or absent: every allocation). */
+  sampleBytes?: number;
 };
 
 /** How a stack target reads in messages: "PID 4242" or "cache filp". */

@@ -1,6 +1,9 @@
 // Component tests of the TUI with ink-testing-library: tabs, sorting, selection, drill-down,
 // pause, filter, help, errors and terminal size, driven by key presses as a user would.
 import {afterEach, test} from 'node:test';
+import {mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import assert from 'node:assert/strict';
 import React from 'react';
 import {render} from 'ink-testing-library';
@@ -267,4 +270,51 @@ test('keys that arrive in one chunk are separate presses, each seeing the ones b
   await waitFor(() => frame(app).includes('probe-for-majfault'), 'the majfault tab');
   await press(app, '/al');
   await waitFor(() => frame(app).includes('filter: al_'), 'the filter prompt with the rest of the chunk');
+});
+
+test('malloc live view: l shows what is outstanding since the view opened; Enter its live stacks, o the age threshold, w writes them by bytes', async () => {
+  const since = new Date(2026, 0, 1, 9, 30, 15).toISOString();
+  const backend = scriptedBackend({
+    table: (tab, index, view) =>
+      view === 'live'
+        ? {...snapshotOf(tab, []), view: 'live', since, untracked: 0, rows: [{pid: 101, comm: 'leaky', count: 40, bytes: 40960 * (index + 1), age: 95}, {pid: 102, comm: 'tidy', count: 0, bytes: 0, age: 0}]}
+        : snapshotOf(tab, [[101, 'leaky', 5, 500]]),
+    stacks: (tab, pid, _index, options) => ({
+      tab, backend: 'bpftrace', probe: 'live-probe', pid, time: 't', elapsedMs: 1000, view: options?.view,
+      stacks: [
+        {count: 40, bytes: 40960, frames: ['wl_keep', 'main'], classes: [{count: 30, bytes: 30720}, {count: 10, bytes: 10240}]},
+        {count: 2, bytes: 64000, frames: ['wl_churn', 'main'], classes: [{count: 0, bytes: 0}, {count: 2, bytes: 64000}]},
+      ],
+      live: {since, classes: [{oldest: 95, newest: 40}, {oldest: 40, newest: 0}], totals: [{count: 30, bytes: 30720}, {count: 12, bytes: 74240}], untracked: 3, ...(options?.sampleBytes ? {sampleBytes: options.sampleBytes} : {})},
+    }),
+  });
+  const folded = mkdtempSync(path.join(os.tmpdir(), 'memtop-live-folded-'));
+  cleanup.push(() => rmSync(folded, {recursive: true, force: true}));
+  const app = mount(<App backend={backend} sampleBytes={524288} foldedDir={folded} size={{columns: 130, rows: 30}} />);
+  await waitFor(() => frame(app).includes('leaky'), 'requests');
+  await press(app, 'l');
+  await waitFor(() => /live memory since 09:30:15/.test(frame(app)), 'the live view, since when');
+  await runningIs(backend, ['malloc:live']);
+  const table = frame(app);
+  assert.match(table, /LIVE\s+ALLOCS\s+OLDEST\s+GROWTH\/s/);
+  assert.match(table, /leaky\s+[\d.]+K\s+40\s+95s\s+\+40\.0K/);
+  assert.doesNotMatch(table, /tidy/, 'nothing outstanding, not shown');
+  await press(app, KEYS.enter);
+  await waitFor(() => frame(app).includes('wl_churn'), 'live stacks');
+  await runningIs(backend, ['stacks:malloc:live:101']);
+  let text = frame(app);
+  assert.match(text, /stacks of PID 101 \(leaky\) · malloc live memory/);
+  assert.match(text, /live since 09:30:15: 103K in 42 allocations, oldest 95s · stacks SAMPLED, 1 per 512K: estimates · CAPPED: 3 not tracked/);
+  assert.ok(text.indexOf('wl_churn') < text.indexOf('wl_keep'), 'by outstanding bytes');
+  await press(app, 'o');
+  await press(app, 'o');
+  await waitFor(() => !frame(app).includes('wl_churn'), 'only allocations at least 30 s old');
+  text = frame(app);
+  assert.match(text, /older than 30s: 30\.0K in 30 allocations/);
+  assert.match(text, /30\.0K\s+30\s+95s\s+100\.0%\s+wl_keep/);
+  await press(app, 'w');
+  await waitFor(() => /wrote /.test(frame(app)), 'the folded file written');
+  const [file] = readdirSync(folded);
+  assert.match(file!, /^memtop-malloc-live-101-\d{8}T\d{6}Z\.folded$/);
+  assert.equal(readFileSync(path.join(folded, file!), 'utf8'), 'main;wl_keep 30720\n', 'what is outstanding and old enough, in bytes');
 });

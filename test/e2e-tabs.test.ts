@@ -9,8 +9,8 @@ import path from 'node:path';
 import {after, afterEach, before, describe, it, type TestContext} from 'node:test';
 import {fileURLToPath} from 'node:url';
 import type {TabId} from '../source/types.js';
-import {descendantPids, isRunning, startLineChild, type LineChild} from './helpers/child-lines.js';
-import {startIndependentCounter, type IndependentCounter} from './helpers/independent-count.js';
+import {childTracker, startLineChild, stopWithDescendants, type LineChild} from './helpers/child-lines.js';
+import {startIndependentCounter, type IndependentCounter, type ProcessCount} from './helpers/independent-count.js';
 import {readVmstat, setUpSwap, swapsNow, type SwapSetup} from './helpers/swap.js';
 import {waitForValue} from './helpers/wait-for-value.js';
 import {buildWorkloads, diskDirectory, startWorkload, WORKLOADS, type Launcher, type WorkloadRun} from './helpers/workloads.js';
@@ -43,7 +43,9 @@ interface StackSnapshot {
   tab: string;
   pid: number;
   comm?: string;
-  stacks: {count: number; frames: string[]}[];
+  stacks: {count: number; ms?: number; where?: {mapping: string; count: number}[]; frames: string[]}[];
+  histogram?: {min: number; max: number; count: number}[];
+  histogramUnit?: string;
   skippedLines?: number;
 }
 
@@ -65,12 +67,27 @@ const SCENARIOS: Record<TabId, Scenario> = {
   majfault: {run: {eventsPerSecond: 1000, ...BURST}, minimumCounted: events => events},
   // 64 MiB touched in a 32 MiB cgroup: nearly every read is a swap-in (readahead included).
   anonpgin: {run: {eventsPerSecond: 2000, ...BURST, extra: ['64']}, minimumCounted: events => events / 2},
+  // Every event is the first write to a fresh page: one minor fault.
+  minfault: {run: {eventsPerSecond: 20_000, ...BURST}, minimumCounted: events => events},
+  // 64 MiB written in a 32 MiB cgroup: the kernel reclaims in batches, so far fewer stalls than writes.
+  reclaim: {run: {eventsPerSecond: 5000, ...BURST, extra: ['64']}, minimumCounted: () => 20},
 };
 
 /** Where a workload runs: through a launcher (into a cgroup), with extra arguments (a directory). */
 interface WorkloadSetting {
   launcher?: Launcher;
   extra?: string[];
+  /** Checks of the tab's own beyond the count and the stacks. */
+  also?: (seen: Seen) => void;
+}
+
+/** What one tab's run saw, for a tab's own checks. */
+interface Seen {
+  pid: number;
+  snapshots: Snapshot[];
+  drills: StackSnapshot[];
+  independent: ProcessCount;
+  note: (what: string) => void;
 }
 
 /** Why these tests cannot run here, or undefined when they can. */
@@ -97,15 +114,9 @@ function cannotRun(t: TestContext): boolean {
   return true;
 }
 
-/** Every child these tests start, so that afterEach can make sure none is left. */
-const started: LineChild[] = [];
-/** Tracers memtop started, found while memtop ran: they must be gone once memtop is. */
-const memtopTracers = new Set<number>();
-
-function track<T extends LineChild>(child: T): T {
-  started.push(child);
-  return child;
-}
+/** Every child these tests start, and the tracers memtop started: none may outlive the tests. */
+const children = childTracker();
+const track = <T extends LineChild>(child: T): T => children.track(child);
 
 function startMemtop(args: string[]): LineChild {
   return track(startLineChild(process.execPath, [CLI, '--batch', '--json', ...args], {what: `memtop ${args.join(' ')}`}));
@@ -113,13 +124,7 @@ function startMemtop(args: string[]): LineChild {
 
 /** Stop memtop and check that the tracers it started went with it. */
 async function stopMemtop(memtop: LineChild): Promise<void> {
-  const tracers = descendantPids(memtop.pid);
-  for (const pid of tracers) memtopTracers.add(pid);
-  await memtop.stop('SIGTERM', 5000);
-  await waitForValue(() => tracers.every(pid => !isRunning(pid)), {
-    timeoutMs: 3000,
-    what: `memtop's tracers (${tracers.join(', ')}) to exit after memtop did`,
-  });
+  await stopWithDescendants(memtop, children.descendants);
 }
 
 /** glibc's start code, the only named frames a stack may have past main. */
@@ -205,7 +210,7 @@ async function runTab(t: TestContext, tab: TabId, setting: WorkloadSetting = {})
     drillDown = startMemtop(['--tab', tab, '--pid', String(workload.pid), '--stacks', '--limit', '100', ...interval]);
     // Started beside memtop, and stopped below whatever fails first (a counter left attaching
     // when memtop fails would keep the test process alive).
-    counterStarting = startIndependentCounter(tab);
+    counterStarting = startIndependentCounter(tab, {bytes: tab === 'reclaim'});
     const [, , startedCounter] = await Promise.all([
       memtop.waitForRecord(isSnapshot(tab), 'its first snapshot', 60_000),
       drillDown.waitForRecord(isStackSnapshot(tab), 'its first stacks line', 60_000),
@@ -241,6 +246,13 @@ async function runTab(t: TestContext, tab: TabId, setting: WorkloadSetting = {})
     note(`independent count ${independent.count}`);
     checkTopRows(tab, memtop, workload.pid, independent.count, events, note);
     checkDrillDown(tab, drillDown, workload.pid, independent.count, code, note);
+    setting.also?.({
+      pid: workload.pid,
+      snapshots: memtop.records.filter(isSnapshot(tab)) as unknown as Snapshot[],
+      drills: drillDown.records.filter(isStackSnapshot(tab)) as unknown as StackSnapshot[],
+      independent,
+      note,
+    });
   } finally {
     const starting = await counterStarting?.catch(() => undefined);
     await starting?.process.stop('SIGKILL');
@@ -305,32 +317,55 @@ function checkDrillDown(tab: TabId, drillDown: LineChild, pid: number, independe
   assert.ok(difference <= TOLERANCE, `the drill-down's stacks count ${total} events, ${(difference * 100).toFixed(1)}% off the independent count ${independentCount}; stacks seen:\n${seen()}`);
 }
 
+/** minfault: the major faults column is there (and small: the workload reads no file), and the stacks say where: anonymous memory. */
+function checkMinorFaults({pid, snapshots, drills, note}: Seen): void {
+  const rows = snapshots.flatMap(snapshot => snapshot.rows.filter(row => row.pid === pid)) as unknown as {totalCount: number; totalMajor?: number}[];
+  const last = rows.at(-1)!;
+  assert.equal(typeof last.totalMajor, 'number', `no major faults beside the minor ones: ${JSON.stringify(last)}`);
+  assert.ok(last.totalMajor! * 100 < last.totalCount, `major faults ${last.totalMajor} against ${last.totalCount} minor`);
+  const places = new Map<string, number>();
+  for (const stack of drills.flatMap(drill => drill.stacks)) for (const place of stack.where ?? []) places.set(place.mapping, (places.get(place.mapping) ?? 0) + place.count);
+  note(`where the faults were: ${JSON.stringify(Object.fromEntries(places))}`);
+  if (existsSync('/sys/kernel/tracing/events/exceptions/page_fault_user')) {
+    const total = [...places.values()].reduce((sum, count) => sum + count, 0);
+    assert.ok((places.get('anon') ?? 0) >= total * 0.9, `fewer than 90% of the faults in anonymous memory: ${JSON.stringify(Object.fromEntries(places))}`);
+  }
+}
+
+/** reclaim: the pages the stalls reclaimed, against the same tracepoints' count; stall time and lengths in the drill-down. */
+function checkReclaim({pid, snapshots, drills, independent, note}: Seen): void {
+  const rows = snapshots.flatMap(snapshot => snapshot.rows.filter(row => row.pid === pid)) as unknown as {totalPages: number; totalStallMs: number; maxMs: number}[];
+  const pages = Math.max(...rows.map(row => row.totalPages));
+  const expected = independent.bytes ?? 0;
+  note(`memtop's pages ${pages}, independent ${expected}; stalled ${Math.max(...rows.map(row => row.totalStallMs))} ms`);
+  assert.ok(expected > 0, 'the independent count saw no page reclaimed');
+  assert.ok(Math.abs(pages - expected) / expected <= TOLERANCE, `memtop's pages reclaimed ${pages} against the independent ${expected}`);
+  assert.ok(rows.some(row => row.totalStallMs > 0 && row.maxMs > 0), `no stall time: ${JSON.stringify(rows.at(-1))}`);
+  const stalls = drills.flatMap(drill => drill.stacks).reduce((sum, stack) => sum + stack.count, 0);
+  const lengths = drills.flatMap(drill => drill.histogram ?? []).reduce((sum, bucket) => sum + bucket.count, 0);
+  assert.equal(lengths, stalls, 'the stall-length histogram counts every stall of the stacks');
+  assert.ok(drills.every(drill => drill.histogram === undefined || drill.histogramUnit === 'us'));
+  assert.ok(drills.flatMap(drill => drill.stacks).every(stack => typeof stack.ms === 'number' && stack.ms >= 0), 'every stack has its stall time');
+}
+
 describe('memtop end to end, real bpftrace against real workloads', () => {
   before(async () => {
     if (unmetPrerequisite() === undefined) await buildWorkloads();
   });
 
   afterEach(async () => {
-    await Promise.all(started.map(async child => child.stop('SIGKILL', 1000)));
+    await children.stopAll();
   });
 
   after(() => {
-    const leftovers = [...started.map(child => child.pid), ...memtopTracers].filter(pid => isRunning(pid));
-    for (const pid of leftovers) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-    }
-    assert.deepEqual(leftovers, [], 'processes left running after the tests (killed now)');
+    assert.deepEqual(children.killLeftovers(), [], 'processes left running after the tests (killed now)');
   });
 
-  for (const tab of ['malloc', 'brk', 'slab', 'majfault'] as const) {
+  for (const tab of ['malloc', 'brk', 'slab', 'majfault', 'minfault'] as const) {
     it(`${tab}: the workload is in the top ${TOP_ROWS} within ${TOLERANCE * 100}% of an independent count, and its drill-down names its functions`, {timeout: 120_000}, async t => {
       if (cannotRun(t)) return;
       // wl_majflt's file must be on a disk, or touching it never needs a read.
-      await runTab(t, tab, tab === 'majfault' ? {extra: [await diskDirectory()]} : {});
+      await runTab(t, tab, tab === 'majfault' ? {extra: [await diskDirectory()]} : tab === 'minfault' ? {also: checkMinorFaults} : {});
     });
   }
 
@@ -399,6 +434,17 @@ describe('memtop end to end, real bpftrace against real workloads', () => {
       await memtop?.stop('SIGKILL');
       await workload.process.stop('SIGKILL');
       rmSync(directory, {recursive: true, force: true});
+    }
+  });
+
+  it(`reclaim: stalls in a small memory cgroup with swap, and the pages they reclaimed, within ${TOLERANCE * 100}% of an independent count; its stack and stall lengths in a drill-down`, {timeout: 150_000}, async t => {
+    if (cannotRun(t)) return;
+    let swap: SwapSetup | undefined;
+    try {
+      swap = await setUpSwap({swapMiB: 512, limitMiB: 32});
+      await runTab(t, 'reclaim', {launcher: swap.launcher, also: checkReclaim});
+    } finally {
+      await swap?.tearDown();
     }
   });
 

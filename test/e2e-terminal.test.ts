@@ -55,11 +55,12 @@ function frameProblem(screen: string, columns: number, rows: number, rowText: st
 }
 
 /** Wait for a clean frame (see frameProblem) whose header matches `header`. */
-async function waitForFrame(terminal: Terminal, columns: number, rows: number, rowText: string, header: RegExp, what: string): Promise<string> {
+/** `timeoutMs`: 8 s for a redraw; the first frame also waits for bpftrace to compile and attach, which takes longer on a loaded machine. */
+async function waitForFrame(terminal: Terminal, columns: number, rows: number, rowText: string, header: RegExp, what: string, timeoutMs = 8000): Promise<string> {
   let problem: string | undefined;
   const check = (screen: string) => frameProblem(screen, columns, rows, rowText) ?? (header.test(screen.split('\n')[2] ?? '') ? undefined : `the header does not match ${header}`);
   try {
-    return await terminal.waitFor(screen => (problem = check(screen)) === undefined, what, 8000);
+    return await terminal.waitFor(screen => (problem = check(screen)) === undefined, what, timeoutMs);
   } catch (error) {
     throw new Error(`${(error as Error).message}\nlast problem: ${problem}`);
   }
@@ -74,7 +75,7 @@ describe('a resized terminal', () => {
     // Filtered to the workload, which other processes on a busy machine might push off the table.
     const terminal = tui(['--tab', 'brk', '--interval', '500', '--comm', name], 120, 40);
 
-    await waitForFrame(terminal, 120, 40, name, FULL_HEADER, 'the full table at 120x40');
+    await waitForFrame(terminal, 120, 40, name, FULL_HEADER, 'the full table at 120x40', 30_000);
 
     terminal.resize(40, 12);
     await waitForFrame(terminal, 40, 12, name, /^\s+PID COMM\s+\S*BRK$/, 'a clean frame at 40x12 (columns that do not fit left out)');
@@ -89,7 +90,7 @@ describe('a resized terminal', () => {
     const workload = await startWorkload('brk', {eventsPerSecond: 500, seconds: 30});
     children.push(workload.process);
     const terminal = tui(['--tab', 'brk', '--interval', '500', '--comm', workload.spec.name], 120, 40);
-    await waitForFrame(terminal, 120, 40, workload.spec.name, FULL_HEADER, 'the full table at 120x40');
+    await waitForFrame(terminal, 120, 40, workload.spec.name, FULL_HEADER, 'the full table at 120x40', 30_000);
 
     terminal.resize(20, 5);
     const small = await terminal.waitFor(screen => /terminal too small/.test(screen), '"terminal too small" at 20x5', 8000);

@@ -46,8 +46,8 @@ function startNamed(names: readonly string[]): LineChild[] {
   return started;
 }
 
-function tui(args: string[], columns: number, rows: number): MemtopTerminal {
-  const terminal = startMemtopTerminal(args, {columns, rows, env: {LANG: 'C.UTF-8'}});
+function tui(args: string[], columns: number, rows: number, env: Record<string, string> = {}): MemtopTerminal {
+  const terminal = startMemtopTerminal(args, {columns, rows, env: {LANG: 'C.UTF-8', ...env}});
   terminals.push(terminal);
   return terminal;
 }
@@ -139,17 +139,19 @@ describe('keys that arrive together', () => {
   it('an arrow split across two reads is one arrow; Escape followed at once by q is Escape, then quit', {timeout: 60_000}, async t => {
     if (cannotRun(t)) return;
     startNamed([NAMES[0]!, NAMES[1]!, NAMES[2]!]);
-    const terminal = tui(['--tab', 'brk', '--comm', PREFIX, '--interval', '500'], 120, 40);
+    // The two halves are sent 15 ms apart, but tmux's sleep between them can take far longer on a
+    // loaded machine; ESCDELAY (as ncurses reads it) gives the wait room so the split is what is tested.
+    const terminal = tui(['--tab', 'brk', '--comm', PREFIX, '--interval', '500'], 120, 40, {ESCDELAY: '2000'});
     await terminal.waitFor(screen => screen.split('\n').filter(line => /^\s+\d+ zq/.test(line)).length >= 3, 'three rows', 20_000);
     terminal.keys('p');
     const paused = await terminal.waitFor(screen => screen.includes('PAUSED'), 'paused');
     const rows = paused.split('\n').filter(line => /^\s+\d+ zq/.test(line));
     // ESC now, "[B" (the rest of Down) a moment later: one Down, not Escape and two letters.
-    terminal.keys('-H', '1b');
-    await new Promise(resolve => setTimeout(resolve, 15));
-    terminal.keys('-l', '[B');
+    terminal.splitKeys(['-H', '1b'], 15, ['-l', '[B']);
     // The help (?) opens and Escape closes it in one read, in help mode.
     terminal.keys('?', 'Escape');
+    // The Escape ends its read, so it waits out ESCDELAY: the help is up until then.
+    await terminal.waitFor(screen => /this help/.test(screen), 'the help open', 10_000);
     await waitForValue(() => {
       const screen = terminal.screen();
       const selected = screen.split('\n').filter(line => /^\s+\d+ zq/.test(line));
@@ -158,7 +160,7 @@ describe('keys that arrive together', () => {
     // The second row is the selected one: memtop draws it inverse, which capture-pane -e shows as ESC[7m.
     const drawn = terminal.screenWithEscapes().split('\n').filter(line => /\d+ zq/.test(line));
     const inverse = (line: string | undefined) => /\u001b\[(?:[0-9;]*;)?7(?:;[0-9;]*)?m/.test(line ?? '');
-    assert.ok(inverse(drawn[1]) && !inverse(drawn[0]), `the selection moved down one row:\n${drawn.map(line => JSON.stringify(line)).join('\n')}`);
+    assert.ok(inverse(drawn[1]) && !inverse(drawn[0]), `the selection moved down one row:\n${drawn.map(line => JSON.stringify(line)).join('\n')}\n${terminal.screen()}`);
     assert.match(statusLine(terminal.screen()), /filter: zq(?: |$)/, 'no letters typed into the filter from the split sequence');
     // Enter then Escape in one read: into the stack view and straight back.
     terminal.keys('Enter', 'Escape');

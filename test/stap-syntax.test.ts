@@ -37,6 +37,7 @@ function scriptArguments(file: string): string[] {
   if (/@2\b/.test(text)) return ['1000', 'filp', '0'];
   const args = ['1000', '1234'];
   if (/@3\b/.test(text)) args.push('/lib/x86_64-linux-gnu/libc.so.6');
+  if (/\$4\b/.test(text)) args.push('0');
   return args;
 }
 

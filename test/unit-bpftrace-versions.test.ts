@@ -7,7 +7,8 @@ import path from 'node:path';
 import {describe, it, test} from 'node:test';
 import {fileURLToPath} from 'node:url';
 import {BpftraceJsonParser} from '../source/parse/bpftrace-json.js';
-import {cacheRows, cacheStackRows, stackRows, tabRows} from './helpers/bpftrace-rows.js';
+import {cacheRows, cacheStackRows, liveRowsOf, liveStacksOf, stackRows, tabRows} from './helpers/bpftrace-rows.js';
+import {stackView} from '../source/model/stacks.js';
 import {
   atLeast,
   compileOnlyArgs,
@@ -17,7 +18,8 @@ import {
   readsDataLocStrings,
 } from '../source/backends/bpftrace-version.js';
 import type {TabId} from '../source/types.js';
-import {WORKLOADS} from './helpers/workloads.js';
+import {LEAK_WORKLOAD, WORKLOADS} from './helpers/workloads.js';
+import {mappingAt, parseMapsLine} from '../source/system/processes.js';
 
 const FIXTURES = fileURLToPath(new URL('fixtures/bpftrace-output/', import.meta.url));
 const VERSIONS = readdirSync(FIXTURES).filter(name => /^\d+\.\d+\.\d+$/.test(name)).sort();
@@ -28,6 +30,11 @@ interface Capture {
   pid: number;
   events: number;
   code: [string, string][];
+  /** wl_leak: the bytes and blocks it kept. */
+  kept?: number;
+  keptBlocks?: number;
+  /** The workload's /proc/PID/maps lines (minfault's drill-down names mappings from them). */
+  maps?: string[];
 }
 
 /** Every interval of one recorded output, parsed as memtop parses that version's output. */
@@ -107,6 +114,98 @@ for (const version of VERSIONS) {
       for (const call of ['__x64_sys_pipe2', '__x64_sys_openat', '__x64_sys_socket']) {
         assert.ok(paths.some(frames => frames.includes(call)), `no path through ${call}:\n${paths.map(frames => frames.join(' <- ')).join('\n')}`);
       }
+    });
+
+    it('malloc-live.bt: the workload\'s one row holds exactly what it kept, its oldest allocation no older than the script', () => {
+      const meta = capture(version, 'malloc-live');
+      const {parsed, skipped} = intervals(version, 'malloc-live');
+      assert.equal(skipped, 0);
+      assert.ok(parsed.length >= 2, 'at least two intervals');
+      const last = parsed.at(-1)!;
+      const {rows, bad, untracked} = liveRowsOf(last.maps, last.endNs);
+      assert.equal(bad, 0);
+      assert.equal(untracked, 0);
+      assert.deepEqual(rows.map(row => [row.pid, row.count, row.bytes]), [[meta.pid, meta.keptBlocks, meta.kept]]);
+      const age = rows[0]!.age as number;
+      const ran = Number(last.endNs - parsed[0]!.endNs) / 1e9;
+      assert.ok(age > 0.5 && age <= ran + 0.5, `oldest ${age} s, the script ran ${ran} s and more`);
+    });
+
+    it('stacks-malloc-live.bt: the keeping function holds all that is outstanding, the freeing one nothing, whole frames', () => {
+      const meta = capture(version, 'stacks-malloc-live');
+      const code = meta.code.map(([low, high]) => [BigInt(low), BigInt(high)] as const);
+      const isCode = (address: bigint) => code.some(([low, high]) => address >= low && address < high);
+      const {parsed, skipped} = intervals(version, 'stacks-malloc-live');
+      assert.equal(skipped, 0);
+      const last = parsed.at(-1)!;
+      const read = liveStacksOf(last.maps, last.endNs, isCode);
+      assert.equal(read.untracked, 0);
+      const total = read.totals.reduce((sum, amount) => sum + amount.bytes, 0);
+      assert.equal(total, meta.kept, 'the process\'s total is exact');
+      const snapshot = {tab: 'malloc' as const, backend: 'bpftrace' as const, probe: 'p', pid: meta.pid, time: 't', elapsedMs: 500, stacks: read.stacks, live: {since: 't', classes: read.classes, totals: read.totals, untracked: 0}};
+      const view = stackView(snapshot, 10);
+      assert.deepEqual(view.stacks.map(stack => [stack.frames.slice(0, 3), stack.count, stack.bytes]), [[[...LEAK_WORKLOAD.chain, 'main'], meta.keptBlocks, meta.kept]]);
+      for (const frame of view.stacks[0]!.frames) assert.doesNotMatch(frame, /[\\\n\s]|\+\d+$/, `frame ${JSON.stringify(frame)}`);
+      assert.ok(!read.stacks.some(stack => stack.frames.includes('wl_churn_leak')), 'what was freed is not outstanding');
+    });
+
+    it('minfault.bt: the workload\'s minor faults, one per page it wrote, and no major ones', () => {
+      const meta = capture(version, 'minfault');
+      const {parsed, skipped} = intervals(version, 'minfault');
+      assert.equal(skipped, 0);
+      let minor = 0;
+      let major = 0;
+      for (const interval of parsed) {
+        const {rows, bad} = tabRows('minfault', interval.maps);
+        assert.equal(bad, 0);
+        for (const row of rows.filter(candidate => candidate.pid === meta.pid)) {
+          minor += row.count;
+          major += row.major as number;
+        }
+      }
+      // Besides its pages, a first call of clock_gettime may fault in the vDSO's data page.
+      assert.ok(minor >= meta.events && minor <= meta.events + 5, `${minor} minor faults for ${meta.events} pages`);
+      assert.equal(major, 0);
+    });
+
+    it('reclaim.bt: the workload\'s stalls with their time, longest and pages', () => {
+      const meta = capture(version, 'reclaim');
+      const {parsed, skipped} = intervals(version, 'reclaim');
+      assert.equal(skipped, 0);
+      const rows = parsed.flatMap(interval => tabRows('reclaim', interval.maps).rows).filter(row => row.pid === meta.pid);
+      assert.ok(rows.length > 0, 'no stalls of the workload');
+      for (const row of rows) {
+        const [stallMs, maxMs, pages] = [row.stallMs, row.maxMs, row.pages] as number[];
+        assert.ok(row.count > 0 && stallMs! > 0 && pages! > 0, JSON.stringify(row));
+        assert.ok(maxMs! > 0 && maxMs! <= stallMs! && maxMs! >= stallMs! / row.count, `longest ${maxMs} ms of ${row.count} stalls taking ${stallMs} ms`);
+        // Times arrive in ns and are kept in ms: a stall of this workload takes microseconds to tens of ms.
+        assert.ok(stallMs! / row.count > 0.001 && stallMs! / row.count < 1000, `${stallMs} ms for ${row.count} stalls`);
+      }
+    });
+
+    it('stacks-minfault.bt: each fault where it was (anonymous memory), the workload\'s chain', () => {
+      const meta = capture(version, 'stacks-minfault');
+      const mappings = meta.maps!.map(parseMapsLine).filter(mapping => mapping !== undefined);
+      const {parsed, skipped} = intervals(version, 'stacks-minfault');
+      assert.equal(skipped, 0);
+      const stacks = parsed.flatMap(interval => stackRows('minfault', interval.maps, undefined, address => mappingAt(mappings, address)));
+      const chain = stacks.filter(stack => stack.frames.slice(0, 3).join(' ') === 'wl_leaf_minflt wl_outer_minflt main');
+      const faults = chain.reduce((sum, stack) => sum + stack.count, 0);
+      assert.equal(faults, meta.events, `the chain's stacks count ${faults} faults for ${meta.events} pages`);
+      for (const stack of chain) assert.deepEqual(stack.where, [{mapping: 'anon', count: stack.count}], JSON.stringify(stack));
+      for (const stack of stacks) assert.equal(stack.where?.reduce((sum, place) => sum + place.count, 0), stack.count);
+    });
+
+    it('stacks-reclaim.bt: the stall\'s user stack, its time, and a length histogram of every stall', () => {
+      const {parsed, skipped} = intervals(version, 'stacks-reclaim');
+      assert.equal(skipped, 0);
+      const stacks = parsed.flatMap(interval => stackRows('reclaim', interval.maps));
+      const chain = stacks.filter(stack => stack.frames.slice(0, 3).join(' ') === 'wl_leaf_reclaim wl_outer_reclaim main');
+      assert.ok(chain.length > 0, stacks.map(stack => stack.frames.join(' <- ')).join('\n'));
+      for (const stack of stacks) assert.ok(stack.ms! > 0 && stack.ms! / stack.count < 1000, JSON.stringify(stack));
+      const stalls = stacks.reduce((sum, stack) => sum + stack.count, 0);
+      const lengths = parsed.flatMap(interval => interval.hists.get('latency') ?? []).reduce((sum, bucket) => sum + bucket.count, 0);
+      assert.equal(lengths, stalls);
     });
 
     for (const tab of ['malloc', 'brk', 'slab', 'majfault'] as const) {

@@ -148,3 +148,48 @@ test('drill into a cache: kernel frames without module or offset, processes by a
     {pid: 77, comm: 'sshd', count: 8, bytes: 2048},
   ]);
 });
+
+test('malloc live: the one process\'s outstanding bytes and allocations, and its oldest class\'s age', () => {
+  const [snapshot] = parseDtraceOutput(fixture('malloc-live.txt'), {tab: 'malloc', probe: 'live'});
+  assert.equal(snapshot!.view, 'live');
+  assert.equal(snapshot!.since, new Date(1718000000000).toISOString());
+  assert.deepEqual(snapshot!.rows, [{pid: 4242, comm: 'postgres', count: 15, bytes: 49452, age: 1.5}]);
+  assert.equal(snapshot!.skippedLines, 0);
+});
+
+test('malloc live stacks: by caller, one frame each, counts were x 1024; a malformed line is skipped', () => {
+  const [snapshot] = parseDtraceStackOutput(fixture('stacks-malloc-live.txt'), {tab: 'malloc', probe: 'live', pid: 4242});
+  assert.equal(snapshot!.view, 'live');
+  assert.deepEqual(snapshot!.live, {
+    since: new Date(1718000000000).toISOString(),
+    classes: [{oldest: 1.5, newest: 0.5}, {oldest: 0.5, newest: 0}],
+    totals: [{count: 10, bytes: 40960}, {count: 5, bytes: 500}],
+    untracked: 2,
+  });
+  assert.deepEqual(snapshot!.stacks.map(stack => [stack.frames, stack.count, stack.bytes]), [
+    [['wl_keep_leak'], 10, 40960],
+    [['wl_churn_leak'], 5, 500],
+  ]);
+  assert.equal(snapshot!.capped, true);
+  assert.equal(snapshot!.skippedLines, 1);
+});
+
+test('minor faults: as_fault less maj_fault per process, major faults beside; no minor fault, no row', () => {
+  const [snapshot] = parseDtraceOutput(fixture('minfault.txt'), {tab: 'minfault', probe: 'p'});
+  assert.deepEqual(snapshot!.rows, [{pid: 977, comm: 'java', count: 5210, major: 3}]);
+});
+
+test('reclaim: waits in ns read as ms; the page-out daemon\'s row with its wakes and pages', () => {
+  const [snapshot] = parseDtraceOutput(fixture('reclaim.txt'), {tab: 'reclaim', probe: 'p'});
+  assert.deepEqual(snapshot!.rows, [
+    {pid: 977, comm: 'java', stallMs: 250, count: 1040, maxMs: 24, pages: 0, throttled: 0},
+    {pid: 2, comm: 'pageout', stallMs: 0, count: 3, maxMs: 0, pages: 120000, throttled: 0},
+  ]);
+});
+
+test('reclaim drill-down: a stack\'s wait time in ms and quantize() of the waits in microseconds', () => {
+  const [snapshot] = parseDtraceStackOutput(fixture('stacks-reclaim.txt'), {tab: 'reclaim', probe: 'p', pid: 977});
+  assert.deepEqual(snapshot!.stacks, [{count: 12, ms: 3.4, frames: ['memset', 'main']}]);
+  assert.deepEqual(snapshot!.histogram, [{min: 256, max: 511, count: 10}, {min: 512, max: 1023, count: 0}, {min: 1024, max: 2047, count: 2}]);
+  assert.equal(snapshot!.entryPoints, undefined);
+});

@@ -7,6 +7,7 @@ import type {Key} from 'ink';
 import {initialState} from '../source/state/reducer.js';
 import {appReducer, applyPresses, type Press, type Screen} from '../source/state/input.js';
 import {flushKeys, readKeys} from '../source/state/key-reader.js';
+import {ESCAPE_WAIT_MS, escapeWait} from '../source/ui/use-keys.js';
 import {layoutStatus, statusFields, type StatusInput} from '../source/ui/status-line.js';
 
 const none: Key = {upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false, super: false, hyper: false, capsLock: false, numLock: false} as Key;
@@ -115,4 +116,11 @@ test('an escape sequence split across two reads is one key; a lone ESC with noth
   assert.deepEqual(names(flushKeys('\u001b')), ['esc']);
   assert.deepEqual(names(flushKeys('\u001b[')), ['esc', '[']);
   assert.deepEqual(flushKeys(''), []);
+});
+
+test('ESCDELAY sets how long a lone ESC waits, as ncurses reads it; a value it would ignore is ignored', () => {
+  assert.equal(escapeWait({}), ESCAPE_WAIT_MS);
+  assert.equal(escapeWait({ESCDELAY: '25'}), 25);
+  assert.equal(escapeWait({ESCDELAY: '0'}), 0);
+  for (const bad of ['', 'x', '-5', '1.5', '99999', '10001']) assert.equal(escapeWait({ESCDELAY: bad}), ESCAPE_WAIT_MS, bad);
 });

@@ -59,6 +59,17 @@ test('system/ and backends/ import no UI, no state and no CLI', () => {
   }
 });
 
+test('exporter/ imports no UI and no state, and only cli loads it', () => {
+  for (const [id, {modules, packages}] of graph) {
+    if (layerOf(id) === 'exporter') {
+      for (const module of modules) assert.ok(!['ui', 'state', 'app', 'cli', 'batch'].includes(layerOf(module)), `${id} imports ${module}`);
+      for (const pkg of packages) assert.ok(!/^(ink|react)$/.test(pkg), `${id} imports ${pkg}`);
+    } else if (id !== 'cli') {
+      for (const module of modules) assert.notEqual(layerOf(module), 'exporter', `${id} imports ${module}: only cli loads the exporter (and prom-client)`);
+    }
+  }
+});
+
 test('no import cycles', () => {
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (id: string, trail: string[]): void => {

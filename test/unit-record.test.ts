@@ -91,7 +91,7 @@ test('the header names the format, memtop, backend, probes, kernel, host and sta
     memtop: 'recording', version: RECORDING_VERSION, memtopVersion: '0.1.0', backend: 'bpftrace',
     probes: {malloc: 'uprobe:libc:malloc', slab: 'tracepoint:kmem:kmem_cache_alloc'},
     kernel: release(), hostname: hostname(), startTime: '2025-01-02T03:04:05.000Z',
-    tabs: {malloc: ['process'], brk: ['process'], slab: ['process', 'cache'], majfault: ['process'], anonpgin: ['process']},
+    tabs: {malloc: ['process', 'live'], brk: ['process'], slab: ['process', 'cache'], majfault: ['process'], anonpgin: ['process'], minfault: ['process'], reclaim: ['process']},
   });
   assert.equal(RECORDING_VERSION, 2);
 });
@@ -110,10 +110,10 @@ test('a version 1 recording (rows, cacheRows, grouping) reads as this memtop hol
 
 test('a recording from a memtop with a tab or view this one lacks is refused by name', () => {
   const path = freshPath();
-  writeFileSync(path, JSON.stringify({...header(), tabs: {...header().tabs, minfault: ['process']}}) + '\n');
-  assert.equal(replayError(path), `${path} was recorded with the minfault view, which this memtop does not have: upgrade memtop to replay it`);
-  writeFileSync(path, JSON.stringify({...header(), tabs: {malloc: ['process', 'live']}}) + '\n');
-  assert.match(replayError(path), /recorded with the malloc live view, which this memtop does not have/);
+  writeFileSync(path, JSON.stringify({...header(), tabs: {...header().tabs, oomkill: ['process']}}) + '\n');
+  assert.equal(replayError(path), `${path} was recorded with the oomkill view, which this memtop does not have: upgrade memtop to replay it`);
+  writeFileSync(path, JSON.stringify({...header(), tabs: {malloc: ['process', 'live', 'sizes']}}) + '\n');
+  assert.match(replayError(path), /recorded with the malloc sizes view, which this memtop does not have/);
 });
 
 test('a recording is a header line then one line per snapshot, and reads back the same', () => {

@@ -264,3 +264,55 @@ test('a tracer that dies is a TracerError with its reason', async () => {
     restore();
   }
 });
+
+test('stap live view: its own script, rows of what is outstanding; its drill-down takes the sample after libc', async () => {
+  const table = standIn('stap', fixture('stap-output', 'malloc-live.txt'));
+  let controller = new AbortController();
+  try {
+    const [snapshot] = await take(systemtapBackend.start({tab: 'malloc', view: 'live', intervalMs: 1000, signal: controller.signal}), 1, controller);
+    assert.equal(snapshot!.view, 'live');
+    assert.equal(snapshot!.rows[0]!.bytes, 49452);
+    const args = readFileSync(table.argsFile, 'utf8').trimEnd().split('\n');
+    assert.ok(args.includes(path.join(PROBES, 'stap', 'malloc-live.stp')), args.join(' '));
+  } finally {
+    controller.abort();
+    table.restore();
+  }
+  const stacks = standIn('stap', fixture('stap-output', 'stacks-malloc-live.txt'));
+  controller = new AbortController();
+  try {
+    const [snapshot] = await take(systemtapBackend.startStacks({tab: 'malloc', view: 'live', pid: process.pid, sampleBytes: 524288, intervalMs: 1000, signal: controller.signal}), 1, controller);
+    assert.equal(snapshot!.live?.sampleBytes, 524288);
+    const args = readFileSync(stacks.argsFile, 'utf8').trimEnd().split('\n');
+    const script = args.indexOf(path.join(PROBES, 'stap', 'stacks-malloc-live.stp'));
+    assert.ok(script > 0, args.join(' '));
+    assert.deepEqual([args[script + 1], args[script + 2], args[script + 4]], ['1000', String(process.pid), '524288']);
+    assert.ok(isPlainAbsolutePath(args[script + 3]!));
+  } finally {
+    controller.abort();
+    stacks.restore();
+  }
+});
+
+test('dtrace live view: -Z -p and its own script; its drill-down takes the sample last', async () => {
+  const table = standIn('dtrace', fixture('dtrace-output', 'malloc-live.txt'));
+  let controller = new AbortController();
+  try {
+    const [snapshot] = await take(dtraceBackend.start({tab: 'malloc', view: 'live', pid: 4242, intervalMs: 1000, signal: controller.signal}), 1, controller);
+    assert.deepEqual(snapshot!.rows, [{pid: 4242, comm: 'postgres', count: 15, bytes: 49452, age: 1.5}]);
+    assert.deepEqual(readFileSync(table.argsFile, 'utf8').trimEnd().split('\n'), ['-Z', '-p', '4242', '-s', path.join(PROBES, 'dtrace', 'malloc-live.d'), '1000', '4242']);
+  } finally {
+    controller.abort();
+    table.restore();
+  }
+  const stacks = standIn('dtrace', fixture('dtrace-output', 'stacks-malloc-live.txt'));
+  controller = new AbortController();
+  try {
+    const [snapshot] = await take(dtraceBackend.startStacks({tab: 'malloc', view: 'live', pid: 4242, sampleBytes: 1000, intervalMs: 1000, signal: controller.signal}), 1, controller);
+    assert.equal(snapshot!.live?.sampleBytes, 1000);
+    assert.deepEqual(readFileSync(stacks.argsFile, 'utf8').trimEnd().split('\n'), ['-Z', '-p', '4242', '-s', path.join(PROBES, 'dtrace', 'stacks-malloc-live.d'), '1000', '4242', '1000']);
+  } finally {
+    controller.abort();
+    stacks.restore();
+  }
+});

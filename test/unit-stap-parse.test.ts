@@ -221,3 +221,61 @@ test('a cache drill-down block is not read as a process drill-down', () => {
   const snapshots = parseStapStackOutput(fixture('stacks-slab-cache.txt'), {tab: 'slab', probe: 'p', pid: 4242});
   assert.equal(snapshots[0]?.processes, undefined);
 });
+
+test('malloc live: outstanding bytes, allocations and the oldest one\'s age per process, since when, untracked', () => {
+  const [first, second] = parseStapOutput(fixture('malloc-live.txt'), {tab: 'malloc', probe: 'live'});
+  assert.equal(first!.view, 'live');
+  assert.equal(first!.since, new Date(1718000000000).toISOString());
+  assert.equal(first!.untracked, 0);
+  assert.deepEqual(first!.rows, [
+    {pid: 4242, comm: 'postgres', count: 15, bytes: 49452, age: 1.5},
+    {pid: 977, comm: 'java', count: 0, bytes: 0, age: 0},
+  ]);
+  // Class 0 emptied: the oldest allocation left is class 1's, 1.5 s before the interval's end.
+  assert.deepEqual(second!.rows, [{pid: 4242, comm: 'postgres', count: 4, bytes: 364, age: 1.5}]);
+  assert.equal(second!.untracked, 5);
+  assert.equal(second!.capped, true);
+  assert.equal(second!.skippedLines, 1);
+});
+
+test('malloc live stacks: classes oldest first, exact totals, stacks per class (counts were x 1024), emptied and cut-short stacks left out', () => {
+  const [snapshot] = parseStapStackOutput(fixture('stacks-malloc-live.txt'), {tab: 'malloc', probe: 'live', pid: 4242, sampleBytes: 524288});
+  assert.equal(snapshot!.view, 'live');
+  assert.equal(snapshot!.comm, 'wl_leak');
+  assert.deepEqual(snapshot!.live, {
+    since: new Date(1718000000000).toISOString(),
+    classes: [{oldest: 1.5, newest: 0.5}, {oldest: 0.5, newest: 0}],
+    totals: [{count: 10, bytes: 40960}, {count: 5, bytes: 500}],
+    untracked: 0,
+    sampleBytes: 524288,
+  });
+  assert.deepEqual(snapshot!.stacks, [
+    {count: 10, bytes: 40960, frames: ['wl_keep_leak', 'wl_outer_leak', 'main'], classes: [{count: 10, bytes: 40960}, {count: 0, bytes: 0}]},
+    {count: 5, bytes: 500, frames: ['wl_churn_leak', 'wl_outer_leak', 'main'], classes: [{count: 0, bytes: 0}, {count: 5, bytes: 500}]},
+  ]);
+  assert.equal(snapshot!.skippedLines, 3, 'the stack whose frame count disagrees: its stack, frame and endstack lines');
+});
+
+test('minor faults with major ones beside; a row of major faults only is kept', () => {
+  const [snapshot] = parseStapOutput(fixture('minfault.txt'), {tab: 'minfault', probe: 'p'});
+  assert.deepEqual(snapshot!.rows, [
+    {pid: 977, comm: 'java', count: 5210, major: 3},
+    {pid: 12, comm: 'reader', count: 0, major: 40},
+  ]);
+});
+
+test('reclaim: times printed in ns are read as ms; a malformed row is skipped', () => {
+  const [snapshot] = parseStapOutput(fixture('reclaim.txt'), {tab: 'reclaim', probe: 'p'});
+  assert.deepEqual(snapshot!.rows, [
+    {pid: 977, comm: 'java', stallMs: 250, count: 1040, maxMs: 24, pages: 41100, throttled: 2},
+    {pid: 61, comm: 'kswapd0', stallMs: 1200.5, count: 3, maxMs: 900, pages: 120000, throttled: 0},
+  ]);
+  assert.equal(snapshot!.skippedLines, 1);
+});
+
+test('reclaim drill-down: a stack\'s stall time in ms and the lengths histogram in microseconds, no entry points', () => {
+  const [snapshot] = parseStapStackOutput(fixture('stacks-reclaim.txt'), {tab: 'reclaim', probe: 'p', pid: 977});
+  assert.deepEqual(snapshot!.stacks, [{count: 12, ms: 3.4, frames: ['memset', 'main']}]);
+  assert.deepEqual(snapshot!.histogram, [{min: 256, max: 511, count: 10}, {min: 512, max: 1023, count: 0}, {min: 1024, max: 2047, count: 2}]);
+  assert.equal(snapshot!.entryPoints, undefined);
+});

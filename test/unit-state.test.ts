@@ -2,23 +2,19 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {clampInterval, initialState, reducer} from '../source/state/reducer.js';
+import {TAB_IDS} from '../source/registry.js';
 import {bindingsFor, commandFor, footerText, KEY_BINDINGS, type KeyContext} from '../source/state/keys.js';
 import {parseFlags, UsageError} from '../source/flags.js';
 import stringWidth from 'string-width';
 import {fit, humanBytes, humanCount, ONE_CELL_EACH, sanitize, textWidth} from '../source/format.js';
 import {UNICODE_LEVELS} from '../source/model/sparkline.js';
-import type {Key} from 'ink';
+import {key} from './helpers/ink-key.js';
 
-const key = (overrides: Partial<Key> = {}): Key => ({
-  upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false,
-  return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false, super: false, hyper: false,
-  capsLock: false, numLock: false, ...overrides,
-} as Key);
 
 test('tabs cycle both ways and by number; switching clears the drill-down and selection', () => {
   let state = initialState();
   state = reducer(state, {type: 'tab-prev'});
-  assert.equal(state.tab, 'anonpgin');
+  assert.equal(state.tab, TAB_IDS.at(-1));
   state = reducer(state, {type: 'tab-next'});
   assert.equal(state.tab, 'malloc');
   state = reducer({...state, selected: 3, drill: {tab: 'malloc', pid: 1, comm: 'x'}}, {type: 'tab', tab: 'slab'});
@@ -174,4 +170,17 @@ test('keys are offered only where they do something', () => {
   for (const tab of ['malloc', 'brk', 'majfault', 'anonpgin'] as const) assert.ok(keysOf({...table, tab}).has('Enter'));
   assert.ok(!keysOf(drill).has('C') && !keysOf(drill).has('Enter'));
   assert.ok(!footerText({...table, tab: 'slab', view: 'cache'}).includes('cgroup'));
+});
+
+test('a sort left at its default follows each tab\'s default; a chosen one is kept where it can be', () => {
+  let state = reducer(initialState(), {type: 'tab', tab: 'reclaim'});
+  assert.equal(state.sortColumn, 'stallMs', 'reclaim ranks by stall time');
+  state = reducer(state, {type: 'tab', tab: 'brk'});
+  assert.equal(state.sortColumn, 'count');
+  state = reducer(state, {type: 'sort-next'});
+  assert.equal(state.sortColumn, 'bytes');
+  state = reducer(state, {type: 'tab', tab: 'malloc'});
+  assert.equal(state.sortColumn, 'bytes', 'malloc has bytes too: the choice is kept');
+  state = reducer(state, {type: 'tab', tab: 'reclaim'});
+  assert.equal(state.sortColumn, 'stallMs', 'reclaim has no bytes: its default');
 });

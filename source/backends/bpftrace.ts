@@ -4,7 +4,7 @@ import {execa} from 'execa';
 import {mkdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {TABS, TAB_IDS, viewOf, type ScriptChoice, type ViewId} from '../registry.js';
+import {bpftraceDrill, drillView, TABS, TAB_IDS, unitsOf, viewOf, type BpftraceStacks, type ScriptChoice, type ViewId} from '../registry.js';
 import {
   type Availability,
   type Backend,
@@ -13,14 +13,15 @@ import {
   type TabId,
   type TracerSnapshot,
   type TracerStackSnapshot,
+  DEFAULT_SAMPLE_BYTES,
   TracerError,
 } from '../types.js';
 
 /** How many processes a cache's drill-down names. */
 export const PROCESSES_SHOWN = 10;
-import {BpftraceJsonParser, entryPoints, processShares, stackRows, viewRows, type IntervalMaps} from '../parse/bpftrace-json.js';
+import {BpftraceJsonParser, entryPoints, liveStackRows, processShares, stackRows, viewRows, type IntervalMaps} from '../parse/bpftrace-json.js';
 import {findLibc, tracefsRoot, unmet} from '../system/kernel.js';
-import {executableRanges, processName} from '../system/processes.js';
+import {executableRanges, mappingAt, processMappings, processName} from '../system/processes.js';
 import {probeScript} from './probe-files.js';
 import {cacheArguments, noCacheRows, findTracerBinary, tracerLines} from './tracer-process.js';
 import {compileOnlyArgs, escapesKeysTwice, hasQuirk, mapKeysEnv, parseBpftraceVersion, versionText, type BpftraceVersion} from './bpftrace-version.js';
@@ -32,6 +33,21 @@ import {compileOnlyArgs, escapesKeysTwice, hasQuirk, mapKeysEnv, parseBpftraceVe
 export function mapKeysMax(): number {
   const fromEnv = Number(process.env.MEMTOP_MAP_KEYS_MAX);
   return Number.isInteger(fromEnv) && fromEnv >= 16 && fromEnv <= 1_048_576 ? fromEnv : 16384;
+}
+
+/**
+ * How many outstanding allocations a live view's address table holds (bpftrace 0.17 sizes every
+ * map of a script alike: each costs about 90 bytes a key of kernel memory, preallocated).
+ * MEMTOP_LIVE_KEYS_MAX raises (or, for tests, lowers) it.
+ */
+export function liveKeysMax(): number {
+  const fromEnv = Number(process.env.MEMTOP_LIVE_KEYS_MAX);
+  return Number.isInteger(fromEnv) && fromEnv >= 16 && fromEnv <= 4_194_304 ? fromEnv : 65_536;
+}
+
+/** The key limit of a script's maps: a live script's is its address table's. */
+function keysMaxFor(choice: ScriptChoice): number {
+  return choice.addressTable ? liveKeysMax() : mapKeysMax();
 }
 
 function libcMissing(): TracerError {
@@ -84,6 +100,20 @@ export function chooseScript(tab: TabId, view?: ViewId, version: BpftraceVersion
   return firstUsable(candidates, version, `${tab} ${viewOf(tab, view).label}`);
 }
 
+/** The drill-down script of a tab (or of a view with its own) on this kernel: its own, or the first fallback that can run here. */
+export function stackScript(tab: TabId, view?: ViewId, version: BpftraceVersion = detectedVersion ?? UNKNOWN_VERSION): ScriptChoice {
+  const {script, fallbacks = []} = bpftraceDrill(tab, view);
+  if (fallbacks.length === 0) return script;
+  return firstUsable([script, ...fallbacks], version, `${tab} stacks`);
+}
+
+/** For a drill-down that reads where its events were: a lookup of the process's mappings as they are now. */
+function mappingNames(read: BpftraceStacks, pid: number): ((address: number) => string | undefined) | undefined {
+  if (!read.maps.some(map => map.where)) return undefined;
+  const mappings = processMappings(pid);
+  return mappings ? address => mappingAt(mappings, address) : undefined;
+}
+
 const BPFTRACE_PATHS = ['/usr/bin/bpftrace', '/usr/sbin/bpftrace', '/usr/local/bin/bpftrace', '/snap/bin/bpftrace'];
 
 /** Absolute path of the bpftrace binary, if installed. */
@@ -121,15 +151,16 @@ export function explainBpftraceFailure(stderr: string, exitCode: number | undefi
 /**
  * A script's positional values: $1 interval in ms; $2 the pid (0: every process), or for a
  * cache's drill-down $2 the cache's name and $3 its kmalloc size class; then libc's path when the
- * script needs it.
+ * script needs it; then the bytes per stack sample when it takes one (0: every allocation).
  */
-function scriptArgs(choice: ScriptChoice, intervalMs: number, target: {pid: number} | {cache: string}): string[] {
+function scriptArgs(choice: ScriptChoice, intervalMs: number, target: {pid: number} | {cache: string}, sampleBytes = 0): string[] {
   const args = 'cache' in target ? cacheArguments(intervalMs, target.cache) : [String(intervalMs), String(target.pid)];
   if (choice.libc) {
     const libc = findLibc();
     if (!libc) throw libcMissing();
     args.push(libc);
   }
+  if (choice.sample) args.push(String(Math.max(0, Math.round(sampleBytes))));
   return args;
 }
 
@@ -139,27 +170,30 @@ interface Interval {
   elapsedMs: number;
   skipped: number;
   skippedSample?: string;
+  /** When the script's BEGIN ran (every probe attached), on the wall clock, ISO 8601. */
+  began: string;
 }
 
 async function* runScript(
   choice: ScriptChoice,
-  options: {intervalMs: number; target: {pid: number} | {cache: string}; signal: AbortSignal; pidFlag: boolean},
+  options: {intervalMs: number; target: {pid: number} | {cache: string}; signal: AbortSignal; pidFlag: boolean; sampleBytes?: number},
 ): AsyncGenerator<Interval> {
   const bpftrace = bpftracePath();
   if (!bpftrace) throw new TracerError('bpftrace is not installed', 'install it: apt-get install -y bpftrace');
   const args = ['-B', 'line', '-f', 'json'];
   const pid = 'pid' in options.target ? options.target.pid : 0;
   if (options.pidFlag && pid > 0) args.push('-p', String(pid));
-  args.push(probeScript('bpftrace', choice.file), ...scriptArgs(choice, options.intervalMs, options.target));
+  args.push(probeScript('bpftrace', choice.file), ...scriptArgs(choice, options.intervalMs, options.target, options.sampleBytes));
   const parser = new BpftraceJsonParser(escapesKeysTwice(await bpftraceVersion()));
   let previousEndNs: bigint | undefined;
   let intervalStart = Date.now();
+  let began: string | undefined;
   for await (const line of tracerLines({
     command: bpftrace,
     args,
     signal: options.signal,
     // A drill-down traces one process: caching its symbols halves the time to each print.
-    env: {...mapKeysEnv(mapKeysMax()), BPFTRACE_NO_CPP_DEMANGLE: '0', ...(options.pidFlag && pid > 0 ? {BPFTRACE_CACHE_USER_SYMBOLS: '1'} : {})},
+    env: {...mapKeysEnv(keysMaxFor(choice)), BPFTRACE_NO_CPP_DEMANGLE: '0', ...(options.pidFlag && pid > 0 ? {BPFTRACE_CACHE_USER_SYMBOLS: '1'} : {})},
     explainFailure: explainBpftraceFailure,
     ignoreStderr: NOISE,
   })) {
@@ -171,12 +205,14 @@ async function* runScript(
     const startNs = previousEndNs ?? parser.beginNs;
     const elapsedMs = startNs === undefined ? Date.now() - intervalStart : Number(interval.endNs - startNs) / 1e6;
     previousEndNs = interval.endNs;
-    yield {maps: interval, elapsedMs: Math.max(1, elapsedMs), skipped: parser.skipped, skippedSample: parser.skippedSample};
+    // BEGIN on the wall clock: now, less the time bpftrace says has passed since.
+    began ??= new Date(parser.beginNs === undefined ? intervalStart : Date.now() - Number(interval.endNs - parser.beginNs) / 1e6).toISOString();
+    yield {maps: interval, elapsedMs: Math.max(1, elapsedMs), skipped: parser.skipped, skippedSample: parser.skippedSample, began};
   }
 }
 
-function isCapped(maps: IntervalMaps): boolean {
-  const max = mapKeysMax();
+function isCapped(maps: IntervalMaps, choice: ScriptChoice): boolean {
+  const max = keysMaxFor(choice);
   return [...maps.maps.values()].some(map => Object.keys(map).length >= max);
 }
 
@@ -236,8 +272,8 @@ export interface CompileResult {
 async function compileScript(bpftrace: string, version: BpftraceVersion, choice: ScriptChoice, target: {pid: number} | {cache: string}, view: string): Promise<CompileResult> {
   const elf = path.join(os.tmpdir(), `memtop-check-${process.pid}-${choice.file}.o`);
   try {
-    const args = [...compileOnlyArgs(version, elf), probeScript('bpftrace', choice.file), ...scriptArgs(choice, 1000, target)];
-    const result = await execa(bpftrace, args, {reject: false, timeout: 60_000, env: mapKeysEnv(mapKeysMax())});
+    const args = [...compileOnlyArgs(version, elf), probeScript('bpftrace', choice.file), ...scriptArgs(choice, 1000, target, DEFAULT_SAMPLE_BYTES)];
+    const result = await execa(bpftrace, args, {reject: false, timeout: 60_000, env: mapKeysEnv(keysMaxFor(choice))});
     if (result.exitCode === 0) return {view, script: choice.file, ok: true};
     const failure = explainBpftraceFailure(result.stderr.split('\n').filter(line => !NOISE.test(line)).join('\n'), result.exitCode);
     return {view, script: choice.file, ok: false, reason: failure.message.replace(/^bpftrace: /, '')};
@@ -269,7 +305,11 @@ export async function compileEveryScript(): Promise<CompileResult[]> {
     });
   for (const tab of TAB_IDS) {
     TABS[tab].views.forEach((view, index) => add(index === 0 ? tab : `${tab} ${view.label}`, () => chooseScript(tab, view.id, version), {pid: 0}));
-    add(`${tab} stacks`, () => TABS[tab].bpftrace.stacks.script, {pid: process.pid});
+    add(`${tab} stacks`, () => stackScript(tab, undefined, version), {pid: process.pid});
+    for (const view of TABS[tab].views) {
+      const own = drillView(tab, view.id);
+      if (own) add(`${tab} ${view.label} stacks`, () => stackScript(tab, own, version), {pid: process.pid});
+    }
     const cacheStacks = TABS[tab].bpftrace.cacheStacks;
     if (cacheStacks) add(`${tab} cache stacks`, () => firstUsable(cacheStacks.scripts, version, `${tab} cache stacks`), {cache: 'filp'});
   }
@@ -324,11 +364,16 @@ export const bpftraceBackend: Backend = {
     const spec = TABS[options.tab].bpftrace.views[view.id]!.rows;
     const pid = options.pid ?? 0;
     const uprobes = choice.requires?.some(requirement => 'libc' in requirement) ?? false;
-    for await (const {maps, elapsedMs, skipped, skippedSample} of runScript(choice, {intervalMs: options.intervalMs, signal: options.signal, target: {pid}, pidFlag: uprobes})) {
-      const {rows, bad} = viewRows(view.rows, spec, maps.maps);
-      for (const row of rows) {
-        if (row.pid !== undefined && row.pid > 0) row.comm = processName(row.pid) ?? row.comm;
+    for await (const {maps, elapsedMs, skipped, skippedSample, began} of runScript(choice, {intervalMs: options.intervalMs, signal: options.signal, target: {pid}, pidFlag: uprobes})) {
+      const {rows: read, bad, untracked} = viewRows(view.rows, spec, maps.maps, unitsOf(view), maps.endNs);
+      const rows = [];
+      for (const row of read) {
+        const name = row.pid !== undefined && row.pid > 0 ? processName(row.pid) : undefined;
+        // A live view shows what is outstanding in processes that are there: one that has exited is gone.
+        if (spec.live && row.pid !== undefined && row.pid > 0 && name === undefined) continue;
+        row.comm = name ?? row.comm;
         if (view.rows === 'process' && !row.comm) row.comm = '?';
+        rows.push(row);
       }
       yield {
         tab: options.tab,
@@ -338,9 +383,10 @@ export const bpftraceBackend: Backend = {
         time: new Date().toISOString(),
         elapsedMs,
         rows,
-        capped: isCapped(maps),
+        capped: isCapped(maps, choice) || (untracked ?? 0) > 0,
         skippedLines: skipped + bad,
         ...(skippedSample !== undefined ? {skippedSample} : {}),
+        ...(spec.live ? {since: began, untracked: untracked ?? 0} : {}),
       };
     }
   },
@@ -365,21 +411,25 @@ export const bpftraceBackend: Backend = {
           stacks: stackRows(drill.read, maps.maps, definition.stackBytes),
           processes,
           kernel: true,
-          capped: isCapped(maps),
+          capped: isCapped(maps, script),
           skippedLines: skipped,
           ...(skippedSample !== undefined ? {skippedSample} : {}),
         };
       }
       return;
     }
-    const {script, read} = definition.bpftrace.stacks;
+    const view = drillView(options.tab, options.view);
+    const {read} = bpftraceDrill(options.tab, view);
+    const script = stackScript(options.tab, view, await bpftraceVersion());
     const pid = options.pid;
     const comm = processName(pid);
+    const sampleBytes = script.sample ? Math.max(0, Math.round(options.sampleBytes ?? 0)) : 0;
     // -p: uprobes attach to that process only, and bpftrace exits when it does.
-    for await (const {maps, elapsedMs, skipped, skippedSample} of runScript(script, {intervalMs: options.intervalMs, signal: options.signal, target: {pid}, pidFlag: true})) {
+    for await (const {maps, elapsedMs, skipped, skippedSample, began} of runScript(script, {intervalMs: options.intervalMs, signal: options.signal, target: {pid}, pidFlag: true, sampleBytes})) {
       // An unnamed frame is a frame only if it points into the process's code (see trimStack).
       const code = executableRanges(pid);
       const isCode = code ? (address: bigint) => code.some(([low, high]) => address >= low && address < high) : undefined;
+      const live = read.live ? liveStackRows(read.live, maps.maps, maps.endNs, isCode) : undefined;
       const snapshot: TracerStackSnapshot = {
         tab: options.tab,
         backend: 'bpftrace',
@@ -388,11 +438,13 @@ export const bpftraceBackend: Backend = {
         ...(comm ? {comm} : {}),
         time: new Date().toISOString(),
         elapsedMs,
-        stacks: stackRows(read, maps.maps, definition.stackBytes, isCode),
-        capped: isCapped(maps),
+        stacks: live ? live.stacks : stackRows(read, maps.maps, definition.stackBytes, isCode, mappingNames(read, pid)),
+        capped: isCapped(maps, script) || (live?.untracked ?? 0) > 0,
         skippedLines: skipped,
         ...(skippedSample !== undefined ? {skippedSample} : {}),
       };
+      if (view) snapshot.view = view;
+      if (live) snapshot.live = {since: began, classes: live.classes, totals: live.totals, untracked: live.untracked, ...(sampleBytes > 0 ? {sampleBytes} : {})};
       if (read.histogram) snapshot.histogram = maps.hists.get(read.histogram) ?? [];
       if (read.entryPoints) snapshot.entryPoints = entryPoints(maps.maps, read.entryPoints);
       yield snapshot;

@@ -14,7 +14,7 @@ import {
   TracerError,
 } from '../types.js';
 import {DtraceBlockReader, parseDtraceSnapshot, parseDtraceStackSnapshot} from '../parse/dtrace-output.js';
-import {TABS} from '../registry.js';
+import {drillView, TABS, tracerScripts, viewOf} from '../registry.js';
 import {probeScript} from './probe-files.js';
 import {cacheArguments, noCacheRows, findTracerBinary, positionalArguments, tracerLines} from './tracer-process.js';
 
@@ -92,9 +92,12 @@ export const dtraceBackend: Backend = {
     const pid = options.pid ?? 0;
     const definition = TABS[options.tab].dtrace;
     if (definition.needsPid && pid === 0) throw needsPid(TABS[options.tab].title);
+    const view = viewOf(options.tab, options.view).id;
+    const {script} = tracerScripts(definition, view);
     const positional = positionalArguments(options.intervalMs, pid, definition.needsPid === true);
-    const args = [...(definition.needsPid ? ['-p', String(pid)] : []), '-s', probeScript('dtrace', definition.script.file), ...positional];
-    const context = {tab: options.tab, probe: definition.script.label};
+    // A view with a script of its own probes entry points a libc may lack: -Z lets it start without them.
+    const args = [...(definition.needsPid ? [...(script !== definition.script ? ['-Z'] : []), '-p', String(pid)] : []), '-s', probeScript('dtrace', script.file), ...positional];
+    const context = {tab: options.tab, probe: script.label};
     let blockSkipped = 0;
     for await (const {block, readerSkipped} of dtraceBlocks(args, options.signal)) {
       const {snapshot, skippedLines} = parseDtraceSnapshot(block, context);
@@ -114,9 +117,11 @@ export const dtraceBackend: Backend = {
       context = {tab: options.tab, probe: script.label, cache: options.cache};
     } else {
       const positional = positionalArguments(options.intervalMs, options.pid, true);
+      const script = tracerScripts(definition, drillView(options.tab, options.view)).stacks;
+      const sampleBytes = script.sample ? Math.max(0, Math.round(options.sampleBytes ?? 0)) : 0;
       // The pid provider's probes exist only once the process is grabbed: -Z lets the script compile before.
-      args = [...(definition.needsPid ? ['-Z', '-p', String(options.pid)] : []), '-s', probeScript('dtrace', definition.stacks.file), ...positional];
-      context = {tab: options.tab, probe: definition.stacks.label, pid: options.pid};
+      args = [...(definition.needsPid ? ['-Z', '-p', String(options.pid)] : []), '-s', probeScript('dtrace', script.file), ...positional, ...(script.sample ? [String(sampleBytes)] : [])];
+      context = {tab: options.tab, probe: script.label, pid: options.pid, ...(sampleBytes > 0 ? {sampleBytes} : {})};
     }
     let blockSkipped = 0;
     for await (const {block, readerSkipped} of dtraceBlocks(args, options.signal)) {

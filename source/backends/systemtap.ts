@@ -14,7 +14,7 @@ import {
   type TracerStackSnapshot,
   TracerError,
 } from '../types.js';
-import {TABS, type ScriptChoice} from '../registry.js';
+import {drillView, TABS, tracerScripts, viewOf, type ScriptChoice} from '../registry.js';
 import {parseStapSnapshot, parseStapStackSnapshot, StapBlockReader} from '../parse/stap-output.js';
 import {findLibc} from '../system/kernel.js';
 import {PROBES_DIR, probeScript} from './probe-files.js';
@@ -206,7 +206,8 @@ export const systemtapBackend: Backend = {
 
   async *start(options: StartOptions): AsyncGenerator<TracerSnapshot> {
     const pid = options.pid ?? 0;
-    const script = TABS[options.tab].stap.script;
+    // One script prints every view of a tab, but a view with scripts of its own (live) runs those.
+    const {script} = tracerScripts(TABS[options.tab].stap, viewOf(options.tab, options.view).id);
     const positional = positionalArguments(options.intervalMs, pid, false);
     const libc = script.libc ? stapLibc(pid) : undefined;
     const args = [...STAP_DEFINES, ...TAB_SCRIPT_DEFINES, '-I', STAP_TAPSET, probeScript('stap', script.file), ...positional, ...(libc ? [libc] : [])];
@@ -229,11 +230,13 @@ export const systemtapBackend: Backend = {
       args = [...STAP_DEFINES, '-I', STAP_TAPSET, probeScript('stap', script.file), ...cacheArguments(options.intervalMs, options.cache)];
       context = {tab: options.tab, probe: stapProbeLabel(script), cache: options.cache};
     } else {
-      const script = definition.stacks;
+      const script = tracerScripts(definition, drillView(options.tab, options.view)).stacks;
       const libc = script.libc ? stapLibc(options.pid) : undefined;
       const positional = positionalArguments(options.intervalMs, options.pid, true);
-      args = [...STAP_DEFINES, '-I', STAP_TAPSET, ...symbolOptions(options.pid), probeScript('stap', script.file), ...positional, ...(libc ? [libc] : [])];
-      context = {tab: options.tab, probe: stapProbeLabel(script, libc), pid: options.pid};
+      const sampleBytes = script.sample ? Math.max(0, Math.round(options.sampleBytes ?? 0)) : 0;
+      const sample = script.sample ? [String(sampleBytes)] : [];
+      args = [...STAP_DEFINES, '-I', STAP_TAPSET, ...symbolOptions(options.pid), probeScript('stap', script.file), ...positional, ...(libc ? [libc] : []), ...sample];
+      context = {tab: options.tab, probe: stapProbeLabel(script, libc), pid: options.pid, ...(sampleBytes > 0 ? {sampleBytes} : {})};
     }
     let blockSkipped = 0;
     for await (const {block, readerSkipped} of stapBlocks(args, options.signal)) {

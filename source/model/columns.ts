@@ -2,9 +2,9 @@
 // view's measures in the registry, and the pure sort, filter and top-N selection the table view,
 // batch mode and the exporter share.
 import {totalKey, viewOf, type Measure, type Unit, type ViewId} from '../registry.js';
-import {humanBytes, humanCount, humanMs, humanRate, sanitize} from '../format.js';
+import {humanAge, humanBytes, humanBytesRate, humanCount, humanMs, humanRate, sanitize} from '../format.js';
 import type {TabId} from '../types.js';
-import {valueOf, type TableRow} from './table.js';
+import {hasTotal, valueOf, type TableRow} from './table.js';
 import {sparkline} from './sparkline.js';
 import {labelOfPath, matchesCgroup} from './cgroup.js';
 
@@ -34,7 +34,13 @@ export interface Column {
 export function formatValue(value: number, unit: Unit): string {
   if (unit === 'bytes') return humanBytes(value);
   if (unit === 'ms') return humanMs(value);
+  if (unit === 'seconds') return humanAge(value);
   return humanCount(value);
+}
+
+/** The first measure's rate as the table shows it: a gauge of bytes grows or shrinks by bytes a second. */
+function formatRate(first: Measure | undefined, rate: number): string {
+  return first?.kind === 'gauge' && first.unit === 'bytes' ? humanBytesRate(rate) : humanRate(rate);
 }
 
 function measureColumn(measure: Measure, key: string, title: string, width: number): Column {
@@ -54,7 +60,8 @@ export function columnsFor(tab: TabId, view: ViewId, extras: ColumnExtras = {}):
     );
   }
   for (const measure of definition.measures) columns.push(measureColumn(measure, measure.id, measure.title, 9));
-  columns.push({id: 'rate', title: '/s', width: 9, align: 'right', defaultDescending: true, value: row => row.rate, format: row => humanRate(row.rate)});
+  const first = definition.measures[0];
+  columns.push({id: 'rate', title: definition.rateTitle ?? '/s', width: 9, align: 'right', defaultDescending: true, value: row => row.rate, format: row => formatRate(first, row.rate)});
   if (extras.trend) {
     const {ascii} = extras.trend;
     columns.push({
@@ -64,12 +71,12 @@ export function columnsFor(tab: TabId, view: ViewId, extras: ColumnExtras = {}):
       align: 'left',
       defaultDescending: true,
       // Sorting by trend ranks rows by how much they grew: the last interval against the series mean.
-      value: row => (row.history.length === 0 ? 0 : row.rate - row.history.reduce((sum, rate) => sum + rate, 0) / row.history.length),
+      value: row => (row.history.length === 0 ? 0 : row.history.at(-1)! - row.history.reduce((sum, value) => sum + value, 0) / row.history.length),
       format: row => sparkline(row.history, 12, ascii),
     });
   }
   for (const measure of definition.measures) {
-    columns.push(measureColumn(measure, totalKey(measure.id), measure.totalTitle, measure.unit === 'bytes' ? 10 : 9));
+    if (hasTotal(measure)) columns.push(measureColumn(measure, totalKey(measure.id), measure.totalTitle!, measure.unit === 'bytes' ? 10 : 9));
   }
   if (extras.cgroupOf && definition.rows === 'process') {
     const cgroupOf = extras.cgroupOf;
@@ -89,13 +96,14 @@ export function defaultSortColumn(tab: TabId, view: ViewId): ColumnId {
 
 /**
  * In cumulative mode the per-interval columns sort by their since-start twins: a measure by its
- * total, the rate by the first measure's total.
+ * total (a gauge by its peak; one without a peak by itself), the rate by the first measure's.
  */
 export function effectiveSortColumn(id: ColumnId, cumulative: boolean, tab: TabId, view: ViewId): ColumnId {
   if (!cumulative) return id;
   const measures = viewOf(tab, view).measures;
-  if (id === 'rate' && measures[0]) return totalKey(measures[0].id);
-  return measures.some(measure => measure.id === id) ? totalKey(id) : id;
+  const twin = (measure: Measure | undefined) => (measure && hasTotal(measure) ? totalKey(measure.id) : undefined);
+  if (id === 'rate') return twin(measures[0]) ?? id;
+  return twin(measures.find(measure => measure.id === id)) ?? id;
 }
 
 export interface ViewQuery {

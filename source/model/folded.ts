@@ -1,7 +1,7 @@
 // Stacks in the folded format that flamegraph.pl, inferno and speedscope read: one line per
 // stack, frames outermost first joined by ';', a space, then the count.
 import {isTabId} from '../registry.js';
-import {isCacheName, type StackRow, type StackTarget, type TabId} from '../types.js';
+import {isCacheName, type StackRow, type StackTarget, type TabId, type ViewId} from '../types.js';
 
 /** What a folded line counts: events (default) or, where the tab measures them, bytes. */
 export type FoldedWeight = 'count' | 'bytes';
@@ -44,14 +44,16 @@ export function foldedStacks(stacks: StackRow[], weight: FoldedWeight = 'count')
 }
 
 /**
- * "memtop-<tab>-<pid>-<UTC yyyymmddThhmmssZ>.folded", or for a cache's drill-down
+ * "memtop-<tab>-<pid>-<UTC yyyymmddThhmmssZ>.folded", for a view's own drill-down
+ * "memtop-<tab>-<view>-<pid>-<time>.folded" (live stacks), or for a cache's drill-down
  * "memtop-<tab>-cache-<name>-<time>.folded": only letters, digits, '_', '-', '.' and 'T'/'Z'.
  */
-export function foldedFileName(tab: TabId, target: number | StackTarget, time: Date): string {
+export function foldedFileName(tab: TabId, target: number | StackTarget, time: Date, view?: ViewId): string {
   if (!isTabId(tab)) throw new Error(`unknown tab ${JSON.stringify(tab)}`);
+  if (view !== undefined && !/^[a-z]+$/.test(view)) throw new Error(`not a view: ${JSON.stringify(String(view).slice(0, 64))}`);
   const {pid, cache} = typeof target === 'number' ? {pid: target, cache: undefined} : target;
   if (cache !== undefined && !isCacheName(cache)) throw new Error(`not a cache name: ${JSON.stringify(cache.slice(0, 64))}`);
   if (cache === undefined && (!Number.isSafeInteger(pid) || pid! < 0)) throw new Error(`not a PID: ${pid}`);
   const stamp = time.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '');
-  return `memtop-${tab}-${cache !== undefined ? `cache-${cache}` : pid}-${stamp}.folded`;
+  return `memtop-${tab}-${view !== undefined ? `${view}-` : ''}${cache !== undefined ? `cache-${cache}` : pid}-${stamp}.folded`;
 }

@@ -1,28 +1,113 @@
-// Pure shaping of a drill-down snapshot: top stacks with their share of the process's total.
-import type {StackRow, TracerStackSnapshot} from '../types.js';
+// Pure shaping of a drill-down snapshot: top stacks with their share of the process's total; for
+// a live drill-down, what is outstanding and at least a given age old.
+import {clockTime, humanAge, humanBytes, humanCount} from '../format.js';
+import type {LiveAmount, StackRow, TracerStackSnapshot} from '../types.js';
 
 export interface StackViewRow extends StackRow {
-  /** Percent of the process's events in this interval. */
+  /** Percent of the process's events in this interval (live: of its outstanding bytes). */
   share: number;
+  /** Live: the age of the oldest outstanding allocation from this stack, seconds. */
+  age?: number;
+}
+
+/** What a live drill-down's view shows beyond its stacks. */
+export interface LiveView {
+  /** Only allocations at least this many seconds old are counted. */
+  minAge: number;
+  /** When tracking began (ISO 8601). */
+  since: string;
+  /** Stacks are estimates from one sample per about this many bytes. */
+  sampleBytes?: number;
+  untracked: number;
+  /** The age of the oldest outstanding allocation counted, seconds. */
+  oldest: number;
 }
 
 export interface StackView {
   hasBytes: boolean;
+  /** The stacks carry the time their events took (ms). */
+  hasTime: boolean;
+  /** The stacks say where their events were (mappings). */
+  hasPlaces: boolean;
   totalCount: number;
   totalBytes: number;
   stacks: StackViewRow[];
+  live?: LiveView;
 }
 
-/** The top `limit` stacks by count (ties by bytes, then frames), with shares. */
-export function stackView(snapshot: TracerStackSnapshot, limit: number): StackView {
+/** The sum of the amounts at the kept indexes, and the `oldest` of the first kept class that has an allocation. */
+function keptAmount(amounts: readonly LiveAmount[] | undefined, kept: readonly number[], oldest: readonly number[]): {count: number; bytes: number; age: number} {
+  let count = 0;
+  let bytes = 0;
+  let age = 0;
+  for (const at of kept) {
+    const amount = amounts?.[at];
+    if (!amount) continue;
+    count += amount.count;
+    bytes += amount.bytes;
+    if (amount.count > 0 && age === 0) age = oldest[at]!;
+  }
+  return {count, bytes, age};
+}
+
+/** A live drill-down's top `limit` stacks by outstanding bytes, counting only allocations at least `minAge` seconds old. */
+function liveStackView(snapshot: TracerStackSnapshot & {live: NonNullable<TracerStackSnapshot['live']>}, limit: number, minAge: number): StackView {
+  const {live} = snapshot;
+  // A class counts when every allocation in it is old enough: the threshold never lets a younger one in.
+  const kept = live.classes.flatMap((ageClass, at) => (ageClass.newest >= minAge ? [at] : []));
+  const oldest = live.classes.map(ageClass => ageClass.oldest);
+  const totals = keptAmount(live.totals, kept, oldest);
+  const amounts = snapshot.stacks.map(stack => ({stack, amount: keptAmount(stack.classes, kept, oldest)}));
+  // The tracer reads the stacks a moment before the totals: shares are of whichever is more, so that they never pass 100%.
+  const whole = Math.max(totals.bytes, amounts.reduce((sum, {amount}) => sum + amount.bytes, 0));
+  const stacks = amounts
+    .filter(({amount}) => amount.count > 0 || amount.bytes > 0)
+    .sort((a, b) => b.amount.bytes - a.amount.bytes || b.amount.count - a.amount.count || a.stack.frames.join(';').localeCompare(b.stack.frames.join(';')))
+    .slice(0, Math.max(0, limit))
+    .map(({stack, amount}): StackViewRow => ({
+      count: amount.count,
+      bytes: amount.bytes,
+      frames: stack.frames,
+      age: amount.age,
+      share: whole > 0 ? (amount.bytes / whole) * 100 : 0,
+    }));
+  return {
+    hasBytes: true,
+    hasTime: false,
+    hasPlaces: false,
+    totalCount: totals.count,
+    totalBytes: totals.bytes,
+    stacks,
+    live: {minAge, since: live.since, untracked: live.untracked, oldest: totals.age, ...(live.sampleBytes !== undefined ? {sampleBytes: live.sampleBytes} : {})},
+  };
+}
+
+/**
+ * The top `limit` stacks by count (ties by bytes, then frames), with shares. A live drill-down's
+ * are by outstanding bytes, counting only allocations at least `minAge` seconds old.
+ */
+export function stackView(snapshot: TracerStackSnapshot, limit: number, minAge = 0): StackView {
+  if (snapshot.live) return liveStackView({...snapshot, live: snapshot.live}, limit, minAge);
   const hasBytes = snapshot.stacks.some(stack => stack.bytes !== undefined);
+  const hasTime = snapshot.stacks.some(stack => stack.ms !== undefined);
+  const hasPlaces = snapshot.stacks.some(stack => stack.where !== undefined);
   const totalCount = snapshot.stacks.reduce((sum, stack) => sum + stack.count, 0);
   const totalBytes = snapshot.stacks.reduce((sum, stack) => sum + (stack.bytes ?? 0), 0);
   const stacks = [...snapshot.stacks]
     .sort((a, b) => b.count - a.count || (b.bytes ?? 0) - (a.bytes ?? 0) || a.frames.join(';').localeCompare(b.frames.join(';')))
     .slice(0, Math.max(0, limit))
     .map(stack => ({...stack, share: totalCount > 0 ? (stack.count / totalCount) * 100 : 0}));
-  return {hasBytes, totalCount, totalBytes, stacks};
+  return {hasBytes, hasTime, hasPlaces, totalCount, totalBytes, stacks};
+}
+
+/** What a live drill-down counts, in one line: since when, the age threshold, the totals, and whether its stacks are sampled. */
+export function liveSummary(data: StackView): string {
+  const live = data.live;
+  if (!live) return '';
+  const parts = [`live since ${clockTime(live.since)}${live.minAge > 0 ? `, older than ${humanAge(live.minAge)}` : ''}: ${humanBytes(data.totalBytes)} in ${humanCount(data.totalCount)} allocations, oldest ${humanAge(live.oldest)}`];
+  if (live.sampleBytes !== undefined) parts.push(`stacks SAMPLED, 1 per ${humanBytes(live.sampleBytes)}: estimates`);
+  if (live.untracked > 0) parts.push(`CAPPED: ${humanCount(live.untracked)} not tracked`);
+  return parts.join(' · ');
 }
 
 /**

@@ -1,7 +1,9 @@
 // Pure accumulation of tracer snapshots into a view's table: per-interval values of each of the
 // view's measures, the first measure's rate and trend, totals since memtop started, and bounded
-// memory for rows that have gone quiet.
-import {TABS, totalKey, viewOf, type ViewDefinition, type ViewId} from '../registry.js';
+// memory for rows that have gone quiet. A gauge view (live memory) holds what is true now: its
+// rate is the first gauge's change per second, its trend that gauge's value, its totals peaks,
+// and a row its tracer no longer reports is gone.
+import {isGaugeView, TABS, totalKey, viewOf, type Measure, type ViewDefinition, type ViewId} from '../registry.js';
 import {measureOf, type RawRow, type TabId, type TracerSnapshot} from '../types.js';
 
 /**
@@ -15,11 +17,11 @@ export interface TableRow {
   pid?: number;
   comm?: string;
   cache?: string;
-  /** The first measure per second over the last interval. */
+  /** The first measure per second over the last interval (of a gauge: its change per second). */
   rate: number;
   /** Interval number this row last had events in. */
   lastSeen: number;
-  /** `rate` per interval, oldest first, at most RATE_HISTORY long. */
+  /** `rate` per interval (of a gauge: its value), oldest first, at most RATE_HISTORY long. */
   history: number[];
   [measure: string]: number | string | number[] | undefined;
 }
@@ -43,8 +45,12 @@ export interface TableState {
   skippedLines: number;
   /** The latest line the tracer printed that memtop could not read, if any. */
   skippedSample?: string;
-  /** The first measure of every row together, per second, oldest first, at most RATE_HISTORY long. */
+  /** The first measure of every row together, per second (a gauge: its value), oldest first, at most RATE_HISTORY long. */
   totalRateHistory: number[];
+  /** A live view: when its tracer began tracking (ISO 8601); a new tracer starts a new table. */
+  since?: string;
+  /** A live view: allocations its tracer could not track so far. */
+  untracked?: number;
 }
 
 /** How many rows of gone or idle processes are kept with their totals; the smallest go first. */
@@ -65,11 +71,26 @@ function pushHistory(history: number[], value: number): number[] {
   return next;
 }
 
+/** How two values of a measure in one interval combine: summed, or the larger kept. */
+function combineOf(measure: Measure): 'sum' | 'max' {
+  return measure.combine ?? (measure.kind === 'max' ? 'max' : 'sum');
+}
+
+/** A measure's since-start value after one more interval's `value`: a counter's sum, a max's or gauge's peak. */
+function sinceStart(measure: Measure, before: number, value: number): number {
+  return measure.kind === 'counter' ? before + value : Math.max(before, value);
+}
+
+/** Whether a measure has a since-start value (every counter and max; a gauge with a totalTitle). */
+export function hasTotal(measure: Measure): boolean {
+  return measure.totalTitle !== undefined;
+}
+
 /** Two rows of one key in one interval (a tracer that printed a process twice) as one. */
 function mergeRaw(into: RawRow, raw: RawRow, view: ViewDefinition): void {
   for (const measure of view.measures) {
     const value = measureOf(raw, measure.id);
-    into[measure.id] = measure.kind === 'max' ? Math.max(measureOf(into, measure.id), value) : measureOf(into, measure.id) + value;
+    into[measure.id] = combineOf(measure) === 'max' ? Math.max(measureOf(into, measure.id), value) : measureOf(into, measure.id) + value;
   }
   if (raw.comm) into.comm = raw.comm;
 }
@@ -81,13 +102,14 @@ function mergeRaw(into: RawRow, raw: RawRow, view: ViewDefinition): void {
 export function applyRows(
   state: TableState,
   rawRows: RawRow[],
-  meta: Pick<TracerSnapshot, 'elapsedMs' | 'probe' | 'backend' | 'time' | 'capped' | 'skippedLines' | 'skippedSample'>,
+  meta: Pick<TracerSnapshot, 'elapsedMs' | 'probe' | 'backend' | 'time' | 'capped' | 'skippedLines' | 'skippedSample' | 'since' | 'untracked'>,
   view: ViewDefinition,
   maxKept = MAX_KEPT_ROWS,
 ): TableState {
   const intervals = state.intervals + 1;
   const seconds = Math.max(meta.elapsedMs, 1) / 1000;
   const [first] = view.measures;
+  const gauges = isGaugeView(view);
   const rows = new Map<string, TableRow>();
   const fresh = new Map<string, RawRow>();
   for (const raw of rawRows) {
@@ -99,7 +121,7 @@ export function applyRows(
   const quiet: Record<string, number> = {};
   for (const measure of view.measures) quiet[measure.id] = 0;
   for (const [key, previous] of state.rows) {
-    if (fresh.has(key)) continue;
+    if (fresh.has(key) || gauges) continue;
     // Quiet for longer than its history: its rates are all zero already, the row can be shared.
     if (previous.rate === 0 && intervals - previous.lastSeen > RATE_HISTORY) {
       rows.set(key, previous);
@@ -111,7 +133,8 @@ export function applyRows(
   for (const [key, raw] of fresh) {
     const previous = state.rows.get(key);
     const primary = first ? measureOf(raw, first.id) : 0;
-    const rate = primary / seconds;
+    // A gauge's rate is how fast it grew (or shrank) since the last interval; its trend is its value.
+    const rate = first?.kind === 'gauge' ? (primary - (previous ? valueOf(previous, first.id) : 0)) / seconds : primary / seconds;
     firstTotal += primary;
     const row: TableRow = {
       key,
@@ -120,18 +143,17 @@ export function applyRows(
       cache: raw.cache,
       rate,
       lastSeen: intervals,
-      history: pushHistory(previous?.history ?? [], rate),
+      history: pushHistory(previous?.history ?? [], first?.kind === 'gauge' ? primary : rate),
     };
     for (const measure of view.measures) {
       const value = measureOf(raw, measure.id);
-      const before = previous ? valueOf(previous, totalKey(measure.id)) : 0;
       row[measure.id] = value;
-      row[totalKey(measure.id)] = measure.kind === 'max' ? Math.max(before, value) : before + value;
+      if (hasTotal(measure)) row[totalKey(measure.id)] = sinceStart(measure, previous ? valueOf(previous, totalKey(measure.id)) : 0, value);
     }
     rows.set(key, row);
   }
   if (rows.size > maxKept && first) {
-    const total = totalKey(first.id);
+    const total = hasTotal(first) ? totalKey(first.id) : first.id;
     const idle = [...rows.values()].filter(row => row.lastSeen !== intervals).sort((a, b) => valueOf(a, total) - valueOf(b, total));
     for (const row of idle.slice(0, rows.size - maxKept)) rows.delete(row.key);
   }
@@ -145,7 +167,9 @@ export function applyRows(
     capped: Boolean(meta.capped),
     skippedLines: meta.skippedLines ?? state.skippedLines,
     ...((meta.skippedSample ?? state.skippedSample) !== undefined ? {skippedSample: meta.skippedSample ?? state.skippedSample} : {}),
-    totalRateHistory: pushHistory(state.totalRateHistory, firstTotal / seconds),
+    totalRateHistory: pushHistory(state.totalRateHistory, first?.kind === 'gauge' ? firstTotal : firstTotal / seconds),
+    ...(meta.since !== undefined ? {since: meta.since} : {}),
+    ...(meta.untracked !== undefined ? {untracked: meta.untracked} : {}),
   };
 }
 
@@ -165,7 +189,10 @@ export function viewTable(data: TabData | undefined, view: ViewId): TableState {
 export function applySnapshot(data: TabData, snapshot: TracerSnapshot, maxKept = MAX_KEPT_ROWS): TabData {
   const tab: TabId = snapshot.tab;
   const main = viewOf(tab, snapshot.view);
-  const next: TabData = {...data, [main.id]: applyRows(viewTable(data, main.id), snapshot.rows, snapshot, main, maxKept)};
+  // A live view counts what was allocated since its tracer began: a tracer that began anew starts a new table.
+  const previous = viewTable(data, main.id);
+  const table = snapshot.since !== previous.since ? emptyTable() : previous;
+  const next: TabData = {...data, [main.id]: applyRows(table, snapshot.rows, snapshot, main, maxKept)};
   for (const [id, rows] of Object.entries(snapshot.otherViews ?? {}) as [ViewId, RawRow[]][]) {
     if (!TABS[tab].views.some(view => view.id === id) || id === main.id) continue;
     next[id] = applyRows(viewTable(data, id), rows, snapshot, viewOf(tab, id), maxKept);

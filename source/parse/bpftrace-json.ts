@@ -1,6 +1,7 @@
 // Pure parsing of bpftrace's NDJSON output (-f json) from memtop's probe scripts into snapshots.
-import type {BpftraceRows, BpftraceStacks, RowKind} from '../registry.js';
-import type {HistogramBucket, ProcessShare, RawRow, StackRow} from '../types.js';
+import {fromTracer, type BpftraceRows, type BpftraceStacks, type LiveMaps, type LiveStackMaps, type RowKind, type Unit} from '../registry.js';
+import type {AgeClass, HistogramBucket, ProcessShare, RawRow, StackPlace, StackRow} from '../types.js';
+import {ageClassesAt, liveRowsOf, liveStacksOf, type ClassStart, type LiveStackRead, type ProcessClassAmount} from './live.js';
 import {JsonSyntaxError, mergeValues, parseJsonMerging, undoSignedByteEscapes, type JsonValue} from './json-merge.js';
 
 /** The maps of one interval, by name without the '@', as bpftrace printed them. */
@@ -68,6 +69,9 @@ export class BpftraceJsonParser {
           const name = rawName.replace(/^@/, '').replace(/_[ab]$/, '');
           if (message.type === 'hist' && Array.isArray(value)) {
             this.hists.set(name, value.filter(isBucket));
+          } else if (typeof value === 'number' || (typeof value === 'string' && /^-?\d+$/.test(value))) {
+            // A map without keys (@untracked = count()) prints its one value: read as the key "".
+            this.maps.set(name, {'': value});
           } else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
             this.maps.set(name, this.keysEscapedTwice ? unescapeKeys(value as Record<string, unknown>) : (value as Record<string, unknown>));
           } else {
@@ -172,7 +176,14 @@ function mapValues(map: Record<string, unknown>, field: string): Record<string, 
  * task); cache rows by cache name, and a size-class map adds kmalloc-<size> rows. Keys that are
  * not a pid in a process view are counted as bad.
  */
-export function viewRows(kind: RowKind, spec: BpftraceRows, maps: Map<string, Record<string, unknown>>): {rows: RawRow[]; bad: number} {
+export function viewRows(
+  kind: RowKind,
+  spec: BpftraceRows,
+  maps: Map<string, Record<string, unknown>>,
+  units: Readonly<Record<string, Unit>> = {},
+  endNs = 0n,
+): {rows: RawRow[]; bad: number; untracked?: number} {
+  if (spec.live) return liveRows(spec.live, maps, endNs);
   const byKey = new Map<string, RawRow>();
   const names = spec.names ? maps.get(spec.names) : undefined;
   const measureIds = Object.keys(spec.measures);
@@ -208,7 +219,7 @@ export function viewRows(kind: RowKind, spec: BpftraceRows, maps: Map<string, Re
       for (const source of sources) {
         for (const [key, value] of Object.entries(readSource(maps, source) ?? {})) {
           const row = rowOf(key);
-          if (row) row[id] = (row[id] as number) + sign * toCount(value);
+          if (row) row[id] = (row[id] as number) + sign * fromTracer(units[id] ?? 'events', toCount(value));
         }
       }
     }
@@ -222,6 +233,85 @@ export function viewRows(kind: RowKind, spec: BpftraceRows, maps: Map<string, Re
     }
   }
   return {rows: [...byKey.values()], bad};
+}
+
+/** A map's value as a BigInt (bpftrace prints integers past 2^53 as strings from 0.24 on), or undefined. */
+function toBigInt(value: unknown): bigint | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return BigInt(Math.round(value));
+  if (typeof value === 'string' && /^-?\d+$/.test(value)) return BigInt(value);
+  return undefined;
+}
+
+/** Split a "<something>,<class>" key at its last comma: the part before and the age class. */
+function splitClass(key: string): [string, number] | undefined {
+  const comma = key.lastIndexOf(',');
+  const match = comma === -1 ? null : /^\d{1,3}$/.exec(key.slice(comma + 1));
+  return match ? [key.slice(0, comma), Number(match[0])] : undefined;
+}
+
+/** The age classes a live script printed, oldest first, with their age bounds in seconds at `endNs`. */
+export function ageClasses(spec: LiveMaps, maps: Map<string, Record<string, unknown>>, endNs: bigint): {index: number; age: AgeClass}[] {
+  const starts: ClassStart[] = [];
+  for (const [key, value] of Object.entries(maps.get(spec.epochs) ?? {})) {
+    const start = toBigInt(value);
+    // Ages from bpftrace's nanoseconds, taken against the interval's end exactly, then in seconds.
+    if (/^\d{1,3}$/.test(key) && start !== undefined) starts.push({index: Number(key), start: Number(start - endNs)});
+  }
+  return ageClassesAt(starts, 0, 1e9);
+}
+
+/** Allocations a live script could not track so far. */
+function untrackedOf(spec: LiveMaps, maps: Map<string, Record<string, unknown>>): number {
+  return Object.values(maps.get(spec.untracked) ?? {}).reduce<number>((sum, value) => sum + toCount(value), 0);
+}
+
+/**
+ * The rows of a live view's interval (keys "pid,class"): per process the bytes and allocations
+ * outstanding, and the age of its oldest class that holds one (see liveRowsOf).
+ */
+export function liveRows(spec: LiveMaps, maps: Map<string, Record<string, unknown>>, endNs: bigint): {rows: RawRow[]; bad: number; untracked: number} {
+  const amounts = new Map<string, ProcessClassAmount>();
+  let bad = 0;
+  for (const field of ['bytes', 'count'] as const) {
+    for (const [key, value] of Object.entries(maps.get(spec[field]) ?? {})) {
+      const split = splitClass(key);
+      const pid = split ? splitPidKey(split[0])?.pid : undefined;
+      if (!split || pid === undefined) {
+        bad++;
+        continue;
+      }
+      const id = `${pid},${split[1]}`;
+      let amount = amounts.get(id);
+      if (!amount) amounts.set(id, (amount = {pid, comm: pid === 0 ? IDLE_NAME : '', index: split[1], count: 0, bytes: 0}));
+      amount[field] += toCount(value);
+    }
+  }
+  return {rows: liveRowsOf([...amounts.values()], ageClasses(spec, maps, endNs)), bad, untracked: untrackedOf(spec, maps)};
+}
+
+/**
+ * A live drill-down's interval: its age classes, the process's exact totals, and its stacks
+ * (keys "<ustack>,class", counts scaled by countScale) cut at the process's entry (see
+ * trimStack), each with what it has outstanding per class (see liveStacksOf).
+ */
+export function liveStackRows(spec: LiveStackMaps, maps: Map<string, Record<string, unknown>>, endNs: bigint, isCode?: (address: bigint) => boolean): LiveStackRead & {untracked: number} {
+  const byClass = (map: string, field: 'bytes' | 'count', scale: number, into: Map<string, {key: string; index: number; count: number; bytes: number}>) => {
+    for (const [key, value] of Object.entries(maps.get(map) ?? {})) {
+      const split = splitClass(key);
+      if (!split) continue;
+      let amount = into.get(key);
+      if (!amount) into.set(key, (amount = {key: split[0], index: split[1], count: 0, bytes: 0}));
+      amount[field] += toCount(value) / scale;
+    }
+  };
+  const totals = new Map<string, {key: string; index: number; count: number; bytes: number}>();
+  byClass(spec.bytes, 'bytes', 1, totals);
+  byClass(spec.count, 'count', 1, totals);
+  const stacks = new Map<string, {key: string; index: number; count: number; bytes: number}>();
+  byClass(spec.stackBytes, 'bytes', 1, stacks);
+  byClass(spec.stackCount, 'count', spec.countScale, stacks);
+  const amounts = [...stacks.values()].map(({key, ...amount}) => ({...amount, frames: trimStack(stackFrames(key), isCode).map(publicName)}));
+  return {...liveStacksOf(amounts, [...totals.values()], ageClasses(spec, maps, endNs)), untracked: untrackedOf(spec, maps)};
 }
 
 /** One frame as memtop shows it: the symbol without its +offset. */
@@ -345,23 +435,48 @@ function mergeStacks(rows: StackRow[]): StackRow[] {
     if (existing) {
       existing.count += row.count;
       if (row.bytes !== undefined) existing.bytes = (existing.bytes ?? 0) + row.bytes;
+      if (row.ms !== undefined) existing.ms = (existing.ms ?? 0) + row.ms;
+      if (row.where) existing.where = mergePlaces([...(existing.where ?? []), ...row.where]);
     } else {
-      byKey.set(key, {...row, frames: [...row.frames]});
+      byKey.set(key, {...row, frames: [...row.frames], ...(row.where ? {where: [...row.where]} : {})});
     }
   }
   return [...byKey.values()];
+}
+
+/** Places merged by mapping, most events first (ties by name). */
+export function mergePlaces(places: readonly StackPlace[]): StackPlace[] {
+  const byMapping = new Map<string, number>();
+  for (const place of places) byMapping.set(place.mapping, (byMapping.get(place.mapping) ?? 0) + place.count);
+  return [...byMapping.entries()].map(([mapping, count]) => ({mapping, count})).sort((a, b) => b.count - a.count || a.mapping.localeCompare(b.mapping));
+}
+
+/** What a fault's place is called when it has no address (a fault the kernel took on user memory, or no address probe). */
+export const NO_ADDRESS = 'no address';
+
+/** Split a "<ustack>,<symbol>,<region>" key: the region is the number after the last comma. */
+export function splitRegion(key: string): [stackAndSymbol: string, region: string] {
+  const comma = key.lastIndexOf(',');
+  return comma === -1 ? [key, ''] : [key.slice(0, comma), key.slice(comma + 1).trim()];
 }
 
 /**
  * Stack rows of one drill-down interval from the maps the registry names, innermost frame first,
  * each cut at the process's entry (see trimStack, which `isCode` helps), merged by frames.
  */
-export function stackRows(read: BpftraceStacks, maps: Map<string, Record<string, unknown>>, withBytes: boolean, isCode?: (address: bigint) => boolean): StackRow[] {
+export function stackRows(
+  read: BpftraceStacks,
+  maps: Map<string, Record<string, unknown>>,
+  withBytes: boolean,
+  isCode?: (address: bigint) => boolean,
+  mappingOf?: (address: number) => string | undefined,
+): StackRow[] {
   const rows: StackRow[] = [];
   const stackWithCaller = (key: string) => {
     const [stack, caller] = splitStackAndSymbol(key);
     return joinCaller(stackFrames(stack), caller);
   };
+  const withRegion = (key: string) => stackWithCaller(splitRegion(key)[0]);
   const sbrkJoined = (key: string) => {
     const [sbrkStack, sbrkCaller, allocStack, allocCaller] = splitTwoStacks(key);
     const sbrkFrames = stackFrames(sbrkStack);
@@ -373,15 +488,24 @@ export function stackRows(read: BpftraceStacks, maps: Map<string, Record<string,
     return joinCaller(sbrkFrames, sbrkCaller);
   };
   for (const map of read.maps) {
-    const framesOf = map.key === 'sbrk,allocator' ? sbrkJoined : map.key === 'kstack' ? kernelFrames : stackWithCaller;
+    const framesOf = map.key === 'sbrk,allocator' ? sbrkJoined : map.key === 'kstack' ? kernelFrames : map.key === 'stack,caller,region' ? withRegion : stackWithCaller;
     const counts = readSource(maps, map.count) ?? {};
     const bytes = map.bytes ? readSource(maps, map.bytes) ?? {} : {};
     const minus = map.minus ? readSource(maps, map.minus) ?? {} : {};
+    const ns = map.ns ? readSource(maps, map.ns) ?? {} : undefined;
+    const where = map.where ? maps.get(map.where) : undefined;
     for (const [key, value] of Object.entries(counts)) {
       const frames = map.key === 'kstack' ? framesOf(key) : trimStack(framesOf(key), isCode).map(publicName);
       if (frames.length === 0) continue;
       const net = toCount(bytes[key]) - toCount(minus[key]);
-      rows.push({count: toCount(value), ...(withBytes ? {bytes: net} : {}), frames});
+      const row: StackRow = {count: toCount(value), ...(withBytes ? {bytes: net} : {}), frames};
+      if (ns) row.ms = fromTracer('ms', toCount(ns[key]));
+      if (map.key === 'stack,caller,region' && map.where) {
+        // Region 0 holds the faults without an address; any other region names its mapping by its highest address.
+        const address = splitRegion(key)[1] === '0' ? 0 : toCount(where?.[key]);
+        row.where = [{mapping: address === 0 ? NO_ADDRESS : mappingOf?.(address) ?? 'unmapped', count: row.count}];
+      }
+      rows.push(row);
     }
   }
   return mergeStacks(rows);

@@ -4,9 +4,10 @@
 // indented, as module`function+0xoffset, and quantize()'s ASCII table. The format is documented
 // at the top of each script. Everything here is pure except DtraceBlockReader, which only groups
 // lines into blocks.
-import {hasView, TABS, viewOf} from '../registry.js';
+import {fromTracer, hasView, TABS, viewOf, type Measure} from '../registry.js';
 import type {HistogramBucket, ProcessShare, RawRow, StackRow, StackTarget, TabId, TracerSnapshot, TracerStackSnapshot} from '../types.js';
 import {collectBlocks, isoFromEpochMs, normalizeHistogram, parseCount, parsePid, parseSaturatedInteger, powerOfTwoBucket, targetOf} from './tracer-values.js';
+import {ageClassesAt, liveRowsOf, liveStacksOf, type ClassStart, type ProcessClassAmount, type StackClassAmount} from './live.js';
 
 /** A block longer than this is not a snapshot memtop's scripts print; it is dropped. */
 export const DTRACE_MAX_BLOCK_LINES = 200_000;
@@ -65,6 +66,8 @@ export interface DtraceParseResult<T> {
 interface BlockEdges {
   time: string;
   elapsedMs: number;
+  /** The begin line says the block is a live view's. */
+  live: boolean;
 }
 
 function blockEdges(lines: readonly string[], tab: TabId): BlockEdges | undefined {
@@ -72,12 +75,61 @@ function blockEdges(lines: readonly string[], tab: TabId): BlockEdges | undefine
   const begin = lines[0]!.split('\t');
   const end = lines.at(-1)!.split('\t');
   if (begin[0] !== 'memtop' || begin[1] !== 'begin' || begin[2]?.trim() !== tab) return undefined;
+  const live = begin.at(-1)?.trim() === 'live' && begin.length > 3;
   if (end.length !== 4 || end[0] !== 'memtop' || end[1] !== 'end') return undefined;
   const wallMs = parseSaturatedInteger(end[2]!);
   const elapsed = parseSaturatedInteger(end[3]!);
   const time = wallMs === undefined ? undefined : isoFromEpochMs(wallMs);
   if (time === undefined || elapsed === undefined) return undefined;
-  return {time, elapsedMs: Math.max(0, elapsed)};
+  return {time, elapsedMs: Math.max(0, elapsed), live};
+}
+
+/** What a live script's lines say, by kind: since when, what it could not track, its classes, and its amounts. */
+interface LiveLines {
+  since?: string;
+  untracked: number;
+  starts: ClassStart[];
+  amounts: ProcessClassAmount[];
+  totals: {index: number; count: number; bytes: number}[];
+  stacks: StackClassAmount[];
+  skippedLines: number;
+}
+
+/**
+ * A live block's lines (malloc-live.d, stacks-malloc-live.d): "live", "class", "amount" (per
+ * process), "total" and "stack" (a drill-down's, by caller; counts x 1024). Empty lines are
+ * DTrace's layout; anything else is skipped and counted.
+ */
+function liveLines(lines: readonly string[]): LiveLines {
+  const read: LiveLines = {untracked: 0, starts: [], amounts: [], totals: [], stacks: [], skippedLines: 0};
+  const number = (text: string | undefined) => (text === undefined ? undefined : parseSaturatedInteger(text));
+  for (const line of lines.slice(1, -1)) {
+    if (line.trim() === '') continue;
+    const parts = line.split('\t');
+    const [first, second, third, fourth] = [1, 2, 3, 4].map(at => number(parts[at]));
+    let ok = false;
+    if (parts[0] === 'live' && parts.length === 3 && first !== undefined && second !== undefined && second >= 0) {
+      read.since = isoFromEpochMs(first);
+      read.untracked = second;
+      ok = read.since !== undefined;
+    } else if (parts[0] === 'class' && parts.length === 3 && first !== undefined && first >= 0 && second !== undefined) {
+      read.starts.push({index: first, start: second});
+      ok = true;
+    } else if (parts[0] === 'amount' && parts.length >= 6 && first !== undefined && second !== undefined && third !== undefined && fourth !== undefined) {
+      const pid = parsePid(parts[1]!);
+      if (pid !== undefined) read.amounts.push({pid, index: second, count: third, bytes: fourth, comm: parts.slice(5).join('\t')});
+      ok = pid !== undefined;
+    } else if (parts[0] === 'total' && parts.length === 4 && first !== undefined && second !== undefined && third !== undefined) {
+      read.totals.push({index: first, count: second, bytes: third});
+      ok = true;
+    } else if (parts[0] === 'stack' && parts.length >= 5 && first !== undefined && second !== undefined && third !== undefined) {
+      const frame = dtraceFrameName(parts.slice(4).join('\t'));
+      if (frame !== '') read.stacks.push({index: first, count: second / 1024, bytes: third, frames: [frame]});
+      ok = frame !== '';
+    }
+    if (!ok) read.skippedLines++;
+  }
+  return read;
 }
 
 /** "-" (no bytes measured), a signed byte total, or null when malformed. */
@@ -95,7 +147,7 @@ type RowParse = {row: RawRow} | {dropped: true} | undefined;
  * A row with a count of 0 (printa() prints the keys of all its aggregations, with 0 where one
  * lacks a key) carries nothing: dropped, not skipped.
  */
-function parseRow(line: string, measures: readonly string[]): RowParse {
+function parseRow(line: string, measures: readonly Measure[]): RowParse {
   const parts = line.split('\t');
   const isRow = parts[0] === 'row';
   const first = isRow ? 2 : 1;
@@ -109,9 +161,9 @@ function parseRow(line: string, measures: readonly string[]): RowParse {
       if (text.trim() !== '-') return undefined;
       continue;
     }
-    const value = measure === 'count' ? parseCount(text) : parseSaturatedInteger(text);
+    const value = measure.id === 'count' ? parseCount(text) : parseSaturatedInteger(text);
     if (value === undefined) return undefined;
-    row[measure] = value;
+    row[measure.id] = fromTracer(measure.unit, value);
   }
   if (row.count === 0) return {dropped: true};
   const name = parts.slice(first + columns).join('\t');
@@ -126,7 +178,7 @@ function parseRow(line: string, measures: readonly string[]): RowParse {
   return {row};
 }
 
-const measureIds = (tab: TabId, view: 'process' | 'cache') => viewOf(tab, view).measures.map(measure => measure.id);
+const measuresOf = (tab: TabId, view: 'process' | 'cache') => viewOf(tab, view).measures;
 
 /**
  * Parse one per-process snapshot block (from "memtop<TAB>begin" to "memtop<TAB>end").
@@ -136,6 +188,13 @@ const measureIds = (tab: TabId, view: 'process' | 'cache') => viewOf(tab, view).
 export function parseDtraceSnapshot(lines: readonly string[], context: DtraceContext): DtraceParseResult<TracerSnapshot> {
   const edges = blockEdges(lines, context.tab);
   if (!edges) return {snapshot: undefined, skippedLines: lines.length};
+  if (edges.live) {
+    const read = liveLines(lines);
+    if (read.since === undefined) return {snapshot: undefined, skippedLines: lines.length};
+    const rows = liveRowsOf(read.amounts, ageClassesAt(read.starts, Date.parse(edges.time), 1000));
+    const snapshot: TracerSnapshot = {tab: context.tab, view: 'live', backend: 'dtrace', probe: context.probe, time: edges.time, elapsedMs: edges.elapsedMs, rows, since: read.since, untracked: read.untracked, capped: read.untracked > 0};
+    return {snapshot, skippedLines: read.skippedLines};
+  }
   const byCache = hasView(context.tab, 'cache');
   const rows: RawRow[] = [];
   const cacheRows: RawRow[] = [];
@@ -143,7 +202,7 @@ export function parseDtraceSnapshot(lines: readonly string[], context: DtraceCon
   for (const line of lines.slice(1, -1)) {
     if (line.trim() === '') continue;
     const type = line.split('\t', 1)[0];
-    const parsed = type === 'row' ? parseRow(line, measureIds(context.tab, 'process')) : type === 'cache' && byCache ? parseRow(line, measureIds(context.tab, 'cache')) : undefined;
+    const parsed = type === 'row' ? parseRow(line, measuresOf(context.tab, 'process')) : type === 'cache' && byCache ? parseRow(line, measuresOf(context.tab, 'cache')) : undefined;
     if (!parsed) skippedLines++;
     else if ('row' in parsed) (parsed.row.cache === undefined ? rows : cacheRows).push(parsed.row);
   }
@@ -192,12 +251,32 @@ const QUANTIZE_ROW = /^\s*(-?\d+) [^|]*\|\D*?(\d+)\s*$/;
  */
 export function parseDtraceStackSnapshot(
   lines: readonly string[],
-  context: DtraceContext & StackTarget,
+  context: DtraceContext & StackTarget & {sampleBytes?: number},
 ): DtraceParseResult<TracerStackSnapshot> {
   const edges = blockEdges(lines, context.tab);
   if (!edges) return {snapshot: undefined, skippedLines: lines.length};
+  if (edges.live) {
+    const read = liveLines(lines);
+    if (read.since === undefined) return {snapshot: undefined, skippedLines: lines.length};
+    const stacks = liveStacksOf(read.stacks, read.totals, ageClassesAt(read.starts, Date.parse(edges.time), 1000));
+    const snapshot: TracerStackSnapshot = {
+      tab: context.tab,
+      view: 'live',
+      backend: 'dtrace',
+      probe: context.probe,
+      ...targetOf(context),
+      time: edges.time,
+      elapsedMs: edges.elapsedMs,
+      stacks: stacks.stacks,
+      live: {since: read.since, classes: stacks.classes, totals: stacks.totals, untracked: read.untracked, ...(context.sampleBytes ? {sampleBytes: context.sampleBytes} : {})},
+      capped: read.untracked > 0,
+    };
+    return {snapshot, skippedLines: read.skippedLines};
+  }
   const withBytes = TABS[context.tab].stackBytes;
-  const withHistogram = TABS[context.tab].stackHistogram === true;
+  const withTime = TABS[context.tab].stackTime === true;
+  const histogramKind = TABS[context.tab].stackHistogram;
+  const withHistogram = histogramKind !== undefined;
   const stacks: StackRow[] = [];
   const histogram: HistogramBucket[] = [];
   const entryPoints: {name: string; count: number}[] = [];
@@ -209,7 +288,12 @@ export function parseDtraceStackSnapshot(
     if (stack) {
       if (line === 'endstack') {
         if (stack.count > 0 && stack.frames.length > 0) {
-          stacks.push({count: stack.count, ...(withBytes ? {bytes: stack.bytes ?? 0} : {}), frames: stack.frames});
+          stacks.push({
+            count: stack.count,
+            ...(withBytes ? {bytes: stack.bytes ?? 0} : {}),
+            ...(withTime ? {ms: fromTracer('ms', stack.bytes ?? 0)} : {}),
+            frames: stack.frames,
+          });
         }
         stack = undefined;
         continue;
@@ -243,7 +327,8 @@ export function parseDtraceStackSnapshot(
       const count = parts.length >= 3 ? parseCount(parts[1]!) : undefined;
       const bytes = parts.length >= 3 ? parseBytes(parts[2]!) : null;
       const rest = parts.slice(3).join('\t').trim();
-      if (count === undefined || bytes === null || withBytes !== (bytes !== undefined) || rest !== '') skippedLines++;
+      // The second column is the stack's bytes, or its time in ns (reclaim), or "-".
+      if (count === undefined || bytes === null || (withBytes || withTime) !== (bytes !== undefined) || rest !== '') skippedLines++;
       else stack = {count, bytes, frames: [], lines: 1};
     } else if (line === 'hist' && withHistogram) {
       inHistogram = true;
@@ -253,7 +338,7 @@ export function parseDtraceStackSnapshot(
       const bytes = parseSaturatedInteger(parts[3]!);
       if (pid === undefined || count === undefined || bytes === undefined) skippedLines++;
       else if (count > 0) processes.push({pid, comm: parts.slice(4).join('\t'), count, bytes});
-    } else if (parts[0] === 'entry' && withHistogram && parts.length >= 3) {
+    } else if (parts[0] === 'entry' && histogramKind === true && parts.length >= 3) {
       const count = parseCount(parts[1]!);
       if (count === undefined) skippedLines++;
       else entryPoints.push({name: parts.slice(2).join('\t'), count});
@@ -272,10 +357,8 @@ export function parseDtraceStackSnapshot(
     stacks,
   };
   if (context.cache !== undefined) Object.assign(snapshot, {processes: processes.sort((a, b) => b.count - a.count), kernel: true});
-  if (withHistogram) {
-    snapshot.histogram = normalizeHistogram(histogram);
-    snapshot.entryPoints = entryPoints;
-  }
+  if (withHistogram) snapshot.histogram = normalizeHistogram(histogram);
+  if (histogramKind === true) snapshot.entryPoints = entryPoints;
   return {snapshot, skippedLines};
 }
 
@@ -288,6 +371,6 @@ export function parseDtraceOutput(text: string, context: DtraceContext): TracerS
 }
 
 /** parseDtraceOutput for drill-down output. */
-export function parseDtraceStackOutput(text: string, context: DtraceContext & StackTarget): TracerStackSnapshot[] {
+export function parseDtraceStackOutput(text: string, context: DtraceContext & StackTarget & {sampleBytes?: number}): TracerStackSnapshot[] {
   return collectBlocks(text, new DtraceBlockReader(), block => parseDtraceStackSnapshot(block, context));
 }

@@ -2,9 +2,10 @@
 // backend yields. The format is documented at the top of each script: TAB-separated
 // key=value records between a "begin" and an "end" line, names escaped with text_str().
 // Everything here is pure except StapBlockReader, which only groups lines into blocks.
-import {hasView, isTabId, TABS, viewOf} from '../registry.js';
+import {fromTracer, hasView, isTabId, TABS, viewOf, type Measure} from '../registry.js';
 import type {HistogramBucket, ProcessShare, RawRow, StackRow, StackTarget, TabId, TracerSnapshot, TracerStackSnapshot} from '../types.js';
 import {collectBlocks, isoFromEpochMs, normalizeHistogram, parseCount, parsePid, parseSaturatedInteger, targetOf} from './tracer-values.js';
+import {ageClassesAt, liveRowsOf, liveStacksOf, type ClassStart, type ProcessClassAmount, type StackClassAmount} from './live.js';
 
 /** A block longer than this is not a snapshot memtop's scripts print; it is dropped. */
 export const STAP_MAX_BLOCK_LINES = 100_000;
@@ -150,15 +151,15 @@ function parseBytes(fields: Map<string, string>): number | undefined | null {
  * One "row" (per process) or "cache" line as a RawRow with every measure of its view (a field
  * named by the measure: count=, bytes=, ...), or undefined when malformed or one is missing.
  */
-function parseRow(record: StapRecord, measures: readonly string[]): RawRow | undefined {
+function parseRow(record: StapRecord, measures: readonly Measure[]): RawRow | undefined {
   const count = parseCount(record.fields.get('count') ?? '');
   if (count === undefined) return undefined;
   const row: RawRow = {count};
   for (const measure of measures) {
-    if (measure === 'count') continue;
-    const value = parseSaturatedInteger(record.fields.get(measure) ?? '');
+    if (measure.id === 'count') continue;
+    const value = parseSaturatedInteger(record.fields.get(measure.id) ?? '');
     if (value === undefined) return undefined;
-    row[measure] = value;
+    row[measure.id] = fromTracer(measure.unit, value);
   }
   if (record.type === 'row') {
     const pid = parsePid(record.fields.get('pid') ?? '');
@@ -174,7 +175,74 @@ function parseRow(record: StapRecord, measures: readonly string[]): RawRow | und
   return row;
 }
 
-const measureIds = (tab: TabId, view: 'process' | 'cache') => viewOf(tab, view).measures.map(measure => measure.id);
+const measuresOf = (tab: TabId, view: 'process' | 'cache') => viewOf(tab, view).measures;
+
+/** What a live script's "live" and "class" lines say: since when it tracks, what it could not, and when each age class began. */
+interface LiveHeader {
+  since?: string;
+  untracked: number;
+  starts: ClassStart[];
+}
+
+/** A live block's "live" or "class" line into `header`; false when the line is neither or is malformed. */
+function liveHeaderLine(record: StapRecord | undefined, header: LiveHeader): boolean {
+  if (record?.type === 'live') {
+    const since = parseSaturatedInteger(record.fields.get('since') ?? '');
+    const untracked = parseCount(record.fields.get('untracked') ?? '');
+    const time = since === undefined ? undefined : isoFromEpochMs(since);
+    if (time === undefined || untracked === undefined) return false;
+    header.since = time;
+    header.untracked = untracked;
+    return true;
+  }
+  if (record?.type === 'class') {
+    const index = parseCount(record.fields.get('class') ?? '');
+    const start = parseSaturatedInteger(record.fields.get('start') ?? '');
+    if (index === undefined || start === undefined) return false;
+    header.starts.push({index, start});
+    return true;
+  }
+  return false;
+}
+
+/** One "amount" or "total" line's class, count and bytes (and for "amount", its pid and name). */
+function liveAmount(record: StapRecord): {index: number; count: number; bytes: number} | undefined {
+  const index = parseCount(record.fields.get('class') ?? '');
+  const count = parseSaturatedInteger(record.fields.get('count') ?? '');
+  const bytes = parseSaturatedInteger(record.fields.get('bytes') ?? '');
+  return index === undefined || count === undefined || bytes === undefined ? undefined : {index, count, bytes};
+}
+
+/** A live view's block (malloc-live.stp): outstanding bytes, allocations and the oldest one's age per process. */
+function parseStapLiveSnapshot(lines: readonly string[], context: StapContext, edges: BlockEdges): StapParseResult<TracerSnapshot> {
+  const header: LiveHeader = {untracked: 0, starts: []};
+  const amounts: ProcessClassAmount[] = [];
+  let skippedLines = 0;
+  for (const line of lines.slice(1, -1)) {
+    const record = parseStapRecord(line);
+    if (liveHeaderLine(record, header)) continue;
+    const amount = record?.type === 'amount' ? liveAmount(record) : undefined;
+    const pid = record ? parsePid(record.fields.get('pid') ?? '') : undefined;
+    const comm = record?.fields.get('comm');
+    if (!amount || pid === undefined || comm === undefined) skippedLines++;
+    else amounts.push({...amount, pid, comm: decodeStapString(comm)});
+  }
+  if (header.since === undefined) return {snapshot: undefined, skippedLines: lines.length};
+  const classes = ageClassesAt(header.starts, Date.parse(edges.time), 1000);
+  const snapshot: TracerSnapshot = {
+    tab: context.tab,
+    view: 'live',
+    backend: 'stap',
+    probe: context.probe,
+    time: edges.time,
+    elapsedMs: edges.elapsedMs,
+    rows: liveRowsOf(amounts, classes),
+    capped: edges.capped,
+    since: header.since,
+    untracked: header.untracked,
+  };
+  return {snapshot, skippedLines};
+}
 
 /**
  * Parse one per-process snapshot block (from "begin" to "end", as StapBlockReader returns it).
@@ -183,6 +251,7 @@ const measureIds = (tab: TabId, view: 'process' | 'cache') => viewOf(tab, view).
 export function parseStapSnapshot(lines: readonly string[], context: StapContext): StapParseResult<TracerSnapshot> {
   const edges = blockEdges(lines, context.tab);
   if (!edges) return {snapshot: undefined, skippedLines: lines.length};
+  if (edges.begin.fields.get('view') === 'live') return parseStapLiveSnapshot(lines, context, edges);
   const byCache = hasView(context.tab, 'cache');
   const rows: RawRow[] = [];
   const cacheRows: RawRow[] = [];
@@ -190,7 +259,7 @@ export function parseStapSnapshot(lines: readonly string[], context: StapContext
   for (const line of lines.slice(1, -1)) {
     const record = parseStapRecord(line);
     const row =
-      record?.type === 'row' ? parseRow(record, measureIds(context.tab, 'process')) : record?.type === 'cache' && byCache ? parseRow(record, measureIds(context.tab, 'cache')) : undefined;
+      record?.type === 'row' ? parseRow(record, measuresOf(context.tab, 'process')) : record?.type === 'cache' && byCache ? parseRow(record, measuresOf(context.tab, 'cache')) : undefined;
     if (!row) skippedLines++;
     else if (row.cache !== undefined) cacheRows.push(row);
     else rows.push(row);
@@ -224,24 +293,87 @@ export function stapFrameName(symbol: string): string {
 interface OpenStack {
   count: number;
   bytes: number | undefined;
+  /** Its time in ns (reclaim). */
+  ns: number | undefined;
   frames: string[];
   lines: number;
 }
 
 /**
- * Parse one drill-down block (stacks, and for malloc the size histogram and entry points).
+ * A live drill-down's block (stacks-malloc-live.stp): its age classes, the process's exact totals
+ * per class, and its stacks per class (counts x 1024). A stack cut short is skipped and counted.
+ */
+function parseStapLiveStackSnapshot(lines: readonly string[], context: StapContext & StackTarget, edges: BlockEdges, sampleBytes?: number): StapParseResult<TracerStackSnapshot> {
+  const header: LiveHeader = {untracked: 0, starts: []};
+  const totals: {index: number; count: number; bytes: number}[] = [];
+  const stacks: StackClassAmount[] = [];
+  let skippedLines = 0;
+  let open: (StackClassAmount & {lines: number}) | undefined;
+  for (const line of lines.slice(1, -1)) {
+    const record = parseStapRecord(line);
+    if (open && record?.type === 'frame' && record.fields.has('sym')) {
+      open.frames.push(stapFrameName(decodeStapString(record.fields.get('sym')!)));
+      open.lines++;
+      continue;
+    }
+    if (open && record?.type === 'endstack' && parseCount(record.fields.get('frames') ?? '') === open.frames.length) {
+      const {lines: _lines, ...amount} = open;
+      stacks.push({...amount, count: amount.count / 1024});
+      open = undefined;
+      continue;
+    }
+    if (open) {
+      skippedLines += open.lines;
+      open = undefined;
+      if (record?.type === 'endstack') {
+        skippedLines++;
+        continue;
+      }
+    }
+    if (liveHeaderLine(record, header)) continue;
+    const amount = record && (record.type === 'total' || record.type === 'stack') ? liveAmount(record) : undefined;
+    if (!amount) skippedLines++;
+    else if (record!.type === 'total') totals.push(amount);
+    else open = {...amount, frames: [], lines: 1};
+  }
+  if (open) skippedLines += open.lines;
+  if (header.since === undefined) return {snapshot: undefined, skippedLines: lines.length};
+  const read = liveStacksOf(stacks, totals, ageClassesAt(header.starts, Date.parse(edges.time), 1000));
+  const comm = edges.end.fields.get('comm');
+  const snapshot: TracerStackSnapshot = {
+    tab: context.tab,
+    view: 'live',
+    backend: 'stap',
+    probe: context.probe,
+    ...targetOf(context),
+    ...(comm ? {comm: decodeStapString(comm)} : {}),
+    time: edges.time,
+    elapsedMs: edges.elapsedMs,
+    stacks: read.stacks,
+    live: {since: header.since, classes: read.classes, totals: read.totals, untracked: header.untracked, ...(sampleBytes ? {sampleBytes} : {})},
+    capped: edges.capped,
+  };
+  return {snapshot, skippedLines};
+}
+
+/**
+ * Parse one drill-down block (stacks, for malloc the size histogram and entry points, for
+ * reclaim the stalls' time and lengths).
  * A stack whose "endstack" line is missing or whose frame count disagrees is truncated: its
  * lines are skipped and counted and the stack is dropped. Stacks with no frame at all (no
  * user stack) are dropped, as the bpftrace backend drops them.
  */
 export function parseStapStackSnapshot(
   lines: readonly string[],
-  context: StapContext & StackTarget,
+  context: StapContext & StackTarget & {sampleBytes?: number},
 ): StapParseResult<TracerStackSnapshot> {
   const edges = blockEdges(lines, context.tab);
   if (!edges) return {snapshot: undefined, skippedLines: lines.length};
+  if (edges.begin.fields.get('view') === 'live') return parseStapLiveStackSnapshot(lines, context, edges, context.sampleBytes);
   const withBytes = TABS[context.tab].stackBytes;
-  const withHistogram = TABS[context.tab].stackHistogram === true;
+  const withTime = TABS[context.tab].stackTime === true;
+  const histogramKind = TABS[context.tab].stackHistogram;
+  const withHistogram = histogramKind !== undefined;
   const stacks: StackRow[] = [];
   const histogram: HistogramBucket[] = [];
   const entryPoints: {name: string; count: number}[] = [];
@@ -273,7 +405,7 @@ export function parseStapStackSnapshot(
         continue;
       }
       if (open.frames.length > 0) {
-        stacks.push({count: open.count, ...(withBytes ? {bytes: open.bytes ?? 0} : {}), frames: open.frames});
+        stacks.push({count: open.count, ...(withBytes ? {bytes: open.bytes ?? 0} : {}), ...(withTime ? {ms: fromTracer('ms', open.ns ?? 0)} : {}), frames: open.frames});
       }
       open = undefined;
       continue;
@@ -282,8 +414,10 @@ export function parseStapStackSnapshot(
     if (record?.type === 'stack') {
       const count = parseCount(record.fields.get('count') ?? '');
       const bytes = parseBytes(record.fields);
-      if (count === undefined || bytes === null || (withBytes && bytes === undefined)) skippedLines++;
-      else open = {count, bytes, frames: [], lines: 1};
+      // A stack's time is printed in ns (the field is named for what memtop shows: ms).
+      const ns = withTime ? parseCount(record.fields.get('ms') ?? '') : undefined;
+      if (count === undefined || bytes === null || (withBytes && bytes === undefined) || (withTime && ns === undefined)) skippedLines++;
+      else open = {count, bytes, ns, frames: [], lines: 1};
     } else if (record?.type === 'hist' && withHistogram) {
       const min = parseSaturatedInteger(record.fields.get('min') ?? '');
       const max = parseSaturatedInteger(record.fields.get('max') ?? '');
@@ -297,7 +431,7 @@ export function parseStapStackSnapshot(
       const bytes = parseBytes(record.fields);
       if (pid === undefined || comm === undefined || count === undefined || typeof bytes !== 'number') skippedLines++;
       else processes.push({pid, comm: decodeStapString(comm), count, bytes});
-    } else if (record?.type === 'entry' && withHistogram) {
+    } else if (record?.type === 'entry' && histogramKind === true) {
       const name = record.fields.get('name');
       const count = parseCount(record.fields.get('count') ?? '');
       if (name === undefined || count === undefined) skippedLines++;
@@ -320,10 +454,8 @@ export function parseStapStackSnapshot(
   };
   if (context.cache !== undefined) Object.assign(snapshot, {processes, kernel: true});
   else if (comm) snapshot.comm = decodeStapString(comm);
-  if (withHistogram) {
-    snapshot.histogram = normalizeHistogram(histogram);
-    snapshot.entryPoints = entryPoints;
-  }
+  if (withHistogram) snapshot.histogram = normalizeHistogram(histogram);
+  if (histogramKind === true) snapshot.entryPoints = entryPoints;
   return {snapshot, skippedLines};
 }
 
@@ -336,6 +468,6 @@ export function parseStapOutput(text: string, context: StapContext): TracerSnaps
 }
 
 /** parseStapOutput for drill-down output. */
-export function parseStapStackOutput(text: string, context: StapContext & StackTarget): TracerStackSnapshot[] {
+export function parseStapStackOutput(text: string, context: StapContext & StackTarget & {sampleBytes?: number}): TracerStackSnapshot[] {
   return collectBlocks(text, new StapBlockReader(), block => parseStapStackSnapshot(block, context));
 }

@@ -132,7 +132,18 @@ function checkCommon(value: Record<string, unknown>): string | undefined {
   if (!optional(value.capped, inner => typeof inner === 'boolean')) return 'capped is not true or false';
   if (!optional(value.skippedLines, isNumber)) return 'skippedLines is not a number';
   if (!optional(value.skippedSample, isString)) return 'skippedSample is not a string';
+  if (!optional(value.view, inner => isString(inner) && hasView(value.tab as TabId, inner as ViewId))) return 'unknown view';
   return undefined;
+}
+
+const isAmount = (value: unknown) => isObject(value) && isNumber(value.count) && isNumber(value.bytes);
+const isAmounts = (value: unknown) => Array.isArray(value) && value.every(isAmount);
+
+/** A live drill-down's own part: since, the age classes, the exact totals per class, sampling and untracked. */
+function liveOk(value: unknown): boolean {
+  if (!isObject(value) || !isString(value.since) || !isNumber(value.untracked) || !optional(value.sampleBytes, isNumber)) return false;
+  const classOk = (ageClass: unknown) => isObject(ageClass) && isNumber(ageClass.oldest) && isNumber(ageClass.newest);
+  return Array.isArray(value.classes) && value.classes.every(classOk) && isAmounts(value.totals) && (value.totals as unknown[]).length === value.classes.length;
 }
 
 /** Why a table snapshot is not one memtop could have written, or undefined when it is fine. */
@@ -142,9 +153,9 @@ export function checkTableSnapshot(value: unknown): string | undefined {
   if (common) return common;
   if (!Array.isArray(value.rows) || !value.rows.every(checkRawRow)) return 'rows are malformed';
   if (!optional(value.cacheRows, inner => Array.isArray(inner) && inner.every(checkRawRow))) return 'cacheRows are malformed';
-  if (!optional(value.view, inner => isString(inner) && hasView(value.tab as TabId, inner as ViewId))) return 'unknown view';
   const otherViewsOk = (inner: unknown) => isObject(inner) && Object.entries(inner).every(([view, rows]) => hasView(value.tab as TabId, view as ViewId) && Array.isArray(rows) && rows.every(checkRawRow));
   if (!optional(value.otherViews, otherViewsOk)) return 'otherViews are malformed';
+  if (!optional(value.since, isString) || !optional(value.untracked, isNumber)) return 'since or untracked is malformed';
   return undefined;
 }
 
@@ -169,8 +180,20 @@ export function checkStackSnapshot(value: unknown): string | undefined {
   const processOk = (share: unknown) => isObject(share) && isNumber(share.pid) && isString(share.comm) && isNumber(share.count) && optional(share.bytes, isNumber);
   if (!optional(value.processes, inner => Array.isArray(inner) && inner.every(processOk))) return 'processes are malformed';
   if (!optional(value.kernel, inner => typeof inner === 'boolean')) return 'kernel is not true or false';
-  const stackOk = (stack: unknown) => isObject(stack) && isNumber(stack.count) && optional(stack.bytes, isNumber) && Array.isArray(stack.frames) && stack.frames.every(isString);
+  const placeOk = (place: unknown) => isObject(place) && isString(place.mapping) && isNumber(place.count);
+  const stackOk = (stack: unknown) =>
+    isObject(stack) &&
+    isNumber(stack.count) &&
+    optional(stack.bytes, isNumber) &&
+    optional(stack.ms, isNumber) &&
+    optional(stack.where, inner => Array.isArray(inner) && inner.every(placeOk)) &&
+    Array.isArray(stack.frames) &&
+    stack.frames.every(isString) &&
+    optional(stack.classes, isAmounts);
   if (!Array.isArray(value.stacks) || !value.stacks.every(stackOk)) return 'stacks are malformed';
+  if (!optional(value.live, liveOk)) return 'live is malformed';
+  const classes = isObject(value.live) && Array.isArray(value.live.classes) ? value.live.classes.length : undefined;
+  if (classes !== undefined && !value.stacks.every(stack => Array.isArray((stack as {classes?: unknown}).classes) && (stack as {classes: unknown[]}).classes.length === classes)) return 'live stacks are malformed';
   const bucketOk = (bucket: unknown) => isObject(bucket) && isNumber(bucket.min) && isNumber(bucket.max) && isNumber(bucket.count);
   if (!optional(value.histogram, inner => Array.isArray(inner) && inner.every(bucketOk))) return 'histogram is malformed';
   const entryOk = (entry: unknown) => isObject(entry) && isString(entry.name) && isNumber(entry.count);

@@ -3,7 +3,7 @@
 import {readFileSync} from 'node:fs';
 import {checkEvent, checkHeader, looksLikeHeader, RECORDING_VERSION, unknownTab, type RecordingEvent, type RecordingHeader, type StacksEvent, type TableEvent} from './format.js';
 import {applySnapshot, emptyTabData, MAX_KEPT_ROWS, type TabData} from '../model/table.js';
-import {targetName, TracerError, type Availability, type Backend, type BackendId, type StackStartOptions, type StartOptions, type TabId, type TracerSnapshot, type TracerStackSnapshot} from '../types.js';
+import {targetName, TracerError, type Availability, type Backend, type BackendId, type StackStartOptions, type StartOptions, type TabId, type TracerSnapshot, type TracerStackSnapshot, type ViewId} from '../types.js';
 
 /** A recording that cannot be replayed: the message is the one line to show. */
 export class ReplayError extends Error {
@@ -121,8 +121,11 @@ export function readRecording(path: string): Recording {
   return {path, header: headerValue as unknown as RecordingHeader, events, truncatedLines, unknownEvents};
 }
 
-/** Which events a step looks for: one tab's table, or drill-downs (optionally of one tab, one pid or one cache). */
-export type EventFilter = {kind: 'table'; tab: TabId} | {kind: 'stacks'; tab?: TabId; pid?: number; cache?: string};
+/**
+ * Which events a step looks for: one tab's table, or drill-downs (optionally of one tab, one pid
+ * or one cache, and of one view's own drill-down, or with 'tab' the tab's).
+ */
+export type EventFilter = {kind: 'table'; tab: TabId} | {kind: 'stacks'; tab?: TabId; pid?: number; cache?: string; view?: ViewId | 'tab'};
 
 function matches(event: RecordingEvent, filter: EventFilter | undefined): boolean {
   if (!filter) return true;
@@ -131,7 +134,8 @@ function matches(event: RecordingEvent, filter: EventFilter | undefined): boolea
     event.kind === 'stacks' &&
     (filter.tab === undefined || event.snapshot.tab === filter.tab) &&
     (filter.pid === undefined || event.snapshot.pid === filter.pid) &&
-    (filter.cache === undefined || event.snapshot.cache === filter.cache)
+    (filter.cache === undefined || event.snapshot.cache === filter.cache) &&
+    (filter.view === undefined || (event.snapshot.view ?? 'tab') === filter.view)
   );
 }
 
@@ -223,8 +227,8 @@ export class ReplayTimeline {
     return count > 0 ? (this.events[fold!.positions[count - 1]!] as TableEvent).snapshot : undefined;
   }
 
-  /** The latest drill-down snapshot at or before `index`, of one tab and pid (or cache) when given. */
-  stacksAt(index: number, target: {tab?: TabId; pid?: number; cache?: string} = {}): TracerStackSnapshot | undefined {
+  /** The latest drill-down snapshot at or before `index`, of one tab and pid (or cache), and one view's drill-down ('tab': the tab's), when given. */
+  stacksAt(index: number, target: {tab?: TabId; pid?: number; cache?: string; view?: ViewId | 'tab'} = {}): TracerStackSnapshot | undefined {
     const filter: EventFilter = {kind: 'stacks', ...target};
     for (let at = Math.min(index, this.events.length - 1); at >= 0; at--) {
       const event = this.events[at]!;
@@ -363,8 +367,8 @@ export function replayBackend(recording: Recording, options: ReplayBackendOption
     },
     async *startStacks(options: StackStartOptions): AsyncIterable<TracerStackSnapshot> {
       const {tab, signal} = options;
-      const filter: EventFilter = options.cache !== undefined ? {kind: 'stacks', tab, cache: options.cache} : {kind: 'stacks', tab, pid: options.pid};
-      const what = targetName(options);
+      const filter: EventFilter = options.cache !== undefined ? {kind: 'stacks', tab, cache: options.cache} : {kind: 'stacks', tab, pid: options.pid, view: options.view ?? 'tab'};
+      const what = `${options.view ? `${options.view} ` : ''}${targetName(options)}`;
       if (timeline.nextIndex(-1, filter) === undefined) throw new TracerError(`no stacks of ${what} on the ${tab} tab were recorded`, 'a recording has the stacks only of what was drilled into while recording');
       yield* play<TracerStackSnapshot>(`stacks:${tab}:${what}`, filter, `stacks of ${what}`, signal);
     },

@@ -27,7 +27,7 @@ export interface InputResult {
 
 function command(state: UiState, press: Press, replaying: boolean): Command | undefined {
   if (state.filtering) return filterCommand(press.input, press.key);
-  return commandFor(press.input, press.key, {mode: state.drill ? 'drill' : 'table', replaying, tab: state.tab, view: state.view});
+  return commandFor(press.input, press.key, {mode: state.drill ? 'drill' : 'table', replaying, tab: state.tab, view: state.view, ...(state.drill?.view ? {drill: state.drill.view} : {})});
 }
 
 /**

@@ -1,7 +1,7 @@
 // Keys as data: one table from which the input handler, the help overlay and the footer are
 // all made, so they cannot disagree.
 import type {Key} from 'ink';
-import {tabKey, TABS, TAB_IDS, viewOf, type TabId, type ViewId} from '../registry.js';
+import {isGaugeView, tabKey, TABS, TAB_IDS, viewOf, type TabId, type ViewId} from '../registry.js';
 import type {Action, UiState} from './reducer.js';
 
 /** Where a binding applies: the process table, the drill-down stack view, or both. */
@@ -13,6 +13,8 @@ export interface KeyContext {
   replaying: boolean;
   tab: TabId;
   view: ViewId;
+  /** In a drill-down: the view it is the drill-down of, when it is a view's own. */
+  drill?: ViewId;
 }
 
 /** What a key does beyond the reducer: quitting, drilling, replay steps and writing files need the app. */
@@ -79,11 +81,21 @@ export const KEY_BINDINGS: KeyBinding[] = [
   {keys: ['Esc', 'Backspace'], description: 'back (close help, leave stacks, clear filter)', line: 'back: close help, leave the stack view, clear the filter', modes: ['table', 'drill'], footer: 'Esc back', matches: (input, key) => key.escape || key.backspace || key.delete, command: action({type: 'back'})},
   {keys: ['<', '>'], description: 'move the sort column left / right', line: 'move the sort column left / right', modes: ['table'], footer: '<> sort', matches: input => input === '<' || input === '>' || input === ',' || input === '.', command: action({type: 'sort-next'})},
   {keys: ['r'], description: 'reverse the sort order', line: 'reverse the sort order', modes: ['table'], matches: input => input === 'r', command: action({type: 'reverse'})},
-  {keys: ['c'], description: 'rank per interval or cumulative since start', line: 'rank per interval or cumulative since start', modes: ['table'], footer: 'c cumul', matches: input => input === 'c', command: action({type: 'cumulative'})},
+  {keys: ['c'], description: 'rank per interval or cumulative since start', line: 'rank per interval or cumulative since start (live memory: by peak)', modes: ['table'], footer: 'c cumul', matches: input => input === 'c', command: action({type: 'cumulative'})},
   ...viewKeys(),
   {keys: ['Space', 'p'], description: 'pause (keep collecting, stop updating)', line: 'pause: keep collecting, stop updating (the screen says PAUSED)', modes: ['table', 'drill'], footer: 'p pause', matches: input => input === ' ' || input === 'p', command: action({type: 'pause'})},
   {keys: ['/'], description: 'filter by process name (Esc clears)', line: 'filter by process name (Enter keeps it, Esc clears it)', modes: ['table'], footer: '/ filter', matches: input => input === '/', command: action({type: 'filter-start', target: 'name'})},
   {keys: ['C'], description: 'filter by cgroup or container id (Esc clears)', line: 'filter by cgroup or container id (Enter keeps it, Esc clears it)', modes: ['table'], applies: context => viewOf(context.tab, context.view).rows === 'process', matches: input => input === 'C', command: action({type: 'filter-start', target: 'cgroup'})},
+  {
+    keys: ['o'],
+    description: 'live stacks: only allocations older than 5s, 30s, 1m, 5m, 30m, or all',
+    line: 'in live stacks: only allocations older than 5s, 30s, 1m, 5m, 30m, or all (as --min-age)',
+    modes: ['drill'],
+    applies: context => context.drill !== undefined && isGaugeView(viewOf(context.tab, context.drill)),
+    footer: 'o older',
+    matches: input => input === 'o',
+    command: action({type: 'min-age-next'}),
+  },
   {keys: ['w'], description: 'write the shown stacks as folded stacks (flame graphs)', line: 'in a stack view: write the stacks as folded stacks for flame graphs', modes: ['drill'], footer: 'w folded', matches: input => input === 'w', command: {kind: 'write-folded'}},
   {keys: ['['], description: 'replay: step back one interval', line: 'when replaying: step one interval back / forward, cycle the speed', modes: ['table', 'drill'], replayOnly: true, footer: '[ ] step', matches: input => input === '[', command: {kind: 'replay-step', direction: -1}},
   {keys: [']'], description: 'replay: step forward one interval', line: 'when replaying: step one interval back / forward, cycle the speed', modes: ['table', 'drill'], replayOnly: true, matches: input => input === ']', command: {kind: 'replay-step', direction: 1}},

@@ -1,14 +1,25 @@
 // The UI state and its pure reducer: active tab, selection, sort, filter, pause, help,
 // refresh interval and the drill-down target. Tested without rendering.
-import {hasView, nextView, TABS, TAB_IDS, viewOf, type TabId, type ViewId} from '../registry.js';
+import {drillView, hasView, nextView, TABS, TAB_IDS, viewOf, type TabId, type ViewId} from '../registry.js';
 import {columnsFor, defaultSortColumn, type ColumnId} from '../model/columns.js';
 import {withoutControlCharacters} from '../format.js';
 
 export const MIN_INTERVAL_MS = 100;
 export const MAX_INTERVAL_MS = 60_000;
 
-/** What a drill-down shows: a process's stacks (pid, comm), or a cache's kernel paths (cache). */
-export type DrillTarget = {tab: TabId} & ({pid: number; comm: string; cache?: undefined} | {cache: string; pid?: undefined; comm?: undefined});
+/**
+ * What a drill-down shows: a process's stacks (pid, comm), or a cache's kernel paths (cache);
+ * `view` when it is a view's own drill-down (the live view's stacks of outstanding memory).
+ */
+export type DrillTarget = {tab: TabId; view?: ViewId} & ({pid: number; comm: string; cache?: undefined} | {cache: string; pid?: undefined; comm?: undefined});
+
+/** The age thresholds the min-age key steps through, in seconds (0: every outstanding allocation). */
+export const MIN_AGES = [0, 5, 30, 60, 300, 1800];
+
+/** The threshold after `seconds` in MIN_AGES, back to 0 after the last. */
+export function nextMinAge(seconds: number): number {
+  return MIN_AGES.find(candidate => candidate > seconds) ?? 0;
+}
 
 export interface UiState {
   tab: TabId;
@@ -27,6 +38,8 @@ export interface UiState {
   help: boolean;
   intervalMs: number;
   drill?: DrillTarget;
+  /** Live stacks: only allocations at least this many seconds old (memleak's -o). */
+  minAge: number;
 }
 
 export type Action =
@@ -50,9 +63,10 @@ export type Action =
   | {type: 'help'}
   | {type: 'drill'; pid: number; comm: string}
   | {type: 'drill-cache'; cache: string}
+  | {type: 'min-age-next'}
   | {type: 'back'};
 
-export function initialState(options: {tab?: TabId; view?: ViewId; intervalMs?: number; filter?: string; cgroupFilter?: string} = {}): UiState {
+export function initialState(options: {tab?: TabId; view?: ViewId; intervalMs?: number; filter?: string; cgroupFilter?: string; minAge?: number} = {}): UiState {
   const tab = options.tab ?? TAB_IDS[0]!;
   const view = viewOf(tab, options.view).id;
   return {
@@ -68,6 +82,7 @@ export function initialState(options: {tab?: TabId; view?: ViewId; intervalMs?: 
     filtering: false,
     help: false,
     intervalMs: options.intervalMs ?? 1000,
+    minAge: options.minAge ?? 0,
   };
 }
 
@@ -77,9 +92,14 @@ export function clampInterval(ms: number): number {
   return Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, rounded));
 }
 
-/** The state showing `view` of `tab`: the sort column kept where that view has it, else its default. */
+/**
+ * The state showing `view` of `tab`. A sort the user chose is kept where that view has its
+ * column; a sort left at the view's default takes the new view's default (reclaim ranks by
+ * stall time, live memory by bytes, the others by their event count).
+ */
 function showView(state: UiState, tab: TabId, view: ViewId): UiState {
-  const sortable = columnsFor(tab, view).some(column => column.id === state.sortColumn);
+  const chosen = state.sortColumn !== defaultSortColumn(state.tab, state.view) || !state.descending;
+  const sortable = chosen && columnsFor(tab, view).some(column => column.id === state.sortColumn);
   return {...state, tab, view, selected: 0, sortColumn: sortable ? state.sortColumn : defaultSortColumn(tab, view), descending: sortable ? state.descending : true};
 }
 
@@ -143,8 +163,12 @@ export function reducer(state: UiState, action: Action): UiState {
     }
     case 'help':
       return {...state, help: !state.help};
-    case 'drill':
-      return {...state, drill: {tab: state.tab, pid: action.pid, comm: action.comm}, help: false};
+    case 'drill': {
+      const view = drillView(state.tab, state.view);
+      return {...state, drill: {tab: state.tab, ...(view ? {view} : {}), pid: action.pid, comm: action.comm}, help: false};
+    }
+    case 'min-age-next':
+      return {...state, minAge: nextMinAge(state.minAge)};
     case 'drill-cache':
       return {...state, drill: {tab: state.tab, cache: action.cache}, help: false};
     case 'back':

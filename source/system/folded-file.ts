@@ -2,16 +2,16 @@
 import {closeSync, constants, openSync, writeSync} from 'node:fs';
 import {join} from 'node:path';
 import {foldedFileName, foldedStacks, type FoldedWeight} from '../model/folded.js';
-import type {StackRow, StackTarget, TabId} from '../types.js';
+import type {StackRow, StackTarget, TabId, ViewId} from '../types.js';
 
 /**
  * Write the stacks in folded format to a new file in `dir` and return its path. The name is
  * foldedFileName(); if it exists (two writes in one second) "-2", "-3", ... is added before
  * ".folded". Never overwrites or follows a symbolic link (O_EXCL). Throws Error with one line.
  */
-export function writeFoldedFile(dir: string, target: number | StackTarget, tab: TabId, stacks: StackRow[], options: {now?: Date; weight?: FoldedWeight} = {}): string {
+export function writeFoldedFile(dir: string, target: number | StackTarget, tab: TabId, stacks: StackRow[], options: {now?: Date; weight?: FoldedWeight; view?: ViewId} = {}): string {
   const text = foldedStacks(stacks, options.weight);
-  const base = foldedFileName(tab, target, options.now ?? new Date()).replace(/\.folded$/, '');
+  const base = foldedFileName(tab, target, options.now ?? new Date(), options.view).replace(/\.folded$/, '');
   for (let attempt = 1; attempt <= 100; attempt++) {
     const path = join(dir, `${base}${attempt === 1 ? '' : `-${attempt}`}.folded`);
     let fd: number;

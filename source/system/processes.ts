@@ -53,3 +53,46 @@ export function executableRanges(pid: number): [low: bigint, high: bigint][] | u
     return undefined;
   }
 }
+
+/** One mapping of a process: [low, high) and what it maps. */
+export interface Mapping {
+  low: number;
+  high: number;
+  /** "[heap]", "[stack]", "[vdso]", "anon" for anonymous memory, or the mapped file's name (its path's last part). */
+  name: string;
+}
+
+/** A /proc/<pid>/maps line's mapping, or undefined for a line that is not one. */
+export function parseMapsLine(line: string): Mapping | undefined {
+  const match = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+  if (!match) return undefined;
+  const path = match[3]!.trim();
+  const name = path === '' ? 'anon' : path.startsWith('[') ? path : path.slice(path.lastIndexOf('/') + 1);
+  return {low: Number.parseInt(match[1]!, 16), high: Number.parseInt(match[2]!, 16), name};
+}
+
+/** A process's mappings from /proc/<pid>/maps, in address order, or undefined when it has gone. */
+export function processMappings(pid: number): Mapping[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/maps`, 'utf8')
+      .split('\n')
+      .map(parseMapsLine)
+      .filter((mapping): mapping is Mapping => mapping !== undefined);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The name of the mapping that holds `address` (a binary search of mappings in address order). */
+export function mappingAt(mappings: readonly Mapping[], address: number): string | undefined {
+  let low = 0;
+  let high = mappings.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    const mapping = mappings[middle]!;
+    if (address < mapping.low) high = middle - 1;
+    else if (address >= mapping.high) low = middle + 1;
+    else return mapping.name;
+  }
+  return undefined;
+}

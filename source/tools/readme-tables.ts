@@ -1,8 +1,9 @@
-// readme.md's tables made from the registry and the key table, so that they cannot drift from
+// readme.md's tables made from the registry, the key table and the exported metrics, so that they cannot drift from
 // the code: `npm run readme` writes them between their markers, and a unit test checks that the
 // readme holds them as they are now. Pure.
 import {tabKey, TABS, TAB_IDS} from '../registry.js';
 import {keyLines} from '../state/keys.js';
+import {exportedViews, labelNames, SELF_METRICS} from '../model/metrics.js';
 
 /** The tab table: key, title, event, columns. */
 export function tabTable(): string {
@@ -17,8 +18,20 @@ export function keyTable(): string {
   return ['| key | what it does |', '| --- | --- |', ...rows].join('\n');
 }
 
+/** The metrics table: every counter the registry names, then memtop's own metrics. */
+export function metricsTable(): string {
+  const rows = exportedViews(TAB_IDS).flatMap(view =>
+    view.metrics.map(metric => {
+      const labels = view.rows === 'cache' ? labelNames('cache', false) : [...labelNames('process', false), 'pid (with --metrics-pid)'];
+      return `| \`${metric.name}\` | counter | ${labels.join(', ')} | ${metric.help} | ${TABS[view.tab as keyof typeof TABS].title} |`;
+    }),
+  );
+  const own = SELF_METRICS.map(metric => `| \`${metric.name}\` | ${metric.type} | ${metric.labels.join(', ')} | ${metric.help} | - |`);
+  return ['| metric | type | labels | what | tab |', '| --- | --- | --- | --- | --- |', ...rows, ...own].join('\n');
+}
+
 /** Every generated block of readme.md, by the name in its markers. */
-export const README_BLOCKS: Record<string, () => string> = {tabs: tabTable, keys: keyTable};
+export const README_BLOCKS: Record<string, () => string> = {tabs: tabTable, keys: keyTable, metrics: metricsTable};
 
 /** The readme with each generated block (between `<!-- generated: NAME -->` and `<!-- /generated -->`) made anew. */
 export function updateReadme(readme: string): string {

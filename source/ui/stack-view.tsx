@@ -1,11 +1,13 @@
-// The drill-down: one process's top user stacks for the tab's event, or the kernel paths into a
-// slab cache with the processes behind them, frames innermost first, with the malloc
-// request-size histogram and entry points, sized to the lines it is given.
+// The drill-down: one process's top user stacks for the tab's event (with their time for reclaim
+// stalls, and where minor faults were), or the kernel paths into a slab cache with the processes
+// behind them, frames innermost first, with malloc's request-size histogram and entry points or
+// reclaim's stall lengths, sized to the lines it is given.
 import React from 'react';
 import {Box, Text} from 'ink';
-import {fit, humanBytes, humanCount, sanitize} from '../format.js';
-import type {TracerStackSnapshot} from '../types.js';
-import {sharedInnermost, type StackView as StackData} from '../model/stacks.js';
+import {fit, humanAge, humanBytes, humanCount, humanMicros, humanMs, sanitize} from '../format.js';
+import {TABS} from '../registry.js';
+import type {HistogramBucket, StackRow, TracerStackSnapshot} from '../types.js';
+import {liveSummary, sharedInnermost, type StackView as StackData, type StackViewRow} from '../model/stacks.js';
 
 export interface StackViewProps {
   data?: StackData;
@@ -19,14 +21,64 @@ export interface StackViewProps {
 function histogramLines(snapshot: TracerStackSnapshot, width: number, maxLines: number): string[] {
   const buckets = snapshot.histogram ?? [];
   if (buckets.length === 0 || maxLines <= 0) return [];
+  // Stall lengths come in microseconds; request sizes in bytes.
+  const latency = TABS[snapshot.tab].stackHistogram === 'latency';
+  const edge = (value: number) => (latency ? humanMicros(value) : humanBytes(value));
   const peak = Math.max(...buckets.map(bucket => bucket.count), 1);
   const barWidth = Math.max(4, Math.min(40, width - 32));
-  const lines = buckets.slice(0, maxLines).map(bucket => {
-    const range = `[${humanBytes(bucket.min)}, ${humanBytes(bucket.max + 1)})`;
+  const lines = histogramShown(buckets, maxLines).map(bucket => {
+    const range = `[${edge(bucket.min)}, ${edge(bucket.max + 1)})`;
     const bar = '█'.repeat(Math.max(bucket.count > 0 ? 1 : 0, Math.round((bucket.count / peak) * barWidth)));
     return `${fit(range, 16, 'right')} ${fit(bar, barWidth)} ${humanCount(bucket.count)}`;
   });
   return lines;
+}
+
+/**
+ * The buckets a histogram of `maxLines` lines shows: all of them when they fit; else without the
+ * empty ones; else the fullest, in order, so that where the events are is never cut off.
+ */
+export function histogramShown(buckets: readonly HistogramBucket[], maxLines: number): HistogramBucket[] {
+  if (buckets.length <= maxLines) return [...buckets];
+  const full = buckets.filter(bucket => bucket.count > 0);
+  if (full.length <= maxLines) return full;
+  const kept = new Set([...full].sort((a, b) => b.count - a.count || a.min - b.min).slice(0, maxLines));
+  return full.filter(bucket => kept.has(bucket));
+}
+
+/** Where a stack's events were, as its column shows it: the main mapping, and how many others. */
+export function placeText(stack: StackRow): string {
+  const [first, ...others] = stack.where ?? [];
+  if (!first) return '';
+  return others.length === 0 ? sanitize(first.mapping) : `${sanitize(first.mapping)} +${others.length}`;
+}
+
+const PLACE_WIDTH = 16;
+
+/** A stack's numbers (count, bytes or time, where, share), as wide as the header's. */
+function numbersOf(data: StackData, stack: StackViewRow): string {
+  // Live stacks: what is outstanding first, then how many, how old the oldest, and the share.
+  if (data.live) return `${fit(humanBytes(stack.bytes ?? 0), 9, 'right')} ${fit(humanCount(stack.count), 9, 'right')} ${fit(humanAge(stack.age ?? 0), 7, 'right')} ${fit(stack.share.toFixed(1) + '%', 6, 'right')}  `;
+  return (
+    `${fit(humanCount(stack.count), 9, 'right')} ` +
+    (data.hasBytes ? fit(humanBytes(stack.bytes ?? 0), 9, 'right') + ' ' : '') +
+    (data.hasTime ? fit(humanMs(stack.ms ?? 0), 9, 'right') + ' ' : '') +
+    `${fit(stack.share.toFixed(1) + '%', 6, 'right')}  ` +
+    (data.hasPlaces ? fit(placeText(stack), PLACE_WIDTH) + ' ' : '')
+  );
+}
+
+/** The header over the stacks, aligned with numbersOf. */
+export function stackHeader(data: StackData, kernel: boolean): string {
+  if (data.live) return `${fit('LIVE', 9, 'right')} ${fit('ALLOCS', 9, 'right')} ${fit('OLDEST', 7, 'right')} ${fit('SHARE', 6, 'right')}  STACK AT THE ALLOCATION'S RETURN (innermost first)`;
+  return (
+    `${fit('COUNT', 9, 'right')} ` +
+    (data.hasBytes ? fit('BYTES', 9, 'right') + ' ' : '') +
+    (data.hasTime ? fit('TIME', 9, 'right') + ' ' : '') +
+    `${fit('SHARE', 6, 'right')}  ` +
+    (data.hasPlaces ? fit('WHERE', PLACE_WIDTH) + ' ' : '') +
+    `${kernel ? 'KERNEL STACK' : 'STACK'} (innermost first)`
+  );
 }
 
 /**
@@ -38,7 +90,7 @@ function histogramLines(snapshot: TracerStackSnapshot, width: number, maxLines: 
 export function stackLines(data: StackData, height: number): Line[] {
   const lines: Line[] = [];
   const stacks = data.stacks;
-  if (stacks.length === 0) return [{text: 'no stacks in this interval', dim: true}];
+  if (stacks.length === 0) return [{text: data.live ? 'no allocation outstanding from any stack' : 'no stacks in this interval', dim: true}];
   const budget = (available: number) => Math.max(1, Math.floor(available / stacks.length));
   let perStack = budget(height);
   let skip = 0;
@@ -51,7 +103,7 @@ export function stackLines(data: StackData, height: number): Line[] {
   }
   for (const stack of stacks) {
     if (lines.length >= height) break;
-    const numbers = `${fit(humanCount(stack.count), 9, 'right')} ${data.hasBytes ? fit(humanBytes(stack.bytes ?? 0), 9, 'right') + ' ' : ''}${fit(stack.share.toFixed(1) + '%', 6, 'right')}  `;
+    const numbers = numbersOf(data, stack);
     const indent = ' '.repeat(numbers.length);
     const frames = stack.frames.slice(skip).map(sanitize);
     const own = Math.max(1, Math.min(perStack, height - lines.length));
@@ -78,7 +130,7 @@ export function StackView({data, snapshot, exited, width, height}: StackViewProp
   const histogramBudget = Math.min(8, Math.floor(height / 3));
   const histogram = histogramLines(snapshot, width, histogramBudget);
   if (histogram.length > 0) {
-    lines.push({text: 'request sizes:', dim: true});
+    lines.push({text: TABS[snapshot.tab].stackHistogram === 'latency' ? 'lengths:' : 'request sizes:', dim: true});
     for (const line of histogram) lines.push({text: line});
   }
   const processes = (snapshot.processes ?? []).slice(0, Math.min(5, Math.floor(height / 4)));
@@ -88,8 +140,8 @@ export function StackView({data, snapshot, exited, width, height}: StackViewProp
       lines.push({text: `${fit(String(share.pid), 9, 'right')} ${fit(sanitize(share.comm), 16)} ${fit(humanCount(share.count), 9, 'right')} ${fit(humanBytes(share.bytes ?? 0), 9, 'right')}`});
     }
   }
-  const header = `${fit('COUNT', 9, 'right')} ${data.hasBytes ? fit('BYTES', 9, 'right') + ' ' : ''}${fit('SHARE', 6, 'right')}  ${snapshot.kernel ? 'KERNEL STACK' : 'STACK'} (innermost first)`;
-  lines.push({text: header, bold: true});
+  if (data.live) lines.push({text: liveSummary(data), dim: true});
+  lines.push({text: stackHeader(data, snapshot.kernel === true), bold: true});
   lines.push(...stackLines(data, height - lines.length));
   return (
     <Box flexDirection="column">

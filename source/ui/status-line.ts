@@ -1,10 +1,10 @@
 // The status line's text, purely: its fields ordered by importance, each with a shorter form, so
 // that a narrow terminal shortens the least important first, then drops them, and never loses an
 // error, the replay position or the recording.
-import {fit, sanitize, textWidth} from '../format.js';
+import {clockTime, fit, humanCount, sanitize, textWidth} from '../format.js';
 import {sparkline} from '../model/sparkline.js';
 import type {TableState} from '../model/table.js';
-import {TABS, viewOf} from '../registry.js';
+import {isGaugeView, TABS, viewOf} from '../registry.js';
 import type {UiState} from '../state/reducer.js';
 import type {Source} from './use-source.js';
 import type {TracerStatus} from './use-tracer.js';
@@ -27,7 +27,7 @@ export interface StatusInput {
   /** The drill-down on screen: a process's (pid, comm) or a cache's. */
   drill?: {pid?: number; comm?: string; cache?: string; tab: string; probe?: string; exited: boolean};
   /** The table on screen. */
-  table?: {probe?: string; backend?: string; view?: string; capped: boolean; skippedLines: number; skippedSample?: string};
+  table?: {probe?: string; backend?: string; view?: string; capped: boolean; skippedLines: number; skippedSample?: string; since?: string; untracked?: number; gauges?: boolean};
   cumulative: boolean;
   filter: string;
   cgroupFilter: string;
@@ -63,7 +63,8 @@ export function statusFields(input: StatusInput): StatusField[] {
     if (drill.probe) fields.push({text: drill.probe});
   } else if (input.table) {
     const {table} = input;
-    if (table.capped) fields.push({text: 'CAPPED: map full, some keys dropped', short: 'CAPPED', keep: true});
+    if (table.untracked) fields.push({text: `CAPPED: ${humanCount(table.untracked)} allocations not tracked (table full)`, short: 'CAPPED', keep: true});
+    else if (table.capped) fields.push({text: 'CAPPED: map full, some keys dropped', short: 'CAPPED', keep: true});
     if (table.skippedLines) fields.push({text: `${table.skippedLines} lines skipped`, short: `${table.skippedLines} skipped`, keep: true});
     if (table.probe) fields.push({text: `probe ${table.probe}`});
     else if (!input.error) fields.push({text: 'starting tracer…', short: 'starting…'});
@@ -71,8 +72,10 @@ export function statusFields(input: StatusInput): StatusField[] {
   }
   if (input.filter || input.filtering === 'name') fields.push({text: `filter: ${sanitize(input.filter)}${input.filtering === 'name' ? '_' : ''}`, keep: input.filtering === 'name'});
   if (input.cgroupFilter || input.filtering === 'cgroup') fields.push({text: `cgroup: ${sanitize(input.cgroupFilter)}${input.filtering === 'cgroup' ? '_' : ''}`, keep: input.filtering === 'cgroup'});
-  if (!input.drill && input.table?.view) fields.push({text: input.table.view});
-  if (!input.drill) fields.push({text: input.cumulative ? 'cumulative' : 'per interval', short: input.cumulative ? 'cumul' : ''});
+  if (!input.drill && input.table?.view) fields.push({text: `${input.table.view}${input.table.since ? ` since ${clockTime(input.table.since)}` : ''}`, short: input.table.view});
+  // A gauge is the value now: `c` ranks by its peak instead.
+  if (!input.drill && input.table?.gauges) fields.push({text: input.cumulative ? 'by peak' : 'now', short: input.cumulative ? 'peak' : ''});
+  else if (!input.drill) fields.push({text: input.cumulative ? 'cumulative' : 'per interval', short: input.cumulative ? 'cumul' : ''});
   if (!input.replay) fields.push({text: `every ${(input.intervalMs / 1000).toFixed(1)}s`, short: `${(input.intervalMs / 1000).toFixed(1)}s`});
   if (input.trend) fields.push({text: `all ${input.trend}`});
   // What the skipped lines said: the least important, as it can be long.
@@ -115,7 +118,7 @@ export function statusLine(frame: {
       error: status?.error ? {message: status.error, hint: status.hint, retryInMs: status.retryInMs} : undefined,
       replay: source.replay,
       recordingTo: frame.recordingTo,
-      drill: drill ? {pid: drill.pid, comm: drill.comm, cache: drill.cache, tab: TABS[drill.tab].title, probe: source.drill.snapshot?.probe, exited: source.drill.exited} : undefined,
+      drill: drill ? {pid: drill.pid, comm: drill.comm, cache: drill.cache, tab: `${TABS[drill.tab].title}${drill.view ? ` ${viewOf(drill.tab, drill.view).label}` : ''}`, probe: source.drill.snapshot?.probe, exited: source.drill.exited} : undefined,
       table: {
         probe: table.probe || undefined,
         backend: table.backend || undefined,
@@ -123,6 +126,9 @@ export function statusLine(frame: {
         capped: table.capped,
         skippedLines: table.skippedLines,
         skippedSample: table.skippedSample,
+        since: table.since,
+        untracked: table.untracked,
+        gauges: isGaugeView(viewOf(state.tab, state.view)),
       },
       cumulative: state.cumulative,
       filter: state.filter,

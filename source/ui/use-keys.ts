@@ -7,9 +7,21 @@ import {flushKeys, readKeys, type Press} from '../state/key-reader.js';
 
 /**
  * How long the start of an escape sequence waits for the rest (ssh and tmux can split "\x1b[A"
- * across reads); after that a lone ESC is the Escape key. Ink itself waits only one tick.
+ * across reads); after that a lone ESC is the Escape key. Ink itself waits only one tick; vim's
+ * defaults wait 100 ms (ttimeoutlen), tmux 500 ms (escape-time). 50 ms was too short on a loaded
+ * machine: the rest of a Down arrow came later and was read as Escape, "[" and "B". ESCDELAY
+ * (milliseconds, as ncurses and so htop read it) sets it for a slow link; a value that is not a
+ * whole number from 0 to 10000 is ignored, as ncurses ignores it.
  */
-export const ESCAPE_WAIT_MS = 50;
+export const ESCAPE_WAIT_MS = 100;
+
+/** The escape wait for this environment: ESCDELAY when it is a usable number of milliseconds, else ESCAPE_WAIT_MS. */
+export function escapeWait(env: NodeJS.ProcessEnv = process.env): number {
+  const value = env['ESCDELAY'];
+  if (value === undefined || !/^\d{1,5}$/.test(value.trim())) return ESCAPE_WAIT_MS;
+  const ms = Number(value.trim());
+  return ms <= 10_000 ? ms : ESCAPE_WAIT_MS;
+}
 
 /** Call `onPresses` with the presses of every read, in order, for as long as the component is mounted. */
 export function useKeys(onPresses: (presses: Press[]) => void): void {
@@ -22,27 +34,39 @@ export function useKeys(onPresses: (presses: Press[]) => void): void {
     return () => setRawMode(false);
   }, [setRawMode]);
   useEffect(() => {
+    const wait = escapeWait();
     let pending = '';
     let timer: NodeJS.Timeout | undefined;
+    let immediate: NodeJS.Immediate | undefined;
     const deliver = (presses: Press[]) => {
       if (presses.length > 0) handler.current(presses);
     };
-    const onInput = (data: string) => {
+    const cancel = () => {
       clearTimeout(timer);
+      if (immediate) clearImmediate(immediate);
+    };
+    const onInput = (data: string) => {
+      cancel();
       const read = readKeys(pending + data);
       pending = read.pending;
       deliver(read.presses);
       if (pending) {
+        const waiting = pending;
+        // The wait is up: decide only once what had arrived by then is read. A timer runs before
+        // the event loop polls stdin, so on a loaded machine, where memtop gets the CPU late, the
+        // rest of the sequence can be waiting unread; setImmediate runs after that poll.
         timer = setTimeout(() => {
-          const rest = pending;
-          pending = '';
-          deliver(flushKeys(rest));
-        }, ESCAPE_WAIT_MS);
+          immediate = setImmediate(() => {
+            if (pending !== waiting) return;
+            pending = '';
+            deliver(flushKeys(waiting));
+          });
+        }, wait);
       }
     };
     events.on('input', onInput);
     return () => {
-      clearTimeout(timer);
+      cancel();
       events.removeListener('input', onInput);
     };
   }, [events]);

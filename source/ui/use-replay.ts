@@ -1,7 +1,7 @@
 // The TUI's data source in replay mode: a position on a recording's timeline that plays at a
 // speed, pauses, and steps one interval of the current view, shaped like the live tracer hooks.
 import {useEffect, useMemo, useState} from 'react';
-import {targetName, type StackTarget, type TabId} from '../types.js';
+import {targetName, type StackTarget, type TabId, type ViewId} from '../types.js';
 import type {TabData} from '../model/table.js';
 import {nextSpeed, type EventFilter, type ReplayTimeline} from '../record/replay.js';
 import type {DrillState, TracerStatus} from './use-tracer.js';
@@ -9,13 +9,13 @@ import type {DrillState, TracerStatus} from './use-tracer.js';
 /** What the screen shows in replay mode: a tab's table, or a drill-down's stacks. */
 export interface ReplayView {
   tab: TabId;
-  drill?: {tab: TabId} & StackTarget;
+  drill?: {tab: TabId; view?: ViewId} & StackTarget;
 }
 
 /** The events a step moves between for a view: that tab's table intervals, or that process's stacks. */
 export function viewFilter(view: ReplayView): EventFilter {
   if (!view.drill) return {kind: 'table', tab: view.tab};
-  return view.drill.cache !== undefined ? {kind: 'stacks', tab: view.drill.tab, cache: view.drill.cache} : {kind: 'stacks', tab: view.drill.tab, pid: view.drill.pid};
+  return view.drill.cache !== undefined ? {kind: 'stacks', tab: view.drill.tab, cache: view.drill.cache} : {kind: 'stacks', tab: view.drill.tab, pid: view.drill.pid, view: view.drill.view ?? 'tab'};
 }
 
 /**
@@ -71,10 +71,10 @@ export function useReplay(timeline: ReplayTimeline, view: ReplayView, options: {
   }, [timeline, view.tab, index]);
   const drill = useMemo((): DrillState => {
     if (!view.drill) return {exited: false, status: {}};
-    const snapshot = timeline.stacksAt(index, view.drill);
+    const snapshot = timeline.stacksAt(index, view.drill.cache !== undefined ? view.drill : {...view.drill, view: view.drill.view ?? 'tab'});
     if (snapshot) return {snapshot, exited: false, status: {}};
     return {exited: false, status: {error: `no stacks of ${targetName(view.drill)} recorded up to here (a recording has them only for what was drilled into while recording)`}};
-  }, [timeline, view.drill?.tab, view.drill?.pid, view.drill?.cache, index]);
+  }, [timeline, view.drill?.tab, view.drill?.pid, view.drill?.cache, view.drill?.view, index]);
 
   return {
     data,

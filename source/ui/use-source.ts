@@ -17,10 +17,10 @@ export interface Source {
 }
 
 /** The live source: the tracer the current view needs, running. */
-export function useLiveSource(backend: Backend, state: UiState, options: {pid?: number; cgroupOf?: (pid: number) => string | undefined}): Source {
+export function useLiveSource(backend: Backend, state: UiState, options: {pid?: number; cgroupOf?: (pid: number) => string | undefined; sampleBytes?: number}): Source {
   const drilling = state.drill !== undefined;
   const table = useTableTracer(backend, drilling ? undefined : state.tab, {intervalMs: state.intervalMs, pid: options.pid, paused: state.paused, view: state.view});
-  const drill = useStackTracer(backend, state.drill, {intervalMs: state.intervalMs, paused: state.paused});
+  const drill = useStackTracer(backend, state.drill, {intervalMs: state.intervalMs, paused: state.paused, sampleBytes: options.sampleBytes});
   return {data: table.data, status: table.status, drill, cgroupOf: options.cgroupOf};
 }
 

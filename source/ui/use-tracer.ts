@@ -62,8 +62,8 @@ export interface DrillState {
 /** The drill-down's stack tracer for one process or cache, running only while `target` is set. */
 export function useStackTracer(
   backend: Backend,
-  target: ({tab: TabId} & StackTarget) | undefined,
-  options: {intervalMs: number; paused: boolean},
+  target: ({tab: TabId; view?: ViewId} & StackTarget) | undefined,
+  options: {intervalMs: number; paused: boolean; sampleBytes?: number},
 ): DrillState {
   const [state, setState] = useState<DrillState>({exited: false, status: {}});
   const paused = useRef(options.paused);
@@ -84,7 +84,11 @@ export function useStackTracer(
     void supervise({
       signal: controller.signal,
       start: signal =>
-        backend.startStacks(target.cache !== undefined ? {tab: target.tab, cache: target.cache, intervalMs: options.intervalMs, signal} : {tab: target.tab, pid: target.pid, intervalMs: options.intervalMs, signal}),
+        backend.startStacks(
+          target.cache !== undefined
+            ? {tab: target.tab, cache: target.cache, intervalMs: options.intervalMs, signal}
+            : {tab: target.tab, pid: target.pid, intervalMs: options.intervalMs, signal, ...(target.view ? {view: target.view} : {}), ...(options.sampleBytes ? {sampleBytes: options.sampleBytes} : {})},
+        ),
       giveUp: gone,
       onItem: snapshot => {
         latest.current = snapshot;
@@ -99,7 +103,7 @@ export function useStackTracer(
       },
     });
     return () => controller.abort();
-  }, [backend, target?.tab, target?.pid, target?.cache, options.intervalMs]);
+  }, [backend, target?.tab, target?.pid, target?.cache, target?.view, options.intervalMs]);
 
   return state;
 }

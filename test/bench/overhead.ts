@@ -5,7 +5,7 @@ import {readFileSync} from 'node:fs';
 import type {TabId} from '../../source/types.js';
 import {waitForQuiet} from './lib/quiet.js';
 import {startMemtop, startOneLiner, type Tracer} from './lib/tracers.js';
-import {startWorkload, type Launcher, type WorkloadResult} from './lib/workloads.js';
+import {CGROUP_TABS, startWorkload, workloadExtra, type Launcher, type WorkloadResult} from './lib/workloads.js';
 import {againstTarget, fixed, median, medianRatio, spread, table} from './lib/stats.js';
 
 export type Variant = 'untraced' | 'one-liner' | 'memtop' | 'other-tab';
@@ -18,6 +18,8 @@ export const OTHER_TAB: Readonly<Record<TabId, TabId>> = {
   slab: 'majfault',
   majfault: 'brk',
   anonpgin: 'brk',
+  minfault: 'brk',
+  reclaim: 'brk',
 };
 
 /** Events of a first trial run, to measure each workload's speed before sizing the real runs. */
@@ -27,6 +29,8 @@ const TRIAL_EVENTS: Readonly<Record<TabId, number>> = {
   slab: 20_000,
   majfault: 2_000,
   anonpgin: 4_000,
+  minfault: 200_000,
+  reclaim: 20_000,
 };
 
 export interface OverheadOptions {
@@ -36,7 +40,7 @@ export interface OverheadOptions {
   workSeconds: number;
   /** Longest wait for other people's tracers to go before a run (then it runs anyway, marked). */
   quietWaitMs: number;
-  /** Runs the anonpgin workload inside the small memory cgroup. */
+  /** Runs the anonpgin and reclaim workloads inside the small memory cgroup. */
   swapLauncher?: Launcher;
   log: (text: string) => void;
 }
@@ -60,14 +64,11 @@ function vmstat(name: string): number {
   return match ? Number(match[1]) : 0;
 }
 
-function workloadExtra(tab: TabId): string[] {
-  return tab === 'anonpgin' ? ['128'] : [];
-}
 
 /** One timed run of `tab`'s workload under `variant`. */
 async function runOnce(tab: TabId, variant: Variant, events: number, options: OverheadOptions): Promise<Sample> {
   const foreign = await waitForQuiet(options.quietWaitMs, options.log);
-  const workload = await startWorkload(tab, {events, extra: workloadExtra(tab), launcher: tab === 'anonpgin' ? options.swapLauncher : undefined});
+  const workload = await startWorkload(tab, {events, extra: workloadExtra(tab), launcher: CGROUP_TABS.has(tab) ? options.swapLauncher : undefined});
   let tracer: Tracer | undefined;
   try {
     if (variant === 'one-liner') tracer = await startOneLiner(tab);

@@ -2,7 +2,7 @@
 // workload, its own CPU and memory, how fast it answers, and what a big interval costs to
 // render. Prints one table per section to stdout; progress goes to stderr.
 //
-//   npm run bench -- [--only overhead,cost,latency,render,side] [--runs N] [--seconds N]
+//   npm run bench -- [--only overhead,cost,latency,render,live,side] [--runs N] [--seconds N] [--live-rates 10000,...]
 //                    [--work-seconds S] [--cost-modes batch,tui] [--tabs malloc,brk,...] [--quiet-wait S] [--busy-scale X]
 //                    [--memtop PATH] [--memtop-env NAME=value,...] [--processes N] [--stacks N]
 //                    [--side-cases tui10,tui100,batch10,batch100] [--side-seconds S]
@@ -19,15 +19,16 @@ import {setUpSwap, type SwapSetup} from '../helpers/swap.js';
 import {cleanupAll, installCleanupHooks, onCleanup} from './lib/cleanup.js';
 import {foreignTracers} from './lib/proc.js';
 import {MEMTOP_CLI, MEMTOP_ENV, useMemtop} from './lib/tracers.js';
-import {buildWorkloads} from './lib/workloads.js';
+import {buildWorkloads, CGROUP_TABS} from './lib/workloads.js';
 import {startBusy, type Busy} from './lib/busy.js';
 import {measureOverhead, overheadTable} from './overhead.js';
 import {costTable, measureCost, type CostMode} from './cost.js';
 import {latencyTable, measureLatency} from './latency.js';
 import {measureRender, renderTable} from './render.js';
+import {liveTable, measureLive} from './live.js';
 import {measureSide, SIDE_CASES, sideTable, type SideCase} from './side.js';
 
-const SECTIONS = ['overhead', 'cost', 'latency', 'render', 'side'] as const;
+const SECTIONS = ['overhead', 'cost', 'latency', 'render', 'live', 'side'] as const;
 type Section = (typeof SECTIONS)[number];
 const COST_MODES: readonly CostMode[] = ['batch', 'tui'];
 
@@ -44,6 +45,8 @@ const USAGE = `usage: npm run bench -- [options]
   --busy-scale X       scale the busy workloads' event rates (default 1)
   --processes N        render section: distinct processes (default 10000)
   --stacks N           render section: distinct stacks (default 1000)
+  --live-rates LIST    live section: allocations per second, comma-separated (default 10000,100000,1000000)
+  --live-seconds S     live section: seconds of work per run at the asked rate (default 2)
   --side-cases LIST    side section: ${SIDE_CASES.join(',')} (default all)
   --side-seconds S     side section: seconds measured per case and run (default 30)`;
 
@@ -60,6 +63,8 @@ export interface BenchOptions {
   memtop?: string;
   processes: number;
   stacks: number;
+  liveRates: number[];
+  liveSeconds: number;
   sideCases: SideCase[];
   sideSeconds: number;
 }
@@ -81,6 +86,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       memtop: {type: 'string'},
       processes: {type: 'string'},
       stacks: {type: 'string'},
+      'live-rates': {type: 'string'},
+      'live-seconds': {type: 'string'},
       'side-cases': {type: 'string'},
       'side-seconds': {type: 'string'},
       help: {type: 'boolean'},
@@ -123,6 +130,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     ),
     processes: Math.round(number(values.processes, 10_000, 'processes', 100)),
     stacks: Math.round(number(values.stacks, 1000, 'stacks', 100)),
+    liveRates: (values['live-rates'] ?? '10000,100000,1000000').split(',').map(rate => Math.round(number(rate.trim(), 0, 'live-rates', 1))),
+    liveSeconds: number(values['live-seconds'], 2, 'live-seconds', 0.1),
     sideCases: list(values['side-cases'], SIDE_CASES, 'side-cases'),
     sideSeconds: number(values['side-seconds'], 30, 'side-seconds', 1),
   };
@@ -189,7 +198,7 @@ async function main(): Promise<void> {
 
   const tracing = options.sections.some(section => section !== 'render');
   if (tracing) buildWorkloads();
-  const needsSwap = options.sections.includes('cost') || options.sections.includes('latency') || (options.sections.includes('overhead') && options.tabs.includes('anonpgin'));
+  const needsSwap = options.sections.includes('cost') || options.sections.includes('latency') || (options.sections.includes('overhead') && options.tabs.some(tab => CGROUP_TABS.has(tab)));
   let swap: SwapSetup | undefined;
   if (needsSwap) {
     log('setting up a 256 MiB swap file and a 32 MiB memory cgroup');
@@ -219,6 +228,10 @@ async function main(): Promise<void> {
       }
     } finally {
       await busy?.stop();
+    }
+    if (options.sections.includes('live')) {
+      const samples = await measureLive({rates: options.liveRates, runs: options.runs, seconds: options.liveSeconds, quietWaitMs: options.quietWaitMs, log});
+      process.stdout.write(`${liveTable(samples, {runs: options.runs, seconds: options.liveSeconds})}\n`);
     }
     if (options.sections.includes('render')) {
       const steps = await measureRender({runs: options.runs, processes: options.processes, stacks: options.stacks, log});

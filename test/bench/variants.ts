@@ -17,7 +17,7 @@ import {setUpSwap, type SwapSetup} from '../helpers/swap.js';
 import {cleanupAll, installCleanupHooks, onCleanup} from './lib/cleanup.js';
 import {sleep, spawnChild, type Child} from './lib/proc.js';
 import {BPFTRACE, ONE_LINERS, SETTLE_MS, scriptArgs} from './lib/tracers.js';
-import {startWorkload, type Launcher} from './lib/workloads.js';
+import {CGROUP_TABS, startWorkload, workloadExtra, type Launcher} from './lib/workloads.js';
 import {waitForQuiet} from './lib/quiet.js';
 import {fixed, median, medianRatio, spread, table} from './lib/stats.js';
 
@@ -61,7 +61,7 @@ interface Timing {
 }
 
 async function timeOnce(tab: TabId, variant: Variant, events: number, launcher?: Launcher): Promise<Timing> {
-  const workload = await startWorkload(tab, {events, extra: tab === 'anonpgin' ? ['128'] : [], launcher: tab === 'anonpgin' ? launcher : undefined});
+  const workload = await startWorkload(tab, {events, extra: workloadExtra(tab), launcher: CGROUP_TABS.has(tab) ? launcher : undefined});
   let tracer: Child | undefined;
   try {
     const started = await startTracer(variant);
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   const runs = Number(values.runs ?? 5);
   installCleanupHooks();
   let swap: SwapSetup | undefined;
-  if (tab === 'anonpgin') {
+  if (CGROUP_TABS.has(tab)) {
     swap = await setUpSwap({swapMiB: 256, limitMiB: 32});
     const active = swap;
     onCleanup('swap file and memory cgroup', () => void active.tearDown());

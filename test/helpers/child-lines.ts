@@ -182,3 +182,79 @@ export function isRunning(pid: number): boolean {
     return false;
   }
 }
+
+/**
+ * When a process started, in clock ticks since boot (/proc/<pid>/stat's 22nd field), or undefined
+ * when it is gone. A pid with its start time names one process: pids are reused, within minutes on
+ * a busy machine (pid_max is 32768 here), and a test that kills a pid it saw earlier must not
+ * kill whatever process has that pid now.
+ */
+export function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the process seen as `pid` with start time `start` is still running (and not another that took its pid). */
+export function stillRunning(pid: number, start: string | undefined): boolean {
+  return start !== undefined && processStart(pid) === start && isRunning(pid);
+}
+
+/**
+ * Stop a child (SIGTERM, SIGKILL after `graceMs`) and wait until the processes it had started
+ * (memtop's tracers) are gone too. Their pids are added to `seen`, for a last check after the tests.
+ */
+export async function stopWithDescendants(child: LineChild, seen?: Map<number, string>, graceMs = 5000): Promise<void> {
+  const descendants = descendantPids(child.pid).map(pid => [pid, processStart(pid)] as const);
+  for (const [pid, start] of descendants) if (start !== undefined) seen?.set(pid, start);
+  await child.stop('SIGTERM', graceMs);
+  await waitForValue(() => descendants.every(([pid, start]) => !stillRunning(pid, start)), {
+    timeoutMs: 3000,
+    what: `${child.what}'s children (${descendants.map(([pid]) => pid).join(', ')}) to exit after it did`,
+  });
+}
+
+/** The children a test file starts, so that none outlives its tests. */
+export interface ChildTracker {
+  /** Remember a child (returned as it is). */
+  track<T extends LineChild>(child: T): T;
+  /** Processes the children started (memtop's tracers), seen while they ran: pid -> start time. */
+  readonly descendants: Map<number, string>;
+  /** SIGKILL every child still running (afterEach). */
+  stopAll(): Promise<void>;
+  /** Kill whatever is still running of the children and their descendants, and return those pids (after: must be none). */
+  killLeftovers(): number[];
+}
+
+export function childTracker(): ChildTracker {
+  const children: LineChild[] = [];
+  const descendants = new Map<number, string>();
+  return {
+    track(child) {
+      children.push(child);
+      return child;
+    },
+    descendants,
+    async stopAll() {
+      await Promise.all(children.map(async child => child.stop('SIGKILL', 1000)));
+    },
+    killLeftovers() {
+      // A child is known by its own exit; a descendant by its pid and start time: never a process that reused a pid.
+      const leftovers = [
+        ...children.filter(child => !child.hasExited()).map(child => child.pid),
+        ...[...descendants].filter(([pid, start]) => stillRunning(pid, start)).map(([pid]) => pid),
+      ];
+      for (const pid of leftovers) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone meanwhile
+        }
+      }
+      return leftovers;
+    },
+  };
+}

@@ -11,6 +11,15 @@ export interface ProcessCount {
   comm: string;
   /** Events (for anonpgin: pages swapped in, the sum of the tracepoint's val). */
   count: number;
+  /** Bytes, when the counter was asked for them (malloc: requested; slab: allocated). */
+  bytes?: number;
+}
+
+/** The counts of every process at one moment, from a counter that prints them periodically. */
+export interface CountsAt {
+  /** When, in ms of the monotonic clock that process.hrtime and bpftrace's nsecs both read. */
+  monotonicMs: number;
+  counts: Map<number, ProcessCount>;
 }
 
 /** A running counter. */
@@ -21,6 +30,8 @@ export interface IndependentCounter {
   process: LineChild;
   /** Stop it (SIGINT, so that bpftrace runs END and prints its maps) and return the counts by pid. */
   stop(): Promise<Map<number, ProcessCount>>;
+  /** With everyMs: the counts printed so far, oldest first. */
+  timeline(): CountsAt[];
 }
 
 /** Options of {@link startIndependentCounter}. */
@@ -30,6 +41,10 @@ export interface CounterOptions {
   /** How long to wait for bpftrace to attach (default 20 s: uprobes on libc take a while). */
   attachTimeoutMs?: number;
   bpftrace?: string;
+  /** Count bytes too (malloc and slab; for reclaim, the pages reclaimed). */
+  bytes?: boolean;
+  /** Also print the counts so far this often, stamped with bpftrace's nsecs (see {@link CountsAt}). */
+  everyMs?: number;
 }
 
 /** The C library this process (and so, almost surely, the workloads) is linked with. */
@@ -41,24 +56,32 @@ export function libcPath(): string {
   return mapped ?? 'libc';
 }
 
-/** The probes and the map update that count one tab's events, keyed by pid. */
-function probesFor(tab: TabId): string {
+/** The probes and the map update that count one tab's events, keyed by pid (and their bytes, when asked and the tab has them). */
+function probesFor(tab: TabId, bytes = false): string {
   switch (tab) {
     case 'malloc':
-      return `uprobe:${libcPath()}:malloc { @counts[pid] = count(); @comms[pid] = comm; }`;
+      return `uprobe:${libcPath()}:malloc { @counts[pid] = count(); @comms[pid] = comm;${bytes ? ' @bytes[pid] = sum(arg0);' : ''} }`;
     case 'brk':
       return 'tracepoint:syscalls:sys_enter_brk { @counts[pid] = count(); @comms[pid] = comm; }';
     case 'slab':
-      return 'tracepoint:kmem:kmem_cache_alloc, tracepoint:kmem:kmalloc { @counts[pid] = count(); @comms[pid] = comm; }';
+      return `tracepoint:kmem:kmem_cache_alloc, tracepoint:kmem:kmalloc { @counts[pid] = count(); @comms[pid] = comm;${bytes ? ' @bytes[pid] = sum(args->bytes_alloc);' : ''} }`;
     case 'majfault':
       return 'software:major-faults:1 { @counts[pid] = count(); @comms[pid] = comm; }';
     case 'anonpgin':
       return 'tracepoint:memcg:count_memcg_events /args->item == PSWPIN/ { @counts[pid] = sum(args->val); @comms[pid] = comm; }';
+    case 'minfault':
+      return 'software:minor-faults:1 { @counts[pid] = count(); @comms[pid] = comm; }';
+    case 'reclaim':
+      // Stalls counted as they end, as memtop counts them; with bytes, the pages they reclaimed.
+      return `tracepoint:vmscan:mm_vmscan_direct_reclaim_end, tracepoint:vmscan:mm_vmscan_memcg_reclaim_end { @counts[pid] = count(); @comms[pid] = comm;${bytes ? ' @bytes[pid] = sum(args->nr_reclaimed);' : ''} }`;
   }
 }
 
 /** What the counter prints from BEGIN. */
 const READY = 'memtop-test-counter-ready';
+
+/** What a periodic print of the counts starts with, before bpftrace's nsecs. */
+const AT = 'memtop-test-counter-at ';
 
 /**
  * The whole bpftrace program of a tab's counter. bpftrace prints its `attached_probes` line
@@ -66,10 +89,14 @@ const READY = 'memtop-test-counter-ready';
  * BEGIN fires once every probe is attached (bpftrace 0.17: its BEGIN output follows the
  * __BPFTRACE_NOTIFY_PROBES_ATTACHED line), so readiness is BEGIN's line.
  */
-export function counterProgram(tab: TabId, durationMs?: number): string {
+export function counterProgram(tab: TabId, durationMs?: number, options: {bytes?: boolean; everyMs?: number} = {}): string {
   const stopAfter = durationMs === undefined ? '' : ` interval:ms:${Math.max(1, Math.round(durationMs))} { exit(); }`;
-  return `BEGIN { printf("${READY}\\n"); } ${probesFor(tab)}${stopAfter} END { print(@counts); print(@comms); clear(@counts); clear(@comms); }`;
+  const bytes = options.bytes === true && (tab === 'malloc' || tab === 'slab' || tab === 'reclaim');
+  const every = options.everyMs === undefined ? '' : ` interval:ms:${Math.max(1, Math.round(options.everyMs))} { printf("${AT}%lld\\n", nsecs); print(@counts);${bytes ? ' print(@bytes);' : ''} }`;
+  const end = bytes ? 'print(@counts); print(@comms); print(@bytes); clear(@counts); clear(@comms); clear(@bytes);' : 'print(@counts); print(@comms); clear(@counts); clear(@comms);';
+  return `BEGIN { printf("${READY}\\n"); } ${probesFor(tab, bytes)}${stopAfter}${every} END { ${end} }`;
 }
+
 
 interface MapRecord {
   type: 'map';
@@ -84,15 +111,38 @@ function isMapRecord(record: Record<string, unknown>): record is Record<string, 
 export function parseCounts(records: Record<string, unknown>[]): Map<number, ProcessCount> {
   const counts: Record<string, number | string> = {};
   const comms: Record<string, number | string> = {};
+  const bytes: Record<string, number | string> = {};
   for (const record of records.filter(isMapRecord)) {
     Object.assign(counts, record.data['@counts'] ?? {});
     Object.assign(comms, record.data['@comms'] ?? {});
+    Object.assign(bytes, record.data['@bytes'] ?? {});
   }
   const result = new Map<number, ProcessCount>();
   for (const [pid, count] of Object.entries(counts)) {
-    result.set(Number(pid), {pid: Number(pid), comm: String(comms[pid] ?? ''), count: Number(count)});
+    result.set(Number(pid), {pid: Number(pid), comm: String(comms[pid] ?? ''), count: Number(count), ...(pid in bytes ? {bytes: Number(bytes[pid])} : {})});
   }
   return result;
+}
+
+/** The periodic prints of a counter started with everyMs: each stamp and the maps printed after it. */
+export function parseTimeline(records: Record<string, unknown>[]): CountsAt[] {
+  const timeline: CountsAt[] = [];
+  let current: Record<string, unknown>[] | undefined;
+  let at = 0;
+  const close = () => {
+    if (current) timeline.push({monotonicMs: at, counts: parseCounts(current)});
+  };
+  for (const record of records) {
+    if (record.type === 'printf' && String(record.data).startsWith(AT)) {
+      close();
+      at = Number(String(record.data).slice(AT.length).trim()) / 1e6;
+      current = [];
+    } else if (current && isMapRecord(record)) {
+      current.push(record);
+    }
+  }
+  close();
+  return timeline;
 }
 
 /**
@@ -100,7 +150,7 @@ export function parseCounts(records: Record<string, unknown>[]): Map<number, Pro
  * line), so that every event after that is counted.
  */
 export async function startIndependentCounter(tab: TabId, options: CounterOptions = {}): Promise<IndependentCounter> {
-  const program = counterProgram(tab, options.durationMs);
+  const program = counterProgram(tab, options.durationMs, options);
   const child = startLineChild(options.bpftrace ?? 'bpftrace', ['-f', 'json', '-e', program], {
     what: `independent ${tab} counter (bpftrace)`,
   });
@@ -126,5 +176,6 @@ export async function startIndependentCounter(tab: TabId, options: CounterOption
       }
       return counts;
     },
+    timeline: () => parseTimeline(child.records),
   };
 }

@@ -1,7 +1,7 @@
 // memtop's TUI in a private tmux for end-to-end tests, closed so that nothing outlives the test:
 // the tmux server is killed, and a memtop that is still there two seconds later (a bug the
 // tests report elsewhere) is killed by its pid, so that it cannot spin on a dead terminal.
-import {descendantPids, isRunning} from './child-lines.js';
+import {descendantPids, isRunning, processStart, stillRunning} from './child-lines.js';
 import {CLI} from './requirements.js';
 import {startTerminal, type Terminal} from './tmux.js';
 import {isMemtop} from './tracer-processes.js';
@@ -37,12 +37,16 @@ export function startMemtopTerminal(
   const assignments = Object.entries(options.env ?? {}).map(([name, value]) => `${name}=${value}`);
   const command = [...(options.wrap ?? []), 'env', ...assignments, process.execPath, CLI, ...args];
   const terminal = startTerminal(command, options.columns ?? 120, options.rows ?? 40);
-  const seen = new Set<number>();
+  // pid -> start time: a pid seen earlier may belong to another process by the time it is killed.
+  const seen = new Map<number, string>();
   let killed = false;
   const kill = () => {
     if (killed) return;
     killed = true;
-    for (const pid of memtopsIn(terminal)) seen.add(pid);
+    for (const pid of memtopsIn(terminal)) {
+      const start = processStart(pid);
+      if (start !== undefined) seen.set(pid, start);
+    }
     terminal.kill();
   };
   return {
@@ -50,7 +54,7 @@ export function startMemtopTerminal(
     kill,
     async close() {
       kill();
-      const left = () => [...seen].filter(isRunning);
+      const left = () => [...seen].filter(([pid, start]) => stillRunning(pid, start)).map(([pid]) => pid);
       try {
         await waitForValue(() => left().length === 0, {timeoutMs: 2000, what: 'memtop to end with its terminal'});
       } catch {

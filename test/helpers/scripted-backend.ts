@@ -1,10 +1,10 @@
 // A backend that plays given snapshots, for component tests of the UI (the real tracers are
 // exercised by the end-to-end tests). It records which tracers are running, like the real ones.
-import type {Availability, Backend, StackStartOptions, StartOptions, TabId, TracerSnapshot, TracerStackSnapshot} from '../../source/types.js';
+import type {Availability, Backend, StackStartOptions, StartOptions, TabId, TracerSnapshot, TracerStackSnapshot, ViewId} from '../../source/types.js';
 import {TracerError} from '../../source/types.js';
 
 export interface ScriptedBackend extends Backend {
-  /** Tracers running now, as "tab" or "stacks:tab:pid" or "stacks:tab:cache". */
+  /** Tracers running now, as "tab" ("tab:live" for the live view) or "stacks:tab:pid" ("stacks:tab:live:pid") or "stacks:tab:cache". */
   running: Set<string>;
   /** Every start, in order. */
   starts: string[];
@@ -23,8 +23,8 @@ function wait(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 export function scriptedBackend(options: {
-  table?: (tab: TabId, index: number) => TracerSnapshot | TracerError;
-  stacks?: (tab: TabId, pid: number, index: number) => TracerStackSnapshot | TracerError;
+  table?: (tab: TabId, index: number, view?: ViewId) => TracerSnapshot | TracerError;
+  stacks?: (tab: TabId, pid: number, index: number, options?: {view?: ViewId; sampleBytes?: number}) => TracerStackSnapshot | TracerError;
   /** Kernel paths into a slab cache, for a drill on a cache row. */
   cacheStacks?: (tab: TabId, cache: string, index: number) => TracerStackSnapshot | TracerError;
   everyMs?: number;
@@ -42,15 +42,15 @@ export function scriptedBackend(options: {
     async probeFor(tab: TabId) {
       return `scripted:${tab}`;
     },
-    async *start({tab, signal}: StartOptions) {
-      const name = tab;
+    async *start({tab, signal, view}: StartOptions) {
+      const name = view === 'live' ? `${tab}:live` : tab;
       running.add(name);
       starts.push(name);
       try {
         for (let index = 0; !signal.aborted; index++) {
           await wait(every, signal);
           if (signal.aborted) return;
-          const next = options.table?.(tab, index);
+          const next = options.table?.(tab, index, view);
           if (!next) continue;
           if (next instanceof TracerError) throw next;
           yield next;
@@ -62,14 +62,17 @@ export function scriptedBackend(options: {
     async *startStacks(options_: StackStartOptions) {
       const {tab, signal} = options_;
       const target = options_.pid ?? options_.cache;
-      const name = `stacks:${tab}:${target}`;
+      const name = `stacks:${tab}:${options_.view ? `${options_.view}:` : ''}${target}`;
       running.add(name);
       starts.push(name);
       try {
         for (let index = 0; !signal.aborted; index++) {
           await wait(every, signal);
           if (signal.aborted) return;
-          const next = options_.cache === undefined ? options.stacks?.(tab, options_.pid, index) : options.cacheStacks?.(tab, options_.cache, index);
+          const next =
+            options_.cache === undefined
+              ? options.stacks?.(tab, options_.pid, index, {...(options_.view ? {view: options_.view} : {}), ...(options_.sampleBytes ? {sampleBytes: options_.sampleBytes} : {})})
+              : options.cacheStacks?.(tab, options_.cache, index);
           if (!next) continue;
           if (next instanceof TracerError) throw next;
           yield next;

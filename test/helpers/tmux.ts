@@ -9,6 +9,12 @@ export interface Terminal {
   /** The screen with its escape sequences (colours), as tmux keeps them. */
   screenWithEscapes(): string;
   keys(...keys: string[]): void;
+  /**
+   * Send `first`, wait `gapMs` inside the tmux server, then send `second` (send-keys arguments
+   * each): one client command, so that the gap is the one asked for and not the time it takes a
+   * loaded machine to start a second tmux client.
+   */
+  splitKeys(first: string[], gapMs: number, second: string[]): void;
   resize(columns: number, rows: number): void;
   /** The pid of the pane's process (the shell or memtop itself). */
   panePid(): number;
@@ -33,6 +39,9 @@ export function startTerminal(command: string[], columns = 120, rows = 40): Term
     screenWithEscapes: () => tmux('capture-pane', '-p', '-e', '-t', 'm'),
     keys: (...keys) => {
       tmux('send-keys', '-t', 'm', ...keys);
+    },
+    splitKeys: (first, gapMs, second) => {
+      tmux('send-keys', '-t', 'm', ...first, ';', 'run-shell', `sleep ${(gapMs / 1000).toFixed(3)}`, ';', 'send-keys', '-t', 'm', ...second);
     },
     resize: (width, height) => {
       tmux('resize-window', '-t', 'm', '-x', String(width), '-y', String(height));

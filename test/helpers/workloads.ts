@@ -56,6 +56,8 @@ export const WORKLOADS: Readonly<Record<TabId, WorkloadSpec>> = {
   slab: {tab: 'slab', name: 'wl_slab', chain: ['wl_leaf_pipe', 'wl_leaf_open', 'wl_leaf_socket', 'wl_outer_slab']},
   majfault: {tab: 'majfault', name: 'wl_majflt', chain: ['wl_leaf_majflt', 'wl_outer_majflt']},
   anonpgin: {tab: 'anonpgin', name: 'wl_swapin', chain: ['wl_leaf_swapin', 'wl_outer_swapin']},
+  minfault: {tab: 'minfault', name: 'wl_minflt', chain: ['wl_leaf_minflt', 'wl_outer_minflt']},
+  reclaim: {tab: 'reclaim', name: 'wl_reclaim', chain: ['wl_leaf_reclaim', 'wl_outer_reclaim']},
 };
 
 async function modifiedMs(file: string): Promise<number | undefined> {
@@ -72,6 +74,19 @@ async function modifiedMs(file: string): Promise<number | undefined> {
  * Returns the binary's path.
  */
 export async function buildWorkload(name: string): Promise<string> {
+  // One build per workload at a time: a second one renaming its binary over the first would
+  // leave a process started from the first running a deleted file, which no tracer can name.
+  const pending = building.get(name);
+  if (pending) return pending;
+  const build = compileWorkload(name).finally(() => building.delete(name));
+  building.set(name, build);
+  return build;
+}
+
+/** Builds under way, by workload. */
+const building = new Map<string, Promise<string>>();
+
+async function compileWorkload(name: string): Promise<string> {
   const source = path.join(SOURCE_DIR, `${name}.c`);
   const header = path.join(SOURCE_DIR, 'workload.h');
   const binary = path.join(WORKLOAD_BIN_DIR, name);
@@ -91,9 +106,15 @@ export async function buildWorkload(name: string): Promise<string> {
 /** Build every workload; returns the binaries' paths by tab. */
 export async function buildWorkloads(): Promise<Record<TabId, string>> {
   const tabs = Object.keys(WORKLOADS) as TabId[];
-  const binaries = await Promise.all(tabs.map(async tab => buildWorkload(WORKLOADS[tab].name)));
+  const [binaries] = await Promise.all([Promise.all(tabs.map(async tab => buildWorkload(WORKLOADS[tab].name))), buildWorkload(LEAK_WORKLOAD.name)]);
   return Object.fromEntries(tabs.map((tab, index) => [tab, binaries[index]])) as Record<TabId, string>;
 }
+
+/**
+ * The malloc tab's live view's workload: wl_keep_leak keeps a known number of bytes while
+ * wl_churn_leak allocates and frees far more through every allocator.
+ */
+export const LEAK_WORKLOAD: WorkloadSpec = {tab: 'malloc', name: 'wl_leak', chain: ['wl_keep_leak', 'wl_outer_leak']};
 
 /** Filesystems where a file mapping never faults from a disk. */
 const MEMORY_FILESYSTEMS = new Set(['tmpfs', 'ramfs']);
@@ -131,9 +152,8 @@ export interface StartOptions {
   waitForGo?: boolean;
 }
 
-/** A started workload: its process, and its start and done lines once printed. */
-export interface RunningWorkload {
-  spec: WorkloadSpec;
+/** A started workload program: its process, and its start and done lines once printed. */
+export interface RunningProgram {
   process: LineChild;
   pid: number;
   /** With waitForGo: wait for `{"phase":"ready"}`, printed once it is set up and waiting. */
@@ -146,19 +166,28 @@ export interface RunningWorkload {
   done(timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
-/** Start the workload of `tab` (building it if needed). */
-export async function startWorkload(tab: TabId, run: WorkloadRun, options: StartOptions = {}): Promise<RunningWorkload> {
-  const spec = WORKLOADS[tab];
-  const binary = await buildWorkload(spec.name);
+/** A started tab workload. */
+export interface RunningWorkload extends RunningProgram {
+  spec: WorkloadSpec;
+}
+
+/** Start the workload of `tab`, or the one `spec` names (building it if needed). */
+export async function startWorkload(workload: TabId | WorkloadSpec, run: WorkloadRun, options: StartOptions = {}): Promise<RunningWorkload> {
+  const spec = typeof workload === 'string' ? WORKLOADS[workload] : workload;
+  return {spec, ...(await startProgram(spec.name, run, options))};
+}
+
+/** Start the workload program test/fixtures/workloads/<name>.c (building it if needed), e.g. wl_churn. */
+export async function startProgram(name: string, run: WorkloadRun, options: StartOptions = {}): Promise<RunningProgram> {
+  const binary = await buildWorkload(name);
   const args = [String(run.eventsPerSecond), String(run.seconds), String(run.lingerSeconds ?? 0), ...(run.extra ?? [])];
   const command = options.launcher ? options.launcher(binary, args) : {file: binary, args};
   const child = startLineChild(command.file, command.args, {
-    what: spec.name,
+    what: name,
     env: {WL_WAIT_FOR_GO: options.waitForGo ? '1' : '0'},
   });
   const defaultTimeoutMs = 10_000 + run.seconds * 1000;
   return {
-    spec,
     process: child,
     pid: child.pid,
     ready: async (timeoutMs = 30_000) => child.waitForRecord(record => record.phase === 'ready', 'its ready line', timeoutMs),

@@ -2,7 +2,7 @@
 // cost and latency sections.
 import {type TabId} from '../../../source/types.js';
 import {TAB_IDS} from '../../../source/registry.js';
-import {startWorkload, type Launcher, type ReadyWorkload} from './workloads.js';
+import {CGROUP_TABS, startWorkload, workloadExtra, type Launcher, type ReadyWorkload} from './workloads.js';
 
 /** Events per second of each workload (scaled by --busy-scale). */
 export const BUSY_RATES: Readonly<Record<TabId, number>> = {
@@ -11,6 +11,8 @@ export const BUSY_RATES: Readonly<Record<TabId, number>> = {
   slab: 5_000,
   majfault: 500,
   anonpgin: 500,
+  minfault: 20_000,
+  reclaim: 2_000,
 };
 
 export interface Busy {
@@ -18,18 +20,18 @@ export interface Busy {
   stop(): Promise<void>;
 }
 
-/** Start every workload (anonpgin inside the memory cgroup when a launcher is given). */
+/** Start every workload (anonpgin's and reclaim's inside the memory cgroup, when a launcher is given). */
 export async function startBusy(options: {scale: number; swapLauncher?: Launcher}): Promise<Busy> {
   const workloads: Partial<Record<TabId, ReadyWorkload>> = {};
   const started: ReadyWorkload[] = [];
   try {
     for (const tab of TAB_IDS) {
-      if (tab === 'anonpgin' && !options.swapLauncher) continue;
+      if (CGROUP_TABS.has(tab) && !options.swapLauncher) continue;
       const workload = await startWorkload(tab, {
         events: 0,
         eventsPerSecond: BUSY_RATES[tab] * options.scale,
-        extra: tab === 'anonpgin' ? ['128'] : [],
-        launcher: tab === 'anonpgin' ? options.swapLauncher : undefined,
+        extra: workloadExtra(tab),
+        launcher: CGROUP_TABS.has(tab) ? options.swapLauncher : undefined,
         waitForGo: false,
       });
       started.push(workload);

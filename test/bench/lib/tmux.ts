@@ -1,11 +1,17 @@
-// A private tmux server (socket "memtop-bench", never the default server others use) to run the
-// real TUI in a real terminal of a fixed size, send it keys and read its screen.
+// A private tmux server (socket "memtop-bench-<pid>", never the default server others use, nor
+// another bench's) to run the real TUI in a real terminal of a fixed size, send it keys and read
+// its screen.
 import {spawnSync} from 'node:child_process';
 import {performance} from 'node:perf_hooks';
 import {killTree, onCleanup} from './cleanup.js';
 import {OWN_ROOTS, sleep} from './proc.js';
 
-export const SOCKET = 'memtop-bench';
+/**
+ * One socket per bench process: a bench starts by killing whatever server its socket names, and
+ * with one name for all, a second bench on the machine (another soak, a cost run) killed the
+ * first one's terminal and memtop with it.
+ */
+export const SOCKET = `memtop-bench-${process.pid}`;
 
 /** Run one tmux command on the private server; returns stdout. Throws on failure. */
 export function tmux(args: string[]): string {
@@ -38,16 +44,11 @@ let serverPid: number | undefined;
 /** Start the private server (once) with a session that keeps it alive, and register its cleanup. */
 export function startServer(): void {
   if (serverPid !== undefined) return;
-  try {
-    tmux(['kill-server']);
-  } catch {
-    // none was running: good
-  }
   tmux(['new-session', '-d', '-s', 'keepalive', '-x', '120', '-y', '40', 'sleep 86400']);
   tmux(['set-option', '-g', 'remain-on-exit', 'off']);
   serverPid = Number(tmux(['display-message', '-p', '-t', 'keepalive', '#{pid}']).trim());
   OWN_ROOTS.add(serverPid);
-  onCleanup('tmux server memtop-bench', () => {
+  onCleanup(`tmux server ${SOCKET}`, () => {
     try {
       tmux(['kill-server']);
     } catch {

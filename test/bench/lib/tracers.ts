@@ -54,6 +54,11 @@ export const ONE_LINERS: Readonly<Record<TabId, string>> = {
   slab: 'tracepoint:kmem:kmem_cache_alloc, tracepoint:kmem:kmalloc { @[pid, comm] = count(); }',
   majfault: 'software:major-faults:1 { @[pid, comm] = count(); }',
   anonpgin: 'tracepoint:memcg:count_memcg_events /args->item == (int32)PSWPIN/ { @[pid, comm] = sum(args->val); }',
+  minfault: 'software:minor-faults:1 { @[pid, comm] = count(); }',
+  // Stalls per process with their time: what the tab shows without kswapd, pages and throttling.
+  reclaim:
+    'tracepoint:vmscan:mm_vmscan_direct_reclaim_begin, tracepoint:vmscan:mm_vmscan_memcg_reclaim_begin { @start[tid] = nsecs; } ' +
+    'tracepoint:vmscan:mm_vmscan_direct_reclaim_end, tracepoint:vmscan:mm_vmscan_memcg_reclaim_end /@start[tid]/ { @[pid, comm] = stats(nsecs - @start[tid]); delete(@start[tid]); }',
 };
 
 /** What a one-liner prints from BEGIN. */
@@ -83,11 +88,17 @@ export interface Tracer {
  * `printEveryMs`, as a user watching it would), and wait until it has attached.
  */
 export async function startOneLiner(tab: TabId, options: {printEveryMs?: number; timeoutMs?: number} = {}): Promise<Tracer> {
+  let program = ONE_LINERS[tab];
+  if (options.printEveryMs) program += ` interval:ms:${options.printEveryMs} { print(@); clear(@); }`;
+  return startProgram(`bpftrace one-liner (${tab})`, program, options);
+}
+
+/** Start a bpftrace program given as text and wait until it has attached. */
+export async function startProgram(what: string, body: string, options: {timeoutMs?: number; env?: Record<string, string>} = {}): Promise<Tracer> {
   // BEGIN runs once every probe is attached, on every bpftrace release (whose "Attaching N probes"
   // line became "Attached N probes" on stderr in 0.24).
-  let program = `BEGIN { printf("${READY}\\n"); } ${ONE_LINERS[tab]}`;
-  if (options.printEveryMs) program += ` interval:ms:${options.printEveryMs} { print(@); clear(@); }`;
-  const child = spawnChild(`bpftrace one-liner (${tab})`, BPFTRACE, ['-e', program], {keepLines: 50});
+  const program = `BEGIN { printf("${READY}\\n"); } ${body}`;
+  const child = spawnChild(what, BPFTRACE, ['-e', program], {keepLines: 50, ...(options.env ? {env: {...process.env, ...options.env}} : {})});
   const attached = await child.waitForLine(line => line.text.startsWith(READY), 'its BEGIN line', options.timeoutMs ?? 60_000);
   await sleep(SETTLE_MS);
   return {

@@ -19,7 +19,17 @@ export const WORKLOAD_NAMES: Readonly<Record<TabId, string>> = {
   slab: 'mb_slab',
   majfault: 'mb_majflt',
   anonpgin: 'mb_swapin',
+  minfault: 'mb_minflt',
+  reclaim: 'mb_reclaim',
 };
+
+/** The tabs whose workload runs inside the small memory cgroup with swap (their events need memory pressure). */
+export const CGROUP_TABS: ReadonlySet<TabId> = new Set(['anonpgin', 'reclaim']);
+
+/** A workload's own arguments: the cgroup workloads' area, larger than the cgroup's limit. */
+export function workloadExtra(tab: TabId): string[] {
+  return CGROUP_TABS.has(tab) ? ['128'] : [];
+}
 
 function mtime(file: string): number {
   try {

@@ -1,0 +1,50 @@
+// memtop --serve: listen first (a port in use or a bad address is one line, before any tracer
+// starts), then keep the exported tabs' tracers running and answer scrapes from the model.
+// Loaded only with --serve, so batch mode and the TUI never load prom-client.
+import type {Server} from 'node:http';
+import type {ServeOptions} from '../flags.js';
+import {exportedViews, MetricsModel} from '../model/metrics.js';
+import {CgroupCache} from '../system/cgroups.js';
+import type {Backend} from '../types.js';
+import {expose, metricsRegistry, type BuildInfo} from './exposition.js';
+import {addressText, listen, metricsHandler} from './http.js';
+import {runExporter} from './serve.js';
+
+export {ServeError} from './http.js';
+
+export interface StartExporterOptions {
+  serve: ServeOptions;
+  backend: Backend;
+  info: BuildInfo;
+  pid?: number;
+  signal: AbortSignal;
+  warn: (text: string) => void;
+}
+
+/** A serving exporter: its server, the model it answers from, and its tracers' run (ends with the signal). */
+export interface RunningExporter {
+  server: Server;
+  model: MetricsModel;
+  /** What it says it serves, for the one line memtop prints at start. */
+  describe: string;
+  done: Promise<void>;
+}
+
+/** Listen on the address (rejects with a ServeError), then start the tracers. */
+export async function startExporter(options: StartExporterOptions): Promise<RunningExporter> {
+  const {serve} = options;
+  const model = new MetricsModel(exportedViews(serve.tabs), {top: serve.top, pidLabel: serve.pidLabel});
+  const registry = metricsRegistry(model, options.info);
+  const server = await listen(serve.address, metricsHandler(() => expose(registry)));
+  options.signal.addEventListener('abort', () => server.close(), {once: true});
+  const done = runExporter({
+    backend: options.backend,
+    model,
+    pid: options.pid,
+    pidLabel: serve.pidLabel,
+    cgroups: new CgroupCache(),
+    signal: options.signal,
+    warn: options.warn,
+  });
+  return {server, model, describe: `serving http://${addressText(serve.address)}/metrics (${serve.tabs.join(', ')})`, done};
+}

@@ -1,0 +1,60 @@
+// memtop as a Prometheus exporter: keeps the exported tabs' tracers running (supervised, through
+// the shared backend, so a TUI beside it starts no second tracer for the same view), feeds every
+// snapshot to the metrics model with each row's labels, and counts the tracers' restarts.
+import {supervise} from '../backends/supervise.js';
+import {TABS, viewOf} from '../registry.js';
+import {rowsOfView, type ExportedView, type MetricsModel} from '../model/metrics.js';
+import {processName} from '../system/processes.js';
+import type {CgroupCache} from '../system/cgroups.js';
+import type {Backend, RawRow, TabId, TracerError} from '../types.js';
+
+/** The interval of every exported tracer: one snapshot a second, whatever the TUI shows. */
+export const EXPORT_INTERVAL_MS = 1000;
+
+export interface ExporterOptions {
+  backend: Backend;
+  model: MetricsModel;
+  /** Trace only this process. */
+  pid?: number;
+  pidLabel: boolean;
+  cgroups: CgroupCache;
+  signal: AbortSignal;
+  /** One line about a tracer failure. */
+  warn: (text: string) => void;
+  /** Milliseconds now (tests). */
+  now?: () => number;
+}
+
+/** A process row's labels: its name, its cgroup's label (container id or the path's last two parts), and its pid when asked. */
+export function processLabels(row: RawRow, cgroups: CgroupCache, pidLabel: boolean): Record<string, string> {
+  if (row.cache !== undefined) return {cache: row.cache};
+  const pid = row.pid ?? 0;
+  const comm = row.comm || (pid > 0 ? processName(pid) : undefined) || '?';
+  const cgroup = pid > 0 ? (cgroups.info(pid)?.label ?? 'unknown') : '/';
+  return pidLabel ? {comm, cgroup, pid: String(pid)} : {comm, cgroup};
+}
+
+/** Run every exported view's tracer until the signal aborts. */
+export async function runExporter(options: ExporterOptions): Promise<void> {
+  const now = options.now ?? Date.now;
+  const labelsOf = (row: RawRow) => processLabels(row, options.cgroups, options.pidLabel);
+  await Promise.all(options.model.views.map(async (exported: ExportedView) => {
+    const tab = exported.tab as TabId;
+    await supervise({
+      signal: options.signal,
+      start: signal => options.backend.start({tab, view: exported.view, pid: options.pid, intervalMs: EXPORT_INTERVAL_MS, signal}),
+      onItem: snapshot => {
+        options.model.tracerState(tab, exported.view, true);
+        if (snapshot.skippedLines !== undefined) options.model.tracerSkipped(tab, exported.view, snapshot.skippedLines);
+        const rows = rowsOfView(snapshot, exported.view);
+        if (rows) options.model.record(tab, exported.view, rows, labelsOf, now());
+      },
+      onError: (error: TracerError, retryInMs) => {
+        options.model.tracerRestarted(tab, exported.view);
+        const hint = error.hint ? ` (${error.hint})` : '';
+        const name = TABS[tab].views[0]!.id === exported.view ? tab : `${tab} ${viewOf(tab, exported.view).label}`;
+        options.warn(`${name}: ${error.message}${hint}; restarting in ${Math.round((retryInMs ?? 0) / 1000)}s`);
+      },
+    });
+  }));
+}

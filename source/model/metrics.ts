@@ -1,0 +1,320 @@
+// What memtop exports to Prometheus, as pure data and pure accumulation: the metrics the registry
+// names (every measure with a `metric`, per view), and per metric the cumulative total of each
+// label set taken from the snapshots' per-interval values, so that counters never go backwards
+// when a tracer restarts. Cardinality is bounded: per view at most `top` label sets have series
+// of their own, and one `other` series carries the rest; memory is bounded by folding the
+// smallest idle label sets away. Time comes in as an argument; nothing here reads a clock.
+import {TABS, type Measure, type RowKind, type TabDefinition, type ViewId} from '../registry.js';
+import {measureOf, type RawRow, type TabId} from '../types.js';
+
+/** Every metric name starts with this. */
+export const METRIC_PREFIX = 'memtop_';
+
+/** One exported counter: a measure of a view of a tab. */
+export interface ExportedMetric {
+  tab: string;
+  view: ViewId;
+  /** The measure's id in rows ("count", "bytes"). */
+  measure: string;
+  /** memtop_<metric.name>_total. */
+  name: string;
+  /** What a row's value is multiplied by for Prometheus: a time in ms is exported in seconds. */
+  scale: number;
+  help: string;
+  /** Label sets are processes (comm, cgroup[, pid]) or slab caches (cache). */
+  rows: RowKind;
+}
+
+/** The metrics of one view, which share their label sets (the first measure ranks them). */
+export interface ExportedView {
+  tab: string;
+  view: ViewId;
+  rows: RowKind;
+  metrics: ExportedMetric[];
+}
+
+/** Whether a measure becomes a Prometheus counter: it names a metric and adds up (a max does not). */
+function exported(measure: Measure): measure is Measure & {metric: NonNullable<Measure['metric']>} {
+  return measure.metric !== undefined && measure.kind === 'counter';
+}
+
+/** The views of `tabs` that have exported measures, each with its counters, in registry order. */
+export function exportedViews(tabs: readonly string[], registry: Readonly<Record<string, TabDefinition>> = TABS): ExportedView[] {
+  const views: ExportedView[] = [];
+  for (const tab of tabs) {
+    for (const view of registry[tab]?.views ?? []) {
+      const metrics = view.measures.filter(exported).map(measure => ({
+        tab,
+        view: view.id,
+        measure: measure.id,
+        name: `${METRIC_PREFIX}${measure.metric.name}_total`,
+        scale: measure.unit === 'ms' ? 1 / 1000 : 1,
+        help: measure.metric.help,
+        rows: view.rows,
+      }));
+      if (metrics.length > 0) views.push({tab, view: view.id, rows: view.rows, metrics});
+    }
+  }
+  return views;
+}
+
+/** The label names of a view's series. */
+export function labelNames(rows: RowKind, pidLabel: boolean): string[] {
+  return rows === 'cache' ? ['cache'] : pidLabel ? ['comm', 'cgroup', 'pid'] : ['comm', 'cgroup'];
+}
+
+/** The labels of the series that carries every label set without a series of its own. */
+export function otherLabels(rows: RowKind, pidLabel: boolean): Record<string, string> {
+  return Object.fromEntries(labelNames(rows, pidLabel).map(name => [name, 'other']));
+}
+
+/** The metrics about memtop itself, for the readme and the exposition. */
+export const SELF_METRICS = [
+  {name: `${METRIC_PREFIX}build_info`, type: 'gauge', labels: ['version', 'backend', 'bpftrace'], help: 'memtop build and tracer: always 1'},
+  {name: `${METRIC_PREFIX}tracer_up`, type: 'gauge', labels: ['tab'], help: "1 while every exported view of the tab has its tracer running, 0 while one is failing"},
+  {name: `${METRIC_PREFIX}tracer_restarts_total`, type: 'counter', labels: ['tab'], help: "Restarts of the tab's tracers after a failure"},
+  {name: `${METRIC_PREFIX}tracer_skipped_lines_total`, type: 'counter', labels: ['tab'], help: "Lines of tracer output memtop could not read"},
+] as const;
+
+/** One series as exposed: its labels and its value. */
+export interface Series {
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** One exported metric, its label names and its series. */
+export interface MetricFamily {
+  metric: ExportedMetric;
+  labelNames: string[];
+  series: Series[];
+}
+
+/** Options of {@link MetricsModel}. */
+export interface MetricsModelOptions {
+  /** Label sets per view with series of their own (the rest go to `other`). */
+  top: number;
+  /** Add a pid label to process series. */
+  pidLabel: boolean;
+  /** Label sets remembered per view (exposed or not); past this the smallest idle ones are folded away. Default max(1000, 20 x top). */
+  maxTracked?: number;
+  /** An exposed label set without events for this long loses its series. Default 5 minutes. */
+  idleMs?: number;
+  /** Half-life of the recent rate that ranks label sets. Default 60 s. */
+  halfLifeMs?: number;
+  /** A label set takes the place of the weakest exposed one only when its recent rate is this many times higher. Default 2. */
+  hysteresis?: number;
+}
+
+/** A row's label set, from the exporter (which knows names and cgroups). */
+export type LabelsOf = (row: RawRow) => Record<string, string>;
+
+interface Tracked {
+  labels: Record<string, string>;
+  /** Cumulative total per measure. */
+  totals: number[];
+  /** Recent rate of the first measure, decayed to `scoredAt`. */
+  score: number;
+  scoredAt: number;
+  lastActive: number;
+  exposed: boolean;
+}
+
+interface ViewState {
+  definition: ExportedView;
+  tracked: Map<string, Tracked>;
+  exposedCount: number;
+  /** Cumulative total per measure of everything that went to `other`. */
+  other: number[];
+}
+
+/** Each tab's tracer health. */
+export interface TracerHealth {
+  /** Per view: whether its tracer is running. */
+  up: Map<ViewId, boolean>;
+  restarts: number;
+  skippedLines: number;
+  /** Per view: the tracer's own cumulative skipped count last seen (it starts again at 0 when the tracer restarts). */
+  lastSkipped: Map<ViewId, number>;
+}
+
+/** Cumulative counters per label set with bounded cardinality (see the module header). */
+export class MetricsModel {
+  readonly views: ExportedView[];
+  private readonly states = new Map<string, ViewState>();
+  private readonly health = new Map<string, TracerHealth>();
+  private readonly top: number;
+  private readonly pidLabel: boolean;
+  private readonly maxTracked: number;
+  private readonly idleMs: number;
+  private readonly halfLifeMs: number;
+  private readonly hysteresis: number;
+
+  constructor(views: ExportedView[], options: MetricsModelOptions) {
+    this.views = views;
+    this.top = Math.max(1, options.top);
+    this.pidLabel = options.pidLabel;
+    this.maxTracked = Math.max(this.top + 1, options.maxTracked ?? Math.max(1000, 20 * this.top));
+    this.idleMs = options.idleMs ?? 300_000;
+    this.halfLifeMs = options.halfLifeMs ?? 60_000;
+    this.hysteresis = options.hysteresis ?? 2;
+    for (const definition of views) {
+      this.states.set(viewKey(definition.tab, definition.view), {definition, tracked: new Map(), exposedCount: 0, other: definition.metrics.map(() => 0)});
+      if (!this.health.has(definition.tab)) this.health.set(definition.tab, {up: new Map(), restarts: 0, skippedLines: 0, lastSkipped: new Map()});
+      this.health.get(definition.tab)!.up.set(definition.view, false);
+    }
+  }
+
+  /** Label sets remembered for a view now (exposed or not). */
+  trackedCount(tab: string, view: ViewId): number {
+    return this.states.get(viewKey(tab, view))?.tracked.size ?? 0;
+  }
+
+  /**
+   * Add one interval's rows of a view at time `now` (ms). A row's increments go to its label
+   * set's totals, and to `other` when that label set has no series once this interval has been
+   * ranked. A negative increment (heap growth net of shrinks in an interval where the heap
+   * shrank) adds nothing.
+   */
+  record(tab: string, view: ViewId, rows: readonly RawRow[], labelsOf: LabelsOf, now: number): void {
+    const state = this.states.get(viewKey(tab, view));
+    if (!state) return;
+    const {metrics} = state.definition;
+    const otherKey = labelKey(otherLabels(state.definition.rows, this.pidLabel));
+    const added: [Tracked, number[]][] = [];
+    for (const row of rows) {
+      const increments = metrics.map(metric => Math.max(0, measureOf(row, metric.measure)) * metric.scale);
+      if (increments.every(value => value === 0)) continue;
+      const labels = labelsOf(row);
+      const key = labelKey(labels);
+      if (key === otherKey) {
+        increments.forEach((value, index) => (state.other[index]! += value));
+        continue;
+      }
+      let tracked = state.tracked.get(key);
+      if (!tracked) {
+        tracked = {labels, totals: metrics.map(() => 0), score: 0, scoredAt: now, lastActive: now, exposed: false};
+        state.tracked.set(key, tracked);
+      }
+      increments.forEach((value, index) => (tracked!.totals[index]! += value));
+      tracked.score = this.decayed(tracked, now) + increments[0]!;
+      tracked.scoredAt = now;
+      tracked.lastActive = now;
+      added.push([tracked, increments]);
+    }
+    this.rerank(state, now);
+    for (const [tracked, increments] of added) {
+      if (!tracked.exposed) increments.forEach((value, index) => (state.other[index]! += value));
+    }
+  }
+
+  private decayed(tracked: Tracked, now: number): number {
+    return tracked.score * 0.5 ** (Math.max(0, now - tracked.scoredAt) / this.halfLifeMs);
+  }
+
+  /** Demote the idle, promote the busiest (with hysteresis), and fold the smallest idle label sets away. */
+  private rerank(state: ViewState, now: number): void {
+    const scores = new Map<Tracked, number>();
+    const score = (tracked: Tracked) => {
+      let value = scores.get(tracked);
+      if (value === undefined) scores.set(tracked, (value = this.decayed(tracked, now)));
+      return value;
+    };
+    const exposed: Tracked[] = [];
+    const candidates: Tracked[] = [];
+    for (const tracked of state.tracked.values()) {
+      if (tracked.exposed && now - tracked.lastActive > this.idleMs) tracked.exposed = false;
+      if (tracked.exposed) exposed.push(tracked);
+      else if (now - tracked.lastActive <= this.idleMs && score(tracked) > 0) candidates.push(tracked);
+    }
+    candidates.sort((a, b) => score(b) - score(a));
+    exposed.sort((a, b) => score(a) - score(b));
+    for (const candidate of candidates) {
+      if (exposed.length < this.top) {
+        candidate.exposed = true;
+        exposed.push(candidate);
+        continue;
+      }
+      // exposed is kept weakest first: a candidate must beat the weakest by the hysteresis factor.
+      const weakest = exposed[0]!;
+      if (score(candidate) <= this.hysteresis * score(weakest)) break;
+      weakest.exposed = false;
+      exposed.shift();
+      candidate.exposed = true;
+      const at = exposed.findIndex(other => score(other) > score(candidate));
+      exposed.splice(at === -1 ? exposed.length : at, 0, candidate);
+    }
+    state.exposedCount = exposed.length;
+    if (state.tracked.size > this.maxTracked) {
+      // Their increments are in `other` already: forgetting them loses nothing that is exposed.
+      const foldable = [...state.tracked.entries()].filter(([, tracked]) => !tracked.exposed);
+      foldable.sort(([, a], [, b]) => a.lastActive - b.lastActive || a.totals[0]! - b.totals[0]!);
+      for (const [key] of foldable.slice(0, state.tracked.size - this.maxTracked)) state.tracked.delete(key);
+    }
+  }
+
+  /** A tracer of a view started delivering (up) or failed (down, and a restart follows). */
+  tracerState(tab: string, view: ViewId, up: boolean): void {
+    this.health.get(tab)?.up.set(view, up);
+  }
+
+  /** A tracer of the tab is being restarted after a failure. */
+  tracerRestarted(tab: string, view: ViewId): void {
+    const health = this.health.get(tab);
+    if (!health) return;
+    health.restarts++;
+    health.up.set(view, false);
+    health.lastSkipped.set(view, 0);
+  }
+
+  /** A snapshot's cumulative count of unreadable lines from a view's tracer (counted since that tracer started). */
+  tracerSkipped(tab: string, view: ViewId, cumulative: number): void {
+    const health = this.health.get(tab);
+    if (!health) return;
+    const last = health.lastSkipped.get(view) ?? 0;
+    if (cumulative > last) health.skippedLines += cumulative - last;
+    health.lastSkipped.set(view, Math.max(last, cumulative));
+  }
+
+  /** Each exported tab's health: up (every view's tracer running), restarts, skipped lines. */
+  tracers(): {tab: string; up: boolean; restarts: number; skippedLines: number}[] {
+    return [...this.health.entries()].map(([tab, health]) => ({
+      tab,
+      up: [...health.up.values()].every(Boolean),
+      restarts: health.restarts,
+      skippedLines: health.skippedLines,
+    }));
+  }
+
+  /** Every exported metric with its label names and its series now: the exposed label sets, then `other`. */
+  series(): MetricFamily[] {
+    return this.views.flatMap(definition => definition.metrics.map(metric => this.family(metric.name)!));
+  }
+
+  /** One exported metric with its series now, or undefined when no view exports it. */
+  family(name: string): MetricFamily | undefined {
+    for (const state of this.states.values()) {
+      const index = state.definition.metrics.findIndex(metric => metric.name === name);
+      if (index === -1) continue;
+      const {definition} = state;
+      const series: Series[] = [];
+      for (const tracked of state.tracked.values()) if (tracked.exposed) series.push({labels: tracked.labels, value: tracked.totals[index]!});
+      series.push({labels: otherLabels(definition.rows, this.pidLabel), value: state.other[index]!});
+      return {metric: definition.metrics[index]!, labelNames: labelNames(definition.rows, this.pidLabel), series};
+    }
+    return undefined;
+  }
+}
+
+function viewKey(tab: string, view: ViewId): string {
+  return `${tab}\0${view}`;
+}
+
+function labelKey(labels: Record<string, string>): string {
+  return JSON.stringify(Object.keys(labels).sort().map(name => [name, labels[name]]));
+}
+
+/** The rows of `view` in a snapshot: its own rows when it is that view, else the rows it measured alongside. */
+export function rowsOfView(snapshot: {tab: TabId; view?: ViewId; rows: RawRow[]; otherViews?: Partial<Record<ViewId, RawRow[]>>}, view: ViewId): RawRow[] | undefined {
+  const main = snapshot.view ?? TABS[snapshot.tab].views[0]!.id;
+  return main === view ? snapshot.rows : snapshot.otherViews?.[view];
+}

@@ -1,0 +1,239 @@
+// End-to-end, the malloc tab's live view: the real memtop command and bpftrace (as root) against
+// wl_leak, which keeps a known number of bytes from wl_keep_leak while wl_churn_leak allocates and
+// frees far more through every libc allocator, and against a wl_leak that frees everything. What
+// memtop says is outstanding must be what the workload kept (within 5%), its live stacks must
+// put the keeping function on top and the freeing one nowhere, a full address table must say how
+// much it could not track, and the TUI must show all of it.
+import assert from 'node:assert/strict';
+import {chmodSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {after, afterEach, describe, it} from 'node:test';
+import {execa} from 'execa';
+import {descendantPids, isRunning, startLineChild, type LineChild} from './helpers/child-lines.js';
+import {startMemtopTerminal, type MemtopTerminal} from './helpers/memtop-terminal.js';
+import {cannotRun, CLI} from './helpers/requirements.js';
+import {waitForValue} from './helpers/wait-for-value.js';
+import {LEAK_WORKLOAD, startWorkload, type RunningWorkload} from './helpers/workloads.js';
+
+const INTERVAL_MS = 500;
+/** How far memtop's live bytes may be from what the workload kept. */
+const TOLERANCE = 0.05;
+/** What the keeping workload keeps every 8th event. */
+const KEEP_BYTES = 4096;
+
+interface LiveRow {
+  pid: number;
+  comm: string;
+  bytes: number;
+  count: number;
+  age: number;
+  rate: number;
+  totalBytes: number;
+}
+
+interface LiveTable {
+  view: string;
+  time: string;
+  since: string;
+  untracked: number;
+  capped?: boolean;
+  rows: LiveRow[];
+}
+
+interface LiveStacks {
+  view: string;
+  pid: number;
+  time: string;
+  since: string;
+  bytes: number;
+  count: number;
+  untracked: number;
+  stacks: {bytes: number; count: number; age: number; frames: string[]}[];
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'memtop-e2e-leaks-'));
+chmodSync(dir, 0o755);
+let children: LineChild[] = [];
+let terminals: MemtopTerminal[] = [];
+let workloads: RunningWorkload[] = [];
+afterEach(async () => {
+  for (const terminal of terminals) await terminal.close();
+  for (const child of children) await child.stop('SIGKILL', 1000);
+  for (const workload of workloads) await workload.process.stop('SIGKILL');
+  children = [];
+  terminals = [];
+  workloads = [];
+});
+after(() => rmSync(dir, {recursive: true, force: true}));
+
+function memtop(args: string[], env: Record<string, string> = {}): LineChild {
+  const child = startLineChild(process.execPath, [CLI, ...args], {what: `memtop ${args.join(' ')}`, env});
+  children.push(child);
+  return child;
+}
+
+/** Stop memtop with SIGTERM and check that the tracers it started went with it. */
+async function stopMemtop(child: LineChild): Promise<void> {
+  const tracers = descendantPids(child.pid);
+  await child.stop('SIGTERM', 5000);
+  await waitForValue(() => tracers.every(pid => !isRunning(pid)), {timeoutMs: 3000, what: `memtop's tracers (${tracers.join(', ')}) to exit with it`});
+}
+
+/** wl_leak keeping `keep` bytes every 8th of its events (0: freeing everything), set up and waiting for go. */
+async function leak(keep: number, run: {eventsPerSecond: number; seconds: number; lingerSeconds: number}): Promise<RunningWorkload> {
+  const workload = await startWorkload(LEAK_WORKLOAD, {...run, extra: [String(keep)]}, {waitForGo: true});
+  workloads.push(workload);
+  await workload.ready();
+  return workload;
+}
+
+const isTable = (record: Record<string, unknown>) => record.view === 'live' && Array.isArray(record.rows);
+const isStacks = (record: Record<string, unknown>) => record.view === 'live' && Array.isArray(record.stacks);
+const stampedAfter = (at: number) => (record: {time?: unknown}) => Date.parse(String(record.time)) > at + 50;
+const within = (value: number, expected: number) => Math.abs(value - expected) <= expected * TOLERANCE;
+
+describe('malloc live view, real bpftrace against wl_leak', () => {
+  it('live bytes are what the workload kept, the keeping function tops the live stacks and the freeing one is not there; a workload that frees everything does not grow; one that exits drops out', {timeout: 180_000}, async t => {
+    if (cannotRun(t)) return;
+    const run = {eventsPerSecond: 5000, seconds: 3, lingerSeconds: 60};
+    const [keeper, freer] = await Promise.all([leak(KEEP_BYTES, run), leak(0, run)]);
+    t.diagnostic(`keeper pid ${keeper.pid}, freer pid ${freer.pid}`);
+    const interval = ['--interval', String(INTERVAL_MS)];
+    const recording = join(dir, 'live-stacks.ndjson');
+    // The drill-downs first: a live table traces every process, bpftrace compiling one included,
+    // which makes that compile many times slower.
+    const drill = memtop(['--batch', '--json', '--live', '--pid', String(keeper.pid), '--stacks', '--limit', '100', ...interval, '--record', recording]);
+    const folded = memtop(['--batch', '--live', '--pid', String(keeper.pid), '--stacks', '--folded', ...interval]);
+    const freerDrill = memtop(['--batch', '--json', '--live', '--pid', String(freer.pid), '--stacks', '--limit', '100', ...interval]);
+    await Promise.all([
+      drill.waitForRecord(isStacks, 'first live stacks', 60_000),
+      freerDrill.waitForRecord(isStacks, 'first live stacks of the freer', 60_000),
+      // Folded lines carry no marker: what its tracer printed is not seen until the keeper allocates.
+      waitForValue(() => descendantPids(folded.pid).some(pid => /bpftrace/.test(readFileSync(`/proc/${pid}/comm`, 'utf8'))) || undefined, {timeoutMs: 60_000, what: 'the folded drill-down\'s tracer'}),
+    ]);
+    // Filtered to the workloads' name: on a busy machine other processes may outrank them.
+    const table = memtop(['--batch', '--json', '--live', '--comm', LEAK_WORKLOAD.name, '--limit', '100', ...interval]);
+    await table.waitForRecord(isTable, 'a first live table', 60_000);
+    // The folded drill-down's tracer compiled alongside the others: it has had as long as they.
+    keeper.go();
+    freer.go();
+    const [kept] = await Promise.all([keeper.done(30_000), freer.done(30_000)]);
+    const doneAt = Date.now();
+    const keptBytes = Number(kept.kept);
+    const keptBlocks = Number(kept.keptBlocks);
+    t.diagnostic(`the keeper kept ${keptBytes} bytes in ${keptBlocks} blocks and churned ${String(kept.churned)}`);
+    assert.ok(Number(kept.churned) > keptBytes * 5, 'the churn allocated far more than was kept');
+    // On a busy machine memtop may read an interval's output late: wait until what it shows has
+    // stopped changing (the keeper's growth 0, the drill-down's total twice the same) after the run.
+    const settled = (await table.waitForRecord(
+      record => isTable(record) && stampedAfter(doneAt)(record) && (record as unknown as LiveTable).rows.some(row => row.pid === keeper.pid && row.bytes > 0 && row.rate === 0),
+      'a live table with the keeper settled after its run',
+      30_000,
+    )) as unknown as LiveTable;
+    const steady = (records: Record<string, unknown>[]) => {
+      const after = (records.filter(isStacks) as unknown as LiveStacks[]).filter(stampedAfter(doneAt));
+      return after.length >= 2 && after.at(-1)!.bytes === after.at(-2)!.bytes ? after.at(-1) : undefined;
+    };
+    const keeperStacks = await waitForValue(() => steady(drill.records), {timeoutMs: 30_000, what: 'the keeper\'s live stacks to settle after its run'}, () => drill.describe());
+    const freerStacks = await waitForValue(() => steady(freerDrill.records), {timeoutMs: 30_000, what: 'the freer\'s live stacks to settle after its run'}, () => freerDrill.describe());
+    // A process that exits drops out of the live view.
+    await keeper.process.stop('SIGKILL');
+    const goneAt = Date.now();
+    await table.waitForRecord(record => isTable(record) && stampedAfter(goneAt)(record) && !(record as unknown as LiveTable).rows.some(row => row.pid === keeper.pid), 'a live table without the keeper, which exited', 30_000);
+    for (const child of [table, drill, folded, freerDrill]) await stopMemtop(child);
+
+    const tables = table.records.filter(isTable) as unknown as LiveTable[];
+    assert.equal(new Set(tables.map(snapshot => snapshot.since)).size, 1, `the live tracer ran once, from one start:\n${table.describe()}`);
+    const rowsOf = (pid: number) => tables.flatMap(snapshot => snapshot.rows.filter(row => row.pid === pid).map(row => ({...row, time: snapshot.time})));
+    const keeperRow = settled.rows.find(row => row.pid === keeper.pid);
+    assert.ok(keeperRow, `the keeper is not in the live table after its run:\n${JSON.stringify(settled)}`);
+    t.diagnostic(`memtop: ${keeperRow.bytes} live bytes in ${keeperRow.count} allocations, oldest ${keeperRow.age} s, growth ${keeperRow.rate} B/s`);
+    assert.equal(keeperRow.comm, LEAK_WORKLOAD.name);
+    assert.ok(within(keeperRow.bytes, keptBytes), `memtop says ${keeperRow.bytes} bytes are live; the keeper kept ${keptBytes}`);
+    assert.ok(within(keeperRow.count, keptBlocks), `memtop says ${keeperRow.count} allocations are live; the keeper kept ${keptBlocks}`);
+    const since = Date.parse(settled.since);
+    assert.ok(keeperRow.age > 2 && keeperRow.age <= (Date.parse(settled.time) - since) / 1000 + 1, `the oldest allocation is ${keeperRow.age} s old; tracking began at ${settled.since}`);
+    assert.equal(Math.round(keeperRow.rate), 0, 'nothing grows once the keeper is done');
+    assert.ok(Math.max(...rowsOf(keeper.pid).map(row => row.rate)) > keptBytes / run.seconds / 2, 'while it ran, its live bytes grew');
+    assert.equal(settled.untracked, 0);
+
+    // The freer's working set is steady (a ring of blocks), then all freed: it never grows past it.
+    const workingSet = Number(kept.workingSet);
+    const freerRows = rowsOf(freer.pid);
+    t.diagnostic(`the freer's live bytes: at most ${Math.max(0, ...freerRows.map(row => row.bytes))} (its working set: at most ${workingSet}) in ${freerRows.length} intervals`);
+    assert.ok(freerRows.length > 0, 'the freer was tracked: its working set showed while it ran');
+    for (const row of freerRows) assert.ok(row.bytes <= workingSet, `the freer, whose working set is at most ${workingSet} bytes, showed ${row.bytes} live bytes at ${row.time}`);
+    assert.ok(!settled.rows.some(row => row.pid === freer.pid && row.bytes > 0), 'after its run nothing of the freer is outstanding');
+
+    const seen = keeperStacks.stacks.map(stack => `${stack.bytes} ${stack.count}: ${stack.frames.join(' <- ')}`).join('\n');
+    assert.ok(keeperStacks.stacks.length > 0, `no live stacks:\n${drill.describe()}`);
+    const top = keeperStacks.stacks[0]!;
+    assert.deepEqual(top.frames.slice(0, 3), [...LEAK_WORKLOAD.chain, 'main'], `the top live stack:\n${seen}`);
+    assert.ok(within(top.bytes, keptBytes), `the top live stack holds ${top.bytes} bytes; the keeper kept ${keptBytes}:\n${seen}`);
+    assert.ok(!keeperStacks.stacks.some(stack => stack.frames.includes('wl_churn_leak')), `the churn, all freed, shows among the live stacks:\n${seen}`);
+    assert.ok(within(keeperStacks.bytes, keptBytes), `the drill-down's total is ${keeperStacks.bytes}`);
+    assert.equal(freerStacks.bytes, 0, `the freer's drill-down after its run: ${JSON.stringify(freerStacks)}`);
+    assert.deepEqual(freerStacks.stacks, []);
+
+    // Folded, the last interval's one line weighs the kept bytes.
+    const foldedLines = folded.lines.filter(line => line !== '');
+    const last = foldedLines.at(-1) ?? '';
+    assert.match(last, /(^|;)main;wl_outer_leak;wl_keep_leak (\d+)$/, `the last folded line: ${last}`);
+    assert.ok(within(Number(last.slice(last.lastIndexOf(' ') + 1)), keptBytes), last);
+
+    // The recorded drill-down replays, without root, to the very lines printed live.
+    const live = drill.lines.filter(line => line.startsWith('{'));
+    const replayed = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, CLI, '--replay', recording, '--batch', '--json', '--live', '--pid', String(keeper.pid), '--stacks', '--limit', '100'], {reject: false, timeout: 60_000, cwd: '/', env: {HOME: tmpdir()}});
+    assert.equal(replayed.exitCode, 0, replayed.stderr);
+    assert.deepEqual(replayed.stdout.split('\n').filter(Boolean), live);
+  });
+
+  it('a full address table says how many allocations it could not track, and never counts them', {timeout: 120_000}, async t => {
+    if (cannotRun(t)) return;
+    const cap = 1024;
+    const keeper = await leak(KEEP_BYTES, {eventsPerSecond: 5000, seconds: 3, lingerSeconds: 60});
+    const table = memtop(['--batch', '--json', '--live', '--pid', String(keeper.pid), '--interval', String(INTERVAL_MS)], {MEMTOP_LIVE_KEYS_MAX: String(cap)});
+    await table.waitForRecord(isTable, 'a first live table', 60_000);
+    keeper.go();
+    const kept = await keeper.done(30_000);
+    const doneAt = Date.now();
+    const snapshot = (await table.waitForRecord(record => isTable(record) && stampedAfter(doneAt)(record), 'a live table after the keeper was done', 10_000)) as unknown as LiveTable;
+    await stopMemtop(table);
+    const row = snapshot.rows.find(candidate => candidate.pid === keeper.pid)!;
+    t.diagnostic(`${String(kept.keptBlocks)} kept; memtop tracked ${row.count}, could not track ${snapshot.untracked}`);
+    assert.equal(snapshot.capped, true);
+    assert.ok(snapshot.untracked > 0, JSON.stringify(snapshot));
+    assert.ok(row.count <= cap, `${row.count} tracked in a table of ${cap}`);
+    assert.ok(row.count + snapshot.untracked >= Number(kept.keptBlocks), 'every kept block is tracked or counted as untracked');
+    assert.ok(row.bytes <= Number(kept.kept), 'what could not be tracked is not in the live bytes');
+  });
+
+  it('the TUI: l shows the live view since it opened; Enter the live stacks with the keeping function; o the age threshold', {timeout: 150_000}, async t => {
+    if (cannotRun(t)) return;
+    // Keeping for as long as the test looks (it is killed after).
+    const keeper = await leak(KEEP_BYTES, {eventsPerSecond: 2000, seconds: 120, lingerSeconds: 0});
+    keeper.go();
+    const terminal = startMemtopTerminal(['--comm', LEAK_WORKLOAD.name, '--interval', String(INTERVAL_MS)], {columns: 140, rows: 40, env: {LANG: 'C.UTF-8'}});
+    terminals.push(terminal);
+    await terminal.waitFor(screen => /probe uprobe:libc:malloc/.test(screen), 'the requests view tracing', 60_000);
+    terminal.keys('l');
+    const table = await terminal.waitFor(
+      screen => /live memory since \d\d:\d\d:\d\d/.test(screen) && new RegExp(`^\\s*${keeper.pid} wl_leak\\s+[\\d.]+[KM]\\s`, 'm').test(screen),
+      'the keeper in the live view',
+      60_000,
+    );
+    t.diagnostic(table);
+    assert.match(table, /LIVE\s+ALLOCS\s+OLDEST\s+GROWTH\/s/);
+    assert.match(table, new RegExp(`^\\s*${keeper.pid} wl_leak\\s+\\S+\\s+\\d+\\s+\\S+s\\s+\\+`, 'm'), 'it grows');
+    terminal.keys('Enter');
+    const stacks = await terminal.waitFor(screen => /live since \d\d:\d\d:\d\d: /.test(screen) && /wl_keep_leak/.test(screen), 'the keeper\'s live stacks', 60_000);
+    t.diagnostic(stacks);
+    assert.match(stacks, /stacks of PID \d+ \(wl_leak\) · malloc live memory/);
+    assert.match(stacks, /LIVE\s+ALLOCS\s+OLDEST\s+SHARE/);
+    terminal.keys('o');
+    await terminal.waitFor(screen => /older than 5\.0s: /.test(screen), 'the 5 s threshold', 20_000);
+    terminal.keys('q');
+    await waitForValue(() => !terminal.alive() || undefined, {timeoutMs: 5000, what: 'memtop to quit'});
+  });
+});
