@@ -1,9 +1,10 @@
 // Where the real TUI's CPU goes (not part of npm run bench): memtop's dist/cli.js under
-// --cpu-prof in a private tmux window, with one bench workload per row changing every interval,
+// --cpu-prof in a private tmux window, with one bench workload per row changing every interval (at the side section's paces),
 // then its self time by module (the `// path` comments esbuild leaves in the bundle say which
-// file each line came from) and by function.
+// file each line came from) and by function. With --batch, memtop --batch instead, its output
+// read and dropped, for as many intervals.
 //
-//   node --import tsx test/bench/profile-tui.ts [--rows 100] [--tab slab] [--seconds 60] [--memtop dist/cli.js] [--keep DIR]
+//   node --import tsx test/bench/profile-tui.ts [--rows 100] [--tab slab] [--seconds 60] [--batch] [--memtop dist/cli.js] [--keep DIR]
 //
 // Needs root, bpftrace, gcc and tmux.
 import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs';
@@ -12,11 +13,12 @@ import path from 'node:path';
 import {parseArgs} from 'node:util';
 import type {TabId} from '../../source/types.js';
 import {cleanupAll, installCleanupHooks} from './lib/cleanup.js';
-import {sleep} from './lib/proc.js';
+import {sleep, spawnChild} from './lib/proc.js';
 import {MEMTOP_CLI, useMemtop} from './lib/tracers.js';
 import {openSession} from './lib/tmux.js';
 import {showsData} from './lib/screen.js';
 import {startWorkload, type ReadyWorkload} from './lib/workloads.js';
+import {paceOf} from './side.js';
 
 const {values} = parseArgs({
   options: {
@@ -26,6 +28,7 @@ const {values} = parseArgs({
     memtop: {type: 'string'},
     keep: {type: 'string'},
     top: {type: 'string', default: '30'},
+    batch: {type: 'boolean', default: false},
   },
 });
 if (values.memtop) useMemtop(values.memtop);
@@ -76,19 +79,33 @@ const directory = values.keep ?? mkdtempSync(path.join(os.tmpdir(), 'memtop-prof
 mkdirSync(directory, {recursive: true});
 const workloads: ReadyWorkload[] = [];
 for (let index = 0; index < rows; index++) {
-  workloads.push(await startWorkload(tab, {events: 0, eventsPerSecond: Math.round(20 + (40 * index) / Math.max(1, rows - 1)), waitForGo: false}));
+  workloads.push(await startWorkload(tab, {events: 0, eventsPerSecond: paceOf(tab, index, rows), waitForGo: false}));
 }
 const launched = Date.now();
-const session = openSession('profile', ['node', ...shebangFlags(MEMTOP_CLI), '--cpu-prof', `--cpu-prof-dir=${directory}`, MEMTOP_CLI, '--tab', tab, '--interval', '1000', '--limit', String(rows)], {columns: 120, rows: rows + 10});
-await session.waitFor(showsData(tab), `${tab} rows`, 60_000);
-// Start-up (loading, compiling, the first frames) is left out: what is measured is a session left open.
-const warmUpMs = Date.now() - launched + 5000;
-process.stderr.write(`profiling memtop with ${rows} rows for ${values.seconds} s after a 5 s warm-up\n`);
-await sleep(5000 + Number(values.seconds) * 1000);
-session.keys(['q']);
-for (let waited = 0; waited < 10_000 && readdirSync(directory).length === 0; waited += 200) await sleep(200);
-await sleep(500);
-session.kill();
+const node = ['node', ...shebangFlags(MEMTOP_CLI), '--cpu-prof', `--cpu-prof-dir=${directory}`, MEMTOP_CLI, '--tab', tab, '--interval', '1000', '--limit', String(rows)];
+let warmUpMs: number;
+if (values.batch) {
+  // Batch mode ends by itself after its intervals, which writes the profile.
+  const intervals = Math.ceil(Number(values.seconds)) + 5;
+  const child = spawnChild('memtop --batch', node[0]!, [...node.slice(1), '--batch', '--iterations', String(intervals + 1)], {keepLines: 5});
+  await child.waitForLine(line => line.stream === 'stdout' && line.text.startsWith('memtop '), 'its first table', 60_000);
+  warmUpMs = Date.now() - launched + 5000;
+  process.stderr.write(`profiling memtop --batch with ${rows} rows for ${values.seconds} s after a 5 s warm-up\n`);
+  for (let waited = 0; waited < (intervals + 20) * 1000 && readdirSync(directory).length === 0; waited += 200) await sleep(200);
+  await sleep(500);
+  await child.stop('SIGKILL');
+} else {
+  const session = openSession('profile', node, {columns: 120, rows: rows + 10});
+  await session.waitFor(showsData(tab), `${tab} rows`, 60_000);
+  // Start-up (loading, compiling, the first frames) is left out: what is measured is a session left open.
+  warmUpMs = Date.now() - launched + 5000;
+  process.stderr.write(`profiling memtop with ${rows} rows for ${values.seconds} s after a 5 s warm-up\n`);
+  await sleep(5000 + Number(values.seconds) * 1000);
+  session.keys(['q']);
+  for (let waited = 0; waited < 10_000 && readdirSync(directory).length === 0; waited += 200) await sleep(200);
+  await sleep(500);
+  session.kill();
+}
 await Promise.all(workloads.map(workload => workload.child.stop('SIGKILL')));
 
 const file = readdirSync(directory).find(name => name.endsWith('.cpuprofile'));
@@ -137,7 +154,7 @@ const print = (title: string, entries: Map<string, number>) => {
     process.stdout.write(`${(ms / seconds).toFixed(2).padStart(8)} ms/s ${((100 * ms) / busy).toFixed(1).padStart(5)}%  ${name}\n`);
   }
 };
-process.stdout.write(`memtop TUI, ${rows} rows on the ${tab} tab, ${seconds.toFixed(0)} s profiled after start-up: ${(busy / seconds).toFixed(1)} ms of CPU a second on the main thread\n`);
+process.stdout.write(`memtop ${values.batch ? '--batch' : 'TUI'}, ${rows} rows on the ${tab} tab, ${seconds.toFixed(0)} s profiled after start-up: ${(busy / seconds).toFixed(1)} ms of CPU a second on the main thread\n`);
 print('self time by module', byModule);
 print('self time by function', byFunction);
 if (!values.keep) rmSync(directory, {recursive: true, force: true});

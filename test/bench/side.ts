@@ -50,7 +50,7 @@ function windowOf(kase: SideCase): {columns: number; rows: number} {
  * change every interval while the busiest stay on top. Slab rounds (six syscalls, several slab
  * objects each) are dearer than mallocs.
  */
-function paceOf(tab: TabId, index: number, count: number): number {
+export function paceOf(tab: TabId, index: number, count: number): number {
   const [low, high] = tab === 'malloc' ? (count > 10 ? [200, 400] : [1000, 2000]) : count > 10 ? [20, 60] : [50, 150];
   return Math.round(low + ((high - low) * index) / Math.max(1, count - 1));
 }
