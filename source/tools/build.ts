@@ -34,6 +34,11 @@ await build({
   entryNames: 'cli',
   chunkNames: '[name]-[hash]',
   external: ['react-devtools-core'],
+  // React's, Ink's and the scheduler's development builds (checks and warnings on every render)
+  // are never what memtop runs, yet each module's source stays in memory once its chunk loads.
+  // cli.tsx still sets NODE_ENV at run time for whatever reads it unbundled.
+  define: {'process.env.NODE_ENV': '"production"'},
+  logOverride: {'assign-to-define': 'silent'},
   banner: {js: "import {createRequire as __memtopRequire} from 'node:module'; const require = __memtopRequire(import.meta.url);"},
   logLevel: 'warning',
   plugins: [patchInk],
