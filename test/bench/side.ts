@@ -166,16 +166,29 @@ async function runOnce(kase: SideCase, index: number, options: SideOptions): Pro
   }
 }
 
-/** Every case once per run, the cases interleaved, so that a noisy minute falls on all of them. */
-export async function measureSide(options: SideOptions): Promise<{runs: SideRun[]; foreign: string[]}> {
+/**
+ * Every case once per run, the cases interleaved, so that a noisy minute falls on all of them. A
+ * run that fails (on a loaded machine, a tracer that has not attached within a minute) is told
+ * and counted, and the others still make the table.
+ */
+export async function measureSide(options: SideOptions): Promise<{runs: SideRun[]; foreign: string[]; failed: string[]}> {
   const runs: SideRun[] = [];
   const foreign = new Set<string>();
+  const failed: string[] = [];
   let index = 0;
   for (let run = 0; run < options.runs; run++) {
     for (const kase of options.cases) {
       for (const entry of await waitForQuiet(options.quietWaitMs, options.log)) foreign.add(entry);
       options.log(`side: ${kase} (${rowsOf(kase)} rows), run ${run + 1}/${options.runs}, ${options.seconds}s`);
-      const result = await runOnce(kase, index++, options);
+      let result: SideRun;
+      try {
+        result = await runOnce(kase, index++, options);
+      } catch (error) {
+        const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+        options.log(`  failed: ${reason}`);
+        failed.push(`${kase} run ${run + 1}: ${reason}`);
+        continue;
+      }
       options.log(
         `  reference ${fixed(result.refCpu * 100)}% ${fixed(result.refRssKb / 1024, 1)} MB · memtop ${fixed(result.memtopCpu * 100)}% ${fixed(result.memtopRssEndKb / 1024, 1)} MB` +
           (result.rowsShown !== undefined ? ` · ${result.rowsShown} rows, ${result.rowsChanged} changed` : ''),
@@ -183,13 +196,13 @@ export async function measureSide(options: SideOptions): Promise<{runs: SideRun[
       runs.push(result);
     }
   }
-  return {runs, foreign: [...foreign]};
+  return {runs, foreign: [...foreign], failed};
 }
 
 const percent = (value: number) => fixed(value * 100, 2);
 const mb = (kb: number) => fixed(kb / 1024, 1);
 
-export function sideTable(result: {runs: SideRun[]; foreign: string[]}, options: {runs: number; seconds: number; tuiTab: TabId; batchTab: TabId}): string {
+export function sideTable(result: {runs: SideRun[]; foreign: string[]; failed: string[]}, options: {runs: number; seconds: number; tuiTab: TabId; batchTab: TabId}): string {
   const cases = SIDE_CASES.filter(kase => result.runs.some(run => run.kase === kase));
   const rows = cases.map(kase => {
     const runs = result.runs.filter(run => run.kase === kase);
@@ -214,9 +227,10 @@ export function sideTable(result: {runs: SideRun[]; foreign: string[]}, options:
     `TUI: htop -d 10 and memtop --tab ${options.tuiTab} --interval 1000 --limit N, side by side on a private tmux server, 120x40 for 10 rows and 120x110 for 100 (htop fills the same window with ~33 or ~100 processes).`,
     `batch: top -b -d 1 and memtop --batch --tab ${options.batchTab} --interval 1000 --limit N (text), both read and dropped by the bench.`,
     `rows: the bench's own ${options.tuiTab} or ${options.batchTab} workloads, one per row, each at its own steady pace; "shown/changed" is the TUI's table rows at the end and how many differed from a second earlier.`,
-    `% of one core from every thread's schedstat over ${options.seconds} s after a 5 s warm-up; RSS is VmRSS at the start → end of that window, peak is VmHWM; medians of ${options.runs} runs with the cases interleaved; ratio is the median of per-run ratios, its spread the smallest and largest.`,
+    `% of one core from every thread's schedstat over ${options.seconds} s after a 5 s warm-up; RSS is VmRSS at the start → end of that window, peak is VmHWM; medians of ${options.runs} runs (less any failed, below) with the cases interleaved; ratio is the median of per-run ratios, its spread the smallest and largest.`,
     'bpftrace: memtop\'s tracer child, which htop and top do not need, shown apart.',
   ];
+  if (result.failed.length > 0) notes.push(`${result.failed.length} runs failed and are left out: ${result.failed.join('; ')}`);
   if (result.foreign.length > 0) {
     const shown = result.foreign.slice(0, 6).join(', ');
     notes.push(`${result.foreign.length} tracers the bench did not start ran during some runs (other people's tracing): ${shown}${result.foreign.length > 6 ? ', …' : ''}`);
