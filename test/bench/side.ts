@@ -3,6 +3,7 @@
 // and at 100 rows that change every interval; batch mode next to `top -b`, both printing to the
 // bench, which reads and drops what they print. The rows are the bench's own workloads (10 or
 // 100 processes at steady, distinct paces), started and killed with each run.
+import {execFileSync} from 'node:child_process';
 import {mkdtempSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,6 +66,9 @@ export interface SideRun {
   memtopRssStartKb: number;
   memtopRssEndKb: number;
   memtopHwmKb: number;
+  /** memtop's RSS at the end in pages mapped from files (node's executable, shared by every Node process) and its own. */
+  memtopRssFileKb: number;
+  memtopRssAnonKb: number;
   tracerRssKb: number;
   /** TUI: table rows on screen at the end, and how many of them differ from a second earlier. */
   rowsShown?: number;
@@ -153,6 +157,8 @@ async function runOnce(kase: SideCase, index: number, options: SideOptions): Pro
       memtopRssStartKb,
       memtopRssEndKb: statusKb(memtop.pid, 'VmRSS') ?? Number.NaN,
       memtopHwmKb: statusKb(memtop.pid, 'VmHWM') ?? Number.NaN,
+      memtopRssFileKb: statusKb(memtop.pid, 'RssFile') ?? Number.NaN,
+      memtopRssAnonKb: statusKb(memtop.pid, 'RssAnon') ?? Number.NaN,
       tracerRssKb: statusKb(tracer, 'VmRSS') ?? Number.NaN,
       rowsShown,
       rowsChanged,
@@ -200,9 +206,17 @@ export async function measureSide(options: SideOptions): Promise<{runs: SideRun[
 }
 
 const percent = (value: number) => fixed(value * 100, 2);
+
+/** RssFile of a Node process that loads nothing: the part of memtop's RSS that is Node's own executable. */
+function bareNodeRssFileKb(): number {
+  const output = execFileSync(process.execPath, ['-e', "setTimeout(() => process.stdout.write(/RssFile:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))[1]), 200)"], {encoding: 'utf8'});
+  return Number(output);
+}
+
 const mb = (kb: number) => fixed(kb / 1024, 1);
 
 export function sideTable(result: {runs: SideRun[]; foreign: string[]; failed: string[]}, options: {runs: number; seconds: number; tuiTab: TabId; batchTab: TabId}): string {
+  const nodeRssFileKb = bareNodeRssFileKb();
   const cases = SIDE_CASES.filter(kase => result.runs.some(run => run.kase === kase));
   const rows = cases.map(kase => {
     const runs = result.runs.filter(run => run.kase === kase);
@@ -219,6 +233,7 @@ export function sideTable(result: {runs: SideRun[]; foreign: string[]; failed: s
       mb(median(pick('refRssKb'))),
       `${mb(median(pick('memtopRssStartKb')))} → ${againstTarget(median(pick('memtopRssEndKb')) / 1024, RSS_TARGET_MB, 1)}`,
       mb(median(pick('memtopHwmKb'))),
+      `${mb(median(pick('memtopRssFileKb')))} / ${mb(median(pick('memtopRssAnonKb')))}`,
       percent(median(pick('tracerCpu'))),
       mb(median(pick('tracerRssKb'))),
     ];
@@ -228,6 +243,7 @@ export function sideTable(result: {runs: SideRun[]; foreign: string[]; failed: s
     `batch: top -b -d 1 and memtop --batch --tab ${options.batchTab} --interval 1000 --limit N (text), both read and dropped by the bench.`,
     `rows: the bench's own ${options.tuiTab} or ${options.batchTab} workloads, one per row, each at its own steady pace; "shown/changed" is the TUI's table rows at the end and how many differed from a second earlier.`,
     `% of one core from every thread's schedstat over ${options.seconds} s after a 5 s warm-up; RSS is VmRSS at the start → end of that window, peak is VmHWM; medians of ${options.runs} runs (less any failed, below) with the cases interleaved; ratio is the median of per-run ratios, its spread the smallest and largest.`,
+    `file / own: memtop's RSS at the end in pages mapped from files (mostly node's executable, shared with every Node process; a bare \`node -e\` has ${mb(nodeRssFileKb)} MB of them) and in its own memory (RssAnon).`,
     'bpftrace: memtop\'s tracer child, which htop and top do not need, shown apart.',
   ];
   if (result.failed.length > 0) notes.push(`${result.failed.length} runs failed and are left out: ${result.failed.join('; ')}`);
@@ -237,7 +253,7 @@ export function sideTable(result: {runs: SideRun[]; foreign: string[]; failed: s
   }
   return table(
     `5. memtop beside htop and top -b, measured in the same runs, 1 s refresh (% of one core, MB)`,
-    ['case', 'rows shown/changed', 'ref CPU %', 'memtop CPU %', 'memtop/ref', 'ratio spread', 'ref RSS MB', `memtop RSS MB (≤${RSS_TARGET_MB})`, 'memtop peak MB', 'bpftrace CPU %', 'bpftrace RSS MB'],
+    ['case', 'rows shown/changed', 'ref CPU %', 'memtop CPU %', 'memtop/ref', 'ratio spread', 'ref RSS MB', `memtop RSS MB (≤${RSS_TARGET_MB})`, 'memtop peak MB', 'of which file / own MB', 'bpftrace CPU %', 'bpftrace RSS MB'],
     rows,
     notes,
   );
