@@ -6,7 +6,8 @@
 // little work once a second, which V8's interpreter and baseline compiler run for less CPU and
 // memory than TurboFan spends compiling and keeping optimized code for it; a 10,000-process
 // interval is slower to parse, still well inside the second. readme.md's Performance has the figures.)
-import {readFileSync} from 'node:fs';
+import {closeSync, readFileSync} from 'node:fs';
+import {isatty} from 'node:tty';
 import {HELP, parseFlags, UsageError, type Options} from './flags.js';
 import {runBatch} from './batch.js';
 import {selectBackend} from './backends/index.js';
@@ -51,6 +52,28 @@ function fail(message: string, code = 1): never {
   process.exit(code);
 }
 
+/** The standard streams that were a terminal when memtop started. */
+const STARTED_ON_TTY = [0, 1, 2].filter(fd => isatty(fd));
+
+/**
+ * Leave with `code`. A terminal that hung up (ssh gone, tmux killed) is no terminal any more:
+ * Node 20 then aborts at exit trying to restore its modes (node::ResetStdio asserts on the EIO
+ * from tcsetattr: nodejs/node#51519, fixed upstream by #58200 but not in Node 20), and the abort
+ * dumps core. Closing those descriptors first makes Node skip them; a terminal that is still
+ * there is left open and restored as usual.
+ */
+function leave(code: number): never {
+  for (const fd of STARTED_ON_TTY) {
+    if (isatty(fd)) continue;
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+  }
+  process.exit(code);
+}
+
 function installExitHooks(controller: AbortController): void {
   // Synchronous last resort: whatever path leads out, SIGKILL every tracer child.
   process.on('exit', killAllTracers);
@@ -58,7 +81,7 @@ function installExitHooks(controller: AbortController): void {
     controller.abort();
     // 128 + signal number, as a shell reports a death by signal.
     const codes: Partial<Record<NodeJS.Signals, number>> = {SIGINT: 130, SIGTERM: 143, SIGHUP: 129};
-    void stopAllTracers().finally(() => process.exit(codes[signal] ?? 1));
+    void stopAllTracers().finally(() => leave(codes[signal] ?? 1));
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
   let crashed = false;
@@ -67,12 +90,12 @@ function installExitHooks(controller: AbortController): void {
     if (crashed) {
       // A second failure while leaving (say stderr is gone too): leave now.
       killAllTracers();
-      process.exit(70);
+      leave(70);
     }
     crashed = true;
     const message = error instanceof Error ? error.message : String(error);
     say(`internal error: ${message.split('\n')[0]}`);
-    void stopAllTracers().finally(() => process.exit(70));
+    void stopAllTracers().finally(() => leave(70));
   };
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
@@ -83,7 +106,7 @@ function installExitHooks(controller: AbortController): void {
     if (code !== 'EPIPE' && code !== 'EIO') return onCrash(error);
     controller.abort();
     killAllTracers();
-    void stopAllTracers(500).finally(() => process.exit(code === 'EPIPE' ? 0 : 129));
+    void stopAllTracers().finally(() => leave(code === 'EPIPE' ? 0 : 129));
   };
   process.stdout.on('error', onOutputGone);
   process.stderr.on('error', onOutputGone);

@@ -73,11 +73,15 @@ function memtop(args: string[], env: Record<string, string> = {}): LineChild {
   return child;
 }
 
-/** Stop memtop with SIGTERM and check that the tracers it started went with it. */
+/**
+ * Stop memtop with SIGTERM and check that the tracers it started went with it. The kernel takes
+ * seconds to take down the live view's 19 uprobes (longer on a loaded machine), and memtop waits
+ * for that before it leaves.
+ */
 async function stopMemtop(child: LineChild): Promise<void> {
   const tracers = descendantPids(child.pid);
-  await child.stop('SIGTERM', 5000);
-  await waitForValue(() => tracers.every(pid => !isRunning(pid)), {timeoutMs: 3000, what: `memtop's tracers (${tracers.join(', ')}) to exit with it`});
+  await child.stop('SIGTERM', 15_000);
+  await waitForValue(() => tracers.every(pid => !isRunning(pid)), {timeoutMs: 1000, what: `memtop's tracers (${tracers.join(', ')}) to exit with it`});
 }
 
 /** wl_leak keeping `keep` bytes every 8th of its events (0: freeing everything), set up and waiting for go. */

@@ -26,9 +26,12 @@ export function killAllTracers(): void {
 
 /**
  * Kill every tracer and wait (at most `timeoutMs`) until each has exited and been reaped, so
- * none lingers even as a zombie once memtop is gone.
+ * none lingers even as a zombie once memtop is gone. A SIGKILLed tracer is gone at once unless
+ * the kernel still has its probes to take down: the live view's 19 uprobes and uretprobes on
+ * libc take 2-3.5 s on 6.18 (each unregister waits for a grace period), and memtop leaves only
+ * after that rather than leave a dying bpftrace behind.
  */
-export async function stopAllTracers(timeoutMs = 1000): Promise<void> {
+export async function stopAllTracers(timeoutMs = 10_000): Promise<void> {
   const children = [...liveChildren];
   killAllTracers();
   let timer: NodeJS.Timeout | undefined;
