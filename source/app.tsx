@@ -83,6 +83,7 @@ export function App(props: AppProps) {
     filter: state.filter,
     limit: tableRows,
     cgroup: state.cgroupFilter && source.cgroupOf ? {pattern: state.cgroupFilter, cgroupOf: source.cgroupOf} : undefined,
+    nameOf: source.nameOf,
   });
   const selected = Math.min(state.selected, Math.max(0, rows.length - 1));
 

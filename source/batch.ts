@@ -204,6 +204,7 @@ export async function runBatch(
             cumulative: false,
             filter: options.comm ?? '',
             limit: options.limit,
+            nameOf: processName,
           });
           if (options.json) {
             const json: Record<string, unknown> = {

@@ -1,8 +1,11 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=1 --no-opt
 // memtop's entry point: parse flags, run the preflight checks, then batch mode or the TUI, and
 // make sure no tracer outlives this process however it ends.
 // (A 1 MiB young generation: memtop allocates a little every interval, and V8's default 16 MiB
-// semi-spaces let that garbage pile up before a scavenge; readme.md's Performance has the figures.)
+// semi-spaces let that garbage pile up before a scavenge. No optimizing compiler: memtop does a
+// little work once a second, which V8's interpreter and baseline compiler run for less CPU and
+// memory than TurboFan spends compiling and keeping optimized code for it; a 10,000-process
+// interval is slower to parse, still well inside the second. readme.md's Performance has the figures.)
 import {closeSync, readFileSync} from 'node:fs';
 import {isatty} from 'node:tty';
 import {HELP, parseFlags, UsageError, type Options} from './flags.js';

@@ -95,17 +95,23 @@ export function sanitize(text: string): string {
   return text.replace(CONTROL, '?');
 }
 
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+/**
+ * Texts of one cell per UTF-16 unit: printable ASCII and the non-ASCII characters memtop draws
+ * itself (sparkline blocks, sort arrows, the ellipsis, separators and arrows in the status line,
+ * help and stack view). None of them joins a neighbour into a grapheme. A row with a sparkline
+ * in it would otherwise go through string-width grapheme by grapheme, every row every frame.
+ */
+export const ONE_CELL_EACH = /^[\x20-\x7e\u00b7\u00d7\u2026\u2190-\u2193\u2581-\u2588\u25b2\u25bc]*$/;
 const graphemes = new Intl.Segmenter();
 
 /** How many terminal cells a text takes. */
 export function textWidth(text: string): number {
-  return PRINTABLE_ASCII.test(text) ? text.length : stringWidth(text);
+  return ONE_CELL_EACH.test(text) ? text.length : stringWidth(text);
 }
 
 /** The longest start of a text that takes at most `cells` cells, whole graphemes only. */
 function cutToCells(text: string, cells: number): string {
-  if (PRINTABLE_ASCII.test(text)) return text.slice(0, cells);
+  if (ONE_CELL_EACH.test(text)) return text.slice(0, cells);
   let cut = '';
   let used = 0;
   for (const {segment} of graphemes.segment(text)) {

@@ -112,3 +112,32 @@ test('a max measure keeps the largest value of an interval and since start; rows
   assert.equal(table.rows.get('pid:1')!.totalLongestMs, 7);
   assert.equal(table.rows.get('pid:1')!.totalCount, 4);
 });
+
+test('selectRows names unnamed rows through nameOf: the shown ones only, or every one when the filter or the sort reads names', () => {
+  const rows = [
+    {pid: 10, comm: '', count: 50},
+    {pid: 11, comm: '', count: 40},
+    {pid: 12, comm: 'exited', count: 30},
+    {pid: 13, comm: '', count: 20},
+  ];
+  const table = applyRows(emptyTable(), rows, meta(), MALLOC);
+  const columns = columnsFor('malloc', 'process');
+  const asked: number[] = [];
+  const nameOf = (pid: number) => {
+    asked.push(pid);
+    return pid === 11 ? undefined : `name-${pid}`;
+  };
+  const query = {tab: 'malloc', view: 'process', sortColumn: 'count', descending: true, cumulative: false, filter: '', limit: 3, nameOf} as const;
+  const shown = selectRows(table.rows.values(), columns, query);
+  assert.deepEqual(shown.map(row => row.comm), ['name-10', '?', 'exited'], "a gone process is '?', a name the tracer gave is kept");
+  assert.deepEqual(asked.sort(), [10, 11], 'only the unnamed rows shown are asked for');
+  assert.equal([...table.rows.values()].find(row => row.pid === 10)!.comm, '', 'the table itself is not changed');
+
+  asked.length = 0;
+  const filtered = selectRows(table.rows.values(), columns, {...query, filter: 'NAME-13'});
+  assert.deepEqual(filtered.map(row => row.pid), [13], 'the filter reads the names from /proc');
+  assert.deepEqual(asked.sort(), [10, 11, 13]);
+
+  const byName = selectRows(table.rows.values(), columns, {...query, sortColumn: 'comm', descending: false, limit: 4});
+  assert.deepEqual(byName.map(row => row.comm), ['?', 'exited', 'name-10', 'name-13']);
+});

@@ -564,6 +564,23 @@ test('a recording backend records what passes through it, with cgroups and the d
   assert.deepEqual(recording.events.filter(event => event.kind === 'stacks').map(event => event.snapshot), stacks.items);
 });
 
+test('a recording names the rows the tracer left unnamed, since a replay elsewhere cannot ask /proc', async () => {
+  const path = freshPath();
+  const recorder = new Recorder(path, header());
+  const [first] = liveRun('malloc', 1);
+  const unnamed: TracerSnapshot = {...first!, rows: first!.rows.map((row, index) => (index % 2 === 0 ? {...row, comm: ''} : row))};
+  const inner = scriptedBackend({everyMs: 1, table: () => unnamed});
+  const backend = recordingBackend(inner, recorder, {cgroupOf: () => undefined, commOf: pid => (pid === unnamed.rows[0]!.pid ? undefined : `proc-${pid}`)});
+  const tables = await collect(backend.start({tab: 'malloc', intervalMs: 1000, signal: new AbortController().signal}), 1);
+  recorder.close();
+  const expected = unnamed.rows.map((row, index) => (index % 2 === 0 ? {...row, comm: index === 0 ? '?' : `proc-${row.pid}`} : row));
+  assert.deepEqual(tables.items[0]!.rows, expected);
+  const recording = readRecording(path);
+  const table = recording.events.find(event => event.kind === 'table');
+  assert.ok(table?.kind === 'table');
+  assert.deepEqual(table.snapshot.rows, expected);
+});
+
 test('a cache drill-down is recorded and replays to the same cache only, with its processes and kernel frames', async () => {
   const path = freshPath();
   const recorder = new Recorder(path, header());

@@ -5,7 +5,9 @@ import {clampInterval, initialState, reducer} from '../source/state/reducer.js';
 import {TAB_IDS} from '../source/registry.js';
 import {bindingsFor, commandFor, footerText, KEY_BINDINGS, type KeyContext} from '../source/state/keys.js';
 import {parseFlags, UsageError} from '../source/flags.js';
-import {fit, humanBytes, humanCount, sanitize} from '../source/format.js';
+import stringWidth from 'string-width';
+import {fit, humanBytes, humanCount, ONE_CELL_EACH, sanitize, textWidth} from '../source/format.js';
+import {UNICODE_LEVELS} from '../source/model/sparkline.js';
 import {key} from './helpers/ink-key.js';
 
 
@@ -140,6 +142,20 @@ test('formatting: human numbers, bytes with sign, fitting with an ellipsis, sani
   assert.equal(fit('abcdef', 4), 'abc…');
   assert.equal(fit('ab', 4, 'right'), '  ab');
   assert.equal(sanitize('a\u001b]0;title\u0007b\u009bc'), 'a?]0;title?b?c');
+});
+
+test('the characters memtop draws itself take one cell each, as string-width measures them, and cut between any two', () => {
+  const own = ['·', '×', '…', '←', '↑', '→', '↓', ...UNICODE_LEVELS.slice(1), '▲', '▼'];
+  for (const character of own) {
+    assert.ok(ONE_CELL_EACH.test(character), character);
+    assert.equal(stringWidth(character), 1, character);
+    assert.equal(textWidth(`a${character}b`), stringWidth(`a${character}b`), character);
+  }
+  assert.equal(fit('12 ▁▂▃▄▅▆▇█ 34', 6), '12 ▁▂…');
+  // Anything else still goes to string-width: a wide name, a combining mark.
+  assert.ok(!ONE_CELL_EACH.test('测'));
+  assert.equal(textWidth('a测b'), 4);
+  assert.equal(textWidth('e\u0301'), 1);
 });
 
 test('keys are offered only where they do something', () => {

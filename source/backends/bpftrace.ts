@@ -366,13 +366,16 @@ export const bpftraceBackend: Backend = {
     const uprobes = choice.requires?.some(requirement => 'libc' in requirement) ?? false;
     for await (const {maps, elapsedMs, skipped, skippedSample, began} of runScript(choice, {intervalMs: options.intervalMs, signal: options.signal, target: {pid}, pidFlag: uprobes})) {
       const {rows: read, bad, untracked} = viewRows(view.rows, spec, maps.maps, unitsOf(view), maps.endNs);
+      // Rows are keyed by pid: a process still running has no name here, and is named from /proc
+      // only if it is shown (selectRows' nameOf), not every row every interval. A live view
+      // shows what is outstanding in processes that are there: one that has exited is gone.
       const rows = [];
       for (const row of read) {
-        const name = row.pid !== undefined && row.pid > 0 ? processName(row.pid) : undefined;
-        // A live view shows what is outstanding in processes that are there: one that has exited is gone.
-        if (spec.live && row.pid !== undefined && row.pid > 0 && name === undefined) continue;
-        row.comm = name ?? row.comm;
-        if (view.rows === 'process' && !row.comm) row.comm = '?';
+        if (spec.live && row.pid !== undefined && row.pid > 0) {
+          const name = processName(row.pid);
+          if (name === undefined) continue;
+          row.comm = name;
+        }
         rows.push(row);
       }
       yield {

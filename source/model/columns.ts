@@ -117,12 +117,25 @@ export interface ViewQuery {
   limit: number;
   /** Case-insensitive substring of the cgroup path or container id, with the lookup to use. */
   cgroup?: {pattern: string; cgroupOf: (pid: number) => string | undefined};
+  /**
+   * A process's name, for rows the tracer left unnamed (bpftrace keys rows by pid and names only
+   * the processes that exited): asked for the rows returned, or for every row when the filter or
+   * the sort reads names. Without it, rows keep the names they came with.
+   */
+  nameOf?: (pid: number) => string | undefined;
+}
+
+/** `row` with its process's name when the tracer gave none ('?' when the process has gone). */
+function named(row: TableRow, nameOf: ((pid: number) => string | undefined) | undefined): TableRow {
+  if (!nameOf || row.comm || row.cache !== undefined || row.pid === undefined || row.pid <= 0) return row;
+  return {...row, comm: nameOf(row.pid) ?? '?'};
 }
 
 /**
  * The rows a view shows: filtered, sorted (ties by pid, then name, so the order is stable),
  * and cut to the limit. In per-interval mode rows with nothing this interval are left out,
- * as `foreach (i in s- limit 10)` over an interval map would.
+ * as `foreach (i in s- limit 10)` over an interval map would. Unnamed rows are named through
+ * `nameOf` only when shown, or first when the filter or the sort needs every name.
  */
 export function selectRows(rows: Iterable<TableRow>, columns: Column[], query: ViewQuery): TableRow[] {
   const sortId = effectiveSortColumn(query.sortColumn, query.cumulative, query.tab, query.view);
@@ -130,8 +143,10 @@ export function selectRows(rows: Iterable<TableRow>, columns: Column[], query: V
   const column = columns.find(candidate => candidate.id === sortId) ?? columns.find(candidate => candidate.id === firstMeasure) ?? columns[0]!;
   const measures = viewOf(query.tab, query.view).measures.map(measure => measure.id);
   const needle = query.filter.toLowerCase();
+  const namesFirst = needle !== '' || column.id === 'comm';
   const chosen: TableRow[] = [];
-  for (const row of rows) {
+  for (const candidate of rows) {
+    const row = namesFirst ? named(candidate, query.nameOf) : candidate;
     if (!query.cumulative && measures.every(id => valueOf(row, id) === 0)) continue;
     if (needle && !(row.comm ?? row.cache ?? '').toLowerCase().includes(needle)) continue;
     if (query.cgroup && !(row.pid !== undefined && matchesCgroup(query.cgroup.cgroupOf(row.pid), query.cgroup.pattern))) continue;
@@ -145,5 +160,6 @@ export function selectRows(rows: Iterable<TableRow>, columns: Column[], query: V
     if (order !== 0) return order * direction;
     return (a.pid ?? 0) - (b.pid ?? 0) || a.key.localeCompare(b.key);
   });
-  return chosen.slice(0, Math.max(0, query.limit));
+  const shown = chosen.slice(0, Math.max(0, query.limit));
+  return namesFirst ? shown : shown.map(row => named(row, query.nameOf));
 }

@@ -1,6 +1,6 @@
 // A Backend wrapper that records every snapshot passing through it, so --record works for the
 // TUI and batch mode alike without either knowing about it.
-import type {Backend, StackStartOptions, StartOptions, TracerSnapshot, TracerStackSnapshot} from '../types.js';
+import type {Backend, RawRow, StackStartOptions, StartOptions, TracerSnapshot, TracerStackSnapshot} from '../types.js';
 import {CgroupCache} from '../system/cgroups.js';
 import {processName} from '../system/processes.js';
 import type {Recorder} from './recorder.js';
@@ -8,14 +8,19 @@ import type {Recorder} from './recorder.js';
 export interface RecordingBackendOptions {
   /** The cgroup path of a pid, stored with each table snapshot for a replay elsewhere. Default: a CgroupCache on /proc. */
   cgroupOf?: (pid: number) => string | undefined;
-  /** The name of a drilled-into process when the tracer did not give one. Default: /proc/<pid>/comm. */
+  /** The name of a process (a row, a drilled-into process) when the tracer did not give one. Default: /proc/<pid>/comm. */
   commOf?: (pid: number) => string | undefined;
+}
+
+/** A process row the tracer gave no name (bpftrace names only the processes that exited). */
+function unnamed(row: RawRow): boolean {
+  return !row.comm && row.cache === undefined && row.pid !== undefined && row.pid > 0;
 }
 
 /**
  * `backend` with every table and stack snapshot appended to `recorder` as it is yielded (table
- * snapshots with their rows' cgroup paths, stack snapshots with the process's comm filled in,
- * and that same snapshot is what the caller gets). Recording never stops the tracing: write
+ * snapshots with their rows' names and cgroup paths, stack snapshots with the process's comm
+ * filled in, and that same snapshot is what the caller gets): a replay elsewhere cannot ask /proc. Recording never stops the tracing: write
  * failures go to the recorder's onError.
  */
 export function recordingBackend(backend: Backend, recorder: Recorder, options: RecordingBackendOptions = {}): Backend {
@@ -27,7 +32,8 @@ export function recordingBackend(backend: Backend, recorder: Recorder, options: 
     available: () => backend.available(),
     probeFor: tab => backend.probeFor(tab),
     async *start(startOptions: StartOptions): AsyncIterable<TracerSnapshot> {
-      for await (const snapshot of backend.start(startOptions)) {
+      for await (const tracerSnapshot of backend.start(startOptions)) {
+        const snapshot = tracerSnapshot.rows.some(unnamed) ? {...tracerSnapshot, rows: tracerSnapshot.rows.map(row => (unnamed(row) ? {...row, comm: commOf(row.pid!) ?? '?'} : row))} : tracerSnapshot;
         const cgroups: Record<string, string> = {};
         for (const row of snapshot.rows) {
           if (row.pid === undefined || row.pid <= 0 || String(row.pid) in cgroups) continue;

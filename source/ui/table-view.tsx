@@ -30,33 +30,6 @@ function visibleColumns(columns: Column[], width: number): Column[] {
   return shown;
 }
 
-/**
- * A row cut where printable ASCII meets anything else (a TREND sparkline): Ink measures every
- * text it draws with string-width, which takes an ASCII string's length but walks a whole line
- * grapheme by grapheme when one block character is in it. Rows as one text each cost a third
- * more CPU per frame (test/bench/profile-app.tsx). More than 5 runs (a name full of non-ASCII)
- * stay one text.
- */
-export function asciiRuns(line: string): string[] {
-  const runs = line.match(/[\x20-\x7e]+|[^\x20-\x7e]+/g) ?? [line];
-  return runs.length > 5 ? [line] : runs;
-}
-
-/** One table row as Text, cut into its ASCII runs (see asciiRuns). */
-function Line({text, ...style}: {text: string; inverse: boolean; color?: string}) {
-  const parts = asciiRuns(text);
-  if (parts.length === 1) return <Text {...style}>{text}</Text>;
-  return (
-    <Box height={1}>
-      {parts.map((part, at) => (
-        <Text key={at} {...style}>
-          {part}
-        </Text>
-      ))}
-    </Box>
-  );
-}
-
 export function TableView(props: TableViewProps) {
   const columns = visibleColumns(props.columns, props.width);
   const sortId = effectiveSortColumn(props.sortColumn, props.cumulative, props.tab, props.view);
@@ -67,17 +40,23 @@ export function TableView(props: TableViewProps) {
       return fit(title, column.width, column.align);
     })
     .join(' ');
+  // The rows are one text before the selected row, the selected row, and one text after it: three
+  // nodes for Yoga to lay out and React to update however many rows there are, and colour
+  // escapes (which Ink then reads character by character) only in the selected row's text.
+  const lines = props.rows.map(row => fit(columns.map(column => fit(column.format(row), column.width, column.align)).join(' '), props.width));
+  const selected = props.selected < lines.length ? props.selected : lines.length;
+  const before = lines.slice(0, selected);
+  const after = lines.slice(selected + 1);
   return (
     <Box flexDirection="column">
       <Text inverse>{fit(header, props.width)}</Text>
-      {props.rows.map((row, index) => (
-        <Line
-          key={row.key}
-          text={fit(columns.map(column => fit(column.format(row), column.width, column.align)).join(' '), props.width)}
-          inverse={index === props.selected}
-          color={index === props.selected ? 'cyan' : undefined}
-        />
-      ))}
+      {before.length > 0 ? <Text>{before.join('\n')}</Text> : null}
+      {selected < lines.length ? (
+        <Text inverse color="cyan">
+          {lines[selected]}
+        </Text>
+      ) : null}
+      {after.length > 0 ? <Text>{after.join('\n')}</Text> : null}
     </Box>
   );
 }

@@ -2,11 +2,12 @@
 // workload, its own CPU and memory, how fast it answers, and what a big interval costs to
 // render. Prints one table per section to stdout; progress goes to stderr.
 //
-//   npm run bench -- [--only overhead,cost,latency,render,live] [--runs N] [--seconds N] [--live-rates 10000,...]
+//   npm run bench -- [--only overhead,cost,latency,render,live,side] [--runs N] [--seconds N] [--live-rates 10000,...]
 //                    [--work-seconds S] [--cost-modes batch,tui] [--tabs malloc,brk,...] [--quiet-wait S] [--busy-scale X]
 //                    [--memtop PATH] [--memtop-env NAME=value,...] [--processes N] [--stacks N]
+//                    [--side-cases tui10,tui100,batch10,batch100] [--side-seconds S]
 //
-// Needs root, bpftrace, gcc and tmux. Everything it starts (workloads, tracers, memtop, its
+// Needs root, bpftrace, gcc and tmux (and htop for the side section). Everything it starts (workloads, tracers, memtop, its
 // private tmux server, the swap file and memory cgroup) is gone when it ends, however it ends.
 import {execFileSync} from 'node:child_process';
 import {existsSync, readFileSync} from 'node:fs';
@@ -25,8 +26,9 @@ import {costTable, measureCost, type CostMode} from './cost.js';
 import {latencyTable, measureLatency} from './latency.js';
 import {measureRender, renderTable} from './render.js';
 import {liveTable, measureLive} from './live.js';
+import {measureSide, SIDE_CASES, sideTable, type SideCase} from './side.js';
 
-const SECTIONS = ['overhead', 'cost', 'latency', 'render', 'live'] as const;
+const SECTIONS = ['overhead', 'cost', 'latency', 'render', 'live', 'side'] as const;
 type Section = (typeof SECTIONS)[number];
 const COST_MODES: readonly CostMode[] = ['batch', 'tui'];
 
@@ -44,7 +46,9 @@ const USAGE = `usage: npm run bench -- [options]
   --processes N        render section: distinct processes (default 10000)
   --stacks N           render section: distinct stacks (default 1000)
   --live-rates LIST    live section: allocations per second, comma-separated (default 10000,100000,1000000)
-  --live-seconds S     live section: seconds of work per run at the asked rate (default 2)`;
+  --live-seconds S     live section: seconds of work per run at the asked rate (default 2)
+  --side-cases LIST    side section: ${SIDE_CASES.join(',')} (default all)
+  --side-seconds S     side section: seconds measured per case and run (default 30)`;
 
 export interface BenchOptions {
   sections: Section[];
@@ -61,6 +65,8 @@ export interface BenchOptions {
   stacks: number;
   liveRates: number[];
   liveSeconds: number;
+  sideCases: SideCase[];
+  sideSeconds: number;
 }
 
 /** Parse the bench's flags; throws with the usage on anything it does not know. */
@@ -82,6 +88,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       stacks: {type: 'string'},
       'live-rates': {type: 'string'},
       'live-seconds': {type: 'string'},
+      'side-cases': {type: 'string'},
+      'side-seconds': {type: 'string'},
       help: {type: 'boolean'},
     },
     strict: true,
@@ -124,6 +132,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     stacks: Math.round(number(values.stacks, 1000, 'stacks', 100)),
     liveRates: (values['live-rates'] ?? '10000,100000,1000000').split(',').map(rate => Math.round(number(rate.trim(), 0, 'live-rates', 1))),
     liveSeconds: number(values['live-seconds'], 2, 'live-seconds', 0.1),
+    sideCases: list(values['side-cases'], SIDE_CASES, 'side-cases'),
+    sideSeconds: number(values['side-seconds'], 30, 'side-seconds', 1),
   };
 }
 
@@ -154,12 +164,13 @@ function preflight(options: BenchOptions): void {
   if (!shebang.startsWith('#!')) throw new Error(`${MEMTOP_CLI} has no shebang line: the bench runs it as the memtop command does`);
   const needs = new Set<string>();
   if (options.sections.some(section => section !== 'render')) needs.add('bpftrace').add('gcc');
-  if (options.sections.includes('latency')) needs.add('tmux');
+  if (options.sections.includes('latency') || options.sections.includes('side')) needs.add('tmux');
+  if (options.sections.includes('side')) needs.add('htop').add('top');
   for (const tool of needs) {
     try {
       execFileSync('sh', ['-c', `command -v ${tool}`], {stdio: 'ignore'});
     } catch {
-      throw new Error(`${tool} is needed: apt-get install -y ${tool}`);
+      throw new Error(`${tool} is needed: apt-get install -y ${tool === 'top' ? 'procps' : tool}`);
     }
   }
 }
@@ -225,6 +236,11 @@ async function main(): Promise<void> {
     if (options.sections.includes('render')) {
       const steps = await measureRender({runs: options.runs, processes: options.processes, stacks: options.stacks, log});
       process.stdout.write(`${renderTable(steps, options.runs)}\n`);
+    }
+    if (options.sections.includes('side')) {
+      const side = {runs: options.runs, seconds: options.sideSeconds, tuiTab: 'slab' as const, batchTab: 'malloc' as const};
+      const result = await measureSide({...side, cases: options.sideCases, quietWaitMs: options.quietWaitMs, log});
+      process.stdout.write(`${sideTable(result, side)}\n`);
     }
   } finally {
     cleanupAll();
