@@ -116,7 +116,7 @@ describe('the tracer fails to start', () => {
     const terminal = tui(['--tab', 'anonpgin'], {PATH: failing.pathEnv});
     await terminal.waitFor(screen => statusLine(screen).includes(PROBE_MISSING_REASON), 'the anon page-ins tab to show the tracer\'s reason', 15_000);
     terminal.keys('2');
-    await terminal.waitFor(screen => /probe tracepoint:syscalls:sys_exit_brk/.test(statusLine(screen)), 'the brk tab running', 15_000);
+    await terminal.waitFor(screen => /probe tracepoint:syscalls:sys_exit_brk/.test(statusLine(screen)), 'the brk tab running', 60_000);
     terminal.keys('5');
     const screen = await terminal.waitFor(screen => statusLine(screen).includes(PROBE_MISSING_REASON), 'the anon page-ins tab to show the reason again', 15_000);
     for (const line of screen.split('\n')) assert.ok([...line].length <= 120, `no line wider than the terminal: ${line}`);
@@ -170,7 +170,7 @@ describe('the tracer dies mid-run', () => {
   it('the TUI says the tracer stopped, then shows the tab again once it is back', async t => {
     if (cannotRun(t)) return;
     const terminal = tui(['--tab', 'brk', '--interval', '500']);
-    await terminal.waitFor(screen => /probe tracepoint:syscalls:sys_exit_brk/.test(statusLine(screen)), 'the brk tab running', 15_000);
+    await terminal.waitFor(screen => /probe tracepoint:syscalls:sys_exit_brk/.test(statusLine(screen)), 'the brk tab running', 60_000);
     const memtop = memtopIn(terminal);
     const first = await waitForValue(() => {
       const tracers = tracersOf(memtop);
@@ -231,7 +231,7 @@ describe('a map that fills up', () => {
   it('the TUI status line says CAPPED', async t => {
     if (cannotRun(t)) return;
     const terminal = tui(['--tab', 'brk', '--interval', '500'], {MEMTOP_MAP_KEYS_MAX: '16'});
-    await terminal.waitFor(screen => /probe tracepoint:syscalls:sys_exit_brk/.test(statusLine(screen)), 'the brk tab running', 15_000);
+    await terminal.waitFor(screen => /probe tracepoint:syscalls:sys_exit_brk/.test(statusLine(screen)), 'the brk tab running', 60_000);
     churn();
     const screen = await terminal.waitFor(screen => /CAPPED/.test(statusLine(screen)), 'CAPPED on the status line', 10_000);
     assert.match(screen.split('\n')[3] ?? '', /^\s+\d+ \S/, `rows are still shown:\n${screen}`);

@@ -128,7 +128,7 @@ describe('a narrow terminal', () => {
 describe('a terminal that goes away', () => {
   /** The memtop in a pane and its tracer, once it is drawing the slab tab. */
   async function running(terminal: Terminal): Promise<{memtop: number; tracers: number[]}> {
-    await terminal.waitFor(screen => /probe tracepoint:kmem/.test(screen.split('\n')[1] ?? ''), 'the slab tab running', 15_000);
+    await terminal.waitFor(screen => /probe tracepoint:kmem/.test(screen.split('\n')[1] ?? ''), 'the slab tab running', 60_000);
     const pane = terminal.panePid();
     const memtop = [pane, ...descendantPids(pane)].find(isMemtop);
     assert.ok(memtop, 'memtop runs in the pane');

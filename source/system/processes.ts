@@ -1,6 +1,6 @@
 // What /proc says about a process: its name and its executable mappings. The one reader of
-// each, with the one cache policy for names (a name is kept a few seconds: rows are named every
-// interval, and a process that has gone keeps the name it last had).
+// each, with the one cache policy for names (what a read found, a name or that the process has
+// gone, is kept a few seconds: rows are named every interval).
 import {readFileSync} from 'node:fs';
 
 /** A process's name (its main thread's comm) from /proc, or undefined when it has gone. */
