@@ -134,14 +134,14 @@ export async function runBatch(
   let printed = 0;
   let fatal: TracerError | undefined;
   const done = () => options.iterations !== undefined && printed >= options.iterations;
+  // The process of --pid can exit (bpftrace -p exits with it); a cache does not go away.
+  const gone = () => options.pid !== undefined && processName(options.pid) === undefined;
   try {
     if (options.stacks && (options.pid !== undefined || options.cache !== undefined)) {
       const pid = options.pid;
       const target: StackTarget = options.cache !== undefined ? {cache: options.cache} : {pid: pid!};
       let comm = pid !== undefined ? processName(pid) ?? '' : '';
       let last: TracerStackSnapshot | undefined;
-      // A process can exit; a cache does not go away.
-      const gone = () => pid !== undefined && processName(pid) === undefined;
       const view = drillView(options.tab, options.view);
       const minAge = options.minAge ?? 0;
       await supervise<TracerStackSnapshot>({
@@ -183,14 +183,13 @@ export async function runBatch(
     } else {
       let data = emptyTabData();
       let got = false;
-      const tableGone = () => options.pid !== undefined && processName(options.pid) === undefined;
       const view = viewOf(options.tab, options.view !== undefined && hasView(options.tab, options.view) ? options.view : undefined);
       const columns = columnsFor(options.tab, view.id);
       await supervise<TracerSnapshot>({
         signal: controller.signal,
         start: inner => backend.start({tab: options.tab, pid: options.pid, intervalMs: options.intervalMs, signal: inner, view: view.id}),
-        // A table of one process (--pid) ends with it, as a drill-down does: bpftrace -p exits then.
-        giveUp: error => ended(error) || !got || tableGone(),
+        // A table of one process (--pid) ends with it, as a drill-down does.
+        giveUp: error => ended(error) || !got || gone(),
         onItem: snapshot => {
           got = true;
           data = applySnapshot(data, snapshot);
@@ -230,7 +229,7 @@ export async function runBatch(
         onError: (error, retryInMs) => {
           if (ended(error)) return;
           if (retryInMs === undefined) {
-            if (got && tableGone() && !options.replay) io.warn(`memtop: process ${options.pid} has exited; its last table is above`);
+            if (got && gone() && !options.replay) io.warn(`memtop: process ${options.pid} has exited; its last table is above`);
             else fatal = error;
           } else io.warn(`memtop: ${error.message}; restarting in ${Math.round(retryInMs / 1000)}s`);
         },
