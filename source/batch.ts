@@ -6,7 +6,7 @@ import {applySnapshot, emptyTabData, hasTotal, valueOf, viewTable, type TableRow
 import {columnsFor, defaultSortColumn, selectRows} from './model/columns.js';
 import {liveSummary, stackView} from './model/stacks.js';
 import {supervise} from './backends/supervise.js';
-import {clockTime, fit, humanAge, humanBytes, humanCount, humanMicros, humanMs, sanitize} from './format.js';
+import {clockTime, fit, humanAge, humanBytes, humanCount, humanMicros, humanMs, sanitize, toFixed} from './format.js';
 import type {Options} from './flags.js';
 import type {TracerError} from './types.js';
 import {ReplayEndError} from './record/replay.js';
@@ -51,7 +51,7 @@ function tableText(snapshot: TracerSnapshot, view: ViewId, rows: TableRow[]): st
   const header = columns.map(column => fit(column.title, column.width, column.align)).join(' ');
   const lines = rows.map(row => columns.map(column => fit(column.format(row), column.width, column.align)).join(' '));
   const live = snapshot.since !== undefined ? ` · live since ${clockTime(snapshot.since)}${snapshot.untracked ? ` · CAPPED: ${snapshot.untracked} allocations not tracked` : ''}` : '';
-  return [`memtop ${TABS[snapshot.tab].title} · ${snapshot.time} · ${snapshot.backend} ${snapshot.probe} · ${(snapshot.elapsedMs / 1000).toFixed(2)}s${live}`, header, ...lines, ''].join('\n') + '\n';
+  return [`memtop ${TABS[snapshot.tab].title} · ${snapshot.time} · ${snapshot.backend} ${snapshot.probe} · ${toFixed(snapshot.elapsedMs / 1000, 2)}s${live}`, header, ...lines, ''].join('\n') + '\n';
 }
 
 function stackText(snapshot: TracerStackSnapshot, comm: string, limit: number, minAge: number): string {
@@ -66,8 +66,8 @@ function stackText(snapshot: TracerStackSnapshot, comm: string, limit: number, m
   for (const bucket of snapshot.histogram ?? []) lines.push(`  [${edge(bucket.min)}, ${edge(bucket.max + 1)}) ${bucket.count}`);
   for (const stack of view.stacks) {
     const where = stack.where ? ` in ${stack.where.map(place => `${sanitize(place.mapping)} ${humanCount(place.count)}`).join(', ')}` : '';
-    if (view.live) lines.push(`${humanBytes(stack.bytes ?? 0)} ${humanCount(stack.count)} oldest ${humanAge(stack.age ?? 0)} ${stack.share.toFixed(1)}%`);
-    else lines.push(`${humanCount(stack.count)}${view.hasBytes ? ` ${humanBytes(stack.bytes ?? 0)}` : ''}${view.hasTime ? ` ${humanMs(stack.ms ?? 0)}` : ''} ${stack.share.toFixed(1)}%${where}`);
+    if (view.live) lines.push(`${humanBytes(stack.bytes ?? 0)} ${humanCount(stack.count)} oldest ${humanAge(stack.age ?? 0)} ${toFixed(stack.share, 1)}%`);
+    else lines.push(`${humanCount(stack.count)}${view.hasBytes ? ` ${humanBytes(stack.bytes ?? 0)}` : ''}${view.hasTime ? ` ${humanMs(stack.ms ?? 0)}` : ''} ${toFixed(stack.share, 1)}%${where}`);
     for (const frame of stack.frames) lines.push(`    ${sanitize(frame)}`);
   }
   return lines.join('\n') + '\n\n';

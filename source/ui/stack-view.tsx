@@ -4,7 +4,7 @@
 // reclaim's stall lengths, sized to the lines it is given.
 import React from 'react';
 import {Box, Text} from 'ink';
-import {fit, humanAge, humanBytes, humanCount, humanMicros, humanMs, sanitize} from '../format.js';
+import {fit, humanAge, humanBytes, humanCount, humanMicros, humanMs, sanitize, toFixed} from '../format.js';
 import {TABS} from '../registry.js';
 import type {HistogramBucket, StackRow, TracerStackSnapshot} from '../types.js';
 import {liveSummary, sharedInnermost, type StackView as StackData, type StackViewRow} from '../model/stacks.js';
@@ -58,12 +58,12 @@ const PLACE_WIDTH = 16;
 /** A stack's numbers (count, bytes or time, where, share), as wide as the header's. */
 function numbersOf(data: StackData, stack: StackViewRow): string {
   // Live stacks: what is outstanding first, then how many, how old the oldest, and the share.
-  if (data.live) return `${fit(humanBytes(stack.bytes ?? 0), 9, 'right')} ${fit(humanCount(stack.count), 9, 'right')} ${fit(humanAge(stack.age ?? 0), 7, 'right')} ${fit(stack.share.toFixed(1) + '%', 6, 'right')}  `;
+  if (data.live) return `${fit(humanBytes(stack.bytes ?? 0), 9, 'right')} ${fit(humanCount(stack.count), 9, 'right')} ${fit(humanAge(stack.age ?? 0), 7, 'right')} ${fit(toFixed(stack.share, 1) + '%', 6, 'right')}  `;
   return (
     `${fit(humanCount(stack.count), 9, 'right')} ` +
     (data.hasBytes ? fit(humanBytes(stack.bytes ?? 0), 9, 'right') + ' ' : '') +
     (data.hasTime ? fit(humanMs(stack.ms ?? 0), 9, 'right') + ' ' : '') +
-    `${fit(stack.share.toFixed(1) + '%', 6, 'right')}  ` +
+    `${fit(toFixed(stack.share, 1) + '%', 6, 'right')}  ` +
     (data.hasPlaces ? fit(placeText(stack), PLACE_WIDTH) + ' ' : '')
   );
 }

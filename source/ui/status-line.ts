@@ -1,7 +1,7 @@
 // The status line's text, purely: its fields ordered by importance, each with a shorter form, so
 // that a narrow terminal shortens the least important first, then drops them, and never loses an
 // error, the replay position or the recording.
-import {clockTime, fit, humanCount, sanitize, textWidth} from '../format.js';
+import {clockTime, fit, humanCount, sanitize, textWidth, toFixed} from '../format.js';
 import {sparkline} from '../model/sparkline.js';
 import type {TableState} from '../model/table.js';
 import {isGaugeView, TABS, viewOf} from '../registry.js';
@@ -76,7 +76,7 @@ export function statusFields(input: StatusInput): StatusField[] {
   // A gauge is the value now: `c` ranks by its peak instead.
   if (!input.drill && input.table?.gauges) fields.push({text: input.cumulative ? 'by peak' : 'now', short: input.cumulative ? 'peak' : ''});
   else if (!input.drill) fields.push({text: input.cumulative ? 'cumulative' : 'per interval', short: input.cumulative ? 'cumul' : ''});
-  if (!input.replay) fields.push({text: `every ${(input.intervalMs / 1000).toFixed(1)}s`, short: `${(input.intervalMs / 1000).toFixed(1)}s`});
+  if (!input.replay) fields.push({text: `every ${toFixed(input.intervalMs / 1000, 1)}s`, short: `${toFixed(input.intervalMs / 1000, 1)}s`});
   if (input.trend) fields.push({text: `all ${input.trend}`});
   // What the skipped lines said: the least important, as it can be long.
   if (!input.drill && input.table?.skippedLines && input.table.skippedSample) fields.push({text: `last skipped: ${sanitize(input.table.skippedSample)}`});

@@ -82,7 +82,7 @@ for (let index = 0; index < rows; index++) {
   workloads.push(await startWorkload(tab, {events: 0, eventsPerSecond: paceOf(tab, index, rows), waitForGo: false}));
 }
 const launched = Date.now();
-const node = ['node', ...shebangFlags(MEMTOP_CLI), '--cpu-prof', `--cpu-prof-dir=${directory}`, MEMTOP_CLI, '--tab', tab, '--interval', '1000', '--limit', String(rows)];
+const node = ['node', ...shebangFlags(MEMTOP_CLI), '--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${directory}`, MEMTOP_CLI, '--tab', tab, '--interval', '1000', '--limit', String(rows)];
 let warmUpMs: number;
 if (values.batch) {
   // Batch mode ends by itself after its intervals, which writes the profile.
