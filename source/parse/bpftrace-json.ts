@@ -169,6 +169,25 @@ function mapValues(map: Record<string, unknown>, field: string): Record<string, 
 }
 
 /**
+ * A row as viewRows builds it, from one constructor: its measures start at 0 and are added to
+ * map by map. Rows spread from an object literal ({...fresh(), pid}) each had a shape of their
+ * own under node --no-opt, and the first sum into each went through V8's map updater (three
+ * mallocs a row an interval, each one more hit on memtop's own malloc uprobe). Its prototype is
+ * Object.prototype's, so a row is a plain object as a literal would be.
+ */
+function ParsedRow(this: RawRow, pid: number | undefined, comm: string | undefined, cache: string | undefined, measureIds: readonly string[]): void {
+  if (cache !== undefined) this.cache = cache;
+  else {
+    this.pid = pid;
+    this.comm = comm;
+  }
+  this.count = 0;
+  for (const id of measureIds) this[id] = 0;
+}
+ParsedRow.prototype = Object.prototype;
+const NewParsedRow = ParsedRow as unknown as new (pid: number | undefined, comm: string | undefined, cache: string | undefined, measureIds: readonly string[]) => RawRow;
+
+/**
  * The rows of one view's interval, as its registry entry maps bpftrace maps to measures: each
  * measure is the sum of its `from` maps minus its `minus` maps, merged by the map key. Process
  * rows are keyed "pid,comm" or "pid" (a bare pid is named from the `names` map of processes that
@@ -188,15 +207,11 @@ export function viewRows(
   const names = spec.names ? maps.get(spec.names) : undefined;
   const measureIds = Object.keys(spec.measures);
   let bad = 0;
-  const fresh = (): RawRow => {
-    const row: RawRow = {count: 0};
-    for (const id of measureIds) row[id] = 0;
-    return row;
-  };
+  const fresh = (pid: number | undefined, comm: string | undefined, cache: string | undefined): RawRow => new NewParsedRow(pid, comm, cache, measureIds);
   const rowOf = (key: string): RawRow | undefined => {
     if (kind === 'cache') {
       let row = byKey.get(key);
-      if (!row) byKey.set(key, (row = {...fresh(), cache: key}));
+      if (!row) byKey.set(key, (row = fresh(undefined, undefined, key)));
       return row;
     }
     const split = splitPidKey(key);
@@ -209,7 +224,7 @@ export function viewRows(
     if (!row) {
       const named = names?.[id];
       const comm = split.comm || (typeof named === 'string' ? named : split.pid === 0 ? IDLE_NAME : '');
-      byKey.set(id, (row = {...fresh(), pid: split.pid, comm}));
+      byKey.set(id, (row = fresh(split.pid, comm, undefined)));
     }
     if (split.comm) row.comm = split.comm;
     return row;
