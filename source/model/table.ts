@@ -130,11 +130,19 @@ export function applyRows(
   const gauges = isGaugeView(view);
   const rows = new Map<string, TableRow>();
   const fresh = new Map<string, RawRow>();
+  const merged = new Set<RawRow>();
   for (const raw of rawRows) {
     const key = rowKey(raw);
     const existing = fresh.get(key);
-    if (existing) mergeRaw(existing, raw, view);
-    else fresh.set(key, {...raw});
+    // The snapshot's own row unless its key comes twice, then a copy to merge into: the input is not changed.
+    if (existing === undefined) fresh.set(key, raw);
+    else if (merged.has(existing)) mergeRaw(existing, raw, view);
+    else {
+      const copy = {...existing};
+      mergeRaw(copy, raw, view);
+      merged.add(copy);
+      fresh.set(key, copy);
+    }
   }
   const quiet: Record<string, number> = {};
   for (const measure of view.measures) quiet[measure.id] = 0;

@@ -232,9 +232,16 @@ export function viewRows(
   for (const [id, measure] of Object.entries(spec.measures)) {
     for (const [sources, sign] of [[measure.from, 1], [measure.minus ?? [], -1]] as const) {
       for (const source of sources) {
-        for (const [key, value] of Object.entries(readSource(maps, source) ?? {})) {
+        // Straight from the map as printed ("map" or "map.count"/"map.total" of a stats map), without a copy per source.
+        const [name, field] = source.split('.') as [string, string | undefined];
+        const map = maps.get(name);
+        if (!map) continue;
+        const unit = units[id] ?? 'events';
+        for (const key in map) {
+          if (!Object.hasOwn(map, key)) continue;
           const row = rowOf(key);
-          if (row) row[id] = (row[id] as number) + sign * fromTracer(units[id] ?? 'events', toCount(value));
+          const value = map[key];
+          if (row) row[id] = (row[id] as number) + sign * fromTracer(unit, field === 'total' ? toTotal(value) : toCount(value));
         }
       }
     }
