@@ -125,27 +125,52 @@ const plainRowsAsText: InkPatch = {
 let memtopStyledLines = new Map();
 let memtopOlderStyledLines = new Map();
 const memtopOneCellEach = /${ONE_CELL_EACH.source}/;
-// memtop: a row's lines as text when they are plain one-cell text that does not overlap, else
-// undefined. Cells before the width that nothing wrote are spaces; past it, the grid has holes
-// that Ink drops.
+// A line in one style: one SGR code, one-cell text, the code that ends it (chalk's pairs).
+const memtopStyledLine = /^\\x1b\\[(\\d+)m([^\\x1b]+)\\x1b\\[(\\d+)m$/;
+const memtopSgrClose = new Map([[1, 22], [2, 22], [3, 23], [4, 24], [7, 27], [9, 29]]);
+for (const code of [30, 31, 32, 33, 34, 35, 36, 37, 90, 91, 92, 93, 94, 95, 96, 97]) memtopSgrClose.set(code, 39);
+for (const code of [40, 41, 42, 43, 44, 45, 46, 47, 100, 101, 102, 103, 104, 105, 106, 107]) memtopSgrClose.set(code, 49);
+// The text of a line in one style that Ink's grid would write back byte for byte, else undefined.
+const memtopStyledText = line => {
+    const match = memtopStyledLine.exec(line);
+    return match && memtopSgrClose.get(Number(match[1])) === Number(match[3]) ? match[2] : undefined;
+};
+// memtop: a row's lines as text when they are one-cell text, plain or in one style (a selected
+// row, a header, a footer: see memtopStyledText), that do not overlap, else undefined. Cells
+// before the width that nothing wrote are spaces; past it, the grid has holes that Ink drops. A
+// styled line goes out with the two codes it came with, as Ink's grid writes it.
 const memtopPlainRow = (segments, width) => {
     if (segments.length === 0) {
         return '';
     }
+    const cells = [];
     for (const segment of segments) {
-        if (!Number.isInteger(segment.x) || segment.x < 0 || !memtopOneCellEach.test(segment.line)) {
+        if (!Number.isInteger(segment.x) || segment.x < 0) {
             return undefined;
         }
+        const visible = segment.line.includes('\\x1b') ? memtopStyledText(segment.line) : segment.line;
+        if (visible === undefined || !memtopOneCellEach.test(visible)) {
+            return undefined;
+        }
+        cells.push(visible === segment.line ? -visible.length : visible.length);
     }
-    const ordered = segments.length === 1 ? segments : [...segments].sort((a, b) => a.x - b.x);
+    const order = segments.length === 1 ? [0] : segments.map((_, index) => index).sort((a, b) => segments[a].x - segments[b].x);
+    // cells: a plain line's length, negated; a styled line's. Two styled lines side by side
+    // would be one run of styles to Ink: its grid draws those.
     let text = '';
     let cell = 0;
-    for (const segment of ordered) {
-        if (segment.x < cell) {
+    let styledUpTo = -1;
+    for (const index of order) {
+        const segment = segments[index];
+        const styled = cells[index] > 0;
+        if (segment.x < cell || (styled && segment.x === styledUpTo)) {
             return undefined;
         }
         text += ' '.repeat(Math.max(0, Math.min(segment.x, width) - cell)) + segment.line;
-        cell = segment.x + segment.line.length;
+        cell = segment.x + Math.abs(cells[index]);
+        if (styled) {
+            styledUpTo = cell;
+        }
     }
     return text.trimEnd();
 };
