@@ -5,7 +5,7 @@
 //   npm run bench -- [--only overhead,cost,latency,render,live,side] [--runs N] [--seconds N] [--live-rates 10000,...]
 //                    [--work-seconds S] [--cost-modes batch,tui] [--tabs malloc,brk,...] [--quiet-wait S] [--busy-scale X]
 //                    [--memtop PATH] [--memtop-env NAME=value,...] [--processes N] [--stacks N]
-//                    [--side-cases tui10,tui100,batch10,batch100] [--side-seconds S]
+//                    [--side-cases tui10,tui100,batch10,batch100] [--side-seconds S] [--side-warmup S]
 //
 // Needs root, bpftrace, gcc and tmux (and htop for the side section). Everything it starts (workloads, tracers, memtop, its
 // private tmux server, the swap file and memory cgroup) is gone when it ends, however it ends.
@@ -48,7 +48,8 @@ const USAGE = `usage: npm run bench -- [options]
   --live-rates LIST    live section: allocations per second, comma-separated (default 10000,100000,1000000)
   --live-seconds S     live section: seconds of work per run at the asked rate (default 2)
   --side-cases LIST    side section: ${SIDE_CASES.join(',')} (default all)
-  --side-seconds S     side section: seconds measured per case and run (default 30)`;
+  --side-seconds S     side section: seconds measured per case and run (default 30)
+  --side-warmup S      side section: seconds from memtop's first table to the measured window (default 30)`;
 
 export interface BenchOptions {
   sections: Section[];
@@ -67,6 +68,7 @@ export interface BenchOptions {
   liveSeconds: number;
   sideCases: SideCase[];
   sideSeconds: number;
+  sideWarmup: number;
 }
 
 /** Parse the bench's flags; throws with the usage on anything it does not know. */
@@ -90,6 +92,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       'live-seconds': {type: 'string'},
       'side-cases': {type: 'string'},
       'side-seconds': {type: 'string'},
+      'side-warmup': {type: 'string'},
       help: {type: 'boolean'},
     },
     strict: true,
@@ -134,6 +137,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     liveSeconds: number(values['live-seconds'], 2, 'live-seconds', 0.1),
     sideCases: list(values['side-cases'], SIDE_CASES, 'side-cases'),
     sideSeconds: number(values['side-seconds'], 30, 'side-seconds', 1),
+    sideWarmup: number(values['side-warmup'], 30, 'side-warmup', 0),
   };
 }
 
@@ -238,7 +242,7 @@ async function main(): Promise<void> {
       process.stdout.write(`${renderTable(steps, options.runs)}\n`);
     }
     if (options.sections.includes('side')) {
-      const side = {runs: options.runs, seconds: options.sideSeconds, tuiTab: 'slab' as const, batchTab: 'malloc' as const};
+      const side = {runs: options.runs, seconds: options.sideSeconds, warmupSeconds: options.sideWarmup, tuiTab: 'slab' as const, batchTab: 'malloc' as const};
       const result = await measureSide({...side, cases: options.sideCases, quietWaitMs: options.quietWaitMs, log});
       process.stdout.write(`${sideTable(result, side)}\n`);
     }

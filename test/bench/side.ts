@@ -26,6 +26,12 @@ export interface SideOptions {
   runs: number;
   /** Length of one measured window. */
   seconds: number;
+  /**
+   * Seconds between memtop's first table and the measured window: its first ~20 s cost ~50% more
+   * a second than later ones (lazy compilation, the JIT's baseline tier, start-up garbage), and a
+   * top is left open for minutes. htop and top -b have no such tail; they start with memtop.
+   */
+  warmupSeconds: number;
   /** The tab the TUI shows (default slab, as in issue 16) and the one batch mode prints (malloc). */
   tuiTab: TabId;
   batchTab: TabId;
@@ -129,7 +135,7 @@ async function runOnce(kase: SideCase, index: number, options: SideOptions): Pro
       await child.waitForLine(line => line.stream === 'stdout' && line.text.startsWith('memtop '), 'its first table', 60_000);
     }
     // Past the first frames and the JIT's first work, as someone who left it open would be.
-    await sleep(5000);
+    await sleep(options.warmupSeconds * 1000);
     const tracer = memtopTracerPid(memtop.pid);
     if (tracer === undefined) throw new Error(`memtop (${kase}) has no bpftrace child:\n${memtop.tail()}`);
     const read = () => ({at: performance.now(), ref: cpuSecondsPrecise(reference.pid), memtop: cpuSecondsPrecise(memtop.pid), tracer: cpuSecondsPrecise(tracer)});
@@ -215,7 +221,7 @@ function bareNodeRssFileKb(): number {
 
 const mb = (kb: number) => fixed(kb / 1024, 1);
 
-export function sideTable(result: {runs: SideRun[]; foreign: string[]; failed: string[]}, options: {runs: number; seconds: number; tuiTab: TabId; batchTab: TabId}): string {
+export function sideTable(result: {runs: SideRun[]; foreign: string[]; failed: string[]}, options: {runs: number; seconds: number; warmupSeconds: number; tuiTab: TabId; batchTab: TabId}): string {
   const nodeRssFileKb = bareNodeRssFileKb();
   const cases = SIDE_CASES.filter(kase => result.runs.some(run => run.kase === kase));
   const rows = cases.map(kase => {
@@ -242,7 +248,7 @@ export function sideTable(result: {runs: SideRun[]; foreign: string[]; failed: s
     `TUI: htop -d 10 and memtop --tab ${options.tuiTab} --interval 1000 --limit N, side by side on a private tmux server, 120x40 for 10 rows and 120x110 for 100 (htop fills the same window with ~33 or ~100 processes).`,
     `batch: top -b -d 1 and memtop --batch --tab ${options.batchTab} --interval 1000 --limit N (text), both read and dropped by the bench.`,
     `rows: the bench's own ${options.tuiTab} or ${options.batchTab} workloads, one per row, each at its own steady pace; "shown/changed" is the TUI's table rows at the end and how many differed from a second earlier.`,
-    `% of one core from every thread's schedstat over ${options.seconds} s after a 5 s warm-up; RSS is VmRSS at the start → end of that window, peak is VmHWM; medians of ${options.runs} runs (less any failed, below) with the cases interleaved; ratio is the median of per-run ratios, its spread the smallest and largest.`,
+    `% of one core from every thread's schedstat over ${options.seconds} s from ${options.warmupSeconds} s after memtop's first table or frame (htop and top -b start with it); RSS is VmRSS at the start → end of that window, peak is VmHWM; medians of ${options.runs} runs (less any failed, below) with the cases interleaved; ratio is the median of per-run ratios, its spread the smallest and largest.`,
     `file / own: memtop's RSS at the end in pages mapped from files (mostly node's executable, shared with every Node process; a bare \`node -e\` has ${mb(nodeRssFileKb)} MB of them) and in its own memory (RssAnon).`,
     'bpftrace: memtop\'s tracer child, which htop and top do not need, shown apart.',
   ];
