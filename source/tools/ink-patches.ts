@@ -77,18 +77,18 @@ function replaceExactly(source: string, file: string, expected: string, replacem
  * every line of every text into styled characters (a tokenizer, then an object a character),
  * placing them, and joining the grid back into strings, every frame, with nothing kept from the
  * frame before: at 100 rows some 30,000 objects a frame, most of memtop's CPU and its garbage.
- * The patch gathers the lines written to each row first. A row whose lines are plain text
- * (no escape sequence) of one-cell characters (format.ts ONE_CELL_EACH) that do not overlap is
- * those lines joined with spaces between them, which is exactly what the grid would have made of
- * them; any other row (colours, wide or combining characters, overlaps) goes through Ink's grid
- * as before, and the styled characters of a line drawn in two frames are kept for the next (the
- * header, the tab bar and the footer are the same every frame; the selected row is not). A unit
- * test draws random frames both ways
- * and requires the same output.
+ * The patch gathers the lines written to each row first. A row whose lines are one-cell
+ * characters (format.ts ONE_CELL_EACH), each plain or in one style (one SGR code and the code
+ * that ends it: the selected row, the header, the footer), that do not overlap and where no two
+ * styled lines touch, is those lines joined with spaces between them, which is exactly what the
+ * grid would have made of them. Any other row (the tab bar's nested styles, wide or combining
+ * characters, overlaps) goes through Ink's grid as before, and the styled characters of a line
+ * drawn in two frames are kept for the next. A unit test draws random frames both ways and
+ * requires the same output, byte for byte.
  */
 const plainRowsAsText: InkPatch = {
   file: 'ink/build/output.js',
-  reason: "join rows of plain one-cell text as strings instead of Ink's grid of styled characters",
+  reason: "join rows of one-cell text, plain or in one style, as strings instead of Ink's grid of styled characters",
   apply(source) {
     const file = 'output.js';
     let patched = replaceExactly(
@@ -104,7 +104,7 @@ const plainRowsAsText: InkPatch = {
     }`,
       `    getStyledChars(line) {
         // memtop: a line seen in an earlier frame keeps its styled characters; a line seen for the
-        // first time (the selected row, new every frame) is only noted, as null.
+        // first time (a row that changed) is only noted, as null.
         const known = memtopStyledLines.get(line) ?? memtopOlderStyledLines.get(line);
         const cached = known ?? styledCharsFromTokens(tokenize(line));
         if (memtopStyledLines.get(line) !== cached) {
@@ -143,31 +143,32 @@ const memtopPlainRow = (segments, width) => {
     if (segments.length === 0) {
         return '';
     }
-    const cells = [];
-    for (const segment of segments) {
-        if (!Number.isInteger(segment.x) || segment.x < 0) {
+    const placed = [];
+    for (const { x, line } of segments) {
+        if (!Number.isInteger(x) || x < 0) {
             return undefined;
         }
-        const visible = segment.line.includes('\\x1b') ? memtopStyledText(segment.line) : segment.line;
+        const styled = line.includes('\\x1b');
+        const visible = styled ? memtopStyledText(line) : line;
         if (visible === undefined || !memtopOneCellEach.test(visible)) {
             return undefined;
         }
-        cells.push(visible === segment.line ? -visible.length : visible.length);
+        placed.push({ x, line, cells: visible.length, styled });
     }
-    const order = segments.length === 1 ? [0] : segments.map((_, index) => index).sort((a, b) => segments[a].x - segments[b].x);
-    // cells: a plain line's length, negated; a styled line's. Two styled lines side by side
-    // would be one run of styles to Ink: its grid draws those.
+    if (placed.length > 1) {
+        placed.sort((a, b) => a.x - b.x);
+    }
     let text = '';
     let cell = 0;
+    // Where the last styled line ended: a styled line starting there would be one run of styles
+    // to Ink, which its grid writes differently.
     let styledUpTo = -1;
-    for (const index of order) {
-        const segment = segments[index];
-        const styled = cells[index] > 0;
-        if (segment.x < cell || (styled && segment.x === styledUpTo)) {
+    for (const { x, line, cells, styled } of placed) {
+        if (x < cell || (styled && x === styledUpTo)) {
             return undefined;
         }
-        text += ' '.repeat(Math.max(0, Math.min(segment.x, width) - cell)) + segment.line;
-        cell = segment.x + Math.abs(cells[index]);
+        text += ' '.repeat(Math.max(0, Math.min(x, width) - cell)) + line;
+        cell = x + cells;
         if (styled) {
             styledUpTo = cell;
         }
