@@ -156,15 +156,25 @@ export function splitPidKey(key: string): {pid: number; comm: string} | undefine
 /** What pid 0 is called: the idle task (swapper/<cpu>), which interrupts taken while idle run as. */
 export const IDLE_NAME = 'swapper';
 
+/** A measure's source, "map" or "map.count"/"map.total" (a stats() field), as the map's name and the field. */
+function splitSource(source: string): [name: string, field: string | undefined] {
+  return source.split('.') as [string, string | undefined];
+}
+
+/** One value of a map as a source reads it: a stats() value's total for "total", else its count (see toCount). */
+function fieldValue(value: unknown, field: string | undefined): number {
+  return field === 'total' ? toTotal(value) : toCount(value);
+}
+
 /** A map's value as one measure reads it: "map" the value, "map.count"/"map.total" a stats() field. */
 function readSource(maps: Map<string, Record<string, unknown>>, source: string): Record<string, unknown> | undefined {
-  const [name, field] = source.split('.') as [string, string | undefined];
+  const [name, field] = splitSource(source);
   return maps.get(name) && field ? mapValues(maps.get(name)!, field) : maps.get(name);
 }
 
 function mapValues(map: Record<string, unknown>, field: string): Record<string, unknown> {
   const values: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(map)) values[key] = field === 'total' ? toTotal(value) : toCount(value);
+  for (const [key, value] of Object.entries(map)) values[key] = fieldValue(value, field);
   return values;
 }
 
@@ -232,16 +242,15 @@ export function viewRows(
   for (const [id, measure] of Object.entries(spec.measures)) {
     for (const [sources, sign] of [[measure.from, 1], [measure.minus ?? [], -1]] as const) {
       for (const source of sources) {
-        // Straight from the map as printed ("map" or "map.count"/"map.total" of a stats map), without a copy per source.
-        const [name, field] = source.split('.') as [string, string | undefined];
+        // Straight from the map as printed, not readSource's copy of it per source.
+        const [name, field] = splitSource(source);
         const map = maps.get(name);
         if (!map) continue;
         const unit = units[id] ?? 'events';
         for (const key in map) {
           if (!Object.hasOwn(map, key)) continue;
           const row = rowOf(key);
-          const value = map[key];
-          if (row) row[id] = (row[id] as number) + sign * fromTracer(unit, field === 'total' ? toTotal(value) : toCount(value));
+          if (row) row[id] = (row[id] as number) + sign * fromTracer(unit, fieldValue(map[key], field));
         }
       }
     }
