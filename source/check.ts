@@ -1,7 +1,7 @@
 // Preflight checks: what memtop needs from this machine, each with pass or fail and the fix.
 import {readFileSync} from 'node:fs';
 import {checkBackends} from './backends/index.js';
-import {compileEveryScript} from './backends/bpftrace.js';
+import {compileEveryScript} from './backends/bpftrace-check.js';
 import {findLibc, hasBtf, tracefsRoot} from './system/kernel.js';
 
 export interface CheckResult {

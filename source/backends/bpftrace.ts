@@ -1,10 +1,7 @@
 // The bpftrace backend: runs the script the registry names for a view (probes/bpftrace/*.bt), one
 // JSON snapshot per interval, read as the registry says.
 import {execa} from 'execa';
-import {mkdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import {bpftraceDrill, drillView, TABS, TAB_IDS, unitsOf, viewOf, type BpftraceStacks, type ScriptChoice, type ViewId} from '../registry.js';
+import {bpftraceDrill, drillView, TABS, unitsOf, viewOf, type BpftraceStacks, type ScriptChoice, type ViewId} from '../registry.js';
 import {
   type Availability,
   type Backend,
@@ -13,18 +10,18 @@ import {
   type TabId,
   type TracerSnapshot,
   type TracerStackSnapshot,
-  DEFAULT_SAMPLE_BYTES,
   TracerError,
 } from '../types.js';
-
-/** How many processes a cache's drill-down names. */
-export const PROCESSES_SHOWN = 10;
 import {BpftraceJsonParser, entryPoints, liveStackRows, processShares, stackRows, viewRows, type IntervalMaps} from '../parse/bpftrace-json.js';
 import {findLibc, tracefsRoot, unmet} from '../system/kernel.js';
 import {executableRanges, mappingAt, processMappings, processName} from '../system/processes.js';
 import {probeScript} from './probe-files.js';
 import {cacheArguments, noCacheRows, findTracerBinary, tracerLines} from './tracer-process.js';
-import {compileOnlyArgs, escapesKeysTwice, hasQuirk, mapKeysEnv, parseBpftraceVersion, versionText, type BpftraceVersion} from './bpftrace-version.js';
+import {rememberTrial, trialKey, trialPassedBefore} from './bpftrace-trial.js';
+import {escapesKeysTwice, hasQuirk, mapKeysEnv, parseBpftraceVersion, versionText, type BpftraceVersion} from './bpftrace-version.js';
+
+/** How many processes a cache's drill-down names. */
+export const PROCESSES_SHOWN = 10;
 
 /**
  * How many keys one bpftrace map may hold; a map this full is reported as capped.
@@ -46,7 +43,7 @@ export function liveKeysMax(): number {
 }
 
 /** The key limit of a script's maps: a live script's is its address table's. */
-function keysMaxFor(choice: ScriptChoice): number {
+export function keysMaxFor(choice: ScriptChoice): number {
   return choice.addressTable ? liveKeysMax() : mapKeysMax();
 }
 
@@ -80,7 +77,7 @@ function usable(choice: ScriptChoice, version: BpftraceVersion): boolean {
 }
 
 /** The first of a list of alternatives that can run here, or a TracerError naming what each lacks. */
-function firstUsable(candidates: readonly ScriptChoice[], version: BpftraceVersion, what: string): ScriptChoice {
+export function firstUsable(candidates: readonly ScriptChoice[], version: BpftraceVersion, what: string): ScriptChoice {
   const choice = candidates.find(candidate => usable(candidate, version));
   if (choice) return choice;
   const missing = candidates.map(candidate => `${candidate.label}: no ${unmet(candidate.requires) ?? `bpftrace ${versionText(version)}`}`);
@@ -121,7 +118,8 @@ export function bpftracePath(): string | undefined {
   return findTracerBinary('bpftrace', BPFTRACE_PATHS);
 }
 
-const NOISE =
+/** bpftrace's stderr lines that say nothing about a failure (warnings, the program echoed back). */
+export const BPFTRACE_NOISE =
   /RLIMIT_MEMLOCK|ulimit -l|failed to look up stack id|WARNING:|comparison of integers|arithmetic on integers|^\s*[~^]+\s*$|^\s*(tracepoint|uprobe|kprobe|software|interval|if|@|\$|\})/;
 
 /** bpftrace's error without the script location it starts with ("/path/x.bt:14:1-37: ERROR: "). */
@@ -153,7 +151,7 @@ export function explainBpftraceFailure(stderr: string, exitCode: number | undefi
  * cache's drill-down $2 the cache's name and $3 its kmalloc size class; then libc's path when the
  * script needs it; then the bytes per stack sample when it takes one (0: every allocation).
  */
-function scriptArgs(choice: ScriptChoice, intervalMs: number, target: {pid: number} | {cache: string}, sampleBytes = 0): string[] {
+export function scriptArgs(choice: ScriptChoice, intervalMs: number, target: {pid: number} | {cache: string}, sampleBytes = 0): string[] {
   const args = 'cache' in target ? cacheArguments(intervalMs, target.cache) : [String(intervalMs), String(target.pid)];
   if (choice.libc) {
     const libc = findLibc();
@@ -195,7 +193,7 @@ async function* runScript(
     // A drill-down traces one process: caching its symbols halves the time to each print.
     env: {...mapKeysEnv(keysMaxFor(choice)), BPFTRACE_NO_CPP_DEMANGLE: '0', ...(options.pidFlag && pid > 0 ? {BPFTRACE_CACHE_USER_SYMBOLS: '1'} : {})},
     explainFailure: explainBpftraceFailure,
-    ignoreStderr: NOISE,
+    ignoreStderr: BPFTRACE_NOISE,
   })) {
     const wasAttached = parser.attached;
     const interval = parser.feed(line);
@@ -214,115 +212,6 @@ async function* runScript(
 function isCapped(maps: IntervalMaps, choice: ScriptChoice): boolean {
   const max = keysMaxFor(choice);
   return [...maps.maps.values()].some(map => Object.keys(map).length >= max);
-}
-
-const TRIAL_CACHE = '/run/memtop/bpftrace-trial';
-
-/**
- * What a passed trial run depends on: this boot, this kernel, this bpftrace binary (by its
- * inode, size and mtime, so an upgrade is seen without running it), this user.
- */
-function trialKey(bpftrace: string): string {
-  let boot = '';
-  try {
-    boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  } catch {
-    boot = String(Date.now());
-  }
-  let binary = '';
-  try {
-    const stat = statSync(bpftrace);
-    binary = `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeMs}`;
-  } catch {
-    binary = String(Date.now());
-  }
-  return JSON.stringify([boot, os.release(), bpftrace, binary, process.geteuid?.()]);
-}
-
-/** The version bpftrace reported when it passed its trial under this key, if it has. */
-function trialPassedBefore(key: string): string | undefined {
-  try {
-    const remembered = JSON.parse(readFileSync(TRIAL_CACHE, 'utf8')) as {key?: unknown; version?: unknown};
-    return remembered.key === key && typeof remembered.version === 'string' ? remembered.version : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function rememberTrial(key: string, version: string): void {
-  try {
-    mkdirSync('/run/memtop', {recursive: true, mode: 0o700});
-    writeFileSync(TRIAL_CACHE, JSON.stringify({key, version}), {mode: 0o600});
-  } catch {
-    // not writable (not root): the trial just runs again next time
-  }
-}
-
-/** Whether one script compiles with this bpftrace, and bpftrace's reason when it does not. */
-export interface CompileResult {
-  /** What the script is for: "malloc", "slab by cache", "malloc stacks". */
-  view: string;
-  script: string;
-  ok: boolean;
-  /** bpftrace's own reason, one line. */
-  reason?: string;
-}
-
-/** Compile one script for this version without attaching any probe. */
-async function compileScript(bpftrace: string, version: BpftraceVersion, choice: ScriptChoice, target: {pid: number} | {cache: string}, view: string): Promise<CompileResult> {
-  const elf = path.join(os.tmpdir(), `memtop-check-${process.pid}-${choice.file}.o`);
-  try {
-    const args = [...compileOnlyArgs(version, elf), probeScript('bpftrace', choice.file), ...scriptArgs(choice, 1000, target, DEFAULT_SAMPLE_BYTES)];
-    const result = await execa(bpftrace, args, {reject: false, timeout: 60_000, env: mapKeysEnv(keysMaxFor(choice))});
-    if (result.exitCode === 0) return {view, script: choice.file, ok: true};
-    const failure = explainBpftraceFailure(result.stderr.split('\n').filter(line => !NOISE.test(line)).join('\n'), result.exitCode);
-    return {view, script: choice.file, ok: false, reason: failure.message.replace(/^bpftrace: /, '')};
-  } catch (error) {
-    return {view, script: choice.file, ok: false, reason: error instanceof Error ? error.message.split('\n')[0] : String(error)};
-  } finally {
-    rmSync(elf, {force: true});
-  }
-}
-
-/**
- * Compile, without attaching, the script every view would run here (each view of each tab, and
- * each drill-down) with the installed bpftrace, two at a time.
- */
-export async function compileEveryScript(): Promise<CompileResult[]> {
-  const bpftrace = bpftracePath();
-  if (!bpftrace) return [];
-  const version = await bpftraceVersion();
-  const jobs: (() => Promise<CompileResult>)[] = [];
-  const add = (view: string, pick: () => ScriptChoice, target: {pid: number} | {cache: string}) =>
-    jobs.push(async () => {
-      let choice: ScriptChoice;
-      try {
-        choice = pick();
-      } catch (error) {
-        return {view, script: '-', ok: false, reason: error instanceof Error ? error.message : String(error)};
-      }
-      return compileScript(bpftrace, version, choice, target, view);
-    });
-  for (const tab of TAB_IDS) {
-    TABS[tab].views.forEach((view, index) => add(index === 0 ? tab : `${tab} ${view.label}`, () => chooseScript(tab, view.id, version), {pid: 0}));
-    add(`${tab} stacks`, () => stackScript(tab, undefined, version), {pid: process.pid});
-    for (const view of TABS[tab].views) {
-      const own = drillView(tab, view.id);
-      if (own) add(`${tab} ${view.label} stacks`, () => stackScript(tab, own, version), {pid: process.pid});
-    }
-    const cacheStacks = TABS[tab].bpftrace.cacheStacks;
-    if (cacheStacks) add(`${tab} cache stacks`, () => firstUsable(cacheStacks.scripts, version, `${tab} cache stacks`), {cache: 'filp'});
-  }
-  const results: CompileResult[] = new Array(jobs.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < jobs.length) {
-      const index = next++;
-      results[index] = await jobs[index]!();
-    }
-  };
-  await Promise.all([worker(), worker()]);
-  return results;
 }
 
 /** The bpftrace backend. */
@@ -347,7 +236,7 @@ export const bpftraceBackend: Backend = {
     detectedVersion = parseBpftraceVersion(reported) ?? UNKNOWN_VERSION;
     const trial = await execa(bpftrace, ['-e', 'BEGIN { exit(); }'], {reject: false, timeout: 15000});
     if (trial.exitCode !== 0) {
-      const failure = explainBpftraceFailure(trial.stderr.split('\n').filter(line => !NOISE.test(line)).join('\n'), trial.exitCode);
+      const failure = explainBpftraceFailure(trial.stderr.split('\n').filter(line => !BPFTRACE_NOISE.test(line)).join('\n'), trial.exitCode);
       return {ok: false, version: reported, reason: `${failure.message} (${failure.hint})`};
     }
     rememberTrial(key, reported);

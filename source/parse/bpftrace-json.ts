@@ -1,5 +1,6 @@
 // Pure parsing of bpftrace's NDJSON output (-f json) from memtop's probe scripts into snapshots.
-import {fromTracer, type BpftraceRows, type BpftraceStacks, type LiveMaps, type LiveStackMaps, type RowKind, type Unit} from '../registry.js';
+import {fromTracer, type RowKind, type Unit} from '../registry.js';
+import type {BpftraceRows, BpftraceStacks, LiveMaps, LiveStackMaps} from './bpftrace-specs.js';
 import type {AgeClass, HistogramBucket, ProcessShare, RawRow, StackPlace, StackRow} from '../types.js';
 import {ageClassesAt, liveRowsOf, liveStacksOf, type ClassStart, type LiveStackRead, type ProcessClassAmount} from './live.js';
 import {JsonSyntaxError, mergeValues, parseJsonMerging, undoSignedByteEscapes, type JsonValue} from './json-merge.js';

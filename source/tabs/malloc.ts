@@ -1,0 +1,75 @@
+// The malloc tab (see types.ts for what each field means).
+import {count, bytes, LIVE_MAPS, byPid} from './measures.js';
+import type {TabDefinition} from './types.js';
+
+export const malloc = {
+  title: 'malloc',
+  event: "uprobe on libc's `malloc` (request size = arg0); live: every allocator's entry and return, and `free`",
+  columns: 'calls, bytes requested; `l`: bytes and allocations outstanding, their growth, the oldest one\'s age',
+  views: [
+    {
+      id: 'process',
+      rows: 'process',
+      label: 'by process',
+      measures: [
+        count('CALLS', {name: 'malloc_calls', help: 'malloc() calls'}),
+        bytes('BYTES', {name: 'malloc_bytes', help: 'Bytes requested from malloc()'}),
+      ],
+    },
+    {
+      id: 'live',
+      rows: 'process',
+      label: 'live memory',
+      rateTitle: 'GROWTH/s',
+      // No metric: --serve exports counters (totals that only grow, top N plus "other"); the
+      // live view's gauges are what is outstanding now and would need their own series model.
+      measures: [
+        {id: 'bytes', title: 'LIVE', totalTitle: 'PEAK', unit: 'bytes', kind: 'gauge'},
+        {id: 'count', title: 'ALLOCS', unit: 'events', kind: 'gauge'},
+        {id: 'age', title: 'OLDEST', unit: 'seconds', kind: 'gauge', combine: 'max'},
+      ],
+    },
+  ],
+  viewKey: {key: 'l', description: 'malloc: requests or live memory (allocated and not freed)'},
+  stackBytes: true,
+  stackHistogram: true,
+  bpftrace: {
+    views: {
+      process: {scripts: [{file: 'malloc.bt', label: 'uprobe:libc:malloc', requires: [{libc: true}], libc: true}], rows: byPid({count: {from: ['calls.count']}, bytes: {from: ['calls.total']}})},
+      // A uprobe and a uretprobe on every allocator cost more than the requests' one uprobe: this runs only while the view is on screen.
+      live: {
+        scripts: [{file: 'malloc-live.bt', label: 'uprobe+uretprobe:libc:malloc,calloc,realloc,...,free', requires: [{libc: true}], libc: true, addressTable: true}],
+        rows: {measures: {}, live: LIVE_MAPS},
+        stacks: {
+          script: {file: 'stacks-malloc-live.bt', label: 'uprobe+uretprobe:libc allocators, ustack at return', requires: [{libc: true}], libc: true, sample: true, addressTable: true},
+          read: {maps: [], live: {...LIVE_MAPS, stackBytes: 'stack_bytes', stackCount: 'stack_count', countScale: 1024}},
+        },
+      },
+    },
+    stacks: {
+      script: {file: 'stacks-malloc.bt', label: 'uprobe:libc:malloc ustack', requires: [{libc: true}], libc: true},
+      read: {maps: [{key: 'stack,caller', count: 'stacks.count', bytes: 'stacks.total'}], histogram: 'sizes', entryPoints: 'entry'},
+    },
+  },
+  stap: {
+    script: {file: 'malloc.stp', label: 'process("{libc}").function("malloc")', libc: true},
+    stacks: {file: 'stacks-malloc.stp', label: 'process("{libc}").function("malloc") ubacktrace', libc: true},
+    views: {
+      live: {
+        script: {file: 'malloc-live.stp', label: 'process("{libc}").function("malloc"...).return + free', libc: true},
+        stacks: {file: 'stacks-malloc-live.stp', label: 'process("{libc}").function("malloc"...).return ubacktrace', libc: true, sample: true},
+      },
+    },
+  },
+  dtrace: {
+    script: {file: 'malloc.d', label: 'pid$target::malloc:entry (only the --pid process)'},
+    stacks: {file: 'stacks-malloc.d', label: 'pid$target::malloc:entry ustack()'},
+    views: {
+      live: {
+        script: {file: 'malloc-live.d', label: 'pid$target::malloc...:return + free:entry (only the --pid process)'},
+        stacks: {file: 'stacks-malloc-live.d', label: 'pid$target::malloc...:return by caller', sample: true},
+      },
+    },
+    needsPid: true,
+  },
+} satisfies TabDefinition;

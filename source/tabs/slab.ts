@@ -1,0 +1,83 @@
+// The slab tab (see types.ts for what each field means).
+import {count, bytes, byPid} from './measures.js';
+import type {TabDefinition} from './types.js';
+
+export const slab = {
+  title: 'slab',
+  event: '`kmem:kmem_cache_alloc` (cache name) and `kmem:kmalloc` (as `kmalloc-<size>`)',
+  columns: 'allocations, bytes; `g` groups by process or by cache',
+  views: [
+    {
+      id: 'process',
+      rows: 'process',
+      label: 'by process',
+      measures: [count('ALLOCS', {name: 'slab_allocations', help: 'Kernel slab allocations'}), bytes('BYTES', {name: 'slab_bytes', help: 'Bytes of kernel slab allocations'})],
+    },
+    {
+      id: 'cache',
+      rows: 'cache',
+      label: 'by cache',
+      measures: [count('ALLOCS', {name: 'slab_cache_allocations', help: 'Kernel slab allocations by cache'}), bytes('BYTES', {name: 'slab_cache_bytes', help: 'Bytes of kernel slab allocations by cache'})],
+    },
+  ],
+  viewKey: {key: 'g', description: 'slab: group by process or by cache'},
+  stackBytes: true,
+  bpftrace: {
+    views: {
+      process: {
+        scripts: [{file: 'slab.bt', label: 'tracepoint:kmem:kmem_cache_alloc+kmalloc', requires: [{tracepoint: 'kmem/kmem_cache_alloc'}, {tracepoint: 'kmem/kmalloc'}]}],
+        rows: byPid({count: {from: ['proc.count']}, bytes: {from: ['proc.total']}}),
+      },
+      // Keying every allocation by a string costs as much again as counting it: this script runs only while the view is on screen.
+      cache: {
+        scripts: [
+          {
+            file: 'slab-cache.bt',
+            label: 'tracepoint:kmem:kmem_cache_alloc+kmalloc by cache',
+            requires: [{tracepointField: ['kmem/kmem_cache_alloc', 'name']}, {tracepoint: 'kmem/kmalloc'}],
+            quirk: {name: 'dataLocStringsBroken', present: false},
+          },
+          {
+            // Where the tracepoint names the cache, the raw tracepoint's third argument is the cache.
+            file: 'slab-cache-raw.bt',
+            label: 'rawtracepoint:kmem_cache_alloc+tracepoint:kmem:kmalloc by cache',
+            requires: [{tracepointField: ['kmem/kmem_cache_alloc', 'name']}, {tracepoint: 'kmem/kmalloc'}],
+            quirk: {name: 'dataLocStringsBroken', present: true},
+          },
+        ],
+        rows: {measures: {count: {from: ['cache.count']}, bytes: {from: ['cache.total']}}, sizeClasses: 'kmalloc'},
+      },
+    },
+    stacks: {
+      script: {file: 'stacks-slab.bt', label: 'tracepoint:kmem ustack', requires: [{tracepoint: 'kmem/kmem_cache_alloc'}, {tracepoint: 'kmem/kmalloc'}]},
+      read: {maps: [{key: 'stack,caller', count: 'stacks.count', bytes: 'stacks.total'}]},
+    },
+    cacheStacks: {
+      scripts: [
+        {
+          file: 'stacks-slab-cache.bt',
+          label: 'tracepoint:kmem:kmem_cache_alloc+kmalloc kstack',
+          requires: [{tracepointField: ['kmem/kmem_cache_alloc', 'name']}, {tracepoint: 'kmem/kmalloc'}],
+          quirk: {name: 'dataLocStringsBroken', present: false},
+        },
+        {
+          file: 'stacks-slab-cache-raw.bt',
+          label: 'rawtracepoint:kmem_cache_alloc+tracepoint:kmem:kmalloc kstack',
+          requires: [{tracepointField: ['kmem/kmem_cache_alloc', 'name']}, {tracepoint: 'kmem/kmalloc'}],
+          quirk: {name: 'dataLocStringsBroken', present: true},
+        },
+      ],
+      read: {maps: [{key: 'kstack', count: 'stacks.count', bytes: 'stacks.total'}], processes: {map: 'procs', names: 'names'}},
+    },
+  },
+  stap: {
+    script: {file: 'slab.stp', label: 'vm.kmem_cache_alloc + vm.kmalloc'},
+    stacks: {file: 'stacks-slab.stp', label: 'vm.kmem_cache_alloc + vm.kmalloc ubacktrace'},
+    cacheStacks: {file: 'stacks-slab-cache.stp', label: 'vm.kmem_cache_alloc + vm.kmalloc backtrace'},
+  },
+  dtrace: {
+    script: {file: 'slab.d', label: 'fbt::kmem_cache_alloc:entry'},
+    stacks: {file: 'stacks-slab.d', label: 'fbt::kmem_cache_alloc:entry ustack()'},
+    cacheStacks: {file: 'stacks-slab-cache.d', label: 'fbt::kmem_cache_alloc:entry stack()'},
+  },
+} satisfies TabDefinition;
