@@ -5,7 +5,8 @@
 import React, {useEffect, useReducer, useRef} from 'react';
 import {Box, Text, useApp} from 'ink';
 import type {Backend, TabId, ViewId} from './types.js';
-import {columnsFor, selectRows} from './model/columns.js';
+import {columnsFor} from './model/columns.js';
+import {selectRows} from './model/select-rows.js';
 import {viewTable} from './model/table.js';
 import {topStacks} from './model/stacks.js';
 import {supportsUnicode} from './model/sparkline.js';

@@ -3,7 +3,8 @@
 import {drillView, hasView, TABS, totalKey, viewOf, type Measure, type ViewDefinition, type ViewId} from './registry.js';
 import type {Backend, StackTarget, TracerSnapshot, TracerStackSnapshot} from './types.js';
 import {applySnapshot, emptyTabData, hasTotal, valueOf, viewTable, type TableRow} from './model/table.js';
-import {columnsFor, defaultSortColumn, selectRows} from './model/columns.js';
+import {columnsFor, defaultSortColumn} from './model/columns.js';
+import {selectRows} from './model/select-rows.js';
 import {liveSummary, topStacks} from './model/stacks.js';
 import {supervise} from './backends/supervise.js';
 import {clockTime, fit, humanAge, humanBytes, humanCount, humanMicros, humanMs, sanitize, toFixed} from './format.js';

@@ -3,7 +3,8 @@ import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {applyRows, applySnapshot, emptyTable, emptyTabData, viewTable} from '../source/model/table.js';
 import {viewOf, type Measure, type ViewDefinition} from '../source/registry.js';
-import {columnsFor, selectRows} from '../source/model/columns.js';
+import {columnsFor} from '../source/model/columns.js';
+import {selectRows} from '../source/model/select-rows.js';
 import {topStacks} from '../source/model/stacks.js';
 import type {TracerSnapshot} from '../source/types.js';
 
