@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import {readFileSync} from 'node:fs';
 import {test} from 'node:test';
-import {DtraceBlockReader, dtraceFrameName, parseDtraceOutput, parseDtraceStackOutput} from '../source/parse/dtrace-output.js';
+import {DTRACE_FORMAT, dtraceFrameName, parseDtraceOutput, parseDtraceStackOutput} from '../source/parse/dtrace-output.js';
+import {BlockReader} from '../source/parse/text-blocks.js';
 
 const fixture = (name: string) => readFileSync(new URL(`fixtures/dtrace-output/${name}`, import.meta.url), 'utf8');
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -130,7 +131,7 @@ test('dtraceFrameName handles every form DTrace prints a frame in', () => {
 });
 
 test('empty lines outside a block are layout, not skipped lines', () => {
-  const reader = new DtraceBlockReader();
+  const reader = new BlockReader(DTRACE_FORMAT.blocks);
   reader.push('');
   reader.push('   ');
   assert.equal(reader.skippedLines, 0);

@@ -8,8 +8,9 @@ import {
   parseStapRecord,
   parseStapStackOutput,
   stapFrameName,
-  StapBlockReader,
+  STAP_FORMAT,
 } from '../source/parse/stap-output.js';
+import {BlockReader} from '../source/parse/text-blocks.js';
 import {normalizeHistogram, parseSaturatedInteger, powerOfTwoBucket} from '../source/parse/tracer-values.js';
 
 const fixture = (name: string) => readFileSync(new URL(`fixtures/stap-output/${name}`, import.meta.url), 'utf8');
@@ -157,8 +158,8 @@ test('stapFrameName drops offsets, sizes and modules, keeps hex addresses', () =
   assert.equal(stapFrameName('0x7ffd3a2b1c00'), '0x7ffd3a2b1c00');
 });
 
-test('StapBlockReader drops runaway blocks instead of buffering without bound', () => {
-  const reader = new StapBlockReader();
+test('a BlockReader on STAP_FORMAT.blocks drops runaway blocks instead of buffering without bound', () => {
+  const reader = new BlockReader(STAP_FORMAT.blocks);
   reader.push('begin\ttab=malloc');
   for (let index = 0; index < 100_001; index++) reader.push('row\tpid=1\tcomm=x\tcount=1\tbytes=1');
   assert.equal(reader.push('end\tts=1\tms=1\tkeys=0\tcapped=0'), undefined);

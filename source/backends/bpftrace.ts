@@ -19,7 +19,7 @@ import {stackRows} from '../parse/bpftrace-stacks.js';
 import {findLibc, tracefsRoot, unmet} from '../system/kernel.js';
 import {executableRanges, mappingAt, processMappings, processName} from '../system/processes.js';
 import {probeScript} from './probe-files.js';
-import {cacheArguments, noCacheRows, findTracerBinary, tracerLines} from './tracer-process.js';
+import {cacheArguments, noCacheRows, findTracerBinary, sampleBytesOf, tracerLines} from './tracer-process.js';
 import {rememberTrial, trialKey, trialPassedBefore} from './bpftrace-trial.js';
 import {escapesKeysTwice, hasQuirk, mapKeysEnv, parseBpftraceVersion, versionText, type BpftraceVersion} from './bpftrace-version.js';
 
@@ -318,7 +318,7 @@ export const bpftraceBackend: Backend = {
     const script = stackScript(options.tab, view, await bpftraceVersion());
     const pid = options.pid;
     const comm = processName(pid);
-    const sampleBytes = script.sample ? Math.max(0, Math.round(options.sampleBytes ?? 0)) : 0;
+    const sampleBytes = sampleBytesOf(script, options.sampleBytes);
     // -p: uprobes attach to that process only, and bpftrace exits when it does.
     for await (const {maps, elapsedMs, skipped, skippedSample, began} of runScript(script, {intervalMs: options.intervalMs, signal: options.signal, target: {pid}, pidFlag: true, sampleBytes})) {
       // An unnamed frame is a frame only if it points into the process's code (see trimStack).

@@ -3,30 +3,18 @@
 // illumos (brk and slab read illumos kernel structures); malloc, majfault and anonpgin use the
 // pid and vminfo providers that other DTrace ports share.
 import {execa} from 'execa';
-import {
-  type Availability,
-  type Backend,
-  type StackStartOptions,
-  type StartOptions,
-  type TabId,
-  type TracerSnapshot,
-  type TracerStackSnapshot,
-  TracerError,
-} from '../types.js';
-import {DtraceBlockReader, parseDtraceSnapshot, parseDtraceStackSnapshot} from '../parse/dtrace-output.js';
-import {drillView, TABS, tracerScripts, viewOf} from '../registry.js';
+import {TracerError, type Availability, type Backend, type StackStartOptions, type StartOptions, type TabId, type TracerSnapshot, type TracerStackSnapshot} from '../types.js';
+import {DTRACE_FORMAT} from '../parse/dtrace-output.js';
+import {TABS, tracerScripts, viewOf} from '../registry.js';
 import {probeScript} from './probe-files.js';
-import {cacheArguments, noCacheRows, findTracerBinary, positionalArguments, tracerLines} from './tracer-process.js';
+import {findTracerBinary, positionalArguments} from './tracer-process.js';
+import {firstLine, stackRun, stackSnapshots, tableSnapshots, type TextTracer} from './text-tracer.js';
 
 const DTRACE_FALLBACK_PATHS = ['/usr/sbin/dtrace', '/usr/bin/dtrace', '/sbin/dtrace'];
 
 /** Absolute path of the dtrace binary, if installed. */
 export function dtracePath(): string | undefined {
   return findTracerBinary('dtrace', DTRACE_FALLBACK_PATHS);
-}
-
-function firstLine(text: string, pattern: RegExp): string | undefined {
-  return text.split('\n').map(line => line.trim()).find(line => pattern.test(line));
 }
 
 /** Turn dtrace's stderr into one line with the reason and the fix. */
@@ -45,16 +33,13 @@ export function explainDtraceFailure(stderr: string, exitCode: number | undefine
   return new TracerError(`dtrace: ${reason}`, hint);
 }
 
-/** Run one script and yield each block of output with the lines skipped so far. */
-async function* dtraceBlocks(args: string[], signal: AbortSignal): AsyncGenerator<{block: string[]; readerSkipped: number}> {
-  const dtrace = dtracePath();
-  if (!dtrace) throw new TracerError('dtrace is not installed', 'DTrace ships with illumos, FreeBSD and macOS');
-  const reader = new DtraceBlockReader();
-  for await (const line of tracerLines({command: dtrace, args, signal, explainFailure: explainDtraceFailure})) {
-    const block = reader.push(line);
-    if (block) yield {block, readerSkipped: reader.skippedLines};
-  }
-}
+/** dtrace as the backend runs it. */
+const DTRACE: TextTracer = {
+  path: dtracePath,
+  missing: () => new TracerError('dtrace is not installed', 'DTrace ships with illumos, FreeBSD and macOS'),
+  explainFailure: explainDtraceFailure,
+  format: DTRACE_FORMAT,
+};
 
 function needsPid(title: string): TracerError {
   return new TracerError(
@@ -98,36 +83,16 @@ export const dtraceBackend: Backend = {
     // A view with a script of its own probes entry points a libc may lack: -Z lets it start without them.
     const args = [...(definition.needsPid ? [...(script !== definition.script ? ['-Z'] : []), '-p', String(pid)] : []), '-s', probeScript('dtrace', script.file), ...positional];
     const context = {tab: options.tab, probe: script.label};
-    let blockSkipped = 0;
-    for await (const {block, readerSkipped} of dtraceBlocks(args, options.signal)) {
-      const {snapshot, skippedLines} = parseDtraceSnapshot(block, context);
-      blockSkipped += skippedLines;
-      if (snapshot) yield {...snapshot, skippedLines: readerSkipped + blockSkipped};
-    }
+    yield* tableSnapshots(DTRACE, args, options.signal, context);
   },
 
   async *startStacks(options: StackStartOptions): AsyncGenerator<TracerStackSnapshot> {
     const definition = TABS[options.tab].dtrace;
-    let args: string[];
-    let context: Parameters<typeof parseDtraceStackSnapshot>[1];
-    if (options.cache !== undefined) {
-      const script = definition.cacheStacks;
-      if (!script) throw noCacheRows(TABS[options.tab].title);
-      args = ['-s', probeScript('dtrace', script.file), ...cacheArguments(options.intervalMs, options.cache)];
-      context = {tab: options.tab, probe: script.label, cache: options.cache};
-    } else {
-      const positional = positionalArguments(options.intervalMs, options.pid, true);
-      const script = tracerScripts(definition, drillView(options.tab, options.view)).stacks;
-      const sampleBytes = script.sample ? Math.max(0, Math.round(options.sampleBytes ?? 0)) : 0;
+    const {args, context} = stackRun(options, definition, {
+      cache: (script, positional) => ({args: ['-s', probeScript('dtrace', script.file), ...positional], probe: script.label}),
       // The pid provider's probes exist only once the process is grabbed: -Z lets the script compile before.
-      args = [...(definition.needsPid ? ['-Z', '-p', String(options.pid)] : []), '-s', probeScript('dtrace', script.file), ...positional, ...(script.sample ? [String(sampleBytes)] : [])];
-      context = {tab: options.tab, probe: script.label, pid: options.pid, ...(sampleBytes > 0 ? {sampleBytes} : {})};
-    }
-    let blockSkipped = 0;
-    for await (const {block, readerSkipped} of dtraceBlocks(args, options.signal)) {
-      const {snapshot, skippedLines} = parseDtraceStackSnapshot(block, context);
-      blockSkipped += skippedLines;
-      if (snapshot) yield {...snapshot, skippedLines: readerSkipped + blockSkipped};
-    }
+      process: (script, pid, positional, sample) => ({args: [...(definition.needsPid ? ['-Z', '-p', String(pid)] : []), '-s', probeScript('dtrace', script.file), ...positional, ...sample], probe: script.label}),
+    });
+    yield* stackSnapshots(DTRACE, args, options.signal, context);
   },
 };

@@ -4,21 +4,13 @@
 import {execa} from 'execa';
 import {readFileSync, readlinkSync, statSync} from 'node:fs';
 import os from 'node:os';
-import {
-  type Availability,
-  type Backend,
-  type StackStartOptions,
-  type StartOptions,
-  type TabId,
-  type TracerSnapshot,
-  type TracerStackSnapshot,
-  TracerError,
-} from '../types.js';
-import {drillView, TABS, tracerScripts, viewOf, type ScriptChoice} from '../registry.js';
-import {parseStapSnapshot, parseStapStackSnapshot, StapBlockReader} from '../parse/stap-output.js';
+import {TracerError, type Availability, type Backend, type StackStartOptions, type StartOptions, type TabId, type TracerSnapshot, type TracerStackSnapshot} from '../types.js';
+import {TABS, tracerScripts, viewOf, type ScriptChoice} from '../registry.js';
+import {STAP_FORMAT} from '../parse/stap-output.js';
 import {findLibc} from '../system/kernel.js';
 import {PROBES_DIR, probeScript} from './probe-files.js';
-import {cacheArguments, noCacheRows, findTracerBinary, positionalArguments, tracerLines} from './tracer-process.js';
+import {findTracerBinary, positionalArguments} from './tracer-process.js';
+import {firstLine, stackRun, stackSnapshots, tableSnapshots, type TextTracer} from './text-tracer.js';
 
 const STAP_FALLBACK_PATHS = ['/usr/bin/stap', '/usr/local/bin/stap', '/opt/systemtap/bin/stap'];
 
@@ -139,10 +131,6 @@ export function stapProbeLabel(script: ScriptChoice, libc?: string): string {
 /** The tapset directory every script shares functions through (probes/stap/tapset/memtop.stp). */
 export const STAP_TAPSET = `${PROBES_DIR}stap/tapset`;
 
-function firstLine(text: string, pattern: RegExp): string | undefined {
-  return text.split('\n').map(line => line.trim()).find(line => pattern.test(line));
-}
-
 /** Turn stap's stderr into one line with the reason and the fix. */
 export function explainStapFailure(stderr: string, exitCode: number | undefined): TracerError {
   const text = stderr.trim();
@@ -168,16 +156,13 @@ export function explainStapFailure(stderr: string, exitCode: number | undefined)
   return new TracerError(`stap: ${reason}`, hint);
 }
 
-/** Run one script and yield each block of output (begin .. end) with the lines skipped so far. */
-async function* stapBlocks(args: string[], signal: AbortSignal): AsyncGenerator<{block: string[]; readerSkipped: number}> {
-  const stap = stapPath();
-  if (!stap) throw new TracerError('stap is not installed', 'install SystemTap: apt-get install -y systemtap, or dnf install systemtap');
-  const reader = new StapBlockReader();
-  for await (const line of tracerLines({command: stap, args, signal, explainFailure: explainStapFailure})) {
-    const block = reader.push(line);
-    if (block) yield {block, readerSkipped: reader.skippedLines};
-  }
-}
+/** stap as the backend runs it. */
+const STAP: TextTracer = {
+  path: stapPath,
+  missing: () => new TracerError('stap is not installed', 'install SystemTap: apt-get install -y systemtap, or dnf install systemtap'),
+  explainFailure: explainStapFailure,
+  format: STAP_FORMAT,
+};
 
 /** The SystemTap backend. */
 export const systemtapBackend: Backend = {
@@ -212,37 +197,18 @@ export const systemtapBackend: Backend = {
     const libc = script.libc ? stapLibc(pid) : undefined;
     const args = [...STAP_DEFINES, ...TAB_SCRIPT_DEFINES, '-I', STAP_TAPSET, probeScript('stap', script.file), ...positional, ...(libc ? [libc] : [])];
     const context = {tab: options.tab, probe: stapProbeLabel(script, libc)};
-    let blockSkipped = 0;
-    for await (const {block, readerSkipped} of stapBlocks(args, options.signal)) {
-      const {snapshot, skippedLines} = parseStapSnapshot(block, context);
-      blockSkipped += skippedLines;
-      if (snapshot) yield {...snapshot, skippedLines: readerSkipped + blockSkipped};
-    }
+    yield* tableSnapshots(STAP, args, options.signal, context);
   },
 
   async *startStacks(options: StackStartOptions): AsyncGenerator<TracerStackSnapshot> {
-    const definition = TABS[options.tab].stap;
-    let args: string[];
-    let context: Parameters<typeof parseStapStackSnapshot>[1];
-    if (options.cache !== undefined) {
-      const script = definition.cacheStacks;
-      if (!script) throw noCacheRows(TABS[options.tab].title);
-      args = [...STAP_DEFINES, '-I', STAP_TAPSET, probeScript('stap', script.file), ...cacheArguments(options.intervalMs, options.cache)];
-      context = {tab: options.tab, probe: stapProbeLabel(script), cache: options.cache};
-    } else {
-      const script = tracerScripts(definition, drillView(options.tab, options.view)).stacks;
-      const libc = script.libc ? stapLibc(options.pid) : undefined;
-      const positional = positionalArguments(options.intervalMs, options.pid, true);
-      const sampleBytes = script.sample ? Math.max(0, Math.round(options.sampleBytes ?? 0)) : 0;
-      const sample = script.sample ? [String(sampleBytes)] : [];
-      args = [...STAP_DEFINES, '-I', STAP_TAPSET, ...symbolOptions(options.pid), probeScript('stap', script.file), ...positional, ...(libc ? [libc] : []), ...sample];
-      context = {tab: options.tab, probe: stapProbeLabel(script, libc), pid: options.pid, ...(sampleBytes > 0 ? {sampleBytes} : {})};
-    }
-    let blockSkipped = 0;
-    for await (const {block, readerSkipped} of stapBlocks(args, options.signal)) {
-      const {snapshot, skippedLines} = parseStapStackSnapshot(block, context);
-      blockSkipped += skippedLines;
-      if (snapshot) yield {...snapshot, skippedLines: readerSkipped + blockSkipped};
-    }
+    const {args, context} = stackRun(options, TABS[options.tab].stap, {
+      cache: (script, positional) => ({args: [...STAP_DEFINES, '-I', STAP_TAPSET, probeScript('stap', script.file), ...positional], probe: stapProbeLabel(script)}),
+      process: (script, pid, positional, sample) => {
+        const libc = script.libc ? stapLibc(pid) : undefined;
+        const args = [...STAP_DEFINES, '-I', STAP_TAPSET, ...symbolOptions(pid), probeScript('stap', script.file), ...positional, ...(libc ? [libc] : []), ...sample];
+        return {args, probe: stapProbeLabel(script, libc)};
+      },
+    });
+    yield* stackSnapshots(STAP, args, options.signal, context);
   },
 };

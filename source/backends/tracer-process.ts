@@ -5,6 +5,7 @@
 // caller's AbortSignal fires, and it is killed when the consumer stops iterating.
 import {execa, type ResultPromise} from 'execa';
 import {existsSync} from 'node:fs';
+import type {ScriptChoice} from '../registry.js';
 import {isCacheName, sizeClassOf, TracerError} from '../types.js';
 
 const SETPRIV_PATHS = ['/usr/bin/setpriv', '/bin/setpriv'];
@@ -75,6 +76,11 @@ export function cacheArguments(intervalMs: number, cache: string): string[] {
   const [interval] = positionalArguments(intervalMs, 0, false);
   if (!isCacheName(cache)) throw new TracerError(`"${cache.slice(0, 64)}" is not a slab cache name`, 'pick a cache from the slab tab grouped by cache (g)');
   return [interval!, cache, String(sizeClassOf(cache))];
+}
+
+/** The bytes one sampled stack stands for, as a whole number from 0 (0 also for a script that does not sample). */
+export function sampleBytesOf(script: ScriptChoice, requested: number | undefined): number {
+  return script.sample ? Math.max(0, Math.round(requested ?? 0)) : 0;
 }
 
 /** Why a drill into a cache cannot start on a tab without cache rows (only slab has them). */

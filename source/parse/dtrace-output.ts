@@ -1,13 +1,12 @@
-// Parses what memtop's D scripts (probes/dtrace/*.d) print into the snapshot types every backend
-// yields. The lines the scripts print themselves are TAB-separated with the name last (D cannot
-// escape strings); stacks and histograms come in DTrace's own layout: %k frames one per line,
-// indented, as module`function+0xoffset, and quantize()'s ASCII table. The format is documented
-// at the top of each script. Everything here is pure except DtraceBlockReader, which only groups
-// lines into blocks.
-import {fromTracer, hasView, TABS, viewOf, type Measure} from '../registry.js';
-import type {HistogramBucket, ProcessShare, RawRow, StackRow, StackTarget, TabId, TracerSnapshot, TracerStackSnapshot} from '../types.js';
-import {collectBlocks, isoFromEpochMs, normalizeHistogram, parseCount, parsePid, parseSaturatedInteger, powerOfTwoBucket, targetOf} from './tracer-values.js';
-import {ageClassesAt, liveRowsOf, liveStacksOf, type ClassStart, type ProcessClassAmount, type StackClassAmount} from './live.js';
+// Reads what memtop's D scripts (probes/dtrace/*.d) print. The lines the scripts print themselves
+// are TAB-separated with the name last (D cannot escape strings); stacks and histograms come in
+// DTrace's own layout: %k frames one per line, indented, as module`function+0xoffset, and
+// quantize()'s ASCII table. The format is documented at the top of each script. This file
+// tokenises; parse/text-blocks.ts reads the blocks into snapshots. Pure.
+import {fromTracer, type Measure} from '../registry.js';
+import type {RawRow, StackTarget, TracerSnapshot, TracerStackSnapshot} from '../types.js';
+import {isoFromEpochMs, parseCount, parsePid, parseSaturatedInteger, powerOfTwoBucket} from './tracer-values.js';
+import {emptyLiveRead, parseStackOutput, parseTableOutput, stackRowOf, type BlockEdges, type LiveRead, type StackContext, type StackRead, type StackShape, type TableMeasures, type TextContext, type TextFormat} from './text-blocks.js';
 
 /** A block longer than this is not a snapshot memtop's scripts print; it is dropped. */
 export const DTRACE_MAX_BLOCK_LINES = 200_000;
@@ -15,62 +14,8 @@ export const DTRACE_MAX_BLOCK_LINES = 200_000;
 const BEGIN = 'memtop\tbegin\t';
 const END = 'memtop\tend\t';
 
-/**
- * Groups a stream of lines into blocks from a "memtop<TAB>begin" line to the next
- * "memtop<TAB>end" line. Lines outside a block, and the lines of a block cut short, are
- * counted in `skippedLines` and dropped.
- */
-export class DtraceBlockReader {
-  skippedLines = 0;
-  private open: string[] | undefined;
-
-  /** Feed one line; returns a whole block when this line ends one. */
-  push(line: string): string[] | undefined {
-    if (line.startsWith(BEGIN)) {
-      if (this.open) this.skippedLines += this.open.length;
-      this.open = [line];
-      return undefined;
-    }
-    if (!this.open) {
-      // DTrace ends some output with empty lines; those are layout, not lost data.
-      if (line.trim() !== '') this.skippedLines++;
-      return undefined;
-    }
-    this.open.push(line);
-    if (line.startsWith(END)) {
-      const block = this.open;
-      this.open = undefined;
-      return block;
-    }
-    if (this.open.length > DTRACE_MAX_BLOCK_LINES) {
-      this.skippedLines += this.open.length;
-      this.open = undefined;
-    }
-    return undefined;
-  }
-}
-
-/** What the parser needs to know beyond the text: which tab and probe the script traces. */
-export interface DtraceContext {
-  tab: TabId;
-  probe: string;
-}
-
-export interface DtraceParseResult<T> {
-  /** Undefined when the block is not a valid snapshot (then every line counts as skipped). */
-  snapshot: T | undefined;
-  /** Lines of this block that could not be understood. */
-  skippedLines: number;
-}
-
-interface BlockEdges {
-  time: string;
-  elapsedMs: number;
-  /** The begin line says the block is a live view's. */
-  live: boolean;
-}
-
-function blockEdges(lines: readonly string[], tab: TabId): BlockEdges | undefined {
+/** Check the begin and end lines of a block; undefined when either is missing or malformed. */
+function blockEdges(lines: readonly string[], tab: string): BlockEdges | undefined {
   if (lines.length < 2) return undefined;
   const begin = lines[0]!.split('\t');
   const end = lines.at(-1)!.split('\t');
@@ -84,26 +29,15 @@ function blockEdges(lines: readonly string[], tab: TabId): BlockEdges | undefine
   return {time, elapsedMs: Math.max(0, elapsed), live};
 }
 
-/** What a live script's lines say, by kind: since when, what it could not track, its classes, and its amounts. */
-interface LiveLines {
-  since?: string;
-  untracked: number;
-  starts: ClassStart[];
-  amounts: ProcessClassAmount[];
-  totals: {index: number; count: number; bytes: number}[];
-  stacks: StackClassAmount[];
-  skippedLines: number;
-}
-
 /**
- * A live block's lines (malloc-live.d, stacks-malloc-live.d): "live", "class", "amount" (per
+ * A live block's body (malloc-live.d, stacks-malloc-live.d): "live", "class", "amount" (per
  * process), "total" and "stack" (a drill-down's, by caller; counts x 1024). Empty lines are
  * DTrace's layout; anything else is skipped and counted.
  */
-function liveLines(lines: readonly string[]): LiveLines {
-  const read: LiveLines = {untracked: 0, starts: [], amounts: [], totals: [], stacks: [], skippedLines: 0};
+function liveLines(body: readonly string[]): LiveRead {
+  const read = emptyLiveRead();
   const number = (text: string | undefined) => (text === undefined ? undefined : parseSaturatedInteger(text));
-  for (const line of lines.slice(1, -1)) {
+  for (const line of body) {
     if (line.trim() === '') continue;
     const parts = line.split('\t');
     const [first, second, third, fourth] = [1, 2, 3, 4].map(at => number(parts[at]));
@@ -178,45 +112,12 @@ function parseRow(line: string, measures: readonly Measure[]): RowParse {
   return {row};
 }
 
-const measuresOf = (tab: TabId, view: 'process' | 'cache') => viewOf(tab, view).measures;
-
-/**
- * Parse one per-process snapshot block (from "memtop<TAB>begin" to "memtop<TAB>end").
- * Unknown and malformed lines inside are skipped and counted, never thrown; empty lines are
- * DTrace's layout and are ignored.
- */
-export function parseDtraceSnapshot(lines: readonly string[], context: DtraceContext): DtraceParseResult<TracerSnapshot> {
-  const edges = blockEdges(lines, context.tab);
-  if (!edges) return {snapshot: undefined, skippedLines: lines.length};
-  if (edges.live) {
-    const read = liveLines(lines);
-    if (read.since === undefined) return {snapshot: undefined, skippedLines: lines.length};
-    const rows = liveRowsOf(read.amounts, ageClassesAt(read.starts, Date.parse(edges.time), 1000));
-    const snapshot: TracerSnapshot = {tab: context.tab, view: 'live', backend: 'dtrace', probe: context.probe, time: edges.time, elapsedMs: edges.elapsedMs, rows, since: read.since, untracked: read.untracked, capped: read.untracked > 0};
-    return {snapshot, skippedLines: read.skippedLines};
-  }
-  const byCache = hasView(context.tab, 'cache');
-  const rows: RawRow[] = [];
-  const cacheRows: RawRow[] = [];
-  let skippedLines = 0;
-  for (const line of lines.slice(1, -1)) {
-    if (line.trim() === '') continue;
-    const type = line.split('\t', 1)[0];
-    const parsed = type === 'row' ? parseRow(line, measuresOf(context.tab, 'process')) : type === 'cache' && byCache ? parseRow(line, measuresOf(context.tab, 'cache')) : undefined;
-    if (!parsed) skippedLines++;
-    else if ('row' in parsed) (parsed.row.cache === undefined ? rows : cacheRows).push(parsed.row);
-  }
-  const snapshot: TracerSnapshot = {
-    tab: context.tab,
-    view: 'process',
-    backend: 'dtrace',
-    probe: context.probe,
-    time: edges.time,
-    elapsedMs: edges.elapsedMs,
-    rows,
-  };
-  if (byCache) snapshot.otherViews = {cache: cacheRows};
-  return {snapshot, skippedLines};
+/** One table line: a "row" of the process view, or a "cache" row of a tab that has a cache view; null for an empty line (DTrace's layout) or a row with nothing counted. */
+function tableRow(line: string, measures: TableMeasures): RawRow | null | undefined {
+  if (line.trim() === '') return null;
+  const type = line.split('\t', 1)[0];
+  const parsed = type === 'row' ? parseRow(line, measures.process) : type === 'cache' && measures.cache ? parseRow(line, measures.cache) : undefined;
+  return parsed && ('row' in parsed ? parsed.row : null);
 }
 
 /**
@@ -243,58 +144,21 @@ const QUANTIZE_HEADER = /^\s*value\s+-+ Distribution -+\s+count\s*$/;
 const QUANTIZE_ROW = /^\s*(-?\d+) [^|]*\|\D*?(\d+)\s*$/;
 
 /**
- * Parse one drill-down block: stacks (from "stack" to "endstack"), and for malloc the quantize()
+ * A drill-down block's body: stacks (from "stack" to "endstack"), and for malloc the quantize()
  * histogram (between "hist" and "endhist") and the entry points. A stack cut off by another
  * record before its "endstack" is truncated: its lines are skipped and counted and it is
  * dropped. Stacks with no frame at all (no user stack, e.g. in a kernel thread) are dropped,
  * as the bpftrace backend drops them.
  */
-export function parseDtraceStackSnapshot(
-  lines: readonly string[],
-  context: DtraceContext & StackTarget & {sampleBytes?: number},
-): DtraceParseResult<TracerStackSnapshot> {
-  const edges = blockEdges(lines, context.tab);
-  if (!edges) return {snapshot: undefined, skippedLines: lines.length};
-  if (edges.live) {
-    const read = liveLines(lines);
-    if (read.since === undefined) return {snapshot: undefined, skippedLines: lines.length};
-    const stacks = liveStacksOf(read.stacks, read.totals, ageClassesAt(read.starts, Date.parse(edges.time), 1000));
-    const snapshot: TracerStackSnapshot = {
-      tab: context.tab,
-      view: 'live',
-      backend: 'dtrace',
-      probe: context.probe,
-      ...targetOf(context),
-      time: edges.time,
-      elapsedMs: edges.elapsedMs,
-      stacks: stacks.stacks,
-      live: {since: read.since, classes: stacks.classes, totals: stacks.totals, untracked: read.untracked, ...(context.sampleBytes ? {sampleBytes: context.sampleBytes} : {})},
-      capped: read.untracked > 0,
-    };
-    return {snapshot, skippedLines: read.skippedLines};
-  }
-  const withBytes = TABS[context.tab].stackBytes;
-  const withTime = TABS[context.tab].stackTime === true;
-  const histogramKind = TABS[context.tab].stackHistogram;
-  const withHistogram = histogramKind !== undefined;
-  const stacks: StackRow[] = [];
-  const histogram: HistogramBucket[] = [];
-  const entryPoints: {name: string; count: number}[] = [];
-  const processes: ProcessShare[] = [];
-  let skippedLines = 0;
+function stackLines(body: readonly string[], context: StackTarget, shape: StackShape): StackRead {
+  const read: StackRead = {stacks: [], histogram: [], entryPoints: [], processes: [], skippedLines: 0};
   let stack: {count: number; bytes: number | undefined; frames: string[]; lines: number} | undefined;
   let inHistogram = false;
-  for (const line of lines.slice(1, -1)) {
+  for (const line of body) {
     if (stack) {
       if (line === 'endstack') {
-        if (stack.count > 0 && stack.frames.length > 0) {
-          stacks.push({
-            count: stack.count,
-            ...(withBytes ? {bytes: stack.bytes ?? 0} : {}),
-            ...(withTime ? {ms: fromTracer('ms', stack.bytes ?? 0)} : {}),
-            frames: stack.frames,
-          });
-        }
+        // The second column is the stack's bytes, or its time in ns (reclaim).
+        if (stack.count > 0 && stack.frames.length > 0) read.stacks.push(stackRowOf(shape, stack.count, stack.bytes, stack.bytes, stack.frames));
         stack = undefined;
         continue;
       }
@@ -303,7 +167,7 @@ export function parseDtraceStackSnapshot(
         if (line.trim() !== '' && !ANNOTATION.test(line)) stack.frames.push(dtraceFrameName(line));
         continue;
       }
-      skippedLines += stack.lines;
+      read.skippedLines += stack.lines;
       stack = undefined;
     }
     if (inHistogram) {
@@ -315,8 +179,8 @@ export function parseDtraceStackSnapshot(
         if (line.trim() === '' || QUANTIZE_HEADER.test(line)) continue;
         const match = QUANTIZE_ROW.exec(line);
         const bucket = match ? powerOfTwoBucket(match[1]!, parseCount(match[2]!) ?? Number.NaN) : undefined;
-        if (bucket && !Number.isNaN(bucket.count)) histogram.push(bucket);
-        else skippedLines++;
+        if (bucket && !Number.isNaN(bucket.count)) read.histogram.push(bucket);
+        else read.skippedLines++;
         continue;
       }
       inHistogram = false;
@@ -328,49 +192,44 @@ export function parseDtraceStackSnapshot(
       const bytes = parts.length >= 3 ? parseBytes(parts[2]!) : null;
       const rest = parts.slice(3).join('\t').trim();
       // The second column is the stack's bytes, or its time in ns (reclaim), or "-".
-      if (count === undefined || bytes === null || (withBytes || withTime) !== (bytes !== undefined) || rest !== '') skippedLines++;
+      if (count === undefined || bytes === null || (shape.withBytes || shape.withTime) !== (bytes !== undefined) || rest !== '') read.skippedLines++;
       else stack = {count, bytes, frames: [], lines: 1};
-    } else if (line === 'hist' && withHistogram) {
+    } else if (line === 'hist' && shape.histogramKind !== undefined) {
       inHistogram = true;
     } else if (parts[0] === 'proc' && context.cache !== undefined && parts.length >= 5) {
       const pid = parsePid(parts[1]!);
       const count = parseCount(parts[2]!);
       const bytes = parseSaturatedInteger(parts[3]!);
-      if (pid === undefined || count === undefined || bytes === undefined) skippedLines++;
-      else if (count > 0) processes.push({pid, comm: parts.slice(4).join('\t'), count, bytes});
-    } else if (parts[0] === 'entry' && histogramKind === true && parts.length >= 3) {
+      if (pid === undefined || count === undefined || bytes === undefined) read.skippedLines++;
+      else if (count > 0) read.processes.push({pid, comm: parts.slice(4).join('\t'), count, bytes});
+    } else if (parts[0] === 'entry' && shape.histogramKind === true && parts.length >= 3) {
       const count = parseCount(parts[1]!);
-      if (count === undefined) skippedLines++;
-      else entryPoints.push({name: parts.slice(2).join('\t'), count});
+      if (count === undefined) read.skippedLines++;
+      else read.entryPoints.push({name: parts.slice(2).join('\t'), count});
     } else {
-      skippedLines++;
+      read.skippedLines++;
     }
   }
-  if (stack) skippedLines += stack.lines;
-  const snapshot: TracerStackSnapshot = {
-    tab: context.tab,
-    backend: 'dtrace',
-    probe: context.probe,
-    ...targetOf(context),
-    time: edges.time,
-    elapsedMs: edges.elapsedMs,
-    stacks,
-  };
-  if (context.cache !== undefined) Object.assign(snapshot, {processes: processes.sort((a, b) => b.count - a.count), kernel: true});
-  if (withHistogram) snapshot.histogram = normalizeHistogram(histogram);
-  if (histogramKind === true) snapshot.entryPoints = entryPoints;
-  return {snapshot, skippedLines};
+  if (stack) read.skippedLines += stack.lines;
+  return read;
 }
 
 /**
- * Parse a whole captured output (e.g. a fixture) into snapshots, with skippedLines counted
- * cumulatively, as the live backend counts them.
+ * DTrace's output format, read by parse/text-blocks.ts. Its blocks run from a "memtop<TAB>begin"
+ * line to the next "memtop<TAB>end" line; DTrace ends some output with empty lines, which are
+ * layout, not lost data.
  */
-export function parseDtraceOutput(text: string, context: DtraceContext): TracerSnapshot[] {
-  return collectBlocks(text, new DtraceBlockReader(), block => parseDtraceSnapshot(block, context));
-}
+export const DTRACE_FORMAT: TextFormat = {
+  backend: 'dtrace',
+  blocks: {isBegin: line => line.startsWith(BEGIN), isEnd: line => line.startsWith(END), maxLines: DTRACE_MAX_BLOCK_LINES, isLayout: line => line.trim() === ''},
+  edges: blockEdges,
+  row: tableRow,
+  live: liveLines,
+  stacks: stackLines,
+};
+
+/** Parse a whole captured output (e.g. a fixture) into snapshots, as the live backend reads them. */
+export const parseDtraceOutput = (text: string, context: TextContext): TracerSnapshot[] => parseTableOutput(DTRACE_FORMAT, text, context);
 
 /** parseDtraceOutput for drill-down output. */
-export function parseDtraceStackOutput(text: string, context: DtraceContext & StackTarget & {sampleBytes?: number}): TracerStackSnapshot[] {
-  return collectBlocks(text, new DtraceBlockReader(), block => parseDtraceStackSnapshot(block, context));
-}
+export const parseDtraceStackOutput = (text: string, context: StackContext): TracerStackSnapshot[] => parseStackOutput(DTRACE_FORMAT, text, context);

@@ -1,10 +1,5 @@
 // Number and histogram helpers shared by the SystemTap and DTrace output parsers; pure functions.
-import type {HistogramBucket, StackTarget} from '../types.js';
-
-/** Just the target of a drill-down context: its pid, or its cache. */
-export function targetOf(context: StackTarget): StackTarget {
-  return context.cache !== undefined ? {cache: context.cache} : {pid: context.pid};
-}
+import type {HistogramBucket} from '../types.js';
 
 const MAX = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN = -MAX;
@@ -110,33 +105,4 @@ function nextBucket(bucket: HistogramBucket): HistogramBucket | undefined {
   if (bucket.max >= Number.MAX_SAFE_INTEGER / 2) return undefined;
   const min = bucket.max + 1;
   return {min, max: min <= 1 ? min : min * 2 - 1, count: 0};
-}
-
-/** A reader that gathers one snapshot's lines into a block, counting lines outside any block. */
-export interface BlockReader {
-  skippedLines: number;
-  push(line: string): string[] | undefined;
-}
-
-/**
- * Parse a whole captured output (e.g. a fixture) block by block into snapshots, with
- * skippedLines counted cumulatively, as the live backends count them.
- */
-export function collectBlocks<T extends {skippedLines?: number}>(
-  text: string,
-  reader: BlockReader,
-  parse: (block: string[]) => {snapshot?: T; skippedLines: number},
-): T[] {
-  const snapshots: T[] = [];
-  let blockSkipped = 0;
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  for (const line of lines) {
-    const block = reader.push(line);
-    if (!block) continue;
-    const {snapshot, skippedLines} = parse(block);
-    blockSkipped += skippedLines;
-    if (snapshot) snapshots.push({...snapshot, skippedLines: reader.skippedLines + blockSkipped});
-  }
-  return snapshots;
 }

@@ -1,0 +1,66 @@
+// What the SystemTap and DTrace backends share: running a script whose output is begin..end
+// blocks of text and yielding one snapshot per block with the lines skipped so far, reading the
+// first telling line of a tracer's stderr, and a drill-down's script, arguments and context.
+import {drillView, TABS, tracerScripts, type DtraceDefinition, type ScriptChoice, type StapDefinition} from '../registry.js';
+import type {StackStartOptions, TracerError, TracerSnapshot, TracerStackSnapshot} from '../types.js';
+import {BlockSnapshots, parseStackBlock, parseTableBlock, type BlockParse, type StackContext, type TextContext, type TextFormat} from '../parse/text-blocks.js';
+import {cacheArguments, noCacheRows, positionalArguments, sampleBytesOf, tracerLines, type TracerProcessOptions} from './tracer-process.js';
+
+/** A text tracer as its backend runs it. */
+export interface TextTracer {
+  /** Absolute path of its binary, if installed. */
+  path: () => string | undefined;
+  /** Why it cannot run when it is not installed, and how to install it. */
+  missing: () => TracerError;
+  explainFailure: TracerProcessOptions['explainFailure'];
+  format: TextFormat;
+}
+
+/** The first line of `text` (trimmed) that matches `pattern`. */
+export function firstLine(text: string, pattern: RegExp): string | undefined {
+  return text.split('\n').map(line => line.trim()).find(line => pattern.test(line));
+}
+
+/** Run one script and yield each block's snapshot, with skippedLines counted since it started. */
+async function* textSnapshots<T extends {skippedLines?: number}>(tracer: TextTracer, args: string[], signal: AbortSignal, parse: (block: string[]) => BlockParse<T>): AsyncGenerator<T> {
+  const command = tracer.path();
+  if (!command) throw tracer.missing();
+  const snapshots = new BlockSnapshots(tracer.format.blocks, parse);
+  for await (const line of tracerLines({command, args, signal, explainFailure: tracer.explainFailure})) {
+    const snapshot = snapshots.push(line);
+    if (snapshot) yield snapshot;
+  }
+}
+
+/** Run a table's script: one snapshot per interval. */
+export function tableSnapshots(tracer: TextTracer, args: string[], signal: AbortSignal, context: TextContext): AsyncGenerator<TracerSnapshot> {
+  return textSnapshots(tracer, args, signal, block => parseTableBlock(tracer.format, block, context));
+}
+
+/** Run a drill-down's script: one snapshot per interval. */
+export function stackSnapshots(tracer: TextTracer, args: string[], signal: AbortSignal, context: StackContext): AsyncGenerator<TracerStackSnapshot> {
+  return textSnapshots(tracer, args, signal, block => parseStackBlock(tracer.format, block, context));
+}
+
+/** How one text backend starts a drill-down's script: the differences between the tracers. */
+export interface StackScriptArguments {
+  /** The arguments to run a cache's script with, given its positional values. */
+  cache: (script: ScriptChoice, positional: string[]) => {args: string[]; probe: string};
+  /** The arguments to run a process's script with, given its positional values and the sample size ([] where the script takes none). */
+  process: (script: ScriptChoice, pid: number, positional: string[], sample: string[]) => {args: string[]; probe: string};
+}
+
+/** A drill-down's tracer arguments and parser context: into a cache (the tab's cacheStacks script) or a process. */
+export function stackRun(options: StackStartOptions, scripts: StapDefinition | DtraceDefinition, tracer: StackScriptArguments): {args: string[]; context: StackContext} {
+  if (options.cache !== undefined) {
+    const script = scripts.cacheStacks;
+    if (!script) throw noCacheRows(TABS[options.tab].title);
+    const {args, probe} = tracer.cache(script, cacheArguments(options.intervalMs, options.cache));
+    return {args, context: {tab: options.tab, probe, cache: options.cache}};
+  }
+  const script = tracerScripts(scripts, drillView(options.tab, options.view)).stacks;
+  const sampleBytes = sampleBytesOf(script, options.sampleBytes);
+  const positional = positionalArguments(options.intervalMs, options.pid, true);
+  const {args, probe} = tracer.process(script, options.pid, positional, script.sample ? [String(sampleBytes)] : []);
+  return {args, context: {tab: options.tab, probe, pid: options.pid, ...(sampleBytes > 0 ? {sampleBytes} : {})}};
+}
