@@ -13,7 +13,7 @@ import type {TracerError} from './types.js';
 import {ReplayEndError} from './record/replay.js';
 import {foldedStacks} from './model/folded.js';
 import {matchesCgroup} from './model/cgroup.js';
-import {processName} from './system/processes.js';
+import {processName, shownName} from './system/process-names.js';
 
 export interface BatchIo {
   write: (text: string) => void;
@@ -141,7 +141,7 @@ export async function runBatch(
     if (options.stacks && (options.pid !== undefined || options.cache !== undefined)) {
       const pid = options.pid;
       const target: StackTarget = options.cache !== undefined ? {cache: options.cache} : {pid: pid!};
-      let comm = pid !== undefined ? processName(pid) ?? '' : '';
+      let comm = pid !== undefined ? shownName(pid) : '';
       let last: TracerStackSnapshot | undefined;
       const view = drillView(options.tab, options.view);
       const minAge = options.minAge ?? 0;
@@ -204,7 +204,7 @@ export async function runBatch(
             cumulative: false,
             filter: options.comm ?? '',
             limit: options.limit,
-            nameOf: processName,
+            nameOf: shownName,
           });
           if (options.json) {
             const json: Record<string, unknown> = {

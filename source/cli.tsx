@@ -22,7 +22,7 @@ import {Recorder, RecordError} from './record/recorder.js';
 import {recordingHeader} from './record/format.js';
 import {recordingBackend} from './record/recording-backend.js';
 import {CgroupCache} from './system/cgroups.js';
-import {processExists} from './system/processes.js';
+import {processExists} from './system/process-names.js';
 import {withHeadStart} from './backends/head-start.js';
 import {sharedBackend} from './backends/shared-backend.js';
 import {parseBpftraceVersion, versionText} from './backends/bpftrace-version.js';

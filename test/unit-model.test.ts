@@ -5,6 +5,7 @@ import {applyRows, applySnapshot, emptyTable, emptyTabData, viewTable} from '../
 import {viewOf, type Measure, type ViewDefinition} from '../source/registry.js';
 import {columnsFor} from '../source/model/columns.js';
 import {selectRows} from '../source/model/select-rows.js';
+import {GONE_NAME} from '../source/system/process-names.js';
 import {topStacks} from '../source/model/stacks.js';
 import type {TracerSnapshot} from '../source/types.js';
 
@@ -126,11 +127,11 @@ test('selectRows names unnamed rows through nameOf: the shown ones only, or ever
   const asked: number[] = [];
   const nameOf = (pid: number) => {
     asked.push(pid);
-    return pid === 11 ? undefined : `name-${pid}`;
+    return pid === 11 ? GONE_NAME : `name-${pid}`;
   };
   const query = {tab: 'malloc', view: 'process', sortColumn: 'count', descending: true, cumulative: false, filter: '', limit: 3, nameOf} as const;
   const shown = selectRows(table.rows.values(), columns, query);
-  assert.deepEqual(shown.map(row => row.comm), ['name-10', '?', 'exited'], "a gone process is '?', a name the tracer gave is kept");
+  assert.deepEqual(shown.map(row => row.comm), ['name-10', '?', 'exited'], "an unnamed row gets nameOf's name (a gone process's too), a name the tracer gave is kept");
   assert.deepEqual(asked.sort(), [10, 11], 'only the unnamed rows shown are asked for');
   assert.equal([...table.rows.values()].find(row => row.pid === 10)!.comm, '', 'the table itself is not changed');
 

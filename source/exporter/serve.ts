@@ -4,7 +4,7 @@
 import {supervise} from '../backends/supervise.js';
 import {TABS, viewOf} from '../registry.js';
 import {rowsOfView, type ExportedView, type MetricsModel} from '../model/metrics.js';
-import {processName} from '../system/processes.js';
+import {GONE_NAME, shownName} from '../system/process-names.js';
 import type {CgroupCache} from '../system/cgroups.js';
 import type {Backend, RawRow, TabId, TracerError} from '../types.js';
 
@@ -29,7 +29,7 @@ export interface ExporterOptions {
 export function processLabels(row: RawRow, cgroups: CgroupCache, pidLabel: boolean): Record<string, string> {
   if (row.cache !== undefined) return {cache: row.cache};
   const pid = row.pid ?? 0;
-  const comm = row.comm || (pid > 0 ? processName(pid) : undefined) || '?';
+  const comm = row.comm || (pid > 0 ? shownName(pid) : GONE_NAME);
   const cgroup = pid > 0 ? (cgroups.info(pid)?.label ?? 'unknown') : '/';
   return pidLabel ? {comm, cgroup, pid: String(pid)} : {comm, cgroup};
 }

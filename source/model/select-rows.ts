@@ -19,17 +19,18 @@ export interface ViewQuery {
   /** Case-insensitive substring of the cgroup path or container id, with the lookup to use. */
   cgroup?: {pattern: string; cgroupOf: (pid: number) => string | undefined};
   /**
-   * A process's name, for rows the tracer left unnamed (bpftrace keys rows by pid and names only
-   * the processes that exited): asked for the rows returned, or for every row when the filter or
-   * the sort reads names. Without it, rows keep the names they came with.
+   * A process's name as shown (system/process-names.ts's shownName), for rows the tracer left
+   * unnamed (bpftrace keys rows by pid and names only the processes that exited): asked for the
+   * rows returned, or for every row when the filter or the sort reads names. Without it, rows keep
+   * the names they came with.
    */
-  nameOf?: (pid: number) => string | undefined;
+  nameOf?: (pid: number) => string;
 }
 
-/** `row` with its process's name when the tracer gave none ('?' when the process has gone). */
-function named(row: TableRow, nameOf: ((pid: number) => string | undefined) | undefined): TableRow {
+/** `row` with its process's name when the tracer gave none. */
+function named(row: TableRow, nameOf: ((pid: number) => string) | undefined): TableRow {
   if (!nameOf || row.comm || row.cache !== undefined || row.pid === undefined || row.pid <= 0) return row;
-  return {...row, comm: nameOf(row.pid) ?? '?'};
+  return {...row, comm: nameOf(row.pid)};
 }
 
 /**

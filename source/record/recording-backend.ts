@@ -2,7 +2,7 @@
 // TUI and batch mode alike without either knowing about it.
 import type {Backend, RawRow, StackStartOptions, StartOptions, TracerSnapshot, TracerStackSnapshot} from '../types.js';
 import {CgroupCache} from '../system/cgroups.js';
-import {processName} from '../system/processes.js';
+import {GONE_NAME, processName} from '../system/process-names.js';
 import type {Recorder} from './recorder.js';
 
 export interface RecordingBackendOptions {
@@ -33,7 +33,7 @@ export function recordingBackend(backend: Backend, recorder: Recorder, options: 
     probeFor: tab => backend.probeFor(tab),
     async *start(startOptions: StartOptions): AsyncIterable<TracerSnapshot> {
       for await (const tracerSnapshot of backend.start(startOptions)) {
-        const snapshot = tracerSnapshot.rows.some(unnamed) ? {...tracerSnapshot, rows: tracerSnapshot.rows.map(row => (unnamed(row) ? {...row, comm: commOf(row.pid!) ?? '?'} : row))} : tracerSnapshot;
+        const snapshot = tracerSnapshot.rows.some(unnamed) ? {...tracerSnapshot, rows: tracerSnapshot.rows.map(row => (unnamed(row) ? {...row, comm: commOf(row.pid!) ?? GONE_NAME} : row))} : tracerSnapshot;
         const cgroups: Record<string, string> = {};
         for (const row of snapshot.rows) {
           if (row.pid === undefined || row.pid <= 0 || String(row.pid) in cgroups) continue;

@@ -1,41 +1,6 @@
-// What /proc says about a process: its name and its executable mappings. The one reader of
-// each, with the one cache policy for names (what a read found, a name or that the process has
-// gone, is kept a few seconds: rows are named every interval).
+// What /proc says about a process's memory: its executable ranges and its mappings by name. (Its
+// name has its own owner: system/process-names.ts.)
 import {readFileSync} from 'node:fs';
-
-/** A process's name (its main thread's comm) from /proc, or undefined when it has gone. */
-export function readProcessName(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').replace(/\n$/, '') || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const NAME_TTL_MS = 5000;
-const NAME_CACHE_MAX = 4096;
-const names = new Map<number, {name: string | undefined; at: number}>();
-
-/**
- * A process's name, read at most once every few seconds per pid (a table names every row every
- * interval); undefined when the process has gone.
- */
-export function processName(pid: number, now = Date.now()): string | undefined {
-  const cached = names.get(pid);
-  if (cached && now - cached.at < NAME_TTL_MS) return cached.name;
-  const name = readProcessName(pid);
-  if (names.size >= NAME_CACHE_MAX) {
-    for (const [key, entry] of names) if (now - entry.at >= NAME_TTL_MS) names.delete(key);
-    if (names.size >= NAME_CACHE_MAX) names.clear();
-  }
-  names.set(pid, {name, at: now});
-  return name;
-}
-
-/** Whether a process exists now. */
-export function processExists(pid: number): boolean {
-  return readProcessName(pid) !== undefined;
-}
 
 /**
  * The address ranges [low, high) a process has mapped executable, from /proc/<pid>/maps, or

@@ -5,7 +5,7 @@ import type {Backend, TabId} from '../types.js';
 import type {TabData} from '../model/table.js';
 import {useStackTracer, useTableTracer, type DrillState, type TracerStatus} from './use-tracer.js';
 import {useReplay, type ReplayState} from './use-replay.js';
-import {processName} from '../system/processes.js';
+import {shownName} from '../system/process-names.js';
 
 /** The data a frame draws from. */
 export interface Source {
@@ -15,8 +15,8 @@ export interface Source {
   replay?: ReplayState;
   /** A process's cgroup path as the source knows it (live: /proc; replay: as recorded at the shown point). */
   cgroupOf?: (pid: number) => string | undefined;
-  /** A process's name for a row the tracer left unnamed (live: /proc; a recording's rows are named). */
-  nameOf?: (pid: number) => string | undefined;
+  /** A process's name as shown, for a row the tracer left unnamed (live: /proc; a recording's rows are named). */
+  nameOf?: (pid: number) => string;
 }
 
 /** The live source: the tracer the current view needs, running. */
@@ -24,7 +24,7 @@ export function useLiveSource(backend: Backend, state: UiState, options: {pid?: 
   const drilling = state.drill !== undefined;
   const table = useTableTracer(backend, drilling ? undefined : state.tab, {intervalMs: state.intervalMs, pid: options.pid, paused: state.paused, view: state.view});
   const drill = useStackTracer(backend, state.drill, {intervalMs: state.intervalMs, paused: state.paused, sampleBytes: options.sampleBytes});
-  return {data: table.data, status: table.status, drill, cgroupOf: options.cgroupOf, nameOf: processName};
+  return {data: table.data, status: table.status, drill, cgroupOf: options.cgroupOf, nameOf: shownName};
 }
 
 /** The replay source: a position on the recording's timeline. */

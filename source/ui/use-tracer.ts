@@ -5,7 +5,7 @@ import type {ViewId} from '../registry.js';
 import type {Backend, StackTarget, TabId, TracerStackSnapshot} from '../types.js';
 import {applySnapshot, emptyTabData, type TabData} from '../model/table.js';
 import {supervise} from '../backends/supervise.js';
-import {processExists} from '../system/processes.js';
+import {processExists} from '../system/process-names.js';
 
 export interface TracerStatus {
   /** What failed, in one line. */
