@@ -5,10 +5,12 @@
 import React, {useEffect, useReducer, useRef} from 'react';
 import {Box, Text, useApp} from 'ink';
 import type {Backend, TabId, ViewId} from './types.js';
+import {viewOf} from './registry.js';
 import {columnsFor} from './model/columns.js';
 import {selectRows} from './model/select-rows.js';
 import {viewTable} from './model/table.js';
 import {topStacks} from './model/stacks.js';
+import {foldedInput} from './model/folded.js';
 import {supportsUnicode} from './model/sparkline.js';
 import {initialState} from './state/reducer.js';
 import {bindingsFor, footerText} from './state/keys.js';
@@ -72,12 +74,12 @@ export function App(props: AppProps) {
   const {drill} = source;
 
   const table = viewTable(source.data[state.tab], state.view);
-  const columns = columnsFor(state.tab, state.view, {cgroupOf: source.cgroupOf, trend: {ascii: !UNICODE}});
+  const view = viewOf(state.tab, state.view);
+  const columns = columnsFor(view, {cgroupOf: source.cgroupOf, trend: {ascii: !UNICODE}});
   // Lines around the table: tab bar, status, header, footer; the rest is for rows.
   const tableRows = Math.max(1, Math.min(limit, size.rows - 5));
   const rows = selectRows(table.rows.values(), columns, {
-    tab: state.tab,
-    view: state.view,
+    view,
     sortColumn: state.sortColumn,
     descending: state.descending,
     cumulative: state.cumulative,
@@ -103,9 +105,8 @@ export function App(props: AppProps) {
       else if (effect.kind === 'write-folded' && state.drill && drill.snapshot) {
         try {
           const target = state.drill.cache !== undefined ? {cache: state.drill.cache} : {pid: state.drill.pid};
-          // Live stacks weigh what is outstanding (bytes), of allocations as old as the view asks.
-          const stacks = drill.snapshot.live ? topStacks(drill.snapshot, Number.MAX_SAFE_INTEGER, state.minAge).stacks : drill.snapshot.stacks;
-          const file = writeFoldedFile(props.foldedDir ?? process.cwd(), target, state.drill.tab, stacks, {weight: drill.snapshot.live ? 'bytes' : 'count', view: state.drill.view});
+          const {stacks, weight} = foldedInput(drill.snapshot, state.minAge);
+          const file = writeFoldedFile(props.foldedDir ?? process.cwd(), target, state.drill.tab, stacks, {weight, view: state.drill.view});
           dispatch({type: 'notice', text: `wrote ${file}`});
         } catch (error) {
           dispatch({type: 'notice', text: `could not write folded stacks: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`});
@@ -147,8 +148,7 @@ export function App(props: AppProps) {
         sortColumn={state.sortColumn}
         descending={state.descending}
         cumulative={state.cumulative}
-        tab={state.tab}
-        view={state.view}
+        view={view}
         width={width}
       />
     );

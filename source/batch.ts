@@ -1,17 +1,17 @@
 // Batch mode, like top -b: one table (or one JSON object per line) per interval, for pipes
 // and scripts; with --stacks, one process's stack view per interval.
-import {drillView, hasView, TABS, totalKey, viewOf, type Measure, type ViewDefinition, type ViewId} from './registry.js';
+import {drillView, hasView, TABS, totalKey, viewOf, type Measure, type ViewDefinition} from './registry.js';
 import type {Backend, StackTarget, TracerSnapshot, TracerStackSnapshot} from './types.js';
 import {applySnapshot, emptyTabData, hasTotal, valueOf, viewTable, type TableRow} from './model/table.js';
-import {columnsFor, defaultSortColumn} from './model/columns.js';
+import {columnsFor, defaultSortColumn, type Column} from './model/columns.js';
 import {selectRows} from './model/select-rows.js';
-import {liveSummary, topStacks} from './model/stacks.js';
+import {histogramRange, histogramUnit, liveSummary, topStacks} from './model/stacks.js';
 import {supervise} from './backends/supervise.js';
-import {clockTime, fit, humanAge, humanBytes, humanCount, humanMicros, humanMs, sanitize, toFixed} from './format.js';
+import {clockTime, fit, humanAge, humanBytes, humanCount, humanMs, sanitize, toFixed} from './format.js';
 import type {Options} from './flags.js';
 import type {TracerError} from './types.js';
 import {ReplayEndError} from './record/replay.js';
-import {foldedStacks} from './model/folded.js';
+import {foldedInput, foldedStacks} from './model/folded.js';
 import {matchesCgroup} from './model/cgroup.js';
 import {processName, shownName} from './system/process-names.js';
 
@@ -47,8 +47,7 @@ function roundedValue(value: number): number {
   return Number.isInteger(value) ? value : Math.round(value * 1000) / 1000;
 }
 
-function tableText(snapshot: TracerSnapshot, view: ViewId, rows: TableRow[]): string {
-  const columns = columnsFor(snapshot.tab, view);
+function tableText(snapshot: TracerSnapshot, columns: Column[], rows: TableRow[]): string {
   const header = columns.map(column => fit(column.title, column.width, column.align)).join(' ');
   const lines = rows.map(row => columns.map(column => fit(column.format(row), column.width, column.align)).join(' '));
   const live = snapshot.since !== undefined ? ` · live since ${clockTime(snapshot.since)}${snapshot.untracked ? ` · CAPPED: ${snapshot.untracked} allocations not tracked` : ''}` : '';
@@ -62,9 +61,7 @@ function stackText(snapshot: TracerStackSnapshot, comm: string, limit: number, m
   if (view.live) lines.push(liveSummary(view));
   for (const share of snapshot.processes ?? []) lines.push(`process ${share.pid} ${sanitize(share.comm)} ${humanCount(share.count)} ${humanBytes(share.bytes ?? 0)}`);
   if (snapshot.entryPoints?.length) lines.push('entry points: ' + snapshot.entryPoints.map(entry => `${entry.name} ${entry.count}`).join('  '));
-  const latency = TABS[snapshot.tab].stackHistogram === 'latency';
-  const edge = (value: number) => (latency ? humanMicros(value) : humanBytes(value));
-  for (const bucket of snapshot.histogram ?? []) lines.push(`  [${edge(bucket.min)}, ${edge(bucket.max + 1)}) ${bucket.count}`);
+  for (const bucket of snapshot.histogram ?? []) lines.push(`  ${histogramRange(snapshot.tab, bucket)} ${bucket.count}`);
   for (const stack of view.stacks) {
     const where = stack.where ? ` in ${stack.where.map(place => `${sanitize(place.mapping)} ${humanCount(place.count)}`).join(', ')}` : '';
     if (view.live) lines.push(`${humanBytes(stack.bytes ?? 0)} ${humanCount(stack.count)} oldest ${humanAge(stack.age ?? 0)} ${toFixed(stack.share, 1)}%`);
@@ -102,7 +99,7 @@ export function stacksJson(snapshot: TracerStackSnapshot, target: {pid?: number;
   }
   if (snapshot.histogram) {
     json.histogram = snapshot.histogram;
-    json.histogramUnit = TABS[snapshot.tab].stackHistogram === 'latency' ? 'us' : 'bytes';
+    json.histogramUnit = histogramUnit(snapshot.tab);
   }
   if (snapshot.entryPoints) json.entryPoints = snapshot.entryPoints;
   if (snapshot.processes) json.processes = snapshot.processes;
@@ -161,8 +158,8 @@ export async function runBatch(
           last = snapshot;
           comm = snapshot.comm ?? (pid !== undefined ? processName(pid) : undefined) ?? comm;
           if (options.folded) {
-            // Live stacks weigh what is outstanding: bytes, of allocations at least --min-age old.
-            io.write(snapshot.live ? foldedStacks(topStacks(snapshot, Number.MAX_SAFE_INTEGER, minAge).stacks, 'bytes') : foldedStacks(snapshot.stacks));
+            const {stacks, weight} = foldedInput(snapshot, minAge);
+            io.write(foldedStacks(stacks, weight));
           } else if (options.json) {
             io.write(JSON.stringify(stacksJson(snapshot, options.cache !== undefined ? {cache: options.cache} : {pid, comm}, options.limit, minAge)) + '\n');
           } else {
@@ -185,7 +182,8 @@ export async function runBatch(
       let data = emptyTabData();
       let got = false;
       const view = viewOf(options.tab, options.view !== undefined && hasView(options.tab, options.view) ? options.view : undefined);
-      const columns = columnsFor(options.tab, view.id);
+      const columns = columnsFor(view);
+      const sortColumn = defaultSortColumn(view);
       await supervise<TracerSnapshot>({
         signal: controller.signal,
         start: inner => backend.start({tab: options.tab, pid: options.pid, intervalMs: options.intervalMs, signal: inner, view: view.id}),
@@ -197,9 +195,8 @@ export async function runBatch(
           const table = viewTable(data, view.id);
           const candidates = options.cgroup ? [...table.rows.values()].filter(row => row.pid !== undefined && matchesCgroup(cgroupOf(row.pid), options.cgroup!)) : table.rows.values();
           const rows = selectRows(candidates, columns, {
-            tab: options.tab,
-            view: view.id,
-            sortColumn: defaultSortColumn(options.tab, view.id),
+            view,
+            sortColumn,
             descending: true,
             cumulative: false,
             filter: options.comm ?? '',
@@ -222,7 +219,7 @@ export async function runBatch(
             if (snapshot.skippedLines && snapshot.skippedSample) json.skippedSample = snapshot.skippedSample;
             io.write(JSON.stringify(json) + '\n');
           } else {
-            io.write(tableText(snapshot, view.id, rows));
+            io.write(tableText(snapshot, columns, rows));
           }
           printed++;
           if (done()) controller.abort();

@@ -55,7 +55,7 @@ test('a process the live tracer no longer reports is gone, not idle; a tracer th
 });
 
 test('live columns: LIVE, ALLOCS, OLDEST, GROWTH/s signed in bytes, PEAK; c ranks by the peak', () => {
-  const columns = columnsFor('malloc', 'live', {trend: {ascii: true}});
+  const columns = columnsFor(viewOf('malloc', 'live'), {trend: {ascii: true}});
   assert.deepEqual(columns.map(column => column.title), ['PID', 'COMM', 'LIVE', 'ALLOCS', 'OLDEST', 'GROWTH/s', 'TREND', 'PEAK']);
   let table = applyRows(emptyTable(), [{pid: 7, comm: 'x', count: 3, bytes: 2048, age: 75}], meta(), LIVE);
   table = applyRows(table, [{pid: 7, comm: 'x', count: 3, bytes: 1024, age: 76}], meta(), LIVE);
@@ -65,13 +65,13 @@ test('live columns: LIVE, ALLOCS, OLDEST, GROWTH/s signed in bytes, PEAK; c rank
   assert.equal(shown.age, '76s');
   assert.equal(shown.rate, '-1.0K');
   assert.equal(shown.totalBytes, '2.0K');
-  assert.equal(effectiveSortColumn('bytes', true, 'malloc', 'live'), 'totalBytes');
-  assert.equal(effectiveSortColumn('rate', true, 'malloc', 'live'), 'totalBytes');
-  assert.equal(effectiveSortColumn('age', true, 'malloc', 'live'), 'age', 'no peak age: it sorts by itself');
+  assert.equal(effectiveSortColumn('bytes', true, viewOf('malloc', 'live')), 'totalBytes');
+  assert.equal(effectiveSortColumn('rate', true, viewOf('malloc', 'live')), 'totalBytes');
+  assert.equal(effectiveSortColumn('age', true, viewOf('malloc', 'live')), 'age', 'no peak age: it sorts by itself');
   const ranked = selectRows(
     [{...row, key: 'pid:1', pid: 1, bytes: 0, count: 0, age: 0}, row],
     columns,
-    {tab: 'malloc', view: 'live', sortColumn: 'bytes', descending: true, cumulative: false, filter: '', limit: 10},
+    {view: viewOf('malloc', 'live'), sortColumn: 'bytes', descending: true, cumulative: false, filter: '', limit: 10},
   );
   assert.deepEqual(ranked.map(shownRow => shownRow.pid), [7], 'a process with nothing outstanding is not shown');
   assert.equal(humanBytesRate(0), '0B');

@@ -54,42 +54,42 @@ test('a snapshot fills its view and the views it measured alongside', () => {
 test('top-N: largest first, ten rows, like foreach (i in s- limit 10)', () => {
   let table = emptyTable();
   table = applyRows(table, Array.from({length: 25}, (_, index) => ({pid: index + 1, comm: `p${index}`, count: index + 1, bytes: 100 - index})), meta(), MALLOC);
-  const columns = columnsFor('malloc', 'process');
-  const rows = selectRows(table.rows.values(), columns, {tab: 'malloc', view: 'process', sortColumn: 'count', descending: true, cumulative: false, filter: '', limit: 10});
+  const columns = columnsFor(viewOf('malloc', 'process'));
+  const rows = selectRows(table.rows.values(), columns, {view: viewOf('malloc', 'process'), sortColumn: 'count', descending: true, cumulative: false, filter: '', limit: 10});
   assert.equal(rows.length, 10);
   assert.deepEqual(rows.map(row => row.pid), [25, 24, 23, 22, 21, 20, 19, 18, 17, 16]);
-  const byBytes = selectRows(table.rows.values(), columns, {tab: 'malloc', view: 'process', sortColumn: 'bytes', descending: true, cumulative: false, filter: '', limit: 3});
+  const byBytes = selectRows(table.rows.values(), columns, {view: viewOf('malloc', 'process'), sortColumn: 'bytes', descending: true, cumulative: false, filter: '', limit: 3});
   assert.deepEqual(byBytes.map(row => row.pid), [1, 2, 3]);
-  const ascending = selectRows(table.rows.values(), columns, {tab: 'malloc', view: 'process', sortColumn: 'count', descending: false, cumulative: false, filter: '', limit: 2});
+  const ascending = selectRows(table.rows.values(), columns, {view: viewOf('malloc', 'process'), sortColumn: 'count', descending: false, cumulative: false, filter: '', limit: 2});
   assert.deepEqual(ascending.map(row => row.pid), [1, 2]);
 });
 
 test('per-interval view leaves out quiet rows; cumulative ranks by totals and keeps them', () => {
   let table = applyRows(emptyTable(), [{pid: 1, comm: 'old', count: 100}], meta(), MAJFAULT);
   table = applyRows(table, [{pid: 2, comm: 'new', count: 5}], meta(), MAJFAULT);
-  const columns = columnsFor('majfault', 'process');
-  const now = selectRows(table.rows.values(), columns, {tab: 'majfault', view: 'process', sortColumn: 'count', descending: true, cumulative: false, filter: '', limit: 10});
+  const columns = columnsFor(viewOf('majfault', 'process'));
+  const now = selectRows(table.rows.values(), columns, {view: viewOf('majfault', 'process'), sortColumn: 'count', descending: true, cumulative: false, filter: '', limit: 10});
   assert.deepEqual(now.map(row => row.pid), [2]);
-  const cumulative = selectRows(table.rows.values(), columns, {tab: 'majfault', view: 'process', sortColumn: 'count', descending: true, cumulative: true, filter: '', limit: 10});
+  const cumulative = selectRows(table.rows.values(), columns, {view: viewOf('majfault', 'process'), sortColumn: 'count', descending: true, cumulative: true, filter: '', limit: 10});
   assert.deepEqual(cumulative.map(row => row.pid), [1, 2]);
 });
 
 test('filter matches part of the name, case-insensitively', () => {
   const table = applyRows(emptyTable(), [{pid: 1, comm: 'PostgreSQL', count: 1}, {pid: 2, comm: 'nginx', count: 2}], meta(), MALLOC);
-  const rows = selectRows(table.rows.values(), columnsFor('brk', 'process'), {tab: 'brk', view: 'process', sortColumn: 'count', descending: true, cumulative: false, filter: 'gres', limit: 10});
+  const rows = selectRows(table.rows.values(), columnsFor(viewOf('brk', 'process')), {view: viewOf('brk', 'process'), sortColumn: 'count', descending: true, cumulative: false, filter: 'gres', limit: 10});
   assert.deepEqual(rows.map(row => row.pid), [1]);
 });
 
 test('columns come from the view\'s measures: bytes only where it measures bytes; cache rows only on slab', () => {
-  assert.deepEqual(columnsFor('majfault', 'process').map(column => column.id), ['pid', 'comm', 'count', 'rate', 'totalCount']);
-  assert.deepEqual(columnsFor('slab', 'cache').map(column => column.id), ['cache', 'count', 'bytes', 'rate', 'totalCount', 'totalBytes']);
-  assert.deepEqual(columnsFor('malloc', 'process').map(column => column.title), ['PID', 'COMM', 'CALLS', 'BYTES', '/s', 'TOTAL', 'TOT BYTES']);
-  assert.equal(columnsFor('brk', 'cache')[0]!.id, 'pid');
+  assert.deepEqual(columnsFor(viewOf('majfault', 'process')).map(column => column.id), ['pid', 'comm', 'count', 'rate', 'totalCount']);
+  assert.deepEqual(columnsFor(viewOf('slab', 'cache')).map(column => column.id), ['cache', 'count', 'bytes', 'rate', 'totalCount', 'totalBytes']);
+  assert.deepEqual(columnsFor(viewOf('malloc', 'process')).map(column => column.title), ['PID', 'COMM', 'CALLS', 'BYTES', '/s', 'TOTAL', 'TOT BYTES']);
+  assert.equal(columnsFor(viewOf('brk', 'cache'))[0]!.id, 'pid');
 });
 
 test('column formatters strip control characters from names', () => {
   const table = applyRows(emptyTable(), [{pid: 1, comm: '\u001b[2Jevil\u0007', count: 1}], meta(), MALLOC);
-  const comm = columnsFor('malloc', 'process').find(column => column.id === 'comm')!;
+  const comm = columnsFor(viewOf('malloc', 'process')).find(column => column.id === 'comm')!;
   assert.equal(comm.format(table.rows.get('pid:1')!), '?[2Jevil?');
 });
 
@@ -123,13 +123,13 @@ test('selectRows names unnamed rows through nameOf: the shown ones only, or ever
     {pid: 13, comm: '', count: 20},
   ];
   const table = applyRows(emptyTable(), rows, meta(), MALLOC);
-  const columns = columnsFor('malloc', 'process');
+  const columns = columnsFor(viewOf('malloc', 'process'));
   const asked: number[] = [];
   const nameOf = (pid: number) => {
     asked.push(pid);
     return pid === 11 ? GONE_NAME : `name-${pid}`;
   };
-  const query = {tab: 'malloc', view: 'process', sortColumn: 'count', descending: true, cumulative: false, filter: '', limit: 3, nameOf} as const;
+  const query = {view: viewOf('malloc', 'process'), sortColumn: 'count', descending: true, cumulative: false, filter: '', limit: 3, nameOf} as const;
   const shown = selectRows(table.rows.values(), columns, query);
   assert.deepEqual(shown.map(row => row.comm), ['name-10', '?', 'exited'], "an unnamed row gets nameOf's name (a gone process's too), a name the tracer gave is kept");
   assert.deepEqual(asked.sort(), [10, 11], 'only the unnamed rows shown are asked for');

@@ -19,6 +19,7 @@ import {TracerError, type TabId, type TracerSnapshot, type TracerStackSnapshot} 
 import {scriptedBackend} from './helpers/scripted-backend.js';
 import {recordingBackend} from '../source/record/recording-backend.js';
 import {infoOfPath} from '../source/model/cgroup.js';
+import {viewOf} from '../source/registry.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'memtop-record-'));
 after(() => rmSync(dir, {recursive: true, force: true}));
@@ -503,8 +504,8 @@ test('folding the recorded snapshots gives exactly the rows of folding the live 
       liveData = applySnapshot(liveData, snapshot);
       recorder.recordTable(snapshot);
       for (const grouping of tab === 'slab' ? (['process', 'cache'] as const) : (['process'] as const)) {
-        const columns = columnsFor(tab, grouping);
-        for (const query of QUERIES) liveRows.push(selectRows(viewTable(liveData, grouping).rows.values(), columns, {...query, tab, view: grouping}));
+        const columns = columnsFor(viewOf(tab, grouping));
+        for (const query of QUERIES) liveRows.push(selectRows(viewTable(liveData, grouping).rows.values(), columns, {...query, view: viewOf(tab, grouping)}));
       }
     }
     recorder.close();
@@ -514,8 +515,8 @@ test('folding the recorded snapshots gives exactly the rows of folding the live 
     for (let index = 0; index < timeline.length; index++) {
       const data = timeline.tableDataAt(tab, index);
       for (const grouping of tab === 'slab' ? (['process', 'cache'] as const) : (['process'] as const)) {
-        const columns = columnsFor(tab, grouping);
-        for (const query of QUERIES) replayedRows.push(selectRows(viewTable(data, grouping).rows.values(), columns, {...query, tab, view: grouping}));
+        const columns = columnsFor(viewOf(tab, grouping));
+        for (const query of QUERIES) replayedRows.push(selectRows(viewTable(data, grouping).rows.values(), columns, {...query, view: viewOf(tab, grouping)}));
       }
     }
     assert.deepStrictEqual(replayedRows, liveRows, tab);

@@ -6,6 +6,7 @@ import React from 'react';
 import stringWidth from 'string-width';
 import {columnsFor} from '../source/model/columns.js';
 import type {TableRow} from '../source/model/table.js';
+import {viewOf} from '../source/registry.js';
 
 // Colours on, as in a terminal (Ink's chalk reads this when it is first loaded), to see the selection.
 process.env.FORCE_COLOR = '1';
@@ -22,7 +23,7 @@ const plain = (text: string) => text.replace(new RegExp(`${ESC}\\[[0-9;]*m`, 'g'
 
 function draw(selected: number, width = 100) {
   const instance = render(
-    <TableView columns={columnsFor('malloc', 'process', {trend: {ascii: false}})} rows={rows} selected={selected} sortColumn="count" descending cumulative={false} tab="malloc" view="process" width={width} />,
+    <TableView columns={columnsFor(viewOf('malloc', 'process'), {trend: {ascii: false}})} rows={rows} selected={selected} sortColumn="count" descending cumulative={false} view={viewOf('malloc', 'process')} width={width} />,
   );
   const frame = instance.lastFrame() ?? '';
   instance.unmount();

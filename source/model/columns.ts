@@ -1,8 +1,7 @@
 // Columns as data (title, width, alignment, default direction, value, formatter), made from a
 // view's measures in the registry, and which column a sort reads. Pure.
-import {totalKey, viewOf, type Measure, type Unit, type ViewId} from '../registry.js';
+import {totalKey, type Measure, type Unit, type ViewDefinition} from '../registry.js';
 import {humanAge, humanBytes, humanBytesRate, humanCount, humanMs, humanRate, sanitize} from '../format.js';
-import type {TabId} from '../types.js';
 import {hasTotal, valueOf, type TableRow} from './table.js';
 import {sparkline} from './sparkline.js';
 import {labelOfPath} from './cgroup.js';
@@ -46,9 +45,8 @@ function measureColumn(measure: Measure, key: string, title: string, width: numb
   return {id: key, title, width, align: 'right', defaultDescending: true, value: row => valueOf(row, key), format: row => formatValue(valueOf(row, key), measure.unit)};
 }
 
-/** The columns of a tab's view, left to right. */
-export function columnsFor(tab: TabId, view: ViewId, extras: ColumnExtras = {}): Column[] {
-  const definition = viewOf(tab, view);
+/** The columns of a view, left to right. */
+export function columnsFor(definition: ViewDefinition, extras: ColumnExtras = {}): Column[] {
   const columns: Column[] = [];
   if (definition.rows === 'cache') {
     columns.push({id: 'cache', title: 'CACHE', width: 24, align: 'left', defaultDescending: false, value: row => row.cache ?? '', format: row => sanitize(row.cache ?? '')});
@@ -89,17 +87,17 @@ export function columnsFor(tab: TabId, view: ViewId, extras: ColumnExtras = {}):
 }
 
 /** The column a view ranks by when nothing else is asked: its first measure. */
-export function defaultSortColumn(tab: TabId, view: ViewId): ColumnId {
-  return viewOf(tab, view).measures[0]?.id ?? 'pid';
+export function defaultSortColumn(view: ViewDefinition): ColumnId {
+  return view.measures[0]?.id ?? 'pid';
 }
 
 /**
  * In cumulative mode the per-interval columns sort by their since-start twins: a measure by its
  * total (a gauge by its peak; one without a peak by itself), the rate by the first measure's.
  */
-export function effectiveSortColumn(id: ColumnId, cumulative: boolean, tab: TabId, view: ViewId): ColumnId {
+export function effectiveSortColumn(id: ColumnId, cumulative: boolean, view: ViewDefinition): ColumnId {
   if (!cumulative) return id;
-  const measures = viewOf(tab, view).measures;
+  const measures = view.measures;
   const twin = (measure: Measure | undefined) => (measure && hasTotal(measure) ? totalKey(measure.id) : undefined);
   if (id === 'rate') return twin(measures[0]) ?? id;
   return twin(measures.find(measure => measure.id === id)) ?? id;

@@ -1,7 +1,8 @@
 // Stacks in the folded format that flamegraph.pl, inferno and speedscope read: one line per
 // stack, frames outermost first joined by ';', a space, then the count.
 import {isTabId} from '../registry.js';
-import {isCacheName, type StackRow, type StackTarget, type TabId, type ViewId} from '../types.js';
+import {isCacheName, type StackRow, type StackTarget, type TabId, type TracerStackSnapshot, type ViewId} from '../types.js';
+import {topStacks} from './stacks.js';
 
 /** What a folded line counts: events (default) or, where the tab measures them, bytes. */
 export type FoldedWeight = 'count' | 'bytes';
@@ -21,6 +22,14 @@ const UNSAFE = /[;\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u20
  */
 export function foldFrame(frame: string): string {
   return frame === '' ? UNKNOWN_FRAME : frame.replace(UNSAFE, '_');
+}
+
+/**
+ * What a drill-down's folded stacks count: a live drill-down's weigh what is outstanding (bytes,
+ * of allocations at least `minAge` seconds old), the others their events.
+ */
+export function foldedInput(snapshot: TracerStackSnapshot, minAge: number): {stacks: StackRow[]; weight: FoldedWeight} {
+  return snapshot.live ? {stacks: topStacks(snapshot, Number.MAX_SAFE_INTEGER, minAge).stacks, weight: 'bytes'} : {stacks: snapshot.stacks, weight: 'count'};
 }
 
 /**

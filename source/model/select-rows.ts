@@ -1,15 +1,13 @@
 // The rows a view shows: the pure filter, sort and top-N selection the table view and batch mode
 // share, naming unnamed rows only when they are shown.
-import {viewOf, type ViewId} from '../registry.js';
-import type {TabId} from '../types.js';
+import type {ViewDefinition} from '../registry.js';
 import {effectiveSortColumn, type Column, type ColumnId} from './columns.js';
 import {valueOf, type TableRow} from './table.js';
 import {matchesCgroup} from './cgroup.js';
 
 /** What to show of a view's rows: the sort, the direction, the filters and how many. */
 export interface ViewQuery {
-  tab: TabId;
-  view: ViewId;
+  view: ViewDefinition;
   sortColumn: ColumnId;
   descending: boolean;
   cumulative: boolean;
@@ -40,10 +38,10 @@ function named(row: TableRow, nameOf: ((pid: number) => string) | undefined): Ta
  * `nameOf` only when shown, or first when the filter or the sort needs every name.
  */
 export function selectRows(rows: Iterable<TableRow>, columns: Column[], query: ViewQuery): TableRow[] {
-  const sortId = effectiveSortColumn(query.sortColumn, query.cumulative, query.tab, query.view);
-  const firstMeasure = viewOf(query.tab, query.view).measures[0]?.id ?? 'count';
+  const sortId = effectiveSortColumn(query.sortColumn, query.cumulative, query.view);
+  const firstMeasure = query.view.measures[0]?.id ?? 'count';
   const column = columns.find(candidate => candidate.id === sortId) ?? columns.find(candidate => candidate.id === firstMeasure) ?? columns[0]!;
-  const measures = viewOf(query.tab, query.view).measures.map(measure => measure.id);
+  const measures = query.view.measures.map(measure => measure.id);
   const needle = query.filter.toLowerCase();
   const namesFirst = needle !== '' || column.id === 'comm';
   const chosen: TableRow[] = [];

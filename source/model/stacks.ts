@@ -1,7 +1,8 @@
 // Pure shaping of a drill-down snapshot: top stacks with their share of the process's total; for
-// a live drill-down, what is outstanding and at least a given age old.
-import {clockTime, humanAge, humanBytes, humanCount} from '../format.js';
-import type {LiveAmount, StackRow, TracerStackSnapshot} from '../types.js';
+// a live drill-down, what is outstanding and at least a given age old; its histogram's unit.
+import {clockTime, humanAge, humanBytes, humanCount, humanMicros} from '../format.js';
+import {TABS} from '../registry.js';
+import type {HistogramBucket, LiveAmount, StackRow, TabId, TracerStackSnapshot} from '../types.js';
 
 /** One of the top stacks, with its share of the total. */
 export interface TopStack extends StackRow {
@@ -123,4 +124,15 @@ export function sharedInnermost(stacks: readonly {frames: readonly string[]}[]):
   let shared = 0;
   while (shared < shortest - 1 && stacks.every(stack => stack.frames[shared] === stacks[0]!.frames[shared])) shared++;
   return shared;
+}
+
+/** A drill-down histogram's unit: microseconds for a latency histogram (reclaim's stall lengths), else bytes (request sizes). */
+export function histogramUnit(tab: TabId): 'us' | 'bytes' {
+  return TABS[tab].stackHistogram === 'latency' ? 'us' : 'bytes';
+}
+
+/** A histogram bucket's range as shown: "[low, high)" in the histogram's unit. */
+export function histogramRange(tab: TabId, bucket: HistogramBucket): string {
+  const edge = histogramUnit(tab) === 'us' ? humanMicros : humanBytes;
+  return `[${edge(bucket.min)}, ${edge(bucket.max + 1)})`;
 }

@@ -72,7 +72,7 @@ export function initialState(options: {tab?: TabId; view?: ViewId; intervalMs?: 
   return {
     tab,
     selected: 0,
-    sortColumn: defaultSortColumn(tab, view),
+    sortColumn: defaultSortColumn(viewOf(tab, view)),
     descending: true,
     cumulative: false,
     view,
@@ -98,9 +98,10 @@ export function clampInterval(ms: number): number {
  * stall time, live memory by bytes, the others by their event count).
  */
 function showView(state: UiState, tab: TabId, view: ViewId): UiState {
-  const chosen = state.sortColumn !== defaultSortColumn(state.tab, state.view) || !state.descending;
-  const sortable = chosen && columnsFor(tab, view).some(column => column.id === state.sortColumn);
-  return {...state, tab, view, selected: 0, sortColumn: sortable ? state.sortColumn : defaultSortColumn(tab, view), descending: sortable ? state.descending : true};
+  const definition = viewOf(tab, view);
+  const chosen = state.sortColumn !== defaultSortColumn(viewOf(state.tab, state.view)) || !state.descending;
+  const sortable = chosen && columnsFor(definition).some(column => column.id === state.sortColumn);
+  return {...state, tab, view, selected: 0, sortColumn: sortable ? state.sortColumn : defaultSortColumn(definition), descending: sortable ? state.descending : true};
 }
 
 function switchTab(state: UiState, tab: TabId): UiState {
@@ -109,7 +110,7 @@ function switchTab(state: UiState, tab: TabId): UiState {
 }
 
 function moveSort(state: UiState, step: number): UiState {
-  const columns = columnsFor(state.tab, state.view);
+  const columns = columnsFor(viewOf(state.tab, state.view));
   const index = Math.max(0, columns.findIndex(column => column.id === state.sortColumn));
   const next = columns[(index + step + columns.length) % columns.length]!;
   return {...state, sortColumn: next.id, descending: next.defaultDescending, selected: 0};

@@ -4,10 +4,9 @@
 // reclaim's stall lengths, sized to the lines it is given.
 import React from 'react';
 import {Box, Text} from 'ink';
-import {fit, humanAge, humanBytes, humanCount, humanMicros, humanMs, sanitize, toFixed} from '../format.js';
-import {TABS} from '../registry.js';
+import {fit, humanAge, humanBytes, humanCount, humanMs, sanitize, toFixed} from '../format.js';
 import type {HistogramBucket, StackRow, TracerStackSnapshot} from '../types.js';
-import {liveSummary, sharedInnermost, type TopStack, type TopStacks} from '../model/stacks.js';
+import {histogramRange, histogramUnit, liveSummary, sharedInnermost, type TopStack, type TopStacks} from '../model/stacks.js';
 
 export interface StackViewProps {
   data?: TopStacks;
@@ -21,13 +20,10 @@ export interface StackViewProps {
 function histogramLines(snapshot: TracerStackSnapshot, width: number, maxLines: number): string[] {
   const buckets = snapshot.histogram ?? [];
   if (buckets.length === 0 || maxLines <= 0) return [];
-  // Stall lengths come in microseconds; request sizes in bytes.
-  const latency = TABS[snapshot.tab].stackHistogram === 'latency';
-  const edge = (value: number) => (latency ? humanMicros(value) : humanBytes(value));
   const peak = Math.max(...buckets.map(bucket => bucket.count), 1);
   const barWidth = Math.max(4, Math.min(40, width - 32));
   const lines = histogramShown(buckets, maxLines).map(bucket => {
-    const range = `[${edge(bucket.min)}, ${edge(bucket.max + 1)})`;
+    const range = histogramRange(snapshot.tab, bucket);
     const bar = '█'.repeat(Math.max(bucket.count > 0 ? 1 : 0, Math.round((bucket.count / peak) * barWidth)));
     return `${fit(range, 16, 'right')} ${fit(bar, barWidth)} ${humanCount(bucket.count)}`;
   });
@@ -130,7 +126,7 @@ export function StackView({data, snapshot, exited, width, height}: StackViewProp
   const histogramBudget = Math.min(8, Math.floor(height / 3));
   const histogram = histogramLines(snapshot, width, histogramBudget);
   if (histogram.length > 0) {
-    lines.push({text: TABS[snapshot.tab].stackHistogram === 'latency' ? 'lengths:' : 'request sizes:', dim: true});
+    lines.push({text: histogramUnit(snapshot.tab) === 'us' ? 'lengths:' : 'request sizes:', dim: true});
     for (const line of histogram) lines.push({text: line});
   }
   const processes = (snapshot.processes ?? []).slice(0, Math.min(5, Math.floor(height / 4)));

@@ -4,7 +4,7 @@ import {Box, Text} from 'ink';
 import {fit} from '../format.js';
 import {effectiveSortColumn, type Column} from '../model/columns.js';
 import type {TableRow} from '../model/table.js';
-import type {TabId, ViewId} from '../registry.js';
+import type {ViewDefinition} from '../registry.js';
 
 export interface TableViewProps {
   columns: Column[];
@@ -13,8 +13,7 @@ export interface TableViewProps {
   sortColumn: string;
   descending: boolean;
   cumulative: boolean;
-  tab: TabId;
-  view: ViewId;
+  view: ViewDefinition;
   width: number;
 }
 
@@ -32,7 +31,7 @@ function visibleColumns(columns: Column[], width: number): Column[] {
 
 export function TableView(props: TableViewProps) {
   const columns = visibleColumns(props.columns, props.width);
-  const sortId = effectiveSortColumn(props.sortColumn, props.cumulative, props.tab, props.view);
+  const sortId = effectiveSortColumn(props.sortColumn, props.cumulative, props.view);
   const header = columns
     .map(column => {
       const mark = column.id === sortId ? (props.descending ? '▼' : '▲') : '';

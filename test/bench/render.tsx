@@ -15,6 +15,7 @@ import {selectRows} from '../../source/model/select-rows.js';
 import {topStacks} from '../../source/model/stacks.js';
 import type {Backend, RawRow, StackRow, TracerSnapshot, TracerStackSnapshot} from '../../source/types.js';
 import {fixed, median, table} from './lib/stats.js';
+import {viewOf} from '../../source/registry.js';
 
 /** A small deterministic generator (mulberry32), so every run sees the same data. */
 function random(seed: number): () => number {
@@ -207,8 +208,8 @@ export async function measureRender(options: {runs: number; processes: number; s
   const runs = Math.max(3, options.runs);
   const steps: RenderStep[] = [];
   const sizes = {processes: [options.processes, Math.max(1, Math.round(options.processes / 100))], stacks: [options.stacks, Math.max(1, Math.round(options.stacks / 100))]};
-  const columns = columnsFor('malloc', 'process');
-  const query = {tab: 'malloc' as const, view: 'process' as const, sortColumn: 'count', descending: true, cumulative: false, filter: '', limit: 10};
+  const columns = columnsFor(viewOf('malloc', 'process'));
+  const query = {view: viewOf('malloc', 'process'), sortColumn: 'count', descending: true, cumulative: false, filter: '', limit: 10};
   const results = new Map<string, number[]>();
   const note = (what: string, ms: number) => results.set(what, [...(results.get(what) ?? []), ms]);
 
