@@ -8,7 +8,7 @@ import {DTRACE_FORMAT} from '../parse/dtrace-output.js';
 import {TABS, tracerScripts, viewOf} from '../registry.js';
 import {probeScript} from './probe-files.js';
 import {findTracerBinary, positionalArguments} from './tracer-process.js';
-import {firstLine, stackRun, stackSnapshots, tableSnapshots, type TextTracer} from './text-tracer.js';
+import {firstLine, stackRun, stackSnapshots, tableSnapshots, trialAvailability, type TextTracer} from './text-tracer.js';
 
 const DTRACE_FALLBACK_PATHS = ['/usr/sbin/dtrace', '/usr/bin/dtrace', '/sbin/dtrace'];
 
@@ -62,11 +62,7 @@ export const dtraceBackend: Backend = {
       return {ok: false, reason: `${dtrace} is not DTrace (dtrace -V printed no D version; SystemTap's SDT helper is also called dtrace): install DTrace or use another backend`};
     }
     const trial = await execa(dtrace, ['-q', '-n', 'BEGIN { exit(0); }'], {reject: false, timeout: 30_000});
-    if (trial.exitCode !== 0) {
-      const failure = explainDtraceFailure(trial.stderr, trial.exitCode);
-      return {ok: false, version, reason: `${failure.message} (${failure.hint})`};
-    }
-    return {ok: true, version};
+    return trialAvailability(DTRACE, trial, version);
   },
 
   async probeFor(tab: TabId): Promise<string> {

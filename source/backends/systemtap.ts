@@ -10,7 +10,7 @@ import {STAP_FORMAT} from '../parse/stap-output.js';
 import {findLibc} from '../system/kernel.js';
 import {PROBES_DIR, probeScript} from './probe-files.js';
 import {findTracerBinary, positionalArguments} from './tracer-process.js';
-import {firstLine, stackRun, stackSnapshots, tableSnapshots, type TextTracer} from './text-tracer.js';
+import {firstLine, stackRun, stackSnapshots, tableSnapshots, trialAvailability, type TextTracer} from './text-tracer.js';
 
 const STAP_FALLBACK_PATHS = ['/usr/bin/stap', '/usr/local/bin/stap', '/opt/systemtap/bin/stap'];
 
@@ -178,11 +178,7 @@ export const systemtapBackend: Backend = {
     }
     const trial = await execa(stap, ['-e', 'probe begin { exit() }'], {reject: false, timeout: STAP_TRIAL_TIMEOUT_MS});
     if (trial.timedOut) return {ok: false, version, reason: `stap took over ${STAP_TRIAL_TIMEOUT_MS / 1000} s to run a trivial probe: check that stap -e 'probe begin { exit() }' works`};
-    if (trial.exitCode !== 0) {
-      const failure = explainStapFailure(trial.stderr, trial.exitCode);
-      return {ok: false, version, reason: `${failure.message} (${failure.hint})`};
-    }
-    return {ok: true, version};
+    return trialAvailability(STAP, trial, version);
   },
 
   async probeFor(tab: TabId): Promise<string> {

@@ -2,7 +2,7 @@
 // blocks of text and yielding one snapshot per block with the lines skipped so far, reading the
 // first telling line of a tracer's stderr, and a drill-down's script, arguments and context.
 import {drillView, TABS, tracerScripts, type DtraceDefinition, type ScriptChoice, type StapDefinition} from '../registry.js';
-import type {StackStartOptions, TracerError, TracerSnapshot, TracerStackSnapshot} from '../types.js';
+import type {Availability, StackStartOptions, TracerError, TracerSnapshot, TracerStackSnapshot} from '../types.js';
 import {BlockSnapshots, parseStackBlock, parseTableBlock, type BlockParse, type StackContext, type TextContext, type TextFormat} from '../parse/text-blocks.js';
 import {cacheArguments, noCacheRows, positionalArguments, sampleBytesOf, tracerLines, type TracerProcessOptions} from './tracer-process.js';
 
@@ -19,6 +19,13 @@ export interface TextTracer {
 /** The first line of `text` (trimmed) that matches `pattern`. */
 export function firstLine(text: string, pattern: RegExp): string | undefined {
   return text.split('\n').map(line => line.trim()).find(line => pattern.test(line));
+}
+
+/** What a trial run of the tracer (a trivial probe) says of its availability: usable, or why not and how to fix it. */
+export function trialAvailability(tracer: TextTracer, trial: {exitCode?: number; stderr: string}, version: string): Availability {
+  if (trial.exitCode === 0) return {ok: true, version};
+  const failure = tracer.explainFailure(trial.stderr, trial.exitCode);
+  return {ok: false, version, reason: `${failure.message} (${failure.hint})`};
 }
 
 /** Run one script and yield each block's snapshot, with skippedLines counted since it started. */
