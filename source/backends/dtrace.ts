@@ -8,7 +8,7 @@ import {DTRACE_FORMAT} from '../parse/dtrace-output.js';
 import {TABS, tracerScripts, viewOf} from '../registry.js';
 import {probeScript} from './probe-files.js';
 import {findTracerBinary, positionalArguments} from './tracer-process.js';
-import {firstLine, stackRun, stackSnapshots, tableSnapshots, trialAvailability, type TextTracer} from './text-tracer.js';
+import {explainFailure, stackRun, stackSnapshots, tableSnapshots, trialAvailability, type FailureText, type TextTracer} from './text-tracer.js';
 
 const DTRACE_FALLBACK_PATHS = ['/usr/sbin/dtrace', '/usr/bin/dtrace', '/sbin/dtrace'];
 
@@ -17,20 +17,24 @@ export function dtracePath(): string | undefined {
   return findTracerBinary('dtrace', DTRACE_FALLBACK_PATHS);
 }
 
+/** How dtrace's stderr reads (see explainFailure). */
+const DTRACE_FAILURES: FailureText = {
+  name: 'dtrace',
+  telling: /^dtrace: (?:failed|error|invalid|could not|probe description|pid \d+)/i,
+  prefix: /^dtrace:\s*/,
+  hints: [
+    [/system integrity protection/i, 'macOS System Integrity Protection blocks these probes: allow DTrace in recovery mode (csrutil enable --without dtrace)'],
+    [/privilege|not permitted|permission denied/i, 'run memtop as root (sudo memtop), or grant the dtrace_proc and dtrace_kernel privileges'],
+    [/device not available|no such device|\/dev\/dtrace/i, 'load DTrace into the kernel (FreeBSD: kldload dtraceall)'],
+    [/does not match any probes|no probes specified|unknown provider/i, 'this system lacks the probe (the brk and slab scripts need illumos); use another tab or backend'],
+    [/pid \d+ has exited|no such process|failed to grab/i, 'the process has exited; pick a running PID'],
+    [/drops|buffer|out of scratch space|dynamic variable/i, 'too much to trace at once: pass a --pid, a smaller limit or a longer interval'],
+  ],
+};
+
 /** Turn dtrace's stderr into one line with the reason and the fix. */
 export function explainDtraceFailure(stderr: string, exitCode: number | undefined): TracerError {
-  const text = stderr.trim();
-  const reason = (firstLine(text, /^dtrace: (?:failed|error|invalid|could not|probe description|pid \d+)/i) ?? firstLine(text, /\S/) ?? `dtrace exited with code ${exitCode ?? 'unknown'}`)
-    .replace(/^dtrace:\s*/, '')
-    .slice(0, 300);
-  let hint = 'run `memtop --check` to see what this machine lacks';
-  if (/system integrity protection/i.test(text)) hint = 'macOS System Integrity Protection blocks these probes: allow DTrace in recovery mode (csrutil enable --without dtrace)';
-  else if (/privilege|not permitted|permission denied/i.test(text)) hint = 'run memtop as root (sudo memtop), or grant the dtrace_proc and dtrace_kernel privileges';
-  else if (/device not available|no such device|\/dev\/dtrace/i.test(text)) hint = 'load DTrace into the kernel (FreeBSD: kldload dtraceall)';
-  else if (/does not match any probes|no probes specified|unknown provider/i.test(text)) hint = 'this system lacks the probe (the brk and slab scripts need illumos); use another tab or backend';
-  else if (/pid \d+ has exited|no such process|failed to grab/i.test(text)) hint = 'the process has exited; pick a running PID';
-  else if (/drops|buffer|out of scratch space|dynamic variable/i.test(text)) hint = 'too much to trace at once: pass a --pid, a smaller limit or a longer interval';
-  return new TracerError(`dtrace: ${reason}`, hint);
+  return explainFailure(DTRACE_FAILURES, stderr, exitCode);
 }
 
 /** dtrace as the backend runs it. */

@@ -10,7 +10,7 @@ import {STAP_FORMAT} from '../parse/stap-output.js';
 import {findLibc} from '../system/kernel.js';
 import {PROBES_DIR, probeScript} from './probe-files.js';
 import {findTracerBinary, positionalArguments} from './tracer-process.js';
-import {firstLine, stackRun, stackSnapshots, tableSnapshots, trialAvailability, type TextTracer} from './text-tracer.js';
+import {explainFailure, firstLine, stackRun, stackSnapshots, tableSnapshots, trialAvailability, type FailureText, type TextTracer} from './text-tracer.js';
 
 const STAP_FALLBACK_PATHS = ['/usr/bin/stap', '/usr/local/bin/stap', '/opt/systemtap/bin/stap'];
 
@@ -131,6 +131,22 @@ export function stapProbeLabel(script: ScriptChoice, libc?: string): string {
 /** The tapset directory every script shares functions through (probes/stap/tapset/memtop.stp). */
 export const STAP_TAPSET = `${PROBES_DIR}stap/tapset`;
 
+/** How stap's stderr reads (see explainFailure). */
+const STAP_FAILURES: FailureText = {
+  name: 'stap',
+  telling: /^(?:ERROR|semantic error|error|Pass \d: .*failed)/i,
+  prefix: /^ERROR:\s*/,
+  hints: [
+    [/not permitted|permission denied|stapusr|stapdev|must be root|unprivileged/i, 'run memtop as root (sudo memtop), or add the user to the stapusr and stapdev groups'],
+    [/Required key not available|module verification|signature|lockdown/i, 'the kernel refuses unsigned modules (Secure Boot lockdown): enroll a signing key for stap, or use the bpftrace backend'],
+    [/debuginfo|debug info|dwarf/i, 'install the kernel debuginfo: run stap-prep (or dnf debuginfo-install kernel, or apt-get install linux-image-$(uname -r)-dbgsym)'],
+    [/uprobes|process probes not available/i, 'this kernel lacks uprobes (CONFIG_UPROBES), which the malloc tab needs; the other tabs still work'],
+    [/no match|while resolving probe point/i, 'this kernel lacks the probe point, or its debuginfo is missing: run stap-prep'],
+    [/MAXACTION|MAXSKIPPED|skipped probes|overflow/i, 'too much to trace at once: pass a --pid, a smaller limit or a longer interval'],
+    [/no such process|pid .* exited/i, 'the process has exited; pick a running PID'],
+  ],
+};
+
 /** Turn stap's stderr into one line with the reason and the fix. */
 export function explainStapFailure(stderr: string, exitCode: number | undefined): TracerError {
   const text = stderr.trim();
@@ -142,18 +158,7 @@ export function explainStapFailure(stderr: string, exitCode: number | undefined)
       `install the headers of the running kernel (apt-get install linux-headers-${release}, or dnf install kernel-devel-${release}) and its debuginfo (stap-prep does both)`,
     );
   }
-  const reason = (firstLine(text, /^(?:ERROR|semantic error|error|Pass \d: .*failed)/i) ?? firstLine(text, /\S/) ?? `stap exited with code ${exitCode ?? 'unknown'}`)
-    .replace(/^ERROR:\s*/, '')
-    .slice(0, 300);
-  let hint = 'run `memtop --check` to see what this machine lacks';
-  if (/not permitted|permission denied|stapusr|stapdev|must be root|unprivileged/i.test(text)) hint = 'run memtop as root (sudo memtop), or add the user to the stapusr and stapdev groups';
-  else if (/Required key not available|module verification|signature|lockdown/i.test(text)) hint = 'the kernel refuses unsigned modules (Secure Boot lockdown): enroll a signing key for stap, or use the bpftrace backend';
-  else if (/debuginfo|debug info|dwarf/i.test(text)) hint = 'install the kernel debuginfo: run stap-prep (or dnf debuginfo-install kernel, or apt-get install linux-image-$(uname -r)-dbgsym)';
-  else if (/uprobes|process probes not available/i.test(text)) hint = 'this kernel lacks uprobes (CONFIG_UPROBES), which the malloc tab needs; the other tabs still work';
-  else if (/no match|while resolving probe point/i.test(text)) hint = 'this kernel lacks the probe point, or its debuginfo is missing: run stap-prep';
-  else if (/MAXACTION|MAXSKIPPED|skipped probes|overflow/i.test(text)) hint = 'too much to trace at once: pass a --pid, a smaller limit or a longer interval';
-  else if (/no such process|pid .* exited/i.test(text)) hint = 'the process has exited; pick a running PID';
-  return new TracerError(`stap: ${reason}`, hint);
+  return explainFailure(STAP_FAILURES, stderr, exitCode);
 }
 
 /** stap as the backend runs it. */

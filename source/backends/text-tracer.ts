@@ -2,7 +2,7 @@
 // blocks of text and yielding one snapshot per block with the lines skipped so far, reading the
 // first telling line of a tracer's stderr, and a drill-down's script, arguments and context.
 import {drillView, TABS, tracerScripts, type DtraceDefinition, type ScriptChoice, type StapDefinition} from '../registry.js';
-import type {Availability, StackStartOptions, TracerError, TracerSnapshot, TracerStackSnapshot} from '../types.js';
+import {TracerError, type Availability, type StackStartOptions, type TracerSnapshot, type TracerStackSnapshot} from '../types.js';
 import {BlockSnapshots, parseStackBlock, parseTableBlock, type BlockParse, type StackContext, type TextContext, type TextFormat} from '../parse/text-blocks.js';
 import {cacheArguments, noCacheRows, positionalArguments, sampleBytesOf, tracerLines, type TracerProcessOptions} from './tracer-process.js';
 
@@ -14,6 +14,25 @@ export interface TextTracer {
   missing: () => TracerError;
   explainFailure: TracerProcessOptions['explainFailure'];
   format: TextFormat;
+}
+
+/** How one tracer's stderr reads: the lines that tell what failed, the prefix to drop from them, and the hints by what the text says. */
+export interface FailureText {
+  name: string;
+  telling: RegExp;
+  prefix: RegExp;
+  /** The first whose pattern matches the stderr gives the hint. */
+  hints: readonly (readonly [pattern: RegExp, hint: string])[];
+}
+
+const CHECK_HINT = 'run `memtop --check` to see what this machine lacks';
+
+/** A tracer's stderr as one TracerError: the first telling line as the reason (else any line, else the exit code) and the hint for what it says. */
+export function explainFailure(failure: FailureText, stderr: string, exitCode: number | undefined): TracerError {
+  const text = stderr.trim();
+  const reason = (firstLine(text, failure.telling) ?? firstLine(text, /\S/) ?? `${failure.name} exited with code ${exitCode ?? 'unknown'}`).replace(failure.prefix, '').slice(0, 300);
+  const hint = failure.hints.find(([pattern]) => pattern.test(text))?.[1] ?? CHECK_HINT;
+  return new TracerError(`${failure.name}: ${reason}`, hint);
 }
 
 /** The first line of `text` (trimmed) that matches `pattern`. */
