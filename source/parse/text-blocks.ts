@@ -2,7 +2,7 @@
 // a block's edges and body read by the tracer's own tokeniser (parse/stap-output.ts,
 // parse/dtrace-output.ts), and the snapshots every backend yields put together here. Pure.
 import {fromTracer, hasView, TABS, viewOf, type Measure} from '../registry.js';
-import type {BackendId, HistogramBucket, ProcessShare, RawRow, StackRow, StackTarget, TabId, TracerSnapshot, TracerStackSnapshot} from '../types.js';
+import type {BackendId, HistogramBucket, ProcessShare, RawRow, StackRow, StackTarget, TabId, TracerSnapshot, TracerStackSnapshot, ViewId} from '../types.js';
 import {normalizeHistogram} from './tracer-values.js';
 import {ageClassesAt, liveRowsOf, liveStacksOf, type ClassStart, type ProcessClassAmount, type StackClassAmount} from './live.js';
 
@@ -160,12 +160,13 @@ function liveCapped(edges: BlockEdges, read: LiveRead): boolean {
 export function parseTableBlock(format: TextFormat, lines: readonly string[], context: TextContext): BlockParse<TracerSnapshot> {
   const edges = format.edges(lines, context.tab);
   if (!edges) return {snapshot: undefined, skippedLines: lines.length};
-  const head = {tab: context.tab, backend: format.backend, probe: context.probe, time: edges.time, elapsedMs: edges.elapsedMs};
+  // Keys in the order every backend's snapshots have them (a recording writes them so).
+  const head = (view: ViewId) => ({tab: context.tab, view, backend: format.backend, probe: context.probe, time: edges.time, elapsedMs: edges.elapsedMs});
   if (edges.live) {
     const read = format.live(lines.slice(1, -1), false);
     if (read.since === undefined) return {snapshot: undefined, skippedLines: lines.length};
     const rows = liveRowsOf(read.amounts, ageClassesAt(read.starts, Date.parse(edges.time), 1000));
-    return {snapshot: {...head, view: 'live', rows, capped: liveCapped(edges, read), since: read.since, untracked: read.untracked}, skippedLines: read.skippedLines};
+    return {snapshot: {...head('live'), rows, capped: liveCapped(edges, read), since: read.since, untracked: read.untracked}, skippedLines: read.skippedLines};
   }
   const measures: TableMeasures = {process: viewOf(context.tab, 'process').measures, ...(hasView(context.tab, 'cache') ? {cache: viewOf(context.tab, 'cache').measures} : {})};
   const rows: RawRow[] = [];
@@ -176,7 +177,7 @@ export function parseTableBlock(format: TextFormat, lines: readonly string[], co
     if (row === undefined) skippedLines++;
     else if (row !== null) (row.cache === undefined ? rows : cacheRows).push(row);
   }
-  const snapshot: TracerSnapshot = {...head, view: 'process', rows, ...(edges.capped !== undefined ? {capped: edges.capped} : {})};
+  const snapshot: TracerSnapshot = {...head('process'), rows, ...(edges.capped !== undefined ? {capped: edges.capped} : {})};
   if (measures.cache) snapshot.otherViews = {cache: cacheRows};
   return {snapshot, skippedLines};
 }
@@ -189,15 +190,17 @@ export function parseTableBlock(format: TextFormat, lines: readonly string[], co
 export function parseStackBlock(format: TextFormat, lines: readonly string[], context: StackContext): BlockParse<TracerStackSnapshot> {
   const edges = format.edges(lines, context.tab);
   if (!edges) return {snapshot: undefined, skippedLines: lines.length};
-  const head = {tab: context.tab, backend: format.backend, probe: context.probe, ...targetOf(context)};
   const times = {time: edges.time, elapsedMs: edges.elapsedMs};
   if (edges.live) {
     const read = format.live(lines.slice(1, -1), true);
     if (read.since === undefined) return {snapshot: undefined, skippedLines: lines.length};
     const stacks = liveStacksOf(read.stacks, read.totals, ageClassesAt(read.starts, Date.parse(edges.time), 1000));
     const snapshot: TracerStackSnapshot = {
-      ...head,
+      tab: context.tab,
       view: 'live',
+      backend: format.backend,
+      probe: context.probe,
+      ...targetOf(context),
       ...(edges.comm ? {comm: edges.comm} : {}),
       ...times,
       stacks: stacks.stacks,
@@ -209,7 +212,7 @@ export function parseStackBlock(format: TextFormat, lines: readonly string[], co
   const tab = TABS[context.tab];
   const shape: StackShape = {withBytes: tab.stackBytes, withTime: tab.stackTime === true, histogramKind: tab.stackHistogram};
   const read = format.stacks(lines.slice(1, -1), context, shape);
-  const snapshot: TracerStackSnapshot = {...head, ...times, stacks: read.stacks, ...(edges.capped !== undefined ? {capped: edges.capped} : {})};
+  const snapshot: TracerStackSnapshot = {tab: context.tab, backend: format.backend, probe: context.probe, ...targetOf(context), ...times, stacks: read.stacks, ...(edges.capped !== undefined ? {capped: edges.capped} : {})};
   if (context.cache !== undefined) Object.assign(snapshot, {processes: read.processes.sort((a, b) => b.count - a.count), kernel: true});
   else if (edges.comm) snapshot.comm = edges.comm;
   if (shape.histogramKind !== undefined) snapshot.histogram = normalizeHistogram(read.histogram);
