@@ -1,6 +1,7 @@
-// What the SystemTap and DTrace backends share: running a script whose output is begin..end
-// blocks of text and yielding one snapshot per block with the lines skipped so far, reading the
-// first telling line of a tracer's stderr, and a drill-down's script, arguments and context.
+// What the SystemTap and DTrace backends share, the differences between them as parameters:
+// running a script whose output is begin..end blocks of text and yielding one snapshot per block
+// with the lines skipped so far, a drill-down's script, arguments and context, a tracer's stderr
+// read into one error, and a trial run read into an availability.
 import {drillView, TABS, tracerScripts, type DtraceDefinition, type ScriptChoice, type StapDefinition} from '../registry.js';
 import {TracerError, type Availability, type StackStartOptions, type TracerSnapshot, type TracerStackSnapshot} from '../types.js';
 import {BlockSnapshots, parseStackBlock, parseTableBlock, type BlockParse, type StackContext, type TextContext, type TextFormat} from '../parse/text-blocks.js';
