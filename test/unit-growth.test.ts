@@ -37,7 +37,7 @@ test('growth rows: net is anonymous and file bytes made resident less bytes rele
 
 test('the growth table ranks by net growth, keeps RSS as the value now, and sums the counters since start', () => {
   const view = viewOf('growth', 'process');
-  const meta = {elapsedMs: 1000, probe: 'p', backend: 'bpftrace', time: 't'};
+  const meta = {elapsedMs: 1000, probe: 'p', backend: 'bpftrace' as const, time: 't'};
   let table = applyRows(emptyTable(), [{pid: 1, comm: 'a', count: 10, net: 4 * MIB, anon: 4 * MIB, file: 0, freed: 0, rss: 50 * MIB}], meta, view);
   table = applyRows(table, [{pid: 1, comm: 'a', count: 0, net: -MIB, anon: 0, file: 0, freed: MIB, rss: 49 * MIB}], meta, view);
   const row = table.rows.get('pid:1')!;

@@ -540,7 +540,7 @@ export function stackRows(
       const row: StackRow = {count: toCount(value), ...(withBytes ? {bytes: net} : {}), frames};
       if (ns) row.ms = fromTracer('ms', toCount(ns[key]));
       if (map.key === 'stack,caller,region' && map.where) {
-        // Region 0 holds the faults without an address; any other region names its mapping by its highest address.
+        // Region 0 holds the faults without an address; any other region names its mapping by its latest address.
         const address = splitRegion(key)[1] === '0' ? 0 : toCount(where?.[key]);
         row.where = [{mapping: address === 0 ? NO_ADDRESS : mappingOf?.(address) ?? 'unmapped', count: row.count, ...(withBytes ? {bytes: net} : {})}];
       }

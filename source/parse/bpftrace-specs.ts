@@ -45,7 +45,7 @@ export type StackKey =
 
 /**
  * Stack maps of a drill-down: events from `count`, bytes from `bytes` (minus `minus`), time
- * from `ns` (a stats() total in nanoseconds) and, for a 'stack,caller,region' key, the highest
+ * from `ns` (a stats() total in nanoseconds) and, for a 'stack,caller,region' key, the latest
  * faulting address of each region from `where`.
  */
 export interface BpftraceStackMap {
