@@ -3,7 +3,8 @@
 // gauge beside counters, and the names a mapping gets (anonymous executable memory is a JIT's).
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
-import {BpftraceJsonParser, mergePlaces} from '../source/parse/bpftrace-json.js';
+import {BpftraceJsonParser} from '../source/parse/bpftrace-json.js';
+import {mergePlaces} from '../source/parse/bpftrace-stacks.js';
 import {applyRows, emptyTable} from '../source/model/table.js';
 import {viewOf} from '../source/registry.js';
 import {parseMapsLine} from '../source/system/processes.js';
