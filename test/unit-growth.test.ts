@@ -53,7 +53,7 @@ test('growth stacks carry the bytes each made resident and where, by mapping, wi
   const stack = '\n    wl_leaf_grow+12\n    wl_outer_grow+20\n    main+80\n';
   const maps = new Map<string, Record<string, unknown>>([
     ['stacks', {[`${stack},,100`]: {count: 512, average: 4096, total: 2 * MIB}, [`${stack},,101`]: {count: 1, average: 2 * MIB, total: 2 * MIB}, [`${stack},,0`]: {count: 3, average: 4096, total: 12_288}}],
-    ['where', {[`${stack},,100`]: 100 * 2 * MIB + 5, [`${stack},,101`]: 101 * 2 * MIB + 7, [`${stack},,0`]: 0}],
+    ['where', {'100': 100 * 2 * MIB + 5, '101': 101 * 2 * MIB + 7, '0': 0}],
   ]);
   const mappingOf = (address: number) => (address >= 101 * 2 * MIB ? 'jit' : 'anon');
   const [row, ...others] = stackRows('growth', maps, undefined, mappingOf);

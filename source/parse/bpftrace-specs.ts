@@ -47,7 +47,7 @@ export type StackKey =
 /**
  * Stack maps of a drill-down: events from `count`, bytes from `bytes` (minus `minus`), time
  * from `ns` (a stats() total in nanoseconds) and, for a 'stack,caller,region' key, the latest
- * faulting address of each region from `where`.
+ * faulting address of each region from `where` (keyed by the region alone, or by the whole key).
  */
 export interface BpftraceStackMap {
   key: StackKey;

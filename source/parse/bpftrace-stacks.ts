@@ -201,7 +201,9 @@ export function stackRows(
       if (ns) row.ms = fromTracer('ms', toCount(ns[key]));
       if (map.key === 'stack,caller,region' && map.where) {
         // Region 0 holds the faults without an address; any other region names its mapping by its latest address.
-        const address = splitRegion(key)[1] === '0' ? 0 : toCount(where?.[key]);
+        const region = splitRegion(key)[1];
+        // Keyed by the region alone (growth), or by the whole key (minor faults).
+        const address = region === '0' ? 0 : toCount(where?.[region] ?? where?.[key]);
         row.where = [{mapping: address === 0 ? NO_ADDRESS : mappingOf?.(address) ?? 'unmapped', count: row.count, ...(withBytes ? {bytes: net} : {})}];
       }
       rows.push(row);
