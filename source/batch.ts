@@ -63,7 +63,7 @@ function stackText(snapshot: TracerStackSnapshot, comm: string, limit: number, m
   if (snapshot.entryPoints?.length) lines.push('entry points: ' + snapshot.entryPoints.map(entry => `${entry.name} ${entry.count}`).join('  '));
   for (const bucket of snapshot.histogram ?? []) lines.push(`  ${histogramRange(snapshot.tab, bucket)} ${bucket.count}`);
   for (const stack of view.stacks) {
-    const where = stack.where ? ` in ${stack.where.map(place => `${sanitize(place.mapping)} ${humanCount(place.count)}`).join(', ')}` : '';
+    const where = stack.where ? ` in ${stack.where.map(place => `${sanitize(place.mapping)} ${humanCount(place.count)}${place.bytes !== undefined ? ` ${humanBytes(place.bytes)}` : ''}`).join(', ')}` : '';
     if (view.live) lines.push(`${humanBytes(stack.bytes ?? 0)} ${humanCount(stack.count)} oldest ${humanAge(stack.age ?? 0)} ${toFixed(stack.share, 1)}%`);
     else lines.push(`${humanCount(stack.count)}${view.hasBytes ? ` ${humanBytes(stack.bytes ?? 0)}` : ''}${view.hasTime ? ` ${humanMs(stack.ms ?? 0)}` : ''} ${toFixed(stack.share, 1)}%${where}`);
     for (const frame of stack.frames) lines.push(`    ${sanitize(frame)}`);

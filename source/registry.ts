@@ -3,13 +3,13 @@
 // maps to rows and stacks. Everything that knows about a tab reads it from here: the tab bar,
 // keys, help, footer, --help, --check, the parsers, the model and the readme's tables (a test
 // checks those). Pure data and pure functions only.
-import {malloc, brk, slab, majfault, anonpgin, minfault, reclaim} from './tabs/index.js';
+import {malloc, brk, slab, majfault, anonpgin, minfault, reclaim, growth} from './tabs/index.js';
 import type {BpftraceDrill, DtraceDefinition, ScriptChoice, StapDefinition, TabDefinition, Unit, ViewDefinition, ViewId} from './tabs/types.js';
 
 export * from './tabs/types.js';
 export type * from './parse/bpftrace-specs.js';
 
-const DEFINITIONS = {malloc, brk, slab, majfault, anonpgin, minfault, reclaim} satisfies Record<string, TabDefinition>;
+const DEFINITIONS = {malloc, brk, slab, majfault, anonpgin, minfault, reclaim, growth} satisfies Record<string, TabDefinition>;
 
 /** A tab's id: its key in DEFINITIONS. */
 export type TabId = keyof typeof DEFINITIONS;

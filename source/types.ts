@@ -105,10 +105,11 @@ export interface LiveStacks {
   untracked: number;
 }
 
-/** A mapping of a process ("[heap]", "[stack]", "anon", a file's name) and how many of a stack's events were in it. */
+/** A mapping of a process ("[heap]", "[stack]", "anon", "jit", a file's name) and how many of a stack's events were in it (and their bytes, where the stacks have bytes). */
 export interface StackPlace {
   mapping: string;
   count: number;
+  bytes?: number;
 }
 
 /** One power-of-two bucket of a drill-down's histogram: malloc's request sizes (bytes), reclaim's stall lengths (µs). */

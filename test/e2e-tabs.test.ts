@@ -71,6 +71,8 @@ const SCENARIOS: Record<TabId, Scenario> = {
   minfault: {run: {eventsPerSecond: 20_000, ...BURST}, minimumCounted: events => events},
   // 64 MiB written in a 32 MiB cgroup: the kernel reclaims in batches, so far fewer stalls than writes.
   reclaim: {run: {eventsPerSecond: 5000, ...BURST, extra: ['64']}, minimumCounted: () => 20},
+  // Every event is the first write to a fresh page of a mapped area: one page made resident (e2e-growth.test.ts checks the bytes).
+  growth: {run: {eventsPerSecond: 20_000, ...BURST}, minimumCounted: events => events},
 };
 
 /** Where a workload runs: through a launcher (into a cgroup), with extra arguments (a directory). */

@@ -93,7 +93,7 @@ test('the header names the format, memtop, backend, probes, kernel, host and sta
     memtop: 'recording', version: RECORDING_VERSION, memtopVersion: '0.1.0', backend: 'bpftrace',
     probes: {malloc: 'uprobe:libc:malloc', slab: 'tracepoint:kmem:kmem_cache_alloc'},
     kernel: release(), hostname: hostname(), startTime: '2025-01-02T03:04:05.000Z',
-    tabs: {malloc: ['process', 'live'], brk: ['process'], slab: ['process', 'cache'], majfault: ['process'], anonpgin: ['process'], minfault: ['process'], reclaim: ['process']},
+    tabs: {malloc: ['process', 'live'], brk: ['process'], slab: ['process', 'cache'], majfault: ['process'], anonpgin: ['process'], minfault: ['process'], reclaim: ['process'], growth: ['process']},
   });
   assert.equal(RECORDING_VERSION, 2);
 });

@@ -46,8 +46,8 @@ export type StackKey =
 
 /**
  * Stack maps of a drill-down: events from `count`, bytes from `bytes` (minus `minus`), time
- * from `ns` (a stats() total in nanoseconds) and, for a 'stack,caller,region' key, the highest
- * faulting address of each region from `where`.
+ * from `ns` (a stats() total in nanoseconds) and, for a 'stack,caller,region' key, the latest
+ * faulting address of each region from `where` (keyed by the region alone, or by the whole key).
  */
 export interface BpftraceStackMap {
   key: StackKey;

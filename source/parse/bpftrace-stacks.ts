@@ -136,11 +136,18 @@ function mergeStacks(rows: StackRow[]): StackRow[] {
   return [...byKey.values()];
 }
 
-/** Places merged by mapping, most events first (ties by name). */
+/** Places merged by mapping, most bytes (where they have bytes) or events first (ties by name). */
 export function mergePlaces(places: readonly StackPlace[]): StackPlace[] {
-  const byMapping = new Map<string, number>();
-  for (const place of places) byMapping.set(place.mapping, (byMapping.get(place.mapping) ?? 0) + place.count);
-  return [...byMapping.entries()].map(([mapping, count]) => ({mapping, count})).sort((a, b) => b.count - a.count || a.mapping.localeCompare(b.mapping));
+  const byMapping = new Map<string, StackPlace>();
+  for (const place of places) {
+    const merged = byMapping.get(place.mapping);
+    if (!merged) byMapping.set(place.mapping, {...place});
+    else {
+      merged.count += place.count;
+      if (place.bytes !== undefined) merged.bytes = (merged.bytes ?? 0) + place.bytes;
+    }
+  }
+  return [...byMapping.values()].sort((a, b) => (b.bytes ?? 0) - (a.bytes ?? 0) || b.count - a.count || a.mapping.localeCompare(b.mapping));
 }
 
 /** What a fault's place is called when it has no address (a fault the kernel took on user memory, or no address probe). */
@@ -193,9 +200,11 @@ export function stackRows(
       const row: StackRow = {count: toCount(value), ...(withBytes ? {bytes: net} : {}), frames};
       if (ns) row.ms = fromTracer('ms', toCount(ns[key]));
       if (map.key === 'stack,caller,region' && map.where) {
-        // Region 0 holds the faults without an address; any other region names its mapping by its highest address.
-        const address = splitRegion(key)[1] === '0' ? 0 : toCount(where?.[key]);
-        row.where = [{mapping: address === 0 ? NO_ADDRESS : mappingOf?.(address) ?? 'unmapped', count: row.count}];
+        // Region 0 holds the faults without an address; any other region names its mapping by its latest address.
+        const region = splitRegion(key)[1];
+        // Keyed by the region alone (growth), or by the whole key (minor faults).
+        const address = region === '0' ? 0 : toCount(where?.[region] ?? where?.[key]);
+        row.where = [{mapping: address === 0 ? NO_ADDRESS : mappingOf?.(address) ?? 'unmapped', count: row.count, ...(withBytes ? {bytes: net} : {})}];
       }
       rows.push(row);
     }

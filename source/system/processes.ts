@@ -23,16 +23,16 @@ export function executableRanges(pid: number): [low: bigint, high: bigint][] | u
 export interface Mapping {
   low: number;
   high: number;
-  /** "[heap]", "[stack]", "[vdso]", "anon" for anonymous memory, or the mapped file's name (its path's last part). */
+  /** "[heap]", "[stack]", "[vdso]", "anon" for anonymous memory, "jit" for anonymous executable memory (a JIT's code), or the mapped file's name (its path's last part). */
   name: string;
 }
 
 /** A /proc/<pid>/maps line's mapping, or undefined for a line that is not one. */
 export function parseMapsLine(line: string): Mapping | undefined {
-  const match = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+  const match = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
   if (!match) return undefined;
-  const path = match[3]!.trim();
-  const name = path === '' ? 'anon' : path.startsWith('[') ? path : path.slice(path.lastIndexOf('/') + 1);
+  const path = match[4]!.trim();
+  const name = path === '' ? (match[3]!.includes('x') ? 'jit' : 'anon') : path.startsWith('[') ? path : path.slice(path.lastIndexOf('/') + 1);
   return {low: Number.parseInt(match[1]!, 16), high: Number.parseInt(match[2]!, 16), name};
 }
 

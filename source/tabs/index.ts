@@ -7,3 +7,4 @@ export {majfault} from './majfault.js';
 export {anonpgin} from './anonpgin.js';
 export {minfault} from './minfault.js';
 export {reclaim} from './reclaim.js';
+export {growth} from './growth.js';

@@ -20,6 +20,7 @@ export const OTHER_TAB: Readonly<Record<TabId, TabId>> = {
   anonpgin: 'brk',
   minfault: 'brk',
   reclaim: 'brk',
+  growth: 'brk',
 };
 
 /** Events of a first trial run, to measure each workload's speed before sizing the real runs. */
@@ -31,6 +32,7 @@ const TRIAL_EVENTS: Readonly<Record<TabId, number>> = {
   anonpgin: 4_000,
   minfault: 200_000,
   reclaim: 20_000,
+  growth: 200_000,
 };
 
 export interface OverheadOptions {

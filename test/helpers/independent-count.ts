@@ -74,6 +74,9 @@ function probesFor(tab: TabId, bytes = false): string {
     case 'reclaim':
       // Stalls counted as they end, as memtop counts them; with bytes, the pages they reclaimed.
       return `tracepoint:vmscan:mm_vmscan_direct_reclaim_end, tracepoint:vmscan:mm_vmscan_memcg_reclaim_end { @counts[pid] = count(); @comms[pid] = comm;${bytes ? ' @bytes[pid] = sum(args->nr_reclaimed);' : ''} }`;
+    case 'growth':
+      // Changes of the running task's own anonymous resident pages (its growth, fault by fault); with bytes, the bytes they added.
+      return `tracepoint:kmem:rss_stat /args->curr && args->member == 1/ { $size = args->size; if (@last[pid] != 0 && $size + 1 > @last[pid]) { @counts[pid] = count(); @comms[pid] = comm;${bytes ? ' @bytes[pid] = sum($size + 1 - @last[pid]);' : ''} } @last[pid] = $size + 1; }`;
   }
 }
 
@@ -91,7 +94,7 @@ const AT = 'memtop-test-counter-at ';
  */
 export function counterProgram(tab: TabId, durationMs?: number, options: {bytes?: boolean; everyMs?: number} = {}): string {
   const stopAfter = durationMs === undefined ? '' : ` interval:ms:${Math.max(1, Math.round(durationMs))} { exit(); }`;
-  const bytes = options.bytes === true && (tab === 'malloc' || tab === 'slab' || tab === 'reclaim');
+  const bytes = options.bytes === true && (tab === 'malloc' || tab === 'slab' || tab === 'reclaim' || tab === 'growth');
   const every = options.everyMs === undefined ? '' : ` interval:ms:${Math.max(1, Math.round(options.everyMs))} { printf("${AT}%lld\\n", nsecs); print(@counts);${bytes ? ' print(@bytes);' : ''} }`;
   const end = bytes ? 'print(@counts); print(@comms); print(@bytes); clear(@counts); clear(@comms); clear(@bytes);' : 'print(@counts); print(@comms); clear(@counts); clear(@comms);';
   return `BEGIN { printf("${READY}\\n"); } ${probesFor(tab, bytes)}${stopAfter}${every} END { ${end} }`;

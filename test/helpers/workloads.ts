@@ -58,6 +58,7 @@ export const WORKLOADS: Readonly<Record<TabId, WorkloadSpec>> = {
   anonpgin: {tab: 'anonpgin', name: 'wl_swapin', chain: ['wl_leaf_swapin', 'wl_outer_swapin']},
   minfault: {tab: 'minfault', name: 'wl_minflt', chain: ['wl_leaf_minflt', 'wl_outer_minflt']},
   reclaim: {tab: 'reclaim', name: 'wl_reclaim', chain: ['wl_leaf_reclaim', 'wl_outer_reclaim']},
+  growth: {tab: 'growth', name: 'wl_growth', chain: ['wl_leaf_grow', 'wl_outer_grow']},
 };
 
 async function modifiedMs(file: string): Promise<number | undefined> {

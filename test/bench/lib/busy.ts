@@ -13,6 +13,7 @@ export const BUSY_RATES: Readonly<Record<TabId, number>> = {
   anonpgin: 500,
   minfault: 20_000,
   reclaim: 2_000,
+  growth: 20_000,
 };
 
 export interface Busy {

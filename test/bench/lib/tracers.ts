@@ -59,6 +59,8 @@ export const ONE_LINERS: Readonly<Record<TabId, string>> = {
   reclaim:
     'tracepoint:vmscan:mm_vmscan_direct_reclaim_begin, tracepoint:vmscan:mm_vmscan_memcg_reclaim_begin { @start[tid] = nsecs; } ' +
     'tracepoint:vmscan:mm_vmscan_direct_reclaim_end, tracepoint:vmscan:mm_vmscan_memcg_reclaim_end /@start[tid]/ { @[pid, comm] = stats(nsecs - @start[tid]); delete(@start[tid]); }',
+  // Resident growth per process as the tracepoint's users write it: the sizes it reports, kept per mm.
+  growth: 'tracepoint:kmem:rss_stat /args->curr/ { @[pid, comm, args->member] = max(args->size); }',
 };
 
 /** What a one-liner prints from BEGIN. */

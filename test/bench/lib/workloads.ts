@@ -21,6 +21,8 @@ export const WORKLOAD_NAMES: Readonly<Record<TabId, string>> = {
   anonpgin: 'mb_swapin',
   minfault: 'mb_minflt',
   reclaim: 'mb_reclaim',
+  // Resident growth is fault by fault: each of the minor-fault workload's events makes a fresh page resident.
+  growth: 'mb_minflt',
 };
 
 /** The tabs whose workload runs inside the small memory cgroup with swap (their events need memory pressure). */
