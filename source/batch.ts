@@ -1,6 +1,6 @@
 // Batch mode, like top -b: one table (or one JSON object per line) per interval, for pipes
 // and scripts; with --stacks, one process's stack view per interval.
-import {drillView, hasView, TABS, totalKey, viewOf, type Measure, type ViewDefinition, type ViewId} from './registry.js';
+import {drillView, hasView, profileTypes, TABS, totalKey, viewOf, type Measure, type ViewDefinition, type ViewId} from './registry.js';
 import type {Backend, StackTarget, TracerSnapshot, TracerStackSnapshot} from './types.js';
 import {applySnapshot, emptyTabData, hasTotal, valueOf, viewTable, type TableRow} from './model/table.js';
 import {columnsFor, defaultSortColumn, selectRows} from './model/columns.js';
@@ -8,11 +8,14 @@ import {liveSummary, stackView} from './model/stacks.js';
 import {supervise} from './backends/supervise.js';
 import {clockTime, fit, humanAge, humanBytes, humanCount, humanMicros, humanMs, sanitize, toFixed} from './format.js';
 import type {Options} from './flags.js';
-import type {TracerError} from './types.js';
+import {TracerError} from './types.js';
 import {ReplayEndError} from './record/replay.js';
 import {foldedStacks} from './model/folded.js';
 import {matchesCgroup} from './model/cgroup.js';
 import {processName} from './system/processes.js';
+import {DrillProfile, encodeProfile} from './model/pprof.js';
+import {drillBinaries} from './system/binaries.js';
+import {writeProfileFile} from './system/pprof-file.js';
 
 export interface BatchIo {
   write: (text: string) => void;
@@ -144,6 +147,8 @@ export async function runBatch(
       let last: TracerStackSnapshot | undefined;
       const view = drillView(options.tab, options.view);
       const minAge = options.minAge ?? 0;
+      const types = options.pprof !== undefined ? profileTypes(options.tab, view) : undefined;
+      const profile = types ? new DrillProfile(types, minAge) : undefined;
       await supervise<TracerStackSnapshot>({
         signal: controller.signal,
         start: inner =>
@@ -159,6 +164,17 @@ export async function runBatch(
         onItem: snapshot => {
           last = snapshot;
           comm = snapshot.comm ?? (pid !== undefined ? processName(pid) : undefined) ?? comm;
+          if (profile) {
+            // Rewritten whole every interval: the file always holds the window so far.
+            profile.add(snapshot);
+            try {
+              writeProfileFile(options.pprof!, encodeProfile(profile.source(drillBinaries(target))!));
+            } catch (error) {
+              fatal = new TracerError((error as Error).message, 'give --pprof a file in a directory memtop can write');
+              controller.abort();
+              return;
+            }
+          }
           if (options.folded) {
             // Live stacks weigh what is outstanding: bytes, of allocations at least --min-age old.
             io.write(snapshot.live ? foldedStacks(stackView(snapshot, Number.MAX_SAFE_INTEGER, minAge).stacks, 'bytes') : foldedStacks(snapshot.stacks));
