@@ -6,6 +6,7 @@ import {MAX_INTERVAL_MS, MIN_INTERVAL_MS} from './state/reducer.js';
 import {keyLines} from './state/keys.js';
 import {hasControlCharacters, sanitize} from './format.js';
 import {DEFAULT_SAMPLE_BYTES, isCacheName} from './types.js';
+import {GAUGE_VIEWS} from './model/metrics.js';
 
 /** Every view id some tab has, for --group. */
 const VIEW_IDS = [...new Set(TAB_IDS.flatMap(tab => TABS[tab].views.map(view => view.id)))];
@@ -28,14 +29,6 @@ export const EXPORT_ONLY_WHEN_NAMED: readonly TabId[] = ['malloc', 'minfault'];
 
 /** What --serve exports unless --export says: every other tab. */
 export const DEFAULT_EXPORT: TabId[] = TAB_IDS.filter(tab => !EXPORT_ONLY_WHEN_NAMED.includes(tab));
-
-/**
- * Views --export names by their id (live): their gauges are what is outstanding now, and their
- * tracer pairs every allocation with its free in every process, so only when named.
- */
-export const GAUGE_VIEWS: readonly {tab: TabId; view: ViewId}[] = TAB_IDS.flatMap(tab =>
-  TABS[tab].views.filter(view => view.measures.some(measure => measure.kind === 'gauge' && measure.metric)).map(view => ({tab, view: view.id})),
-);
 
 /** The tabs whose drill-downs --pprof writes. */
 const PROFILE_TABS = TAB_IDS.filter(tab => TABS[tab].profile);

@@ -36,7 +36,7 @@ export interface RunningExporter {
 /** Listen on the address (rejects with a ServeError), then start the tracers. */
 export async function startExporter(options: StartExporterOptions): Promise<RunningExporter> {
   const {serve} = options;
-  const model = new MetricsModel(exportedViews(serve.tabs), {top: serve.top, pidLabel: serve.pidLabel});
+  const model = new MetricsModel(exportedViews(serve.tabs, undefined, serve.views), {top: serve.top, pidLabel: serve.pidLabel});
   const registry = metricsRegistry(model, options.info);
   const profiles = new ProfileServer({backend: options.backend, signal: options.signal});
   const server = await listen(serve.address, metricsHandler(() => expose(registry), profileHandler(profiles)));
