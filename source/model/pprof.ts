@@ -7,7 +7,7 @@ import {TABS, type ProfileTypes} from '../registry.js';
 import {targetName, type StackRow, type TracerStackSnapshot} from '../types.js';
 import {sanitize} from '../format.js';
 import {UNKNOWN_FRAME} from './folded.js';
-import {stackView} from './stacks.js';
+import {topStacks} from './stacks.js';
 
 /** A binary a process (or the kernel) has mapped: where its code is, its path and its GNU build id (hex). */
 export interface ProfileBinary {
@@ -185,7 +185,7 @@ export class DrillProfile {
     const what = `memtop ${TABS[last.tab].title}${last.view ? ` ${last.view}` : ''} stacks of ${last.cache !== undefined ? targetName(last) : `PID ${last.pid}${last.comm ? ` (${sanitize(last.comm)})` : ''}`} · ${last.probe}`;
     const frames = binaries ? {binaries: binaries.binaries, binaryOf: binaries.binaryOf} : {};
     if (last.live) {
-      const view = stackView(last, Number.MAX_SAFE_INTEGER, this.minAge);
+      const view = topStacks(last, Number.MAX_SAFE_INTEGER, this.minAge);
       const startMs = Date.parse(last.live.since);
       const comments = [what, `outstanding at ${last.time}, of allocations made since ${last.live.since}${this.minAge > 0 ? ` and at least ${this.minAge} s old` : ''}: ${view.totalBytes} bytes in ${view.totalCount} allocations (exact)`];
       if (last.live.sampleBytes !== undefined) comments.push(`stacks sampled, one per about ${last.live.sampleBytes} bytes: their figures are estimates, scaled up`);
