@@ -13,7 +13,7 @@ import {execa} from 'execa';
 import {descendantPids, isRunning, startLineChild, type LineChild} from './helpers/child-lines.js';
 import {cannotRun, CLI} from './helpers/requirements.js';
 import {waitForValue} from './helpers/wait-for-value.js';
-import {LEAK_WORKLOAD, startWorkload, type RunningWorkload} from './helpers/workloads.js';
+import {LEAK_WORKLOAD, startWorkload, WORKLOAD_BIN_DIR, type RunningWorkload} from './helpers/workloads.js';
 
 /** How far go tool pprof's figures may be from memtop's JSON for the same intervals. */
 const TOLERANCE = 0.05;
@@ -38,14 +38,17 @@ function memtop(args: string[]): LineChild {
   return child;
 }
 
-/** go tool pprof on a file, with a home and temporary directory of its own and no network. */
-async function pprof(args: string[]): Promise<string> {
-  const home = join(dir, 'go-home');
+/**
+ * go tool pprof on a file, with a home and temporary directory of its own and no network. Go
+ * 1.24 on ships pprof as source that `go tool` builds on first use (minutes on a loaded
+ * machine): its build cache is kept beside the workloads, per system.
+ */
+async function pprof(args: string[], timeoutMs = 120_000): Promise<string> {
   const result = await execa('go', ['tool', 'pprof', ...args], {
     cwd: dir,
-    env: {HOME: home, PPROF_TMPDIR: join(dir, 'pprof-tmp'), GOCACHE: join(home, 'cache'), GOTOOLCHAIN: 'local', GOPROXY: 'off', GOFLAGS: ''},
+    env: {HOME: join(dir, 'go-home'), PPROF_TMPDIR: join(dir, 'pprof-tmp'), GOCACHE: join(WORKLOAD_BIN_DIR, 'go-cache'), GOTOOLCHAIN: 'local', GOPROXY: 'off', GOFLAGS: ''},
     reject: false,
-    timeout: 60_000,
+    timeout: timeoutMs,
   });
   assert.equal(result.exitCode, 0, `go tool pprof ${args.join(' ')}: ${result.stderr}`);
   return result.stdout;
@@ -54,7 +57,10 @@ async function pprof(args: string[]): Promise<string> {
 /** Whether go tool pprof runs here; under CI its absence fails the test. */
 async function cannotRunPprof(t: TestContext): Promise<boolean> {
   const go = await execa('go', ['version'], {reject: false});
-  return cannotRun(t, go.exitCode === 0 ? undefined : 'needs go tool pprof (apt-get install golang-go)');
+  if (cannotRun(t, go.exitCode === 0 ? undefined : 'needs go tool pprof (apt-get install golang-go)')) return true;
+  // Built (if it must be) before any tracer starts. -h exits 2 after printing its usage.
+  await execa('go', ['tool', 'pprof', '-h'], {cwd: dir, env: {HOME: join(dir, 'go-home'), GOCACHE: join(WORKLOAD_BIN_DIR, 'go-cache'), GOTOOLCHAIN: 'local', GOPROXY: 'off'}, reject: false, timeout: 900_000});
+  return false;
 }
 
 /** The function leading `-top` (flat) for a sample index. */
@@ -95,7 +101,7 @@ async function leak(): Promise<RunningWorkload> {
 }
 
 describe('pprof profiles of a real workload, read by go tool pprof', () => {
-  it('--pprof: requests lead with the churning function, live memory with the keeping one, whole paths, figures as in the JSON', {timeout: 400_000}, async t => {
+  it('--pprof: requests lead with the churning function, live memory with the keeping one, whole paths, figures as in the JSON', {timeout: 1_300_000}, async t => {
     if (cannotRun(t) || (await cannotRunPprof(t))) return;
     const workload = await leak();
     const requestsFile = join(dir, 'requests.pb.gz');
@@ -133,7 +139,7 @@ describe('pprof profiles of a real workload, read by go tool pprof', () => {
     }
   });
 
-  it('--serve: /debug/pprof/heap and /allocs read the same way, one tracer for identical requests, a clear 400 without pid; --export live gauges in /metrics', {timeout: 400_000}, async t => {
+  it('--serve: /debug/pprof/heap and /allocs read the same way, one tracer for identical requests, a clear 400 without pid; --export live gauges in /metrics', {timeout: 1_300_000}, async t => {
     if (cannotRun(t) || (await cannotRunPprof(t))) return;
     const workload = await leak();
     workload.go();
