@@ -94,7 +94,8 @@ async function assertWholePath(file: string, leaf: string): Promise<void> {
 const within = (value: number, expected: number) => Math.abs(value - expected) <= expected * TOLERANCE;
 
 async function leak(): Promise<RunningWorkload> {
-  const workload = await startWorkload(LEAK_WORKLOAD, {eventsPerSecond: 2000, seconds: 40, lingerSeconds: 120, extra: [String(KEEP_BYTES)]}, {waitForGo: true});
+  // Long enough to outlast the tracers' start on a loaded machine; ended by the test.
+  const workload = await startWorkload(LEAK_WORKLOAD, {eventsPerSecond: 1000, seconds: 600, lingerSeconds: 0, extra: [String(KEEP_BYTES)]}, {waitForGo: true});
   workloads.push(workload);
   await workload.ready();
   return workload;
@@ -142,7 +143,6 @@ describe('pprof profiles of a real workload, read by go tool pprof', () => {
   it('--serve: /debug/pprof/heap and /allocs read the same way, one tracer for identical requests, a clear 400 without pid; --export live gauges in /metrics', {timeout: 1_300_000}, async t => {
     if (cannotRun(t) || (await cannotRunPprof(t))) return;
     const workload = await leak();
-    workload.go();
     const port = await freePort();
     const server = memtop(['--serve', `127.0.0.1:${port}`, '--export', 'live']);
     const url = `http://127.0.0.1:${port}`;
@@ -153,6 +153,7 @@ describe('pprof profiles of a real workload, read by go tool pprof', () => {
     assert.equal((await fetch(`${url}/debug/pprof/heap?pid=${workload.pid}&seconds=0`)).status, 400);
     assert.equal((await fetch(`${url}/debug/pprof/allocs?pid=4194304`)).status, 404);
     const before = descendantPids(server.pid).length;
+    workload.go();
     const get = async (path: string, file: string) => {
       const response = await fetch(`${url}${path}`, {signal: AbortSignal.timeout(300_000)});
       assert.equal(response.status, 200, `${path}: ${response.status}`);
