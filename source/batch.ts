@@ -1,6 +1,6 @@
 // Batch mode, like top -b: one table (or one JSON object per line) per interval, for pipes
 // and scripts; with --stacks, one process's stack view per interval.
-import {drillView, hasView, TABS, totalKey, viewOf, type Measure, type ViewDefinition} from './registry.js';
+import {drillView, hasView, profileTypes, TABS, totalKey, viewOf, type Measure, type ViewDefinition, type ViewId} from './registry.js';
 import type {Backend, StackTarget, TracerSnapshot, TracerStackSnapshot} from './types.js';
 import {applySnapshot, emptyTabData, hasTotal, valueOf, viewTable, type TableRow} from './model/table.js';
 import {columnsFor, defaultSortColumn, type Column} from './model/columns.js';
@@ -9,11 +9,14 @@ import {histogramRange, histogramUnit, liveSummary, topStacks} from './model/sta
 import {supervise} from './backends/supervise.js';
 import {clockTime, fit, humanAge, humanBytes, humanCount, humanMs, sanitize, toFixed} from './format.js';
 import type {Options} from './flags.js';
-import type {TracerError} from './types.js';
+import {TracerError} from './types.js';
 import {ReplayEndError} from './record/replay.js';
 import {foldedInput, foldedStacks} from './model/folded.js';
 import {matchesCgroup} from './model/cgroup.js';
 import {processName, shownName} from './system/process-names.js';
+import {DrillProfile, encodeProfile} from './model/pprof.js';
+import {drillBinaries} from './system/binaries.js';
+import {writeProfileFile} from './system/pprof-file.js';
 
 export interface BatchIo {
   write: (text: string) => void;
@@ -142,6 +145,8 @@ export async function runBatch(
       let last: TracerStackSnapshot | undefined;
       const view = drillView(options.tab, options.view);
       const minAge = options.minAge ?? 0;
+      const types = options.pprof !== undefined ? profileTypes(options.tab, view) : undefined;
+      const profile = types ? new DrillProfile(types, minAge) : undefined;
       await supervise<TracerStackSnapshot>({
         signal: controller.signal,
         start: inner =>
@@ -157,6 +162,17 @@ export async function runBatch(
         onItem: snapshot => {
           last = snapshot;
           comm = snapshot.comm ?? (pid !== undefined ? processName(pid) : undefined) ?? comm;
+          if (profile) {
+            // Rewritten whole every interval: the file always holds the window so far.
+            profile.add(snapshot);
+            try {
+              writeProfileFile(options.pprof!, encodeProfile(profile.source(drillBinaries(target))!));
+            } catch (error) {
+              fatal = new TracerError((error as Error).message, 'give --pprof a file in a directory memtop can write');
+              controller.abort();
+              return;
+            }
+          }
           if (options.folded) {
             const {stacks, weight} = foldedInput(snapshot, minAge);
             io.write(foldedStacks(stacks, weight));

@@ -1,11 +1,12 @@
 // Command-line flags: meow's help text and a pure parseFlags(argv) that validates every value
 // and throws a UsageError with one line that says what is wrong and how to fix it.
 import meow from 'meow';
-import {hasView, TABS, TAB_IDS, type TabId, type ViewId} from './registry.js';
+import {hasView, profileTypes, TABS, TAB_IDS, type TabId, type ViewId} from './registry.js';
 import {MAX_INTERVAL_MS, MIN_INTERVAL_MS} from './state/reducer.js';
 import {keyLines} from './state/keys.js';
 import {hasControlCharacters, sanitize} from './format.js';
 import {DEFAULT_SAMPLE_BYTES, isCacheName} from './types.js';
+import {GAUGE_VIEWS} from './model/metrics.js';
 
 /** Every view id some tab has, for --group. */
 const VIEW_IDS = [...new Set(TAB_IDS.flatMap(tab => TABS[tab].views.map(view => view.id)))];
@@ -28,6 +29,9 @@ export const EXPORT_ONLY_WHEN_NAMED: readonly TabId[] = ['malloc', 'minfault'];
 
 /** What --serve exports unless --export says: every other tab. */
 export const DEFAULT_EXPORT: TabId[] = TAB_IDS.filter(tab => !EXPORT_ONLY_WHEN_NAMED.includes(tab));
+
+/** The tabs whose drill-downs --pprof writes. */
+const PROFILE_TABS = TAB_IDS.filter(tab => TABS[tab].profile);
 
 export const HELP = `
   Usage
@@ -64,12 +68,18 @@ export const HELP = `
                       instead of every one (counts and bytes stay exact, stacks are estimates)
     --sample-bytes N  with --live: as --sample, one stack per about N bytes
     --folded          with --batch --stacks: print folded stacks for flame graphs
+    --pprof FILE      with --batch --stacks (${PROFILE_TABS.join(', ')} tabs; --live too): also write the stacks
+                      as a gzipped pprof profile to FILE, rewritten every interval (go tool pprof FILE)
     --serve [ADDR]    serve GET /metrics (Prometheus) on ADDR: ${DEFAULT_SERVE}, or HOST:PORT such as
-                      0.0.0.0:9464 or [::1]:9464; runs headless unless --tui is given
+                      0.0.0.0:9464 or [::1]:9464; runs headless unless --tui is given; also
+                      GET /debug/pprof/allocs?pid=N&seconds=S and /debug/pprof/heap?pid=N&seconds=S
+                      (pprof profiles of one process's malloc stacks, traced only while asked)
     --tui             with --serve: show the TUI too, from the same tracers
     --export TABS     with --serve: comma-separated tabs to export (default ${DEFAULT_EXPORT.join(',')};
                       malloc and minfault cost every process on the machine per call or fault,
-                      so only when named)
+                      so only when named; ${GAUGE_VIEWS.map(view => view.view).join(', ')}: memtop_live_bytes and
+                      memtop_live_allocations, a uprobe and a uretprobe on every allocator call
+                      and a uprobe on every free, in every process, so only when named)
     --metrics-pid     with --serve: add a pid label to process series
     --metrics-top N   with --serve: label sets per metric with series of their own, 1-1000 (default 20);
                       the rest add up in one series labelled other
@@ -90,6 +100,8 @@ export interface ServeOptions {
   address: ServeAddress;
   /** The tabs to export, in the registry's order. */
   tabs: TabId[];
+  /** The gauge views --export named (GAUGE_VIEWS). */
+  views: {tab: TabId; view: ViewId}[];
   pidLabel: boolean;
   top: number;
   /** Show the TUI too. */
@@ -129,6 +141,8 @@ export interface Options {
   replay?: string;
   speed: number;
   folded: boolean;
+  /** --pprof: also write the drill-down as a pprof profile to this file. */
+  pprof?: string;
   /** --serve: run as a Prometheus exporter. */
   serve?: ServeOptions;
 }
@@ -169,6 +183,7 @@ const FLAGS = {
   replay: {type: 'string', isMultiple: true},
   speed: {type: 'string', isMultiple: true},
   folded: {type: 'boolean', isMultiple: true},
+  pprof: {type: 'string', isMultiple: true},
   live: {type: 'boolean', isMultiple: true},
   minAge: {type: 'string', isMultiple: true},
   sample: {type: 'boolean', isMultiple: true},
@@ -224,14 +239,15 @@ export function parseServeAddress(raw: string): ServeAddress {
   return {host, port};
 }
 
-/** The tabs --export names, in the registry's order. */
-function exportTabs(raw: string): TabId[] {
+/** The tabs and gauge views --export names, in the registry's order. */
+function exportNames(raw: string): Pick<ServeOptions, 'tabs' | 'views'> {
   const names = raw.split(',').map(name => name.trim());
+  const known: string[] = [...TAB_IDS, ...GAUGE_VIEWS.map(view => view.view)];
   if (names.every(name => name === '')) throw new UsageError(`--export needs tab names, e.g. --export ${[...DEFAULT_EXPORT, ...EXPORT_ONLY_WHEN_NAMED].join(',')}`);
   for (const name of names) {
-    if (!TAB_IDS.includes(name as TabId)) throw new UsageError(`--export: unknown tab "${printable(name)}": use a comma-separated list of ${TAB_IDS.join(', ')}`);
+    if (!known.includes(name)) throw new UsageError(`--export: unknown tab "${printable(name)}": use a comma-separated list of ${known.join(', ')}`);
   }
-  return TAB_IDS.filter(tab => names.includes(tab));
+  return {tabs: TAB_IDS.filter(tab => names.includes(tab)), views: GAUGE_VIEWS.filter(view => names.includes(view.view))};
 }
 
 /** Parse and validate argv (without node and the script). Throws UsageError. */
@@ -279,6 +295,7 @@ export function parseFlags(argv: string[]): Options {
     replay: one(raw.replay),
     speed: one(raw.speed),
     folded: on(raw.folded),
+    pprof: one(raw.pprof),
     live: on(raw.live),
     minAge: one(raw.minAge),
     sample: on(raw.sample),
@@ -323,7 +340,7 @@ export function parseFlags(argv: string[]): Options {
   const sampleBytes = integer('sample-bytes', flags.sampleBytes, 1, 1_073_741_824, 'use 1 to 1073741824 bytes (512 KiB with --sample)') ?? (flags.sample ? DEFAULT_SAMPLE_BYTES : undefined);
   const speed = flags.speed === undefined ? 1 : Number(flags.speed);
   if (![0.5, 1, 2, 4].includes(speed)) throw new UsageError(`--speed must be 0.5, 1, 2 or 4, not "${printable(String(flags.speed))}"`);
-  for (const [name, value] of [['record', flags.record], ['replay', flags.replay]] as const) {
+  for (const [name, value] of [['record', flags.record], ['replay', flags.replay], ['pprof', flags.pprof]] as const) {
     if (value !== undefined && (value.trim() === '' || hasControlCharacters(value))) {
       throw new UsageError(`--${name} needs a file name, e.g. --${name} memtop.ndjson`);
     }
@@ -342,6 +359,8 @@ export function parseFlags(argv: string[]): Options {
   }
   if (flags.stacks && pid === undefined && flags.cache === undefined) throw new UsageError('--stacks needs --pid N (a process\'s stacks) or --cache NAME (the kernel paths into a slab cache)');
   if (flags.stacks && !flags.batch) throw new UsageError('--stacks is for batch mode: add --batch (in the TUI press Enter on a row)');
+  if (flags.pprof !== undefined && !(flags.batch && flags.stacks)) throw new UsageError('--pprof goes with --batch --stacks (and --pid N or --cache NAME)');
+  if (flags.pprof !== undefined && !profileTypes(tab, view)) throw new UsageError(`--pprof writes allocations: use --tab ${PROFILE_TABS.join(' or --tab ')}`);
   if (flags.folded && flags.json) throw new UsageError('--folded and --json are two output formats: pick one');
   if (flags.json && !flags.batch) throw new UsageError('--json is for batch mode: add --batch');
   if (iterations !== undefined && !flags.batch) throw new UsageError('--iterations is for batch mode: add --batch');
@@ -370,6 +389,7 @@ export function parseFlags(argv: string[]): Options {
     replay: flags.replay,
     speed,
     folded: flags.folded,
+    ...(flags.pprof !== undefined ? {pprof: flags.pprof} : {}),
     ...(serve ? {serve} : {}),
   };
 }
@@ -391,6 +411,7 @@ function serveOptions(
     ['replay', '--serve traces live: a replay has no tracer to export'],
     ['stacks', '--stacks is for batch mode; --serve exports tables, not stacks'],
     ['folded', '--folded is for batch mode, not --serve'],
+    ['pprof', '--pprof is for batch mode: --serve answers GET /debug/pprof/allocs and /debug/pprof/heap'],
     ['iterations', '--iterations is for batch mode: --serve runs until stopped'],
     ['check', '--check does not serve: run it on its own'],
     ['record', '--record does not go with --serve: record with the TUI or --batch'],
@@ -410,7 +431,7 @@ function serveOptions(
   }
   return {
     address: parseServeAddress(flags.serve),
-    tabs: flags.export === undefined ? DEFAULT_EXPORT : exportTabs(flags.export),
+    ...(flags.export === undefined ? {tabs: DEFAULT_EXPORT, views: []} : exportNames(flags.export)),
     pidLabel: flags.metricsPid,
     top: top(flags.metricsTop) ?? 20,
     tui: flags.tui,

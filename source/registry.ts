@@ -4,7 +4,7 @@
 // keys, help, footer, --help, --check, the parsers, the model and the readme's tables (a test
 // checks those). Pure data and pure functions only.
 import {malloc, brk, slab, majfault, anonpgin, minfault, reclaim, growth} from './tabs/index.js';
-import type {BpftraceDrill, DtraceDefinition, ScriptChoice, StapDefinition, TabDefinition, Unit, ViewDefinition, ViewId} from './tabs/types.js';
+import type {BpftraceDrill, DtraceDefinition, ProfileTypes, ScriptChoice, StapDefinition, TabDefinition, Unit, ViewDefinition, ViewId} from './tabs/types.js';
 
 export * from './tabs/types.js';
 export type * from './parse/bpftrace-specs.js';
@@ -69,6 +69,12 @@ export function hasBytes(view: ViewDefinition): boolean {
  */
 export function drillView(tab: TabId, view: ViewId | undefined): ViewId | undefined {
   return view !== undefined && TABS[tab].bpftrace.views[view]?.stacks !== undefined ? view : undefined;
+}
+
+/** The pprof sample types of the drill-down `view` opens (its own, or the tab's), or undefined when it writes no profile. */
+export function profileTypes(tab: TabId, view: ViewId | undefined): ProfileTypes | undefined {
+  const own = drillView(tab, view);
+  return own !== undefined ? viewOf(tab, own).profile : TABS[tab].profile;
 }
 
 /** The bpftrace drill-down a view opens: its own, or the tab's. */

@@ -7,7 +7,7 @@ import {TAB_IDS} from '../source/registry.js';
 
 test('--serve alone is headless on 127.0.0.1:9464, exporting every tab but malloc, top 20, no pid label', () => {
   for (const argv of [['--serve'], ['--serve='], ['--serve', '127.0.0.1:9464']]) {
-    assert.deepEqual(parseFlags(argv).serve, {address: {host: '127.0.0.1', port: 9464}, tabs: DEFAULT_EXPORT, pidLabel: false, top: 20, tui: false}, argv.join(' '));
+    assert.deepEqual(parseFlags(argv).serve, {address: {host: '127.0.0.1', port: 9464}, tabs: DEFAULT_EXPORT, views: [], pidLabel: false, top: 20, tui: false}, argv.join(' '));
   }
   assert.deepEqual(DEFAULT_EXPORT, TAB_IDS.filter(tab => tab !== 'malloc' && tab !== 'minfault'), 'every tab but those on a hot path of every process');
   assert.equal(parseFlags([]).serve, undefined);
@@ -20,7 +20,7 @@ test('--serve takes an IPv4 or bracketed IPv6 address with a port, and the compa
   assert.deepEqual(parseServeAddress('[fe80::1:2]:65535'), {host: 'fe80::1:2', port: 65535});
   assert.deepEqual(parseServeAddress('[::ffff:127.0.0.1]:80'), {host: '::ffff:127.0.0.1', port: 80});
   const options = parseFlags(['--serve', '--tui', '--export', 'slab, malloc,slab', '--metrics-pid', '--metrics-top', '5', '--tab', 'slab', '--interval', '500']);
-  assert.deepEqual(options.serve, {address: {host: '127.0.0.1', port: 9464}, tabs: ['malloc', 'slab'], pidLabel: true, top: 5, tui: true});
+  assert.deepEqual(options.serve, {address: {host: '127.0.0.1', port: 9464}, tabs: ['malloc', 'slab'], views: [], pidLabel: true, top: 5, tui: true});
   assert.equal(options.tab, 'slab');
   assert.equal(parseFlags(['--serve', '--pid', '1']).pid, 1);
 });
@@ -75,5 +75,28 @@ test('--serve refuses batch, JSON, replay and stacks (and the TUI-only flags wit
   ];
   for (const [argv, message] of cases) {
     assert.throws(() => parseFlags(argv), (error: unknown) => error instanceof UsageError && message.test(error.message) && !error.message.includes('\n'), `${JSON.stringify(argv)} should fail with ${message}`);
+  }
+});
+
+test('--export live exports the live view\'s gauges, alone or beside tabs; it is no tab of its own', () => {
+  assert.deepEqual(parseFlags(['--serve', '--export', 'live']).serve?.views, [{tab: 'malloc', view: 'live'}]);
+  assert.deepEqual(parseFlags(['--serve', '--export', 'live']).serve?.tabs, []);
+  const both = parseFlags(['--serve', '--export', 'brk,live,slab']).serve;
+  assert.deepEqual([both?.tabs, both?.views], [['brk', 'slab'], [{tab: 'malloc', view: 'live'}]]);
+  assert.throws(() => parseFlags(['--serve', '--export', 'lvie']), (error: unknown) => error instanceof UsageError && /unknown tab "lvie".*live/.test(error.message));
+});
+
+test('--pprof goes with --batch --stacks on a tab that writes profiles, and a file name', () => {
+  assert.equal(parseFlags(['--batch', '--stacks', '--pid', '1', '--pprof', 'a.pb.gz']).pprof, 'a.pb.gz');
+  assert.equal(parseFlags(['--batch', '--stacks', '--pid', '1', '--live', '--pprof', 'a.pb.gz']).view, 'live');
+  assert.equal(parseFlags(['--batch', '--stacks', '--tab', 'slab', '--cache', 'filp', '--pprof', 'a.pb.gz']).pprof, 'a.pb.gz');
+  for (const [argv, message] of [
+    [['--batch', '--pid', '1', '--pprof', 'a'], /--pprof goes with --batch --stacks/],
+    [['--stacks', '--pid', '1', '--pprof', 'a'], /--stacks is for batch mode/],
+    [['--batch', '--stacks', '--pid', '1', '--tab', 'majfault', '--pprof', 'a'], /--pprof writes allocations: use --tab malloc or --tab slab/],
+    [['--batch', '--stacks', '--pid', '1', '--pprof', ''], /--pprof needs a file name/],
+    [['--serve', '--pprof', 'a'], /--pprof is for batch mode/],
+  ] as const) {
+    assert.throws(() => parseFlags([...argv]), (error: unknown) => error instanceof UsageError && message.test(error.message), argv.join(' '));
   }
 });

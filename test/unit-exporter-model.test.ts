@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import {TABS, TAB_IDS, type TabDefinition} from '../source/registry.js';
-import {exportedViews, labelNames, MetricsModel, otherLabels, rowsOfView, type Series} from '../source/model/metrics.js';
+import {exportedViews, GAUGE_VIEWS, labelNames, MetricsModel, otherLabels, rowsOfView, type Series} from '../source/model/metrics.js';
 import type {RawRow} from '../source/types.js';
 
 const byComm = (row: RawRow): Record<string, string> => (row.cache !== undefined ? {cache: row.cache} : {comm: row.comm ?? '?', cgroup: 'test/cg'});
@@ -22,8 +22,8 @@ function valueOf(model: MetricsModel, name: string, comm: string): number | unde
 
 const PROMETHEUS_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
-test('every registry measure with a metric is a counter named memtop_<name>_total, bytes in _bytes_total, pages said in the help', () => {
-  const views = exportedViews(TAB_IDS);
+test('every registry measure with a metric is a counter named memtop_<name>_total or a gauge named memtop_<name>, bytes in _bytes(_total), pages said in the help', () => {
+  const views = exportedViews(TAB_IDS, TABS, GAUGE_VIEWS);
   const metrics = views.flatMap(view => view.metrics);
   const names = metrics.map(metric => metric.name);
   for (const name of ['memtop_malloc_calls_total', 'memtop_malloc_bytes_total', 'memtop_brk_calls_total', 'memtop_heap_growth_bytes_total', 'memtop_slab_allocations_total', 'memtop_slab_bytes_total', 'memtop_slab_cache_allocations_total', 'memtop_slab_cache_bytes_total', 'memtop_major_faults_total', 'memtop_anon_pageins_total']) {
@@ -34,13 +34,15 @@ test('every registry measure with a metric is a counter named memtop_<name>_tota
     for (const view of TABS[tab].views) {
       for (const measure of view.measures) {
         if (!measure.metric) continue;
-        // The exporter exports counters: a measure that does not add up must not name a metric.
-        assert.equal(measure.kind, 'counter', `${tab} ${view.id} ${measure.id}: only counters name a metric`);
+        // The exporter exports counters and gauges: a max does not add up and has no value now.
+        assert.notEqual(measure.kind, 'max', `${tab} ${view.id} ${measure.id}: a max names no metric`);
         const metric = metrics.find(candidate => candidate.tab === tab && candidate.view === view.id && candidate.measure === measure.id)!;
+        assert.equal(metric.type, measure.kind);
         assert.match(metric.name, PROMETHEUS_NAME);
-        assert.match(metric.name, /^memtop_[a-z0-9_]+_total$/);
-        if (measure.unit === 'bytes') assert.match(metric.name, /_bytes_total$/, `${metric.name} is in bytes`);
-        else assert.doesNotMatch(metric.name, /_bytes_total$/, `${metric.name} is not in bytes`);
+        const suffix = measure.kind === 'counter' ? '_total' : '';
+        assert.match(metric.name, measure.kind === 'counter' ? /^memtop_[a-z0-9_]+_total$/ : /^memtop_[a-z0-9_]+[a-z0-9](?<!_total)$/);
+        if (measure.unit === 'bytes') assert.ok(metric.name.endsWith(`_bytes${suffix}`), `${metric.name} is in bytes`);
+        else assert.ok(!metric.name.endsWith(`_bytes${suffix}`), `${metric.name} is not in bytes`);
         if (measure.unit === 'pages') assert.match(metric.help, /pages/i, `${metric.name}'s help says pages`);
         // A time is exported in seconds, Prometheus' base unit.
         if (measure.unit === 'ms') assert.ok(/_seconds_total$/.test(metric.name) && metric.scale === 1 / 1000, `${metric.name} is in seconds`);
@@ -210,4 +212,21 @@ test('rowsOfView takes a view from a snapshot that measured it alongside another
   assert.deepEqual(rowsOfView(snapshot, 'process'), [{pid: 1, count: 1}]);
   assert.deepEqual(rowsOfView(snapshot, 'cache'), [{cache: 'filp', count: 2}]);
   assert.equal(rowsOfView({tab: 'slab', view: 'process', rows: []}, 'cache'), undefined);
+});
+
+test('the live view exports gauges only when named: the latest interval per label set, the top N, other only when something is in it', () => {
+  assert.ok(!exportedViews(TAB_IDS).some(view => view.gauge), 'no gauges unless asked');
+  const views = exportedViews([], TABS, GAUGE_VIEWS);
+  assert.deepEqual(views.map(view => [view.tab, view.view, view.metrics.map(metric => [metric.name, metric.type])]), [['malloc', 'live', [['memtop_live_bytes', 'gauge'], ['memtop_live_allocations', 'gauge']]]]);
+  const model = new MetricsModel(views, {top: 2, pidLabel: false});
+  const byComm = (row: RawRow) => ({comm: String(row.comm), cgroup: '/'});
+  model.record('malloc', 'live', [{pid: 1, comm: 'a', bytes: 100, count: 2}, {pid: 2, comm: 'b', bytes: 50, count: 1}], byComm, 0);
+  assert.deepEqual(model.family('memtop_live_bytes')!.series, [{labels: {comm: 'a', cgroup: '/'}, value: 100}, {labels: {comm: 'b', cgroup: '/'}, value: 50}]);
+  // Two processes of one name are one label set; a third name goes to other; values are now's, not sums over time.
+  model.record('malloc', 'live', [{pid: 1, comm: 'a', bytes: 10, count: 1}, {pid: 3, comm: 'a', bytes: 15, count: 1}, {pid: 2, comm: 'b', bytes: 40, count: 4}, {pid: 4, comm: 'c', bytes: 7, count: 3}], byComm, 1000);
+  assert.deepEqual(model.family('memtop_live_bytes')!.series, [{labels: {comm: 'b', cgroup: '/'}, value: 40}, {labels: {comm: 'a', cgroup: '/'}, value: 25}, {labels: {comm: 'other', cgroup: 'other'}, value: 7}]);
+  assert.deepEqual(model.family('memtop_live_allocations')!.series.map(series => series.value), [4, 2, 3]);
+  // A process that exited has no series.
+  model.record('malloc', 'live', [{pid: 2, comm: 'b', bytes: 40, count: 4}], byComm, 2000);
+  assert.deepEqual(model.family('memtop_live_bytes')!.series, [{labels: {comm: 'b', cgroup: '/'}, value: 40}]);
 });

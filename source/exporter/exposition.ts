@@ -1,5 +1,6 @@
 // The Prometheus text exposition of the metrics model, through prom-client: one counter per
-// exported measure (set to the model's cumulative totals at each scrape), the tracers' health,
+// exported measure (set to the model's cumulative totals at each scrape), one gauge per exported
+// gauge measure (the latest interval's values), the tracers' health,
 // and memtop_build_info. A fresh registry: no default process metrics.
 import {Counter, Gauge, Registry} from 'prom-client';
 import {SELF_METRICS, type MetricsModel} from '../model/metrics.js';
@@ -29,6 +30,19 @@ type TracerState = ReturnType<MetricsModel['tracers']>[number];
 export function metricsRegistry(model: MetricsModel, info: BuildInfo): Registry {
   const registry = new Registry();
   for (const family of model.series()) {
+    if (family.metric.type === 'gauge') {
+      new Gauge({
+        name: family.metric.name,
+        help: family.metric.help,
+        labelNames: family.labelNames,
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const series of model.family(family.metric.name)?.series ?? []) this.set(series.labels, series.value);
+        },
+      });
+      continue;
+    }
     new Counter({
       name: family.metric.name,
       help: family.metric.help,

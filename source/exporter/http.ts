@@ -1,14 +1,17 @@
-// The exporter's HTTP endpoint: GET (or HEAD) /metrics answers with the exposition; any other
-// path is 404 and any other method 405. It serves nothing else and changes nothing. Listening
-// failures become one line that says what to do.
+// The exporter's HTTP endpoint: GET (or HEAD) /metrics answers with the exposition, paths under
+// /debug/pprof/ go to the profiles' handler; any other path is 404 and any other method 405. It
+// changes nothing. Listening failures become one line that says what to do.
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
 import type {ServeAddress} from '../flags.js';
 import type {Exposition} from './exposition.js';
 
-/** The request handler: `expose` gives the exposition at each scrape. */
-export function metricsHandler(expose: () => Promise<Exposition>) {
+type Handler = (request: IncomingMessage, response: ServerResponse) => void;
+
+/** The request handler: `expose` gives the exposition at each scrape; `profiles` answers /debug/pprof/... */
+export function metricsHandler(expose: () => Promise<Exposition>, profiles?: Handler): Handler {
   return (request: IncomingMessage, response: ServerResponse): void => {
     const path = (request.url ?? '').split('?')[0];
+    if (profiles && path?.startsWith('/debug/pprof/')) return profiles(request, response);
     const send = (status: number, text: string, headers: Record<string, string> = {}) => {
       response.writeHead(status, {'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)), ...headers});
       response.end(request.method === 'HEAD' ? undefined : text);
@@ -54,9 +57,10 @@ function explainListenError(error: NodeJS.ErrnoException, address: ServeAddress)
 }
 
 /** Listen on `address` only, serving `handler`; rejects with a ServeError. */
-export function listen(address: ServeAddress, handler: ReturnType<typeof metricsHandler>): Promise<Server> {
+export function listen(address: ServeAddress, handler: Handler): Promise<Server> {
   const server = createServer(handler);
-  // Slow or idle clients do not hold sockets for long; a scrape is one small request.
+  // Slow or idle clients do not hold sockets for long; a scrape is one small request (a profile's
+  // answer waits for its window, which requestTimeout, the time to receive a request, does not count).
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 65_000;

@@ -8,6 +8,7 @@ import {CgroupCache} from '../system/cgroups.js';
 import type {Backend} from '../types.js';
 import {expose, metricsRegistry, type BuildInfo} from './exposition.js';
 import {addressText, listen, metricsHandler} from './http.js';
+import {profileHandler, ProfileServer} from './pprof-endpoint.js';
 import {runExporter} from './serve.js';
 
 export {ServeError} from './http.js';
@@ -25,6 +26,8 @@ export interface StartExporterOptions {
 export interface RunningExporter {
   server: Server;
   model: MetricsModel;
+  /** The profiles' drill-downs. */
+  profiles: ProfileServer;
   /** What it says it serves, for the one line memtop prints at start. */
   describe: string;
   done: Promise<void>;
@@ -33,9 +36,10 @@ export interface RunningExporter {
 /** Listen on the address (rejects with a ServeError), then start the tracers. */
 export async function startExporter(options: StartExporterOptions): Promise<RunningExporter> {
   const {serve} = options;
-  const model = new MetricsModel(exportedViews(serve.tabs), {top: serve.top, pidLabel: serve.pidLabel});
+  const model = new MetricsModel(exportedViews(serve.tabs, undefined, serve.views), {top: serve.top, pidLabel: serve.pidLabel});
   const registry = metricsRegistry(model, options.info);
-  const server = await listen(serve.address, metricsHandler(() => expose(registry)));
+  const profiles = new ProfileServer({backend: options.backend, signal: options.signal});
+  const server = await listen(serve.address, metricsHandler(() => expose(registry), profileHandler(profiles)));
   options.signal.addEventListener('abort', () => server.close(), {once: true});
   const done = runExporter({
     backend: options.backend,
@@ -46,5 +50,5 @@ export async function startExporter(options: StartExporterOptions): Promise<Runn
     signal: options.signal,
     warn: options.warn,
   });
-  return {server, model, describe: `serving http://${addressText(serve.address)}/metrics (${serve.tabs.join(', ')})`, done};
+  return {server, model, profiles, describe: `serving http://${addressText(serve.address)}/metrics (${[...serve.tabs, ...serve.views.map(view => view.view)].join(', ')}) and /debug/pprof/allocs, /debug/pprof/heap`, done};
 }

@@ -1,10 +1,10 @@
 // What memtop exports to Prometheus, as pure data and pure accumulation: the metrics the registry
 // names (every measure with a `metric`, per view), and per metric the cumulative total of each
 // label set taken from the snapshots' per-interval values, so that counters never go backwards
-// when a tracer restarts. Cardinality is bounded: per view at most `top` label sets have series
+// when a tracer restarts; a gauge view's (live memory) values are the latest interval's. Cardinality is bounded: per view at most `top` label sets have series
 // of their own, and one `other` series carries the rest; memory is bounded by folding the
 // smallest idle label sets away. Time comes in as an argument; nothing here reads a clock.
-import {TABS, type Measure, type RowKind, type TabDefinition, type ViewId} from '../registry.js';
+import {TABS, type Measure, type RowKind, type TabDefinition, type ViewDefinition, type ViewId} from '../registry.js';
 import {measureOf, type RawRow, type TabId} from '../types.js';
 
 /** Every metric name starts with this. */
@@ -16,8 +16,9 @@ export interface ExportedMetric {
   view: ViewId;
   /** The measure's id in rows ("count", "bytes"). */
   measure: string;
-  /** memtop_<metric.name>_total. */
+  /** memtop_<metric.name>_total (a gauge's: memtop_<metric.name>). */
   name: string;
+  type: 'counter' | 'gauge';
   /** What a row's value is multiplied by for Prometheus: a time in ms is exported in seconds. */
   scale: number;
   help: string;
@@ -30,6 +31,8 @@ export interface ExportedView {
   tab: string;
   view: ViewId;
   rows: RowKind;
+  /** Its metrics are gauges: what is outstanding now, per label set. */
+  gauge?: boolean;
   metrics: ExportedMetric[];
 }
 
@@ -38,22 +41,36 @@ function exported(measure: Measure): measure is Measure & {metric: NonNullable<M
   return measure.metric !== undefined && measure.kind === 'counter';
 }
 
-/** The views of `tabs` that have exported measures, each with its counters, in registry order. */
-export function exportedViews(tabs: readonly string[], registry: Readonly<Record<string, TabDefinition>> = TABS): ExportedView[] {
+/** Whether a measure becomes a Prometheus gauge: a value now that names a metric. */
+function exportedGauge(measure: Measure): measure is Measure & {metric: NonNullable<Measure['metric']>} {
+  return measure.metric !== undefined && measure.kind === 'gauge';
+}
+
+/** The views with gauges (the live view): --serve exports them only when --export names them, for their tracers' cost. */
+export const GAUGE_VIEWS: readonly {tab: TabId; view: ViewId}[] = (Object.keys(TABS) as TabId[]).flatMap(tab =>
+  TABS[tab].views.filter(view => view.measures.some(exportedGauge)).map(view => ({tab, view: view.id})),
+);
+
+/** The views of `tabs` that have exported counters, then the `gauges` views, each with its metrics, in registry order. */
+export function exportedViews(tabs: readonly string[], registry: Readonly<Record<string, TabDefinition>> = TABS, gauges: readonly {tab: string; view: ViewId}[] = []): ExportedView[] {
   const views: ExportedView[] = [];
-  for (const tab of tabs) {
-    for (const view of registry[tab]?.views ?? []) {
-      const metrics = view.measures.filter(exported).map(measure => ({
-        tab,
-        view: view.id,
-        measure: measure.id,
-        name: `${METRIC_PREFIX}${measure.metric.name}_total`,
-        scale: measure.unit === 'ms' ? 1 / 1000 : 1,
-        help: measure.metric.help,
-        rows: view.rows,
-      }));
-      if (metrics.length > 0) views.push({tab, view: view.id, rows: view.rows, metrics});
-    }
+  const add = (tab: string, view: ViewDefinition, gauge: boolean) => {
+    const metrics = view.measures.filter(gauge ? exportedGauge : exported).map(measure => ({
+      tab,
+      view: view.id,
+      measure: measure.id,
+      name: `${METRIC_PREFIX}${measure.metric!.name}${gauge ? '' : '_total'}`,
+      type: gauge ? ('gauge' as const) : ('counter' as const),
+      scale: measure.unit === 'ms' ? 1 / 1000 : 1,
+      help: measure.metric!.help,
+      rows: view.rows,
+    }));
+    if (metrics.length > 0) views.push({tab, view: view.id, rows: view.rows, ...(gauge ? {gauge} : {}), metrics});
+  };
+  for (const tab of tabs) for (const view of registry[tab]?.views ?? []) add(tab, view, false);
+  for (const {tab, view} of gauges) {
+    const definition = registry[tab]?.views.find(candidate => candidate.id === view);
+    if (definition) add(tab, definition, true);
   }
   return views;
 }
@@ -125,6 +142,8 @@ interface ViewState {
   exposedCount: number;
   /** Cumulative total per measure of everything that went to `other`. */
   other: number[];
+  /** A gauge view: each metric's series from the latest interval. */
+  current?: Series[][];
 }
 
 /** Each tab's tracer health. */
@@ -178,6 +197,7 @@ export class MetricsModel {
   record(tab: string, view: ViewId, rows: readonly RawRow[], labelsOf: LabelsOf, now: number): void {
     const state = this.states.get(viewKey(tab, view));
     if (!state) return;
+    if (state.definition.gauge) return this.recordGauges(state, rows, labelsOf);
     const {metrics} = state.definition;
     const otherKey = labelKey(otherLabels(state.definition.rows, this.pidLabel));
     const added: [Tracked, number[]][] = [];
@@ -205,6 +225,33 @@ export class MetricsModel {
     for (const [tracked, increments] of added) {
       if (!tracked.exposed) increments.forEach((value, index) => (state.other[index]! += value));
     }
+  }
+
+  /**
+   * A gauge view's interval: each label set's values summed over its rows, the top N by the
+   * first metric with series of their own, the rest summed in `other`, which has no series
+   * while nothing is in it. A label set not in this interval (its process exited) has none.
+   */
+  private recordGauges(state: ViewState, rows: readonly RawRow[], labelsOf: LabelsOf): void {
+    const {metrics} = state.definition;
+    const other = otherLabels(state.definition.rows, this.pidLabel);
+    const sets = new Map<string, {labels: Record<string, string>; values: number[]}>();
+    for (const row of rows) {
+      const labels = labelsOf(row);
+      const key = labelKey(labels);
+      const set = sets.get(key) ?? {labels, values: metrics.map(() => 0)};
+      metrics.forEach((metric, index) => (set.values[index]! += measureOf(row, metric.measure) * metric.scale));
+      sets.set(key, set);
+    }
+    const otherKey = labelKey(other);
+    const ranked = [...sets.entries()].sort(([, a], [, b]) => b.values[0]! - a.values[0]!);
+    const shown = ranked.filter(([key]) => key !== otherKey).slice(0, this.top);
+    const rest = ranked.filter(entry => !shown.includes(entry));
+    state.current = metrics.map((_, index) => [
+      ...shown.map(([, set]) => ({labels: set.labels, value: set.values[index]!})),
+      ...(rest.length > 0 ? [{labels: other, value: rest.reduce((sum, [, set]) => sum + set.values[index]!, 0)}] : []),
+    ]);
+    state.exposedCount = shown.length;
   }
 
   private decayed(tracked: Tracked, now: number): number {
@@ -296,6 +343,7 @@ export class MetricsModel {
       const index = state.definition.metrics.findIndex(metric => metric.name === name);
       if (index === -1) continue;
       const {definition} = state;
+      if (definition.gauge) return {metric: definition.metrics[index]!, labelNames: labelNames(definition.rows, this.pidLabel), series: state.current?.[index] ?? []};
       const series: Series[] = [];
       for (const tracked of state.tracked.values()) if (tracked.exposed) series.push({labels: tracked.labels, value: tracked.totals[index]!});
       series.push({labels: otherLabels(definition.rows, this.pidLabel), value: state.other[index]!});

@@ -2,6 +2,9 @@
 import {count, bytes, LIVE_MAPS, byPid} from './measures.js';
 import type {TabDefinition} from './types.js';
 
+/** libc's allocator entry points, as frames of the drill-downs' stacks (pprof's drop_frames). */
+const ALLOCATOR_FRAMES = 'malloc|calloc|realloc|reallocarray|posix_memalign|aligned_alloc|memalign|valloc|pvalloc';
+
 export const malloc = {
   title: 'malloc',
   event: "uprobe on libc's `malloc` (request size = arg0); live: every allocator's entry and return, and `free`",
@@ -21,18 +24,19 @@ export const malloc = {
       rows: 'process',
       label: 'live memory',
       rateTitle: 'GROWTH/s',
-      // No metric: --serve exports counters (totals that only grow, top N plus "other"); the
-      // live view's gauges are what is outstanding now and would need their own series model.
+      // Gauges: --serve exports them only when --export names the view (live), for its cost.
       measures: [
-        {id: 'bytes', title: 'LIVE', totalTitle: 'PEAK', unit: 'bytes', kind: 'gauge'},
-        {id: 'count', title: 'ALLOCS', unit: 'events', kind: 'gauge'},
+        {id: 'bytes', title: 'LIVE', totalTitle: 'PEAK', unit: 'bytes', kind: 'gauge', metric: {name: 'live_bytes', help: 'Bytes allocated through libc since memtop started tracking and not freed yet'}},
+        {id: 'count', title: 'ALLOCS', unit: 'events', kind: 'gauge', metric: {name: 'live_allocations', help: 'Allocations made through libc since memtop started tracking and not freed yet'}},
         {id: 'age', title: 'OLDEST', unit: 'seconds', kind: 'gauge', combine: 'max'},
       ],
+      profile: {count: 'inuse_objects', bytes: 'inuse_space', drop: ALLOCATOR_FRAMES},
     },
   ],
   viewKey: {key: 'l', description: 'malloc: requests or live memory (allocated and not freed)'},
   stackBytes: true,
   stackHistogram: true,
+  profile: {count: 'alloc_objects', bytes: 'alloc_space', drop: ALLOCATOR_FRAMES},
   bpftrace: {
     views: {
       process: {scripts: [{file: 'malloc.bt', label: 'uprobe:libc:malloc', requires: [{libc: true}], libc: true}], rows: byPid({count: {from: ['calls.count']}, bytes: {from: ['calls.total']}})},

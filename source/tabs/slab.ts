@@ -22,6 +22,7 @@ export const slab = {
   ],
   viewKey: {key: 'g', description: 'slab: group by process or by cache'},
   stackBytes: true,
+  profile: {count: 'alloc_objects', bytes: 'alloc_space'},
   bpftrace: {
     views: {
       process: {

@@ -61,6 +61,23 @@ export interface ViewDefinition {
   measures: Measure[];
   /** Title of the first measure's change per second (default "/s"; of a gauge, its growth). */
   rateTitle?: string;
+  /** A view with its own drill-down: its pprof sample types (see TabDefinition.profile). */
+  profile?: ProfileTypes;
+}
+
+/**
+ * The names of a drill-down's pprof sample types, its count's (unit count) and its bytes'
+ * (unit bytes), as Go's heap profile names them so that -sample_index means what people expect.
+ */
+export interface ProfileTypes {
+  count: string;
+  bytes: string;
+  /**
+   * The allocator's own frames, as a regular expression of whole function names (pprof's
+   * drop_frames): tools cut them off, so that a stack's leaf is the function that allocated, as
+   * in Go's heap profiles.
+   */
+  drop?: string;
 }
 
 /** Whether a view shows gauges (the value now): a row its tracer no longer reports is gone, not idle. */
@@ -162,6 +179,8 @@ export interface TabDefinition {
   stackBytes: boolean;
   /** The drill-down's stacks carry the time their events took (ms). */
   stackTime?: boolean;
+  /** The drill-down's pprof sample types (--pprof, /debug/pprof/): a tab without them writes no profile. */
+  profile?: ProfileTypes;
   /**
    * The drill-down's histogram: request sizes with the allocator entry points (true, malloc),
    * or the events' lengths ('latency', in microseconds as tracers print them).

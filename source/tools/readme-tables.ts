@@ -3,7 +3,7 @@
 // readme holds them as they are now. Pure.
 import {tabKey, TABS, TAB_IDS} from '../registry.js';
 import {keyLines} from '../state/keys.js';
-import {exportedViews, labelNames, SELF_METRICS} from '../model/metrics.js';
+import {exportedViews, GAUGE_VIEWS, labelNames, SELF_METRICS} from '../model/metrics.js';
 
 /** The tab table: key, title, event, columns. */
 export function tabTable(): string {
@@ -18,12 +18,13 @@ export function keyTable(): string {
   return ['| key | what it does |', '| --- | --- |', ...rows].join('\n');
 }
 
-/** The metrics table: every counter the registry names, then memtop's own metrics. */
+/** The metrics table: every counter and gauge the registry names, then memtop's own metrics. */
 export function metricsTable(): string {
-  const rows = exportedViews(TAB_IDS).flatMap(view =>
+  const rows = exportedViews(TAB_IDS, TABS, GAUGE_VIEWS).flatMap(view =>
     view.metrics.map(metric => {
       const labels = view.rows === 'cache' ? labelNames('cache', false) : [...labelNames('process', false), 'pid (with --metrics-pid)'];
-      return `| \`${metric.name}\` | counter | ${labels.join(', ')} | ${metric.help} | ${TABS[view.tab as keyof typeof TABS].title} |`;
+      const where = view.gauge ? `${TABS[view.tab as keyof typeof TABS].title} ${view.view} (--export ${view.view})` : TABS[view.tab as keyof typeof TABS].title;
+      return `| \`${metric.name}\` | ${metric.type} | ${labels.join(', ')} | ${metric.help} | ${where} |`;
     }),
   );
   const own = SELF_METRICS.map(metric => `| \`${metric.name}\` | ${metric.type} | ${metric.labels.join(', ')} | ${metric.help} | - |`);
