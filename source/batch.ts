@@ -1,6 +1,6 @@
 // Batch mode, like top -b: one table (or one JSON object per line) per interval, for pipes
 // and scripts; with --stacks, one process's stack view per interval.
-import {drillView, hasView, profileTypes, TABS, totalKey, viewOf, type Measure, type ViewDefinition, type ViewId} from './registry.js';
+import {drillView, hasView, profileTypes, TABS, totalKey, viewOf, type Measure, type ViewDefinition} from './registry.js';
 import type {Backend, StackTarget, TracerSnapshot, TracerStackSnapshot} from './types.js';
 import {applySnapshot, emptyTabData, hasTotal, valueOf, viewTable, type TableRow} from './model/table.js';
 import {columnsFor, defaultSortColumn, type Column} from './model/columns.js';
