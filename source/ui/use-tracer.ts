@@ -24,9 +24,10 @@ export interface TracerStatus {
 export function useHeldWhilePaused<T>(initial: T, paused: boolean): [shown: T, offer: (value: T) => void, reset: (value: T) => void] {
   const [shown, setShown] = useState(initial);
   const latest = useRef(initial);
+  // Read by the tracer's callbacks: set as the frame that shows PAUSED is made, so that no later item slips through.
   const pausedNow = useRef(paused);
+  pausedNow.current = paused;
   useEffect(() => {
-    pausedNow.current = paused;
     if (!paused) setShown(latest.current);
   }, [paused]);
   const offer = useCallback((value: T) => {
