@@ -2,21 +2,22 @@
 // a footer made from the key table. It only draws: keys go through state/app-reducer.ts, the status
 // line's text comes from ui/status-line.ts, and the data from ui/use-source.ts. Props only;
 // cli.tsx wires it up.
-import React, {useEffect, useReducer, useRef} from 'react';
+import React, {useRef} from 'react';
 import {Box, Text, useApp} from 'ink';
-import type {Backend, TabId, ViewId} from './types.js';
+import type {Backend, TabId, TracerStackSnapshot, ViewId} from './types.js';
 import {viewOf} from './registry.js';
 import {columnsFor} from './model/columns.js';
 import {selectRows} from './model/select-rows.js';
 import {viewTable} from './model/table.js';
 import {topStacks} from './model/stacks.js';
-import {foldedInput} from './model/folded.js';
+import {stacksFolded} from './model/batch-output.js';
 import {supportsUnicode} from './model/sparkline.js';
-import {initialState} from './state/reducer.js';
+import {initialState, type DrillTarget} from './state/reducer.js';
 import {bindingsFor, footerText} from './state/keys.js';
-import {appReducer} from './state/app-reducer.js';
+import type {AppState} from './state/app-reducer.js';
+import {useAppState, type AppStateHandle} from './ui/use-app-state.js';
 import {useKeys} from './ui/use-keys.js';
-import {fit} from './format.js';
+import {fit, humanAge} from './format.js';
 import {TableView} from './ui/table-view.js';
 import {StackView} from './ui/stack-view.js';
 import {TabBar} from './ui/tab-bar.js';
@@ -59,18 +60,47 @@ const UNICODE = supportsUnicode(process.env);
 const MIN_COLUMNS = 30;
 const MIN_ROWS = 6;
 
+/** The TUI: a live app over tracers, or a replay app over a recording (--replay). */
 export function App(props: AppProps) {
+  return props.replay ? <ReplayApp {...props} replay={props.replay} /> : <LiveApp {...props} />;
+}
+
+function initialAppState(props: AppProps): () => AppState {
+  return () => ({ui: initialState({tab: props.tab, view: props.view, intervalMs: props.intervalMs, filter: props.comm, cgroupFilter: props.cgroup, minAge: props.minAge})});
+}
+
+function LiveApp(props: AppProps) {
+  const app = useAppState(initialAppState(props));
+  const source = useLiveSource(props.backend, app.state.ui, {pid: props.pid, cgroupOf: props.cgroupOf, sampleBytes: props.sampleBytes});
+  return <Screen props={props} app={app} source={source} />;
+}
+
+function ReplayApp(props: AppProps & {replay: ReplayTimeline}) {
+  const app = useAppState(initialAppState(props));
+  const source = useReplaySource(props.replay, app.state.ui, props.replaySpeed);
+  return <Screen props={props} app={app} source={source} />;
+}
+
+/** What `w` writes of a drill-down: its folded stacks, or why there is nothing to write. */
+function writeFolded(drill: DrillTarget, snapshot: TracerStackSnapshot, minAge: number, dir: string): string {
+  const text = stacksFolded(snapshot, minAge);
+  if (text === '') return `nothing to write: ${snapshot.live ? (minAge > 0 ? `no allocation older than ${humanAge(minAge)} is outstanding` : 'no allocation is outstanding') : 'no stacks in this interval'}`;
+  try {
+    const target = drill.cache !== undefined ? {cache: drill.cache} : {pid: drill.pid};
+    return `wrote ${writeFoldedFile(dir, target, drill.tab, text, {view: drill.view})}`;
+  } catch (error) {
+    return `could not write folded stacks: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
+  }
+}
+
+/** The frame both apps draw, and the one place keys are read and their effects run. */
+function Screen({props, app, source}: {props: AppProps; app: AppStateHandle; source: Source}) {
   const {exit} = useApp();
   const size = useTerminalSize(props.size);
-  const [{ui: state, notice, effects}, dispatch] = useReducer(appReducer, undefined, () => ({
-    ui: initialState({tab: props.tab, view: props.view, intervalMs: props.intervalMs, filter: props.comm, cgroupFilter: props.cgroup, minAge: props.minAge}),
-    effects: [],
-  }));
+  const {ui: state, notice} = app.state;
   const limit = props.limit ?? 10;
   const drilling = state.drill !== undefined;
-  const replaying = props.replay !== undefined;
-  // Whether this App replays never changes while it is mounted: the same hook runs every frame.
-  const source: Source = replaying ? useReplaySource(props.replay!, state, props.replaySpeed) : useLiveSource(props.backend, state, {pid: props.pid, cgroupOf: props.cgroupOf, sampleBytes: props.sampleBytes});
+  const replaying = source.replay !== undefined;
   const {drill} = source;
 
   const table = viewTable(source.data[state.tab], state.view);
@@ -89,32 +119,20 @@ export function App(props: AppProps) {
     nameOf: source.nameOf,
   });
   const selected = Math.min(state.selected, Math.max(0, rows.length - 1));
+  const stale = table.intervals > 0 && !source.isCurrent(state.tab, state.view);
 
-  // What a key acts on is what this frame shows.
+  // What a key acts on is what this frame shows; its effects run here, as the key is read.
   const screen = useRef({rows, replaying, hasStacks: false});
   screen.current = {rows, replaying, hasStacks: drill.snapshot !== undefined};
-  useKeys(presses => dispatch({type: 'keys', presses, screen: screen.current}));
-
-  // What a key asked of the app beyond the state, once each.
-  useEffect(() => {
-    if (effects.length === 0) return;
+  useKeys(presses => {
+    const {state: after, effects} = app.applyKeys(presses, screen.current);
     for (const effect of effects) {
       if (effect.kind === 'quit') exit();
       else if (effect.kind === 'replay-step') source.replay?.[effect.direction === 1 ? 'stepForward' : 'stepBack']();
       else if (effect.kind === 'replay-speed') source.replay?.cycleSpeed();
-      else if (effect.kind === 'write-folded' && state.drill && drill.snapshot) {
-        try {
-          const target = state.drill.cache !== undefined ? {cache: state.drill.cache} : {pid: state.drill.pid};
-          const {stacks, weight} = foldedInput(drill.snapshot, state.minAge);
-          const file = writeFoldedFile(props.foldedDir ?? process.cwd(), target, state.drill.tab, stacks, {weight, view: state.drill.view});
-          dispatch({type: 'notice', text: `wrote ${file}`});
-        } catch (error) {
-          dispatch({type: 'notice', text: `could not write folded stacks: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`});
-        }
-      }
+      else if (effect.kind === 'write-folded' && after.ui.drill && drill.snapshot) app.setNotice(writeFolded(after.ui.drill, drill.snapshot, after.ui.minAge, props.foldedDir ?? process.cwd()));
     }
-    dispatch({type: 'effects-done', count: effects.length});
-  }, [effects]);
+  });
 
   const width = Math.max(1, size.columns);
   if (size.columns < MIN_COLUMNS || size.rows < MIN_ROWS) {
@@ -122,7 +140,7 @@ export function App(props: AppProps) {
   }
 
   const status = drilling ? drill.status : source.status[state.tab];
-  const statusText = statusLine({state, source, table, status, recordingTo: props.recordingTo, notice, width: width - (state.paused ? 8 : 0), ascii: !UNICODE});
+  const statusText = statusLine({state, source, table, status, stale, recordingTo: props.recordingTo, notice, width: width - (state.paused ? 8 : 0), ascii: !UNICODE});
 
   const bodyHeight = Math.max(1, size.rows - 4);
   const keys = {mode: drilling ? ('drill' as const) : ('table' as const), replaying, tab: state.tab, view: state.view, ...(state.drill?.view ? {drill: state.drill.view} : {})};
@@ -150,6 +168,7 @@ export function App(props: AppProps) {
         cumulative={state.cumulative}
         view={view}
         width={width}
+        stale={stale}
       />
     );
   }

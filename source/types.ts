@@ -213,6 +213,9 @@ export interface Availability {
 
 /** A tracer error carrying the tracer's own reason and a hint to fix it. */
 export class TracerError extends Error {
+  /** The source has no more to give (a replayed recording's end): following it stops without a word. */
+  readonly ended: boolean = false;
+
   constructor(message: string, readonly hint?: string) {
     super(message);
     this.name = 'TracerError';

@@ -2,6 +2,7 @@
 // in test/ because the project's top level is fixed; basePath points it at the checkout.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 export default tseslint.config(
   {basePath: '..'},
@@ -19,6 +20,12 @@ export default tseslint.config(
       'no-console': ['error', {allow: ['error']}],
       'prefer-const': 'error',
     },
+  },
+  {
+    // The rules of hooks: hooks called unconditionally and in order, effects listing what they read.
+    files: ['source/**/*.{ts,tsx}', 'test/**/*.tsx'],
+    plugins: {'react-hooks': reactHooks},
+    rules: {'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'error'},
   },
   {
     // Tests send control characters and escape sequences on purpose, and look for them in output.

@@ -81,19 +81,19 @@ test('the file name is memtop-<tab>-<pid>-<UTC time>.folded and cannot be steere
 
 test('writeFoldedFile writes a new file and never overwrites one', () => {
   const now = new Date('2025-03-04T05:06:07Z');
-  const first = writeFoldedFile(dir, 77, 'slab', STACKS, {now});
+  const first = writeFoldedFile(dir, 77, 'slab', foldedStacks(STACKS), {now});
   assert.equal(first, join(dir, 'memtop-slab-77-20250304T050607Z.folded'));
   assert.deepEqual(parseFolded(readFileSync(first, 'utf8')).map(line => line.count), [7, 42]);
-  const second = writeFoldedFile(dir, 77, 'slab', STACKS.slice(0, 1), {now, weight: 'bytes'});
+  const second = writeFoldedFile(dir, 77, 'slab', foldedStacks(STACKS.slice(0, 1), 'bytes'), {now});
   assert.equal(second, join(dir, 'memtop-slab-77-20250304T050607Z-2.folded'));
   assert.equal(readFileSync(second, 'utf8'), 'main;wl_outer;wl_leaf;malloc 4200\n');
   assert.deepEqual(parseFolded(readFileSync(first, 'utf8')).length, 2, 'the first file is untouched');
 
   writeFileSync(join(dir, 'target'), 'keep');
   symlinkSync(join(dir, 'target'), join(dir, 'memtop-brk-1-20250304T050607Z.folded'));
-  const beside = writeFoldedFile(dir, 1, 'brk', STACKS, {now});
+  const beside = writeFoldedFile(dir, 1, 'brk', foldedStacks(STACKS), {now});
   assert.match(beside, /-2\.folded$/);
   assert.equal(readFileSync(join(dir, 'target'), 'utf8'), 'keep', 'a planted link is not followed');
-  assert.throws(() => writeFoldedFile(join(dir, 'missing'), 1, 'brk', STACKS), /^Error: cannot write stacks to .*missing: ENOENT/);
+  assert.throws(() => writeFoldedFile(join(dir, 'missing'), 1, 'brk', foldedStacks(STACKS)), /^Error: cannot write stacks to .*missing: ENOENT/);
   assert.ok(readdirSync(dir).every(name => /^(target|memtop-[a-z]+-\d+-\d{8}T\d{6}Z(-\d+)?\.folded)$/.test(name)));
 });

@@ -1,11 +1,11 @@
 // Keys and the status line as pure functions: every press of a chunk takes effect in order in
-// the mode the ones before it left, effects are queued for the app, and the status line keeps
+// the mode the ones before it left, effects are returned for the app to run, and the status line keeps
 // what matters when the terminal is narrow.
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import type {Key} from 'ink';
 import {initialState} from '../source/state/reducer.js';
-import {appReducer, applyPresses, type Press, type Screen} from '../source/state/app-reducer.js';
+import {appKeys, applyPresses, type Press, type Screen} from '../source/state/app-reducer.js';
 import {flushKeys, readKeys} from '../source/state/key-reader.js';
 import {ESCAPE_WAIT_MS, escapeWait} from '../source/ui/use-keys.js';
 import {layoutStatus, statusFields, type StatusInput} from '../source/ui/status-line.js';
@@ -44,15 +44,13 @@ test('replay keys are effects only while replaying; Ctrl-C quits even while typi
   assert.deepEqual(applyPresses(typing, [press('c', {ctrl: true})], screen).effects, [{kind: 'quit'}]);
 });
 
-test('the app reducer queues effects until the app has run them, and keeps its note', () => {
-  let state = appReducer({ui: initialState(), effects: []}, {type: 'keys', presses: [press('q')], screen});
-  assert.deepEqual(state.effects, [{kind: 'quit'}]);
-  state = appReducer(state, {type: 'notice', text: 'wrote x.folded'});
-  state = appReducer(state, {type: 'effects-done', count: 1});
-  assert.deepEqual(state.effects, []);
-  assert.equal(state.notice, 'wrote x.folded');
-  state = appReducer(state, {type: 'keys', presses: [press('r')], screen});
-  assert.equal(state.notice, undefined, 'a key that changes the view clears the note');
+test('keys applied to the app state return their effects at once and keep its note until a key changes the view', () => {
+  let result = appKeys({ui: initialState(), notice: 'wrote x.folded'}, [press('q')], screen);
+  assert.deepEqual(result.effects, [{kind: 'quit'}]);
+  assert.equal(result.state.notice, 'wrote x.folded');
+  result = appKeys(result.state, [press('r')], screen);
+  assert.deepEqual(result.effects, []);
+  assert.equal(result.state.notice, undefined, 'a key that changes the view clears the note');
 });
 
 const table: StatusInput = {

@@ -16,7 +16,7 @@ import {parseFlags, UsageError} from '../source/flags.js';
 import {BpftraceJsonParser} from '../source/parse/bpftrace-json.js';
 import {liveRows, liveStackRows} from '../source/parse/bpftrace-live.js';
 import {ageClassesAt, liveRowsOf} from '../source/parse/live.js';
-import {rowJson, stacksJson} from '../source/batch.js';
+import {rowJson, stacksJson} from '../source/model/batch-output.js';
 import {checkStackSnapshot, checkTableSnapshot} from '../source/record/format.js';
 import {humanAge, humanBytesRate} from '../source/format.js';
 import {DEFAULT_SAMPLE_BYTES, type TracerSnapshot, type TracerStackSnapshot} from '../source/types.js';

@@ -1,7 +1,7 @@
 // memtop as a Prometheus exporter: keeps the exported tabs' tracers running (supervised, through
 // the shared backend, so a TUI beside it starts no second tracer for the same view), feeds every
 // snapshot to the metrics model with each row's labels, and counts the tracers' restarts.
-import {supervise} from '../backends/supervise.js';
+import {exitedText, follow, restartText} from '../backends/supervise.js';
 import {TABS, viewOf} from '../registry.js';
 import {rowsOfView, type ExportedView, type MetricsModel} from '../model/metrics.js';
 import {GONE_NAME, shownName} from '../system/process-names.js';
@@ -40,8 +40,10 @@ export async function runExporter(options: ExporterOptions): Promise<void> {
   const labelsOf = (row: RawRow) => processLabels(row, options.cgroups, options.pidLabel);
   await Promise.all(options.model.views.map(async (exported: ExportedView) => {
     const tab = exported.tab as TabId;
-    await supervise({
+    const name = TABS[tab].views[0]!.id === exported.view ? tab : `${tab} ${viewOf(tab, exported.view).label}`;
+    const end = await follow({
       signal: options.signal,
+      ...(options.pid !== undefined ? {pid: options.pid} : {}),
       start: signal => options.backend.start({tab, view: exported.view, pid: options.pid, intervalMs: EXPORT_INTERVAL_MS, signal}),
       onItem: snapshot => {
         options.model.tracerState(tab, exported.view, true);
@@ -49,12 +51,14 @@ export async function runExporter(options: ExporterOptions): Promise<void> {
         const rows = rowsOfView(snapshot, exported.view);
         if (rows) options.model.record(tab, exported.view, rows, labelsOf, now());
       },
-      onError: (error: TracerError, retryInMs) => {
+      onRetry: (error: TracerError, retryInMs) => {
         options.model.tracerRestarted(tab, exported.view);
-        const hint = error.hint ? ` (${error.hint})` : '';
-        const name = TABS[tab].views[0]!.id === exported.view ? tab : `${tab} ${viewOf(tab, exported.view).label}`;
-        options.warn(`${name}: ${error.message}${hint}; restarting in ${Math.round((retryInMs ?? 0) / 1000)}s`);
+        options.warn(`${name}: ${restartText(error, retryInMs, {hint: true})}`);
       },
     });
+    if (end?.kind === 'exited') {
+      options.model.tracerState(tab, exported.view, false);
+      options.warn(`${name}: ${exitedText(options.pid, 'its series stay at their last values')}`);
+    }
   }));
 }

@@ -2,6 +2,7 @@
 // pause, step and play at a speed, and a Backend that plays the recorded snapshots.
 import {readFileSync} from 'node:fs';
 import {checkEvent, checkHeader, looksLikeHeader, RECORDING_VERSION, unknownTab, type RecordingEvent, type RecordingHeader, type StacksEvent, type TableEvent} from './format.js';
+import {viewOf} from '../registry.js';
 import {applySnapshot, emptyTabData, MAX_KEPT_ROWS, type TabData} from '../model/table.js';
 import {targetName, TracerError, type Availability, type Backend, type BackendId, type StackStartOptions, type StartOptions, type TabId, type TracerSnapshot, type TracerStackSnapshot, type ViewId} from '../types.js';
 
@@ -227,6 +228,18 @@ export class ReplayTimeline {
     return count > 0 ? (this.events[fold!.positions[count - 1]!] as TableEvent).snapshot : undefined;
   }
 
+  /**
+   * Whether `view` of `tab` was being recorded at `index`: its latest snapshot then is of that
+   * view and less than two of its intervals (and a second) older than the event at `index`. A
+   * recording holds only what the live screen traced: a tab it had left shows rows from before.
+   */
+  tableIsCurrent(tab: TabId, view: ViewId, index: number): boolean {
+    const snapshot = this.tableSnapshotAt(tab, index);
+    if (!snapshot || (viewOf(tab, snapshot.view).id !== view && snapshot.otherViews?.[view] === undefined)) return false;
+    const gap = Date.parse(this.timeAt(index) ?? '') - Date.parse(snapshot.time);
+    return !Number.isFinite(gap) || gap <= 2 * snapshot.elapsedMs + 1000;
+  }
+
   /** The latest drill-down snapshot at or before `index`, of one tab and pid (or cache), and one view's drill-down ('tab': the tab's), when given. */
   stacksAt(index: number, target: {tab?: TabId; pid?: number; cache?: string; view?: ViewId | 'tab'} = {}): TracerStackSnapshot | undefined {
     const filter: EventFilter = {kind: 'stacks', ...target};
@@ -284,6 +297,8 @@ export class ReplayTimeline {
 
 /** Thrown by a replay backend with atEnd 'end' when a view has played all it recorded. */
 export class ReplayEndError extends TracerError {
+  override readonly ended = true;
+
   constructor(what: string) {
     super(`end of recording: no more ${what}`);
     this.name = 'ReplayEndError';

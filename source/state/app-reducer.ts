@@ -1,6 +1,6 @@
 // The TUI's reducer and the key presses it applies, purely: each press of a chunk is looked up in
 // the key table for the mode it finds the state in, applied with the UI reducer, and what the app
-// must do beyond the state (quit, write a file, move a replay) is queued as an effect for it to run.
+// must do beyond the state (quit, write a file, move a replay) is returned for it to run at once.
 import {commandFor, filterCommand, type Command} from './keys.js';
 import type {Press} from './key-reader.js';
 import {reducer, type Action, type UiState} from './reducer.js';
@@ -76,26 +76,15 @@ export function applyPresses(initial: UiState, presses: readonly Press[], screen
   return {state, effects, notice};
 }
 
-/** Everything the TUI keeps between frames: the UI state, a note for the status line, and effects the app has yet to run. */
+/** Everything the TUI keeps between frames: the UI state and a note for the status line. */
 export interface AppState {
   ui: UiState;
   notice?: string;
-  effects: Effect[];
 }
 
-export type AppAction = {type: 'keys'; presses: readonly Press[]; screen: Screen} | {type: 'effects-done'; count: number} | {type: 'notice'; text?: string};
-
-/** The TUI's one reducer: key chunks (applyPresses), notes, and effects marked as run. */
-export function appReducer(state: AppState, action: AppAction): AppState {
-  switch (action.type) {
-    case 'keys': {
-      const result = applyPresses(state.ui, action.presses, action.screen);
-      const notice = result.notice === undefined ? state.notice : result.notice ?? undefined;
-      return {ui: result.state, notice, effects: [...state.effects, ...result.effects]};
-    }
-    case 'effects-done':
-      return {...state, effects: state.effects.slice(action.count)};
-    case 'notice':
-      return {...state, notice: action.text};
-  }
+/** A chunk of presses applied to the app's state: the state after them and what the app must do, in order, where it read the keys. */
+export function appKeys(state: AppState, presses: readonly Press[], screen: Screen): {state: AppState; effects: Effect[]} {
+  const result = applyPresses(state.ui, presses, screen);
+  const notice = result.notice === undefined ? state.notice : result.notice ?? undefined;
+  return {state: {ui: result.state, ...(notice !== undefined ? {notice} : {})}, effects: result.effects};
 }

@@ -1,16 +1,15 @@
 // Writes a drill-down's stacks to a folded-stack file (the w key), never over another file.
 import {closeSync, constants, openSync, writeSync} from 'node:fs';
 import {join} from 'node:path';
-import {foldedFileName, foldedStacks, type FoldedWeight} from '../model/folded.js';
-import type {StackRow, StackTarget, TabId, ViewId} from '../types.js';
+import {foldedFileName} from '../model/folded.js';
+import type {StackTarget, TabId, ViewId} from '../types.js';
 
 /**
- * Write the stacks in folded format to a new file in `dir` and return its path. The name is
+ * Write `text` (folded stacks, model/folded.ts) to a new file in `dir` and return its path. The name is
  * foldedFileName(); if it exists (two writes in one second) "-2", "-3", ... is added before
  * ".folded". Never overwrites or follows a symbolic link (O_EXCL). Throws Error with one line.
  */
-export function writeFoldedFile(dir: string, target: number | StackTarget, tab: TabId, stacks: StackRow[], options: {now?: Date; weight?: FoldedWeight; view?: ViewId} = {}): string {
-  const text = foldedStacks(stacks, options.weight);
+export function writeFoldedFile(dir: string, target: number | StackTarget, tab: TabId, text: string, options: {now?: Date; view?: ViewId} = {}): string {
   const base = foldedFileName(tab, target, options.now ?? new Date(), options.view).replace(/\.folded$/, '');
   for (let attempt = 1; attempt <= 100; attempt++) {
     const path = join(dir, `${base}${attempt === 1 ? '' : `-${attempt}`}.folded`);

@@ -27,7 +27,7 @@ export interface StatusInput {
   /** The drill-down on screen: a process's (pid, comm) or a cache's. */
   drill?: {pid?: number; comm?: string; cache?: string; tab: string; probe?: string; exited: boolean};
   /** The table on screen. */
-  table?: {probe?: string; backend?: string; view?: string; capped: boolean; skippedLines: number; skippedSample?: string; since?: string; untracked?: number; gauges?: boolean};
+  table?: {probe?: string; backend?: string; view?: string; capped: boolean; skippedLines: number; skippedSample?: string; since?: string; untracked?: number; gauges?: boolean; stale?: {time: string; reason: string}};
   cumulative: boolean;
   filter: string;
   cgroupFilter: string;
@@ -63,6 +63,7 @@ export function statusFields(input: StatusInput): StatusField[] {
     if (drill.probe) fields.push({text: drill.probe});
   } else if (input.table) {
     const {table} = input;
+    if (table.stale) fields.push({text: `STALE: rows from ${clockTime(table.stale.time)}, ${table.stale.reason}`, short: `STALE ${clockTime(table.stale.time)}`, keep: true});
     if (table.untracked) fields.push({text: `CAPPED: ${humanCount(table.untracked)} allocations not tracked (table full)`, short: 'CAPPED', keep: true});
     else if (table.capped) fields.push({text: 'CAPPED: map full, some keys dropped', short: 'CAPPED', keep: true});
     if (table.skippedLines) fields.push({text: `${table.skippedLines} lines skipped`, short: `${table.skippedLines} skipped`, keep: true});
@@ -106,6 +107,8 @@ export function statusLine(frame: {
   source: Source;
   table: TableState;
   status: TracerStatus | undefined;
+  /** The table's rows are from an earlier run of its tracer (or, replaying, were not recorded since). */
+  stale?: boolean;
   recordingTo?: string;
   notice?: string;
   width: number;
@@ -129,6 +132,7 @@ export function statusLine(frame: {
         since: table.since,
         untracked: table.untracked,
         gauges: isGaugeView(viewOf(state.tab, state.view)),
+        ...(frame.stale ? {stale: {time: table.time, reason: source.staleReason}} : {}),
       },
       cumulative: state.cumulative,
       filter: state.filter,

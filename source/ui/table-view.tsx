@@ -15,6 +15,10 @@ export interface TableViewProps {
   cumulative: boolean;
   view: ViewDefinition;
   width: number;
+  /** The rows are from an earlier run of the view's tracer: drawn dim (the status line says their time). */
+  stale?: boolean;
+  /** Why there are no rows, said where they would be. */
+  empty?: string;
 }
 
 /** Lay the columns out left to right, dropping those that do not fit the width. */
@@ -49,13 +53,14 @@ export function TableView(props: TableViewProps) {
   return (
     <Box flexDirection="column">
       <Text inverse>{fit(header, props.width)}</Text>
-      {before.length > 0 ? <Text>{before.join('\n')}</Text> : null}
+      {before.length > 0 ? <Text dimColor={props.stale}>{before.join('\n')}</Text> : null}
       {selected < lines.length ? (
-        <Text inverse color="cyan">
+        <Text inverse color={props.stale ? 'gray' : 'cyan'}>
           {lines[selected]}
         </Text>
       ) : null}
-      {after.length > 0 ? <Text>{after.join('\n')}</Text> : null}
+      {after.length > 0 ? <Text dimColor={props.stale}>{after.join('\n')}</Text> : null}
+      {lines.length === 0 && props.empty ? <Text dimColor>{fit(props.empty, props.width)}</Text> : null}
     </Box>
   );
 }

@@ -74,7 +74,7 @@ export function useReplay(timeline: ReplayTimeline, view: ReplayView, options: {
     const snapshot = timeline.stacksAt(index, view.drill.cache !== undefined ? view.drill : {...view.drill, view: view.drill.view ?? 'tab'});
     if (snapshot) return {snapshot, exited: false, status: {}};
     return {exited: false, status: {error: `no stacks of ${targetName(view.drill)} recorded up to here (a recording has them only for what was drilled into while recording)`}};
-  }, [timeline, view.drill?.tab, view.drill?.pid, view.drill?.cache, view.drill?.view, index]);
+  }, [timeline, view.drill, index]);
 
   return {
     data,

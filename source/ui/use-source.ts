@@ -1,6 +1,7 @@
 // Where the screen's data comes from: live tracers, or a recording's timeline, in one shape.
 import type {ReplayTimeline} from '../record/replay.js';
 import type {UiState} from '../state/reducer.js';
+import {isGaugeView, viewOf, type ViewId} from '../registry.js';
 import type {Backend, TabId} from '../types.js';
 import type {TabData} from '../model/table.js';
 import {useStackTracer, useTableTracer, type DrillState, type TracerStatus} from './use-tracer.js';
@@ -11,6 +12,13 @@ import {shownName} from '../system/process-names.js';
 export interface Source {
   data: Partial<Record<TabId, TabData>>;
   status: Partial<Record<TabId, TracerStatus>>;
+  /**
+   * Whether a view's rows are of now (live: its tracer has given an interval since it started;
+   * replay: that view was recorded up to the shown point). Rows that are not are marked stale.
+   */
+  isCurrent: (tab: TabId, view: ViewId) => boolean;
+  /** Why rows that are not current are shown (the status line says it beside their time). */
+  staleReason: string;
   drill: DrillState;
   replay?: ReplayState;
   /** A process's cgroup path as the source knows it (live: /proc; replay: as recorded at the shown point). */
@@ -19,16 +27,41 @@ export interface Source {
   nameOf?: (pid: number) => string;
 }
 
-/** The live source: the tracer the current view needs, running. */
+/**
+ * Whether the table tracer runs: always but in a drill-down, and in a gauge view's own
+ * drill-down too (the live view's figures are of what it tracked since it began: stopping it
+ * would lose them).
+ */
+export function tableRunsWhileDrilling(state: Pick<UiState, 'tab' | 'view' | 'drill'>): boolean {
+  return state.drill === undefined || (state.drill.view !== undefined && isGaugeView(viewOf(state.tab, state.view)));
+}
+
+/** The live source: the tracers the current view needs, running. */
 export function useLiveSource(backend: Backend, state: UiState, options: {pid?: number; cgroupOf?: (pid: number) => string | undefined; sampleBytes?: number}): Source {
-  const drilling = state.drill !== undefined;
-  const table = useTableTracer(backend, drilling ? undefined : state.tab, {intervalMs: state.intervalMs, pid: options.pid, paused: state.paused, view: state.view});
+  const table = useTableTracer(backend, tableRunsWhileDrilling(state) ? state.tab : undefined, {intervalMs: state.intervalMs, pid: options.pid, paused: state.paused, view: state.view});
   const drill = useStackTracer(backend, state.drill, {intervalMs: state.intervalMs, paused: state.paused, sampleBytes: options.sampleBytes});
-  return {data: table.data, status: table.status, drill, cgroupOf: options.cgroupOf, nameOf: shownName};
+  const current = table.current;
+  return {
+    data: table.data,
+    status: table.status,
+    isCurrent: (tab, view) => current?.tab === tab && current.view === view,
+    staleReason: "until this view's tracer gives its first interval",
+    drill,
+    cgroupOf: options.cgroupOf,
+    nameOf: shownName,
+  };
 }
 
 /** The replay source: a position on the recording's timeline. */
 export function useReplaySource(timeline: ReplayTimeline, state: UiState, initialSpeed?: number): Source {
   const replay = useReplay(timeline, {tab: state.tab, drill: state.drill}, {paused: state.paused, initialSpeed});
-  return {data: replay.data, status: replay.status, drill: replay.drill, replay, cgroupOf: pid => timeline.cgroupAt(pid, replay.index)};
+  return {
+    data: replay.data,
+    status: replay.status,
+    isCurrent: (tab, view) => timeline.tableIsCurrent(tab, view, replay.index),
+    staleReason: 'not recorded since',
+    drill: replay.drill,
+    replay,
+    cgroupOf: pid => timeline.cgroupAt(pid, replay.index),
+  };
 }

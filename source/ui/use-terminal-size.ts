@@ -7,13 +7,13 @@ const CLEAR_SCREEN = '\u001b[2J\u001b[H';
 /** Columns and rows of the terminal, re-read on every resize; `override` fixes them (tests). */
 export function useTerminalSize(override?: {columns: number; rows: number}): {columns: number; rows: number} {
   const {stdout, write} = useStdout();
-  const read = () => override ?? {columns: stdout.columns || 80, rows: stdout.rows || 24};
-  const [size, setSize] = useState(read);
+  const [size, setSize] = useState(() => override ?? {columns: stdout.columns || 80, rows: stdout.rows || 24});
   const columns = useRef(size.columns);
+  const fixed = override !== undefined;
   useEffect(() => {
-    if (override) return undefined;
+    if (fixed) return undefined;
     const onResize = () => {
-      const next = read();
+      const next = {columns: stdout.columns || 80, rows: stdout.rows || 24};
       if (next.columns < columns.current) {
         // Narrower: the terminal rewrapped the last frame over more rows than Ink knows of. Clear
         // it all, and do not put that frame back: the next one, at the new width, is drawn anew.
@@ -30,6 +30,6 @@ export function useTerminalSize(override?: {columns: number; rows: number}): {co
     return () => {
       stdout.off('resize', onResize);
     };
-  }, [stdout]);
-  return size;
+  }, [stdout, write, fixed]);
+  return override ?? size;
 }

@@ -1,0 +1,125 @@
+// What batch mode prints, purely: a view's table as text or one JSON object per interval, and a
+// drill-down's stacks as text, JSON or folded stacks. source/batch.ts runs the tracer and writes these.
+import {TABS, totalKey, type Measure, type ViewDefinition} from '../registry.js';
+import type {TracerSnapshot, TracerStackSnapshot} from '../types.js';
+import {hasTotal, valueOf, type TableRow} from './table.js';
+import {columnsFor} from './columns.js';
+import {histogramRange, histogramUnit, liveSummary, topStacks} from './stacks.js';
+import {foldedInput, foldedStacks} from './folded.js';
+import {clockTime, fit, humanAge, humanBytes, humanCount, humanMs, sanitize, toFixed} from '../format.js';
+
+/**
+ * One row of batch JSON: pid/comm (or cache), each measure of the view this interval, the rate,
+ * and each measure since start (count, bytes, rate, totalCount, totalBytes for malloc). In the
+ * live view the measures are what is outstanding now (bytes, count, age), the rate is the live
+ * bytes' growth per second and totalBytes their peak.
+ */
+export function rowJson(row: TableRow, view: ViewDefinition): Record<string, unknown> {
+  const json: Record<string, unknown> = row.cache !== undefined ? {cache: row.cache} : {pid: row.pid, comm: row.comm ?? ''};
+  // A time to the microsecond (its sum over intervals is a float); an age to the millisecond.
+  const value = (measure: Measure, key: string) => (measure.unit === 'ms' ? roundMs(valueOf(row, key)) : roundedValue(valueOf(row, key)));
+  for (const measure of view.measures) json[measure.id] = value(measure, measure.id);
+  json.rate = Math.round(row.rate * 100) / 100;
+  for (const measure of view.measures) if (hasTotal(measure)) json[totalKey(measure.id)] = value(measure, totalKey(measure.id));
+  return json;
+}
+
+/** Milliseconds to the microsecond. */
+function roundMs(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+/** Whole numbers as they are; an age in seconds to the millisecond. */
+function roundedValue(value: number): number {
+  return Number.isInteger(value) ? value : Math.round(value * 1000) / 1000;
+}
+
+/** A view's table of one interval as text, like top -b: a heading line, the header, the rows. */
+export function tableText(snapshot: TracerSnapshot, view: ViewDefinition, rows: readonly TableRow[]): string {
+  const columns = columnsFor(view);
+  const header = columns.map(column => fit(column.title, column.width, column.align)).join(' ');
+  const lines = rows.map(row => columns.map(column => fit(column.format(row), column.width, column.align)).join(' '));
+  const live = snapshot.since !== undefined ? ` · live since ${clockTime(snapshot.since)}${snapshot.untracked ? ` · CAPPED: ${snapshot.untracked} allocations not tracked` : ''}` : '';
+  return [`memtop ${TABS[snapshot.tab].title} · ${snapshot.time} · ${snapshot.backend} ${snapshot.probe} · ${toFixed(snapshot.elapsedMs / 1000, 2)}s${live}`, header, ...lines, ''].join('\n') + '\n';
+}
+
+/** A drill-down interval as text: what it is of, its summary, histogram and stacks. */
+export function stackText(snapshot: TracerStackSnapshot, comm: string, limit: number, minAge: number): string {
+  const view = topStacks(snapshot, limit, minAge);
+  const what = snapshot.cache !== undefined ? `kernel paths into cache ${sanitize(snapshot.cache)}` : `${view.live ? 'live stacks' : 'stacks'} of PID ${snapshot.pid} (${sanitize(comm)})`;
+  const lines = [`memtop ${what} · ${TABS[snapshot.tab].title} · ${snapshot.time} · ${snapshot.probe}`];
+  if (view.live) lines.push(liveSummary(view));
+  for (const share of snapshot.processes ?? []) lines.push(`process ${share.pid} ${sanitize(share.comm)} ${humanCount(share.count)} ${humanBytes(share.bytes ?? 0)}`);
+  if (snapshot.entryPoints?.length) lines.push('entry points: ' + snapshot.entryPoints.map(entry => `${entry.name} ${entry.count}`).join('  '));
+  for (const bucket of snapshot.histogram ?? []) lines.push(`  ${histogramRange(snapshot.tab, bucket)} ${bucket.count}`);
+  for (const stack of view.stacks) {
+    const where = stack.where ? ` in ${stack.where.map(place => `${sanitize(place.mapping)} ${humanCount(place.count)}${place.bytes !== undefined ? ` ${humanBytes(place.bytes)}` : ''}`).join(', ')}` : '';
+    if (view.live) lines.push(`${humanBytes(stack.bytes ?? 0)} ${humanCount(stack.count)} oldest ${humanAge(stack.age ?? 0)} ${toFixed(stack.share, 1)}%`);
+    else lines.push(`${humanCount(stack.count)}${view.hasBytes ? ` ${humanBytes(stack.bytes ?? 0)}` : ''}${view.hasTime ? ` ${humanMs(stack.ms ?? 0)}` : ''} ${toFixed(stack.share, 1)}%${where}`);
+    for (const frame of stack.frames) lines.push(`    ${sanitize(frame)}`);
+  }
+  return lines.join('\n') + '\n\n';
+}
+
+/** A view's table of one interval as one object of batch JSON. */
+export function tableJson(snapshot: TracerSnapshot, view: ViewDefinition, rows: readonly TableRow[]): Record<string, unknown> {
+  const json: Record<string, unknown> = {
+    tab: snapshot.tab,
+    ...(TABS[snapshot.tab].views.length > 1 ? {view: view.id} : {}),
+    backend: snapshot.backend,
+    probe: snapshot.probe,
+    time: snapshot.time,
+    intervalMs: Math.round(snapshot.elapsedMs),
+    ...(snapshot.since !== undefined ? {since: snapshot.since, untracked: snapshot.untracked ?? 0} : {}),
+    rows: rows.map(row => rowJson(row, view)),
+  };
+  if (snapshot.capped) json.capped = true;
+  if (snapshot.skippedLines) json.skippedLines = snapshot.skippedLines;
+  if (snapshot.skippedLines && snapshot.skippedSample) json.skippedSample = snapshot.skippedSample;
+  return json;
+}
+
+/** A drill-down interval as folded stacks: live stacks weigh what is outstanding (bytes) of allocations at least `minAge` old. */
+export function stacksFolded(snapshot: TracerStackSnapshot, minAge: number): string {
+  const {stacks, weight} = foldedInput(snapshot, minAge);
+  return foldedStacks(stacks, weight);
+}
+
+/** A drill-down interval as one line of batch JSON. */
+export function stacksJson(snapshot: TracerStackSnapshot, target: {pid?: number; comm?: string; cache?: string}, limit: number, minAge: number): Record<string, unknown> {
+  const view = topStacks(snapshot, limit, minAge);
+  const json: Record<string, unknown> = {
+    tab: snapshot.tab,
+    ...(snapshot.view ? {view: snapshot.view} : {}),
+    backend: snapshot.backend,
+    probe: snapshot.probe,
+    ...(target.cache !== undefined ? {cache: target.cache} : {pid: target.pid, comm: target.comm}),
+    time: snapshot.time,
+    intervalMs: Math.round(snapshot.elapsedMs),
+  };
+  if (view.live) {
+    // What is outstanding, of allocations made since `since` and at least `minAge` seconds old; the process's figures are exact.
+    Object.assign(json, {since: view.live.since, minAge: view.live.minAge, bytes: view.totalBytes, count: view.totalCount, age: roundedValue(view.live.oldest), untracked: view.live.untracked});
+    if (view.live.sampleBytes !== undefined) Object.assign(json, {sampled: true, sampleBytes: view.live.sampleBytes});
+    json.stacks = view.stacks.map(stack => ({bytes: stack.bytes ?? 0, count: stack.count, age: roundedValue(stack.age ?? 0), frames: stack.frames}));
+  } else {
+    json.stacks = view.stacks.map(stack => ({
+      count: stack.count,
+      ...(view.hasBytes ? {bytes: stack.bytes ?? 0} : {}),
+      ...(view.hasTime ? {ms: roundMs(stack.ms ?? 0)} : {}),
+      ...(stack.where ? {where: stack.where} : {}),
+      frames: stack.frames,
+    }));
+  }
+  if (snapshot.histogram) {
+    json.histogram = snapshot.histogram;
+    json.histogramUnit = histogramUnit(snapshot.tab);
+  }
+  if (snapshot.entryPoints) json.entryPoints = snapshot.entryPoints;
+  if (snapshot.processes) json.processes = snapshot.processes;
+  if (snapshot.capped) json.capped = true;
+  if (snapshot.skippedLines) json.skippedLines = snapshot.skippedLines;
+  if (snapshot.skippedLines && snapshot.skippedSample) json.skippedSample = snapshot.skippedSample;
+  return json;
+}
+
