@@ -1,6 +1,8 @@
 // What this machine's kernel and C library offer the probes: tracefs, tracepoints and their
 // fields, kprobe-able functions, BTF and libc, and which of a probe's requirements are unmet.
-// Read from /sys and /proc; no cache beyond the kprobe function list, which a boot does not change.
+// Read from /sys and /proc (and tracefs mounted where it is missing and memtop may); no cache
+// beyond the kprobe function list, which a boot does not change.
+import {execFileSync} from 'node:child_process';
 import {existsSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import type {Requirement} from '../registry.js';
@@ -10,6 +12,22 @@ export const TRACEFS_CANDIDATES = ['/sys/kernel/tracing', '/sys/kernel/debug/tra
 /** Where tracefs is mounted, if it is. */
 export function tracefsRoot(): string | undefined {
   return TRACEFS_CANDIDATES.find(root => existsSync(path.join(root, 'events')));
+}
+
+/**
+ * Mounts tracefs at /sys/kernel/tracing when it is mounted nowhere and this process may (root
+ * with CAP_SYS_ADMIN in its mount namespace, as in a privileged container), as trace-cmd does.
+ * Returns where tracefs is now, or undefined when it is still missing.
+ */
+export function mountTracefs(): string | undefined {
+  const found = tracefsRoot();
+  if (found || process.geteuid?.() !== 0) return found;
+  try {
+    execFileSync('mount', ['-t', 'tracefs', 'nodev', TRACEFS_CANDIDATES[0]!], {stdio: 'ignore', timeout: 5000});
+  } catch {
+    return undefined;
+  }
+  return tracefsRoot();
 }
 
 /** Whether a tracepoint such as "kmem/kmem_cache_alloc" exists on this kernel. */
