@@ -63,7 +63,6 @@ export const HELP = `
     --sample          with --live: take stacks for about one allocation per 512 KiB, at random,
                       instead of every one (counts and bytes stay exact, stacks are estimates)
     --sample-bytes N  with --live: as --sample, one stack per about N bytes
-    --folded          with --batch --stacks: print folded stacks for flame graphs
     --serve [ADDR]    serve GET /metrics (Prometheus) on ADDR: ${DEFAULT_SERVE}, or HOST:PORT such as
                       0.0.0.0:9464 or [::1]:9464; runs headless unless --tui is given
     --tui             with --serve: show the TUI too, from the same tracers
