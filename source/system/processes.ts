@@ -1,7 +1,8 @@
-// What /proc says about a process: its name and its executable mappings. The one reader of
+// What /proc says about a process: its name, its executable mappings and the files it maps (as
+// paths memtop can open, through /proc/PID/root across containers). The one reader of
 // each, with the one cache policy for names (what a read found, a name or that the process has
 // gone, is kept a few seconds: rows are named every interval).
-import {readFileSync} from 'node:fs';
+import {readFileSync, statSync} from 'node:fs';
 
 /** A process's name (its main thread's comm) from /proc, or undefined when it has gone. */
 export function readProcessName(pid: number): string | undefined {
@@ -95,4 +96,30 @@ export function mappingAt(mappings: readonly Mapping[], address: number): string
     else return mapping.name;
   }
   return undefined;
+}
+
+/** A file a process maps, from the text of /proc/<pid>/maps: its path and inode. */
+export function mappedFile(mapsText: string, matches: (path: string) => boolean): {path: string; inode: number} | undefined {
+  for (const line of mapsText.split('\n')) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 6) continue;
+    const path = fields.slice(5).join(' ');
+    const inode = Number(fields[4]);
+    if (path.startsWith('/') && Number.isSafeInteger(inode) && inode > 0 && matches(path)) return {path, inode};
+  }
+  return undefined;
+}
+
+/**
+ * A path to `file` as another process sees it, that memtop and its tracers can open: the path itself
+ * when it is the same file here (same inode), else the same path under /proc/<pid>/root (a
+ * process in a container sees its own root).
+ */
+export function pathSeenBy(pid: number, file: string, inode: number): string {
+  try {
+    if (statSync(file).ino === inode) return file;
+  } catch {
+    // not visible from here: use the process's root
+  }
+  return `/proc/${pid}/root${file}`;
 }
