@@ -2,7 +2,7 @@
 import {readFileSync} from 'node:fs';
 import {checkBackends} from './backends/index.js';
 import {compileEveryScript} from './backends/bpftrace-check.js';
-import {findLibc, hasBtf, tracefsRoot} from './system/kernel.js';
+import {findLibc, hasBtf, mountTracefs, tracefsRoot} from './system/kernel.js';
 
 export interface CheckResult {
   name: string;
@@ -45,9 +45,12 @@ export function privilegeCheck(): CheckResult {
   };
 }
 
+/** tracefs, mounted by memtop where it is missing and memtop may mount it. */
 export function tracefsCheck(): CheckResult {
-  const root = tracefsRoot();
-  return {name: 'tracefs', ok: root !== undefined, detail: root ? `mounted at ${root}` : 'not mounted', fix: 'mount -t tracefs nodev /sys/kernel/tracing'};
+  const before = tracefsRoot();
+  const root = before ?? mountTracefs();
+  const detail = root ? `${before ? 'mounted' : 'memtop mounted it'} at ${root}` : 'not mounted, and memtop may not mount it (it needs root with CAP_SYS_ADMIN)';
+  return {name: 'tracefs', ok: root !== undefined, detail, fix: 'mount -t tracefs nodev /sys/kernel/tracing'};
 }
 
 export function btfCheck(): CheckResult {

@@ -67,7 +67,6 @@ export const HELP = `
     --sample          with --live: take stacks for about one allocation per 512 KiB, at random,
                       instead of every one (counts and bytes stay exact, stacks are estimates)
     --sample-bytes N  with --live: as --sample, one stack per about N bytes
-    --folded          with --batch --stacks: print folded stacks for flame graphs
     --pprof FILE      with --batch --stacks (${PROFILE_TABS.join(', ')} tabs; --live too): also write the stacks
                       as a gzipped pprof profile to FILE, rewritten every interval (go tool pprof FILE)
     --serve [ADDR]    serve GET /metrics (Prometheus) on ADDR: ${DEFAULT_SERVE}, or HOST:PORT such as

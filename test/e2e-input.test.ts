@@ -121,17 +121,32 @@ describe('a machine that lacks something', () => {
     assert.doesNotMatch(line, /not mounted/, 'tracefs is mounted: it is only not readable by this user');
   });
 
-  it('tracefs not mounted', async t => {
+  // On a stock Debian host debugfs is mounted at /sys/kernel/debug, and its tracing/ is an
+  // automount of tracefs that comes back when touched after an unmount: hiding tracefs means
+  // unmounting debugfs as well. Both happen in a private mount namespace.
+  const hideTracefs = [
+    'umount /sys/kernel/tracing 2>/dev/null; umount -l /sys/kernel/debug 2>/dev/null',
+    'if [ -e /sys/kernel/tracing/events ] || [ -e /sys/kernel/debug/tracing/events ]; then echo "tracefs still mounted" >&2; exit 99; fi',
+  ];
+
+  it('tracefs not mounted, and memtop may not mount it (no CAP_SYS_ADMIN)', async t => {
     if (cannotRun(t)) return;
-    // In a private mount namespace: unmount tracefs, prove it is gone, then run memtop there.
-    const script = [
-      'umount /sys/kernel/tracing 2>/dev/null; umount /sys/kernel/debug/tracing 2>/dev/null',
-      'if [ -e /sys/kernel/tracing/events ] || [ -e /sys/kernel/debug/tracing/events ]; then echo "tracefs still mounted" >&2; exit 99; fi',
-      'exec "$0" "$@"',
-    ].join('\n');
-    const result = await run('unshare', ['-m', 'sh', '-c', script, process.execPath, CLI, '--batch', '--tab', 'brk']);
-    assert.notEqual(result.exitCode, 99, 'tracefs is gone inside the namespace');
+    const script = [...hideTracefs, 'exec setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin "$0" "$@"'].join('\n');
+    const result = await run('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, process.execPath, CLI, '--batch', '--tab', 'brk']);
+    assert.notEqual(result.exitCode, 99, `tracefs is gone inside the namespace: ${result.stderr}`);
     assertOneLineError(result, /tracefs/, /mount -t tracefs/, 'memtop without tracefs');
+  });
+
+  it('tracefs not mounted: memtop, as root, mounts it and traces', async t => {
+    if (cannotRun(t)) return;
+    const script = [...hideTracefs, '"$0" "$@" || exit', 'mountpoint -q /sys/kernel/tracing || { echo "memtop did not mount tracefs" >&2; exit 98; }'].join('\n');
+    const result = await execa('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, process.execPath, CLI, '--batch', '--json', '--tab', 'brk', '--iterations', '1'], {
+      reject: false, stdin: 'ignore', timeout: 180_000, cwd: '/',
+    });
+    const shown = `exit ${result.exitCode}\nstdout: ${String(result.stdout).slice(0, 500)}\nstderr: ${String(result.stderr)}`;
+    assert.equal(result.exitCode, 0, shown);
+    const snapshot = JSON.parse(String(result.stdout).trim().split('\n').at(-1)!) as {tab?: string};
+    assert.equal(snapshot.tab, 'brk', shown);
   });
 
   it('BTF missing', async t => {

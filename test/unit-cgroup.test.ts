@@ -46,6 +46,8 @@ test('container ids of docker, containerd, CRI-O, podman and kubepods, shortened
     [`/system.slice/crio-${ID}.scope`, SHORT],
     [`/system.slice/runc-${ID}.scope`, SHORT],
     [`/docker/${'a'.repeat(64)}/docker/${ID}`, SHORT],
+    [`/libpod_parent/libpod-${ID}`, SHORT],
+    [`/libpod_parent/conmon`, undefined],
     [`/machine.slice/libpod-conmon-${ID}.scope`, undefined],
     [`/system.slice/${ID}.scope`, undefined],
     [`/docker-${ID}`, undefined],

@@ -10,7 +10,8 @@ import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {after, test} from 'node:test';
 import {TracerError, type TracerSnapshot, type TracerStackSnapshot} from '../source/types.js';
-import {explainStapFailure, isPlainAbsolutePath, mappedFile, stapLibc, systemtapBackend} from '../source/backends/systemtap.js';
+import {explainStapFailure, isPlainAbsolutePath, stapLibc, systemtapBackend} from '../source/backends/systemtap.js';
+import {mappedFile} from '../source/system/processes.js';
 import {positionalArguments} from '../source/backends/tracer-process.js';
 import {dtraceBackend, explainDtraceFailure} from '../source/backends/dtrace.js';
 

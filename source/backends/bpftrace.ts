@@ -158,7 +158,7 @@ export function explainBpftraceFailure(stderr: string, exitCode: number | undefi
 export function scriptArgs(choice: ScriptChoice, intervalMs: number, target: {pid: number} | {cache: string}, sampleBytes = 0): string[] {
   const args = 'cache' in target ? cacheArguments(intervalMs, target.cache) : [String(intervalMs), String(target.pid)];
   if (choice.libc) {
-    const libc = findLibc();
+    const libc = findLibc('pid' in target ? target.pid : 0);
     if (!libc) throw libcMissing();
     args.push(libc);
   }

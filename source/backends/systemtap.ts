@@ -8,6 +8,7 @@ import {TracerError, type Availability, type Backend, type StackStartOptions, ty
 import {TABS, tracerScripts, viewOf, type ScriptChoice} from '../registry.js';
 import {STAP_FORMAT} from '../parse/stap-output.js';
 import {findLibc} from '../system/kernel.js';
+import {mappedFile, pathSeenBy} from '../system/processes.js';
 import {PROBES_DIR, probeScript} from './probe-files.js';
 import {findTracerBinary, positionalArguments} from './tracer-process.js';
 import {explainFailure, firstLine, stackRun, stackSnapshots, tableSnapshots, trialAvailability, type FailureText, type TextTracer} from './text-tracer.js';
@@ -45,33 +46,7 @@ export function isPlainAbsolutePath(path: string): boolean {
   );
 }
 
-/** A file a process maps, from the text of /proc/<pid>/maps: its path and inode. */
-export function mappedFile(mapsText: string, matches: (path: string) => boolean): {path: string; inode: number} | undefined {
-  for (const line of mapsText.split('\n')) {
-    const fields = line.trim().split(/\s+/);
-    if (fields.length < 6) continue;
-    const path = fields.slice(5).join(' ');
-    const inode = Number(fields[4]);
-    if (path.startsWith('/') && Number.isSafeInteger(inode) && inode > 0 && matches(path)) return {path, inode};
-  }
-  return undefined;
-}
-
 const LIBC_NAME = /\/(?:libc(?:-[\d.]+)?\.so(?:\.6)?|libc\.musl-[\w]+\.so\.1|ld-musl-[\w]+\.so\.1)$/;
-
-/**
- * A path to `file` as another process sees it, that memtop's stap can open: the path itself
- * when it is the same file here (same inode), else the same path under /proc/<pid>/root (a
- * process in a container sees its own root).
- */
-function pathSeenBy(pid: number, file: string, inode: number): string {
-  try {
-    if (statSync(file).ino === inode) return file;
-  } catch {
-    // not visible from here: use the process's root
-  }
-  return `/proc/${pid}/root${file}`;
-}
 
 /** The libc to probe: the one `pid` maps, or (for every process) the one memtop's own Node maps. */
 export function stapLibc(pid: number): string {

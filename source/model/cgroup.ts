@@ -37,9 +37,10 @@ export function parseCgroupFile(text: string): string | undefined {
 
 // One path component that is a container: a bare 64-hex id (docker and kubepods with the
 // cgroupfs driver) or a systemd scope of docker, containerd (cri-containerd, nerdctl), CRI-O,
-// podman (libpod) or runc. The runtimes' monitor scopes (crio-conmon-, libpod-conmon-) do not match.
+// podman (libpod) or runc, or podman's cgroup with the cgroupfs driver (libpod_parent/libpod-<id>).
+// The runtimes' monitor scopes (crio-conmon-, libpod-conmon-) do not match.
 const BARE_ID = /^([0-9a-f]{64})$/;
-const SCOPE_ID = /^(?:docker|cri-containerd|crio|libpod|nerdctl|runc)-([0-9a-f]{64})\.scope$/;
+const SCOPE_ID = /^(?:(?:docker|cri-containerd|crio|libpod|nerdctl|runc)-([0-9a-f]{64})\.scope|libpod-([0-9a-f]{64}))$/;
 
 /**
  * The 12-character short id of the innermost container the cgroup path names (…/docker-<id>.scope,
@@ -49,7 +50,7 @@ export function containerId(path: string): string | undefined {
   const components = path.split('/');
   for (let index = components.length - 1; index >= 0; index--) {
     const match = BARE_ID.exec(components[index]!) ?? SCOPE_ID.exec(components[index]!);
-    if (match) return match[1]!.slice(0, 12);
+    if (match) return (match[1] ?? match[2])!.slice(0, 12);
   }
   return undefined;
 }

@@ -1,15 +1,34 @@
 // What this machine's kernel and C library offer the probes: tracefs, tracepoints and their
 // fields, kprobe-able functions, BTF and libc, and which of a probe's requirements are unmet.
-// Read from /sys and /proc; no cache beyond the kprobe function list, which a boot does not change.
+// Read from /sys and /proc (and tracefs mounted where it is missing and memtop may); no cache
+// beyond the kprobe function list, which a boot does not change.
+import {execFileSync} from 'node:child_process';
 import {existsSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import type {Requirement} from '../registry.js';
+import {mappedFile, pathSeenBy} from './processes.js';
 
 export const TRACEFS_CANDIDATES = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
 
 /** Where tracefs is mounted, if it is. */
 export function tracefsRoot(): string | undefined {
   return TRACEFS_CANDIDATES.find(root => existsSync(path.join(root, 'events')));
+}
+
+/**
+ * Mounts tracefs at /sys/kernel/tracing when it is mounted nowhere and this process may (root
+ * with CAP_SYS_ADMIN in its mount namespace, as in a privileged container), as trace-cmd does.
+ * Returns where tracefs is now, or undefined when it is still missing.
+ */
+export function mountTracefs(): string | undefined {
+  const found = tracefsRoot();
+  if (found || process.geteuid?.() !== 0) return found;
+  try {
+    execFileSync('mount', ['-t', 'tracefs', 'nodev', TRACEFS_CANDIDATES[0]!], {stdio: 'ignore', timeout: 5000});
+  } catch {
+    return undefined;
+  }
+  return tracefsRoot();
 }
 
 /** Whether a tracepoint such as "kmem/kmem_cache_alloc" exists on this kernel. */
@@ -64,25 +83,35 @@ const LIBC_FALLBACKS = [
   '/usr/lib/libc.so.6',
 ];
 
+const LIBC_NAME = /\/libc(?:-[\d.]+)?\.so(?:\.6)?$/;
+
 /**
- * The C library processes on this machine run against: MEMTOP_LIBC when set (for machines
- * whose processes use another libc than memtop's own Node), else the one memtop's own Node
- * maps, else a known path. The path reaches tracers as a positional parameter, never as text.
+ * The C library a process maps, as a path memtop and its tracers can open: the path itself when
+ * it is the same file here, else through /proc/PID/root (a process in another container, or the
+ * host's processes seen from memtop's own container). Undefined when the process is gone, maps
+ * no glibc, or its maps are not readable.
  */
-export function findLibc(): string | undefined {
+export function libcOf(pid: number): string | undefined {
+  try {
+    const mapped = mappedFile(readFileSync(`/proc/${pid}/maps`, 'utf8'), file => LIBC_NAME.test(file));
+    return mapped ? pathSeenBy(pid, mapped.path, mapped.inode) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The C library to probe: MEMTOP_LIBC when set; for one process (`pid` > 0), the one it maps;
+ * for every process, the machine's: the one its init (PID 1) maps, which from a container run in
+ * the host's pid namespace is the host's, seen through /proc/1/root; else the one memtop's own
+ * Node maps, else a known path. The path reaches tracers as a positional parameter, never as text.
+ */
+export function findLibc(pid = 0): string | undefined {
   const override = process.env.MEMTOP_LIBC;
   if (override !== undefined && override !== '') {
     return path.isAbsolute(override) && existsSync(override) ? override : undefined;
   }
-  try {
-    for (const line of readFileSync('/proc/self/maps', 'utf8').split('\n')) {
-      const file = line.split(/\s+/)[5];
-      if (file && /\/libc(?:-[\d.]+)?\.so(?:\.6)?$/.test(file) && existsSync(file)) return file;
-    }
-  } catch {
-    // no /proc: fall through
-  }
-  return LIBC_FALLBACKS.find(file => existsSync(file));
+  return (pid > 0 ? libcOf(pid) : undefined) ?? libcOf(1) ?? libcOf(process.pid) ?? LIBC_FALLBACKS.find(file => existsSync(file));
 }
 
 /** What a requirement needs, in words ("tracepoint kmem/kmalloc"). */

@@ -1,6 +1,7 @@
-// What /proc says about a process's memory: its executable ranges and its mappings by name. (Its
-// name has its own owner: system/process-names.ts.)
-import {readFileSync} from 'node:fs';
+// What /proc says about a process's memory: its executable ranges, its mappings by name and the
+// files it maps (as paths memtop can open, through /proc/PID/root across containers). (Its name
+// has its own owner: system/process-names.ts.)
+import {readFileSync, statSync} from 'node:fs';
 
 /**
  * The address ranges [low, high) a process has mapped executable, from /proc/<pid>/maps, or
@@ -60,4 +61,30 @@ export function mappingAt(mappings: readonly Mapping[], address: number): string
     else return mapping.name;
   }
   return undefined;
+}
+
+/** A file a process maps, from the text of /proc/<pid>/maps: its path and inode. */
+export function mappedFile(mapsText: string, matches: (path: string) => boolean): {path: string; inode: number} | undefined {
+  for (const line of mapsText.split('\n')) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 6) continue;
+    const path = fields.slice(5).join(' ');
+    const inode = Number(fields[4]);
+    if (path.startsWith('/') && Number.isSafeInteger(inode) && inode > 0 && matches(path)) return {path, inode};
+  }
+  return undefined;
+}
+
+/**
+ * A path to `file` as another process sees it, that memtop and its tracers can open: the path itself
+ * when it is the same file here (same inode), else the same path under /proc/<pid>/root (a
+ * process in a container sees its own root).
+ */
+export function pathSeenBy(pid: number, file: string, inode: number): string {
+  try {
+    if (statSync(file).ino === inode) return file;
+  } catch {
+    // not visible from here: use the process's root
+  }
+  return `/proc/${pid}/root${file}`;
 }

@@ -1,0 +1,143 @@
+// Node agent benchmark (issue 27): what `memtop --serve` costs a node at the default export, memtop
+// and its tracers together: their PSS (proportional set size: shared pages split among the
+// processes that map them, so tracers sharing LLVM are not counted once each) and their CPU, as
+// a share of one core, over a window while Prometheus-style scrapes come every 15 s; first on an
+// idle machine, then under the exporter test's churn (short-lived processes under names of their own).
+//
+//   node --import tsx test/bench/agent.ts [--seconds 60] [--settle 30] [--churn-per-minute 6000] [--export TABS] [--image IMAGE]
+//
+// --image runs memtop from its image (deploy/Containerfile) with podman, as the readme's Fleet
+// section says; otherwise this checkout's dist/cli.js. Needs root, bpftrace and gcc.
+import {execFileSync} from 'node:child_process';
+import {readFileSync} from 'node:fs';
+import {parseArgs} from 'node:util';
+import {DEFAULT_EXPORT} from '../../source/flags.js';
+import {buildWorkload} from '../helpers/workloads.js';
+import {freePort} from '../helpers/prometheus.js';
+import {cleanupAll, descendants, installCleanupHooks, onCleanup} from './lib/cleanup.js';
+import {commOf, cpuSecondsPrecise, sleep, spawnChild, type Child} from './lib/proc.js';
+import {MEMTOP_CLI} from './lib/tracers.js';
+import {fixed, table} from './lib/stats.js';
+
+const {values} = parseArgs({
+  options: {
+    seconds: {type: 'string', default: '60'},
+    settle: {type: 'string', default: '30'},
+    'churn-per-minute': {type: 'string', default: '6000'},
+    export: {type: 'string', default: DEFAULT_EXPORT.join(',')},
+    image: {type: 'string'},
+  },
+});
+const seconds = Number(values.seconds);
+const exported = values.export.split(',');
+const SCRAPE_EVERY_MS = 15_000;
+
+/** PSS of a process in kB, from /proc/<pid>/smaps_rollup; 0 when it has gone. */
+function pssKb(pid: number): number {
+  try {
+    return Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** memtop and every process under it (its tracers, and the setpriv or shell that start them). */
+function agentPids(root: number): number[] {
+  return [root, ...descendants(root)];
+}
+
+interface Figures {
+  pssMb: number;
+  memtopPssMb: number;
+  tracers: number;
+  cpuShare: number;
+}
+
+/** Over `seconds`: the agent's median PSS (sampled every scrape) and CPU share of one core. */
+async function measure(root: number, port: number): Promise<Figures> {
+  const cpuOf = (pids: number[]) => pids.reduce((sum, pid) => sum + (cpuSecondsPrecise(pid) ?? 0), 0);
+  const pidsAtStart = agentPids(root);
+  const cpuStart = cpuOf(pidsAtStart);
+  const startedAt = performance.now();
+  const samples: {pss: number; memtop: number; tracers: number}[] = [];
+  while (performance.now() - startedAt < seconds * 1000) {
+    await fetch(`http://127.0.0.1:${port}/metrics`).then(async response => response.text());
+    const pids = agentPids(root);
+    samples.push({
+      pss: pids.reduce((sum, pid) => sum + pssKb(pid), 0),
+      memtop: pssKb(root),
+      tracers: pids.filter(pid => commOf(pid) === 'bpftrace').length,
+    });
+    await sleep(Math.min(SCRAPE_EVERY_MS, seconds * 1000 - (performance.now() - startedAt)));
+  }
+  const elapsed = (performance.now() - startedAt) / 1000;
+  // Tracers that started meanwhile are counted from their start; none should have.
+  const cpu = cpuOf([...new Set([...pidsAtStart, ...agentPids(root)])]) - cpuStart;
+  const middle = <T>(list: T[], key: (item: T) => number) => list.map(key).sort((a, b) => a - b)[Math.floor(list.length / 2)] ?? 0;
+  return {
+    pssMb: middle(samples, sample => sample.pss) / 1024,
+    memtopPssMb: middle(samples, sample => sample.memtop) / 1024,
+    tracers: Math.max(...samples.map(sample => sample.tracers)),
+    cpuShare: cpu / elapsed,
+  };
+}
+
+async function startAgent(port: number): Promise<{child: Child; root: () => number}> {
+  const args = ['--serve', `127.0.0.1:${port}`, '--export', exported.join(',')];
+  if (!values.image) {
+    const child = spawnChild('memtop --serve', process.execPath, [MEMTOP_CLI, ...args], {stdout: 'ignore'});
+    return {child, root: () => child.pid};
+  }
+  const name = `memtop-bench-agent-${process.pid}`;
+  onCleanup('the agent container', () => {
+    try {
+      execFileSync('podman', ['rm', '-f', '-t', '0', name], {stdio: 'ignore'});
+    } catch {
+      // gone already
+    }
+  });
+  const child = spawnChild('memtop --serve in its image', 'podman', [
+    '--runtime', 'runc', 'run', '--rm', '--name', name, '--privileged', '--pid=host', '--cgroupns=host', '--network=host',
+    '-v', '/sys/kernel/tracing:/sys/kernel/tracing', values.image, ...args,
+  ], {stdout: 'ignore'});
+  return {child, root: () => Number(execFileSync('podman', ['inspect', '--format', '{{.State.Pid}}', name], {encoding: 'utf8'}).trim())};
+}
+
+async function main(): Promise<void> {
+  installCleanupHooks();
+  const port = await freePort();
+  const agent = await startAgent(port);
+  const deadline = performance.now() + 300_000;
+  for (;;) {
+    const body = await fetch(`http://127.0.0.1:${port}/metrics`).then(async response => response.text(), () => '');
+    if (exported.every(tab => body.includes(`memtop_tracer_up{tab="${tab}"} 1`))) break;
+    if (agent.child.hasExited() || performance.now() > deadline) throw new Error(`memtop's tracers did not come up\n${agent.child.tail()}`);
+    await sleep(500);
+  }
+  await sleep(Number(values.settle) * 1000);
+  const root = agent.root();
+  const idle = await measure(root, port);
+  const churnPerSecond = Number(values['churn-per-minute']) / 60;
+  const churnBinary = await buildWorkload('wl_churn');
+  const churn = spawnChild('wl_churn', churnBinary, [String(churnPerSecond), String(seconds + 10), '0'], {stdout: 'ignore'});
+  await sleep(5000);
+  const busy = await measure(root, port);
+  await churn.stop('SIGKILL');
+  const row = (what: string, figures: Figures) => [what, fixed(figures.pssMb, 1), fixed(figures.memtopPssMb, 1), String(figures.tracers), `${fixed(figures.cpuShare * 100, 2)}%`];
+  process.stdout.write(
+    table(
+      `memtop --serve --export ${exported.join(',')} (${values.image ? `image ${values.image}` : 'dist/cli.js'}), ${seconds} s windows, a scrape every 15 s`,
+      ['node', 'PSS MB, all', 'PSS MB, memtop', 'tracers', 'CPU, of one core'],
+      [row('idle', idle), row(`churn ${values['churn-per-minute']}/min`, busy)],
+      ['PSS: the median of the samples; CPU: memtop and its tracers over the window'],
+    ) + '\n',
+  );
+  await agent.child.stop('SIGTERM');
+}
+
+main()
+  .catch(error => {
+    process.stderr.write(`agent bench: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => cleanupAll());
