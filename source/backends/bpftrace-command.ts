@@ -86,7 +86,8 @@ export async function traceCommand(options: {
     command: bpftrace,
     args,
     signal: options.signal,
-    env: {...mapKeysEnv(liveKeysMax()), BPFTRACE_NO_CPP_DEMANGLE: '0'},
+    // Symbols cached per process: uncached, bpftrace 0.17 loaded every library's symbols again for each frame (seconds per stop at _exit).
+    env: {...mapKeysEnv(liveKeysMax()), BPFTRACE_NO_CPP_DEMANGLE: '0', BPFTRACE_CACHE_USER_SYMBOLS: '1'},
     explainFailure: explainBpftraceFailure,
     ignoreStderr: BPFTRACE_NOISE,
   })) {
