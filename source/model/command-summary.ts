@@ -1,6 +1,7 @@
 // memtop -- COMMAND's heap summary: per-process figures read from command.bt's maps, the stacks
 // not freed at exit, and the summary as text and as the JSON line, counted as valgrind counts.
-import {stackFrames, toCount, trimStack} from '../parse/bpftrace-json.js';
+import {stackFrames, trimStack} from '../parse/bpftrace-stacks.js';
+import {toCount} from '../parse/bpftrace-values.js';
 import {humanBytes, sanitize} from '../format.js';
 
 /** One process's heap from its exec (or fork) to its exit, as valgrind's HEAP SUMMARY counts it. */
