@@ -408,6 +408,8 @@ function commandChecks(command: string[] | undefined, flags: Record<string, unkn
     ['iterations', '--iterations does not go with -- COMMAND: memtop ends when COMMAND does'],
     ['record', '--record does not go with -- COMMAND yet'],
   ];
+  if (!flags.batch) throw new UsageError('-- COMMAND runs with --batch for now: memtop --batch -- COMMAND [ARGS...] (add --json for one JSON line)');
+  if (flags.backend !== undefined && flags.backend !== 'bpftrace' && flags.backend !== 'auto') throw new UsageError('-- COMMAND traces with bpftrace: drop --backend');
   for (const [name, message] of refused) if (flags[name] !== undefined && flags[name] !== false) throw new UsageError(message);
 }
 
