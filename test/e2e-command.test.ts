@@ -89,8 +89,8 @@ describe('memtop -- COMMAND', {timeout: 900_000}, () => {
     assert.ok(summary.heldMs > 0);
   });
 
-  // Known gap: python3's allocs, frees and bytes match, its bytes in use at exit were 1.9% over valgrind's (417,626 against 409,814).
-  it('counts python3 on a fixed script as valgrind does', {todo: 'bytes in use at exit 1.9% over valgrind'}, async t => {
+  // Known gap: python3's in use at exit is over valgrind's (host 417,626 bytes against 409,814; trixie and sid 21 blocks against 3): frees missed, as with sort.
+  it('counts python3 on a fixed script as valgrind does', {todo: 'in use at exit over valgrind: 1.9% in bytes on 0.17, 21 blocks against 3 on trixie and sid'}, async t => {
     if (cannotRun(t)) return;
     const script = join(directory, 'dump.py');
     writeFileSync(script, 'import json\ndoc = {str(i): [i, str(i) * 3, {"k": i}] for i in range(40000)}\ntext = json.dumps(doc)\nprint(len(text))\n');
@@ -102,7 +102,7 @@ describe('memtop -- COMMAND', {timeout: 900_000}, () => {
   });
 
   // Known gap: sort -n's allocs and bytes match; memtop saw 70 of valgrind's 207 frees (with --parallel=1 too).
-  it('counts sort -n on a file of numbers as valgrind does', {todo: 'memtop sees 70 of valgrind\'s 207 frees'}, async t => {
+  it('counts sort -n on a file of numbers as valgrind does', {todo: 'memtop sees about a third of valgrind\'s frees'}, async t => {
     if (cannotRun(t)) return;
     const numbers = join(directory, 'numbers.txt');
     writeFileSync(numbers, Array.from({length: 50_000}, (_, index) => String((index * 7919) % 100_003)).join('\n') + '\n');
