@@ -27,6 +27,8 @@ import {withHeadStart} from './backends/head-start.js';
 import {sharedBackend} from './backends/shared-backend.js';
 import {parseBpftraceVersion, versionText} from './backends/bpftrace-version.js';
 import {initialState} from './state/reducer.js';
+import {runCommandBatch} from './command/command-batch.js';
+import {resumeStopped} from './backends/bpftrace-command.js';
 
 function version(): string {
   try {
@@ -74,10 +76,19 @@ function leave(code: number): never {
   process.exit(code);
 }
 
+/**
+ * With -- COMMAND: a signal for memtop goes to COMMAND instead, which ends memtop in turn (with
+ * the summary); returns whether it was passed on.
+ */
+let passSignal: ((signal: NodeJS.Signals) => boolean) | undefined;
+
 function installExitHooks(controller: AbortController): void {
-  // Synchronous last resort: whatever path leads out, SIGKILL every tracer child.
+  // Synchronous last resort: whatever path leads out, SIGKILL every tracer child, and resume
+  // any process the COMMAND tracer had stopped at its exit.
   process.on('exit', killAllTracers);
+  process.on('exit', resumeStopped);
   const onSignal = (signal: NodeJS.Signals) => {
+    if (passSignal?.(signal)) return;
     controller.abort();
     // 128 + signal number, as a shell reports a death by signal.
     const codes: Partial<Record<NodeJS.Signals, number>> = {SIGINT: 130, SIGTERM: 143, SIGHUP: 129};
@@ -199,6 +210,16 @@ async function main(): Promise<void> {
   }
 
   let recorder: Recorder | undefined;
+  if (options.command && options.batch) {
+    const status = await runCommandBatch(options, {write: text => process.stdout.write(text), say}, controller.signal, handler => {
+      passSignal = handler;
+    });
+    controller.abort();
+    await stopAllTracers();
+    process.exitCode = status;
+    return;
+  }
+
   if (options.record) {
     const live = backend;
     const probes = Object.fromEntries(

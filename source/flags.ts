@@ -39,6 +39,9 @@ export const HELP = `
     memtop --batch [options]       print one table per interval, like top -b
     memtop --check                 check this machine can run memtop
     memtop --serve [ADDR]          serve Prometheus metrics on ADDR (default ${DEFAULT_SERVE}), headless
+    memtop [options] -- COMMAND [ARGS...]
+                                   run COMMAND from its first allocation to its exit: every tab shows
+                                   it and what it starts, then a heap summary (as valgrind's)
 
   Options
     --tab ID          ${TAB_IDS.join(' | ')}   (default ${TAB_IDS[0]})
@@ -82,6 +85,7 @@ export const HELP = `
     --metrics-pid     with --serve: add a pid label to process series
     --metrics-top N   with --serve: label sets per metric with series of their own, 1-1000 (default 20);
                       the rest add up in one series labelled other
+    --user NAME       with -- COMMAND: run it as NAME (default: the user sudo was run by)
     --help, --version
 
   Keys (TUI)
@@ -144,6 +148,10 @@ export interface Options {
   pprof?: string;
   /** --serve: run as a Prometheus exporter. */
   serve?: ServeOptions;
+  /** What follows `--`: the program memtop starts and follows to its exit, and its arguments. */
+  command?: string[];
+  /** --user: the user COMMAND runs as. */
+  user?: string;
 }
 
 /** A mistake in the command line: its message is the one line the user sees. */
@@ -192,6 +200,7 @@ const FLAGS = {
   export: {type: 'string', isMultiple: true},
   metricsPid: {type: 'boolean', isMultiple: true},
   metricsTop: {type: 'string', isMultiple: true},
+  user: {type: 'string', isMultiple: true},
 } as const;
 
 function integer(name: string, raw: string | undefined, min: number, max: number, hint: string): number | undefined {
@@ -250,7 +259,11 @@ function exportNames(raw: string): Pick<ServeOptions, 'tabs' | 'views'> {
 }
 
 /** Parse and validate argv (without node and the script). Throws UsageError. */
-export function parseFlags(argv: string[]): Options {
+export function parseFlags(allArgs: string[]): Options {
+  // Everything after the first `--` is COMMAND and its arguments, never memtop's flags.
+  const split = allArgs.indexOf('--');
+  const argv = split === -1 ? allArgs : allArgs.slice(0, split);
+  const command = split === -1 ? undefined : allArgs.slice(split + 1);
   // Help and version are printed by the caller (cli.tsx): parseFlags only parses.
   const cli = meow(HELP, {importMeta: import.meta, argv, flags: FLAGS, allowUnknownFlags: true, autoHelp: false, autoVersion: false});
   const unknown = Object.keys(cli.flags).filter(name => !(name in FLAGS));
@@ -304,7 +317,9 @@ export function parseFlags(argv: string[]): Options {
     export: one(raw.export),
     metricsPid: on(raw.metricsPid),
     metricsTop: one(raw.metricsTop),
+    user: one(raw.user),
   };
+  commandChecks(command, flags);
   const tab = (flags.tab ?? TAB_IDS[0]) as TabId;
   if (!TAB_IDS.includes(tab)) throw new UsageError(`unknown tab "${printable(String(flags.tab))}": use one of ${TAB_IDS.join(', ')}`);
   const backend = (flags.backend ?? 'auto') as BackendChoice;
@@ -390,7 +405,31 @@ export function parseFlags(argv: string[]): Options {
     folded: flags.folded,
     ...(flags.pprof !== undefined ? {pprof: flags.pprof} : {}),
     ...(serve ? {serve} : {}),
+    ...(command ? {command} : {}),
+    ...(flags.user !== undefined ? {user: flags.user} : {}),
   };
+}
+
+/** What -- COMMAND and --user go with, checked. */
+function commandChecks(command: string[] | undefined, flags: Record<string, unknown> & {user?: string}): void {
+  if (command === undefined) {
+    if (flags.user !== undefined) throw new UsageError('--user goes with -- COMMAND: memtop --user NAME -- COMMAND [ARGS...]');
+    return;
+  }
+  if (command.length === 0 || command[0]!.trim() === '') throw new UsageError('-- needs a command after it, e.g. memtop -- python3 script.py');
+  if (flags.user !== undefined && !/^[a-z_][a-z0-9_.-]*\$?$/i.test(flags.user)) throw new UsageError(`--user "${printable(flags.user)}" is not a user name: give a login name, e.g. --user alice`);
+  const refused: [string, string][] = [
+    ['pid', '--pid and -- COMMAND pick two different processes: drop --pid'],
+    ['replay', '--replay has no program to run: drop -- COMMAND'],
+    ['serve', '--serve does not run a command: drop -- COMMAND'],
+    ['check', '--check does not run a command: run it on its own'],
+    ['stacks', '--stacks drills into a running --pid: -- COMMAND prints its stacks in the summary at exit'],
+    ['iterations', '--iterations does not go with -- COMMAND: memtop ends when COMMAND does'],
+    ['record', '--record does not go with -- COMMAND yet'],
+  ];
+  if (!flags.batch) throw new UsageError('-- COMMAND runs with --batch for now: memtop --batch -- COMMAND [ARGS...] (add --json for one JSON line)');
+  if (flags.backend !== undefined && flags.backend !== 'bpftrace' && flags.backend !== 'auto') throw new UsageError('-- COMMAND traces with bpftrace: drop --backend');
+  for (const [name, message] of refused) if (flags[name] !== undefined && flags[name] !== false) throw new UsageError(message);
 }
 
 /** The flags --serve goes with and those it does not, checked; undefined without --serve. */

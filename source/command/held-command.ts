@@ -1,0 +1,156 @@
+// memtop -- COMMAND: COMMAND started held before its first instruction (a shell that waits on a
+// pipe, then execs it in its own pid), as the user who ran sudo or --user says, released once
+// every probe is attached, and waited for; its exit status as a shell reports it.
+import {spawn, type ChildProcess} from 'node:child_process';
+import {accessSync, constants, existsSync, readFileSync, statSync} from 'node:fs';
+import path from 'node:path';
+import {constants as osConstants} from 'node:os';
+import {execaSync} from 'execa';
+
+/** Why COMMAND cannot start: the one line a shell would print, and its exit status (127, 126). */
+export class CommandError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'CommandError';
+  }
+}
+
+/** Who COMMAND runs as: a uid and gid, and the home and name its environment gets. */
+export interface RunAs {
+  uid: number;
+  gid: number;
+  name?: string;
+  home?: string;
+}
+
+/** A passwd entry by name or uid ("getent passwd"), or undefined. */
+function passwd(user: string): {name: string; uid: number; gid: number; home: string} | undefined {
+  const result = execaSync('getent', ['passwd', user], {reject: false});
+  const fields = result.exitCode === 0 ? String(result.stdout).split('\n')[0]!.split(':') : [];
+  if (fields.length < 7) return undefined;
+  return {name: fields[0]!, uid: Number(fields[2]), gid: Number(fields[3]), home: fields[5]!};
+}
+
+/**
+ * The user COMMAND runs as: --user NAME; else, under sudo, the user who ran it (SUDO_UID and
+ * SUDO_GID); else memtop's own (undefined). Throws CommandError for a user that does not exist.
+ */
+export function runAsUser(user: string | undefined, env: NodeJS.ProcessEnv = process.env): RunAs | undefined {
+  if (user !== undefined) {
+    const entry = passwd(user);
+    if (!entry) throw new CommandError(`--user ${user}: no such user (see getent passwd)`, 2);
+    return entry;
+  }
+  const uid = Number(env.SUDO_UID);
+  const gid = Number(env.SUDO_GID);
+  if (process.getuid?.() !== 0 || !Number.isInteger(uid) || !Number.isInteger(gid) || env.SUDO_UID === undefined) return undefined;
+  const entry = passwd(String(uid));
+  return {uid, gid, ...(entry ? {name: entry.name, home: entry.home} : {})};
+}
+
+/**
+ * COMMAND's program as the shell would find it (PATH searched when it has no slash), or a
+ * CommandError with the shell's line and status: 127 not found, 126 not executable.
+ */
+export function resolveProgram(program: string, env: NodeJS.ProcessEnv = process.env): string {
+  const executable = (file: string) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (program.includes('/')) {
+    if (!existsSync(program)) throw new CommandError(`${program}: No such file or directory`, 127);
+    if (!executable(program)) throw new CommandError(`${program}: Permission denied`, 126);
+    return program;
+  }
+  for (const dir of (env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
+    const file = path.join(dir || '.', program);
+    if (executable(file)) return file;
+  }
+  throw new CommandError(`${program}: command not found`, 127);
+}
+
+/** A shell's exit status for an exit code or a signal (128 + its number). */
+export function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
+  if (signal) return 128 + (osConstants.signals[signal] ?? 0);
+  return code ?? 1;
+}
+
+/** The shell that holds: it reads "go" from fd 3, closes it and becomes COMMAND; EOF (memtop gone) ends it. */
+const HOLD = 'read -r go <&3 && [ "$go" = go ] && exec "$@" 3<&-';
+
+/** COMMAND, started and held. */
+export interface HeldCommand {
+  /** The pid COMMAND will have (the holding shell's, which execs it). */
+  pid: number;
+  /** Let COMMAND run. */
+  release: () => void;
+  /** Resolves with COMMAND's exit status once it has exited. */
+  exited: Promise<number>;
+  /** Send COMMAND a signal (ignored once it has exited). */
+  kill: (signal: NodeJS.Signals) => void;
+  child: ChildProcess;
+}
+
+/**
+ * Start COMMAND held: `setpriv` (to the user, when one is given) execs a shell that waits on a
+ * pipe; resolves once that shell is waiting (so that its own exec is over before any probe).
+ * `quiet`: COMMAND's stdin is /dev/null and its output goes nowhere (the TUI holds the terminal).
+ */
+export async function startHeld(command: string[], options: {runAs?: RunAs; quiet: boolean}): Promise<HeldCommand> {
+  const program = resolveProgram(command[0]!);
+  const shell = existsSync('/bin/sh') ? '/bin/sh' : 'sh';
+  const env = {...process.env};
+  let file = shell;
+  let args = ['-c', HOLD, 'memtop', program, ...command.slice(1)];
+  if (options.runAs) {
+    const runAs = options.runAs;
+    file = existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : 'setpriv';
+    args = [`--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, ...(runAs.name ? ['--init-groups'] : ['--clear-groups']), '--', shell, ...args];
+    if (runAs.home) env.HOME = runAs.home;
+    if (runAs.name) Object.assign(env, {USER: runAs.name, LOGNAME: runAs.name});
+  }
+  const stdio = options.quiet ? (['ignore', 'ignore', 'ignore', 'pipe'] as const) : (['inherit', 'inherit', 'inherit', 'pipe'] as const);
+  const child = spawn(file, args, {stdio: [...stdio], env});
+  const exited = new Promise<number>(resolve => {
+    child.on('exit', (code, signal) => resolve(exitStatus(code, signal)));
+    child.on('error', () => resolve(127));
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new CommandError(`${command[0]}: could not start`, 127);
+  let done = false;
+  void exited.then(() => {
+    done = true;
+  });
+  // Held once the shell runs (setpriv has exec'd it): its command line says so.
+  const start = Date.now();
+  while (!done && Date.now() - start < 5000) {
+    let cmdline = '';
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      break;
+    }
+    if (cmdline.startsWith(`${shell}\0-c\0${HOLD}`) || cmdline.startsWith(`sh\0-c\0${HOLD}`)) break;
+    await new Promise(resolve => setTimeout(resolve, 5));
+  }
+  const gate = child.stdio[3] as NodeJS.WritableStream | null;
+  gate?.on('error', () => undefined);
+  return {
+    pid,
+    release: () => {
+      gate?.end('go\n');
+    },
+    exited,
+    kill: signal => {
+      if (!done) child.kill(signal);
+    },
+    child,
+  };
+}

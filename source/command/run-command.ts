@@ -1,0 +1,84 @@
+// memtop -- COMMAND from start to summary: COMMAND held, its tracer attached, COMMAND released,
+// followed to its exit, and the heap summary built from what the tracer kept.
+import {traceCommand, type CommandTrace} from '../backends/bpftrace-command.js';
+import {buildSummary, type CommandSummary} from '../model/command-summary.js';
+import {TracerError} from '../types.js';
+import {runAsUser, startHeld, type HeldCommand} from './held-command.js';
+
+/** A COMMAND run under memtop: the held process and how it ends. */
+export interface CommandRun {
+  held: HeldCommand;
+  /** Resolves with the summary once COMMAND has exited and its last figures are in. */
+  summary: Promise<CommandSummary>;
+}
+
+/**
+ * Start COMMAND held, attach the tracer, release COMMAND; `onChange` sees the figures each
+ * interval. Rejects (COMMAND never having run) when COMMAND cannot start or the tracer fails
+ * before attaching; resolves once COMMAND runs.
+ */
+export async function startCommand(options: {
+  command: string[];
+  user?: string;
+  quiet: boolean;
+  intervalMs: number;
+  signal: AbortSignal;
+  onChange?: (trace: CommandTrace) => void;
+}): Promise<CommandRun> {
+  const runAs = runAsUser(options.user);
+  const heldAt = Date.now();
+  const held = await startHeld(options.command, {runAs, quiet: options.quiet});
+  const tracer = new AbortController();
+  const stop = () => tracer.abort();
+  options.signal.addEventListener('abort', stop, {once: true});
+  let attached!: () => void;
+  const whenAttached = new Promise<void>(resolve => {
+    attached = resolve;
+  });
+  let exitTicks = 0;
+  let lastFigures!: () => void;
+  const figuresFinal = new Promise<void>(resolve => {
+    lastFigures = resolve;
+  });
+  const traced = traceCommand({
+    pid: held.pid,
+    intervalMs: options.intervalMs,
+    signal: tracer.signal,
+    onAttached: attached,
+    onChange: (trace, kind) => {
+      options.onChange?.(trace);
+      // The interval after COMMAND's exit has its last figures.
+      if (trace.exited.has(held.pid) && kind === 'tick' && ++exitTicks >= 1) lastFigures();
+    },
+  });
+  const failed = traced.then(
+    () => new TracerError('the tracer stopped before COMMAND started'),
+    (error: unknown) => (error instanceof TracerError ? error : new TracerError(error instanceof Error ? error.message : String(error))),
+  );
+  const first = await Promise.race([whenAttached.then(() => undefined), failed, held.exited.then(() => new TracerError(`${options.command[0]} ended before it was released`))]);
+  if (first) {
+    // Never released: closing the pipe ends the holding shell.
+    held.kill('SIGKILL');
+    tracer.abort();
+    throw first;
+  }
+  const heldMs = Date.now() - heldAt;
+  held.release();
+  const summary = (async () => {
+    const exitStatus = await held.exited;
+    // The exit is seen by the tracer at once; the figures come with the next interval (bounded wait: a lost event must not hang memtop).
+    await Promise.race([figuresFinal, failed, new Promise(resolve => setTimeout(resolve, 5000 + options.intervalMs * 2))]);
+    tracer.abort();
+    const trace = await traced.catch(() => undefined);
+    options.signal.removeEventListener('abort', stop);
+    return buildSummary({
+      command: options.command,
+      exitStatus,
+      processes: [...(trace?.processes.values() ?? [])],
+      stacks: [...(trace?.stacks.values() ?? [])].flat(),
+      untracked: trace?.untracked ?? 0,
+      heldMs,
+    });
+  })();
+  return {held, summary};
+}
