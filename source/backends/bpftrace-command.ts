@@ -9,7 +9,7 @@ import {probeScript} from './probe-files.js';
 import {tracerLines} from './tracer-process.js';
 import {BPFTRACE_NOISE, bpftracePath, bpftraceVersion, explainBpftraceFailure, liveKeysMax} from './bpftrace.js';
 import {escapesKeysTwice, mapKeysEnv} from './bpftrace-version.js';
-import {processName} from '../system/processes.js';
+import {processName} from '../system/process-names.js';
 
 /** What the tracer has seen so far. */
 export interface CommandTrace {
