@@ -12,6 +12,7 @@ import type {TracerError} from './types.js';
 import {ReplayEndError} from './record/replay.js';
 import {foldedStacks} from './model/folded.js';
 import {matchesCgroup} from './model/cgroup.js';
+import {allocatorKindOf} from './system/allocators.js';
 import {processName} from './system/processes.js';
 
 export interface BatchIo {
@@ -103,6 +104,7 @@ export function stacksJson(snapshot: TracerStackSnapshot, target: {pid?: number;
     json.histogram = snapshot.histogram;
     json.histogramUnit = TABS[snapshot.tab].stackHistogram === 'latency' ? 'us' : 'bytes';
   }
+  if (snapshot.allocator) json.allocator = snapshot.allocator;
   if (snapshot.entryPoints) json.entryPoints = snapshot.entryPoints;
   if (snapshot.processes) json.processes = snapshot.processes;
   if (snapshot.capped) json.capped = true;
@@ -214,7 +216,12 @@ export async function runBatch(
               time: snapshot.time,
               intervalMs: Math.round(snapshot.elapsedMs),
               ...(snapshot.since !== undefined ? {since: snapshot.since, untracked: snapshot.untracked ?? 0} : {}),
-              rows: rows.map(row => rowJson(row, view)),
+              ...(snapshot.allocators ? {allocators: snapshot.allocators} : {}),
+              // Where allocator probes count the rows: each process's allocator kind, while it runs.
+              rows: rows.map(row => {
+                const allocator = snapshot.allocators && row.pid ? allocatorKindOf(row.pid) : undefined;
+                return allocator ? {...rowJson(row, view), allocator} : rowJson(row, view);
+              }),
             };
             if (snapshot.capped) json.capped = true;
             if (snapshot.skippedLines) json.skippedLines = snapshot.skippedLines;

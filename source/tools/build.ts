@@ -1,13 +1,14 @@
 // `npm run build`: bundles memtop into dist/cli.js (the TUI in chunks batch mode never loads),
 // with Ink and the packages it draws with patched as source/tools/ink-patches.ts says.
 import {build, type Plugin} from 'esbuild';
-import {chmodSync, readFileSync, rmSync} from 'node:fs';
+import {chmodSync, readFileSync, realpathSync, rmSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {INK_PATCHES} from './ink-patches.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const NODE_MODULES = path.join(ROOT, 'node_modules') + path.sep;
+// Its real path: a worktree's node_modules may be a link to another checkout's, and esbuild loads files by real path.
+const NODE_MODULES = realpathSync(path.join(ROOT, 'node_modules')) + path.sep;
 const applied = new Set<string>();
 
 const patchInk: Plugin = {
