@@ -24,8 +24,8 @@ import {cacheArguments, noCacheRows, findTracerBinary, tracerLines} from './trac
 import {rememberTrial, trialKey, trialPassedBefore} from './bpftrace-trial.js';
 import {escapesKeysTwice, hasQuirk, mapKeysEnv, parseBpftraceVersion, versionText, type BpftraceVersion} from './bpftrace-version.js';
 
-/** How often memtop looks for processes started since (a readdir of /proc; the maps of new ones only). */
-const WATCH_MS = 1000;
+/** How often memtop looks for processes started since (a readdir of /proc and a readlink each; the maps of new ones only). */
+const WATCH_MS = 250;
 
 /** How many processes a cache's drill-down names. */
 export const PROCESSES_SHOWN = 10;
