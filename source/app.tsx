@@ -1,17 +1,18 @@
 // The memtop TUI: tab bar, status line, the active view's top-N table or a process's stacks, and
-// a footer made from the key table. It only draws: keys go through state/input.ts, the status
+// a footer made from the key table. It only draws: keys go through state/app-reducer.ts, the status
 // line's text comes from ui/status-line.ts, and the data from ui/use-source.ts. Props only;
 // cli.tsx wires it up.
 import React, {useEffect, useReducer, useRef} from 'react';
 import {Box, Text, useApp} from 'ink';
 import type {Backend, TabId, ViewId} from './types.js';
-import {columnsFor, selectRows} from './model/columns.js';
+import {columnsFor} from './model/columns.js';
+import {selectRows} from './model/select-rows.js';
 import {viewTable} from './model/table.js';
-import {stackView} from './model/stacks.js';
+import {topStacks} from './model/stacks.js';
 import {supportsUnicode} from './model/sparkline.js';
 import {initialState} from './state/reducer.js';
 import {bindingsFor, footerText} from './state/keys.js';
-import {appReducer} from './state/input.js';
+import {appReducer} from './state/app-reducer.js';
 import {useKeys} from './ui/use-keys.js';
 import {fit} from './format.js';
 import {TableView} from './ui/table-view.js';
@@ -103,7 +104,7 @@ export function App(props: AppProps) {
         try {
           const target = state.drill.cache !== undefined ? {cache: state.drill.cache} : {pid: state.drill.pid};
           // Live stacks weigh what is outstanding (bytes), of allocations as old as the view asks.
-          const stacks = drill.snapshot.live ? stackView(drill.snapshot, Number.MAX_SAFE_INTEGER, state.minAge).stacks : drill.snapshot.stacks;
+          const stacks = drill.snapshot.live ? topStacks(drill.snapshot, Number.MAX_SAFE_INTEGER, state.minAge).stacks : drill.snapshot.stacks;
           const file = writeFoldedFile(props.foldedDir ?? process.cwd(), target, state.drill.tab, stacks, {weight: drill.snapshot.live ? 'bytes' : 'count', view: state.drill.view});
           dispatch({type: 'notice', text: `wrote ${file}`});
         } catch (error) {
@@ -136,7 +137,7 @@ export function App(props: AppProps) {
       </Box>
     );
   } else if (drilling) {
-    body = <StackView data={drill.snapshot ? stackView(drill.snapshot, limit, state.minAge) : undefined} snapshot={drill.snapshot} exited={drill.exited} width={width} height={bodyHeight} />;
+    body = <StackView data={drill.snapshot ? topStacks(drill.snapshot, limit, state.minAge) : undefined} snapshot={drill.snapshot} exited={drill.exited} width={width} height={bodyHeight} />;
   } else {
     body = (
       <TableView

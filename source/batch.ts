@@ -3,8 +3,9 @@
 import {drillView, hasView, TABS, totalKey, viewOf, type Measure, type ViewDefinition, type ViewId} from './registry.js';
 import type {Backend, StackTarget, TracerSnapshot, TracerStackSnapshot} from './types.js';
 import {applySnapshot, emptyTabData, hasTotal, valueOf, viewTable, type TableRow} from './model/table.js';
-import {columnsFor, defaultSortColumn, selectRows} from './model/columns.js';
-import {liveSummary, stackView} from './model/stacks.js';
+import {columnsFor, defaultSortColumn} from './model/columns.js';
+import {selectRows} from './model/select-rows.js';
+import {liveSummary, topStacks} from './model/stacks.js';
 import {supervise} from './backends/supervise.js';
 import {clockTime, fit, humanAge, humanBytes, humanCount, humanMicros, humanMs, sanitize, toFixed} from './format.js';
 import type {Options} from './flags.js';
@@ -56,7 +57,7 @@ function tableText(snapshot: TracerSnapshot, view: ViewId, rows: TableRow[]): st
 }
 
 function stackText(snapshot: TracerStackSnapshot, comm: string, limit: number, minAge: number): string {
-  const view = stackView(snapshot, limit, minAge);
+  const view = topStacks(snapshot, limit, minAge);
   const what = snapshot.cache !== undefined ? `kernel paths into cache ${sanitize(snapshot.cache)}` : `${view.live ? 'live stacks' : 'stacks'} of PID ${snapshot.pid} (${sanitize(comm)})`;
   const lines = [`memtop ${what} · ${TABS[snapshot.tab].title} · ${snapshot.time} · ${snapshot.probe}`];
   if (view.live) lines.push(liveSummary(view));
@@ -76,7 +77,7 @@ function stackText(snapshot: TracerStackSnapshot, comm: string, limit: number, m
 
 /** A drill-down interval as one line of batch JSON. */
 export function stacksJson(snapshot: TracerStackSnapshot, target: {pid?: number; comm?: string; cache?: string}, limit: number, minAge: number): Record<string, unknown> {
-  const view = stackView(snapshot, limit, minAge);
+  const view = topStacks(snapshot, limit, minAge);
   const json: Record<string, unknown> = {
     tab: snapshot.tab,
     ...(snapshot.view ? {view: snapshot.view} : {}),
@@ -163,7 +164,7 @@ export async function runBatch(
           comm = snapshot.comm ?? (pid !== undefined ? processName(pid) : undefined) ?? comm;
           if (options.folded) {
             // Live stacks weigh what is outstanding: bytes, of allocations at least --min-age old.
-            io.write(snapshot.live ? foldedStacks(stackView(snapshot, Number.MAX_SAFE_INTEGER, minAge).stacks, 'bytes') : foldedStacks(snapshot.stacks));
+            io.write(snapshot.live ? foldedStacks(topStacks(snapshot, Number.MAX_SAFE_INTEGER, minAge).stacks, 'bytes') : foldedStacks(snapshot.stacks));
           } else if (options.json) {
             io.write(JSON.stringify(stacksJson(snapshot, options.cache !== undefined ? {cache: options.cache} : {pid, comm}, options.limit, minAge)) + '\n');
           } else {

@@ -1,7 +1,9 @@
 // Unit tests for the pure bpftrace JSON parser: snapshots, keys, stacks, hostile lines.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {BpftraceJsonParser, joinCaller, splitPidKey, splitStackAndSymbol, splitTwoStacks, stackFrames} from '../source/parse/bpftrace-json.js';
+import {BpftraceJsonParser} from '../source/parse/bpftrace-json.js';
+import {joinCaller, splitStackAndSymbol, splitTwoStacks, stackFrames} from '../source/parse/bpftrace-stacks.js';
+import {splitPidKey} from '../source/parse/bpftrace-values.js';
 import {cacheRows, tabRows, stackRows} from './helpers/bpftrace-rows.js';
 import {explainBpftraceFailure} from '../source/backends/bpftrace.js';
 

@@ -8,7 +8,7 @@ import {describe, it, test} from 'node:test';
 import {fileURLToPath} from 'node:url';
 import {BpftraceJsonParser} from '../source/parse/bpftrace-json.js';
 import {cacheRows, cacheStackRows, liveRowsOf, liveStacksOf, stackRows, tabRows} from './helpers/bpftrace-rows.js';
-import {stackView} from '../source/model/stacks.js';
+import {topStacks} from '../source/model/stacks.js';
 import {
   atLeast,
   compileOnlyArgs,
@@ -143,7 +143,7 @@ for (const version of VERSIONS) {
       const total = read.totals.reduce((sum, amount) => sum + amount.bytes, 0);
       assert.equal(total, meta.kept, 'the process\'s total is exact');
       const snapshot = {tab: 'malloc' as const, backend: 'bpftrace' as const, probe: 'p', pid: meta.pid, time: 't', elapsedMs: 500, stacks: read.stacks, live: {since: 't', classes: read.classes, totals: read.totals, untracked: 0}};
-      const view = stackView(snapshot, 10);
+      const view = topStacks(snapshot, 10);
       assert.deepEqual(view.stacks.map(stack => [stack.frames.slice(0, 3), stack.count, stack.bytes]), [[[...LEAK_WORKLOAD.chain, 'main'], meta.keptBlocks, meta.kept]]);
       for (const frame of view.stacks[0]!.frames) assert.doesNotMatch(frame, /[\\\n\s]|\+\d+$/, `frame ${JSON.stringify(frame)}`);
       assert.ok(!read.stacks.some(stack => stack.frames.includes('wl_churn_leak')), 'what was freed is not outstanding');

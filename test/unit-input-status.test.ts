@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import type {Key} from 'ink';
 import {initialState} from '../source/state/reducer.js';
-import {appReducer, applyPresses, type Press, type Screen} from '../source/state/input.js';
+import {appReducer, applyPresses, type Press, type Screen} from '../source/state/app-reducer.js';
 import {flushKeys, readKeys} from '../source/state/key-reader.js';
 import {ESCAPE_WAIT_MS, escapeWait} from '../source/ui/use-keys.js';
 import {layoutStatus, statusFields, type StatusInput} from '../source/ui/status-line.js';

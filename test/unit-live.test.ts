@@ -5,14 +5,16 @@ import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import {key} from './helpers/ink-key.js';
 import {applyRows, applySnapshot, emptyTable, emptyTabData, viewTable} from '../source/model/table.js';
-import {columnsFor, effectiveSortColumn, selectRows} from '../source/model/columns.js';
-import {liveSummary, stackView} from '../source/model/stacks.js';
+import {columnsFor, effectiveSortColumn} from '../source/model/columns.js';
+import {selectRows} from '../source/model/select-rows.js';
+import {liveSummary, topStacks} from '../source/model/stacks.js';
 import {foldedFileName, foldedStacks} from '../source/model/folded.js';
 import {drillView, viewOf} from '../source/registry.js';
 import {initialState, MIN_AGES, nextMinAge, reducer} from '../source/state/reducer.js';
 import {commandFor, footerText, type KeyContext} from '../source/state/keys.js';
 import {parseFlags, UsageError} from '../source/flags.js';
-import {BpftraceJsonParser, liveRows, liveStackRows} from '../source/parse/bpftrace-json.js';
+import {BpftraceJsonParser} from '../source/parse/bpftrace-json.js';
+import {liveRows, liveStackRows} from '../source/parse/bpftrace-live.js';
 import {ageClassesAt, liveRowsOf} from '../source/parse/live.js';
 import {rowJson, stacksJson} from '../source/batch.js';
 import {checkStackSnapshot, checkTableSnapshot} from '../source/record/format.js';
@@ -97,18 +99,18 @@ function liveSnapshot(sampleBytes?: number): TracerStackSnapshot {
 }
 
 test('live stacks: by outstanding bytes with count, oldest age and share of the exact total; the age threshold counts whole classes only', () => {
-  const all = stackView(liveSnapshot(), 10);
+  const all = topStacks(liveSnapshot(), 10);
   assert.deepEqual(all.stacks.map(stack => [stack.frames[0], stack.bytes, stack.count, stack.age]), [['churn', 9000, 9, 4], ['keep', 400, 4, 10], ['both', 300, 3, 10]]);
   assert.equal(all.totalBytes, 9700);
   assert.equal(all.stacks[0]!.share.toFixed(1), '92.8');
   assert.equal(all.live!.oldest, 10);
   // At least 5 s old: class 1 (at most 4 s old) is left out; class 0 (at least 4 s old) is not enough either.
-  assert.deepEqual(stackView(liveSnapshot(), 10, 5).stacks, []);
-  const old = stackView(liveSnapshot(), 10, 4);
+  assert.deepEqual(topStacks(liveSnapshot(), 10, 5).stacks, []);
+  const old = topStacks(liveSnapshot(), 10, 4);
   assert.deepEqual(old.stacks.map(stack => [stack.frames[0], stack.bytes, stack.count]), [['keep', 400, 4], ['both', 100, 1]]);
   assert.equal(old.totalBytes, 500);
   assert.match(liveSummary(old), /older than 4\.0s: 500B in 5 allocations, oldest 10s$/);
-  assert.match(liveSummary(stackView(liveSnapshot(DEFAULT_SAMPLE_BYTES), 10)), /stacks SAMPLED, 1 per 512K: estimates/);
+  assert.match(liveSummary(topStacks(liveSnapshot(DEFAULT_SAMPLE_BYTES), 10)), /stacks SAMPLED, 1 per 512K: estimates/);
   assert.equal(foldedStacks(old.stacks, 'bytes'), 'main;both 100\nmain;keep 400\n', 'folded live stacks weigh their outstanding bytes');
 });
 

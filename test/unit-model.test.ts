@@ -3,8 +3,9 @@ import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {applyRows, applySnapshot, emptyTable, emptyTabData, viewTable} from '../source/model/table.js';
 import {viewOf, type Measure, type ViewDefinition} from '../source/registry.js';
-import {columnsFor, selectRows} from '../source/model/columns.js';
-import {stackView} from '../source/model/stacks.js';
+import {columnsFor} from '../source/model/columns.js';
+import {selectRows} from '../source/model/select-rows.js';
+import {topStacks} from '../source/model/stacks.js';
 import type {TracerSnapshot} from '../source/types.js';
 
 const meta = (elapsedMs = 1000) => ({elapsedMs, probe: 'p', backend: 'bpftrace' as const, time: 't', capped: false, skippedLines: 0});
@@ -92,7 +93,7 @@ test('column formatters strip control characters from names', () => {
 });
 
 test('stack view: top stacks by count with their share of the total', () => {
-  const view = stackView(
+  const view = topStacks(
     {tab: 'malloc', backend: 'bpftrace', probe: 'p', pid: 1, time: 't', elapsedMs: 1000, stacks: [{count: 1, bytes: 10, frames: ['a']}, {count: 3, bytes: 5, frames: ['b']}]},
     1,
   );

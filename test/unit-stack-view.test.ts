@@ -3,7 +3,7 @@
 // where faults were in their columns; and the mappings those places are named from.
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
-import {sharedInnermost, stackView} from '../source/model/stacks.js';
+import {sharedInnermost, topStacks} from '../source/model/stacks.js';
 import {histogramShown, placeText, stackHeader, stackLines} from '../source/ui/stack-view.js';
 import {humanMicros} from '../source/format.js';
 import {mappingAt, parseMapsLine} from '../source/system/processes.js';
@@ -19,7 +19,7 @@ const snapshot: TracerStackSnapshot = {
     {count: 10, bytes: 1920, frames: [...ALLOC, 'alloc_file_pseudo', 'sock_alloc_file', '__sys_socket', '__x64_sys_socket', 'do_syscall_64']},
   ],
 };
-const text = (height: number) => stackLines(stackView(snapshot, 10), height).map(line => line.text);
+const text = (height: number) => stackLines(topStacks(snapshot, 10), height).map(line => line.text);
 
 test('innermost frames shared by every stack, and never a stack\'s last frame', () => {
   assert.equal(sharedInnermost(snapshot.stacks), 2);
@@ -54,7 +54,7 @@ test('one line a stack: its own frames joined; fewer lines than stacks: the bigg
 });
 
 test('no stacks in an interval says so', () => {
-  assert.deepEqual(stackLines(stackView({...snapshot, stacks: []}, 10), 5).map(line => line.text), ['no stacks in this interval']);
+  assert.deepEqual(stackLines(topStacks({...snapshot, stacks: []}, 10), 5).map(line => line.text), ['no stacks in this interval']);
 });
 
 test('reclaim\'s stacks carry their stall time; minor faults\' where they were', () => {
@@ -63,7 +63,7 @@ test('reclaim\'s stacks carry their stall time; minor faults\' where they were',
     stacks: [{count: 30, ms: 2.5, frames: ['wl_leaf_reclaim', 'main']}],
     histogram: [{min: 256, max: 511, count: 30}],
   };
-  const data = stackView(reclaim, 10);
+  const data = topStacks(reclaim, 10);
   assert.ok(data.hasTime && !data.hasBytes && !data.hasPlaces);
   assert.match(stackHeader(data, false), /COUNT +TIME +SHARE +STACK/);
   assert.match(stackLines(data, 5)[0]!.text, /30 +2\.5ms +100\.0% +wl_leaf_reclaim$/);
@@ -71,7 +71,7 @@ test('reclaim\'s stacks carry their stall time; minor faults\' where they were',
     tab: 'minfault', backend: 'bpftrace', probe: 'p', pid: 7, time: 't', elapsedMs: 1000,
     stacks: [{count: 9, where: [{mapping: 'anon', count: 8}, {mapping: '[heap]', count: 1}], frames: ['memset', 'main']}, {count: 1, where: [{mapping: 'libc.so.6', count: 1}], frames: ['main']}],
   };
-  const places = stackView(faults, 10);
+  const places = topStacks(faults, 10);
   assert.match(stackHeader(places, false), /SHARE +WHERE +STACK/);
   assert.equal(placeText(places.stacks[0]!), 'anon +1');
   assert.match(stackLines(places, 5)[0]!.text, /90\.0% +anon \+1 +memset$/);

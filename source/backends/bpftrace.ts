@@ -13,7 +13,10 @@ import {
   type RawRow,
   TracerError,
 } from '../types.js';
-import {BpftraceJsonParser, entryPoints, liveStackRows, processShares, stackRows, viewRows, type IntervalMaps} from '../parse/bpftrace-json.js';
+import {BpftraceJsonParser, type IntervalMaps} from '../parse/bpftrace-json.js';
+import {liveStackRows} from '../parse/bpftrace-live.js';
+import {entryPoints, processShares, viewRows} from '../parse/bpftrace-rows.js';
+import {stackRows} from '../parse/bpftrace-stacks.js';
 import {findLibc, tracefsRoot, unmet} from '../system/kernel.js';
 import {executableRanges, mappingAt, processMappings, processName} from '../system/processes.js';
 import {AllocatorWatch, type AllocatorFile} from '../system/allocators.js';

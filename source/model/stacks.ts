@@ -3,7 +3,8 @@
 import {clockTime, humanAge, humanBytes, humanCount} from '../format.js';
 import type {LiveAmount, StackRow, TracerStackSnapshot} from '../types.js';
 
-export interface StackViewRow extends StackRow {
+/** One of the top stacks, with its share of the total. */
+export interface TopStack extends StackRow {
   /** Percent of the process's events in this interval (live: of its outstanding bytes). */
   share: number;
   /** Live: the age of the oldest outstanding allocation from this stack, seconds. */
@@ -23,7 +24,8 @@ export interface LiveView {
   oldest: number;
 }
 
-export interface StackView {
+/** A drill-down's top stacks as shown: each with its share, the totals they share, and for a live view its summary. */
+export interface TopStacks {
   hasBytes: boolean;
   /** The stacks carry the time their events took (ms). */
   hasTime: boolean;
@@ -31,7 +33,7 @@ export interface StackView {
   hasPlaces: boolean;
   totalCount: number;
   totalBytes: number;
-  stacks: StackViewRow[];
+  stacks: TopStack[];
   live?: LiveView;
 }
 
@@ -51,7 +53,7 @@ function keptAmount(amounts: readonly LiveAmount[] | undefined, kept: readonly n
 }
 
 /** A live drill-down's top `limit` stacks by outstanding bytes, counting only allocations at least `minAge` seconds old. */
-function liveStackView(snapshot: TracerStackSnapshot & {live: NonNullable<TracerStackSnapshot['live']>}, limit: number, minAge: number): StackView {
+function liveTopStacks(snapshot: TracerStackSnapshot & {live: NonNullable<TracerStackSnapshot['live']>}, limit: number, minAge: number): TopStacks {
   const {live} = snapshot;
   // A class counts when every allocation in it is old enough: the threshold never lets a younger one in.
   const kept = live.classes.flatMap((ageClass, at) => (ageClass.newest >= minAge ? [at] : []));
@@ -64,7 +66,7 @@ function liveStackView(snapshot: TracerStackSnapshot & {live: NonNullable<Tracer
     .filter(({amount}) => amount.count > 0 || amount.bytes > 0)
     .sort((a, b) => b.amount.bytes - a.amount.bytes || b.amount.count - a.amount.count || a.stack.frames.join(';').localeCompare(b.stack.frames.join(';')))
     .slice(0, Math.max(0, limit))
-    .map(({stack, amount}): StackViewRow => ({
+    .map(({stack, amount}): TopStack => ({
       count: amount.count,
       bytes: amount.bytes,
       frames: stack.frames,
@@ -86,8 +88,8 @@ function liveStackView(snapshot: TracerStackSnapshot & {live: NonNullable<Tracer
  * The top `limit` stacks by count (ties by bytes, then frames), with shares. A live drill-down's
  * are by outstanding bytes, counting only allocations at least `minAge` seconds old.
  */
-export function stackView(snapshot: TracerStackSnapshot, limit: number, minAge = 0): StackView {
-  if (snapshot.live) return liveStackView({...snapshot, live: snapshot.live}, limit, minAge);
+export function topStacks(snapshot: TracerStackSnapshot, limit: number, minAge = 0): TopStacks {
+  if (snapshot.live) return liveTopStacks({...snapshot, live: snapshot.live}, limit, minAge);
   const hasBytes = snapshot.stacks.some(stack => stack.bytes !== undefined);
   const hasTime = snapshot.stacks.some(stack => stack.ms !== undefined);
   const hasPlaces = snapshot.stacks.some(stack => stack.where !== undefined);
@@ -101,7 +103,7 @@ export function stackView(snapshot: TracerStackSnapshot, limit: number, minAge =
 }
 
 /** What a live drill-down counts, in one line: since when, the age threshold, the totals, and whether its stacks are sampled. */
-export function liveSummary(data: StackView): string {
+export function liveSummary(data: TopStacks): string {
   const live = data.live;
   if (!live) return '';
   const parts = [`live since ${clockTime(live.since)}${live.minAge > 0 ? `, older than ${humanAge(live.minAge)}` : ''}: ${humanBytes(data.totalBytes)} in ${humanCount(data.totalCount)} allocations, oldest ${humanAge(live.oldest)}`];

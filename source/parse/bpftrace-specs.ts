@@ -1,5 +1,6 @@
 // How a view's bpftrace output maps to rows and stacks: the maps each measure, drill-down and live
-// view reads. The tabs (source/tabs/) declare them; parse/bpftrace-json.ts reads by them.
+// view reads. The tabs (source/tabs/) declare them; parse/bpftrace-rows.ts, -live.ts and
+// -stacks.ts read by them.
 
 /** A measure read from bpftrace maps: the sum of `from` minus the sum of `minus`. */
 export interface MapMeasure {

@@ -7,7 +7,7 @@ import {fileURLToPath} from 'node:url';
 import {INK_PATCHES} from './ink-patches.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-// Its real path: a worktree's node_modules may be a link to another checkout's, and esbuild loads files by real path.
+// esbuild names files by their real path: a worktree's node_modules may be a link to another's.
 const NODE_MODULES = realpathSync(path.join(ROOT, 'node_modules')) + path.sep;
 const applied = new Set<string>();
 

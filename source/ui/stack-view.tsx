@@ -7,10 +7,10 @@ import {Box, Text} from 'ink';
 import {fit, humanAge, humanBytes, humanCount, humanMicros, humanMs, sanitize, toFixed} from '../format.js';
 import {TABS} from '../registry.js';
 import type {HistogramBucket, StackRow, TracerStackSnapshot} from '../types.js';
-import {liveSummary, sharedInnermost, type StackView as StackData, type StackViewRow} from '../model/stacks.js';
+import {liveSummary, sharedInnermost, type TopStack, type TopStacks} from '../model/stacks.js';
 
 export interface StackViewProps {
-  data?: StackData;
+  data?: TopStacks;
   /** The process has exited. */
   exited?: boolean;
   snapshot?: TracerStackSnapshot;
@@ -56,7 +56,7 @@ export function placeText(stack: StackRow): string {
 const PLACE_WIDTH = 16;
 
 /** A stack's numbers (count, bytes or time, where, share), as wide as the header's. */
-function numbersOf(data: StackData, stack: StackViewRow): string {
+function numbersOf(data: TopStacks, stack: TopStack): string {
   // Live stacks: what is outstanding first, then how many, how old the oldest, and the share.
   if (data.live) return `${fit(humanBytes(stack.bytes ?? 0), 9, 'right')} ${fit(humanCount(stack.count), 9, 'right')} ${fit(humanAge(stack.age ?? 0), 7, 'right')} ${fit(toFixed(stack.share, 1) + '%', 6, 'right')}  `;
   return (
@@ -69,7 +69,7 @@ function numbersOf(data: StackData, stack: StackViewRow): string {
 }
 
 /** The header over the stacks, aligned with numbersOf. */
-export function stackHeader(data: StackData, kernel: boolean): string {
+export function stackHeader(data: TopStacks, kernel: boolean): string {
   if (data.live) return `${fit('LIVE', 9, 'right')} ${fit('ALLOCS', 9, 'right')} ${fit('OLDEST', 7, 'right')} ${fit('SHARE', 6, 'right')}  STACK AT THE ALLOCATION'S RETURN (innermost first)`;
   return (
     `${fit('COUNT', 9, 'right')} ` +
@@ -87,7 +87,7 @@ export function stackHeader(data: StackData, kernel: boolean): string {
  * goes on from where it differs, its last line carrying the frames left joined by " ← ", so that
  * a short view still shows what tells the paths apart rather than the same allocator frame ten times.
  */
-export function stackLines(data: StackData, height: number): Line[] {
+export function stackLines(data: TopStacks, height: number): Line[] {
   const lines: Line[] = [];
   const stacks = data.stacks;
   if (stacks.length === 0) return [{text: data.live ? 'no allocation outstanding from any stack' : 'no stacks in this interval', dim: true}];

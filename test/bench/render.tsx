@@ -10,8 +10,9 @@ import {App} from '../../source/app.js';
 import {BpftraceJsonParser} from '../../source/parse/bpftrace-json.js';
 import {applySnapshot, emptyTabData, viewTable} from '../../source/model/table.js';
 import {stackRows, tabRows} from '../helpers/bpftrace-rows.js';
-import {columnsFor, selectRows} from '../../source/model/columns.js';
-import {stackView} from '../../source/model/stacks.js';
+import {columnsFor} from '../../source/model/columns.js';
+import {selectRows} from '../../source/model/select-rows.js';
+import {topStacks} from '../../source/model/stacks.js';
 import type {Backend, RawRow, StackRow, TracerSnapshot, TracerStackSnapshot} from '../../source/types.js';
 import {fixed, median, table} from './lib/stats.js';
 
@@ -229,7 +230,7 @@ export async function measureRender(options: {runs: number; processes: number; s
     const data = stackData(stacks, 3);
     note('parse drill-down JSON into stacks (parser + stackRows)', timeParse(runs, () => parseStacks(data.lines), stacks));
     const snapshot = stackSnapshotOf(data.stacks, 4242);
-    note('stackView: sort stacks, top 10, shares', timeIt(runs, 2, () => void stackView(snapshot, 10)));
+    note('topStacks: sort stacks, top 10, shares', timeIt(runs, 2, () => void topStacks(snapshot, 10)));
   }
   for (let index = 0; index < 2; index++) {
     const processes = sizes.processes[index]!;

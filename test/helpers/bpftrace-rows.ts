@@ -1,5 +1,7 @@
 // The bpftrace parser's row and stack readers as each tab's registry entry drives them, for tests.
-import {liveRows, liveStackRows, processShares, stackRows as readStacks, viewRows} from '../../source/parse/bpftrace-json.js';
+import {liveRows, liveStackRows} from '../../source/parse/bpftrace-live.js';
+import {processShares, viewRows} from '../../source/parse/bpftrace-rows.js';
+import {stackRows as readStacks} from '../../source/parse/bpftrace-stacks.js';
 import {TABS, unitsOf, viewOf} from '../../source/registry.js';
 import type {ProcessShare, RawRow, StackRow, TabId} from '../../source/types.js';
 

@@ -1,6 +1,6 @@
-// Key presses to UI state, purely: each press of a chunk is looked up in the key table for the
-// mode it finds the state in, applied with the reducer, and what the app must do beyond the
-// state (quit, write a file, move a replay) is queued as an effect for it to run.
+// The TUI's reducer and the key presses it applies, purely: each press of a chunk is looked up in
+// the key table for the mode it finds the state in, applied with the UI reducer, and what the app
+// must do beyond the state (quit, write a file, move a replay) is queued as an effect for it to run.
 import {commandFor, filterCommand, type Command} from './keys.js';
 import type {Press} from './key-reader.js';
 import {reducer, type Action, type UiState} from './reducer.js';
