@@ -1,7 +1,7 @@
 // One stream of a main tracer's intervals with those of tracers started beside it later (for
 // allocator files that appear after memtop began): each main interval comes with every side
-// interval that arrived since the one before. A side that fails ends the whole stream with its
-// error (the caller's supervisor starts again from a new look at the machine).
+// interval that arrived since the one before. A side that fails ends alone (its files may have
+// gone with a short-lived process) and its failure goes to the caller; the main one's ends all.
 
 /** One main interval and the side intervals that arrived since the previous one, by side. */
 export interface Beside<M, S> {
@@ -16,7 +16,7 @@ type Event<M, S> = {kind: 'main'; item: M} | {kind: 'side'; side: number; item: 
  * function that starts a side stream; it returns the function that stops watching and
  * the side tracers it started; it is called when the consumer stops or `main` ends.
  */
-export async function* withSides<M, S>(main: AsyncIterable<M>, watch: (add: (side: AsyncIterable<S>) => void) => () => void): AsyncGenerator<Beside<M, S>> {
+export async function* withSides<M, S>(main: AsyncIterable<M>, watch: (add: (side: AsyncIterable<S>, failed: (error: unknown) => void) => void) => () => void): AsyncGenerator<Beside<M, S>> {
   const queue: Event<M, S>[] = [];
   let wake: (() => void) | undefined;
   let stopped = false;
@@ -25,7 +25,7 @@ export async function* withSides<M, S>(main: AsyncIterable<M>, watch: (add: (sid
     queue.push(event);
     wake?.();
   };
-  const pump = async <T>(iterable: AsyncIterable<T>, each: (item: T) => Event<M, S>, end: boolean) => {
+  const pump = async <T>(iterable: AsyncIterable<T>, each: (item: T) => Event<M, S>, end: boolean, failed?: (error: unknown) => void) => {
     const iterator = iterable[Symbol.asyncIterator]();
     iterators.push(iterator);
     try {
@@ -36,14 +36,16 @@ export async function* withSides<M, S>(main: AsyncIterable<M>, watch: (add: (sid
       }
       if (end && !stopped) push({kind: 'end'});
     } catch (error) {
-      if (!stopped) push({kind: 'error', error});
+      if (stopped) return;
+      if (failed) failed(error);
+      else push({kind: 'error', error});
     }
   };
   let sides = 0;
-  const unwatch = watch(side => {
+  const unwatch = watch((side, failed) => {
     if (stopped) return;
     const index = sides++;
-    void pump(side, item => ({kind: 'side', side: index, item}), false);
+    void pump(side, item => ({kind: 'side', side: index, item}), false, failed);
   });
   void pump(main, item => ({kind: 'main', item}), true);
   let pending: {side: number; item: S}[] = [];

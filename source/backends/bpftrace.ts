@@ -275,14 +275,18 @@ export const bpftraceBackend: Backend = {
     // Processes that start later with an allocator file not yet traced: a tracer for just those
     // files beside the running one (which goes on counting), its rows merged by pid.
     const sides = new AbortController();
-    const watch = (add: (side: AsyncIterable<Interval>) => void) => {
+    const watch = (add: (side: AsyncIterable<Interval>, failed: (error: unknown) => void) => void) => {
       if (!found?.scan || !files) return () => sides.abort();
       const watcher = new AllocatorWatch(found.scan);
       const timer = setInterval(() => {
         const fresh = watcher.poll();
         if (fresh.length === 0) return;
         files.push(...fresh);
-        add(run(sides.signal, fresh));
+        // A side that fails (a file gone with a short-lived process) is let go: its files are looked for again.
+        add(run(sides.signal, fresh), () => {
+          watcher.forget(fresh.map(file => file.id));
+          for (const file of fresh) files.splice(files.indexOf(file), 1);
+        });
       }, WATCH_MS);
       return () => {
         clearInterval(timer);

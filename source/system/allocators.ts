@@ -44,6 +44,8 @@ export interface AllocatorScan {
 interface MappedFile {
   path: string;
   inode: number;
+  /** The device and inode of the file the mapping is of, "major:minor:inode": an overlay's file is its real one (what a uprobe is on). */
+  id: string;
 }
 
 /** The executable mappings' files of a maps text, each once, in map order. */
@@ -51,10 +53,10 @@ export function executableFiles(maps: string): MappedFile[] {
   const seen = new Set<string>();
   const files: MappedFile[] = [];
   for (const line of maps.split('\n')) {
-    const match = /^[0-9a-f]+-[0-9a-f]+ ..x. \S+ \S+ (\d+)\s+(\/.*)$/.exec(line);
-    if (!match || match[2]!.endsWith(' (deleted)') || seen.has(match[2]!)) continue;
-    seen.add(match[2]!);
-    files.push({path: match[2]!, inode: Number(match[1])});
+    const match = /^[0-9a-f]+-[0-9a-f]+ ..x. \S+ (\S+) (\d+)\s+(\/.*)$/.exec(line);
+    if (!match || match[3]!.endsWith(' (deleted)') || seen.has(match[3]!)) continue;
+    seen.add(match[3]!);
+    files.push({path: match[3]!, inode: Number(match[2]), id: `${match[1]}:${match[2]}`});
   }
   return files;
 }
@@ -134,7 +136,8 @@ export function readProcessAllocator(pid: number): ProcessAllocator | Unprobed |
   }
   const found = resolved[index]!;
   const fact = facts[index]!;
-  const file: AllocatorFile = {...fact.object!, path: found.path, id: `${found.stats.dev}:${found.stats.ino}`, ...(fact.buildId ? {buildId: fact.buildId} : {})};
+  // Known by the mapping's own device and inode: two containers' overlays of one image file are one file to a uprobe.
+  const file: AllocatorFile = {...fact.object!, path: found.path, id: mapped[index]!.id, ...(fact.buildId ? {buildId: fact.buildId} : {})};
   return {pid, kind: file.kind, file};
 }
 
@@ -213,6 +216,12 @@ export class AllocatorWatch {
   constructor(scan: AllocatorScan) {
     for (const file of scan.files) this.known.add(file.id);
     for (const pid of listPids()) this.exes.set(pid, exeLink(pid));
+  }
+
+  /** Let files be found again (their tracer failed): the next poll reads every process's maps that maps them anew. */
+  forget(ids: readonly string[]): void {
+    for (const id of ids) this.known.delete(id);
+    this.exes.clear();
   }
 
   /** Files serving a process new since the last poll, each once. */
