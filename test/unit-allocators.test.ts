@@ -146,8 +146,8 @@ describe('what an allocator object is', () => {
       '7ffd00000000-7ffd00001000 r-xp 00000000 00:00 0                          [vdso]',
     ].join('\n');
     assert.deepEqual(executableFiles(maps), [
-      {path: '/usr/bin/wl', inode: 2146992, id: 'fe:00:2146992'},
-      {path: '/usr/lib/x86_64-linux-gnu/libc.so.6', inode: 339380, id: 'fe:00:339380'},
+      {path: '/usr/bin/wl', inode: 2146992, range: '55d0c0a01000-55d0c0a02000', id: 'fe:00:2146992'},
+      {path: '/usr/lib/x86_64-linux-gnu/libc.so.6', inode: 339380, range: '7f0000000000-7f0000100000', id: 'fe:00:339380'},
     ]);
   });
 });

@@ -44,6 +44,8 @@ export interface AllocatorScan {
 interface MappedFile {
   path: string;
   inode: number;
+  /** Its address range as /proc/PID/map_files names it ("55d0c0a01000-55d0c0a02000"). */
+  range: string;
   /** The device and inode of the file the mapping is of, "major:minor:inode": an overlay's file is its real one (what a uprobe is on). */
   id: string;
 }
@@ -53,10 +55,10 @@ export function executableFiles(maps: string): MappedFile[] {
   const seen = new Set<string>();
   const files: MappedFile[] = [];
   for (const line of maps.split('\n')) {
-    const match = /^[0-9a-f]+-[0-9a-f]+ ..x. \S+ (\S+) (\d+)\s+(\/.*)$/.exec(line);
-    if (!match || match[3]!.endsWith(' (deleted)') || seen.has(match[3]!)) continue;
-    seen.add(match[3]!);
-    files.push({path: match[3]!, inode: Number(match[2]), id: `${match[1]}:${match[2]}`});
+    const match = /^([0-9a-f]+-[0-9a-f]+) ..x. \S+ (\S+) (\d+)\s+(\/.*)$/.exec(line);
+    if (!match || match[4]!.endsWith(' (deleted)') || seen.has(match[4]!)) continue;
+    seen.add(match[4]!);
+    files.push({path: match[4]!, inode: Number(match[3]), range: match[1]!, id: `${match[2]}:${match[3]}`});
   }
   return files;
 }
@@ -98,8 +100,9 @@ function statOf(path: string): Stats | undefined {
  */
 function resolve(pid: number, mapped: MappedFile): {path: string; stats: Stats} | undefined {
   const inRoot = `/proc/${pid}/root${mapped.path}`;
-  const candidates = [inRoot, mapped.path].map(path => ({path, stats: statOf(path)})).filter((found): found is {path: string; stats: Stats} => found.stats !== undefined);
-  const found = candidates.find(candidate => candidate.stats.ino === mapped.inode) ?? candidates[0];
+  // Last, the mapping itself: a path from another mount namespace may name nothing memtop can reach.
+  const candidates = [inRoot, mapped.path, `/proc/${pid}/map_files/${mapped.range}`].map(path => ({path, stats: statOf(path)})).filter((found): found is {path: string; stats: Stats} => found.stats !== undefined);
+  const found = candidates.find(candidate => candidate.stats.ino === mapped.inode);
   if (!found) return undefined;
   const plain = found.path === mapped.path ? found.stats : statOf(mapped.path);
   if (plain && plain.dev === found.stats.dev && plain.ino === found.stats.ino) return {path: mapped.path, stats: found.stats};
