@@ -15,6 +15,7 @@ import {processName, shownName} from './system/process-names.js';
 import {DrillProfile, encodeProfile} from './model/pprof.js';
 import {drillBinaries} from './system/binaries.js';
 import {writeProfileFile} from './system/pprof-file.js';
+import {allocatorKindOf} from './system/allocators.js';
 
 export interface BatchIo {
   write: (text: string) => void;
@@ -111,7 +112,7 @@ export async function runBatch(
             limit: options.limit,
             nameOf: shownName,
           });
-          print(options.json ? JSON.stringify(tableJson(snapshot, view, rows)) + '\n' : tableText(snapshot, view, rows));
+          print(options.json ? JSON.stringify(tableJson(snapshot, view, rows, allocatorKindOf)) + '\n' : tableText(snapshot, view, rows));
         },
       });
     }

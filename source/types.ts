@@ -61,6 +61,20 @@ export interface TracerSnapshot {
   since?: string;
   /** A live view: allocations its tracer could not track so far (its table was full, a realloc failed). */
   untracked?: number;
+  /** Allocator probes: the files traced, by kind, and the processes whose allocator memtop cannot probe. */
+  allocators?: AllocatorSummary;
+}
+
+/** What allocator probes cover: how many distinct files, of which kinds, and what they miss. */
+export interface AllocatorSummary {
+  /** Distinct allocator files traced (by device and inode). */
+  files: number;
+  /** Of those, how many of each kind ("glibc", "jemalloc", "go"...). */
+  kinds: Partial<Record<string, number>>;
+  /** Processes whose allocator memtop cannot probe (a stripped static binary, an allocator it does not know). */
+  unprobed: number;
+  /** Some of their names. */
+  unprobedNames?: string[];
 }
 
 /** Outstanding allocations: how many, and their bytes. */
@@ -144,6 +158,8 @@ export type TracerStackSnapshot = StackTarget & {
   stacks: StackRow[];
   /** malloc only: request sizes in power-of-two buckets. */
   histogram?: HistogramBucket[];
+  /** Allocator probes: the process's allocator kind ("glibc", "jemalloc", "go"...). */
+  allocator?: string;
   /** malloc only: calls per allocator entry point (malloc, calloc, realloc, free, ...). */
   entryPoints?: { name: string; count: number }[];
   /** A cache's drill-down: the processes allocating from it, most first. */

@@ -11,7 +11,7 @@ import {gunzipSync} from 'node:zlib';
 import {execa} from 'execa';
 import {Profile} from 'pprof-format';
 import {buildProfile, DrillProfile, encodeProfile, StackTotals, type ProfileSource} from '../source/model/pprof.js';
-import {buildIdInNotes, elfBuildId, elfFunctionNames, type ReadAt} from '../source/parse/elf.js';
+import {buildIdInNotes, elfBuildId, elfFunctionNames, type ReadAt} from '../source/parse/elf-profile.js';
 import {kernelBinaries, processBinaries} from '../source/system/binaries.js';
 import type {TracerStackSnapshot} from '../source/types.js';
 

@@ -10,6 +10,7 @@ import {
   type TabId,
   type TracerSnapshot,
   type TracerStackSnapshot,
+  type RawRow,
   TracerError,
 } from '../types.js';
 import {BpftraceJsonParser, type IntervalMaps} from '../parse/bpftrace-json.js';
@@ -19,10 +20,16 @@ import {stackRows} from '../parse/bpftrace-stacks.js';
 import {findLibc, tracefsRoot, unmet} from '../system/kernel.js';
 import {executableRanges, mappingAt, processMappings} from '../system/processes.js';
 import {processName} from '../system/process-names.js';
+import {AllocatorWatch, type AllocatorFile} from '../system/allocators.js';
+import {allocatorFilesFor, allocatorProgram, summarize} from './allocator-probes.js';
+import {withSides} from './beside.js';
 import {probeScript} from './probe-files.js';
 import {cacheArguments, noCacheRows, findTracerBinary, sampleBytesOf, tracerLines} from './tracer-process.js';
 import {rememberTrial, trialKey, trialPassedBefore} from './bpftrace-trial.js';
 import {escapesKeysTwice, hasQuirk, mapKeysEnv, parseBpftraceVersion, versionText, type BpftraceVersion} from './bpftrace-version.js';
+
+/** How often memtop looks for processes started since (a readdir of /proc and a readlink each; the maps of new ones only). */
+const WATCH_MS = 250;
 
 /** How many processes a cache's drill-down names. */
 export const PROCESSES_SHOWN = 10;
@@ -128,7 +135,7 @@ export const BPFTRACE_NOISE =
 
 /** bpftrace's error without the script location it starts with ("/path/x.bt:14:1-37: ERROR: "). */
 export function bpftraceReason(line: string): string {
-  return line.replace(/^\S+\.bt:\d+(?::[\d-]+)?:\s*/, '').replace(/^ERROR:\s*/, '').trim();
+  return line.replace(/^(?:\S+\.bt|stdin):\d+(?::[\d-]+)?:\s*/, '').replace(/^ERROR:\s*/, '').trim();
 }
 
 /** Turn bpftrace's stderr (noise already dropped) into one line with the reason and the fix. */
@@ -178,14 +185,19 @@ interface Interval {
 
 async function* runScript(
   choice: ScriptChoice,
-  options: {intervalMs: number; target: {pid: number} | {cache: string}; signal: AbortSignal; pidFlag: boolean; sampleBytes?: number},
+  options: {intervalMs: number; target: {pid: number} | {cache: string}; signal: AbortSignal; pidFlag: boolean; sampleBytes?: number; files?: readonly AllocatorFile[]},
 ): AsyncGenerator<Interval> {
   const bpftrace = bpftracePath();
   if (!bpftrace) throw new TracerError('bpftrace is not installed', 'install it: apt-get install -y bpftrace');
   const args = ['-B', 'line', '-f', 'json'];
   const pid = 'pid' in options.target ? options.target.pid : 0;
   if (options.pidFlag && pid > 0) args.push('-p', String(pid));
-  args.push(probeScript('bpftrace', choice.file), ...scriptArgs(choice, options.intervalMs, options.target, options.sampleBytes));
+  const own = scriptArgs(choice, options.intervalMs, options.target, options.sampleBytes);
+  if (choice.allocators && options.files) {
+    // The script's probes on $3 put on each allocator file, the files' paths after its own values.
+    const {program, paths} = allocatorProgram(choice, options.files);
+    args.push('-e', program, ...own, ...paths);
+  } else args.push(probeScript('bpftrace', choice.file), ...own);
   const parser = new BpftraceJsonParser(escapesKeysTwice(await bpftraceVersion()));
   let previousEndNs: bigint | undefined;
   let intervalStart = Date.now();
@@ -257,13 +269,49 @@ export const bpftraceBackend: Backend = {
     const spec = TABS[options.tab].bpftrace.views[view.id]!.rows;
     const pid = options.pid ?? 0;
     const uprobes = choice.requires?.some(requirement => 'libc' in requirement) ?? false;
-    for await (const {maps, elapsedMs, skipped, skippedSample, began} of runScript(choice, {intervalMs: options.intervalMs, signal: options.signal, target: {pid}, pidFlag: uprobes})) {
+    const found = choice.allocators ? allocatorFilesFor(pid) : undefined;
+    const files = found ? [...found.files] : undefined;
+    const run = (signal: AbortSignal, some?: readonly AllocatorFile[]) =>
+      runScript(choice, {intervalMs: options.intervalMs, signal, target: {pid}, pidFlag: uprobes, ...(some ? {files: some} : {})});
+    // Processes that start later with an allocator file not yet traced: a tracer for just those
+    // files beside the running one (which goes on counting), its rows merged by pid.
+    const sides = new AbortController();
+    const watch = (add: (side: AsyncIterable<Interval>, failed: (error: unknown) => void) => void) => {
+      if (!found?.scan || !files) return () => sides.abort();
+      const watcher = new AllocatorWatch(found.scan);
+      const timer = setInterval(() => {
+        const fresh = watcher.poll();
+        if (fresh.length === 0) return;
+        files.push(...fresh);
+        // A side that fails (a file gone with a short-lived process) is let go: its files are looked for again.
+        add(run(sides.signal, fresh), () => {
+          watcher.forget(fresh.map(file => file.id));
+          for (const file of fresh) files.splice(files.indexOf(file), 1);
+        });
+      }, WATCH_MS);
+      return () => {
+        clearInterval(timer);
+        sides.abort();
+      };
+    };
+    options.signal.addEventListener('abort', () => sides.abort(), {once: true});
+    const latestSide = new Map<number, RawRow[]>();
+    for await (const {main, sides: arrived} of withSides(run(options.signal, files), watch)) {
+      const {maps, elapsedMs, skipped, skippedSample, began} = main;
       const {rows: read, bad, untracked} = viewRows(view.rows, spec, maps.maps, unitsOf(view), maps.endNs);
+      // A side's counters add to the interval they arrived in; its gauges stand until it prints again.
+      const fromSides: RawRow[] = [];
+      for (const {side, item} of arrived) {
+        const sideRows = viewRows(view.rows, spec, item.maps.maps, unitsOf(view), item.maps.endNs).rows;
+        if (spec.live) latestSide.set(side, sideRows);
+        else fromSides.push(...sideRows);
+      }
+      for (const sideRows of latestSide.values()) fromSides.push(...sideRows);
       // Rows are keyed by pid: a process still running has no name here, and is named from /proc
       // only if it is shown (selectRows' nameOf), not every row every interval. A live view
       // shows what is outstanding in processes that are there: one that has exited is gone.
       const rows = [];
-      for (const row of read) {
+      for (const row of [...read, ...fromSides]) {
         if (spec.live && row.pid !== undefined && row.pid > 0) {
           const name = processName(row.pid);
           if (name === undefined) continue;
@@ -283,6 +331,7 @@ export const bpftraceBackend: Backend = {
         skippedLines: skipped + bad,
         ...(skippedSample !== undefined ? {skippedSample} : {}),
         ...(spec.live ? {since: began, untracked: untracked ?? 0} : {}),
+        ...(files ? {allocators: summarize(files, found?.scan)} : {}),
       };
     }
   },
@@ -320,8 +369,9 @@ export const bpftraceBackend: Backend = {
     const pid = options.pid;
     const comm = processName(pid);
     const sampleBytes = sampleBytesOf(script, options.sampleBytes);
+    const files = script.allocators ? allocatorFilesFor(pid).files : undefined;
     // -p: uprobes attach to that process only, and bpftrace exits when it does.
-    for await (const {maps, elapsedMs, skipped, skippedSample, began} of runScript(script, {intervalMs: options.intervalMs, signal: options.signal, target: {pid}, pidFlag: true, sampleBytes})) {
+    for await (const {maps, elapsedMs, skipped, skippedSample, began} of runScript(script, {intervalMs: options.intervalMs, signal: options.signal, target: {pid}, pidFlag: true, sampleBytes, ...(files ? {files} : {})})) {
       // An unnamed frame is a frame only if it points into the process's code (see trimStack).
       const code = executableRanges(pid);
       const isCode = code ? (address: bigint) => code.some(([low, high]) => address >= low && address < high) : undefined;
@@ -340,6 +390,7 @@ export const bpftraceBackend: Backend = {
         ...(skippedSample !== undefined ? {skippedSample} : {}),
       };
       if (view) snapshot.view = view;
+      if (files?.[0]) snapshot.allocator = files[0].kind;
       if (live) snapshot.live = {since: began, classes: live.classes, totals: live.totals, untracked: live.untracked, ...(sampleBytes > 0 ? {sampleBytes} : {})};
       if (read.histogram) snapshot.histogram = maps.hists.get(read.histogram) ?? [];
       if (read.entryPoints) snapshot.entryPoints = entryPoints(maps.maps, read.entryPoints);

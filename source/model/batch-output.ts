@@ -62,7 +62,7 @@ export function stackText(snapshot: TracerStackSnapshot, comm: string, limit: nu
 }
 
 /** A view's table of one interval as one object of batch JSON. */
-export function tableJson(snapshot: TracerSnapshot, view: ViewDefinition, rows: readonly TableRow[]): Record<string, unknown> {
+export function tableJson(snapshot: TracerSnapshot, view: ViewDefinition, rows: readonly TableRow[], allocatorOf?: (pid: number) => string | undefined): Record<string, unknown> {
   const json: Record<string, unknown> = {
     tab: snapshot.tab,
     ...(TABS[snapshot.tab].views.length > 1 ? {view: view.id} : {}),
@@ -71,7 +71,12 @@ export function tableJson(snapshot: TracerSnapshot, view: ViewDefinition, rows: 
     time: snapshot.time,
     intervalMs: Math.round(snapshot.elapsedMs),
     ...(snapshot.since !== undefined ? {since: snapshot.since, untracked: snapshot.untracked ?? 0} : {}),
-    rows: rows.map(row => rowJson(row, view)),
+    ...(snapshot.allocators ? {allocators: snapshot.allocators} : {}),
+    // Where allocator probes count the rows: each process's allocator kind, while it runs.
+    rows: rows.map(row => {
+      const allocator = snapshot.allocators && row.pid && allocatorOf ? allocatorOf(row.pid) : undefined;
+      return allocator ? {...rowJson(row, view), allocator} : rowJson(row, view);
+    }),
   };
   if (snapshot.capped) json.capped = true;
   if (snapshot.skippedLines) json.skippedLines = snapshot.skippedLines;
@@ -115,6 +120,7 @@ export function stacksJson(snapshot: TracerStackSnapshot, target: {pid?: number;
     json.histogram = snapshot.histogram;
     json.histogramUnit = histogramUnit(snapshot.tab);
   }
+  if (snapshot.allocator) json.allocator = snapshot.allocator;
   if (snapshot.entryPoints) json.entryPoints = snapshot.entryPoints;
   if (snapshot.processes) json.processes = snapshot.processes;
   if (snapshot.capped) json.capped = true;

@@ -3,7 +3,7 @@
 // container's libc is its own) or the kernel (its build id from /sys/kernel/notes). One cache,
 // keyed by a file's device, inode, size and change time.
 import {closeSync, fstatSync, openSync, readFileSync, readSync} from 'node:fs';
-import {buildIdInNotes, elfBuildId, elfFunctionNames, type ReadAt} from '../parse/elf.js';
+import {buildIdInNotes, elfBuildId, elfFunctionNames, type ReadAt} from '../parse/elf-profile.js';
 import type {FrameBinaries, ProfileBinary} from '../model/pprof.js';
 
 interface ElfFacts {

@@ -7,7 +7,7 @@ const ALLOCATOR_FRAMES = 'malloc|calloc|realloc|reallocarray|posix_memalign|alig
 
 export const malloc = {
   title: 'malloc',
-  event: "uprobe on libc's `malloc` (request size = arg0); live: every allocator's entry and return, and `free`",
+  event: "uprobe on `malloc` of every allocator processes map (glibc, musl, jemalloc, tcmalloc, mimalloc, a static executable's own; request size = arg0) and on Go's `runtime.mallocgc` (size in AX); live: every entry and return, and `free`, of the C allocators",
   columns: 'calls, bytes requested; `l`: bytes and allocations outstanding, their growth, the oldest one\'s age',
   views: [
     {
@@ -39,19 +39,19 @@ export const malloc = {
   profile: {count: 'alloc_objects', bytes: 'alloc_space', drop: ALLOCATOR_FRAMES},
   bpftrace: {
     views: {
-      process: {scripts: [{file: 'malloc.bt', label: 'uprobe:libc:malloc', requires: [{libc: true}], libc: true}], rows: byPid({count: {from: ['calls.count']}, bytes: {from: ['calls.total']}})},
+      process: {scripts: [{file: 'malloc.bt', label: 'uprobe:malloc of every allocator', requires: [{libc: true}], libc: true, allocators: 'calls'}], rows: byPid({count: {from: ['calls.count']}, bytes: {from: ['calls.total']}})},
       // A uprobe and a uretprobe on every allocator cost more than the requests' one uprobe: this runs only while the view is on screen.
       live: {
-        scripts: [{file: 'malloc-live.bt', label: 'uprobe+uretprobe:libc:malloc,calloc,realloc,...,free', requires: [{libc: true}], libc: true, addressTable: true}],
+        scripts: [{file: 'malloc-live.bt', label: 'uprobe+uretprobe:malloc,calloc,realloc,...,free of every allocator', requires: [{libc: true}], libc: true, addressTable: true, allocators: 'live'}],
         rows: {measures: {}, live: LIVE_MAPS},
         stacks: {
-          script: {file: 'stacks-malloc-live.bt', label: 'uprobe+uretprobe:libc allocators, ustack at return', requires: [{libc: true}], libc: true, sample: true, addressTable: true},
+          script: {file: 'stacks-malloc-live.bt', label: 'uprobe+uretprobe:the process\'s allocator, ustack at return', requires: [{libc: true}], libc: true, sample: true, addressTable: true, allocators: 'live'},
           read: {maps: [], live: {...LIVE_MAPS, stackBytes: 'stack_bytes', stackCount: 'stack_count', countScale: 1024}},
         },
       },
     },
     stacks: {
-      script: {file: 'stacks-malloc.bt', label: 'uprobe:libc:malloc ustack', requires: [{libc: true}], libc: true},
+      script: {file: 'stacks-malloc.bt', label: 'uprobe:the process\'s malloc ustack', requires: [{libc: true}], libc: true, allocators: 'calls'},
       read: {maps: [{key: 'stack,caller', count: 'stacks.count', bytes: 'stacks.total'}], histogram: 'sizes', entryPoints: 'entry'},
     },
   },

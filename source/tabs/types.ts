@@ -109,6 +109,11 @@ export interface ScriptChoice {
   quirk?: {name: BpftraceQuirk; present: boolean};
   /** Takes libc's path after the interval and the pid. */
   libc?: boolean;
+  /**
+   * Its probes on $3 go on every allocator file memtop finds (see model/allocator-script.ts):
+   * 'calls' also on Go's runtime.mallocgc, 'live' on allocators that have a free only.
+   */
+  allocators?: 'calls' | 'live';
   /** Takes, after libc's path, how many bytes of allocations one stack stands for (0: a stack for every allocation). */
   sample?: boolean;
   /** Keeps every outstanding allocation in a map: its maps are sized for that (MEMTOP_LIVE_KEYS_MAX), not by MEMTOP_MAP_KEYS_MAX. */

@@ -1,0 +1,87 @@
+// Which allocator an object file is, from the functions it defines, and which of a process's
+// objects serves its allocations. Pure: source/system/allocators.ts reads the files and /proc.
+
+/** The allocators memtop tells apart; `other` is an object that defines malloc and is none of these. */
+export type AllocatorKind = 'glibc' | 'musl' | 'jemalloc' | 'tcmalloc' | 'mimalloc' | 'go' | 'other';
+
+/** Every kind, in the order --check and the readme list them. */
+export const ALLOCATOR_KINDS: readonly AllocatorKind[] = ['glibc', 'musl', 'jemalloc', 'tcmalloc', 'mimalloc', 'go', 'other'];
+
+/** The C allocator entry points memtop's scripts probe (malloc tab: malloc; drill-down and live view: all). */
+export const C_ENTRY_POINTS = ['malloc', 'calloc', 'realloc', 'reallocarray', 'free', 'posix_memalign', 'aligned_alloc', 'memalign', 'valloc', 'pvalloc'] as const;
+
+/** Go's allocator: every heap allocation of a Go program goes through it (size in AX, Go's register ABI on amd64). */
+export const GO_ENTRY = 'runtime.mallocgc';
+
+/**
+ * Symbol prefixes under which a statically linked jemalloc is known ("je_" in Redis's own build,
+ * "_rjem_" in Rust's jemallocator): only these reach a script, never a prefix read from a file.
+ */
+export const JEMALLOC_PREFIXES = ['', 'je_', '_rjem_'] as const;
+
+/**
+ * The functions whose presence says what an object is, beside the entry points: musl's start
+ * code (__init_libc, in every static musl program) before glibc's (musl's mallocng has a
+ * __libc_malloc too), glibc's own names, and a C library's start without glibc's is musl's.
+ */
+const SIGNATURES = ['mallctl', 'tc_malloc', 'mi_malloc', '__libc_malloc', 'gnu_get_libc_version', '__init_libc', '__libc_start_main', GO_ENTRY] as const;
+
+const INTERESTING = new Set<string>([...SIGNATURES, ...JEMALLOC_PREFIXES.flatMap(prefix => [...C_ENTRY_POINTS, 'mallctl'].map(name => `${prefix}${name}`))]);
+
+/** Whether a symbol name is one discovery needs to read (the filter for an ELF reader). */
+export function isAllocatorSymbol(name: string): boolean {
+  return INTERESTING.has(name);
+}
+
+/** An object's allocator: its kind, the prefix of its entry points, and which C entry points it defines. */
+export interface AllocatorObject {
+  kind: AllocatorKind;
+  /** Prefix of its entry points' symbols ("je_" for a prefixed jemalloc; "" otherwise). */
+  prefix: string;
+  /** The C entry points it defines (unprefixed names); Go's is GO_ENTRY alone. */
+  entries: string[];
+}
+
+/**
+ * The allocator an object is, from the functions it defines, or undefined when it is none (it
+ * defines neither malloc, under a known prefix, nor Go's mallocgc).
+ */
+export function classifyObject(functions: ReadonlySet<string>): AllocatorObject | undefined {
+  if (functions.has(GO_ENTRY)) return {kind: 'go', prefix: '', entries: [GO_ENTRY]};
+  const entries = (prefix: string) => C_ENTRY_POINTS.filter(name => functions.has(`${prefix}${name}`));
+  // A jemalloc that replaces malloc defines it unprefixed; one linked in under a prefix only prefixed.
+  for (const prefix of JEMALLOC_PREFIXES) {
+    if (functions.has(`${prefix}mallctl`) && functions.has(`${prefix}malloc`)) return {kind: 'jemalloc', prefix, entries: entries(prefix)};
+  }
+  if (!functions.has('malloc')) return undefined;
+  const kind: AllocatorKind = functions.has('tc_malloc')
+    ? 'tcmalloc'
+    : functions.has('mi_malloc')
+      ? 'mimalloc'
+      : functions.has('__init_libc')
+        ? 'musl'
+        : functions.has('__libc_malloc') || functions.has('gnu_get_libc_version')
+          ? 'glibc'
+          : functions.has('__libc_start_main')
+            ? 'musl'
+            : 'other';
+  return {kind, prefix: '', entries: entries('')};
+}
+
+/** Kinds that replace the C library's malloc when a process maps them. */
+const REPLACEMENTS: readonly AllocatorKind[] = ['jemalloc', 'tcmalloc', 'mimalloc'];
+
+/**
+ * Of a process's mapped objects (the executable first, then its libraries in map order), the
+ * index of the one that serves its allocations: the executable when it is Go or defines its own
+ * malloc (static, musl, a linked-in jemalloc), else a replacement allocator it loads (jemalloc,
+ * tcmalloc, mimalloc), else its C library, else any object defining malloc; -1 when none does.
+ */
+export function providerIndex(objects: readonly (AllocatorObject | undefined)[]): number {
+  if (objects[0]) return 0;
+  const replacement = objects.findIndex(object => object !== undefined && REPLACEMENTS.includes(object.kind));
+  if (replacement !== -1) return replacement;
+  const libc = objects.findIndex(object => object?.kind === 'glibc' || object?.kind === 'musl');
+  if (libc !== -1) return libc;
+  return objects.findIndex(object => object !== undefined);
+}

@@ -1,0 +1,190 @@
+// Allocator discovery's pure parts: the ELF reader on bytes built here, what an object is from
+// its functions, which object serves a process, and a malloc script expanded over many files.
+import assert from 'node:assert/strict';
+import {readFileSync} from 'node:fs';
+import {describe, it} from 'node:test';
+import {fileURLToPath} from 'node:url';
+import {buildIdFromNotes, definedFunctions, parseElfHeader, parseSections, parseSegments, PT_NOTE} from '../source/parse/elf.js';
+import {classifyObject, providerIndex, type AllocatorObject} from '../source/model/allocators.js';
+import {expandForFiles, highestPositional, type ScriptFile} from '../source/model/allocator-script.js';
+import {executableFiles} from '../source/system/allocators.js';
+
+const PROBES = fileURLToPath(new URL('../probes/bpftrace/', import.meta.url));
+
+/** A little-endian ELF64 file: .shstrtab, .strtab, .symtab with `symbols`, and a PT_NOTE with a GNU build id. */
+function elf64(symbols: {name: string; type: number; binding: number; section: number}[], buildId: Buffer): Buffer {
+  const names = ['', '.shstrtab', '.strtab', '.symtab'];
+  const shstrtab = Buffer.from(names.join('\0') + '\0');
+  const nameOffset = (name: string) => shstrtab.indexOf(Buffer.from(`${name}\0`));
+  const strtab = Buffer.from(['', ...symbols.map(symbol => symbol.name)].join('\0') + '\0');
+  const symtab = Buffer.alloc(24 * (symbols.length + 1));
+  let stringAt = 1;
+  symbols.forEach((symbol, index) => {
+    const at = 24 * (index + 1);
+    symtab.writeUInt32LE(stringAt, at);
+    stringAt += symbol.name.length + 1;
+    symtab[at + 4] = (symbol.binding << 4) | symbol.type;
+    symtab.writeUInt16LE(symbol.section, at + 6);
+  });
+  const note = Buffer.alloc(12 + 4 + buildId.length);
+  note.writeUInt32LE(4, 0);
+  note.writeUInt32LE(buildId.length, 4);
+  note.writeUInt32LE(3, 8);
+  note.write('GNU\0', 12, 'latin1');
+  buildId.copy(note, 16);
+  const header = Buffer.alloc(64);
+  const programAt = 64;
+  const noteAt = programAt + 56;
+  const shstrtabAt = noteAt + note.length;
+  const strtabAt = shstrtabAt + shstrtab.length;
+  const symtabAt = strtabAt + strtab.length;
+  const sectionsAt = symtabAt + symtab.length;
+  Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]).copy(header);
+  header.writeUInt16LE(3, 16);
+  header.writeBigUInt64LE(BigInt(programAt), 32);
+  header.writeBigUInt64LE(BigInt(sectionsAt), 40);
+  header.writeUInt16LE(56, 54);
+  header.writeUInt16LE(1, 56);
+  header.writeUInt16LE(64, 58);
+  header.writeUInt16LE(4, 60);
+  header.writeUInt16LE(1, 62);
+  const program = Buffer.alloc(56);
+  program.writeUInt32LE(PT_NOTE, 0);
+  program.writeBigUInt64LE(BigInt(noteAt), 8);
+  program.writeBigUInt64LE(BigInt(note.length), 32);
+  const section = (name: string, type: number, offset: number, size: number, link = 0) => {
+    const entry = Buffer.alloc(64);
+    entry.writeUInt32LE(name === '' ? 0 : nameOffset(name), 0);
+    entry.writeUInt32LE(type, 4);
+    entry.writeBigUInt64LE(BigInt(offset), 24);
+    entry.writeBigUInt64LE(BigInt(size), 32);
+    entry.writeUInt32LE(link, 40);
+    return entry;
+  };
+  const sections = Buffer.concat([section('', 0, 0, 0), section('.shstrtab', 3, shstrtabAt, shstrtab.length), section('.strtab', 3, strtabAt, strtab.length), section('.symtab', 2, symtabAt, symtab.length, 2)]);
+  return Buffer.concat([header, program, note, shstrtab, strtab, symtab, sections]);
+}
+
+describe('the ELF reader', () => {
+  const FUNC = 2;
+  const OBJECT = 1;
+  const GLOBAL = 1;
+  const WEAK = 2;
+  const LOCAL = 0;
+  const file = elf64(
+    [
+      {name: 'malloc', type: FUNC, binding: GLOBAL, section: 5},
+      {name: 'free', type: FUNC, binding: WEAK, section: 5},
+      {name: 'calloc', type: FUNC, binding: GLOBAL, section: 0},
+      {name: 'helper', type: FUNC, binding: LOCAL, section: 5},
+      {name: 'mallctl', type: OBJECT, binding: GLOBAL, section: 5},
+    ],
+    Buffer.from('0123456789abcdef0123', 'latin1'),
+  );
+  const header = parseElfHeader(file)!;
+  const sections = parseSections(header, file.subarray(header.sectionOffset), (offset, size) => file.subarray(offset, offset + size));
+
+  it('reads the header and names the sections', () => {
+    assert.equal(header.is64, true);
+    assert.equal(header.littleEndian, true);
+    assert.deepEqual(
+      sections.map(section => section.name),
+      ['', '.shstrtab', '.strtab', '.symtab'],
+    );
+    assert.equal(parseElfHeader(Buffer.from('#!/bin/sh\n'.padEnd(64))), undefined);
+  });
+
+  it('finds the global and weak functions a symbol table defines, not those it only refers to', () => {
+    const symtab = sections[3]!;
+    const strtab = sections[symtab.link]!;
+    const found = definedFunctions(header, file.subarray(symtab.offset, symtab.offset + symtab.size), file.subarray(strtab.offset, strtab.offset + strtab.size), () => true);
+    assert.deepEqual([...found].sort(), ['free', 'malloc']);
+  });
+
+  it('reads the GNU build id of a note segment', () => {
+    const [note] = parseSegments(header, file.subarray(header.programOffset)).filter(segment => segment.type === PT_NOTE);
+    assert.ok(note);
+    assert.equal(buildIdFromNotes(file.subarray(note.offset, note.offset + note.size), true), Buffer.from('0123456789abcdef0123', 'latin1').toString('hex'));
+  });
+});
+
+describe('what an allocator object is', () => {
+  const object = (...names: string[]) => classifyObject(new Set(names));
+  it('tells the allocators apart by their own functions', () => {
+    assert.equal(object('malloc', 'free', '__libc_malloc', 'gnu_get_libc_version')?.kind, 'glibc');
+    assert.equal(object('malloc', 'free', '__libc_malloc', '__init_libc', '__libc_start_main')?.kind, 'musl');
+    assert.equal(object('malloc', 'mallctl', 'free')?.kind, 'jemalloc');
+    assert.equal(object('malloc', 'tc_malloc')?.kind, 'tcmalloc');
+    assert.equal(object('malloc', 'mi_malloc')?.kind, 'mimalloc');
+    assert.equal(object('runtime.mallocgc', 'malloc')?.kind, 'go');
+    assert.equal(object('malloc')?.kind, 'other');
+    assert.equal(object('free', 'printf'), undefined);
+  });
+
+  it('knows a jemalloc linked in under a prefix, and probes its prefixed entry points', () => {
+    assert.deepEqual(object('je_malloc', 'je_mallctl', 'je_free'), {kind: 'jemalloc', prefix: 'je_', entries: ['malloc', 'free']});
+    assert.equal(object('foo_malloc', 'foo_mallctl'), undefined);
+  });
+
+  it('picks the object that serves a process: its own executable, then a replacement allocator, then its C library', () => {
+    const glibc = object('malloc', '__libc_malloc')!;
+    const jemalloc = object('malloc', 'mallctl')!;
+    const go = object('runtime.mallocgc')!;
+    assert.equal(providerIndex([undefined, glibc, jemalloc]), 2);
+    assert.equal(providerIndex([go, glibc]), 0);
+    assert.equal(providerIndex([undefined, glibc]), 1);
+    assert.equal(providerIndex([undefined, undefined]), -1);
+  });
+
+  it('reads the executable mappings of a maps text, each file once', () => {
+    const maps = [
+      '55d0c0a00000-55d0c0a01000 r--p 00000000 fe:00 2146992                    /usr/bin/wl',
+      '55d0c0a01000-55d0c0a02000 r-xp 00001000 fe:00 2146992                    /usr/bin/wl',
+      '7f0000000000-7f0000100000 r-xp 00028000 fe:00 339380                     /usr/lib/x86_64-linux-gnu/libc.so.6',
+      '7f0000200000-7f0000201000 r-xp 00000000 00:00 0 ',
+      '7f0000300000-7f0000301000 r-xp 00000000 fe:00 12                         /tmp/gone (deleted)',
+      '7ffd00000000-7ffd00001000 r-xp 00000000 00:00 0                          [vdso]',
+    ].join('\n');
+    assert.deepEqual(executableFiles(maps), [
+      {path: '/usr/bin/wl', inode: 2146992, range: '55d0c0a01000-55d0c0a02000', id: 'fe:00:2146992'},
+      {path: '/usr/lib/x86_64-linux-gnu/libc.so.6', inode: 339380, range: '7f0000000000-7f0000100000', id: 'fe:00:339380'},
+    ]);
+  });
+});
+
+describe('a malloc script over many allocator files', () => {
+  const file = (kind: AllocatorObject['kind'], path: string, entries: string[], prefix = ''): ScriptFile => ({kind, path, entries, prefix});
+  const glibc = file('glibc', '/lib/libc.so.6', ['malloc', 'calloc', 'realloc', 'reallocarray', 'free', 'posix_memalign', 'aligned_alloc', 'memalign', 'valloc', 'pvalloc']);
+  const jemalloc = file('jemalloc', '/usr/bin/redis', ['malloc', 'calloc', 'realloc', 'free'], 'je_');
+  const musl = file('musl', '/app/static', ['malloc', 'free']);
+  const go = file('go', '/app/server', ['runtime.mallocgc']);
+  const text = (name: string) => readFileSync(`${PROBES}${name}`, 'utf8');
+
+  it('puts the malloc probe on every file, one positional each, and Go\'s on runtime.mallocgc with its size in AX', () => {
+    const source = text('malloc.bt');
+    const {program, paths} = expandForFiles(source, [glibc, jemalloc, go], {firstPositional: highestPositional(source) + 1, go: true});
+    assert.match(program, /^uprobe:\$4:malloc, uprobe:\$5:je_malloc$/m);
+    assert.match(program, /^uprobe:\$6:runtime\.mallocgc$/m);
+    assert.match(program, /@calls_a\[pid\] = stats\(reg\("ax"\)\);/);
+    assert.doesNotMatch(program, /\$3:/);
+    assert.deepEqual(paths, ['/lib/libc.so.6', '/usr/bin/redis', '/app/server']);
+  });
+
+  it('puts each live probe only on the files that define its entry point, and leaves Go out', () => {
+    const source = text('malloc-live.bt');
+    const {program, probed} = expandForFiles(source, [musl, go], {firstPositional: highestPositional(source) + 1, go: false});
+    assert.match(program, /^uprobe:\$4:malloc\n\/\$2 == 0/m);
+    assert.match(program, /^uretprobe:\$4:malloc\n/m);
+    assert.match(program, /^uprobe:\$4:free\n/m);
+    assert.doesNotMatch(program, /calloc|posix_memalign|runtime\.mallocgc|\$3:/);
+    assert.deepEqual(probed, [musl]);
+  });
+
+  it('counts the Go entry point under its own name in a drill-down', () => {
+    const source = text('stacks-malloc.bt');
+    const {program} = expandForFiles(source, [go], {firstPositional: highestPositional(source) + 1, go: true});
+    assert.match(program, /^uprobe:\$4:runtime\.mallocgc$/m);
+    assert.match(program, /@entry_a\["runtime\.mallocgc"\] = count\(\);/);
+    assert.doesNotMatch(program, /uprobe:\$\d+:(?:calloc|free)/);
+  });
+});
