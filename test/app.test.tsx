@@ -291,7 +291,8 @@ test('malloc live view: l shows what is outstanding since the view opened; Enter
   });
   const folded = mkdtempSync(path.join(os.tmpdir(), 'memtop-live-folded-'));
   cleanup.push(() => rmSync(folded, {recursive: true, force: true}));
-  const app = mount(<App backend={backend} sampleBytes={524288} foldedDir={folded} size={{columns: 130, rows: 30}} />);
+  // --pid: a live table of one process keeps tracking while its stacks are open (a machine-wide one stops: see tableRunsWhileDrilling).
+  const app = mount(<App backend={backend} pid={101} sampleBytes={524288} foldedDir={folded} size={{columns: 130, rows: 30}} />);
   await waitFor(() => frame(app).includes('leaky'), 'requests');
   await press(app, 'l');
   await waitFor(() => /live memory since 09:30:15/.test(frame(app)), 'the live view, since when');

@@ -113,7 +113,7 @@ describe('malloc live view, real bpftrace against wl_leak', () => {
       drill.waitForRecord(isStacks, 'first live stacks', 60_000),
       freerDrill.waitForRecord(isStacks, 'first live stacks of the freer', 60_000),
       // Folded lines carry no marker: what its tracer printed is not seen until the keeper allocates.
-      waitForValue(() => descendantPids(folded.pid).some(pid => /bpftrace/.test(readFileSync(`/proc/${pid}/comm`, 'utf8'))) || undefined, {timeoutMs: 60_000, what: 'the folded drill-down\'s tracer'}),
+      waitForValue(() => descendantPids(folded.pid).some(pid => /bpftrace/.test(commOf(pid))) || undefined, {timeoutMs: 60_000, what: 'the folded drill-down\'s tracer'}),
     ]);
     // A table per workload, by --pid: a machine-wide table shares its address cap with every
     // process on a busy machine (the TUI test below runs one). Attaching and removing uprobes
@@ -257,3 +257,12 @@ describe('malloc live view, real bpftrace against wl_leak', () => {
     await waitForValue(() => !terminal.alive() || undefined, {timeoutMs: 15_000, what: 'memtop to quit'});
   });
 });
+
+/** A process's comm, or '' once it has gone (a descendant may exit between the listing and the read). */
+function commOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8');
+  } catch {
+    return '';
+  }
+}

@@ -78,6 +78,13 @@ test('narrow: the least important go first; an error, its retry and a recording 
   assert.equal(layoutStatus(statusFields(failing), 12), 'REC · bpftr…', 'kept fields are cut only when nothing else is left');
 });
 
+test('a live view at its cap keeps CAPPED and since when before the probe when the line shortens', () => {
+  const live: StatusInput = {...table, table: {probe: 'uprobe+uretprobe:libc:malloc,calloc,realloc,...,free', backend: 'bpftrace', view: 'live memory', since: '2026-12-05T12:13:17Z', untracked: 1_100_000, capped: true, skippedLines: 0, gauges: true}, filter: 'wl_leak'};
+  const narrow = layoutStatus(statusFields(live), 110);
+  assert.match(narrow, /^CAPPED: 1\.1M allocations not tracked \(table full\) · live memory since \d\d:\d\d:\d\d/);
+  assert.match(layoutStatus(statusFields(live), 50), /^CAPPED · live memory since \d\d:\d\d:\d\d/);
+});
+
 test('names from the traced system are shown as text: control characters never reach the terminal', () => {
   const line = layoutStatus(statusFields({...table, drill: {pid: 7, comm: 'evil\u001b[2J\u0007', tab: 'malloc', exited: false}}), 100);
   assert.doesNotMatch(line, /[\u0000-\u001f]/);

@@ -201,3 +201,12 @@ test('a sort left at its default follows each tab\'s default; a chosen one is ke
   state = reducer(state, {type: 'tab', tab: 'reclaim'});
   assert.equal(state.sortColumn, 'stallMs', 'reclaim has no bytes: its default');
 });
+
+test('a live table keeps tracking while its stacks are open only when it traces one process', async () => {
+  const {tableRunsWhileDrilling} = await import('../source/ui/use-source.js');
+  const drilling = {tab: 'malloc', view: 'live', drill: {tab: 'malloc', pid: 101, comm: 'leaky', view: 'live'}} as const;
+  assert.equal(tableRunsWhileDrilling(drilling, 101), true);
+  assert.equal(tableRunsWhileDrilling(drilling), false, 'machine-wide: its probes would trap the drill-down tracer\'s own compile');
+  assert.equal(tableRunsWhileDrilling({tab: 'malloc', view: 'process', drill: {tab: 'malloc', pid: 101, comm: 'leaky'}}, 101), false);
+  assert.equal(tableRunsWhileDrilling({tab: 'malloc', view: 'live', drill: undefined}), true);
+});

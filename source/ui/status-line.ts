@@ -67,13 +67,15 @@ export function statusFields(input: StatusInput): StatusField[] {
     if (table.untracked) fields.push({text: `CAPPED: ${humanCount(table.untracked)} allocations not tracked (table full)`, short: 'CAPPED', keep: true});
     else if (table.capped) fields.push({text: 'CAPPED: map full, some keys dropped', short: 'CAPPED', keep: true});
     if (table.skippedLines) fields.push({text: `${table.skippedLines} lines skipped`, short: `${table.skippedLines} skipped`, keep: true});
+    // Since when a live view counts is what its numbers mean: kept, before the probe's name.
+    if (table.view && table.since) fields.push({text: `${table.view} since ${clockTime(table.since)}`, keep: true});
     if (table.probe) fields.push({text: `probe ${table.probe}`});
     else if (!input.error) fields.push({text: 'starting tracer…', short: 'starting…'});
     if (table.backend) fields.push({text: table.backend});
   }
   if (input.filter || input.filtering === 'name') fields.push({text: `filter: ${sanitize(input.filter)}${input.filtering === 'name' ? '_' : ''}`, keep: input.filtering === 'name'});
   if (input.cgroupFilter || input.filtering === 'cgroup') fields.push({text: `cgroup: ${sanitize(input.cgroupFilter)}${input.filtering === 'cgroup' ? '_' : ''}`, keep: input.filtering === 'cgroup'});
-  if (!input.drill && input.table?.view) fields.push({text: `${input.table.view}${input.table.since ? ` since ${clockTime(input.table.since)}` : ''}`, short: input.table.view});
+  if (!input.drill && input.table?.view && !input.table.since) fields.push({text: input.table.view});
   // A gauge is the value now: `c` ranks by its peak instead.
   if (!input.drill && input.table?.gauges) fields.push({text: input.cumulative ? 'by peak' : 'now', short: input.cumulative ? 'peak' : ''});
   else if (!input.drill) fields.push({text: input.cumulative ? 'cumulative' : 'per interval', short: input.cumulative ? 'cumul' : ''});

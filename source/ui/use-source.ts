@@ -29,16 +29,19 @@ export interface Source {
 
 /**
  * Whether the table tracer runs: always but in a drill-down, and in a gauge view's own
- * drill-down too (the live view's figures are of what it tracked since it began: stopping it
- * would lose them).
+ * drill-down too when the table traces one process (--pid): the live view's figures are of what
+ * it tracked since it began, and stopping it would lose them. A machine-wide live table stays
+ * off while its stacks are open: its probes trap every allocation on the machine, the drill-down
+ * tracer's own compile included, and where libc's malloc and free begin with an instruction the
+ * kernel single-steps (glibc 2.43) that compile took over a minute.
  */
-export function tableRunsWhileDrilling(state: Pick<UiState, 'tab' | 'view' | 'drill'>): boolean {
-  return state.drill === undefined || (state.drill.view !== undefined && isGaugeView(viewOf(state.tab, state.view)));
+export function tableRunsWhileDrilling(state: Pick<UiState, 'tab' | 'view' | 'drill'>, pid?: number): boolean {
+  return state.drill === undefined || (pid !== undefined && state.drill.view !== undefined && isGaugeView(viewOf(state.tab, state.view)));
 }
 
 /** The live source: the tracers the current view needs, running. */
 export function useLiveSource(backend: Backend, state: UiState, options: {pid?: number; cgroupOf?: (pid: number) => string | undefined; sampleBytes?: number}): Source {
-  const table = useTableTracer(backend, tableRunsWhileDrilling(state) ? state.tab : undefined, {intervalMs: state.intervalMs, pid: options.pid, paused: state.paused, view: state.view});
+  const table = useTableTracer(backend, tableRunsWhileDrilling(state, options.pid) ? state.tab : undefined, {intervalMs: state.intervalMs, pid: options.pid, paused: state.paused, view: state.view});
   const drill = useStackTracer(backend, state.drill, {intervalMs: state.intervalMs, paused: state.paused, sampleBytes: options.sampleBytes});
   const current = table.current;
   return {
