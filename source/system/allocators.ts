@@ -6,7 +6,7 @@
 import {readdirSync, readFileSync, readlinkSync, statSync, type Stats} from 'node:fs';
 import {classifyObject, isAllocatorSymbol, providerIndex, type AllocatorKind, type AllocatorObject} from '../model/allocators.js';
 import {readElfSymbols} from './elf-file.js';
-import {processName} from './process-names.js';
+import {forgetProcessName, processName} from './process-names.js';
 
 /** One allocator file as tracers probe it. */
 export interface AllocatorFile extends AllocatorObject {
@@ -236,6 +236,8 @@ export class AllocatorWatch {
       const exe = exeLink(pid);
       const retry = this.retries.get(pid);
       if (this.exes.has(pid) && this.exes.get(pid) === exe && retry === undefined) continue;
+      // Another executable than last time: the process has exec'd, and its name with it.
+      if (this.exes.has(pid) && this.exes.get(pid) !== exe) forgetProcessName(pid);
       this.exes.set(pid, exe);
       const found = readProcessAllocator(pid);
       if (found && 'reason' in found) {

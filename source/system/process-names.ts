@@ -35,6 +35,15 @@ export function processName(pid: number, now = Date.now()): string | undefined {
   return name;
 }
 
+/**
+ * Forget what a process was called: it has exec'd another program (whoever sees the exec says so).
+ * A container's first process is runc's until it execs the container's command; named from a
+ * cache a few seconds old, its rows would be shown (and filtered) under runc's name meanwhile.
+ */
+export function forgetProcessName(pid: number): void {
+  names.delete(pid);
+}
+
 /** A process's name as shown: processName's, or GONE_NAME when it has gone. */
 export function shownName(pid: number): string {
   return processName(pid) ?? GONE_NAME;
