@@ -3,8 +3,12 @@
 // Faults are injected with a stand-in bpftrace first on PATH that execs the real one for
 // everything it does not break.
 import assert from 'node:assert/strict';
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {after, afterEach, describe, it} from 'node:test';
 import {fileURLToPath} from 'node:url';
+import {execa} from 'execa';
 import {startLineChild, type LineChild} from './helpers/child-lines.js';
 import {makeFakeBpftrace, type FakeBpftrace} from './helpers/fake-bpftrace.js';
 import {startMemtopTerminal, type MemtopTerminal} from './helpers/memtop-terminal.js';
@@ -96,18 +100,34 @@ describe('the tracer fails to start', () => {
     });
   }
 
-  it('a real bpftrace failure names bpftrace\'s own reason, every time (MEMTOP_LIBC set to a file that is no library)', async t => {
+  it('a real bpftrace failure names bpftrace\'s own reason, every time (MEMTOP_LIBC set to an object file that defines malloc)', async t => {
     if (cannotRun(t)) return;
+    // memtop reads malloc in the object's symbols; bpftrace will not put a uprobe on a relocatable object.
+    const directory = mkdtempSync(path.join(os.tmpdir(), 'memtop-faults-'));
+    const object = path.join(directory, 'malloc.o');
+    writeFileSync(path.join(directory, 'malloc.c'), '#include <stddef.h>\nvoid *malloc(size_t n) { (void)n; return 0; }\nvoid free(void *p) { (void)p; }\n');
+    await execa('gcc', ['-c', '-o', object, path.join(directory, 'malloc.c')]);
     // bpftrace writes "ERROR" and the rest of its memlock warning in separate writes: eight runs
     // give a reader that splits lines at write boundaries the chance to show that.
     const seen: string[] = [];
-    for (let run = 0; run < 8; run++) {
-      const child = batch(['--tab', 'malloc', '--iterations', '1'], {MEMTOP_LIBC: '/etc/passwd'});
-      const exit = await child.exited;
-      assertOneLineError(child, exit.exitCode, "uprobe target file '/etc/passwd' does not exist or is not executable", /MEMTOP_LIBC|libc/);
-      seen.push(child.stderr().trim());
+    try {
+      for (let run = 0; run < 8; run++) {
+        const child = batch(['--tab', 'malloc', '--iterations', '1'], {MEMTOP_LIBC: object});
+        const exit = await child.exited;
+        assertOneLineError(child, exit.exitCode, `uprobe target file '${object}' does not exist or is not executable`, /MEMTOP_LIBC|libc/);
+        seen.push(child.stderr().trim());
+      }
+    } finally {
+      rmSync(directory, {recursive: true, force: true});
     }
     assert.equal(new Set(seen).size, 1, `the same line every time:\n${seen.join('\n')}`);
+  });
+
+  it('MEMTOP_LIBC set to a file that is no library is memtop\'s own one-line error, before any tracer', async t => {
+    if (cannotRun(t)) return;
+    const child = batch(['--tab', 'malloc', '--iterations', '1'], {MEMTOP_LIBC: '/etc/passwd'});
+    const exit = await child.exited;
+    assertOneLineError(child, exit.exitCode, 'MEMTOP_LIBC="/etc/passwd" is not an ELF file that defines malloc', /point MEMTOP_LIBC at a libc/);
   });
 
   it('the TUI shows the reason and the fix on the failing tab, and the other tabs keep working', async t => {

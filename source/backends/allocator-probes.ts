@@ -21,13 +21,17 @@ export function summarize(files: readonly AllocatorFile[], scan?: AllocatorScan)
   return {files: files.length, kinds, unprobed: unprobed.length, ...(names.length > 0 ? {unprobedNames: names.slice(0, UNPROBED_NAMED)} : {})};
 }
 
-/** MEMTOP_LIBC, when set, as an allocator file probed beside those found (a libc no process maps yet). */
+/**
+ * MEMTOP_LIBC, when set, as an allocator file probed beside those found (a libc no process maps
+ * yet). Set to a file that defines no malloc, it is an error: whoever set it meant it to be traced.
+ */
 function forcedLibc(): AllocatorFile | undefined {
   const override = process.env.MEMTOP_LIBC;
   if (!override) return undefined;
   const symbols = readElfSymbols(override, isAllocatorSymbol);
   const object = symbols ? classifyObject(symbols.functions) : undefined;
-  return object ? {...object, path: override, id: `path:${override}`} : undefined;
+  if (!object) throw new TracerError(`MEMTOP_LIBC=${JSON.stringify(override)} is not an ELF file that defines malloc`, 'point MEMTOP_LIBC at a libc (or unset it: memtop finds each process\'s allocator itself)');
+  return {...object, path: override, id: `path:${override}`};
 }
 
 /**
