@@ -229,7 +229,7 @@ describe('malloc live view, real bpftrace against wl_leak', () => {
     keeper.go();
     const terminal = startMemtopTerminal(['--comm', LEAK_WORKLOAD.name, '--interval', String(INTERVAL_MS)], {columns: 140, rows: 40, env: {LANG: 'C.UTF-8'}});
     terminals.push(terminal);
-    await terminal.waitFor(screen => /probe uprobe:libc:malloc/.test(screen), 'the requests view tracing', 60_000);
+    await terminal.waitFor(screen => /probe uprobe:malloc of every allocator/.test(screen), 'the requests view tracing', 60_000);
     terminal.keys('l');
     const table = await terminal.waitFor(
       screen => /live memory since \d\d:\d\d:\d\d/.test(screen) && new RegExp(`^\\s*${keeper.pid} wl_leak\\s+[\\d.]+[KM]\\s`, 'm').test(screen),
