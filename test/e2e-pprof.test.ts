@@ -162,7 +162,9 @@ describe('pprof profiles of a real workload, read by go tool pprof', () => {
     const heapPath = `/debug/pprof/heap?pid=${workload.pid}&seconds=4`;
     const pending = Promise.all([get(heapPath, 'heap.pb.gz'), get(heapPath, 'heap-again.pb.gz'), get(`/debug/pprof/allocs?pid=${workload.pid}&seconds=4`, 'allocs.pb.gz')]);
     // Two drill-downs for three requests: the identical heap requests share one.
-    const stacksTracers = () => descendantPids(server.pid).filter(pid => /stacks-malloc/.test(commandLine(pid)));
+    // A drill-down's script by its path or, given inline (one probe per allocator file), by the
+    // generated header naming its source: the live gauges' script names stacks-malloc-live.bt in a comment.
+    const stacksTracers = () => descendantPids(server.pid).filter(pid => /(?:from probes\/src\/bpftrace\/|probes\/bpftrace\/)stacks-malloc/.test(commandLine(pid)));
     // Counted once per look: a second look may see one tracer fewer or more than the first.
     const most = await waitForValue(
       () => {
