@@ -63,6 +63,8 @@ export interface TracerSnapshot {
   untracked?: number;
   /** Allocator probes: the files traced, by kind, and the processes whose allocator memtop cannot probe. */
   allocators?: AllocatorSummary;
+  /** Allocator probes, in a recording: each row's allocator kind by pid, as /proc said while it ran (a replay cannot ask). */
+  rowAllocators?: Record<string, string>;
 }
 
 /** What allocator probes cover: how many distinct files, of which kinds, and what they miss. */

@@ -74,7 +74,7 @@ export function tableJson(snapshot: TracerSnapshot, view: ViewDefinition, rows: 
     ...(snapshot.allocators ? {allocators: snapshot.allocators} : {}),
     // Where allocator probes count the rows: each process's allocator kind, while it runs.
     rows: rows.map(row => {
-      const allocator = snapshot.allocators && row.pid && allocatorOf ? allocatorOf(row.pid) : undefined;
+      const allocator = snapshot.allocators && row.pid ? (snapshot.rowAllocators?.[String(row.pid)] ?? allocatorOf?.(row.pid)) : undefined;
       return allocator ? {...rowJson(row, view), allocator} : rowJson(row, view);
     }),
   };

@@ -3,6 +3,7 @@
 import type {Backend, RawRow, StackStartOptions, StartOptions, TracerSnapshot, TracerStackSnapshot} from '../types.js';
 import {CgroupCache} from '../system/cgroups.js';
 import {GONE_NAME, processName} from '../system/process-names.js';
+import {allocatorKindOf} from '../system/allocators.js';
 import type {Recorder} from './recorder.js';
 
 export interface RecordingBackendOptions {
@@ -10,6 +11,8 @@ export interface RecordingBackendOptions {
   cgroupOf?: (pid: number) => string | undefined;
   /** The name of a process (a row, a drilled-into process) when the tracer did not give one. Default: /proc/<pid>/comm. */
   commOf?: (pid: number) => string | undefined;
+  /** A process's allocator kind, for snapshots of allocator probes. Default: read from /proc. */
+  allocatorOf?: (pid: number) => string | undefined;
 }
 
 /** A process row the tracer gave no name (bpftrace names only the processes that exited). */
@@ -27,6 +30,7 @@ export function recordingBackend(backend: Backend, recorder: Recorder, options: 
   const cache = options.cgroupOf ? undefined : new CgroupCache();
   const cgroupOf = options.cgroupOf ?? ((pid: number) => cache!.info(pid)?.path);
   const commOf = options.commOf ?? processName;
+  const allocatorOf = options.allocatorOf ?? allocatorKindOf;
   return {
     id: backend.id,
     available: () => backend.available(),
@@ -40,8 +44,19 @@ export function recordingBackend(backend: Backend, recorder: Recorder, options: 
           const path = cgroupOf(row.pid);
           if (path !== undefined) cgroups[String(row.pid)] = path;
         }
-        recorder.recordTable(snapshot, cgroups);
-        yield snapshot;
+        // Each row's allocator kind, as batch JSON names it, kept for a replay elsewhere.
+        let recorded = snapshot;
+        if (snapshot.allocators) {
+          const rowAllocators: Record<string, string> = {};
+          for (const row of snapshot.rows) {
+            if (row.pid === undefined || row.pid <= 0 || String(row.pid) in rowAllocators) continue;
+            const kind = allocatorOf(row.pid);
+            if (kind !== undefined) rowAllocators[String(row.pid)] = kind;
+          }
+          recorded = {...snapshot, rowAllocators};
+        }
+        recorder.recordTable(recorded, cgroups);
+        yield recorded;
       }
     },
     async *startStacks(startOptions: StackStartOptions): AsyncIterable<TracerStackSnapshot> {
