@@ -69,7 +69,9 @@ async function startCounter(targets: readonly Target[]): Promise<LineChild> {
   const probed = targets.filter(target => target.probe);
   // The files reach the program as positional parameters, the symbols are this test's own.
   const probes = probed.map((target, index) => `uprobe:$${index + 1}:${target.probe!.symbol} { @counts[pid] = count(); @comms[pid] = comm; }`).join(' ');
-  const program = `BEGIN { printf("counter-ready\\n"); } ${probes} END { print(@counts); print(@comms); clear(@counts); clear(@comms); }`;
+  // Printed every second as well as at END: on a loaded machine detaching the uprobes can outlast
+  // the stop's grace, and END's print is lost with it (seen once in CI). The last print counts.
+  const program = `BEGIN { printf("counter-ready\\n"); } ${probes} interval:s:1 { print(@counts); print(@comms); } END { print(@counts); print(@comms); clear(@counts); clear(@comms); }`;
   const counter = track(startLineChild('bpftrace', ['-f', 'json', '-e', program, ...probed.map(target => target.probe!.file)], {what: 'independent allocator counter'}));
   await counter.waitForRecord(record => record.type === 'printf' && String(record.data).startsWith('counter-ready'), 'the counter attached', 120_000);
   return counter;
