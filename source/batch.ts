@@ -112,7 +112,7 @@ export async function runBatch(
             limit: options.limit,
             nameOf: shownName,
           });
-          print(options.json ? JSON.stringify(tableJson(snapshot, view, rows, allocatorKindOf)) + '\n' : tableText(snapshot, view, rows));
+          print(options.json ? JSON.stringify(tableJson(snapshot, view, rows, allocatorKindOf)) + '\n' : tableText(snapshot, view, rows, allocatorKindOf));
         },
       });
     }

@@ -1,5 +1,7 @@
 // Which allocator an object file is, from the functions it defines, and which of a process's
 // objects serves its allocations. Pure: source/system/allocators.ts reads the files and /proc.
+import {sanitize} from '../format.js';
+import type {AllocatorSummary} from '../types.js';
 
 /** The allocators memtop tells apart; `other` is an object that defines malloc and is none of these. */
 export type AllocatorKind = 'glibc' | 'musl' | 'jemalloc' | 'tcmalloc' | 'mimalloc' | 'go' | 'other';
@@ -84,4 +86,31 @@ export function providerIndex(objects: readonly (AllocatorObject | undefined)[])
   const libc = objects.findIndex(object => object?.kind === 'glibc' || object?.kind === 'musl');
   if (libc !== -1) return libc;
   return objects.findIndex(object => object !== undefined);
+}
+
+/** What allocator probes cover, as the status line and batch text say it. */
+export interface CoverageText {
+  /** "5 allocator files (3 glibc, 1 jemalloc, 1 go)" */
+  files: string;
+  /** "5 allocator files" */
+  short: string;
+  /** "2 processes not probed: static-app, weird": never left out, so nothing is silently missing. */
+  unprobed?: string;
+  /** "2 not probed" */
+  unprobedShort?: string;
+}
+
+/** A summary of allocator probes in words: the files by kind (in ALLOCATOR_KINDS' order), and the processes not probed, by name. */
+export function coverageText(summary: AllocatorSummary): CoverageText {
+  const kinds = ALLOCATOR_KINDS.filter(kind => (summary.kinds[kind] ?? 0) > 0).map(kind => `${summary.kinds[kind]} ${kind}`);
+  const files = `${summary.files} allocator file${summary.files === 1 ? '' : 's'}`;
+  const text: CoverageText = {files: kinds.length > 0 ? `${files} (${kinds.join(', ')})` : files, short: files};
+  if (summary.unprobed > 0) {
+    const names = summary.unprobedNames ?? [];
+    // The summary names a few distinct names: a full list may have left some out.
+    const more = names.length >= 5 && summary.unprobed > names.length ? ', …' : '';
+    text.unprobed = `${summary.unprobed} process${summary.unprobed === 1 ? '' : 'es'} not probed${names.length > 0 ? `: ${names.map(sanitize).join(', ')}${more}` : ''}`;
+    text.unprobedShort = `${summary.unprobed} not probed`;
+  }
+  return text;
 }

@@ -6,6 +6,7 @@ import {hasTotal, valueOf, type TableRow} from './table.js';
 import {columnsFor} from './columns.js';
 import {histogramRange, histogramUnit, liveSummary, topStacks} from './stacks.js';
 import {foldedInput, foldedStacks} from './folded.js';
+import {coverageText} from './allocators.js';
 import {clockTime, fit, humanAge, humanBytes, humanCount, humanMs, sanitize, toFixed} from '../format.js';
 
 /**
@@ -35,12 +36,15 @@ function roundedValue(value: number): number {
 }
 
 /** A view's table of one interval as text, like top -b: a heading line, the header, the rows. */
-export function tableText(snapshot: TracerSnapshot, view: ViewDefinition, rows: readonly TableRow[]): string {
-  const columns = columnsFor(view);
+export function tableText(snapshot: TracerSnapshot, view: ViewDefinition, rows: readonly TableRow[], allocatorOf?: (pid: number) => string | undefined): string {
+  // Where allocator probes count the rows, an ALLOC column: as recorded, else as /proc says.
+  const columns = columnsFor(view, snapshot.allocators ? {allocatorOf: pid => snapshot.rowAllocators?.[String(pid)] ?? allocatorOf?.(pid)} : {});
   const header = columns.map(column => fit(column.title, column.width, column.align)).join(' ');
   const lines = rows.map(row => columns.map(column => fit(column.format(row), column.width, column.align)).join(' '));
   const live = snapshot.since !== undefined ? ` · live since ${clockTime(snapshot.since)}${snapshot.untracked ? ` · CAPPED: ${snapshot.untracked} allocations not tracked` : ''}` : '';
-  return [`memtop ${TABS[snapshot.tab].title} · ${snapshot.time} · ${snapshot.backend} ${snapshot.probe} · ${toFixed(snapshot.elapsedMs / 1000, 2)}s${live}`, header, ...lines, ''].join('\n') + '\n';
+  const coverage = snapshot.allocators ? coverageText(snapshot.allocators) : undefined;
+  const covered = coverage ? ` · ${coverage.files}${coverage.unprobed ? ` · ${coverage.unprobed}` : ''}` : '';
+  return [`memtop ${TABS[snapshot.tab].title} · ${snapshot.time} · ${snapshot.backend} ${snapshot.probe} · ${toFixed(snapshot.elapsedMs / 1000, 2)}s${live}${covered}`, header, ...lines, ''].join('\n') + '\n';
 }
 
 /** A drill-down interval as text: what it is of, its summary, histogram and stacks. */

@@ -6,7 +6,7 @@ import {hasTotal, valueOf, type TableRow} from './table.js';
 import {sparkline} from './sparkline.js';
 import {labelOfPath} from './cgroup.js';
 
-/** A column's id: pid, comm, cache, a measure id, total<Measure>, rate, trend or cgroup. */
+/** A column's id: pid, comm, cache, a measure id, total<Measure>, rate, trend, allocator or cgroup. */
 export type ColumnId = string;
 
 /** What the optional columns need: a process's cgroup path, and whether to draw in ASCII. */
@@ -15,6 +15,8 @@ export interface ColumnExtras {
   cgroupOf?: (pid: number) => string | undefined;
   /** With it, a TREND column: a sparkline of the row's rate over the last intervals. */
   trend?: {ascii: boolean};
+  /** With it, an ALLOC column: the allocator a process's allocations went through (glibc, musl, jemalloc, go...). */
+  allocatorOf?: (pid: number) => string | undefined;
 }
 
 export interface Column {
@@ -74,6 +76,11 @@ export function columnsFor(definition: ViewDefinition, extras: ColumnExtras = {}
   }
   for (const measure of definition.measures) {
     if (hasTotal(measure)) columns.push(measureColumn(measure, totalKey(measure.id), measure.totalTitle!, measure.unit === 'bytes' ? 10 : 9));
+  }
+  if (extras.allocatorOf && definition.rows === 'process') {
+    const allocatorOf = extras.allocatorOf;
+    const kind = (row: TableRow) => (row.pid === undefined ? '' : (allocatorOf(row.pid) ?? ''));
+    columns.push({id: 'allocator', title: 'ALLOC', width: 8, align: 'left', defaultDescending: false, value: kind, format: row => sanitize(kind(row))});
   }
   if (extras.cgroupOf && definition.rows === 'process') {
     const cgroupOf = extras.cgroupOf;

@@ -4,7 +4,7 @@
 // rate is the first gauge's change per second, its trend that gauge's value, its totals peaks,
 // and a row its tracer no longer reports is gone.
 import {isGaugeView, TABS, totalKey, viewOf, type Measure, type ViewDefinition, type ViewId} from '../registry.js';
-import {measureOf, type RawRow, type TabId, type TracerSnapshot} from '../types.js';
+import {measureOf, type AllocatorSummary, type RawRow, type TabId, type TracerSnapshot} from '../types.js';
 
 /**
  * One row as the views show it: its identity, each measure's value this interval (`count`,
@@ -69,6 +69,10 @@ export interface TableState {
   since?: string;
   /** A live view: allocations its tracer could not track so far. */
   untracked?: number;
+  /** Allocator probes: what the latest interval's tracers covered (files by kind, processes not probed). */
+  allocators?: AllocatorSummary;
+  /** Allocator probes, replayed: the shown rows' allocator kinds by pid, as recorded. */
+  rowAllocators?: Record<string, string>;
 }
 
 /** How many rows of gone or idle processes are kept with their totals; the smallest go first. */
@@ -120,7 +124,7 @@ function mergeRaw(into: RawRow, raw: RawRow, view: ViewDefinition): void {
 export function applyRows(
   state: TableState,
   rawRows: RawRow[],
-  meta: Pick<TracerSnapshot, 'elapsedMs' | 'probe' | 'backend' | 'time' | 'capped' | 'skippedLines' | 'skippedSample' | 'since' | 'untracked'>,
+  meta: Pick<TracerSnapshot, 'elapsedMs' | 'probe' | 'backend' | 'time' | 'capped' | 'skippedLines' | 'skippedSample' | 'since' | 'untracked' | 'allocators' | 'rowAllocators'>,
   view: ViewDefinition,
   maxKept = MAX_KEPT_ROWS,
 ): TableState {
@@ -188,7 +192,20 @@ export function applyRows(
     totalRateHistory: pushHistory(state.totalRateHistory, first?.kind === 'gauge' ? firstTotal : firstTotal / seconds),
     ...(meta.since !== undefined ? {since: meta.since} : {}),
     ...(meta.untracked !== undefined ? {untracked: meta.untracked} : {}),
+    ...(meta.allocators ? {allocators: meta.allocators} : {}),
+    ...(meta.rowAllocators || state.rowAllocators ? {rowAllocators: rowKinds(rows, state.rowAllocators, meta.rowAllocators)} : {}),
   };
+}
+
+/** A recording's allocator kinds of the rows kept: the latest interval's over those recorded before. */
+function rowKinds(rows: ReadonlyMap<string, TableRow>, before: Record<string, string> = {}, now: Record<string, string> = {}): Record<string, string> {
+  const kinds: Record<string, string> = {};
+  for (const row of rows.values()) {
+    if (row.pid === undefined) continue;
+    const kind = now[String(row.pid)] ?? before[String(row.pid)];
+    if (kind !== undefined) kinds[String(row.pid)] = kind;
+  }
+  return kinds;
 }
 
 /** Every view of one tab gathered so far (a view fills once its tracer has run). */

@@ -198,7 +198,8 @@ export function allocatorKindOf(pid: number, now = Date.now()): string | undefin
   const cached = processes.get(pid);
   if (cached && now - cached.at < PROCESS_TTL_MS) return cached.found && ('kind' in cached.found ? cached.found.kind : '?');
   const exe = exeLink(pid);
-  const found = cached && cached.exe === exe && exe !== undefined ? cached.found : readProcessAllocator(pid);
+  // The same executable, or the process gone (its row stays, with what it was): nothing to read again.
+  const found = cached && (cached.exe === exe || exe === undefined) ? cached.found : readProcessAllocator(pid);
   if (processes.size >= PROCESS_CACHE_MAX) processes.clear();
   processes.set(pid, {exe, found, at: now});
   return found && ('kind' in found ? found.kind : '?');

@@ -6,6 +6,8 @@ import {sparkline} from '../model/sparkline.js';
 import type {TableState} from '../model/table.js';
 import {isGaugeView, TABS, viewOf} from '../registry.js';
 import type {UiState} from '../state/reducer.js';
+import type {AllocatorSummary} from '../types.js';
+import {coverageText} from '../model/allocators.js';
 import type {Source} from './use-source.js';
 import type {TracerStatus} from './use-tracer.js';
 
@@ -27,7 +29,7 @@ export interface StatusInput {
   /** The drill-down on screen: a process's (pid, comm) or a cache's. */
   drill?: {pid?: number; comm?: string; cache?: string; tab: string; probe?: string; exited: boolean};
   /** The table on screen. */
-  table?: {probe?: string; backend?: string; view?: string; capped: boolean; skippedLines: number; skippedSample?: string; since?: string; untracked?: number; gauges?: boolean; stale?: {time: string; reason: string}};
+  table?: {probe?: string; backend?: string; view?: string; capped: boolean; skippedLines: number; skippedSample?: string; since?: string; untracked?: number; gauges?: boolean; stale?: {time: string; reason: string}; allocators?: AllocatorSummary};
   cumulative: boolean;
   filter: string;
   cgroupFilter: string;
@@ -71,6 +73,12 @@ export function statusFields(input: StatusInput): StatusField[] {
     if (table.view && table.since) fields.push({text: `${table.view} since ${clockTime(table.since)}`, keep: true});
     if (table.probe) fields.push({text: `probe ${table.probe}`});
     else if (!input.error) fields.push({text: 'starting tracer…', short: 'starting…'});
+    if (table.allocators) {
+      // What allocator probes cover: the files by kind, and (never dropped) the processes they miss.
+      const coverage = coverageText(table.allocators);
+      fields.push({text: coverage.files, short: coverage.short});
+      if (coverage.unprobed) fields.push({text: coverage.unprobed, short: coverage.unprobedShort, keep: true});
+    }
     if (table.backend) fields.push({text: table.backend});
   }
   if (input.filter || input.filtering === 'name') fields.push({text: `filter: ${sanitize(input.filter)}${input.filtering === 'name' ? '_' : ''}`, keep: input.filtering === 'name'});
@@ -133,6 +141,7 @@ export function statusLine(frame: {
         skippedSample: table.skippedSample,
         since: table.since,
         untracked: table.untracked,
+        ...(table.allocators ? {allocators: table.allocators} : {}),
         gauges: isGaugeView(viewOf(state.tab, state.view)),
         ...(frame.stale ? {stale: {time: table.time, reason: source.staleReason}} : {}),
       },

@@ -7,6 +7,7 @@ import type {TabData} from '../model/table.js';
 import {useStackTracer, useTableTracer, type DrillState, type TracerStatus} from './use-tracer.js';
 import {useReplay, type ReplayState} from './use-replay.js';
 import {shownName} from '../system/process-names.js';
+import {allocatorKindOf} from '../system/allocators.js';
 
 /** The data a frame draws from. */
 export interface Source {
@@ -25,6 +26,8 @@ export interface Source {
   cgroupOf?: (pid: number) => string | undefined;
   /** A process's name as shown, for a row the tracer left unnamed (live: /proc; a recording's rows are named). */
   nameOf?: (pid: number) => string;
+  /** A process's allocator kind (live: from /proc; a recording's tables carry their rows'). */
+  allocatorOf?: (pid: number) => string | undefined;
 }
 
 /**
@@ -52,6 +55,7 @@ export function useLiveSource(backend: Backend, state: UiState, options: {pid?: 
     drill,
     cgroupOf: options.cgroupOf,
     nameOf: shownName,
+    allocatorOf: pid => allocatorKindOf(pid),
   };
 }
 
