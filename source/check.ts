@@ -3,6 +3,10 @@ import {readFileSync} from 'node:fs';
 import {checkBackends} from './backends/index.js';
 import {compileEveryScript} from './backends/bpftrace-check.js';
 import {findLibc, hasBtf, mountTracefs, tracefsRoot} from './system/kernel.js';
+import {scanAllocators, type AllocatorScan} from './system/allocators.js';
+import {summarize} from './backends/allocator-probes.js';
+import {ALLOCATOR_KINDS, coverageText} from './model/allocators.js';
+import {sanitize} from './format.js';
 
 export interface CheckResult {
   name: string;
@@ -58,12 +62,66 @@ export function btfCheck(): CheckResult {
   return {name: 'BTF', ok, detail: ok ? '/sys/kernel/btf/vmlinux' : 'no /sys/kernel/btf/vmlinux', fix: 'boot a kernel built with CONFIG_DEBUG_INFO_BTF=y'};
 }
 
+/** The one libc SystemTap's and DTrace's malloc scripts probe (bpftrace's find each process's allocator). */
 export function libcCheck(): CheckResult {
   const libc = findLibc();
   const override = process.env.MEMTOP_LIBC;
   const detail = libc ?? (override ? `MEMTOP_LIBC=${override} is not an existing absolute path` : 'libc.so.6 not found');
   const fix = override ? 'set MEMTOP_LIBC to the absolute path of libc.so.6, or unset it' : 'install libc6, or set MEMTOP_LIBC=/path/to/libc.so.6';
-  return {name: 'libc (malloc tab)', ok: libc !== undefined, detail, fix, optional: true};
+  return {name: 'libc (stap, dtrace)', ok: libc !== undefined, detail, fix, optional: true};
+}
+
+/** How many paths of one kind a line lists before it says how many more. */
+const PATHS_LISTED = 4;
+
+/**
+ * What the malloc tab's bpftrace probes would trace now: the allocator files every process maps,
+ * one line per kind with each file and how many processes use it, and one line naming the
+ * processes whose allocator memtop cannot probe.
+ */
+export function allocatorChecks(scan: AllocatorScan): CheckResult[] {
+  const summary = summarize(scan.files, scan);
+  const coverage = coverageText(summary);
+  const results: CheckResult[] = [
+    {
+      name: 'allocators (malloc tab)',
+      ok: summary.files > 0,
+      detail: summary.files > 0 ? `${coverage.files}, probed by bpftrace once each however many processes map them` : 'no process maps an allocator memtop can probe',
+      fix: 'memtop probes malloc in any ELF file that defines it (glibc, musl, jemalloc, tcmalloc, mimalloc, a static executable) and runtime.mallocgc in Go programs',
+      optional: true,
+    },
+  ];
+  const users = new Map<string, number>();
+  for (const {file} of scan.processes.values()) users.set(file.id, (users.get(file.id) ?? 0) + 1);
+  for (const kind of ALLOCATOR_KINDS) {
+    const files = scan.files.filter(file => file.kind === kind);
+    if (files.length === 0) continue;
+    const listed = files.slice(0, PATHS_LISTED).map(file => {
+      const count = users.get(file.id) ?? 0;
+      return `${sanitize(file.path)}${file.prefix ? ` (${file.prefix}malloc)` : ''} (${count} process${count === 1 ? '' : 'es'})`;
+    });
+    const more = files.length > PATHS_LISTED ? `, and ${files.length - PATHS_LISTED} more` : '';
+    results.push({name: `allocator ${kind}`, ok: true, detail: `${listed.join(', ')}${more}`});
+  }
+  if (scan.unprobed.length > 0) {
+    const reasons = new Map<string, string[]>();
+    for (const process of scan.unprobed) reasons.set(process.reason, [...(reasons.get(process.reason) ?? []), `${sanitize(process.comm)} (${process.pid})`]);
+    const detail = [...reasons].map(([reason, names]) => `${names.slice(0, PATHS_LISTED).join(', ')}${names.length > PATHS_LISTED ? ` and ${names.length - PATHS_LISTED} more` : ''}: ${reason}`).join('; ');
+    results.push({
+      name: 'allocator not probed',
+      ok: false,
+      detail: `${scan.unprobed.length} process${scan.unprobed.length === 1 ? '' : 'es'}: ${detail}`,
+      fix: 'their calls are not counted; a build with a symbol table (malloc, or Go\'s runtime.mallocgc) would be',
+      optional: true,
+    });
+  }
+  return results;
+}
+
+/** What a tracer's malloc scripts reach: bpftrace every allocator; SystemTap and DTrace one libc. */
+function mallocReach(backend: string): string {
+  if (backend === 'bpftrace') return '';
+  return `; its malloc scripts probe one libc (${findLibc() ?? 'libc.so.6'}), not each process's allocator: other allocators, static and Go programs and containers' own libc are not seen (bpftrace's are)`;
 }
 
 export function swapCheck(): CheckResult {
@@ -84,12 +142,12 @@ export function swapCheck(): CheckResult {
 
 /** Every check, tracers included (slow: each tracer is started once). */
 export async function runChecks(): Promise<CheckResult[]> {
-  const results = [privilegeCheck(), tracefsCheck(), btfCheck(), libcCheck(), swapCheck()];
+  const results = [privilegeCheck(), tracefsCheck(), btfCheck(), ...allocatorChecks(scanAllocators()), libcCheck(), swapCheck()];
   for (const {backend, availability} of await checkBackends()) {
     results.push({
       name: `tracer ${backend.id}`,
       ok: availability.ok,
-      detail: availability.ok ? availability.version ?? 'works' : availability.reason ?? 'unavailable',
+      detail: `${availability.ok ? availability.version ?? 'works' : availability.reason ?? 'unavailable'}${mallocReach(backend.id)}`,
       optional: true,
     });
   }

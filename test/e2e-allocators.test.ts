@@ -8,11 +8,15 @@
 import assert from 'node:assert/strict';
 import {readFileSync, rmSync} from 'node:fs';
 import net from 'node:net';
+import {basename} from 'node:path';
 import {after, describe, it, type TestContext} from 'node:test';
 import {execa} from 'execa';
 import {childTracker, startLineChild, stopWithDescendants, type LineChild} from './helpers/child-lines.js';
 import {parseCounts} from './helpers/independent-count.js';
 import {CLI, cannotRun} from './helpers/requirements.js';
+import {startMemtopTerminal} from './helpers/memtop-terminal.js';
+import {allocatorChecks, formatChecks} from '../source/check.js';
+import {scanAllocators} from '../source/system/allocators.js';
 import {waitForValue} from './helpers/wait-for-value.js';
 import {buildGo, buildLinked, buildMuslStatic, buildOwnRoot, hasCommand, systemLabel, type LinkedAllocator} from './helpers/allocator-workloads.js';
 
@@ -235,6 +239,32 @@ describe(`allocators (${SYSTEM})`, () => {
     } finally {
       await stopEverything([counter, memtop, ...targets.map(target => target.child)]);
       for (const cleanup of cleanups) await cleanup();
+    }
+  });
+
+  it('shows each process\'s allocator in the TUI, and the files traced by kind on its status line', async t => {
+    if (cannotRun(t)) return;
+    const [jemalloc, go] = await Promise.all([buildLinked('jemalloc'), buildGo()]);
+    // Not gated: each allocates steadily until the test ends.
+    const running = [track(startLineChild(jemalloc.binary, ['2000', '120', '0'], {what: 'wl_malloc-jemalloc'})), track(startLineChild(go, ['2000', '120', '0'], {what: 'wl_go'}))];
+    const terminal = startMemtopTerminal(['--tab', 'malloc', '--comm', 'wl_', '--interval', String(INTERVAL_MS)], {columns: 160, rows: 30, env: {LANG: 'C.UTF-8'}});
+    try {
+      await Promise.all(running.map(child => child.waitForRecord(record => record.phase === 'ready', 'a ready line', 60_000)));
+      const row = (pid: number, kind: string) => new RegExp(`^\\s*${pid} wl_\\S*\\s.*\\s${kind}\\s*(?:\\S+\\s*)?$`, 'm');
+      const screen = await terminal.waitFor(
+        text => row(running[0]!.pid, 'jemalloc').test(text) && row(running[1]!.pid, 'go').test(text) && /\d+ allocator files? \([^)]*\bjemalloc\b[^)]*\bgo\b[^)]*\)/.test(text),
+        'both rows with their allocators, and the files by kind',
+        60_000,
+      );
+      assert.match(screen.split('\n').find(line => /\bPID\b/.test(line)) ?? '', /\bALLOC\b/, screen);
+      // --check's lines for the same two processes: each file under its kind, with its user count.
+      const lines = formatChecks(allocatorChecks(scanAllocators(running.map(child => child.pid)))).split('\n');
+      assert.ok(lines.some(line => /^pass {2}allocators \(malloc tab\) +2 allocator files \(1 jemalloc, 1 go\)/.test(line)), lines.join('\n'));
+      assert.ok(lines.some(line => new RegExp(`^pass {2}allocator jemalloc +\\S*${basename(jemalloc.library).replace(/\./g, '\\.')} \\(1 process\\)$`).test(line)), lines.join('\n'));
+      assert.ok(lines.some(line => new RegExp(`^pass {2}allocator go +\\S*${basename(go)} \\(1 process\\)$`).test(line)), lines.join('\n'));
+    } finally {
+      await terminal.close();
+      await stopEverything(running);
     }
   });
 

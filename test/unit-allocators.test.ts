@@ -5,7 +5,14 @@ import {readFileSync} from 'node:fs';
 import {describe, it} from 'node:test';
 import {fileURLToPath} from 'node:url';
 import {buildIdFromNotes, definedFunctions, parseElfHeader, parseSections, parseSegments, PT_NOTE} from '../source/parse/elf.js';
-import {classifyObject, providerIndex, type AllocatorObject} from '../source/model/allocators.js';
+import {classifyObject, coverageText, providerIndex, type AllocatorObject} from '../source/model/allocators.js';
+import {columnsFor} from '../source/model/columns.js';
+import {applySnapshot, emptyTabData} from '../source/model/table.js';
+import {tableText} from '../source/model/batch-output.js';
+import {viewOf} from '../source/registry.js';
+import {layoutStatus, statusFields, type StatusInput} from '../source/ui/status-line.js';
+import type {TracerSnapshot} from '../source/types.js';
+import {allocatorChecks, formatChecks} from '../source/check.js';
 import {expandForFiles, highestPositional, type ScriptFile} from '../source/model/allocator-script.js';
 import {executableFiles} from '../source/system/allocators.js';
 
@@ -196,5 +203,89 @@ describe('the malloc tab\'s script (a tracer started beside the running one for 
       const program = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
       assert.doesNotMatch(program, /\(\s*(?:u?int(?:8|16|32|64)|struct\s+\w+)\s*\**\s*\)/, `${name} casts`);
     }
+  });
+});
+
+describe('what allocator probes see is shown', () => {
+  const summary = {files: 5, kinds: {go: 1, glibc: 3, jemalloc: 1}, unprobed: 2, unprobedNames: ['stripped-app', 'evil\u001b[2J']};
+  const snapshot: TracerSnapshot = {
+    tab: 'malloc',
+    backend: 'bpftrace',
+    probe: 'uprobe:malloc of every allocator',
+    time: '2026-12-05T12:00:00.000Z',
+    elapsedMs: 1000,
+    rows: [
+      {pid: 10, comm: 'redis-server', count: 500, bytes: 64_000},
+      {pid: 11, comm: 'gosvc', count: 20, bytes: 2048},
+    ],
+    allocators: summary,
+  };
+
+  it('says the files by kind and names the processes it cannot probe, with nothing a name holds reaching the terminal', () => {
+    const text = coverageText(summary);
+    assert.equal(text.files, '5 allocator files (3 glibc, 1 jemalloc, 1 go)');
+    assert.equal(text.short, '5 allocator files');
+    assert.equal(text.unprobed, '2 processes not probed: stripped-app, evil?[2J');
+    assert.equal(coverageText({files: 1, kinds: {musl: 1}, unprobed: 0}).unprobed, undefined);
+  });
+
+  it('keeps the processes not probed on a narrow status line, after the files\' count goes', () => {
+    const input: StatusInput = {table: {probe: snapshot.probe, backend: 'bpftrace', capped: false, skippedLines: 0, allocators: summary}, cumulative: false, filter: '', cgroupFilter: '', filtering: false, intervalMs: 1000};
+    assert.match(layoutStatus(statusFields(input), 200), /probe uprobe:malloc of every allocator · 5 allocator files \(3 glibc, 1 jemalloc, 1 go\) · 2 processes not probed: stripped-app, evil\?\[2J · bpftrace/);
+    const narrow = layoutStatus(statusFields(input), 50);
+    assert.match(narrow, /2 (?:processes )?not probed/);
+    assert.doesNotMatch(narrow, /allocator files/);
+  });
+
+  it('names each row\'s allocator in an ALLOC column, from the recording when it has them, else from the lookup', () => {
+    const view = viewOf('malloc', 'process');
+    let table = applySnapshot(emptyTabData(), {...snapshot, rowAllocators: {'10': 'jemalloc'}}).process!;
+    assert.deepEqual(table.rowAllocators, {'10': 'jemalloc'});
+    assert.deepEqual(table.allocators, summary);
+    // A later interval without pid 10 keeps its row, and its kind with it.
+    table = applySnapshot({process: table}, {...snapshot, rows: [snapshot.rows[1]!], rowAllocators: {'11': 'go'}}).process!;
+    assert.deepEqual(table.rowAllocators, {'10': 'jemalloc', '11': 'go'});
+    const columns = columnsFor(view, {allocatorOf: pid => table.rowAllocators?.[String(pid)]});
+    const alloc = columns.find(column => column.id === 'allocator')!;
+    assert.equal(alloc.title, 'ALLOC');
+    assert.deepEqual([...table.rows.values()].map(row => alloc.format(row)).sort(), ['go', 'jemalloc']);
+    assert.equal(columnsFor(view).some(column => column.id === 'allocator'), false, 'no column where no allocator probes count');
+  });
+
+  it('batch text has the column and the coverage in its heading', () => {
+    const view = viewOf('malloc', 'process');
+    const rows = [...applySnapshot(emptyTabData(), snapshot).process!.rows.values()];
+    const text = tableText(snapshot, view, rows, pid => (pid === 10 ? 'jemalloc' : 'go'));
+    const [heading, header, ...lines] = text.split('\n');
+    assert.match(heading!, / · 5 allocator files \(3 glibc, 1 jemalloc, 1 go\) · 2 processes not probed: stripped-app, evil\?\[2J$/);
+    assert.match(header!, /ALLOC/);
+    assert.ok(lines.some(line => /redis-server .* jemalloc/.test(line)), text);
+    assert.doesNotMatch(tableText({...snapshot, allocators: undefined}, view, rows, () => 'go').split('\n')[1]!, /ALLOC/);
+  });
+
+  it('--check lists the files by kind with their processes, and names those it cannot probe by reason', () => {
+    const file = (kind: AllocatorObject['kind'], path: string, prefix = '') => ({kind, prefix, entries: ['malloc'], path, id: path});
+    const libcs = [1, 2, 3, 4, 5].map(index => file('glibc', `/proc/${100 + index}/root/usr/lib/libc.so.6`));
+    const redis = file('jemalloc', '/usr/bin/redis-server', 'je_');
+    const scan = {
+      files: [...libcs, redis],
+      processes: new Map([
+        [101, {pid: 101, kind: 'glibc' as const, file: libcs[0]!}],
+        [102, {pid: 102, kind: 'glibc' as const, file: libcs[0]!}],
+        [7, {pid: 7, kind: 'jemalloc' as const, file: redis}],
+      ]),
+      unprobed: [
+        {pid: 9, comm: 'esbuild', reason: 'a static executable without symbols'},
+        {pid: 10, comm: 'bad\u001b]0;x\u0007', reason: 'a static executable without symbols'},
+        {pid: 11, comm: 'lua', reason: 'no object it maps defines malloc or runtime.mallocgc'},
+      ],
+    };
+    const lines = formatChecks(allocatorChecks(scan)).split('\n');
+    assert.match(lines[0]!, /^pass {2}allocators \(malloc tab\) +6 allocator files \(5 glibc, 1 jemalloc\)/);
+    assert.match(lines[1]!, /^pass {2}allocator glibc +\/proc\/101\/root\/usr\/lib\/libc\.so\.6 \(2 processes\), \/proc\/102\S+ \(0 processes\), .*, and 1 more$/);
+    assert.match(lines[2]!, /^pass {2}allocator jemalloc +\/usr\/bin\/redis-server \(je_malloc\) \(1 process\)$/);
+    assert.match(lines[3]!, /^warn {2}allocator not probed +3 processes: esbuild \(9\), bad\?\]0;x\? \(10\): a static executable without symbols; lua \(11\): no object/);
+    assert.equal(lines.length, 4);
+    assert.doesNotMatch(lines.join('\n'), /[\u0000-\u0008\u000b-\u001f]/);
   });
 });
