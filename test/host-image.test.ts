@@ -68,9 +68,31 @@ function agentArgs(name: string, extra: string[], memtopArgs: string[]): string[
   ];
 }
 
+/** This run's containers that podman still lists (running or not). */
+async function containersLeft(): Promise<string[]> {
+  const listed = await execa('podman', ['ps', '-a', '--filter', `name=^${NAME}`, '--format', '{{.Names}}'], {reject: false, stdin: 'ignore'});
+  return listed.stdout.split('\n').filter(name => name !== '');
+}
+
+/**
+ * Remove this run's containers, and check that they are gone: a `podman rm` that meets a
+ * container still being stopped by its `podman run --rm` fails, and left the --serve agent
+ * running after every CI run; it is tried again until podman lists none.
+ */
 async function removeContainers(): Promise<void> {
   if (containers.size === 0) return;
-  await podman(['rm', '-f', '-t', '0', ...containers]);
+  const names = [...containers];
+  let last = '';
+  await waitForValue(
+    async () => {
+      const removal = await podman(['rm', '-f', '-t', '0', '--ignore', ...names]);
+      last = String(removal.stderr).trim();
+      const left = (await containersLeft()).filter(name => names.includes(name));
+      return left.length === 0 ? true : undefined;
+    },
+    {timeoutMs: 60_000, intervalMs: 1000, what: `podman to remove ${names.join(', ')}`},
+    () => last,
+  );
   containers.clear();
 }
 
@@ -171,6 +193,7 @@ describe('memtop\'s image as a node agent', () => {
   after(async () => {
     await prometheus?.stop();
     await removeContainers();
+    assert.deepEqual(await containersLeft(), [], 'containers of this run left after the tests');
     assert.deepEqual(children.killLeftovers(), [], 'processes left running after the tests (killed now)');
   });
 
