@@ -6,9 +6,10 @@
 // count of the same calls: a bpftrace one-liner on the same file for the same pid, or for Go
 // runtime.MemStats.Mallocs as the program itself counts.
 import assert from 'node:assert/strict';
-import {readFileSync, rmSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import net from 'node:net';
-import {basename} from 'node:path';
 import {after, describe, it, type TestContext} from 'node:test';
 import {execa} from 'execa';
 import {childTracker, startLineChild, stopWithDescendants, type LineChild} from './helpers/child-lines.js';
@@ -132,6 +133,36 @@ async function startOwnRoot(name: string): Promise<{target: Target; cleanup: () 
   return {target, cleanup: () => rmSync(directory, {recursive: true, force: true})};
 }
 
+/**
+ * Two glibc wl_mallocs, each chrooted into an overlay of its own over one lower root, in mount
+ * namespaces of their own: what two containers of one image are (podman's overlay driver), the
+ * same file under two overlay devices. Counted by their own reports: a one-liner probing both
+ * paths would count each call twice, which is what this checks memtop does not do.
+ */
+async function startOverlays(name: string, count: number): Promise<{targets: Target[]; cleanup: () => void}> {
+  const {directory} = await buildOwnRoot();
+  const top = mkdtempSync(path.join(os.tmpdir(), 'memtop-overlays-'));
+  const targets: Target[] = [];
+  const cleanup = () => {
+    for (const target of targets) if (!target.child.hasExited()) process.kill(target.pid, 'SIGKILL');
+    rmSync(top, {recursive: true, force: true});
+    rmSync(directory, {recursive: true, force: true});
+  };
+  try {
+    for (let index = 1; index <= count; index++) {
+      const [upper, work, merged] = ['upper', 'work', 'merged'].map(part => path.join(top, `${part}${index}`));
+      for (const made of [upper!, work!, merged!]) mkdirSync(made);
+      // The mount is the namespace's own: it goes with the process, nothing to unmount.
+      const script = 'mount -t overlay overlay -o "lowerdir=$1,upperdir=$2,workdir=$3" "$4" && shift 4 && exec chroot "$@"';
+      targets.push(await startGated(`${name} ${index}`, 'glibc', 'unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', directory, upper!, work!, merged!, merged!, '/wl_malloc', ...workloadArgs()], undefined));
+    }
+    return {targets, cleanup};
+  } catch (error) {
+    cleanup();
+    throw error;
+  }
+}
+
 /** A podman container of the glibc wl_malloc with its own libc (image imported from its own root); host pid. */
 async function startContainer(name: string): Promise<{target: Target; cleanup: () => Promise<void>}> {
   const {directory, libcInRoot} = await buildOwnRoot();
@@ -242,6 +273,24 @@ describe(`allocators (${SYSTEM})`, () => {
     }
   });
 
+  it('counts two processes in overlays of one root (two containers of one image) once each: one file to a uprobe', async t => {
+    if (cannotRun(t)) return;
+    let overlays: {targets: Target[]; cleanup: () => void} | undefined;
+    let memtop: LineChild | undefined;
+    try {
+      overlays = await startOverlays('wl_malloc in an overlay', 2);
+      const ids = overlays.targets.map(target => readFileSync(`/proc/${target.pid}/maps`, 'utf8').split('\n').find(line => /\/libc\.so\.6$/.test(line))?.split(/\s+/).slice(3, 5).join(':'));
+      t.diagnostic(`their libc as /proc/PID/maps shows it: ${ids.join(', ')}`);
+      memtop = startMemtop();
+      await memtop.waitForRecord(isSnapshot, 'its first table', 120_000);
+      const references = await runAll(overlays.targets, memtop);
+      check(t, memtop, overlays.targets, new Map(), references);
+    } finally {
+      await stopEverything([memtop, ...(overlays?.targets.map(target => target.child) ?? [])]);
+      overlays?.cleanup();
+    }
+  });
+
   it('shows each process\'s allocator in the TUI, and the files traced by kind on its status line', async t => {
     if (cannotRun(t)) return;
     const [jemalloc, go] = await Promise.all([buildLinked('jemalloc'), buildGo()]);
@@ -249,7 +298,7 @@ describe(`allocators (${SYSTEM})`, () => {
     const running = [track(startLineChild(jemalloc.binary, ['2000', '120', '0'], {what: 'wl_malloc-jemalloc'})), track(startLineChild(go, ['2000', '120', '0'], {what: 'wl_go'}))];
     const terminal = startMemtopTerminal(['--tab', 'malloc', '--comm', 'wl_', '--interval', String(INTERVAL_MS)], {columns: 160, rows: 30, env: {LANG: 'C.UTF-8'}});
     try {
-      await Promise.all(running.map(child => child.waitForRecord(record => record.phase === 'ready', 'a ready line', 60_000)));
+      await Promise.all(running.map(child => child.waitForRecord(record => record.phase === 'start', 'its start line', 60_000)));
       const row = (pid: number, kind: string) => new RegExp(`^\\s*${pid} wl_\\S*\\s.*\\s${kind}\\s*(?:\\S+\\s*)?$`, 'm');
       const screen = await terminal.waitFor(
         text => row(running[0]!.pid, 'jemalloc').test(text) && row(running[1]!.pid, 'go').test(text) && /\d+ allocator files? \([^)]*\bjemalloc\b[^)]*\bgo\b[^)]*\)/.test(text),
@@ -260,8 +309,8 @@ describe(`allocators (${SYSTEM})`, () => {
       // --check's lines for the same two processes: each file under its kind, with its user count.
       const lines = formatChecks(allocatorChecks(scanAllocators(running.map(child => child.pid)))).split('\n');
       assert.ok(lines.some(line => /^pass {2}allocators \(malloc tab\) +2 allocator files \(1 jemalloc, 1 go\)/.test(line)), lines.join('\n'));
-      assert.ok(lines.some(line => new RegExp(`^pass {2}allocator jemalloc +\\S*${basename(jemalloc.library).replace(/\./g, '\\.')} \\(1 process\\)$`).test(line)), lines.join('\n'));
-      assert.ok(lines.some(line => new RegExp(`^pass {2}allocator go +\\S*${basename(go)} \\(1 process\\)$`).test(line)), lines.join('\n'));
+      assert.ok(lines.some(line => new RegExp(`^pass {2}allocator jemalloc +\\S*${path.basename(jemalloc.library).replace(/\./g, '\\.')} \\(1 process\\)$`).test(line)), lines.join('\n'));
+      assert.ok(lines.some(line => new RegExp(`^pass {2}allocator go +\\S*${path.basename(go)} \\(1 process\\)$`).test(line)), lines.join('\n'));
     } finally {
       await terminal.close();
       await stopEverything(running);

@@ -3,7 +3,7 @@
 // and the files' own symbols, each file resolved through /proc/PID/root (a container's files are
 // its own) and known once by device and inode however many processes map it. The one reader of
 // these facts: files are cached by (device, inode, size, mtime), processes by pid and executable.
-import {readdirSync, readFileSync, readlinkSync, statSync, type Stats} from 'node:fs';
+import {readdirSync, readFileSync, readlinkSync, statfsSync, statSync, type Stats} from 'node:fs';
 import {classifyObject, isAllocatorSymbol, providerIndex, type AllocatorKind, type AllocatorObject} from '../model/allocators.js';
 import {readElfSymbols} from './elf-file.js';
 import {forgetProcessName, processName} from './process-names.js';
@@ -109,6 +109,28 @@ function resolve(pid: number, mapped: MappedFile): {path: string; stats: Stats} 
   return found;
 }
 
+/** statfs(2)'s f_type of overlayfs. */
+const OVERLAYFS_SUPER_MAGIC = 0x794c7630;
+
+/**
+ * What a uprobe knows a mapped file by. A uprobe is on the real file under an overlay, but each
+ * container's overlay mount has a device of its own: /proc/PID/maps shows one image file as
+ * 00:28:1812663 in one container and 00:34:1812663 in the next (overlay keeps the lower file's
+ * inode number). Probed once per device, every call in either container trapped twice and was
+ * counted twice. An overlay's file is known by its inode, size and modification time instead: a
+ * container's own copy of a file (copied up, or another layer's) is another inode.
+ */
+function fileIdentity(mapped: MappedFile, found: {path: string; stats: Stats}): string {
+  // Block devices have a major number; overlay, like every virtual filesystem, has 0.
+  if (!mapped.id.startsWith('00:')) return mapped.id;
+  try {
+    if (statfsSync(found.path).type !== OVERLAYFS_SUPER_MAGIC) return mapped.id;
+  } catch {
+    return mapped.id;
+  }
+  return `overlay:${mapped.inode}:${found.stats.size}:${Math.round(found.stats.mtimeMs)}`;
+}
+
 function readText(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');
@@ -139,8 +161,7 @@ export function readProcessAllocator(pid: number): ProcessAllocator | Unprobed |
   }
   const found = resolved[index]!;
   const fact = facts[index]!;
-  // Known by the mapping's own device and inode: two containers' overlays of one image file are one file to a uprobe.
-  const file: AllocatorFile = {...fact.object!, path: found.path, id: mapped[index]!.id, ...(fact.buildId ? {buildId: fact.buildId} : {})};
+  const file: AllocatorFile = {...fact.object!, path: found.path, id: fileIdentity(mapped[index]!, found), ...(fact.buildId ? {buildId: fact.buildId} : {})};
   return {pid, kind: file.kind, file};
 }
 
