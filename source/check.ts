@@ -4,7 +4,8 @@ import {checkBackends} from './backends/index.js';
 import {compileEveryScript} from './backends/bpftrace-check.js';
 import {findLibc, hasBtf, mountTracefs, tracefsRoot} from './system/kernel.js';
 import {scanAllocators, type AllocatorScan} from './system/allocators.js';
-import {summarize} from './backends/allocator-probes.js';
+import {describeSites, summarize} from './backends/allocator-probes.js';
+import {bpftraceVersion} from './backends/bpftrace.js';
 import {ALLOCATOR_KINDS, coverageText} from './model/allocators.js';
 import {sanitize} from './format.js';
 
@@ -142,7 +143,8 @@ export function swapCheck(): CheckResult {
 
 /** Every check, tracers included (slow: each tracer is started once). */
 export async function runChecks(): Promise<CheckResult[]> {
-  const results = [privilegeCheck(), tracefsCheck(), btfCheck(), ...allocatorChecks(scanAllocators()), libcCheck(), swapCheck()];
+  const scan = scanAllocators();
+  const results = [privilegeCheck(), tracefsCheck(), btfCheck(), ...allocatorChecks(scan), libcCheck(), swapCheck()];
   for (const {backend, availability} of await checkBackends()) {
     results.push({
       name: `tracer ${backend.id}`,
@@ -152,6 +154,9 @@ export async function runChecks(): Promise<CheckResult[]> {
     });
   }
   if (results.some(result => result.name === 'tracer bpftrace' && result.ok)) {
+    // Where this bpftrace puts the probes a traced call pays for: the malloc tab's, and the live view's free.
+    const sites = describeSites(scan.files, await bpftraceVersion());
+    results.push({name: 'allocator probe sites', ok: !sites.singleSteps, detail: sites.text, fix: 'bpftrace 0.23 or later puts a probe past an entry instruction the kernel single-steps', optional: true});
     for (const compiled of await compileEveryScript()) {
       results.push({
         name: `bpftrace ${compiled.view}`,

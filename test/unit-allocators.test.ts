@@ -187,6 +187,23 @@ describe('a malloc script over many allocator files', () => {
     assert.deepEqual(probed, [musl]);
   });
 
+  it('moves a uprobe where the site chooser says, with the entry\'s argument count, never a uretprobe or Go\'s', () => {
+    const source = text('malloc-live.bt');
+    const asked: string[] = [];
+    const site = (chosen: ScriptFile, entry: string, needs: {arguments: number; returnProbe?: boolean}) => {
+      asked.push(`${chosen.kind} ${entry} ${needs.arguments} ${needs.returnProbe ? 'ret' : 'no-ret'}`);
+      return needs.returnProbe ? `${chosen.prefix}${entry}` : `${chosen.prefix}${entry}+3`;
+    };
+    const {program} = expandForFiles(source, [glibc, jemalloc], {firstPositional: highestPositional(source) + 1, go: false, site});
+    assert.match(program, /^uprobe:\$4:free\+3, uprobe:\$5:je_free\+3\n/m, 'free has no uretprobe: its probe moves');
+    assert.match(program, /^uprobe:\$4:malloc, /m, 'malloc has a uretprobe at its entry: its uprobe stays there');
+    assert.doesNotMatch(program, /uretprobe:\$\d+:\w+\+/, 'a uretprobe is never moved');
+    assert.ok(asked.includes('glibc free 1 no-ret') && asked.includes('glibc posix_memalign 3 ret') && asked.includes('jemalloc calloc 2 ret'), asked.join('\n'));
+    const calls = expandForFiles(text('malloc.bt'), [glibc, go], {firstPositional: 4, go: true, site});
+    assert.match(calls.program, /^uprobe:\$4:malloc\+3$/m);
+    assert.match(calls.program, /^uprobe:\$5:runtime\.mallocgc$/m, 'Go\'s size is in AX, which the chooser does not guard: it stays at the entry');
+  });
+
   it('counts the Go entry point under its own name in a drill-down', () => {
     const source = text('stacks-malloc.bt');
     const {program} = expandForFiles(source, [go], {firstPositional: highestPositional(source) + 1, go: true});

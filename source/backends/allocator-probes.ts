@@ -1,8 +1,12 @@
 // The allocator files a malloc script runs on, and its program for them: every process's files
 // (or the --pid process's), the script's probes on $3 put on each (model/allocator-script.ts).
 import {readFileSync} from 'node:fs';
-import {classifyObject, isAllocatorSymbol, type AllocatorKind} from '../model/allocators.js';
-import {expandForFiles, highestPositional} from '../model/allocator-script.js';
+import {classifyObject, ENTRY_ARGUMENTS, isAllocatorSymbol, type AllocatorKind} from '../model/allocators.js';
+import {expandForFiles, highestPositional, type ScriptFile} from '../model/allocator-script.js';
+import {placeProbe, probeSite, type Placement, type ProbeNeeds} from '../model/probe-placement.js';
+import {EM_X86_64} from '../parse/elf-functions.js';
+import {readFunctions} from '../system/function-bytes.js';
+import {atLeast, versionText, type BpftraceVersion} from './bpftrace-version.js';
 import {readProcessAllocator, scanAllocators, type AllocatorFile, type AllocatorScan} from '../system/allocators.js';
 import {readElfSymbols} from '../system/elf-file.js';
 import {TracerError, type AllocatorSummary} from '../types.js';
@@ -53,10 +57,72 @@ export function allocatorFilesFor(pid: number): {files: AllocatorFile[]; scan?: 
   return {files, scan};
 }
 
+/**
+ * Whether a bpftrace attaches a uprobe at an offset into a function ("free+3"). Debian's 0.17
+ * refuses ("compiled without (k|u)probe offset support"); 0.23 and 0.27, as Debian builds them,
+ * take it (CI runs both). Releases between are not tried here, and keep their probes at the entry.
+ */
+export function takesProbeOffsets(version: BpftraceVersion): boolean {
+  return atLeast(version, 0, 23);
+}
+
+/**
+ * Where each uprobe on a C allocator's entry point goes (x86-64): past an entry instruction the
+ * kernel would single-step (~9 µs a hit here, against ~0.7 µs for one it emulates), onto the
+ * first it emulates that every call reaches with the probe's argument registers untouched
+ * (model/probe-placement.ts); at the entry when there is none, or the file cannot be read.
+ */
+export function chooseSite(file: ScriptFile, entry: string, needs: ProbeNeeds): string {
+  const symbol = `${file.prefix}${entry}`;
+  const placement = placementOf(file, entry, needs);
+  return placement ? probeSite(symbol, placement) : symbol;
+}
+
+/** Where a uprobe on one of a file's entry points goes, undefined when its bytes cannot be read (not x86-64, no such symbol). */
+export function placementOf(file: ScriptFile, entry: string, needs: ProbeNeeds): Placement | undefined {
+  const symbol = `${file.prefix}${entry}`;
+  const functions = readFunctions(file.path, [symbol]);
+  const found = functions?.machine === EM_X86_64 ? functions.functions.get(symbol) : undefined;
+  return found ? placeProbe({bytes: found.bytes, size: found.size}, needs) : undefined;
+}
+
+/**
+ * Where the malloc tab's probe (malloc) and the live view's free probe sit in these files with
+ * this bpftrace, in words for --check, and whether any of them single-steps.
+ */
+export function describeSites(files: readonly ScriptFile[], version: BpftraceVersion): {text: string; singleSteps: boolean} {
+  const offsets = takesProbeOffsets(version);
+  let singleSteps = false;
+  const parts = ['malloc', 'free'].map(entry => {
+    const counts = {entry: 0, moved: 0, stepped: 0};
+    const moved = new Set<string>();
+    for (const file of files) {
+      if (file.kind === 'go' || !file.entries.includes(entry)) continue;
+      const placement = placementOf(file, entry, {arguments: ENTRY_ARGUMENTS[entry]!});
+      if (!placement) continue;
+      if (placement.treatment === 'emulated' && placement.offset === 0) counts.entry++;
+      else if (offsets && placement.treatment === 'emulated') {
+        counts.moved++;
+        moved.add(`${file.kind} ${probeSite(`${file.prefix}${entry}`, placement)}`);
+      } else counts.stepped++;
+    }
+    if (counts.stepped > 0) singleSteps = true;
+    const inFiles = (count: number) => `${count} file${count === 1 ? '' : 's'}`;
+    const said = [
+      counts.entry > 0 ? `at the entry in ${inFiles(counts.entry)}` : '',
+      counts.moved > 0 ? `past it in ${inFiles(counts.moved)} (${[...moved].slice(0, 3).join(', ')})` : '',
+      counts.stepped > 0 ? `single-stepped in ${inFiles(counts.stepped)}` : '',
+    ].filter(Boolean);
+    return `${entry}: ${said.join(', ') || 'in no file'}`;
+  });
+  const why = singleSteps ? (offsets ? ': no emulated instruction before a branch there' : `: bpftrace ${versionText(version)} takes no probe offset, so a probe stays on an entry instruction the kernel must single-step (~10 times the cost of an emulated trap)`) : '';
+  return {text: `${parts.join('; ')}${why}`, singleSteps};
+}
+
 /** A script's program for some allocator files, and the positional values after the script's own. */
-export function allocatorProgram(choice: ScriptChoice, files: readonly AllocatorFile[]): {program: string; paths: string[]; probed: AllocatorFile[]} {
+export function allocatorProgram(choice: ScriptChoice, files: readonly AllocatorFile[], version: BpftraceVersion): {program: string; paths: string[]; probed: AllocatorFile[]} {
   const text = readFileSync(probeScript('bpftrace', choice.file), 'utf8');
-  const expanded = expandForFiles(text, files, {firstPositional: highestPositional(text) + 1, go: choice.allocators === 'calls'});
+  const expanded = expandForFiles(text, files, {firstPositional: highestPositional(text) + 1, go: choice.allocators === 'calls', ...(takesProbeOffsets(version) ? {site: chooseSite} : {})});
   if (expanded.probed.length === 0) {
     const kinds = [...new Set(files.map(file => file.kind))].join(', ');
     throw new TracerError(`no allocator memtop can probe for this view (found: ${kinds})`, choice.allocators === 'live' ? "Go's heap is garbage collected: the live view tracks malloc and free only" : 'memtop --check lists the allocator files it finds');

@@ -195,7 +195,7 @@ async function* runScript(
   const own = scriptArgs(choice, options.intervalMs, options.target, options.sampleBytes);
   if (choice.allocators && options.files) {
     // The script's probes on $3 put on each allocator file, the files' paths after its own values.
-    const {program, paths} = allocatorProgram(choice, options.files);
+    const {program, paths} = allocatorProgram(choice, options.files, await bpftraceVersion());
     args.push('-e', program, ...own, ...paths);
   } else args.push(probeScript('bpftrace', choice.file), ...own);
   const parser = new BpftraceJsonParser(escapesKeysTwice(await bpftraceVersion()));

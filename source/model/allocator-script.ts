@@ -1,7 +1,8 @@
 // A malloc script for many allocator files: its probes on `$3` (the one path it takes when run
 // by hand) repeated on one positional parameter per file, mechanically, so that the files in
 // probes/bpftrace/ stay plain and runnable with one path. Pure text in, text and arguments out.
-import {GO_ENTRY, type AllocatorObject} from './allocators.js';
+import {ENTRY_ARGUMENTS, GO_ENTRY, type AllocatorObject} from './allocators.js';
+import type {ProbeNeeds} from './probe-placement.js';
 
 /** One file a script is expanded for: its allocator, and the positional its path is passed as. */
 export interface ScriptFile extends AllocatorObject {
@@ -16,6 +17,13 @@ export interface ExpandedScript {
   /** The files that got a probe, in the order of `paths`. */
   probed: ScriptFile[];
 }
+
+/**
+ * Where a file's uprobe on a C entry point goes: the symbol (under the file's prefix), with an
+ * offset past the entry when the probe is better there ("free+3"). `needs` says which argument
+ * registers the probe reads and whether the entry has a uretprobe too.
+ */
+export type SiteChooser = (file: ScriptFile, entry: string, needs: ProbeNeeds) => string;
 
 /** The highest $N a program reads. */
 export function highestPositional(program: string): number {
@@ -64,7 +72,11 @@ function libraryBlocks(program: string): Block[] {
  * on `$3:malloc` alone also gets a copy on every Go file's runtime.mallocgc, whose size is in AX
  * (Go's register ABI on amd64) where malloc's is in arg0, and whose entry is named so.
  */
-export function expandForFiles(program: string, files: readonly ScriptFile[], options: {firstPositional: number; go: boolean}): ExpandedScript {
+export function expandForFiles(
+  program: string,
+  files: readonly ScriptFile[],
+  options: {firstPositional: number; go: boolean; site?: SiteChooser},
+): ExpandedScript {
   const cFiles = files.filter(file => file.kind !== 'go');
   const goFiles = options.go ? files.filter(file => file.kind === 'go') : [];
   const used = new Set<ScriptFile>();
@@ -78,6 +90,8 @@ export function expandForFiles(program: string, files: readonly ScriptFile[], op
     used.add(file);
     return at;
   };
+  // Entry points with a uretprobe: the kernel puts its breakpoint at the entry, which traps anyway.
+  const returnProbes = new Set([...program.matchAll(/\buretprobe:\$3:(\w+)/g)].map(match => match[1]!));
   // Positions follow the files' order, whichever probe names a file first.
   for (const file of [...cFiles, ...goFiles]) positionOf(file);
   used.clear();
@@ -91,7 +105,9 @@ export function expandForFiles(program: string, files: readonly ScriptFile[], op
       const match = /^(u(?:ret)?probe):\$3:(\w+)$/.exec(point);
       if (!match) throw new Error(`cannot expand the attach point ${point}`);
       const [, type, entry] = match;
-      return cFiles.filter(file => file.entries.includes(entry!)).map(file => `${type}:$${positionOf(file)}:${file.prefix}${entry}`);
+      // A uprobe may sit past the entry (the kernel emulates an instruction there and single-steps the first); a uretprobe's is the entry.
+      const site = (file: ScriptFile) => (type === 'uprobe' && options.site ? options.site(file, entry!, {arguments: ENTRY_ARGUMENTS[entry!] ?? 6, returnProbe: returnProbes.has(entry!)}) : `${file.prefix}${entry}`);
+      return cFiles.filter(file => file.entries.includes(entry!)).map(file => `${type}:$${positionOf(file)}:${site(file)}`);
     });
     const copies: string[] = [];
     if (expanded.length > 0) copies.push(`${expanded.join(', ')}\n${block.rest.replace(/^\s*\n?/, '')}`);

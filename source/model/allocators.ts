@@ -12,6 +12,23 @@ export const ALLOCATOR_KINDS: readonly AllocatorKind[] = ['glibc', 'musl', 'jema
 /** The C allocator entry points memtop's scripts probe (malloc tab: malloc; drill-down and live view: all). */
 export const C_ENTRY_POINTS = ['malloc', 'calloc', 'realloc', 'reallocarray', 'free', 'posix_memalign', 'aligned_alloc', 'memalign', 'valloc', 'pvalloc'] as const;
 
+/**
+ * How many arguments each C entry point takes (the registers a probe past its entry must find
+ * still as the caller left them): what a probe may read, whatever a script reads today.
+ */
+export const ENTRY_ARGUMENTS: Readonly<Record<string, number>> = {
+  malloc: 1,
+  calloc: 2,
+  realloc: 2,
+  reallocarray: 3,
+  free: 1,
+  posix_memalign: 3,
+  aligned_alloc: 2,
+  memalign: 2,
+  valloc: 1,
+  pvalloc: 1,
+};
+
 /** Go's allocator: every heap allocation of a Go program goes through it (size in AX, Go's register ABI on amd64). */
 export const GO_ENTRY = 'runtime.mallocgc';
 
