@@ -1,5 +1,6 @@
 // The bpftrace backend: runs the script the registry names for a view (probes/bpftrace/*.bt), one
 // JSON snapshot per interval, read as the registry says.
+import {setMaxListeners} from 'node:events';
 import {execa} from 'execa';
 import {bpftraceDrill, drillView, TABS, unitsOf, viewOf, type BpftraceStacks, type ScriptChoice, type ViewId} from '../registry.js';
 import {
@@ -276,6 +277,8 @@ export const bpftraceBackend: Backend = {
     // Processes that start later with an allocator file not yet traced: a tracer for just those
     // files beside the running one (which goes on counting), its rows merged by pid.
     const sides = new AbortController();
+    // Every tracer beside the running one listens on it: a hundred new files are a hundred listeners, not a leak.
+    setMaxListeners(0, sides.signal);
     const watch = (add: (side: AsyncIterable<Interval>, failed: (error: unknown) => void) => void) => {
       if (!found?.scan || !files) return () => sides.abort();
       const watcher = new AllocatorWatch(found.scan);

@@ -13,8 +13,16 @@ const SETPRIV_PATHS = ['/usr/bin/setpriv', '/bin/setpriv'];
 /** Every tracer child alive right now, so that exit handlers can kill them synchronously. */
 const liveChildren = new Set<ResultPromise>();
 
+/**
+ * Set once memtop is ending: no tracer starts after that. Without it, a tracer started for a new
+ * allocator file while memtop waited for the others to go (processes keep starting) was neither
+ * killed nor waited for, and outlived memtop (seen in e2e under a busy bench).
+ */
+let ending = false;
+
 /** Kill every tracer child now (used from exit and signal handlers, where nothing can be awaited). */
 export function killAllTracers(): void {
+  ending = true;
   for (const child of liveChildren) {
     try {
       child.kill('SIGKILL');
@@ -111,7 +119,7 @@ const STDERR_KEEP = 8192;
  * TracerError (from `explainFailure`) when the tracer exits on its own.
  */
 export async function* tracerLines(options: TracerProcessOptions): AsyncGenerator<string> {
-  if (options.signal.aborted) return;
+  if (options.signal.aborted || ending) return;
   const setpriv = setprivPath();
   const [file, args] = setpriv
     ? [setpriv, ['--pdeathsig', 'KILL', '--', options.command, ...options.args]]
