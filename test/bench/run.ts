@@ -2,13 +2,14 @@
 // workload, its own CPU and memory, how fast it answers, and what a big interval costs to
 // render. Prints one table per section to stdout; progress goes to stderr.
 //
-//   npm run bench -- [--only overhead,cost,latency,render,live,side] [--runs N] [--seconds N] [--live-rates 10000,...]
+//   npm run bench -- [--only overhead,cost,latency,render,live,side,allocators] [--runs N] [--seconds N] [--live-rates 10000,...]
 //                    [--work-seconds S] [--cost-modes batch,tui] [--tabs malloc,brk,...] [--quiet-wait S] [--busy-scale X]
 //                    [--memtop PATH] [--memtop-env NAME=value,...] [--processes N] [--stacks N]
-//                    [--side-cases tui10,tui100,batch10,batch100] [--side-seconds S] [--side-warmup S]
+//                    [--side-cases tui10,tui100,batch10,batch100] [--side-seconds S] [--side-warmup S] [--alloc-counts 1,10,100]
 //
-// Needs root, bpftrace, gcc and tmux (and htop for the side section). Everything it starts (workloads, tracers, memtop, its
-// private tmux server, the swap file and memory cgroup) is gone when it ends, however it ends.
+// Needs root, bpftrace, gcc and tmux (and htop for the side section; musl-gcc, go and libjemalloc2
+// for the allocators section). Everything it starts (workloads, tracers, memtop, its private tmux
+// server, the swap file and memory cgroup) is gone when it ends, however it ends.
 import {execFileSync} from 'node:child_process';
 import {existsSync, readFileSync} from 'node:fs';
 import os from 'node:os';
@@ -27,8 +28,9 @@ import {latencyTable, measureLatency} from './latency.js';
 import {measureRender, renderTable} from './render.js';
 import {liveTable, measureLive} from './live.js';
 import {measureSide, SIDE_CASES, sideTable, type SideCase} from './side.js';
+import {allocatorsTable, findJemalloc, measureAllocators} from './allocators.js';
 
-const SECTIONS = ['overhead', 'cost', 'latency', 'render', 'live', 'side'] as const;
+const SECTIONS = ['overhead', 'cost', 'latency', 'render', 'live', 'side', 'allocators'] as const;
 type Section = (typeof SECTIONS)[number];
 const COST_MODES: readonly CostMode[] = ['batch', 'tui'];
 
@@ -36,7 +38,7 @@ const USAGE = `usage: npm run bench -- [options]
   --only LIST          sections to run, comma-separated: ${SECTIONS.join(',')} (default: all)
   --runs N             runs per figure, medians over them (default 5; fewer is for trying the bench out)
   --seconds N          cost section: seconds per tab (default 60)
-  --work-seconds S     overhead section: aimed-at length of one run (default 1)
+  --work-seconds S     overhead and allocators sections: aimed-at length of one run (default 1)
   --cost-modes LIST   cost section: batch,tui (default both)
   --memtop-env LIST    extra environment for every memtop started, e.g. NODE_ENV=production
   --memtop PATH        the memtop to measure (default: dist/cli.js of this checkout)
@@ -49,7 +51,8 @@ const USAGE = `usage: npm run bench -- [options]
   --live-seconds S     live section: seconds of work per run at the asked rate (default 2)
   --side-cases LIST    side section: ${SIDE_CASES.join(',')} (default all)
   --side-seconds S     side section: seconds measured per case and run (default 30)
-  --side-warmup S      side section: seconds from memtop's first table to the measured window (default 30)`;
+  --side-warmup S      side section: seconds from memtop's first table to the measured window (default 30)
+  --alloc-counts LIST  allocators section: numbers of distinct allocator files to attach, beside 0 (default 1,10,100)`;
 
 export interface BenchOptions {
   sections: Section[];
@@ -69,6 +72,7 @@ export interface BenchOptions {
   sideCases: SideCase[];
   sideSeconds: number;
   sideWarmup: number;
+  allocCounts: number[];
 }
 
 /** Parse the bench's flags; throws with the usage on anything it does not know. */
@@ -93,6 +97,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       'side-cases': {type: 'string'},
       'side-seconds': {type: 'string'},
       'side-warmup': {type: 'string'},
+      'alloc-counts': {type: 'string'},
       help: {type: 'boolean'},
     },
     strict: true,
@@ -138,6 +143,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     sideCases: list(values['side-cases'], SIDE_CASES, 'side-cases'),
     sideSeconds: number(values['side-seconds'], 30, 'side-seconds', 1),
     sideWarmup: number(values['side-warmup'], 30, 'side-warmup', 0),
+    allocCounts: (values['alloc-counts'] ?? '1,10,100').split(',').map(count => Math.round(number(count.trim(), 0, 'alloc-counts', 1))),
   };
 }
 
@@ -170,13 +176,16 @@ function preflight(options: BenchOptions): void {
   if (options.sections.some(section => section !== 'render')) needs.add('bpftrace').add('gcc');
   if (options.sections.includes('latency') || options.sections.includes('side')) needs.add('tmux');
   if (options.sections.includes('side')) needs.add('htop').add('top');
+  if (options.sections.includes('allocators')) needs.add('musl-gcc').add('go');
+  const packages: Record<string, string> = {top: 'procps', 'musl-gcc': 'musl-tools', go: 'golang-go'};
   for (const tool of needs) {
     try {
       execFileSync('sh', ['-c', `command -v ${tool}`], {stdio: 'ignore'});
     } catch {
-      throw new Error(`${tool} is needed: apt-get install -y ${tool === 'top' ? 'procps' : tool}`);
+      throw new Error(`${tool} is needed: apt-get install -y ${packages[tool] ?? tool}`);
     }
   }
+  if (options.sections.includes('allocators')) findJemalloc();
 }
 
 async function main(): Promise<void> {
@@ -245,6 +254,10 @@ async function main(): Promise<void> {
       const side = {runs: options.runs, seconds: options.sideSeconds, warmupSeconds: options.sideWarmup, tuiTab: 'slab' as const, batchTab: 'malloc' as const};
       const result = await measureSide({...side, cases: options.sideCases, quietWaitMs: options.quietWaitMs, log});
       process.stdout.write(`${sideTable(result, side)}\n`);
+    }
+    if (options.sections.includes('allocators')) {
+      const results = await measureAllocators({runs: options.runs, workSeconds: options.workSeconds, counts: options.allocCounts, quietWaitMs: options.quietWaitMs, log});
+      process.stdout.write(`${allocatorsTable(results, options.runs)}\n`);
     }
   } finally {
     cleanupAll();

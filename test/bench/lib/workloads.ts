@@ -1,6 +1,7 @@
-// The bench's own workloads (test/bench/workloads/mb_*.c): built with gcc into test/bench/.bin
-// when their source is newer, started so that they set up, say ready, and wait for the bench's
-// go before doing a fixed number of events that they time themselves.
+// The bench's own workloads (test/bench/workloads/mb_*.c, and others that follow bench.h's
+// protocol): built into test/bench/.bin when their source is newer, started so that they set
+// up, say ready, and wait for the bench's go before doing a fixed number of events that they
+// time themselves.
 import {mkdirSync, renameSync, statSync} from 'node:fs';
 import {execFileSync} from 'node:child_process';
 import path from 'node:path';
@@ -9,8 +10,9 @@ import type {TabId} from '../../../source/types.js';
 import {spawnChild, type Child} from './proc.js';
 
 const BENCH_DIR = fileURLToPath(new URL('../', import.meta.url));
-const SOURCE_DIR = path.join(BENCH_DIR, 'workloads');
-const BIN_DIR = path.join(BENCH_DIR, '.bin');
+/** Where the workloads' sources are, and where they are built. */
+export const SOURCE_DIR = path.join(BENCH_DIR, 'workloads');
+export const BIN_DIR = path.join(BENCH_DIR, '.bin');
 
 /** The workload of each tab: its binary (and comm). */
 export const WORKLOAD_NAMES: Readonly<Record<TabId, string>> = {
@@ -41,16 +43,26 @@ function mtime(file: string): number {
   }
 }
 
+/** The C workloads' compiler flags (before the output and the source). */
+export const CFLAGS = ['-O2', '-g', '-fno-omit-frame-pointer', '-Wall', '-Wextra'];
+
+/**
+ * Build `binary` unless it is newer than every one of `inputs`: `command` with the arguments
+ * `args` gives for a temporary output path, renamed into place once built; returns its path.
+ */
+export function buildIfStale(binary: string, inputs: string[], command: string, args: (output: string) => string[], env?: NodeJS.ProcessEnv): string {
+  if (mtime(binary) >= Math.max(...inputs.map(mtime))) return binary;
+  mkdirSync(path.dirname(binary), {recursive: true});
+  const temporary = `${binary}.${process.pid}.tmp`;
+  execFileSync(command, args(temporary), {stdio: ['ignore', 'inherit', 'inherit'], ...(env ? {env} : {})});
+  renameSync(temporary, binary);
+  return binary;
+}
+
 /** Build one workload unless its binary is newer than its source and bench.h; returns its path. */
 export function buildWorkload(name: string): string {
   const source = path.join(SOURCE_DIR, `${name}.c`);
-  const binary = path.join(BIN_DIR, name);
-  if (mtime(binary) >= Math.max(mtime(source), mtime(path.join(SOURCE_DIR, 'bench.h')))) return binary;
-  mkdirSync(BIN_DIR, {recursive: true});
-  const temporary = `${binary}.${process.pid}.tmp`;
-  execFileSync('gcc', ['-O2', '-g', '-fno-omit-frame-pointer', '-Wall', '-Wextra', '-o', temporary, source], {stdio: ['ignore', 'inherit', 'inherit']});
-  renameSync(temporary, binary);
-  return binary;
+  return buildIfStale(path.join(BIN_DIR, name), [source, path.join(SOURCE_DIR, 'bench.h')], 'gcc', output => [...CFLAGS, '-o', output, source]);
 }
 
 export function buildWorkloads(): void {
@@ -83,12 +95,23 @@ export type Launcher = (file: string, args: string[]) => {file: string; args: st
  * unpaced), wait until it is set up, and return it waiting for go (unless `waitForGo` is false,
  * in which case it starts at once).
  */
-export async function startWorkload(
-  tab: TabId,
-  options: {events: number; eventsPerSecond?: number; extra?: string[]; launcher?: Launcher; waitForGo?: boolean; readyTimeoutMs?: number},
-): Promise<ReadyWorkload> {
+export async function startWorkload(tab: TabId, options: WorkloadOptions): Promise<ReadyWorkload> {
   const name = WORKLOAD_NAMES[tab];
-  const binary = buildWorkload(name);
+  return startWorkloadBinary(name, buildWorkload(name), options);
+}
+
+/** How a workload is started: see startWorkload. */
+export interface WorkloadOptions {
+  events: number;
+  eventsPerSecond?: number;
+  extra?: string[];
+  launcher?: Launcher;
+  waitForGo?: boolean;
+  readyTimeoutMs?: number;
+}
+
+/** startWorkload for any built binary that follows bench.h's protocol, known as `name` in messages. */
+export async function startWorkloadBinary(name: string, binary: string, options: WorkloadOptions): Promise<ReadyWorkload> {
   const args = [String(options.events), String(options.eventsPerSecond ?? 0), ...(options.extra ?? [])];
   const command = options.launcher ? options.launcher(binary, args) : {file: binary, args};
   const waitForGo = options.waitForGo ?? true;
