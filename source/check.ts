@@ -1,11 +1,13 @@
 // Preflight checks: what memtop needs from this machine, each with pass or fail and the fix.
 import {readFileSync} from 'node:fs';
+import path from 'node:path';
 import {checkBackends} from './backends/index.js';
 import {compileEveryScript} from './backends/bpftrace-check.js';
 import {findLibc, hasBtf, mountTracefs, tracefsRoot} from './system/kernel.js';
 import {scanAllocators, type AllocatorScan} from './system/allocators.js';
 import {describeSites, summarize} from './backends/allocator-probes.js';
-import {bpftraceVersion} from './backends/bpftrace.js';
+import {bpftracePath, bpftraceVersion} from './backends/bpftrace.js';
+import {tracerLibcEnv} from './backends/tracer-libc.js';
 import {ALLOCATOR_KINDS, coverageText} from './model/allocators.js';
 import {sanitize} from './format.js';
 
@@ -141,6 +143,21 @@ export function swapCheck(): CheckResult {
   };
 }
 
+/** Whether memtop's tracers run on a private copy of libc (backends/tracer-libc.ts), where its own malloc probes do not trap them. */
+async function tracerLibcCheck(): Promise<CheckResult> {
+  const bpftrace = bpftracePath();
+  const directory = bpftrace ? (await tracerLibcEnv(bpftrace)).LD_LIBRARY_PATH?.split(':')[0] : undefined;
+  return {
+    name: 'tracer libc',
+    ok: directory !== undefined,
+    detail: directory
+      ? `a private copy in ${sanitize(path.dirname(directory))}: a tracer memtop starts while its malloc probes are on does not trap on each of its own malloc calls`
+      : 'the shared libc: a tracer memtop starts while its malloc probes are on traps on each of its own malloc calls (seconds to start a drill-down or a new file\'s tracer on bpftrace 0.27)',
+    fix: 'let memtop copy libc to a directory mounted without noexec (TMPDIR, /var/tmp), and leave MEMTOP_PRIVATE_LIBC unset',
+    optional: true,
+  };
+}
+
 /** Every check, tracers included (slow: each tracer is started once). */
 export async function runChecks(): Promise<CheckResult[]> {
   const scan = scanAllocators();
@@ -157,6 +174,7 @@ export async function runChecks(): Promise<CheckResult[]> {
     // Where this bpftrace puts the probes a traced call pays for: the malloc tab's, and the live view's free.
     const sites = describeSites(scan.files, await bpftraceVersion());
     results.push({name: 'allocator probe sites', ok: !sites.singleSteps, detail: sites.text, fix: 'bpftrace 0.23 or later puts a probe past an entry instruction the kernel single-steps', optional: true});
+    results.push(await tracerLibcCheck());
     for (const compiled of await compileEveryScript()) {
       results.push({
         name: `bpftrace ${compiled.view}`,

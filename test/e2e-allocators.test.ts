@@ -6,13 +6,13 @@
 // count of the same calls: a bpftrace one-liner on the same file for the same pid, or for Go
 // runtime.MemStats.Mallocs as the program itself counts.
 import assert from 'node:assert/strict';
-import {mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import {after, describe, it, type TestContext} from 'node:test';
 import {execa} from 'execa';
-import {childTracker, startLineChild, stopWithDescendants, type LineChild} from './helpers/child-lines.js';
+import {childTracker, descendantPids, startLineChild, stopWithDescendants, type LineChild} from './helpers/child-lines.js';
 import {parseCounts} from './helpers/independent-count.js';
 import {CLI, cannotRun} from './helpers/requirements.js';
 import {startMemtopTerminal} from './helpers/memtop-terminal.js';
@@ -195,6 +195,15 @@ async function startContainer(name: string): Promise<{target: Target; cleanup: (
   }
 }
 
+/** A process's maps ('' once it has gone). */
+function mapsOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/maps`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 const CAP_SYS_RESOURCE = 24n;
 
 /**
@@ -270,6 +279,44 @@ describe(`allocators (${SYSTEM})`, () => {
     } finally {
       await stopEverything([counter, memtop, ...targets.map(target => target.child)]);
       for (const cleanup of cleanups) await cleanup();
+    }
+  });
+
+  it("runs its tracers on a private copy of libc, which goes with memtop however it ends, and shows no tracer as a process", async t => {
+    if (cannotRun(t)) return;
+    /** The private libc one of memtop's tracers maps, once one runs. */
+    const privateLibc = (memtop: LineChild) =>
+      waitForValue(
+        () => {
+          for (const pid of descendantPids(memtop.pid)) {
+            const file = new RegExp(`\\s(/\\S+/memtop-libc-${memtop.pid}-[^/\\s]+/libc\\.so\\.6)$`, 'm').exec(mapsOf(pid))?.[1];
+            if (file) return {pid, directory: path.dirname(file)};
+          }
+          return undefined;
+        },
+        {what: `a tracer of memtop ${memtop.pid} on a private libc`, timeoutMs: 30_000},
+      );
+    let first: LineChild | undefined;
+    let second: LineChild | undefined;
+    try {
+      first = startMemtop();
+      await first.waitForRecord(isSnapshot, 'its first table', 120_000);
+      const tracer = await privateLibc(first);
+      // Not a row, not a process memtop cannot probe: it is memtop's own.
+      const scan = scanAllocators([tracer.pid]);
+      assert.equal(scan.processes.size + scan.unprobed.length, 0, JSON.stringify(scan.unprobed));
+      // Killed outright, memtop leaves its copy; the next memtop to start takes it away.
+      process.kill(first.pid, 'SIGKILL');
+      await first.exited;
+      assert.ok(existsSync(tracer.directory), `${tracer.directory} is there after memtop was killed`);
+      second = startMemtop();
+      await second.waitForRecord(isSnapshot, 'its first table', 120_000);
+      assert.equal(existsSync(tracer.directory), false, `the next memtop removed ${tracer.directory}`);
+      const next = await privateLibc(second);
+      await second.stop('SIGINT', 10_000);
+      assert.equal(existsSync(next.directory), false, `memtop removed ${next.directory} as it ended`);
+    } finally {
+      await stopEverything([first, second]);
     }
   });
 

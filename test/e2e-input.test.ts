@@ -217,7 +217,7 @@ describe('checks and terminals', () => {
     assert.equal(result.exitCode, 0, `${result.stdout}\n${result.stderr}`);
     const lines = result.stdout.trimEnd().split('\n');
     for (const line of lines) assert.match(line, /^(pass|warn|FAIL) {2}\S/, `a pass/warn/FAIL line: ${line}`);
-    for (const name of ['privileges', 'tracefs', 'BTF', 'libc', 'tracer bpftrace']) {
+    for (const name of ['privileges', 'tracefs', 'BTF', 'libc', 'tracer bpftrace', 'tracer libc']) {
       assert.ok(lines.some(line => line.startsWith('pass') && line.includes(name)), `${name} passes here:\n${result.stdout}`);
     }
     // Every view's script compiles with this bpftrace (none attached).

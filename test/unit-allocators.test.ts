@@ -14,7 +14,8 @@ import {layoutStatus, statusFields, type StatusInput} from '../source/ui/status-
 import type {TracerSnapshot} from '../source/types.js';
 import {allocatorChecks, formatChecks} from '../source/check.js';
 import {expandForFiles, highestPositional, type ScriptFile} from '../source/model/allocator-script.js';
-import {executableFiles} from '../source/system/allocators.js';
+import {executableFiles, isPrivateLibcPath} from '../source/system/allocators.js';
+import {allowsExec} from '../source/backends/tracer-libc.js';
 
 const PROBES = fileURLToPath(new URL('../probes/bpftrace/', import.meta.url));
 
@@ -304,5 +305,34 @@ describe('what allocator probes see is shown', () => {
     assert.match(lines[3]!, /^warn {2}allocator not probed +3 processes: esbuild \(9\), bad\?\]0;x\? \(10\): a static executable without symbols; lua \(11\): no object/);
     assert.equal(lines.length, 4);
     assert.doesNotMatch(lines.join('\n'), /[\u0000-\u0008\u000b-\u001f]/);
+  });
+});
+
+describe("memtop's tracers on a private copy of libc", () => {
+  const mountinfo = [
+    '22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda1 rw',
+    '25 22 0:23 / /tmp rw,nosuid,nodev,noexec shared:5 - tmpfs tmpfs rw',
+    '26 22 0:24 / /run rw,nosuid,nodev shared:6 - tmpfs tmpfs rw,mode=755',
+    '27 26 0:25 / /run/user/0 rw,nosuid,nodev,noexec shared:7 - tmpfs tmpfs rw',
+    '28 22 0:26 / /mnt/with\\040space rw shared:8 - tmpfs tmpfs rw',
+  ].join('\n');
+
+  it('goes only where its filesystem maps libraries executable (the deepest mount decides)', () => {
+    assert.equal(allowsExec('/var/tmp', mountinfo), true);
+    assert.equal(allowsExec('/tmp', mountinfo), false);
+    assert.equal(allowsExec('/tmp/sub', mountinfo), false);
+    assert.equal(allowsExec('/tmpfoo', mountinfo), true);
+    assert.equal(allowsExec('/run', mountinfo), true);
+    assert.equal(allowsExec('/run/user/0/x', mountinfo), false);
+    assert.equal(allowsExec('/mnt/with space/x', mountinfo), true);
+    assert.equal(allowsExec('/anything', ''), false);
+  });
+
+  it('is known by its path, and a process that maps it is not one to show', () => {
+    assert.equal(isPrivateLibcPath('/tmp/memtop-libc-4242-AbC123/libc.so.6'), true);
+    assert.equal(isPrivateLibcPath('/var/tmp/memtop-libc-1-x/libc.so.6'), true);
+    assert.equal(isPrivateLibcPath('/tmp/memtop-libc-x-AbC123/libc.so.6'), false);
+    assert.equal(isPrivateLibcPath('/usr/lib/x86_64-linux-gnu/libc.so.6'), false);
+    assert.equal(isPrivateLibcPath('/tmp/memtop-libc-4242-AbC123/libm.so.6'), false);
   });
 });

@@ -90,6 +90,7 @@ export async function traceCommand(options: {
     env: {...mapKeysEnv(liveKeysMax()), BPFTRACE_NO_CPP_DEMANGLE: '0', BPFTRACE_CACHE_USER_SYMBOLS: '1'},
     explainFailure: explainBpftraceFailure,
     ignoreStderr: BPFTRACE_NOISE,
+    privateLibc: true,
   })) {
     let message: {type?: unknown; data?: unknown} | undefined;
     try {

@@ -211,6 +211,7 @@ async function* runScript(
     env: {...mapKeysEnv(keysMaxFor(choice)), BPFTRACE_NO_CPP_DEMANGLE: '0', ...(options.pidFlag && pid > 0 ? {BPFTRACE_CACHE_USER_SYMBOLS: '1'} : {})},
     explainFailure: explainBpftraceFailure,
     ignoreStderr: BPFTRACE_NOISE,
+    privateLibc: true,
   })) {
     const wasAttached = parser.attached;
     const interval = parser.feed(line);

@@ -7,6 +7,7 @@ import {execa, type ResultPromise} from 'execa';
 import {existsSync} from 'node:fs';
 import type {ScriptChoice} from '../registry.js';
 import {isCacheName, sizeClassOf, TracerError} from '../types.js';
+import {tracerLibcEnv} from './tracer-libc.js';
 
 const SETPRIV_PATHS = ['/usr/bin/setpriv', '/bin/setpriv'];
 
@@ -110,6 +111,8 @@ export interface TracerProcessOptions {
   explainFailure: (stderr: string, exitCode: number | undefined, signal?: string) => TracerError;
   /** stderr lines that are noise, not errors (e.g. bpftrace's RLIMIT_MEMLOCK warning). */
   ignoreStderr?: RegExp;
+  /** Run it on memtop's private copy of libc, where it does not trap on memtop's own malloc probes (tracer-libc.ts). */
+  privateLibc?: boolean;
 }
 
 const STDERR_KEEP = 8192;
@@ -119,6 +122,8 @@ const STDERR_KEEP = 8192;
  * TracerError (from `explainFailure`) when the tracer exits on its own.
  */
 export async function* tracerLines(options: TracerProcessOptions): AsyncGenerator<string> {
+  if (options.signal.aborted || ending) return;
+  const libcEnv = options.privateLibc ? await tracerLibcEnv(options.command) : {};
   if (options.signal.aborted || ending) return;
   const setpriv = setprivPath();
   const [file, args] = setpriv
@@ -130,7 +135,7 @@ export async function* tracerLines(options: TracerProcessOptions): AsyncGenerato
     reject: false,
     cancelSignal: options.signal,
     forceKillAfterDelay: 500,
-    env: options.env,
+    env: {...libcEnv, ...options.env},
     extendEnv: true,
     cleanup: true,
   });

@@ -139,10 +139,24 @@ function readText(path: string): string | undefined {
   }
 }
 
-/** What one process's allocator is, or why it has none memtop can probe; undefined for a kernel thread or a process gone. */
+/** The start of the name of the directory holding a memtop's private copy of libc (backends/tracer-libc.ts), its pid after it. */
+export const PRIVATE_LIBC_PREFIX = 'memtop-libc-';
+const PRIVATE_LIBC = new RegExp(`/${PRIVATE_LIBC_PREFIX}\\d+-[^/\\s]+/libc\\.so\\.6$`, 'm');
+
+/** Whether a path is a memtop's private copy of libc: what its own tracers run on. */
+export function isPrivateLibcPath(file: string): boolean {
+  return PRIVATE_LIBC.test(file);
+}
+
+
+/**
+ * What one process's allocator is, or why it has none memtop can probe; undefined for a kernel
+ * thread, a process gone, or a memtop tracer (it runs on a private copy of libc).
+ */
 export function readProcessAllocator(pid: number): ProcessAllocator | Unprobed | undefined {
   const maps = readText(`/proc/${pid}/maps`);
   if (maps === undefined || maps === '') return undefined;
+  if (PRIVATE_LIBC.test(maps)) return undefined;
   let mapped = executableFiles(maps);
   // The executable first: its mapping is not always the lowest.
   const exe = statOf(`/proc/${pid}/exe`);
