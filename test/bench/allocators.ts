@@ -235,6 +235,8 @@ interface AttachSample {
   /** memtop running, then N processes started: time to their files in its table, and to every one's pid in its rows (NaN: not within LATER_TIMEOUT_MS). */
   laterFilesMs?: number;
   laterRowsMs?: number;
+  /** The same with MEMTOP_PRIVATE_LIBC=0: memtop's tracers on the libc its own malloc probes are on. */
+  laterRowsSharedMs?: number;
   foreign: string[];
 }
 
@@ -327,8 +329,15 @@ async function attachOnce(run: number, launcher: string, files: readonly string[
   }
   if (count === 0) return sample;
 
+  [sample.laterFilesMs, sample.laterRowsMs] = await laterOnce(launcher, files, options, {});
+  [, sample.laterRowsSharedMs] = await laterOnce(launcher, files, options, {MEMTOP_PRIVATE_LIBC: '0'});
+  return sample;
+}
+
+/** memtop running, then the N processes started at once: ms to their files in its table, and to every one counted. */
+async function laterOnce(launcher: string, files: readonly string[], options: AllocatorOptions, env: Record<string, string>): Promise<[number, number]> {
   // A short interval and a filter to the copies' name: the table shows a change within 0.1 s, and all N rows.
-  const memtop = await startMemtop('malloc', {intervalMs: 100, extraArgs: ['--limit', '100', '--comm', 'mb_malloc'], timeoutMs: ATTACH_TIMEOUT_MS});
+  const memtop = await startMemtop('malloc', {intervalMs: 100, extraArgs: ['--limit', '100', '--comm', 'mb_malloc'], timeoutMs: ATTACH_TIMEOUT_MS, env});
   let later: Child | undefined;
   try {
     const before = latestFiles(memtop.child) ?? 0;
@@ -338,26 +347,25 @@ async function attachOnce(run: number, launcher: string, files: readonly string[
     // memtop keeps its last 20 lines (2 s): the copies are ready within milliseconds, long before a tracer for them attaches.
     const wanted = new Set(paced.pids);
     const counted = new Set<number>();
-    const grown = memtop.child.waitForLine(line => (tableOf(line)?.allocators?.files ?? 0) >= before + count, `${count} more allocator files`, LATER_TIMEOUT_MS);
+    const grown = memtop.child.waitForLine(line => (tableOf(line)?.allocators?.files ?? 0) >= before + files.length, `${files.length} more allocator files`, LATER_TIMEOUT_MS);
     const all = memtop.child.waitForLine(
       line => {
         for (const row of tableOf(line)?.rows ?? []) if (row.pid !== undefined && wanted.has(row.pid)) counted.add(row.pid);
         return counted.size === wanted.size;
       },
-      `rows for all ${count} processes`,
+      `rows for all ${files.length} processes`,
       LATER_TIMEOUT_MS,
     );
     const since = (line: TimedLine) => line.at - startedAt;
     const missed = (error: unknown) => {
-      options.log(`allocators: N=${count}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+      options.log(`allocators: N=${files.length}${env.MEMTOP_PRIVATE_LIBC === '0' ? ' (shared libc)' : ''}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
       return Number.NaN;
     };
-    [sample.laterFilesMs, sample.laterRowsMs] = await Promise.all([grown.then(since, missed), all.then(since, missed)]);
+    return await Promise.all([grown.then(since, missed), all.then(since, missed)]);
   } finally {
     await later?.stop('SIGKILL');
     await stopMemtop(memtop);
   }
-  return sample;
 }
 
 async function measureAttach(musl: string, options: AllocatorOptions): Promise<AttachSample[]> {
@@ -371,7 +379,7 @@ async function measureAttach(musl: string, options: AllocatorOptions): Promise<A
       for (const count of counts) {
         const sample = await attachOnce(run, launcher, copies.slice(0, count), options);
         samples.push(sample);
-        const later = count > 0 ? `, running: files +${count} in ${fixed(sample.laterFilesMs ?? Number.NaN, 0)} ms, all counted in ${fixed(sample.laterRowsMs ?? Number.NaN, 0)} ms` : '';
+        const later = count > 0 ? `, running: files +${count} in ${fixed(sample.laterFilesMs ?? Number.NaN, 0)} ms, all counted in ${fixed(sample.laterRowsMs ?? Number.NaN, 0)} ms (tracers on the shared libc: ${fixed(sample.laterRowsSharedMs ?? Number.NaN, 0)} ms)` : '';
         options.log(`allocators: attach run ${run + 1}/${options.runs} N=${count}: memtop ${fixed(sample.memtopMs, 0)} ms (${sample.files ?? '?'} files), bpftrace ${fixed(sample.bpftraceMs, 0)} ms${later}`);
       }
     }
@@ -456,7 +464,7 @@ function attachTable(samples: AttachSample[], runs: number): string {
     if (count > 0 && extra.some(value => value !== count)) {
       notes.push(`N=${count}: memtop's first table counted ${extra.map(value => fixed(value, 0)).join(', ')} files over the same run's N=0, not ${count}; musl files: ${atCount.map(sample => `+${addedMusl(sample)}`).join(', ')} (the others are the machine's processes starting and ending between the two).`);
     }
-    const later = (of: 'laterFilesMs' | 'laterRowsMs') => (count === 0 ? '-' : msWithRange(atCount.map(sample => sample[of] ?? Number.NaN)));
+    const later = (of: 'laterFilesMs' | 'laterRowsMs' | 'laterRowsSharedMs') => (count === 0 ? '-' : msWithRange(atCount.map(sample => sample[of] ?? Number.NaN)));
     const misses = atCount.filter(sample => count > 0 && (!Number.isFinite(sample.laterFilesMs) || !Number.isFinite(sample.laterRowsMs))).length;
     if (misses > 0) notes.push(`N=${count}: in ${misses} of ${atCount.length} runs memtop running did not show the processes' files or rows within ${LATER_TIMEOUT_MS / 1000} s.`);
     return [
@@ -466,6 +474,7 @@ function attachTable(samples: AttachSample[], runs: number): string {
       msWithRange(atCount.map(sample => sample.bpftraceMs)),
       later('laterFilesMs'),
       later('laterRowsMs'),
+      later('laterRowsSharedMs'),
     ];
   });
   // Each run's files by kind, each distinct list once: "(1 glibc; 1 glibc, 1 go)".
@@ -478,13 +487,13 @@ function attachTable(samples: AttachSample[], runs: number): string {
   notes.unshift(
     `N=0: memtop traces the allocator files of the machine's own processes whatever else runs: ${fixed(median(baseline.map(sample => sample.files ?? Number.NaN)), 0)}${kindsAt(0)}; bpftrace's N=0 is a program with BEGIN alone.${largest > 0 ? ` At N=${largest} memtop's first table counted${kindsAt(largest)}.` : ''}`,
     'N copies of the static musl mb_malloc (one file each, other inodes), one process of each, started (by mb_spawn) and waiting before memtop or bpftrace starts: memtop --batch --json --tab malloc --interval 1000 from its spawn to its first table (which comes 0.2 s after BEGIN, when every probe is attached); bpftrace with uprobe:<copy>:malloc for each copy from its spawn to its BEGIN line.',
-    `memtop running (--interval 100 --comm mb_malloc --limit 100), then the N processes started at once (forked by mb_spawn), each making ${LATER_RATE} mallocs a second: from mb_spawn's start to the table whose allocators.files has grown by N (memtop counts a file when it starts a tracer for it, before that tracer has attached), and to the table by which each of the N pids has had a row (its tracer attached and counting).`,
+    `memtop running (--interval 100 --comm mb_malloc --limit 100), then the N processes started at once (forked by mb_spawn), each making ${LATER_RATE} mallocs a second: from mb_spawn's start to the table whose allocators.files has grown by N (memtop counts a file when it starts a tracer for it, before that tracer has attached), and to the table by which each of the N pids has had a row (its tracer attached and counting). The last column is that again with MEMTOP_PRIVATE_LIBC=0: memtop's tracers on the libc its own malloc probes are on, each of their mallocs a trap while they start.`,
   );
   const contaminated = samples.filter(sample => sample.foreign.length > 0).length;
   if (contaminated > 0) notes.push(`${contaminated} of ${samples.length} runs started while tracers the bench did not start were running.`);
   return table(
     `1d. Attaching N distinct allocator files: median over ${runs} runs, ms (range)`,
-    ['N', 'files memtop traces', 'memtop: spawn → first table', 'bpftrace, N uprobes: spawn → BEGIN', 'memtop running: N files in table', 'memtop running: N processes counted'],
+    ['N', 'files memtop traces', 'memtop: spawn → first table', 'bpftrace, N uprobes: spawn → BEGIN', 'memtop running: N files in table', 'memtop running: N processes counted', 'the same, tracers on the shared libc'],
     rows,
     notes,
   );

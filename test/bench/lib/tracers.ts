@@ -118,9 +118,9 @@ export function memtopTracerPid(memtopPid: number): number | undefined {
 }
 
 /** Start `memtop --batch --json --tab <tab> --interval <ms>` and wait for its first snapshot. */
-export async function startMemtop(tab: TabId, options: {intervalMs?: number; timeoutMs?: number; extraArgs?: string[]} = {}): Promise<Tracer> {
+export async function startMemtop(tab: TabId, options: {intervalMs?: number; timeoutMs?: number; extraArgs?: string[]; env?: Record<string, string>} = {}): Promise<Tracer> {
   const [file, ...args] = memtopArgv(['--batch', '--json', '--tab', tab, '--interval', String(options.intervalMs ?? 1000), ...(options.extraArgs ?? [])]);
-  const child = spawnChild(`memtop --tab ${tab}`, file!, args, {keepLines: 20});
+  const child = spawnChild(`memtop --tab ${tab}`, file!, args, {keepLines: 20, ...(options.env ? {env: {...process.env, ...options.env}} : {})});
   const first = await child.waitForLine(line => line.stream === 'stdout' && line.text.startsWith('{'), 'its first JSON line', options.timeoutMs ?? 60_000);
   await sleep(SETTLE_MS);
   return {
