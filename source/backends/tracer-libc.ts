@@ -80,7 +80,8 @@ async function makeCopy(tracer: string): Promise<Record<string, string>> {
     let directory: string | undefined;
     try {
       const real = realpathSync(candidate);
-      if (!allowsExec(real, mountinfo)) continue;
+      // The loader splits LD_LIBRARY_PATH at ':' and ';'.
+      if (/[:;]/.test(real) || !allowsExec(real, mountinfo)) continue;
       sweep(real);
       directory = mkdtempSync(path.join(real, `${PRIVATE_LIBC_PREFIX}${process.pid}-`));
       copyFileSync(libc, path.join(directory, 'libc.so.6'));
