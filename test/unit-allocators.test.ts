@@ -205,6 +205,19 @@ describe('a malloc script over many allocator files', () => {
     assert.match(calls.program, /^uprobe:\$5:runtime\.mallocgc$/m, 'Go\'s size is in AX, which the chooser does not guard: it stays at the entry');
   });
 
+  it('keeps a drill-down\'s malloc probe at the entry: it reads the caller at the stack pointer, which a live view\'s uretprobe replaces there', () => {
+    const source = text('stacks-malloc.bt');
+    const asked: string[] = [];
+    const site = (chosen: ScriptFile, entry: string, needs: {arguments: number; returnAddress?: boolean}) => {
+      asked.push(`${entry} ${needs.returnAddress ? 'return-address' : 'arguments'}`);
+      return needs.returnAddress ? `${chosen.prefix}${entry}` : `${chosen.prefix}${entry}+3`;
+    };
+    const {program} = expandForFiles(source, [glibc], {firstPositional: highestPositional(source) + 1, go: false, site});
+    assert.match(program, /^uprobe:\$4:malloc\n\/pid == \$2\/\n\{\n\t\$caller = usym\(\*\(uint64 \*\)reg\("sp"\)\);/m);
+    assert.match(program, /^uprobe:\$4:calloc\+3$/m, 'a probe that only counts still moves');
+    assert.ok(asked.includes('malloc return-address') && asked.includes('calloc arguments'), asked.join('\n'));
+  });
+
   it('counts the Go entry point under its own name in a drill-down', () => {
     const source = text('stacks-malloc.bt');
     const {program} = expandForFiles(source, [go], {firstPositional: highestPositional(source) + 1, go: true});

@@ -120,6 +120,13 @@ test('a function with a return probe keeps its uprobe at the entry, which traps 
   assert.equal(placeProbe(fn('glibc-2.41', 'malloc'), {arguments: 1, returnProbe: true}).reason, 'entry');
 });
 
+test('a probe that reads the return address stays at the entry, where no other tracer\'s uretprobe has swapped it yet', () => {
+  const placement = placeProbe(fn('glibc-2.43', 'malloc'), {arguments: 1, returnAddress: true});
+  assert.equal(placement.offset, 0);
+  assert.equal(placement.reason, 'return-address');
+  assert.equal(placeProbe(fn('glibc-2.43', 'malloc'), {arguments: 1}).offset, 3, 'the same function moves without the need');
+});
+
 /** Every placement over every fixture and every set of needs: the path from the entry to the probe, checked instruction by instruction. */
 test('a probe is never placed past a branch, a call, a return or a write to a register the probe reads', () => {
   let moved = 0;

@@ -101,12 +101,15 @@ export function expandForFiles(
     out += program.slice(last, block.start);
     last = block.end;
     const points = block.header.split(',').map(point => point.trim()).filter(Boolean);
+    // A body that reads *reg("sp") reads the return address: its probe stays at the entry (ProbeNeeds.returnAddress).
+    const readsReturnAddress = /\breg\("sp"\)/.test(block.rest);
     const expanded = points.flatMap(point => {
       const match = /^(u(?:ret)?probe):\$3:(\w+)$/.exec(point);
       if (!match) throw new Error(`cannot expand the attach point ${point}`);
       const [, type, entry] = match;
       // A uprobe may sit past the entry (the kernel emulates an instruction there and single-steps the first); a uretprobe's is the entry.
-      const site = (file: ScriptFile) => (type === 'uprobe' && options.site ? options.site(file, entry!, {arguments: ENTRY_ARGUMENTS[entry!] ?? 6, returnProbe: returnProbes.has(entry!)}) : `${file.prefix}${entry}`);
+      const needs = {arguments: ENTRY_ARGUMENTS[entry!] ?? 6, returnProbe: returnProbes.has(entry!), returnAddress: readsReturnAddress};
+      const site = (file: ScriptFile) => (type === 'uprobe' && options.site ? options.site(file, entry!, needs) : `${file.prefix}${entry}`);
       return cFiles.filter(file => file.entries.includes(entry!)).map(file => `${type}:$${positionOf(file)}:${site(file)}`);
     });
     const copies: string[] = [];

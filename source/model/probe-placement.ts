@@ -12,6 +12,13 @@ export interface ProbeNeeds {
    * entry traps anyway, and a second breakpoint further on would only add a trap.
    */
   returnProbe?: boolean;
+  /**
+   * The probe reads the return address at the stack pointer (a drill-down's caller frame). A
+   * uretprobe on the same function, another tracer's (the live view's beside the drill-down),
+   * swaps that address for its trampoline at the entry's breakpoint, before a probe further on
+   * runs; at the entry itself every handler runs before the swap. So such a probe stays at the entry.
+   */
+  returnAddress?: boolean;
 }
 
 /** The function as the file holds it. */
@@ -33,7 +40,7 @@ export interface FunctionBytes {
  *   function, so a probe there could fire more than once a call;
  * - refused: the kernel refuses a probe on the entry's instruction (the attach would fail).
  */
-export type PlacementReason = 'entry' | 'moved' | 'return-probe' | 'no-site' | 'branch-target' | 'refused';
+export type PlacementReason = 'entry' | 'moved' | 'return-probe' | 'return-address' | 'no-site' | 'branch-target' | 'refused';
 
 /** Where the probe goes and what a hit costs there. */
 export interface Placement {
@@ -100,6 +107,7 @@ export function placeProbe(fn: FunctionBytes, needs: ProbeNeeds): Placement {
   if (first.treatment === 'emulated') return {offset: 0, reason: 'entry', treatment: 'emulated', passed: []};
   if (first.treatment === 'refused') return {offset: 0, reason: 'refused', treatment: 'refused', passed: []};
   if (needs.returnProbe) return {offset: 0, reason: 'return-probe', treatment: first.treatment, passed: []};
+  if (needs.returnAddress) return {offset: 0, reason: 'return-address', treatment: first.treatment, passed: []};
   const atEntry = (reason: PlacementReason): Placement => ({offset: 0, reason, treatment: first.treatment, passed: []});
   const guarded = protectedRegisters(needs);
   const limit = Math.min(SEARCH_LIMIT.bytes, fn.size || fn.bytes.length, fn.bytes.length);
