@@ -148,7 +148,6 @@ export function isPrivateLibcPath(file: string): boolean {
   return PRIVATE_LIBC.test(file);
 }
 
-
 /**
  * What one process's allocator is, or why it has none memtop can probe; undefined for a kernel
  * thread, a process gone, or a memtop tracer (it runs on a private copy of libc).
