@@ -2,6 +2,7 @@
 // version it reported, so that memtop starts without running bpftrace twice before its probes.
 import {mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 
 const TRIAL_CACHE = '/run/memtop/bpftrace-trial';
 
@@ -26,20 +27,23 @@ export function trialKey(bpftrace: string): string {
   return JSON.stringify([boot, os.release(), bpftrace, binary, process.geteuid?.()]);
 }
 
-/** The version bpftrace reported when it passed its trial under this key, if it has. */
-export function trialPassedBefore(key: string): string | undefined {
+/**
+ * The version bpftrace reported when it passed its trial under this key, if it has. `cache` is
+ * the file it is kept in: one per kind of trial (the private libc's is another, tracer-libc.ts).
+ */
+export function trialPassedBefore(key: string, cache = TRIAL_CACHE): string | undefined {
   try {
-    const remembered = JSON.parse(readFileSync(TRIAL_CACHE, 'utf8')) as {key?: unknown; version?: unknown};
+    const remembered = JSON.parse(readFileSync(cache, 'utf8')) as {key?: unknown; version?: unknown};
     return remembered.key === key && typeof remembered.version === 'string' ? remembered.version : undefined;
   } catch {
     return undefined;
   }
 }
 
-export function rememberTrial(key: string, version: string): void {
+export function rememberTrial(key: string, version: string, cache = TRIAL_CACHE): void {
   try {
-    mkdirSync('/run/memtop', {recursive: true, mode: 0o700});
-    writeFileSync(TRIAL_CACHE, JSON.stringify({key, version}), {mode: 0o600});
+    mkdirSync(path.dirname(cache), {recursive: true, mode: 0o700});
+    writeFileSync(cache, JSON.stringify({key, version}), {mode: 0o600});
   } catch {
     // not writable (not root): the trial just runs again next time
   }

@@ -9,10 +9,14 @@
 // Allocator discovery passes over a process that maps such a copy (system/allocators.ts): it is a
 // memtop tracer, not a process to show.
 import {execa} from 'execa';
-import {copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync} from 'node:fs';
+import {copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {isPrivateLibcPath, PRIVATE_LIBC_PREFIX} from '../system/allocators.js';
+import {rememberTrial, trialKey, trialPassedBefore} from './bpftrace-trial.js';
+
+/** Where a passed trial of the copy is remembered for this boot, beside bpftrace's own. */
+const LIBC_TRIAL_CACHE = '/run/memtop/libc-trial';
 
 /** Where the copy may go, first usable first: a directory on a filesystem mounted without noexec. */
 const CANDIDATES = () => [os.tmpdir(), '/var/tmp', '/dev/shm', '/run'];
@@ -48,8 +52,9 @@ function sweep(directory: string): void {
   } catch {
     return;
   }
+  const ownerOf = new RegExp(`^${PRIVATE_LIBC_PREFIX}(\\d+)-`);
   for (const name of names) {
-    const owner = new RegExp(`^${PRIVATE_LIBC_PREFIX}(\\d+)-`).exec(name)?.[1];
+    const owner = ownerOf.exec(name)?.[1];
     if (owner && Number(owner) !== process.pid && !existsSync(`/proc/${owner}`)) rmSync(path.join(directory, name), {recursive: true, force: true});
   }
 }
@@ -88,9 +93,16 @@ async function makeCopy(tracer: string): Promise<Record<string, string>> {
       const kept = directory;
       process.once('exit', () => rmSync(kept, {recursive: true, force: true}));
       const env = {LD_LIBRARY_PATH: [directory, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':')};
-      // The copy must be one the tracer's loader takes (the same glibc): proven by running it.
+      // The copy must be one the tracer's loader takes (the same glibc): proven by running it,
+      // once a boot for this tracer, this libc and this directory's filesystem.
+      const stat = statSync(libc);
+      const key = JSON.stringify([trialKey(tracer), libc, stat.ino, stat.size, stat.mtimeMs, real]);
+      if (trialPassedBefore(key, LIBC_TRIAL_CACHE) !== undefined) return env;
       const trial = await execa(tracer, ['--version'], {reject: false, timeout: 10_000, env, extendEnv: true});
-      if (trial.exitCode === 0) return env;
+      if (trial.exitCode === 0) {
+        rememberTrial(key, 'passed', LIBC_TRIAL_CACHE);
+        return env;
+      }
       rmSync(directory, {recursive: true, force: true});
       return {};
     } catch {
