@@ -13,7 +13,7 @@ import net from 'node:net';
 import {after, describe, it, type TestContext} from 'node:test';
 import {execa} from 'execa';
 import {childTracker, descendantPids, startLineChild, stopWithDescendants, type LineChild} from './helpers/child-lines.js';
-import {parseCounts} from './helpers/independent-count.js';
+import {counterEnv, parseCounts} from './helpers/independent-count.js';
 import {CLI, cannotRun} from './helpers/requirements.js';
 import {startMemtopTerminal} from './helpers/memtop-terminal.js';
 import {allocatorChecks, formatChecks} from '../source/check.js';
@@ -77,7 +77,7 @@ async function startCounter(targets: readonly Target[]): Promise<LineChild> {
   // Printed every second as well as at END: on a loaded machine detaching the uprobes can outlast
   // the stop's grace, and END's print is lost with it (seen once in CI). The last print counts.
   const program = `BEGIN { printf("counter-ready\\n"); } ${probes} interval:s:1 { print(@counts); print(@comms); } END { print(@counts); print(@comms); clear(@counts); clear(@comms); }`;
-  const counter = track(startLineChild('bpftrace', ['-f', 'json', '-e', program, ...probed.map(target => target.probe!.file)], {what: 'independent allocator counter'}));
+  const counter = track(startLineChild('bpftrace', ['-f', 'json', '-e', program, ...probed.map(target => target.probe!.file)], {what: 'independent allocator counter', env: await counterEnv()}));
   await counter.waitForRecord(record => record.type === 'printf' && String(record.data).startsWith('counter-ready'), 'the counter attached', 120_000);
   return counter;
 }

@@ -156,10 +156,14 @@ describe('memtop --serve end to end: a real Prometheus scrapes it while real wor
         track(workloads[tab].process);
       }
       await Promise.all(Object.values(workloads).map(async workload => workload.ready()));
+      const attach: string[] = [];
       for (const [tab] of runs) {
+        const startedAt = Date.now();
         counters[tab] = await startIndependentCounter(tab, {bytes: true, everyMs: 500});
         track(counters[tab].process);
+        attach.push(`${tab} ${Date.now() - startedAt} ms`);
       }
+      note(`independent counters attached in ${attach.join(', ')}`);
       let targets: Awaited<ReturnType<Prometheus['targets']>> = [];
       await waitForValue(
         async () => (targets = await prometheus!.targets()).some(target => target.job === 'memtop' && target.health === 'up'),

@@ -1,6 +1,7 @@
 // An independent count of each tab's events per process, from bpftrace programs written here and
 // not shared with memtop's probes/, to check memtop's numbers against.
 import {readFileSync} from 'node:fs';
+import {tracerLibcEnv} from '../../source/backends/tracer-libc.js';
 import type {TabId} from '../../source/types.js';
 import {startLineChild, type LineChild} from './child-lines.js';
 
@@ -149,13 +150,26 @@ export function parseTimeline(records: Record<string, unknown>[]): CountsAt[] {
 }
 
 /**
+ * The environment a test's own bpftrace runs in: on a private copy of libc, as memtop's tracers
+ * are. A counter started while memtop's (or another counter's) malloc probes are on would
+ * otherwise trap on each of its own startup mallocs, once per probe: ~660,000 of them on 0.27,
+ * and a brk counter started after the malloc one in the exporter test took over 20 s to attach in
+ * CI. The copy changes only which file the counter itself runs on; what it probes is named by path.
+ */
+export async function counterEnv(bpftrace = 'bpftrace'): Promise<Record<string, string>> {
+  return tracerLibcEnv(bpftrace);
+}
+
+/**
  * Start a bpftrace counter for `tab` and resolve once its probes are attached (its BEGIN
  * line), so that every event after that is counted.
  */
 export async function startIndependentCounter(tab: TabId, options: CounterOptions = {}): Promise<IndependentCounter> {
   const program = counterProgram(tab, options.durationMs, options);
-  const child = startLineChild(options.bpftrace ?? 'bpftrace', ['-f', 'json', '-e', program], {
+  const bpftrace = options.bpftrace ?? 'bpftrace';
+  const child = startLineChild(bpftrace, ['-f', 'json', '-e', program], {
     what: `independent ${tab} counter (bpftrace)`,
+    env: await counterEnv(bpftrace),
   });
   try {
     await child.waitForRecord(
