@@ -143,6 +143,26 @@ export interface ProcessShare {
   bytes?: number;
 }
 
+/** One reason a view's frames are unnamed or incomplete, with what to do about it. */
+export interface FrameNote {
+  /**
+   * no-symbols: frames in a file without a symbol table; unresolved: frames in a file that has
+   * symbols, which the tracer still could not name; jit: frames in anonymous executable memory,
+   * no perf map; perf-map: JIT frames named from the process's perf map; short-stacks: most
+   * stacks end before main or a thread's start (no frame pointers); python: CPython serves small
+   * objects from its own pools.
+   */
+  reason: 'no-symbols' | 'unresolved' | 'jit' | 'perf-map' | 'short-stacks' | 'python';
+  /** The file the frames are in (no-symbols, unresolved), or the perf map (perf-map), as the process names it. */
+  file?: string;
+  /** How many distinct unnamed frames (addresses) it is about (no-symbols, unresolved, jit). */
+  frames?: number;
+  /** The frame most stacks end at (short-stacks). */
+  frame?: string;
+  /** One line: what it means and what to do, safe to print. */
+  text: string;
+}
+
 /**
  * What a drill-down looks into: a process row's user stacks (pid), or a cache row's kernel
  * paths (cache: the row's name, e.g. "filp" or "kmalloc-64").
@@ -175,6 +195,8 @@ export type TracerStackSnapshot = StackTarget & {
   capped?: boolean;
   skippedLines?: number;
   skippedSample?: string;
+  /** Why some of its frames are unnamed, or what names them (model/frame-notes.ts). */
+  frameNotes?: FrameNote[];
 };
 
 /**

@@ -20,6 +20,7 @@ import {entryPoints, processShares, viewRows} from '../parse/bpftrace-rows.js';
 import {stackRows} from '../parse/bpftrace-stacks.js';
 import {findLibc, tracefsRoot, unmet} from '../system/kernel.js';
 import {executableRanges, mappingAt, processMappings} from '../system/processes.js';
+import {frameNotesOf} from '../system/frame-facts.js';
 import {processName} from '../system/process-names.js';
 import {AllocatorWatch, type AllocatorFile} from '../system/allocators.js';
 import {allocatorFilesFor, allocatorProgram, summarize} from './allocator-probes.js';
@@ -398,6 +399,8 @@ export const bpftraceBackend: Backend = {
       if (live) snapshot.live = {since: began, classes: live.classes, totals: live.totals, untracked: live.untracked, ...(sampleBytes > 0 ? {sampleBytes} : {})};
       if (read.histogram) snapshot.histogram = maps.hists.get(read.histogram) ?? [];
       if (read.entryPoints) snapshot.entryPoints = entryPoints(maps.maps, read.entryPoints);
+      const notes = frameNotesOf(pid, options.tab, snapshot.stacks);
+      if (notes.length > 0) snapshot.frameNotes = notes;
       yield snapshot;
     }
   },

@@ -6,6 +6,7 @@ import {drillView, TABS, tracerScripts, type DtraceDefinition, type ScriptChoice
 import {TracerError, type Availability, type StackStartOptions, type TracerSnapshot, type TracerStackSnapshot} from '../types.js';
 import {BlockSnapshots, parseStackBlock, parseTableBlock, type BlockParse, type StackContext, type TextContext, type TextFormat} from '../parse/text-blocks.js';
 import {cacheArguments, noCacheRows, positionalArguments, sampleBytesOf, tracerLines, type TracerProcessOptions} from './tracer-process.js';
+import {frameNotesOf} from '../system/frame-facts.js';
 
 /** A text tracer as its backend runs it. */
 export interface TextTracer {
@@ -64,9 +65,12 @@ export function tableSnapshots(tracer: TextTracer, args: string[], signal: Abort
   return textSnapshots(tracer, args, signal, block => parseTableBlock(tracer.format, block, context));
 }
 
-/** Run a drill-down's script: one snapshot per interval. */
-export function stackSnapshots(tracer: TextTracer, args: string[], signal: AbortSignal, context: StackContext): AsyncGenerator<TracerStackSnapshot> {
-  return textSnapshots(tracer, args, signal, block => parseStackBlock(tracer.format, block, context));
+/** Run a drill-down's script: one snapshot per interval, with why a process's frames are unnamed. */
+export async function* stackSnapshots(tracer: TextTracer, args: string[], signal: AbortSignal, context: StackContext): AsyncGenerator<TracerStackSnapshot> {
+  for await (const snapshot of textSnapshots(tracer, args, signal, block => parseStackBlock(tracer.format, block, context))) {
+    const notes = snapshot.pid === undefined ? [] : frameNotesOf(snapshot.pid, snapshot.tab, snapshot.stacks);
+    yield notes.length > 0 ? {...snapshot, frameNotes: notes} : snapshot;
+  }
 }
 
 /** How one text backend starts a drill-down's script: the differences between the tracers. */

@@ -56,6 +56,7 @@ export function stackText(snapshot: TracerStackSnapshot, comm: string, limit: nu
   for (const share of snapshot.processes ?? []) lines.push(`process ${share.pid} ${sanitize(share.comm)} ${humanCount(share.count)} ${humanBytes(share.bytes ?? 0)}`);
   if (snapshot.entryPoints?.length) lines.push('entry points: ' + snapshot.entryPoints.map(entry => `${entry.name} ${entry.count}`).join('  '));
   for (const bucket of snapshot.histogram ?? []) lines.push(`  ${histogramRange(snapshot.tab, bucket)} ${bucket.count}`);
+  for (const note of snapshot.frameNotes ?? []) lines.push(`note: ${sanitize(note.text)}`);
   for (const stack of view.stacks) {
     const where = stack.where ? ` in ${stack.where.map(place => `${sanitize(place.mapping)} ${humanCount(place.count)}${place.bytes !== undefined ? ` ${humanBytes(place.bytes)}` : ''}`).join(', ')}` : '';
     if (view.live) lines.push(`${humanBytes(stack.bytes ?? 0)} ${humanCount(stack.count)} oldest ${humanAge(stack.age ?? 0)} ${toFixed(stack.share, 1)}%`);
@@ -127,6 +128,7 @@ export function stacksJson(snapshot: TracerStackSnapshot, target: {pid?: number;
   if (snapshot.allocator) json.allocator = snapshot.allocator;
   if (snapshot.entryPoints) json.entryPoints = snapshot.entryPoints;
   if (snapshot.processes) json.processes = snapshot.processes;
+  if (snapshot.frameNotes) json.frameNotes = snapshot.frameNotes;
   if (snapshot.capped) json.capped = true;
   if (snapshot.skippedLines) json.skippedLines = snapshot.skippedLines;
   if (snapshot.skippedLines && snapshot.skippedSample) json.skippedSample = snapshot.skippedSample;

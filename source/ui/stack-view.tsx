@@ -137,6 +137,8 @@ export function StackView({data, snapshot, exited, width, height}: StackViewProp
     }
   }
   if (data.live) lines.push({text: liveSummary(data), dim: true});
+  // Why frames are unnamed, once per view; at most two lines, so the stacks keep the screen.
+  for (const note of (snapshot.frameNotes ?? []).slice(0, Math.max(1, Math.min(2, Math.floor(height / 6))))) lines.push({text: sanitize(note.text), dim: true});
   lines.push({text: stackHeader(data, snapshot.kernel === true), bold: true});
   lines.push(...stackLines(data, height - lines.length));
   return (
