@@ -6,7 +6,7 @@ import React, {useRef} from 'react';
 import {Box, Text, useApp} from 'ink';
 import type {Backend, TabId, TracerStackSnapshot, ViewId} from './types.js';
 import {viewOf} from './registry.js';
-import {columnsFor} from './model/columns.js';
+import {columnHelp, columnsFor} from './model/columns.js';
 import {selectRows} from './model/select-rows.js';
 import {viewTable} from './model/table.js';
 import {topStacks} from './model/stacks.js';
@@ -148,13 +148,16 @@ function Screen({props, app, source}: {props: AppProps; app: AppStateHandle; sou
   const keys = {mode: drilling ? ('drill' as const) : ('table' as const), replaying, tab: state.tab, view: state.view, ...(state.drill?.view ? {drill: state.drill.view} : {})};
   let body: React.ReactNode;
   if (state.help) {
+    // The keys, then what each column of the table on screen shows.
+    const helpLines = [
+      ...bindingsFor(keys).map(binding => `${fit(binding.keys.join(' '), 16)} ${binding.description}`),
+      ...(drilling ? [] : ['', 'columns:', ...columnHelp(view, columns).map(column => `${fit(column.title, 16)} ${column.text}`)]),
+    ];
     body = (
       <Box flexDirection="column">
-        {bindingsFor(keys)
-          .slice(0, bodyHeight)
-          .map(binding => (
-            <Text key={binding.keys.join()}>{fit(`${fit(binding.keys.join(' '), 16)} ${binding.description}`, width)}</Text>
-          ))}
+        {helpLines.slice(0, bodyHeight).map((line, index) => (
+          <Text key={index}>{fit(line, width)}</Text>
+        ))}
       </Box>
     );
   } else if (drilling) {

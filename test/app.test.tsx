@@ -161,6 +161,10 @@ test('help lists the key table', async () => {
   await press(app, '?');
   await waitFor(() => frame(app).includes('drill into the selected row'), 'help');
   assert.match(frame(app), /reverse the sort order/);
+  // Then what each column of the table on screen shows: /s is over the interval's measured length.
+  await waitFor(() => frame(app).includes('columns:'), 'the columns');
+  assert.match(frame(app), /^\/s +CALLS a second: this interval's CALLS over the interval's measured length/m);
+  assert.match(frame(app), /^TOTAL +malloc\(\) calls, since memtop started/m);
 });
 
 test('a tracer that fails shows its reason and the fix, and other tabs keep working', async () => {

@@ -252,9 +252,14 @@ describe('malloc live view, real bpftrace against wl_leak', () => {
     await terminal.waitFor(screen => /live memory since/.test(screen) && keeperRow.test(screen), 'the table again', 20_000);
     await keeper.process.stop('SIGKILL');
     await terminal.waitFor(screen => /live memory since/.test(screen) && !keeperRow.test(screen), 'the keeper gone from the live view', 20_000);
+    const quitAt = Date.now();
     terminal.keys('q');
-    // memtop leaves once the kernel has taken its uprobes down, seconds on a loaded machine.
+    // memtop leaves once the kernel has taken its uprobes down, seconds on a loaded machine, and
+    // says so when that takes longer than half a second (the pane stays readable after its exit).
     await waitForValue(() => !terminal.alive() || undefined, {timeoutMs: 15_000, what: 'memtop to quit'});
+    const quitMs = Date.now() - quitAt;
+    t.diagnostic(`quit took ${quitMs} ms`);
+    if (quitMs > 1500) assert.match(terminal.screen(), /memtop: detaching probes…/, `a ${quitMs} ms quit says why`);
   });
 });
 

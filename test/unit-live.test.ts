@@ -7,7 +7,7 @@ import {key} from './helpers/ink-key.js';
 import {applyRows, applySnapshot, emptyTable, emptyTabData, viewTable} from '../source/model/table.js';
 import {columnsFor, effectiveSortColumn} from '../source/model/columns.js';
 import {selectRows} from '../source/model/select-rows.js';
-import {liveSummary, topStacks} from '../source/model/stacks.js';
+import {emptyStacksText, liveSummary, topStacks} from '../source/model/stacks.js';
 import {foldedFileName, foldedStacks} from '../source/model/folded.js';
 import {drillView, viewOf} from '../source/registry.js';
 import {initialState, MIN_AGES, nextMinAge, reducer} from '../source/state/reducer.js';
@@ -232,4 +232,15 @@ test('live recordings: a live drill-down is checked whole, and its files are nam
   assert.equal(checkTableSnapshot({tab: 'malloc', view: 'live', backend: 'bpftrace', probe: 'p', time: 't', elapsedMs: 1, rows: [row], untracked: 'lots'}), 'since or untracked is malformed');
   assert.equal(foldedFileName('malloc', 42, new Date('2026-01-02T03:04:05Z'), 'live'), 'memtop-malloc-live-42-20260102T030405Z.folded');
   assert.equal(foldedFileName('malloc', 42, new Date('2026-01-02T03:04:05Z')), 'memtop-malloc-42-20260102T030405Z.folded');
+});
+
+test('an empty live stack view says why: a threshold older than the view, nothing that old, or nothing outstanding', () => {
+  const snapshot = (time: string): TracerStackSnapshot => ({
+    tab: 'malloc', backend: 'bpftrace', probe: 'p', pid: 7, time, elapsedMs: 1000, stacks: [],
+    live: {since: '2026-01-01T00:00:00.000Z', classes: [{oldest: 3, newest: 0}], totals: [{count: 0, bytes: 0}], untracked: 0},
+  });
+  assert.equal(emptyStacksText(topStacks(snapshot('2026-01-01T00:00:12.000Z'), 10, 30)), 'nothing can be older than 30s yet: the view began 12s ago (o changes the age)');
+  assert.equal(emptyStacksText(topStacks(snapshot('2026-01-01T00:01:00.000Z'), 10, 30)), 'no allocation outstanding older than 30s (o changes the age)');
+  assert.equal(emptyStacksText(topStacks(snapshot('2026-01-01T00:01:00.000Z'), 10, 0)), 'no allocation outstanding from any stack');
+  assert.equal(emptyStacksText(topStacks({...snapshot('2026-01-01T00:01:00.000Z'), live: undefined}, 10)), 'no stacks in this interval');
 });

@@ -9,6 +9,7 @@ import {fileURLToPath} from 'node:url';
 import {isGaugeView, TABS, TAB_IDS, totalKey, type BpftraceRows, type BpftraceStacks, type ScriptChoice} from '../source/registry.js';
 import {bpftraceFragments, declaredMaps, generateBpftraceScript} from '../source/tools/probe-generator.js';
 import {README_BLOCKS, updateReadme} from '../source/tools/readme-tables.js';
+import {columnHelp, columnsFor} from '../source/model/columns.js';
 
 const PROBES = fileURLToPath(new URL('../probes/', import.meta.url));
 const SOURCES = path.join(PROBES, 'src', 'bpftrace');
@@ -140,4 +141,18 @@ test('readme.md\'s tab and key tables are the ones the code makes (npm run readm
     assert.ok(readme.includes(`<!-- generated: ${name} -->\n${make()}\n<!-- /generated -->`), `readme.md's ${name} table is stale: run npm run readme`);
   }
   assert.equal(updateReadme(readme), readme);
+});
+
+test('the help screen says what every column of every view shows, in words of its own', () => {
+  for (const tab of Object.values(TABS)) {
+    for (const view of tab.views) {
+      const columns = columnsFor(view, {trend: {ascii: true}, allocatorOf: () => 'glibc', cgroupOf: () => '/'});
+      const help = columnHelp(view, columns);
+      assert.equal(help.length, columns.length);
+      for (const [index, line] of help.entries()) {
+        assert.notEqual(line.text, columns[index]!.id, `${tab.title} ${view.id}: column ${line.title} has no help`);
+        assert.ok(!line.text.startsWith(`${line.title},`), `${tab.title} ${view.id}: column ${line.title} is described by its title only: give its measure a help`);
+      }
+    }
+  }
 });

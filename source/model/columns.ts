@@ -2,7 +2,7 @@
 // view's measures in the registry, and which column a sort reads. Pure.
 import {totalKey, type Measure, type Unit, type ViewDefinition} from '../registry.js';
 import {humanAge, humanBytes, humanBytesRate, humanCount, humanMs, humanRate, sanitize} from '../format.js';
-import {hasTotal, valueOf, type TableRow} from './table.js';
+import {hasTotal, RATE_HISTORY, valueOf, type TableRow} from './table.js';
 import {sparkline} from './sparkline.js';
 import {labelOfPath} from './cgroup.js';
 
@@ -108,4 +108,45 @@ export function effectiveSortColumn(id: ColumnId, cumulative: boolean, view: Vie
   const twin = (measure: Measure | undefined) => (measure && hasTotal(measure) ? totalKey(measure.id) : undefined);
   if (id === 'rate') return twin(measures[0]) ?? id;
   return twin(measures.find(measure => measure.id === id)) ?? id;
+}
+
+/** What a measure is, as the help screen says it. */
+function measureText(measure: Measure): string {
+  return measure.help ?? measure.metric?.help ?? measure.title;
+}
+
+/** What one column of a view shows, in a line. */
+function columnText(definition: ViewDefinition, id: ColumnId): string {
+  const first = definition.measures[0];
+  const firstTitle = first?.title ?? 'events';
+  switch (id) {
+    case 'pid':
+      return 'process id';
+    case 'comm':
+      return 'process name, as the kernel keeps it (at most 15 characters)';
+    case 'cache':
+      return 'slab cache';
+    case 'rate':
+      return first?.kind === 'gauge'
+        ? `how fast ${firstTitle} grew (+) or shrank (-) a second since the last interval`
+        : `${firstTitle} a second: this interval's ${firstTitle} over the interval's measured length, which is not exactly the one asked for, so /s and ${firstTitle} differ a little`;
+    case 'trend':
+      return `${first?.kind === 'gauge' ? firstTitle : definition.rateTitle ?? '/s'} over the last ${RATE_HISTORY} intervals, oldest left`;
+    case 'allocator':
+      return 'the allocator its calls went through: glibc, musl, jemalloc, tcmalloc, mimalloc or go';
+    case 'cgroup':
+      return "container id (docker, containerd, cri-o, podman), else the cgroup path's last two parts";
+    default:
+      break;
+  }
+  const measure = definition.measures.find(each => each.id === id);
+  if (measure) return `${measureText(measure)}, ${measure.kind === 'gauge' ? 'now' : 'this interval'}`;
+  const totalled = definition.measures.find(each => totalKey(each.id) === id);
+  if (totalled) return totalled.kind === 'gauge' ? `the peak of ${totalled.title} since the view opened` : `${measureText(totalled)}, since memtop started`;
+  return id;
+}
+
+/** The help screen's lines for the columns on screen: each one's title and what it shows. */
+export function columnHelp(definition: ViewDefinition, columns: readonly Column[]): {title: string; text: string}[] {
+  return columns.map(column => ({title: column.title, text: columnText(definition, column.id)}));
 }

@@ -23,6 +23,8 @@ export interface LiveView {
   untracked: number;
   /** The age of the oldest outstanding allocation counted, seconds. */
   oldest: number;
+  /** How long the view had tracked when its stacks were read, seconds (no allocation it counts is older). */
+  tracked: number;
 }
 
 /** A drill-down's top stacks as shown: each with its share, the totals they share, and for a live view its summary. */
@@ -81,7 +83,14 @@ function liveTopStacks(snapshot: TracerStackSnapshot & {live: NonNullable<Tracer
     totalCount: totals.count,
     totalBytes: totals.bytes,
     stacks,
-    live: {minAge, since: live.since, untracked: live.untracked, oldest: totals.age, ...(live.sampleBytes !== undefined ? {sampleBytes: live.sampleBytes} : {})},
+    live: {
+      minAge,
+      since: live.since,
+      untracked: live.untracked,
+      oldest: totals.age,
+      tracked: Math.max(0, (Date.parse(snapshot.time) - Date.parse(live.since)) / 1000) || 0,
+      ...(live.sampleBytes !== undefined ? {sampleBytes: live.sampleBytes} : {}),
+    },
   };
 }
 
@@ -135,4 +144,18 @@ export function histogramUnit(tab: TabId): 'us' | 'bytes' {
 export function histogramRange(tab: TabId, bucket: HistogramBucket): string {
   const edge = histogramUnit(tab) === 'us' ? humanMicros : humanBytes;
   return `[${edge(bucket.min)}, ${edge(bucket.max + 1)})`;
+}
+
+/**
+ * Why a view has no stacks to show: a live view whose age threshold is older than the view
+ * itself cannot count anything yet, one past it has nothing that old outstanding.
+ */
+export function emptyStacksText(data: TopStacks): string {
+  const live = data.live;
+  if (!live) return 'no stacks in this interval';
+  if (live.minAge <= 0) return 'no allocation outstanding from any stack';
+  if (live.tracked < live.minAge) {
+    return `nothing can be older than ${humanAge(live.minAge)} yet: the view began ${humanAge(live.tracked)} ago (o changes the age)`;
+  }
+  return `no allocation outstanding older than ${humanAge(live.minAge)} (o changes the age)`;
 }

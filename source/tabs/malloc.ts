@@ -28,7 +28,7 @@ export const malloc = {
       measures: [
         {id: 'bytes', title: 'LIVE', totalTitle: 'PEAK', unit: 'bytes', kind: 'gauge', metric: {name: 'live_bytes', help: 'Bytes allocated through libc since memtop started tracking and not freed yet'}},
         {id: 'count', title: 'ALLOCS', unit: 'events', kind: 'gauge', metric: {name: 'live_allocations', help: 'Allocations made through libc since memtop started tracking and not freed yet'}},
-        {id: 'age', title: 'OLDEST', unit: 'seconds', kind: 'gauge', combine: 'max'},
+        {id: 'age', title: 'OLDEST', unit: 'seconds', kind: 'gauge', combine: 'max', help: 'Age of the oldest allocation not freed yet'},
       ],
       profile: {count: 'inuse_objects', bytes: 'inuse_space', drop: ALLOCATOR_FRAMES},
     },

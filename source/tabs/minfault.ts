@@ -14,7 +14,7 @@ export const minfault = {
       measures: [
         count('MINOR', {name: 'minor_faults', help: 'Minor page faults (resolved without reading a disk)'}),
         // The major faults tab exports major faults: no second metric of them here.
-        {id: 'major', title: 'MAJOR', totalTitle: 'TOT MAJOR', unit: 'events', kind: 'counter'},
+        {id: 'major', title: 'MAJOR', totalTitle: 'TOT MAJOR', unit: 'events', kind: 'counter', help: 'Major page faults (read from a disk or swap)'},
       ],
     },
   ],

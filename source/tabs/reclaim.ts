@@ -14,7 +14,7 @@ export const reclaim = {
       measures: [
         {id: 'stallMs', title: 'STALLED', totalTitle: 'TOT STALL', unit: 'ms', kind: 'counter', metric: {name: 'reclaim_stall_seconds', help: 'Time stalled in direct and memory cgroup reclaim (kswapd: time awake)'}},
         count('STALLS', {name: 'reclaim_stalls', help: 'Direct and memory cgroup reclaim stalls (kswapd: wakes)'}),
-        {id: 'maxMs', title: 'LONGEST', totalTitle: 'MAX EVER', unit: 'ms', kind: 'max'},
+        {id: 'maxMs', title: 'LONGEST', totalTitle: 'MAX EVER', unit: 'ms', kind: 'max', help: 'The longest single reclaim stall'},
         {id: 'pages', title: 'PAGES', totalTitle: 'TOT PAGES', unit: 'pages', kind: 'counter', metric: {name: 'reclaim_pages', help: 'Pages reclaimed by the stalls (kswapd: by kswapd)'}},
         {id: 'throttled', title: 'THROTTLED', totalTitle: 'TOT THROT', unit: 'events', kind: 'counter', metric: {name: 'reclaim_throttled', help: 'Times throttled in reclaim (mm_vmscan_throttled)'}},
       ],

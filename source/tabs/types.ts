@@ -38,6 +38,8 @@ export interface Measure {
    * Prometheus' base unit: name it _seconds.
    */
   metric?: {name: string; help: string};
+  /** What it is, for the help screen, where its metric's help does not say it (or it has no metric). */
+  help?: string;
 }
 
 /** A measure's value as a tracer's script printed it, in the measure's unit: nanoseconds become ms. */

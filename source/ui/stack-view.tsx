@@ -6,7 +6,7 @@ import React from 'react';
 import {Box, Text} from 'ink';
 import {fit, humanAge, humanBytes, humanCount, humanMs, sanitize, toFixed} from '../format.js';
 import type {HistogramBucket, StackRow, TracerStackSnapshot} from '../types.js';
-import {histogramRange, histogramUnit, liveSummary, sharedInnermost, type TopStack, type TopStacks} from '../model/stacks.js';
+import {emptyStacksText, histogramRange, histogramUnit, liveSummary, sharedInnermost, type TopStack, type TopStacks} from '../model/stacks.js';
 
 export interface StackViewProps {
   data?: TopStacks;
@@ -86,7 +86,7 @@ export function stackHeader(data: TopStacks, kernel: boolean): string {
 export function stackLines(data: TopStacks, height: number): Line[] {
   const lines: Line[] = [];
   const stacks = data.stacks;
-  if (stacks.length === 0) return [{text: data.live ? 'no allocation outstanding from any stack' : 'no stacks in this interval', dim: true}];
+  if (stacks.length === 0) return [{text: emptyStacksText(data), dim: true}];
   const budget = (available: number) => Math.max(1, Math.floor(available / stacks.length));
   let perStack = budget(height);
   let skip = 0;
