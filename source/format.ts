@@ -116,10 +116,10 @@ export function sanitize(text: string): string {
 /**
  * Texts of one cell per UTF-16 unit: printable ASCII and the non-ASCII characters memtop draws
  * itself (sparkline blocks, sort arrows, the ellipsis, separators and arrows in the status line,
- * help and stack view). None of them joins a neighbour into a grapheme. A row with a sparkline
+ * help and stack view, a floor's ≥). None of them joins a neighbour into a grapheme. A row with a sparkline
  * in it would otherwise go through string-width grapheme by grapheme, every row every frame.
  */
-export const ONE_CELL_EACH = /^[\x20-\x7e\u00b7\u00d7\u2026\u2190-\u2193\u2581-\u2588\u25b2\u25bc]*$/;
+export const ONE_CELL_EACH = /^[\x20-\x7e\u00b7\u00d7\u2026\u2190-\u2193\u2265\u2581-\u2588\u25b2\u25bc]*$/;
 const graphemes = new Intl.Segmenter();
 
 /** How many terminal cells a text takes. */

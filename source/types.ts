@@ -61,6 +61,8 @@ export interface TracerSnapshot {
   since?: string;
   /** A live view: allocations its tracer could not track so far (its table was full, a realloc failed). */
   untracked?: number;
+  /** A live view: the processes with an allocation not tracked, whose figures are a floor and whose growth is unknown. */
+  untrackedPids?: number[];
   /** Allocator probes: the files traced, by kind, and the processes whose allocator memtop cannot probe. */
   allocators?: AllocatorSummary;
   /** Allocator probes, in a recording: each row's allocator kind by pid, as /proc said while it ran (a replay cannot ask). */

@@ -28,8 +28,9 @@ interface LiveRow {
   bytes: number;
   count: number;
   age: number;
-  rate: number;
+  rate: number | null;
   totalBytes: number;
+  untracked?: true;
 }
 
 interface LiveTable {
@@ -166,8 +167,8 @@ describe('malloc live view, real bpftrace against wl_leak', () => {
     assert.ok(within(keeperRow.count, keptBlocks), `memtop says ${keeperRow.count} allocations are live; the keeper kept ${keptBlocks}`);
     const since = Date.parse(settled.since);
     assert.ok(keeperRow.age > 2 && keeperRow.age <= (Date.parse(settled.time) - since) / 1000 + 1, `the oldest allocation is ${keeperRow.age} s old; tracking began at ${settled.since}`);
-    assert.equal(Math.round(keeperRow.rate), 0, 'nothing grows once the keeper is done');
-    assert.ok(Math.max(...rowsOf(keeper.pid).map(row => row.rate)) > keptBytes / run.seconds / 2, 'while it ran, its live bytes grew');
+    assert.equal(Math.round(keeperRow.rate ?? NaN), 0, 'nothing grows once the keeper is done');
+    assert.ok(Math.max(...rowsOf(keeper.pid).map(row => row.rate ?? NaN)) > keptBytes / run.seconds / 2, 'while it ran, its live bytes grew');
     assert.equal(settled.untracked, 0);
 
     // The freer's working set is steady (a ring of blocks), then all freed: it never grows past it.
@@ -220,6 +221,9 @@ describe('malloc live view, real bpftrace against wl_leak', () => {
     assert.ok(row.count <= cap, `${row.count} tracked in a table of ${cap}`);
     assert.ok(row.count + snapshot.untracked >= Number(kept.keptBlocks), 'every kept block is tracked or counted as untracked');
     assert.ok(row.bytes <= Number(kept.kept), 'what could not be tracked is not in the live bytes');
+    // Its figures are floors from then on and its growth unknown: said on the row, not shown as exact.
+    assert.equal(row.untracked, true, JSON.stringify(row));
+    assert.equal(row.rate, null, JSON.stringify(row));
   });
 
   it('the TUI: l shows the live view since it opened; Enter the live stacks with the keeping function; o the age threshold', {timeout: 150_000}, async t => {

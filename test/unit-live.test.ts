@@ -16,7 +16,7 @@ import {parseFlags, UsageError} from '../source/flags.js';
 import {BpftraceJsonParser} from '../source/parse/bpftrace-json.js';
 import {liveRows, liveStackRows} from '../source/parse/bpftrace-live.js';
 import {ageClassesAt, liveRowsOf} from '../source/parse/live.js';
-import {rowJson, stacksJson} from '../source/model/batch-output.js';
+import {rowJson, stacksJson, tableJson, tableText} from '../source/model/batch-output.js';
 import {checkStackSnapshot, checkTableSnapshot} from '../source/record/format.js';
 import {humanAge, humanBytesRate} from '../source/format.js';
 import {DEFAULT_SAMPLE_BYTES, type TracerSnapshot, type TracerStackSnapshot} from '../source/types.js';
@@ -243,4 +243,22 @@ test('an empty live stack view says why: a threshold older than the view, nothin
   assert.equal(emptyStacksText(topStacks(snapshot('2026-01-01T00:01:00.000Z'), 10, 30)), 'no allocation outstanding older than 30s (o changes the age)');
   assert.equal(emptyStacksText(topStacks(snapshot('2026-01-01T00:01:00.000Z'), 10, 0)), 'no allocation outstanding from any stack');
   assert.equal(emptyStacksText(topStacks({...snapshot('2026-01-01T00:01:00.000Z'), live: undefined}, 10)), 'no stacks in this interval');
+});
+
+test('a process with an allocation not tracked: its live figures read as floors, its growth as unknown, in the table and in JSON', () => {
+  const rows = [{pid: 7, comm: 'full', count: 3, bytes: 2048, age: 75}, {pid: 8, comm: 'fine', count: 1, bytes: 512, age: 5}];
+  const table = applyRows(applyRows(emptyTable(), rows, {...meta(), untracked: 40, untrackedPids: [7]}, LIVE), rows, {...meta(), untracked: 40, untrackedPids: [7]}, LIVE);
+  assert.deepEqual(table.untrackedPids, [7]);
+  const columns = columnsFor(LIVE, {untrackedPids: table.untrackedPids});
+  const cells = (pid: number) => Object.fromEntries(columns.map(column => [column.title, column.format(table.rows.get(`pid:${pid}`)!)]));
+  assert.deepEqual(
+    {LIVE: cells(7).LIVE, ALLOCS: cells(7).ALLOCS, OLDEST: cells(7).OLDEST, rate: cells(7)['GROWTH/s'], PEAK: cells(7).PEAK},
+    {LIVE: '≥2.0K', ALLOCS: '≥3', OLDEST: '75s', rate: '?', PEAK: '≥2.0K'},
+  );
+  assert.equal(cells(8).LIVE, '512B');
+  assert.notEqual(cells(8)['GROWTH/s'], '?');
+  const snapshot: TracerSnapshot = {tab: 'malloc', view: 'live', backend: 'bpftrace', probe: 'p', time: 't', elapsedMs: 1000, rows, since: 'A', untracked: 40, untrackedPids: [7]};
+  const json = tableJson(snapshot, LIVE, [...table.rows.values()]) as {rows: Record<string, unknown>[]};
+  assert.deepEqual(json.rows.map(row => [row.pid, row.rate, row.untracked]), [[7, null, true], [8, 0, undefined]]);
+  assert.match(tableText(snapshot, LIVE, [...table.rows.values()]), /CAPPED: 40 allocations not tracked: ≥ marks a floor, \? a growth not known/);
 });

@@ -300,18 +300,24 @@ export const bpftraceBackend: Backend = {
       };
     };
     options.signal.addEventListener('abort', () => sides.abort(), {once: true});
-    const latestSide = new Map<number, RawRow[]>();
+    const latestSide = new Map<number, ReturnType<typeof viewRows>>();
     for await (const {main, sides: arrived} of withSides(run(options.signal, files), watch)) {
       const {maps, elapsedMs, skipped, skippedSample, began} = main;
-      const {rows: read, bad, untracked} = viewRows(view.rows, spec, maps.maps, unitsOf(view), maps.endNs);
-      // A side's counters add to the interval they arrived in; its gauges stand until it prints again.
+      const {rows: read, bad, untracked: mainUntracked, untrackedPids: mainUntrackedPids} = viewRows(view.rows, spec, maps.maps, unitsOf(view), maps.endNs);
+      // A side's counters add to the interval they arrived in; its gauges (and what it could not track) stand until it prints again.
       const fromSides: RawRow[] = [];
       for (const {side, item} of arrived) {
-        const sideRows = viewRows(view.rows, spec, item.maps.maps, unitsOf(view), item.maps.endNs).rows;
-        if (spec.live) latestSide.set(side, sideRows);
-        else fromSides.push(...sideRows);
+        const sideRead = viewRows(view.rows, spec, item.maps.maps, unitsOf(view), item.maps.endNs);
+        if (spec.live) latestSide.set(side, sideRead);
+        else fromSides.push(...sideRead.rows);
       }
-      for (const sideRows of latestSide.values()) fromSides.push(...sideRows);
+      let untracked = mainUntracked ?? 0;
+      const untrackedPids = new Set(mainUntrackedPids);
+      for (const sideRead of latestSide.values()) {
+        fromSides.push(...sideRead.rows);
+        untracked += sideRead.untracked ?? 0;
+        for (const untrackedPid of sideRead.untrackedPids ?? []) untrackedPids.add(untrackedPid);
+      }
       // Rows are keyed by pid: a process still running has no name here, and is named from /proc
       // only if it is shown (selectRows' nameOf), not every row every interval. A live view
       // shows what is outstanding in processes that are there: one that has exited is gone.
@@ -332,10 +338,10 @@ export const bpftraceBackend: Backend = {
         time: new Date().toISOString(),
         elapsedMs,
         rows,
-        capped: isCapped(maps, choice) || (untracked ?? 0) > 0,
+        capped: isCapped(maps, choice) || untracked > 0,
         skippedLines: skipped + bad,
         ...(skippedSample !== undefined ? {skippedSample} : {}),
-        ...(spec.live ? {since: began, untracked: untracked ?? 0} : {}),
+        ...(spec.live ? {since: began, untracked, ...(untrackedPids.size > 0 ? {untrackedPids: [...untrackedPids].sort((a, b) => a - b)} : {})} : {}),
         ...(files ? {allocators: summarize(files, found?.scan)} : {}),
       };
     }

@@ -38,10 +38,13 @@ function roundedValue(value: number): number {
 /** A view's table of one interval as text, like top -b: a heading line, the header, the rows. */
 export function tableText(snapshot: TracerSnapshot, view: ViewDefinition, rows: readonly TableRow[], allocatorOf?: (pid: number) => string | undefined): string {
   // Where allocator probes count the rows, an ALLOC column: as recorded, else as /proc says.
-  const columns = columnsFor(view, snapshot.allocators ? {allocatorOf: pid => snapshot.rowAllocators?.[String(pid)] ?? allocatorOf?.(pid)} : {});
+  const columns = columnsFor(view, {
+    ...(snapshot.allocators ? {allocatorOf: (pid: number) => snapshot.rowAllocators?.[String(pid)] ?? allocatorOf?.(pid)} : {}),
+    ...(snapshot.untrackedPids ? {untrackedPids: snapshot.untrackedPids} : {}),
+  });
   const header = columns.map(column => fit(column.title, column.width, column.align)).join(' ');
   const lines = rows.map(row => columns.map(column => fit(column.format(row), column.width, column.align)).join(' '));
-  const live = snapshot.since !== undefined ? ` · live since ${clockTime(snapshot.since)}${snapshot.untracked ? ` · CAPPED: ${snapshot.untracked} allocations not tracked` : ''}` : '';
+  const live = snapshot.since !== undefined ? ` · live since ${clockTime(snapshot.since)}${snapshot.untracked ? ` · CAPPED: ${snapshot.untracked} allocations not tracked: ≥ marks a floor, ? a growth not known` : ''}` : '';
   const coverage = snapshot.allocators ? coverageText(snapshot.allocators) : undefined;
   const covered = coverage ? ` · ${coverage.files}${coverage.unprobed ? ` · ${coverage.unprobed}` : ''}` : '';
   return [`memtop ${TABS[snapshot.tab].title} · ${snapshot.time} · ${snapshot.backend} ${snapshot.probe} · ${toFixed(snapshot.elapsedMs / 1000, 2)}s${live}${covered}`, header, ...lines, ''].join('\n') + '\n';
@@ -77,10 +80,12 @@ export function tableJson(snapshot: TracerSnapshot, view: ViewDefinition, rows: 
     intervalMs: Math.round(snapshot.elapsedMs),
     ...(snapshot.since !== undefined ? {since: snapshot.since, untracked: snapshot.untracked ?? 0} : {}),
     ...(snapshot.allocators ? {allocators: snapshot.allocators} : {}),
-    // Where allocator probes count the rows: each process's allocator kind, while it runs.
+    // Where allocator probes count the rows: each process's allocator kind, while it runs. A live
+    // row of a process with an allocation not tracked says so: its figures are a floor, its rate unknown (null).
     rows: rows.map(row => {
       const allocator = snapshot.allocators && row.pid ? (snapshot.rowAllocators?.[String(row.pid)] ?? allocatorOf?.(row.pid)) : undefined;
-      return allocator ? {...rowJson(row, view), allocator} : rowJson(row, view);
+      const json = allocator ? {...rowJson(row, view), allocator} : rowJson(row, view);
+      return row.pid !== undefined && snapshot.untrackedPids?.includes(row.pid) ? {...json, rate: null, untracked: true} : json;
     }),
   };
   if (snapshot.capped) json.capped = true;

@@ -17,7 +17,19 @@ export interface ColumnExtras {
   trend?: {ascii: boolean};
   /** With it, an ALLOC column: the allocator a process's allocations went through (glibc, musl, jemalloc, go...). */
   allocatorOf?: (pid: number) => string | undefined;
+  /**
+   * A live view's processes with an allocation its tracer could not track: their figures are a
+   * floor (shown ≥) and their growth unknown (shown ?), never a number that looks exact and is not.
+   */
+  untrackedPids?: readonly number[];
+  /** Draw in ASCII (a floor as >=): the terminal is not UTF-8. */
+  ascii?: boolean;
 }
+
+/** The mark of a floor: a figure that misses what could not be tracked. */
+export const FLOOR_MARK = '≥';
+/** What a rate reads when it cannot be known. */
+export const UNKNOWN_RATE = '?';
 
 export interface Column {
   id: ColumnId;
@@ -43,8 +55,9 @@ function formatRate(first: Measure | undefined, rate: number): string {
   return first?.kind === 'gauge' && first.unit === 'bytes' ? humanBytesRate(rate) : humanRate(rate);
 }
 
-function measureColumn(measure: Measure, key: string, title: string, width: number): Column {
-  return {id: key, title, width, align: 'right', defaultDescending: true, value: row => valueOf(row, key), format: row => formatValue(valueOf(row, key), measure.unit)};
+function measureColumn(measure: Measure, key: string, title: string, width: number, floor?: {of: (row: TableRow) => boolean; mark: string}): Column {
+  const format = (row: TableRow) => formatValue(valueOf(row, key), measure.unit);
+  return {id: key, title, width, align: 'right', defaultDescending: true, value: row => valueOf(row, key), format: floor ? row => (floor.of(row) ? floor.mark + format(row) : format(row)) : format};
 }
 
 /** The columns of a view, left to right. */
@@ -58,9 +71,14 @@ export function columnsFor(definition: ViewDefinition, extras: ColumnExtras = {}
       {id: 'comm', title: 'COMM', width: 16, align: 'left', defaultDescending: false, value: row => row.comm ?? '', format: row => sanitize(row.comm ?? '')},
     );
   }
-  for (const measure of definition.measures) columns.push(measureColumn(measure, measure.id, measure.title, 9));
+  // A live view's outstanding figures (its gauges: bytes and allocations, not an age) of a process
+  // with an allocation not tracked are floors, and their growth is unknown.
+  const untracked = extras.untrackedPids && extras.untrackedPids.length > 0 ? new Set(extras.untrackedPids) : undefined;
+  const floor = untracked ? {of: (row: TableRow) => row.pid !== undefined && untracked.has(row.pid), mark: extras.ascii ? '>=' : FLOOR_MARK} : undefined;
+  for (const measure of definition.measures) columns.push(measureColumn(measure, measure.id, measure.title, 9, measure.kind === 'gauge' && measure.unit !== 'seconds' ? floor : undefined));
   const first = definition.measures[0];
-  columns.push({id: 'rate', title: definition.rateTitle ?? '/s', width: 9, align: 'right', defaultDescending: true, value: row => row.rate, format: row => formatRate(first, row.rate)});
+  const rateText = (row: TableRow) => formatRate(first, row.rate);
+  columns.push({id: 'rate', title: definition.rateTitle ?? '/s', width: 9, align: 'right', defaultDescending: true, value: row => row.rate, format: floor ? row => (floor.of(row) ? UNKNOWN_RATE : rateText(row)) : rateText});
   if (extras.trend) {
     const {ascii} = extras.trend;
     columns.push({
@@ -75,7 +93,7 @@ export function columnsFor(definition: ViewDefinition, extras: ColumnExtras = {}
     });
   }
   for (const measure of definition.measures) {
-    if (hasTotal(measure)) columns.push(measureColumn(measure, totalKey(measure.id), measure.totalTitle!, measure.unit === 'bytes' ? 10 : 9));
+    if (hasTotal(measure)) columns.push(measureColumn(measure, totalKey(measure.id), measure.totalTitle!, measure.unit === 'bytes' ? 10 : 9, measure.kind === 'gauge' && measure.unit !== 'seconds' ? floor : undefined));
   }
   if (extras.allocatorOf && definition.rows === 'process') {
     const allocatorOf = extras.allocatorOf;

@@ -69,6 +69,8 @@ export interface TableState {
   since?: string;
   /** A live view: allocations its tracer could not track so far. */
   untracked?: number;
+  /** A live view: the processes with an allocation not tracked (their figures are a floor, their growth unknown). */
+  untrackedPids?: number[];
   /** Allocator probes: what the latest interval's tracers covered (files by kind, processes not probed). */
   allocators?: AllocatorSummary;
   /** Allocator probes, replayed: the shown rows' allocator kinds by pid, as recorded. */
@@ -124,7 +126,7 @@ function mergeRaw(into: RawRow, raw: RawRow, view: ViewDefinition): void {
 export function applyRows(
   state: TableState,
   rawRows: RawRow[],
-  meta: Pick<TracerSnapshot, 'elapsedMs' | 'probe' | 'backend' | 'time' | 'capped' | 'skippedLines' | 'skippedSample' | 'since' | 'untracked' | 'allocators' | 'rowAllocators'>,
+  meta: Pick<TracerSnapshot, 'elapsedMs' | 'probe' | 'backend' | 'time' | 'capped' | 'skippedLines' | 'skippedSample' | 'since' | 'untracked' | 'untrackedPids' | 'allocators' | 'rowAllocators'>,
   view: ViewDefinition,
   maxKept = MAX_KEPT_ROWS,
 ): TableState {
@@ -192,6 +194,7 @@ export function applyRows(
     totalRateHistory: pushHistory(state.totalRateHistory, first?.kind === 'gauge' ? firstTotal : firstTotal / seconds),
     ...(meta.since !== undefined ? {since: meta.since} : {}),
     ...(meta.untracked !== undefined ? {untracked: meta.untracked} : {}),
+    ...(meta.untrackedPids ? {untrackedPids: meta.untrackedPids} : {}),
     ...(meta.allocators ? {allocators: meta.allocators} : {}),
     ...(meta.rowAllocators || state.rowAllocators ? {rowAllocators: rowKinds(rows, state.rowAllocators, meta.rowAllocators)} : {}),
   };

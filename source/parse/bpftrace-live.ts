@@ -21,11 +21,21 @@ function untrackedOf(spec: LiveMaps, maps: Map<string, Record<string, unknown>>)
   return Object.values(maps.get(spec.untracked) ?? {}).reduce<number>((sum, value) => sum + toCount(value), 0);
 }
 
+/** The processes with an allocation a live script could not track, in pid order. */
+function untrackedPidsOf(spec: LiveMaps, maps: Map<string, Record<string, unknown>>): number[] {
+  if (!spec.untrackedPids) return [];
+  return Object.entries(maps.get(spec.untrackedPids) ?? {})
+    .filter(([key, value]) => /^\d+$/.test(key) && toCount(value) > 0)
+    .map(([key]) => Number(key))
+    .sort((a, b) => a - b);
+}
+
 /**
  * The rows of a live view's interval (keys "pid,class"): per process the bytes and allocations
- * outstanding, and the age of its oldest class that holds one (see liveRowsOf).
+ * outstanding, and the age of its oldest class that holds one (see liveRowsOf); and which
+ * processes had an allocation it could not track (their figures are a floor).
  */
-export function liveRows(spec: LiveMaps, maps: Map<string, Record<string, unknown>>, endNs: bigint): {rows: RawRow[]; bad: number; untracked: number} {
+export function liveRows(spec: LiveMaps, maps: Map<string, Record<string, unknown>>, endNs: bigint): {rows: RawRow[]; bad: number; untracked: number; untrackedPids: number[]} {
   const amounts = new Map<string, ProcessClassAmount>();
   let bad = 0;
   for (const field of ['bytes', 'count'] as const) {
@@ -42,7 +52,7 @@ export function liveRows(spec: LiveMaps, maps: Map<string, Record<string, unknow
       amount[field] += toCount(value);
     }
   }
-  return {rows: liveRowsOf([...amounts.values()], ageClasses(spec, maps, endNs)), bad, untracked: untrackedOf(spec, maps)};
+  return {rows: liveRowsOf([...amounts.values()], ageClasses(spec, maps, endNs)), bad, untracked: untrackedOf(spec, maps), untrackedPids: untrackedPidsOf(spec, maps)};
 }
 
 /**

@@ -19,6 +19,8 @@ export interface LiveMaps {
   count: string;
   epochs: string;
   untracked: string;
+  /** A map keyed by pid of the processes with an allocation not tracked (absent: the script has none). */
+  untrackedPids?: string;
 }
 
 /** How one view's bpftrace output maps to rows. */
