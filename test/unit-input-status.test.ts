@@ -81,7 +81,7 @@ test('narrow: the least important go first; an error, its retry and a recording 
 test('a live view at its cap keeps CAPPED and since when before the probe when the line shortens', () => {
   const live: StatusInput = {...table, table: {probe: 'uprobe+uretprobe:libc:malloc,calloc,realloc,...,free', backend: 'bpftrace', view: 'live memory', since: '2026-12-05T12:13:17Z', untracked: 1_100_000, capped: true, skippedLines: 0, gauges: true}, filter: 'wl_leak'};
   const narrow = layoutStatus(statusFields(live), 110);
-  assert.match(narrow, /^CAPPED: 1\.1M not tracked \(table full; ≥ floor, \? unknown\) · live memory since \d\d:\d\d:\d\d/);
+  assert.match(narrow, /^CAPPED: 1\.1M not tracked \(shared table full; ≥ floor, \? unknown\) · live memory since \d\d:\d\d:\d\d/);
   assert.match(layoutStatus(statusFields(live), 50), /^CAPPED · live memory since \d\d:\d\d:\d\d/);
 });
 

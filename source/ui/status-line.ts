@@ -66,7 +66,7 @@ export function statusFields(input: StatusInput): StatusField[] {
   } else if (input.table) {
     const {table} = input;
     if (table.stale) fields.push({text: `STALE: rows from ${clockTime(table.stale.time)}, ${table.stale.reason}`, short: `STALE ${clockTime(table.stale.time)}`, keep: true});
-    if (table.untracked) fields.push({text: `CAPPED: ${humanCount(table.untracked)} not tracked (table full; ≥ floor, ? unknown)`, short: 'CAPPED', keep: true});
+    if (table.untracked) fields.push({text: `CAPPED: ${humanCount(table.untracked)} not tracked (shared table full; ≥ floor, ? unknown)`, short: 'CAPPED', keep: true});
     else if (table.capped) fields.push({text: 'CAPPED: map full, some keys dropped', short: 'CAPPED', keep: true});
     if (table.skippedLines) fields.push({text: `${table.skippedLines} lines skipped`, short: `${table.skippedLines} skipped`, keep: true});
     // Since when a live view counts is what its numbers mean: kept, before the probe's name.
