@@ -7,6 +7,7 @@ import type {FrameNote, TabId} from '../types.js';
 
 export type {FrameNote} from '../types.js';
 import {frameAddress} from '../parse/bpftrace-stacks.js';
+import {rangeAt} from './ranges.js';
 
 /** An executable mapping of the process: [low, high) and its file (undefined: anonymous memory, a JIT's code). */
 export interface CodeMapping {
@@ -58,19 +59,6 @@ const DEEP_STACK = 100;
 /** Views whose events are allocator calls (where CPython's pools hide allocations). */
 const ALLOCATION_TABS = new Set<TabId>(['malloc']);
 
-function codeAt(code: readonly CodeMapping[], address: bigint): CodeMapping | undefined {
-  let low = 0;
-  let high = code.length - 1;
-  while (low <= high) {
-    const middle = (low + high) >> 1;
-    const mapping = code[middle]!;
-    if (address < mapping.low) high = middle - 1;
-    else if (address >= mapping.high) low = middle + 1;
-    else return mapping;
-  }
-  return undefined;
-}
-
 function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
@@ -101,7 +89,7 @@ export function frameNotes(tab: TabId, stacks: readonly {frames: readonly string
       const address = frameAddress(frame);
       if (address === undefined || seen.has(address)) continue;
       seen.add(address);
-      const mapping = codeAt(facts.code, address);
+      const mapping = rangeAt(facts.code, address);
       if (!mapping) continue;
       if (mapping.file === undefined) jit++;
       else {

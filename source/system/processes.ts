@@ -2,6 +2,7 @@
 // files it maps (as paths memtop can open, through /proc/PID/root across containers). (Its name
 // has its own owner: system/process-names.ts.)
 import {readFileSync, statSync} from 'node:fs';
+import {rangeAt} from '../model/ranges.js';
 
 /**
  * The address ranges [low, high) a process has mapped executable, from /proc/<pid>/maps, or
@@ -49,18 +50,9 @@ export function processMappings(pid: number): Mapping[] | undefined {
   }
 }
 
-/** The name of the mapping that holds `address` (a binary search of mappings in address order). */
+/** The name of the mapping that holds `address` (mappings in address order). */
 export function mappingAt(mappings: readonly Mapping[], address: number): string | undefined {
-  let low = 0;
-  let high = mappings.length - 1;
-  while (low <= high) {
-    const middle = (low + high) >> 1;
-    const mapping = mappings[middle]!;
-    if (address < mapping.low) high = middle - 1;
-    else if (address >= mapping.high) low = middle + 1;
-    else return mapping.name;
-  }
-  return undefined;
+  return rangeAt(mappings, address)?.name;
 }
 
 /** A file a process maps, from the text of /proc/<pid>/maps: its path and inode. */
