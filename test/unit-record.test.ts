@@ -8,7 +8,7 @@ import {tmpdir, hostname, release} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {Recorder, RecordError} from '../source/record/recorder.js';
-import {recordingHeader, RECORDING_VERSION, toLine, type RecordingEvent, type TableEvent} from '../source/record/format.js';
+import {checkStackSnapshot, checkTableSnapshot, recordingHeader, RECORDING_VERSION, toLine, type RecordingEvent, type TableEvent} from '../source/record/format.js';
 import {nextSpeed, readRecording, ReplayEndError, ReplayError, ReplayTimeline, replayBackend, type Recording} from '../source/record/replay.js';
 import {applySnapshot, emptyTabData, viewTable, type TabData} from '../source/model/table.js';
 import {columnsFor, type ColumnId} from '../source/model/columns.js';
@@ -606,4 +606,15 @@ test('a cache drill-down is recorded and replays to the same cache only, with it
   assert.match((other.error as TracerError).message, /cache dentry/);
   const byPid = await collect(replayBackend(recording, {speed: 0}).startStacks({tab: 'slab', pid: 12, intervalMs: 1000, signal: new AbortController().signal}));
   assert.deepEqual(byPid.items, [], 'a cache\'s drill-down is not a process\'s');
+});
+
+test('a recording\'s frame notes and untracked processes are checked before a replay shows them', () => {
+  const table: TracerSnapshot = {tab: 'malloc', view: 'live', backend: 'bpftrace', probe: 'p', time: 't', elapsedMs: 1000, rows: [], since: 's', untracked: 3, untrackedPids: [7]};
+  assert.equal(checkTableSnapshot(table), undefined);
+  assert.equal(checkTableSnapshot({...table, untrackedPids: '7'}), 'untrackedPids are malformed');
+  assert.equal(checkTableSnapshot({...table, untrackedPids: [7, 'x']}), 'untrackedPids are malformed');
+  const stacks: TracerStackSnapshot = {tab: 'malloc', backend: 'bpftrace', probe: 'p', pid: 7, time: 't', elapsedMs: 1000, stacks: [], frameNotes: [{reason: 'no-symbols', file: '/x', frames: 2, text: 'why'}]};
+  assert.equal(checkStackSnapshot(stacks), undefined);
+  assert.equal(checkStackSnapshot({...stacks, frameNotes: 'why'}), 'frameNotes are malformed');
+  assert.equal(checkStackSnapshot({...stacks, frameNotes: [{reason: 'jit'}]}), 'frameNotes are malformed');
 });

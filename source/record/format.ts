@@ -156,6 +156,7 @@ export function checkTableSnapshot(value: unknown): string | undefined {
   const otherViewsOk = (inner: unknown) => isObject(inner) && Object.entries(inner).every(([view, rows]) => hasView(value.tab as TabId, view as ViewId) && Array.isArray(rows) && rows.every(checkRawRow));
   if (!optional(value.otherViews, otherViewsOk)) return 'otherViews are malformed';
   if (!optional(value.since, isString) || !optional(value.untracked, isNumber)) return 'since or untracked is malformed';
+  if (!optional(value.untrackedPids, inner => Array.isArray(inner) && inner.every(isNumber))) return 'untrackedPids are malformed';
   return undefined;
 }
 
@@ -198,6 +199,8 @@ export function checkStackSnapshot(value: unknown): string | undefined {
   if (!optional(value.histogram, inner => Array.isArray(inner) && inner.every(bucketOk))) return 'histogram is malformed';
   const entryOk = (entry: unknown) => isObject(entry) && isString(entry.name) && isNumber(entry.count);
   if (!optional(value.entryPoints, inner => Array.isArray(inner) && inner.every(entryOk))) return 'entryPoints are malformed';
+  const noteOk = (note: unknown) => isObject(note) && isString(note.reason) && isString(note.text) && optional(note.file, isString) && optional(note.frames, isNumber) && optional(note.frame, isString);
+  if (!optional(value.frameNotes, inner => Array.isArray(inner) && inner.every(noteOk))) return 'frameNotes are malformed';
   return undefined;
 }
 
