@@ -4,10 +4,10 @@
 // malloc. Pure: the facts of the process come from system/frame-facts.ts.
 import {sanitize} from '../format.js';
 import type {FrameNote, TabId} from '../types.js';
-
-export type {FrameNote} from '../types.js';
 import {frameAddress} from '../parse/bpftrace-stacks.js';
 import {rangeAt} from './ranges.js';
+
+export type {FrameNote} from '../types.js';
 
 /** An executable mapping of the process: [low, high) and its file (undefined: anonymous memory, a JIT's code). */
 export interface CodeMapping {
