@@ -163,7 +163,7 @@ test('help lists the key table', async () => {
   assert.match(frame(app), /reverse the sort order/);
   // Then what each column of the table on screen shows: /s is over the interval's measured length.
   await waitFor(() => frame(app).includes('columns:'), 'the columns');
-  assert.match(frame(app), /^\/s +CALLS a second: this interval's CALLS over the interval's measured length/m);
+  assert.match(frame(app), /^\/s +CALLS a second: this interval's CALLS over its measured length/m);
   assert.match(frame(app), /^TOTAL +malloc\(\) calls, since memtop started/m);
 });
 

@@ -147,7 +147,7 @@ function columnText(definition: ViewDefinition, id: ColumnId): string {
     case 'rate':
       return first?.kind === 'gauge'
         ? `how fast ${firstTitle} grew (+) or shrank (-) a second since the last interval`
-        : `${firstTitle} a second: this interval's ${firstTitle} over the interval's measured length, which is not exactly the one asked for, so /s and ${firstTitle} differ a little`;
+        : `${firstTitle} a second: this interval's ${firstTitle} over its measured length (never exactly the asked one, so the two differ a little)`;
     case 'trend':
       return `${first?.kind === 'gauge' ? firstTitle : definition.rateTitle ?? '/s'} over the last ${RATE_HISTORY} intervals, oldest left`;
     case 'allocator':
