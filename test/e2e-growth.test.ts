@@ -80,6 +80,7 @@ interface GrowthSnapshot {
   time: string;
   rows: GrowthRow[];
   skippedLines?: number;
+  skippedSample?: string;
 }
 
 interface StackSnapshot {
@@ -175,7 +176,7 @@ async function checkGrower(t: TestContext, grower: Grower): Promise<void> {
     resident.stop();
 
     const snapshots = memtop.records.filter(isSnapshot) as unknown as GrowthSnapshot[];
-    for (const snapshot of snapshots) assert.equal(snapshot.skippedLines, undefined, `memtop skipped tracer lines: ${JSON.stringify(snapshot).slice(0, 400)}`);
+    for (const snapshot of snapshots) assert.equal(snapshot.skippedLines, undefined, `memtop skipped ${snapshot.skippedLines} tracer lines, the latest ${JSON.stringify(snapshot.skippedSample)}: ${JSON.stringify(snapshot).slice(0, 400)}`);
     const stamp = (snapshot: GrowthSnapshot) => Date.parse(snapshot.time);
     const first = snapshots.findLastIndex(snapshot => stamp(snapshot) < goAt);
     const last = snapshots.findIndex(snapshot => stamp(snapshot) > doneAt + INTERVAL_MS);

@@ -174,3 +174,12 @@ test('a failure under a path with "root" in it is not taken for a missing privil
   const refused = explainBpftraceFailure('ERROR: bpftrace currently only supports running as the root user.', 1);
   assert.match(refused.hint ?? '', /as root/);
 });
+
+test('a delete of a key already gone (bpftrace 0.23\'s helper_error, two CPUs racing) is not a skipped line; other helper errors are', () => {
+  const parser = new BpftraceJsonParser();
+  // As bpftrace 0.23 prints it for delete(@x[1]) when @x has no key 1.
+  assert.equal(parser.feed('{"type": "helper_error", "msg": "Can\'t delete map element because it does not exist.", "helper": "map_delete_elem", "retcode": -2, "line": 1, "col": 18}'), undefined);
+  assert.equal(parser.skipped, 0);
+  parser.feed('{"type": "helper_error", "msg": "Map full; can\'t update element.", "helper": "map_update_elem", "retcode": -7, "line": 3, "col": 2}');
+  assert.equal(parser.skipped, 1);
+});
