@@ -47,6 +47,8 @@ export interface TracerSnapshot {
   elapsedMs: number;
   /** Which of the tab's views `rows` are (registry.ts); the tab's first view when unset. */
   view?: ViewId;
+  /** The view's measures the running script cannot give (ScriptChoice.lacks): not measured, not 0. */
+  unmeasured?: string[];
   /** The view's rows. */
   rows: RawRow[];
   /** Rows of other views the same tracer measured alongside (SystemTap's slab script prints both). */

@@ -328,10 +328,29 @@ function checkMinorFaults({pid, snapshots, drills, note}: Seen): void {
   const places = new Map<string, number>();
   for (const stack of drills.flatMap(drill => drill.stacks)) for (const place of stack.where ?? []) places.set(place.mapping, (places.get(place.mapping) ?? 0) + place.count);
   note(`where the faults were: ${JSON.stringify(Object.fromEntries(places))}`);
+  // Every fault of wl_minflt makes one base page resident (MADV_NOHUGEPAGE).
+  const bytes = (last as {totalBytes?: number | null}).totalBytes;
+  note(`bytes made resident ${bytes}, minor faults ${last.totalCount}`);
+  assert.equal(typeof bytes, 'number', `no bytes beside the faults: ${JSON.stringify(last)}`);
+  const expected = last.totalCount * PAGE_BYTES;
+  assert.ok(Math.abs(bytes! - expected) / expected <= TOLERANCE, `memtop's faults made ${bytes} bytes resident; ${last.totalCount} faults of one page each make ${expected}`);
   if (existsSync('/sys/kernel/tracing/events/exceptions/page_fault_user')) {
     const total = [...places.values()].reduce((sum, count) => sum + count, 0);
     assert.ok((places.get('anon') ?? 0) >= total * 0.9, `fewer than 90% of the faults in anonymous memory: ${JSON.stringify(Object.fromEntries(places))}`);
   }
+}
+
+/** The page size of every workload here (x86-64): the bytes a one-page fault reads or makes resident. */
+const PAGE_BYTES = 4096;
+
+/** majfault: wl_majflt's mapping has no readahead (MADV_RANDOM), so each major fault reads one page, and READ says so. */
+function checkFaultReads({pid, snapshots, independent, note}: Seen): void {
+  const rows = snapshots.flatMap(snapshot => snapshot.rows.filter(row => row.pid === pid)) as unknown as {totalCount: number; totalRead: number | null}[];
+  const last = rows.at(-1)!;
+  note(`bytes read in by faults ${last.totalRead}, faults ${last.totalCount}, independent ${independent.count}`);
+  assert.equal(typeof last.totalRead, 'number', `no bytes read beside the faults: ${JSON.stringify(last)}`);
+  const expected = independent.count * PAGE_BYTES;
+  assert.ok(Math.abs(last.totalRead! - expected) / expected <= TOLERANCE, `memtop's faults read ${last.totalRead} bytes; ${independent.count} faults of one page each read ${expected}`);
 }
 
 /** reclaim: the pages the stalls reclaimed, against the same tracepoints' count; stall time and lengths in the drill-down. */
@@ -367,9 +386,42 @@ describe('memtop end to end, real bpftrace against real workloads', () => {
     it(`${tab}: the workload is in the top ${TOP_ROWS} within ${TOLERANCE * 100}% of an independent count, and its drill-down names its functions`, {timeout: 120_000}, async t => {
       if (cannotRun(t)) return;
       // wl_majflt's file must be on a disk, or touching it never needs a read.
-      await runTab(t, tab, tab === 'majfault' ? {extra: [await diskDirectory()]} : tab === 'minfault' ? {also: checkMinorFaults} : {});
+      await runTab(t, tab, tab === 'majfault' ? {extra: [await diskDirectory()], also: checkFaultReads} : tab === 'minfault' ? {also: checkMinorFaults} : {});
     });
   }
+
+  it(`majfault: a file read through mmap with readahead, after its pages left the cache, reads its size within ${TOLERANCE * 100}% in few faults`, {timeout: 120_000}, async t => {
+    if (cannotRun(t)) return;
+    const mebibytes = 64;
+    const pages = (mebibytes * 1024 * 1024) / PAGE_BYTES;
+    // One pass over the file, a page at a time, with the kernel's readahead (WL_READAHEAD=1).
+    const run = {eventsPerSecond: pages / 2, seconds: 2, lingerSeconds: 1, extra: [await diskDirectory(), String(mebibytes)]};
+    const workload = await startWorkload('majfault', run, {launcher: (file, args) => ({file: 'env', args: ['WL_READAHEAD=1', file, ...args]}), waitForGo: true});
+    track(workload.process);
+    let memtop: LineChild | undefined;
+    try {
+      await workload.ready();
+      memtop = startMemtop(['--tab', 'majfault', '--pid', String(workload.pid), '--interval', String(INTERVAL_MS), '--iterations', '200']);
+      await memtop.waitForRecord(isSnapshot('majfault'), 'its first snapshot', 60_000);
+      workload.go();
+      const done = await workload.done();
+      assert.equal(Number(done.pagesResidentAfterDrop), 0, 'the file was still in the page cache when the test began');
+      const exitedAt = Date.now();
+      await workload.process.exited;
+      await memtop.waitForRecord(record => isSnapshot('majfault')(record) && Date.parse(String(record.time)) > exitedAt + 50, 'a snapshot after wl_majflt exited', 4 * INTERVAL_MS + 5000);
+      await stopMemtop(memtop);
+      const rows = memtop.records.filter(isSnapshot('majfault')).flatMap(snapshot => (snapshot.rows as {pid: number; totalCount: number; totalRead: number}[]).filter(row => row.pid === workload.pid));
+      const last = rows.at(-1);
+      assert.ok(last, `memtop showed no row of wl_majflt\n${memtop.describe()}`);
+      const touched = Number(done.events) * PAGE_BYTES;
+      t.diagnostic(`${last.totalCount} major faults read ${last.totalRead} bytes; the workload touched ${touched} bytes of its file`);
+      assert.ok(Math.abs(last.totalRead - touched) / touched <= TOLERANCE, `memtop's faults read ${last.totalRead} bytes of a file whose ${touched} bytes were touched`);
+      assert.ok(last.totalCount * 16 < Number(done.events), `readahead should leave most touches minor: ${last.totalCount} major faults for ${String(done.events)} pages`);
+    } finally {
+      await memtop?.stop('SIGKILL');
+      await workload.process.stop('SIGKILL');
+    }
+  });
 
   it('slab by cache: real cache names, and the workload\'s files counted in the filp cache', {timeout: 120_000}, async t => {
     if (cannotRun(t)) return;

@@ -60,8 +60,16 @@ test('brk growth is growth minus shrinkage', () => {
 });
 
 test('tabs without bytes have no bytes field', () => {
-  const {rows} = tabRows('majfault', new Map([['count', {'5,app': 4}]]));
+  const {rows} = tabRows('anonpgin', new Map([['count', {'5,app': 4}]]));
   assert.deepEqual(rows, [{pid: 5, comm: 'app', count: 4}]);
+});
+
+test('major faults with the bytes they read into the page cache', () => {
+  const {rows} = tabRows('majfault', new Map([['count', {'5': 4}], ['read_in', {'5': 1048576, '6': 4096}]]));
+  assert.deepEqual(rows, [
+    {pid: 5, comm: '', count: 4, read: 1048576},
+    {pid: 6, comm: '', count: 0, read: 4096},
+  ]);
 });
 
 test('rows of one pid under two names (exec) merge into one row with the newest name', () => {

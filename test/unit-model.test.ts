@@ -8,6 +8,7 @@ import {selectRows} from '../source/model/select-rows.js';
 import {GONE_NAME} from '../source/system/process-names.js';
 import {topStacks} from '../source/model/stacks.js';
 import type {TracerSnapshot} from '../source/types.js';
+import {tableJson, tableText} from '../source/model/batch-output.js';
 
 const meta = (elapsedMs = 1000) => ({elapsedMs, probe: 'p', backend: 'bpftrace' as const, time: 't', capped: false, skippedLines: 0});
 const MALLOC = viewOf('malloc', 'process');
@@ -81,10 +82,28 @@ test('filter matches part of the name, case-insensitively', () => {
 });
 
 test('columns come from the view\'s measures: bytes only where it measures bytes; cache rows only on slab', () => {
-  assert.deepEqual(columnsFor(viewOf('majfault', 'process')).map(column => column.id), ['pid', 'comm', 'count', 'rate', 'totalCount']);
+  assert.deepEqual(columnsFor(viewOf('majfault', 'process')).map(column => column.id), ['pid', 'comm', 'count', 'read', 'rate', 'totalCount', 'totalRead']);
+  assert.deepEqual(columnsFor(viewOf('anonpgin', 'process')).map(column => column.id), ['pid', 'comm', 'count', 'rate', 'totalCount']);
   assert.deepEqual(columnsFor(viewOf('slab', 'cache')).map(column => column.id), ['cache', 'count', 'bytes', 'rate', 'totalCount', 'totalBytes']);
   assert.deepEqual(columnsFor(viewOf('malloc', 'process')).map(column => column.title), ['PID', 'COMM', 'CALLS', 'BYTES', '/s', 'TOTAL', 'TOT BYTES']);
   assert.equal(columnsFor(viewOf('brk', 'cache'))[0]!.id, 'pid');
+});
+
+test('a measure the running script lacks reads "-" in its columns and null in JSON, never 0', () => {
+  const view = viewOf('majfault', 'process');
+  const table = applyRows(emptyTable(), [{pid: 1, comm: 'a', count: 3, read: 0}], {...meta(), unmeasured: ['read']}, view);
+  assert.deepEqual(table.unmeasured, ['read']);
+  const row = table.rows.get('pid:1')!;
+  const shown = Object.fromEntries(columnsFor(view, {unmeasured: table.unmeasured}).map(column => [column.id, column.format(row)]));
+  assert.equal(shown.read, '-');
+  assert.equal(shown.totalRead, '-');
+  assert.equal(shown.count, '3');
+  const snapshot = {tab: 'majfault' as const, backend: 'bpftrace' as const, probe: 'p', time: 't', elapsedMs: 1000, rows: [], unmeasured: ['read']};
+  const [json] = tableJson(snapshot, view, [row]).rows as Record<string, unknown>[];
+  assert.equal(json!.read, null);
+  assert.equal(json!.totalRead, null);
+  assert.equal(json!.count, 3);
+  assert.match(tableText(snapshot, view, [row]), /\n\s+1 a\s+3\s+-\s/);
 });
 
 test('column formatters strip control characters from names', () => {

@@ -32,7 +32,7 @@ test('selection stays within the rows', () => {
 });
 
 test('sort column moves left and right through the tab columns with their default direction', () => {
-  let state = initialState({tab: 'majfault'});
+  let state = initialState({tab: 'anonpgin'});
   state = reducer(state, {type: 'sort-next'});
   assert.equal(state.sortColumn, 'rate');
   assert.equal(state.descending, true);

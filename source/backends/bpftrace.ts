@@ -335,6 +335,7 @@ export const bpftraceBackend: Backend = {
         view: view.id,
         backend: 'bpftrace',
         probe: choice.label,
+        ...(choice.lacks ? {unmeasured: choice.lacks} : {}),
         time: new Date().toISOString(),
         elapsedMs,
         rows,

@@ -82,7 +82,7 @@ export const dtraceBackend: Backend = {
     const positional = positionalArguments(options.intervalMs, pid, definition.needsPid === true);
     // A view with a script of its own probes entry points a libc may lack: -Z lets it start without them.
     const args = [...(definition.needsPid ? [...(script !== definition.script ? ['-Z'] : []), '-p', String(pid)] : []), '-s', probeScript('dtrace', script.file), ...positional];
-    const context = {tab: options.tab, probe: script.label};
+    const context = {tab: options.tab, probe: script.label, ...(script.lacks ? {unmeasured: script.lacks} : {})};
     yield* tableSnapshots(DTRACE, args, options.signal, context);
   },
 

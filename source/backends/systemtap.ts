@@ -172,7 +172,7 @@ export const systemtapBackend: Backend = {
     const positional = positionalArguments(options.intervalMs, pid, false);
     const libc = script.libc ? stapLibc(pid) : undefined;
     const args = [...STAP_DEFINES, ...TAB_SCRIPT_DEFINES, '-I', STAP_TAPSET, probeScript('stap', script.file), ...positional, ...(libc ? [libc] : [])];
-    const context = {tab: options.tab, probe: stapProbeLabel(script, libc)};
+    const context = {tab: options.tab, probe: stapProbeLabel(script, libc), ...(script.lacks ? {unmeasured: script.lacks} : {})};
     yield* tableSnapshots(STAP, args, options.signal, context);
   },
 

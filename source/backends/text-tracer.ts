@@ -61,8 +61,9 @@ async function* textSnapshots<T extends {skippedLines?: number}>(tracer: TextTra
 }
 
 /** Run a table's script: one snapshot per interval. */
-export function tableSnapshots(tracer: TextTracer, args: string[], signal: AbortSignal, context: TextContext): AsyncGenerator<TracerSnapshot> {
-  return textSnapshots(tracer, args, signal, block => parseTableBlock(tracer.format, block, context));
+export async function* tableSnapshots(tracer: TextTracer, args: string[], signal: AbortSignal, context: TextContext): AsyncGenerator<TracerSnapshot> {
+  const {unmeasured} = context;
+  for await (const snapshot of textSnapshots(tracer, args, signal, block => parseTableBlock(tracer.format, block, context))) yield unmeasured ? {...snapshot, unmeasured} : snapshot;
 }
 
 /** Run a drill-down's script: one snapshot per interval, with why a process's frames are unnamed. */

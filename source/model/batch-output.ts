@@ -41,6 +41,7 @@ export function tableText(snapshot: TracerSnapshot, view: ViewDefinition, rows: 
   const columns = columnsFor(view, {
     ...(snapshot.allocators ? {allocatorOf: (pid: number) => snapshot.rowAllocators?.[String(pid)] ?? allocatorOf?.(pid)} : {}),
     ...(snapshot.untrackedPids ? {untrackedPids: snapshot.untrackedPids} : {}),
+    ...(snapshot.unmeasured ? {unmeasured: snapshot.unmeasured} : {}),
   });
   const header = columns.map(column => fit(column.title, column.width, column.align)).join(' ');
   const lines = rows.map(row => columns.map(column => fit(column.format(row), column.width, column.align)).join(' '));
@@ -80,11 +81,17 @@ export function tableJson(snapshot: TracerSnapshot, view: ViewDefinition, rows: 
     intervalMs: Math.round(snapshot.elapsedMs),
     ...(snapshot.since !== undefined ? {since: snapshot.since, untracked: snapshot.untracked ?? 0} : {}),
     ...(snapshot.allocators ? {allocators: snapshot.allocators} : {}),
+    ...(snapshot.unmeasured ? {unmeasured: snapshot.unmeasured} : {}),
     // Where allocator probes count the rows: each process's allocator kind, while it runs. A live
     // row of a process with an allocation not tracked says so: its figures are a floor, its rate unknown (null).
     rows: rows.map(row => {
       const allocator = snapshot.allocators && row.pid ? (snapshot.rowAllocators?.[String(row.pid)] ?? allocatorOf?.(row.pid)) : undefined;
       const json = allocator ? {...rowJson(row, view), allocator} : rowJson(row, view);
+      // What the running script cannot measure is null, not 0.
+      for (const id of snapshot.unmeasured ?? []) {
+        if (id in json) json[id] = null;
+        if (totalKey(id) in json) json[totalKey(id)] = null;
+      }
       return row.pid !== undefined && snapshot.untrackedPids?.includes(row.pid) ? {...json, rate: null, untracked: true} : json;
     }),
   };

@@ -22,6 +22,8 @@ export interface ColumnExtras {
    * floor (shown ≥) and their growth unknown (shown ?), never a number that looks exact and is not.
    */
   untrackedPids?: readonly number[];
+  /** Measures the running script cannot give (an older kernel's fallback): shown as NOT_MEASURED, never as 0. */
+  unmeasured?: readonly string[];
   /** Draw in ASCII (a floor as >=): the terminal is not UTF-8. */
   ascii?: boolean;
 }
@@ -30,6 +32,8 @@ export interface ColumnExtras {
 export const FLOOR_MARK = '≥';
 /** What a rate reads when it cannot be known. */
 export const UNKNOWN_RATE = '?';
+/** What a measure reads where the running script cannot measure it. */
+export const NOT_MEASURED = '-';
 
 export interface Column {
   id: ColumnId;
@@ -75,7 +79,9 @@ export function columnsFor(definition: ViewDefinition, extras: ColumnExtras = {}
   // with an allocation not tracked are floors, and their growth is unknown.
   const untracked = extras.untrackedPids && extras.untrackedPids.length > 0 ? new Set(extras.untrackedPids) : undefined;
   const floor = untracked ? {of: (row: TableRow) => row.pid !== undefined && untracked.has(row.pid), mark: extras.ascii ? '>=' : FLOOR_MARK} : undefined;
-  for (const measure of definition.measures) columns.push(measureColumn(measure, measure.id, measure.title, 9, measure.kind === 'gauge' && measure.unit !== 'seconds' ? floor : undefined));
+  // A measure the running script cannot give reads as not measured, its total too, and sorts as 0.
+  const unmeasured = (id: string, column: Column): Column => (extras.unmeasured?.includes(id) ? {...column, value: () => 0, format: () => NOT_MEASURED} : column);
+  for (const measure of definition.measures) columns.push(unmeasured(measure.id, measureColumn(measure, measure.id, measure.title, 9, measure.kind === 'gauge' && measure.unit !== 'seconds' ? floor : undefined)));
   const first = definition.measures[0];
   const rateText = (row: TableRow) => formatRate(first, row.rate);
   columns.push({id: 'rate', title: definition.rateTitle ?? '/s', width: 9, align: 'right', defaultDescending: true, value: row => row.rate, format: floor ? row => (floor.of(row) ? UNKNOWN_RATE : rateText(row)) : rateText});
@@ -93,7 +99,7 @@ export function columnsFor(definition: ViewDefinition, extras: ColumnExtras = {}
     });
   }
   for (const measure of definition.measures) {
-    if (hasTotal(measure)) columns.push(measureColumn(measure, totalKey(measure.id), measure.totalTitle!, measure.unit === 'bytes' ? 10 : 9, measure.kind === 'gauge' && measure.unit !== 'seconds' ? floor : undefined));
+    if (hasTotal(measure)) columns.push(unmeasured(measure.id, measureColumn(measure, totalKey(measure.id), measure.totalTitle!, measure.unit === 'bytes' ? 10 : 9, measure.kind === 'gauge' && measure.unit !== 'seconds' ? floor : undefined)));
   }
   if (extras.allocatorOf && definition.rows === 'process') {
     const allocatorOf = extras.allocatorOf;

@@ -71,6 +71,8 @@ export interface TableState {
   untracked?: number;
   /** A live view: the processes with an allocation not tracked (their figures are a floor, their growth unknown). */
   untrackedPids?: number[];
+  /** The view's measures its tracer cannot give: shown as not measured. */
+  unmeasured?: string[];
   /** Allocator probes: what the latest interval's tracers covered (files by kind, processes not probed). */
   allocators?: AllocatorSummary;
   /** Allocator probes, replayed: the shown rows' allocator kinds by pid, as recorded. */
@@ -126,7 +128,7 @@ function mergeRaw(into: RawRow, raw: RawRow, view: ViewDefinition): void {
 export function applyRows(
   state: TableState,
   rawRows: RawRow[],
-  meta: Pick<TracerSnapshot, 'elapsedMs' | 'probe' | 'backend' | 'time' | 'capped' | 'skippedLines' | 'skippedSample' | 'since' | 'untracked' | 'untrackedPids' | 'allocators' | 'rowAllocators'>,
+  meta: Pick<TracerSnapshot, 'elapsedMs' | 'probe' | 'backend' | 'time' | 'capped' | 'skippedLines' | 'skippedSample' | 'since' | 'untracked' | 'untrackedPids' | 'allocators' | 'rowAllocators' | 'unmeasured'>,
   view: ViewDefinition,
   maxKept = MAX_KEPT_ROWS,
 ): TableState {
@@ -195,6 +197,7 @@ export function applyRows(
     ...(meta.since !== undefined ? {since: meta.since} : {}),
     ...(meta.untracked !== undefined ? {untracked: meta.untracked} : {}),
     ...(meta.untrackedPids ? {untrackedPids: meta.untrackedPids} : {}),
+    ...(meta.unmeasured ? {unmeasured: meta.unmeasured} : {}),
     ...(meta.allocators ? {allocators: meta.allocators} : {}),
     ...(meta.rowAllocators || state.rowAllocators ? {rowAllocators: rowKinds(rows, state.rowAllocators, meta.rowAllocators)} : {}),
   };

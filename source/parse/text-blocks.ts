@@ -56,6 +56,8 @@ export class BlockReader {
 export interface TextContext {
   tab: TabId;
   probe: string;
+  /** The view's measures the script cannot give (ScriptChoice.lacks). */
+  unmeasured?: string[];
 }
 
 /** A drill-down's context: the tab and probe, its target, and the bytes per sample of a sampled script. */
@@ -168,7 +170,9 @@ export function parseTableBlock(format: TextFormat, lines: readonly string[], co
     const rows = liveRowsOf(read.amounts, ageClassesAt(read.starts, Date.parse(edges.time), 1000));
     return {snapshot: {...head('live'), rows, capped: liveCapped(edges, read), since: read.since, untracked: read.untracked}, skippedLines: read.skippedLines};
   }
-  const measures: TableMeasures = {process: viewOf(context.tab, 'process').measures, ...(hasView(context.tab, 'cache') ? {cache: viewOf(context.tab, 'cache').measures} : {})};
+  // The script prints the measures it gives, in the registry's order: not those it lacks.
+  const given = (view: ViewId) => viewOf(context.tab, view).measures.filter(measure => !context.unmeasured?.includes(measure.id));
+  const measures: TableMeasures = {process: given('process'), ...(hasView(context.tab, 'cache') ? {cache: given('cache')} : {})};
   const rows: RawRow[] = [];
   const cacheRows: RawRow[] = [];
   let skippedLines = 0;

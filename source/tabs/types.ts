@@ -120,6 +120,8 @@ export interface ScriptChoice {
   sample?: boolean;
   /** Keeps every outstanding allocation in a map: its maps are sized for that (MEMTOP_LIVE_KEYS_MAX), not by MEMTOP_MAP_KEYS_MAX. */
   addressTable?: boolean;
+  /** The view's measures this script cannot give (a fallback on an older kernel): shown as not measured, never as 0. */
+  lacks?: string[];
 }
 
 
