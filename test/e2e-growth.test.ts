@@ -13,6 +13,8 @@ import {fileURLToPath} from 'node:url';
 import {childTracker, startLineChild, stopWithDescendants, type LineChild} from './helpers/child-lines.js';
 import {cannotRun, CLI} from './helpers/requirements.js';
 import {buildWorkloads, startWorkload, WORKLOAD_BIN_DIR} from './helpers/workloads.js';
+import {freePort} from './helpers/prometheus.js';
+import {waitForValue} from './helpers/wait-for-value.js';
 
 const RUNTIMES = fileURLToPath(new URL('fixtures/runtimes/', import.meta.url));
 const TOLERANCE = 0.15;
@@ -29,11 +31,11 @@ const DRILL_INTERVAL_MS = 2000;
 const children = childTracker();
 const track = <T extends LineChild>(child: T): T => children.track(child);
 
-/** Resident bytes now as /proc/PID/status says: RssAnon + RssFile + RssShmem. */
-function residentOf(pid: number): number {
+/** Resident bytes now as /proc/PID/status says: RssAnon + RssFile + RssShmem (or the fields named). */
+function residentOf(pid: number, fields = ['RssAnon', 'RssFile', 'RssShmem']): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   let bytes = 0;
-  for (const field of ['RssAnon', 'RssFile', 'RssShmem']) {
+  for (const field of fields) {
     const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status);
     assert.ok(match, `${field} in /proc/${pid}/status`);
     bytes += Number(match[1]) * 1024;
@@ -244,6 +246,43 @@ describe('the growth tab on real runtimes', () => {
     if (cannotRun(t)) return;
     const workload = await startWorkload('growth', {eventsPerSecond: 1500, seconds: GROW_SECONDS, lingerSeconds: 60}, {waitForGo: true});
     await checkGrower(t, {name: 'wl_growth', process: track(workload.process), pid: workload.pid, mapping: 'anon', chain: ['wl_leaf_grow', 'wl_outer_grow', 'main']});
+  });
+
+  it(`--serve exports the growth counters and each process's RSS as a gauge, within ${TOLERANCE * 100}% of its status`, {timeout: 180_000}, async t => {
+    if (cannotRun(t)) return;
+    const workload = await startWorkload('growth', {eventsPerSecond: 1500, seconds: GROW_SECONDS, lingerSeconds: 60}, {waitForGo: true});
+    track(workload.process);
+    await workload.ready();
+    const port = await freePort();
+    const memtop = track(startLineChild(process.execPath, [CLI, '--serve', `127.0.0.1:${port}`, '--export', 'growth', '--metrics-pid'], {what: 'memtop --serve --export growth'}));
+    const scrape = async (): Promise<string | undefined> => {
+      const response = await fetch(`http://127.0.0.1:${port}/metrics`).catch(() => undefined);
+      return response?.ok ? response.text() : undefined;
+    };
+    const valueIn = (exposition: string, metric: string): number | undefined => {
+      const line = exposition.split('\n').find(candidate => candidate.startsWith(`${metric}{`) && candidate.includes(`pid="${workload.pid}"`));
+      return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+    };
+    try {
+      await waitForValue(async () => ((await scrape())?.includes('memtop_tracer_up{tab="growth"} 1') ? true : undefined), {timeoutMs: 60_000, intervalMs: 250, what: 'the growth tracer up'}, () => memtop.describe());
+      const anonBefore = residentOf(workload.pid, ['RssAnon']);
+      workload.go();
+      await workload.done();
+      // The exporter's tracer prints once a second: two more intervals hold everything the workload did.
+      await new Promise(resolve => setTimeout(resolve, 2500));
+      const exposition = (await scrape()) ?? '';
+      const resident = residentOf(workload.pid);
+      const anonGrown = residentOf(workload.pid, ['RssAnon']) - anonBefore;
+      const gauge = valueIn(exposition, 'memtop_resident_bytes');
+      const anon = valueIn(exposition, 'memtop_resident_anon_bytes_total');
+      t.diagnostic(`memtop_resident_bytes ${gauge} against status ${resident}; memtop_resident_anon_bytes_total ${anon} against RssAnon's growth ${anonGrown}`);
+      assert.ok(gauge !== undefined, `no memtop_resident_bytes series for pid ${workload.pid}:\n${exposition.split('\n').filter(line => line.startsWith('memtop_resident')).join('\n')}`);
+      assert.ok(Math.abs(gauge - resident) / resident <= TOLERANCE, `memtop_resident_bytes ${gauge}, /proc/${workload.pid}/status ${resident}`);
+      assert.match(exposition, /^# TYPE memtop_resident_bytes gauge$/m);
+      assert.ok(anon !== undefined && anonGrown > 0 && Math.abs(anon - anonGrown) / anonGrown <= TOLERANCE, `memtop_resident_anon_bytes_total ${anon}, RssAnon grew ${anonGrown}`);
+    } finally {
+      await stopWithDescendants(memtop, children.descendants);
+    }
   });
 
   it('/usr/bin/python3 keeping dicts (its own arenas, not malloc)', {timeout: 180_000}, async t => {

@@ -230,3 +230,26 @@ test('the live view exports gauges only when named: the latest interval per labe
   model.record('malloc', 'live', [{pid: 2, comm: 'b', bytes: 40, count: 4}], byComm, 2000);
   assert.deepEqual(model.family('memtop_live_bytes')!.series, [{labels: {comm: 'b', cgroup: '/'}, value: 40}]);
 });
+
+test('a gauge beside counters (the growth tab\'s RSS) comes with them, no --export needed: the exposed label sets\' values now, other only when something is in it', () => {
+  const views = exportedViews(['growth']);
+  assert.deepEqual(
+    views.map(view => view.metrics.map(metric => [metric.name, metric.type])),
+    [[['memtop_resident_anon_bytes_total', 'counter'], ['memtop_resident_file_bytes_total', 'counter'], ['memtop_resident_released_bytes_total', 'counter'], ['memtop_resident_bytes', 'gauge']]],
+  );
+  assert.ok(!GAUGE_VIEWS.some(view => view.tab === 'growth'), 'the growth view is not one --export names as a gauge view');
+  const model = new MetricsModel(views, {top: 1, pidLabel: false});
+  const byComm = (row: RawRow) => ({comm: String(row.comm), cgroup: '/'});
+  // a grows; b only has an RSS (printed every interval for every process seen): it is not ranked, its RSS is other's.
+  model.record('growth', 'process', [{pid: 1, comm: 'a', anon: 4096, file: 0, freed: 0, rss: 1_000_000, count: 1}, {pid: 2, comm: 'b', anon: 0, file: 0, freed: 0, rss: 300, count: 1}], byComm, 0);
+  assert.deepEqual(model.family('memtop_resident_bytes')!.series, [{labels: {comm: 'a', cgroup: '/'}, value: 1_000_000}, {labels: {comm: 'other', cgroup: 'other'}, value: 300}]);
+  assert.equal(valueOf(model, 'memtop_resident_anon_bytes_total', 'a'), 4096);
+  // The next interval's values, not sums over time; two processes of one name add up.
+  model.record('growth', 'process', [{pid: 1, comm: 'a', anon: 0, file: 0, freed: 0, rss: 900_000, count: 1}, {pid: 3, comm: 'a', anon: 8192, file: 0, freed: 0, rss: 50_000, count: 1}], byComm, 1000);
+  assert.deepEqual(model.family('memtop_resident_bytes')!.series, [{labels: {comm: 'a', cgroup: '/'}, value: 950_000}]);
+  assert.equal(valueOf(model, 'memtop_resident_anon_bytes_total', 'a'), 12_288);
+  // A label set with no row this interval (its processes exited) has no RSS series; its counters stay.
+  model.record('growth', 'process', [{pid: 2, comm: 'b', anon: 0, file: 0, freed: 0, rss: 300, count: 1}], byComm, 2000);
+  assert.deepEqual(model.family('memtop_resident_bytes')!.series, [{labels: {comm: 'other', cgroup: 'other'}, value: 300}]);
+  assert.equal(valueOf(model, 'memtop_resident_anon_bytes_total', 'a'), 12_288);
+});

@@ -1,10 +1,11 @@
 // What memtop exports to Prometheus, as pure data and pure accumulation: the metrics the registry
 // names (every measure with a `metric`, per view), and per metric the cumulative total of each
 // label set taken from the snapshots' per-interval values, so that counters never go backwards
-// when a tracer restarts; a gauge view's (live memory) values are the latest interval's. Cardinality is bounded: per view at most `top` label sets have series
+// when a tracer restarts; a gauge's values (the live view's memory, a process's RSS beside the
+// growth tab's counters) are the latest interval's. Cardinality is bounded: per view at most `top` label sets have series
 // of their own, and one `other` series carries the rest; memory is bounded by folding the
 // smallest idle label sets away. Time comes in as an argument; nothing here reads a clock.
-import {TABS, type Measure, type RowKind, type TabDefinition, type ViewDefinition, type ViewId} from '../registry.js';
+import {isGaugeView, TABS, type Measure, type RowKind, type TabDefinition, type ViewDefinition, type ViewId} from '../registry.js';
 import {measureOf, type RawRow, type TabId} from '../types.js';
 
 /** Every metric name starts with this. */
@@ -46,28 +47,33 @@ function exportedGauge(measure: Measure): measure is Measure & {metric: NonNulla
   return measure.metric !== undefined && measure.kind === 'gauge';
 }
 
-/** The views with gauges (the live view): --serve exports them only when --export names them, for their tracers' cost. */
+/**
+ * The views of gauges alone (the live view): --serve exports them only when --export names them,
+ * for their tracers' cost. A view of counters exports its gauges (the growth tab's RSS) beside
+ * them, from the same tracer.
+ */
 export const GAUGE_VIEWS: readonly {tab: TabId; view: ViewId}[] = (Object.keys(TABS) as TabId[]).flatMap(tab =>
-  TABS[tab].views.filter(view => view.measures.some(exportedGauge)).map(view => ({tab, view: view.id})),
+  TABS[tab].views.filter(view => isGaugeView(view) && view.measures.some(exportedGauge)).map(view => ({tab, view: view.id})),
 );
 
 /** The views of `tabs` that have exported counters, then the `gauges` views, each with its metrics, in registry order. */
 export function exportedViews(tabs: readonly string[], registry: Readonly<Record<string, TabDefinition>> = TABS, gauges: readonly {tab: string; view: ViewId}[] = []): ExportedView[] {
   const views: ExportedView[] = [];
   const add = (tab: string, view: ViewDefinition, gauge: boolean) => {
-    const metrics = view.measures.filter(gauge ? exportedGauge : exported).map(measure => ({
+    // A view of counters carries its gauges along (a process's RSS beside its growth); a view of gauges alone is named by --export.
+    const metrics = view.measures.filter(measure => (gauge ? exportedGauge(measure) : exported(measure) || (!isGaugeView(view) && exportedGauge(measure)))).map(measure => ({
       tab,
       view: view.id,
       measure: measure.id,
-      name: `${METRIC_PREFIX}${measure.metric!.name}${gauge ? '' : '_total'}`,
-      type: gauge ? ('gauge' as const) : ('counter' as const),
+      name: `${METRIC_PREFIX}${measure.metric!.name}${measure.kind === 'gauge' ? '' : '_total'}`,
+      type: measure.kind === 'gauge' ? ('gauge' as const) : ('counter' as const),
       scale: measure.unit === 'ms' ? 1 / 1000 : 1,
       help: measure.metric!.help,
       rows: view.rows,
     }));
     if (metrics.length > 0) views.push({tab, view: view.id, rows: view.rows, ...(gauge ? {gauge} : {}), metrics});
   };
-  for (const tab of tabs) for (const view of registry[tab]?.views ?? []) add(tab, view, false);
+  for (const tab of tabs) for (const view of registry[tab]?.views ?? []) if (!isGaugeView(view)) add(tab, view, false);
   for (const {tab, view} of gauges) {
     const definition = registry[tab]?.views.find(candidate => candidate.id === view);
     if (definition) add(tab, definition, true);
@@ -134,6 +140,8 @@ interface Tracked {
   scoredAt: number;
   lastActive: number;
   exposed: boolean;
+  /** The gauges' values (per metric, 0 for a counter) of the latest interval the label set had a row in; undefined when it had none. */
+  now?: number[];
 }
 
 interface ViewState {
@@ -144,6 +152,8 @@ interface ViewState {
   other: number[];
   /** A gauge view: each metric's series from the latest interval. */
   current?: Series[][];
+  /** A view of counters with gauges: the latest interval's gauge values of everything not exposed (per metric). */
+  otherNow?: number[];
 }
 
 /** Each tab's tracer health. */
@@ -201,18 +211,31 @@ export class MetricsModel {
     const {metrics} = state.definition;
     const otherKey = labelKey(otherLabels(state.definition.rows, this.pidLabel));
     const added: [Tracked, number[]][] = [];
+    // Gauges (a process's RSS) are this interval's values: a label set without a row has none.
+    const gauges = metrics.some(metric => metric.type === 'gauge');
+    const otherNow = metrics.map(() => 0);
+    if (gauges) for (const tracked of state.tracked.values()) delete tracked.now;
+    const addNow = (into: number[], values: number[]) => values.forEach((value, index) => (into[index]! += value));
     for (const row of rows) {
-      const increments = metrics.map(metric => Math.max(0, measureOf(row, metric.measure)) * metric.scale);
-      if (increments.every(value => value === 0)) continue;
+      const increments = metrics.map(metric => (metric.type === 'counter' ? Math.max(0, measureOf(row, metric.measure)) * metric.scale : 0));
+      const values = gauges ? metrics.map(metric => (metric.type === 'gauge' ? measureOf(row, metric.measure) * metric.scale : 0)) : undefined;
+      if (increments.every(value => value === 0) && !values?.some(value => value !== 0)) continue;
       const labels = labelsOf(row);
       const key = labelKey(labels);
       if (key === otherKey) {
         increments.forEach((value, index) => (state.other[index]! += value));
+        if (values) addNow(otherNow, values);
         continue;
       }
       let tracked = state.tracked.get(key);
+      if (values) {
+        // A label set is ranked by its counters: gauges alone do not make it one to follow.
+        if (tracked) addNow((tracked.now ??= metrics.map(() => 0)), values);
+        else if (increments.every(value => value === 0)) addNow(otherNow, values);
+        if (increments.every(value => value === 0)) continue;
+      }
       if (!tracked) {
-        tracked = {labels, totals: metrics.map(() => 0), score: 0, scoredAt: now, lastActive: now, exposed: false};
+        tracked = {labels, totals: metrics.map(() => 0), score: 0, scoredAt: now, lastActive: now, exposed: false, ...(values ? {now: values} : {})};
         state.tracked.set(key, tracked);
       }
       increments.forEach((value, index) => (tracked!.totals[index]! += value));
@@ -224,6 +247,10 @@ export class MetricsModel {
     this.rerank(state, now);
     for (const [tracked, increments] of added) {
       if (!tracked.exposed) increments.forEach((value, index) => (state.other[index]! += value));
+    }
+    if (gauges) {
+      for (const tracked of state.tracked.values()) if (!tracked.exposed && tracked.now) addNow(otherNow, tracked.now);
+      state.otherNow = otherNow;
     }
   }
 
@@ -345,6 +372,13 @@ export class MetricsModel {
       const {definition} = state;
       if (definition.gauge) return {metric: definition.metrics[index]!, labelNames: labelNames(definition.rows, this.pidLabel), series: state.current?.[index] ?? []};
       const series: Series[] = [];
+      if (definition.metrics[index]!.type === 'gauge') {
+        // A gauge beside counters: the exposed label sets' values now, and `other` only once something is in it.
+        for (const tracked of state.tracked.values()) if (tracked.exposed && tracked.now) series.push({labels: tracked.labels, value: tracked.now[index]!});
+        const rest = state.otherNow?.[index] ?? 0;
+        if (rest !== 0) series.push({labels: otherLabels(definition.rows, this.pidLabel), value: rest});
+        return {metric: definition.metrics[index]!, labelNames: labelNames(definition.rows, this.pidLabel), series};
+      }
       for (const tracked of state.tracked.values()) if (tracked.exposed) series.push({labels: tracked.labels, value: tracked.totals[index]!});
       series.push({labels: otherLabels(definition.rows, this.pidLabel), value: state.other[index]!});
       return {metric: definition.metrics[index]!, labelNames: labelNames(definition.rows, this.pidLabel), series};

@@ -15,7 +15,7 @@ export const growth = {
         {id: 'anon', title: 'ANON+', totalTitle: 'TOT ANON+', unit: 'bytes', kind: 'counter', metric: {name: 'resident_anon_bytes', help: 'Bytes of anonymous memory made resident'}},
         {id: 'file', title: 'FILE+', totalTitle: 'TOT FILE+', unit: 'bytes', kind: 'counter', metric: {name: 'resident_file_bytes', help: 'Bytes of file and shared memory made resident'}},
         {id: 'freed', title: 'FREED', totalTitle: 'TOT FREED', unit: 'bytes', kind: 'counter', metric: {name: 'resident_released_bytes', help: 'Resident bytes released (unmapped, madvised away, reclaimed, at exit)'}},
-        {id: 'rss', title: 'RSS', unit: 'bytes', kind: 'gauge', help: 'Resident bytes (anonymous, file and shared), as the kernel counts them'},
+        {id: 'rss', title: 'RSS', unit: 'bytes', kind: 'gauge', metric: {name: 'resident_bytes', help: 'Resident bytes now (anonymous, file and shared), as the kernel counts them; summed over the processes of a label set'}},
         {id: 'count', title: 'EVENTS', totalTitle: 'TOTAL', unit: 'events', kind: 'counter', help: 'Changes of resident size the kernel reported (rss_stat events)'},
       ],
     },

@@ -59,6 +59,16 @@ export function grafanaDashboard(): Record<string, unknown> {
         view.metrics.map(metric => {
           const measure = TABS[tab].views.find(candidate => candidate.id === view.view)!.measures.find(candidate => candidate.id === metric.measure)!;
           const by = view.rows === 'cache' ? 'cache' : 'comm, cgroup';
+          // A gauge (a process's RSS) is drawn as it is, the largest first; a counter as its rate.
+          if (metric.type === 'gauge') {
+            return {
+              title: metric.help,
+              description: `${metric.name}: the 10 largest ${view.rows === 'cache' ? 'caches' : 'processes (by name and cgroup)'} of those with series`,
+              expr: `topk(10, sum by (${by}) (${metric.name}{instance=~"$instance"}))`,
+              legend: view.rows === 'cache' ? '{{cache}}' : '{{comm}} {{cgroup}}',
+              unit: measure.unit === 'bytes' ? 'bytes' : 'short',
+            };
+          }
           return {
             title: `${metric.help} per second`,
             description: `rate(${metric.name}): the 10 busiest ${view.rows === 'cache' ? 'caches' : 'processes (by name and cgroup)'}; "other" is every label set without a series of its own`,
