@@ -76,6 +76,20 @@ for (const version of VERSIONS) {
       });
     }
 
+    it('faults in bytes: each of wl_majflt\'s faults (no readahead) read one page; wl_minflt\'s faults made one page each resident', () => {
+      const sum = (name: string, measure: string) => {
+        let total = 0;
+        for (const interval of intervals(version, name).parsed) for (const row of tabRows(capture(version, name).tab, interval.maps).rows) total += Number(row[measure] ?? 0);
+        return total;
+      };
+      const major = capture(version, 'majfault');
+      assert.equal(sum('majfault', 'read'), major.events * 4096);
+      // The first change of a counter gives its size only: one page short at most.
+      const minor = capture(version, 'minfault');
+      const bytes = sum('minfault', 'bytes');
+      assert.ok(bytes <= minor.events * 4096 && bytes >= (minor.events - 1) * 4096, `${bytes} bytes for ${minor.events} fresh pages`);
+    });
+
     it('slab by cache: real cache names, the workload\'s files in filp', () => {
       const name = readdirSync(path.join(FIXTURES, version)).find(file => /^slab-cache.*\.ndjson$/.test(file))!.replace(/\.ndjson$/, '');
       const meta = capture(version, name);
