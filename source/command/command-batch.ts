@@ -1,10 +1,10 @@
-// memtop --batch -- COMMAND: COMMAND runs with memtop's terminal and streams, and at its exit the
-// heap summary is printed (text, or with --json one line {"summary": {...}}); memtop's exit
-// status is COMMAND's.
+// memtop --batch -- COMMAND: COMMAND runs with memtop's terminal and streams (its stdout and
+// stderr to --output FILE when given), and at its exit the heap summary is printed (text, or with
+// --json one line {"summary": {...}}); memtop's exit status is COMMAND's.
 import type {Options} from '../flags.js';
 import {summaryJson, summaryText} from '../model/command-summary.js';
 import {TracerError} from '../types.js';
-import {CommandError} from './held-command.js';
+import {CommandError, openCommandOutput} from './held-command.js';
 import {startCommand} from './run-command.js';
 
 /** How many stacks not freed at exit the summary shows at least. */
@@ -24,7 +24,8 @@ export interface CommandIo {
 export async function runCommandBatch(options: Options, io: CommandIo, signal: AbortSignal, onSignal: (handler: ((signal: NodeJS.Signals) => boolean) | undefined) => void): Promise<number> {
   let run;
   try {
-    run = await startCommand({command: options.command!, user: options.user, quiet: false, intervalMs: Math.min(options.intervalMs, 500), signal});
+    const output = options.output !== undefined ? openCommandOutput(options.output) : undefined;
+    run = await startCommand({command: options.command!, user: options.user, quiet: false, ...(output ? {output: output.fd} : {}), intervalMs: Math.min(options.intervalMs, 500), signal});
   } catch (error) {
     if (error instanceof CommandError) {
       io.say(error.message);

@@ -152,8 +152,11 @@ function heapLines(heap: CommandSummary['total']): string[] {
   ];
 }
 
-/** The summary as text: the totals (valgrind's words), each process when there are several, then the top `limit` stacks not freed. */
-export function summaryText(summary: CommandSummary, limit: number): string[] {
+/**
+ * The summary as text: the totals (valgrind's words), each process when there are several, then
+ * the top `limit` stacks not freed, each with its first `frames` frames (all by default).
+ */
+export function summaryText(summary: CommandSummary, limit: number, frames = Infinity): string[] {
   const name = sanitize(summary.command.join(' ')).slice(0, 200);
   const lines = [`memtop summary: ${name} · exit status ${summary.exitStatus} · held ${summary.heldMs} ms before its first instruction`, 'HEAP SUMMARY:', ...heapLines(summary.total)];
   if (summary.untracked > 0) lines.push(`  CAPPED: ${grouped(summary.untracked)} allocations not tracked (address table full): in no in-use figure`);
@@ -164,7 +167,7 @@ export function summaryText(summary: CommandSummary, limit: number): string[] {
   lines.push(shown.length === 0 ? 'not freed at exit: nothing' : `not freed at exit, top ${shown.length} of ${summary.stacks.length} stacks by bytes:`);
   for (const stack of shown) {
     lines.push(`  ${grouped(stack.bytes)} bytes in ${grouped(stack.blocks)} blocks · process ${stack.pid}`);
-    for (const frame of stack.frames) lines.push(`      ${sanitize(frame)}`);
+    for (const frame of stack.frames.slice(0, frames)) lines.push(`      ${sanitize(frame)}`);
   }
   return lines;
 }
