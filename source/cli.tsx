@@ -346,13 +346,13 @@ async function runCommandTui(options: Options, tableBackend: Backend, controller
   const first = initialState({tab: options.tab, view: options.view, intervalMs: options.intervalMs});
   try {
     const output = options.output !== undefined ? openCommandOutput(options.output) : undefined;
-    say(`holding ${options.command!.join(' ')} until its probes are attached…`);
     session = await startCommandSession({
       command: options.command!,
       user: options.user,
       ...(output ? {output} : {}),
       intervalMs: Math.min(options.intervalMs, 500),
       signal: controller.signal,
+      onHeld: () => say(`holding ${options.command!.join(' ')} until its probes are attached…`),
       // The first tab's tracer attaches too before COMMAND runs, to see it from its start.
       beforeRelease: () =>
         new Promise<void>(resolve => {

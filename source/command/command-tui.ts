@@ -57,6 +57,7 @@ export async function startCommandSession(options: {
   intervalMs: number;
   signal: AbortSignal;
   beforeRelease?: () => Promise<void>;
+  onHeld?: () => void;
 }): Promise<CommandSession> {
   let view: CommandView = {phase: 'running', pids: new Set()};
   let pid = 0;
@@ -74,6 +75,7 @@ export async function startCommandSession(options: {
     intervalMs: options.intervalMs,
     signal: options.signal,
     ...(options.beforeRelease ? {beforeRelease: options.beforeRelease} : {}),
+    ...(options.onHeld ? {onHeld: options.onHeld} : {}),
     onChange: trace => {
       if (pid) change(withPids(view, pid, trace.processes.keys()));
     },

@@ -30,12 +30,15 @@ export async function startCommand(options: {
    */
   beforeRelease?: () => Promise<void>;
   beforeReleaseMs?: number;
+  /** Runs once COMMAND is started and held (it was found and may run as its user). */
+  onHeld?: () => void;
   signal: AbortSignal;
   onChange?: (trace: CommandTrace) => void;
 }): Promise<CommandRun> {
   const runAs = runAsUser(options.user);
   const heldAt = Date.now();
   const held = await startHeld(options.command, {runAs, quiet: options.quiet, ...(options.output !== undefined ? {output: options.output} : {})});
+  options.onHeld?.();
   const tracer = new AbortController();
   const stop = () => tracer.abort();
   options.signal.addEventListener('abort', stop, {once: true});
