@@ -28,7 +28,7 @@ import {sharedBackend} from './backends/shared-backend.js';
 import {parseBpftraceVersion, versionText} from './backends/bpftrace-version.js';
 import {initialState} from './state/reducer.js';
 import {runCommandBatch} from './command/command-batch.js';
-import {CommandError, openCommandOutput} from './command/held-command.js';
+import {CommandError} from './command/held-command.js';
 import {startCommandSession, type CommandSession} from './command/command-tui.js';
 import {resumeStopped} from './backends/bpftrace-command.js';
 
@@ -345,11 +345,10 @@ async function runCommandTui(options: Options, tableBackend: Backend, controller
   loading.catch(() => undefined);
   const first = initialState({tab: options.tab, view: options.view, intervalMs: options.intervalMs});
   try {
-    const output = options.output !== undefined ? openCommandOutput(options.output) : undefined;
     session = await startCommandSession({
       command: options.command!,
       user: options.user,
-      ...(output ? {output} : {}),
+      ...(options.output !== undefined ? {output: options.output} : {}),
       intervalMs: Math.min(options.intervalMs, 500),
       signal: controller.signal,
       onHeld: () => say(`holding ${options.command!.join(' ')} until its probes are attached…`),

@@ -107,14 +107,18 @@ describe('memtop -- COMMAND in the TUI', {timeout: 600_000}, () => {
     assert.equal(exit, '3', "memtop exits with COMMAND's status");
   });
 
-  it('q while COMMAND runs ends it with SIGTERM: memtop exits 143 and leaves no tracer', async t => {
+  it('q while COMMAND runs ends it with SIGTERM: memtop exits 143 and leaves no tracer; its output went to --output', async t => {
     if (cannotRun(t)) return;
-    const {terminal, status} = tui(['--tab', 'brk', '--', 'sleep', '600']);
-    const screen = await terminal.waitFor(text => /COMMAND sleep 600 \(PID \d+\)/.test(text) && /PID COMM/.test(text), 'the table with sleep running', SUMMARY_WAIT_MS);
-    assert.match(screen, /its output to \/dev\/null/);
-    const sleeper = Number(/COMMAND sleep 600 \(PID (\d+)\)/.exec(screen)![1]);
+    const output = join(directory, 'command.log');
+    const {terminal, status} = tui(['--tab', 'brk', '--output', output, '--', 'sh', '-c', 'printf "said\\040by\\040COMMAND\\n"; printf "and\\040on\\040stderr\\n" >&2; exec sleep 600']);
+    const screen = await terminal.waitFor(text => /COMMAND sh -c .* \(PID \d+\)/.test(text) && /PID COMM/.test(text), 'the table with COMMAND running', SUMMARY_WAIT_MS);
+    assert.ok(screen.includes(`its output to ${output}`), screen);
+    // (Its command line has the words apart by octal escapes: only its output has them as text.)
+    assert.doesNotMatch(screen, /said by COMMAND|on stderr/, "COMMAND's output is not on the TUI's terminal");
+    const sleeper = Number(/COMMAND sh -c .* \(PID (\d+)\)/.exec(screen)![1]);
+    await waitForValue(() => readFileSync(`/proc/${sleeper}/cmdline`, 'utf8').startsWith('sleep'), {timeoutMs: 10_000, what: 'COMMAND to exec sleep'});
+    assert.equal(readFileSync(output, 'utf8'), 'said by COMMAND\nand on stderr\n');
     const memtop = memtopIn(terminal);
-    assert.match(readFileSync(`/proc/${sleeper}/cmdline`, 'utf8'), /^(\/usr)?\/bin\/sleep\x00600\x00$/);
     // Its tracers, COMMAND's (command.bt) and the brk tab's, each named by pid and start time.
     const tracers = await waitForValue(() => {
       const found = tracersOf(memtop);

@@ -2,11 +2,13 @@
 // command.bt's maps, the summary's totals, text and JSON line, a shell's exit status; the TUI's
 // rows of COMMAND's processes only and its status field; and how a held COMMAND is ended.
 import assert from 'node:assert/strict';
-import {readFileSync} from 'node:fs';
+import {closeSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
 import {describe, it} from 'node:test';
 import {parseFlags, UsageError} from '../source/flags.js';
 import {buildSummary, leakStacks, processFigures, summaryJson, summaryText} from '../source/model/command-summary.js';
-import {exitStatus, startHeld} from '../source/command/held-command.js';
+import {CommandError, exitStatus, openCommandOutput, startHeld} from '../source/command/held-command.js';
 import {withPids, type CommandView} from '../source/command/command-tui.js';
 import {applyRows, emptyTable} from '../source/model/table.js';
 import {columnsFor} from '../source/model/columns.js';
@@ -109,6 +111,26 @@ describe('-- COMMAND in the TUI', () => {
     const text = summaryText(summary, 10, 1).join('\n');
     assert.match(text, /leaky/);
     assert.doesNotMatch(text, /main/);
+  });
+});
+
+describe("COMMAND's --output FILE", () => {
+  it('is emptied as a shell\'s > does, and never opened through a symbolic link', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'memtop-output-'));
+    try {
+      const file = join(directory, 'run.log');
+      writeFileSync(file, 'old output');
+      closeSync(openCommandOutput(file));
+      assert.equal(readFileSync(file, 'utf8'), '');
+      const target = join(directory, 'precious');
+      writeFileSync(target, 'keep');
+      symlinkSync(target, join(directory, 'link.log'));
+      assert.throws(() => openCommandOutput(join(directory, 'link.log')), (error: unknown) => error instanceof CommandError && error.status === 2 && /symbolic link/.test(error.message));
+      assert.equal(readFileSync(target, 'utf8'), 'keep');
+      assert.throws(() => openCommandOutput(join(directory, 'no-such-dir', 'x.log')), /--output .*ENOENT/);
+    } finally {
+      rmSync(directory, {recursive: true, force: true});
+    }
   });
 });
 

@@ -4,7 +4,7 @@
 import type {Options} from '../flags.js';
 import {summaryJson, summaryText} from '../model/command-summary.js';
 import {TracerError} from '../types.js';
-import {CommandError, openCommandOutput} from './held-command.js';
+import {CommandError} from './held-command.js';
 import {startCommand} from './run-command.js';
 
 /** How many stacks not freed at exit the summary shows at least. */
@@ -24,8 +24,7 @@ export interface CommandIo {
 export async function runCommandBatch(options: Options, io: CommandIo, signal: AbortSignal, onSignal: (handler: ((signal: NodeJS.Signals) => boolean) | undefined) => void): Promise<number> {
   let run;
   try {
-    const output = options.output !== undefined ? openCommandOutput(options.output) : undefined;
-    run = await startCommand({command: options.command!, user: options.user, quiet: false, ...(output ? {output: output.fd} : {}), intervalMs: Math.min(options.intervalMs, 500), signal});
+    run = await startCommand({command: options.command!, user: options.user, quiet: false, ...(options.output !== undefined ? {output: options.output} : {}), intervalMs: Math.min(options.intervalMs, 500), signal});
   } catch (error) {
     if (error instanceof CommandError) {
       io.say(error.message);

@@ -46,14 +46,14 @@ export function withPids(view: CommandView, pid: number, seen: Iterable<number>)
 }
 
 /**
- * Start COMMAND for the TUI (its stdin /dev/null, its output to `outputFd` or nowhere) and
+ * Start COMMAND for the TUI (its stdin /dev/null, its output to the file `output` or nowhere) and
  * release it once its tracer is attached and `beforeRelease` has resolved. Rejects as
  * startCommand does (CommandError, TracerError) with COMMAND never having run.
  */
 export async function startCommandSession(options: {
   command: string[];
   user?: string;
-  output?: {path: string; fd: number};
+  output?: string;
   intervalMs: number;
   signal: AbortSignal;
   beforeRelease?: () => Promise<void>;
@@ -71,7 +71,7 @@ export async function startCommandSession(options: {
     command: options.command,
     user: options.user,
     quiet: true,
-    ...(options.output ? {output: options.output.fd} : {}),
+    ...(options.output !== undefined ? {output: options.output} : {}),
     intervalMs: options.intervalMs,
     signal: options.signal,
     ...(options.beforeRelease ? {beforeRelease: options.beforeRelease} : {}),
@@ -93,7 +93,7 @@ export async function startCommandSession(options: {
   return {
     command: options.command,
     pid,
-    output: options.output?.path ?? '/dev/null',
+    output: options.output ?? '/dev/null',
     view: () => view,
     subscribe: listener => {
       listeners.add(listener);

@@ -2,7 +2,7 @@
 // pipe, then execs it in its own pid), as the user who ran sudo or --user says, released once
 // every probe is attached, and waited for; its exit status as a shell reports it.
 import {spawn, type ChildProcess} from 'node:child_process';
-import {accessSync, constants, existsSync, openSync, readFileSync, statSync} from 'node:fs';
+import {accessSync, closeSync, constants, existsSync, fchownSync, openSync, readFileSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {constants as osConstants} from 'node:os';
 import {execaSync} from 'execa';
@@ -77,14 +77,20 @@ export function resolveProgram(program: string, env: NodeJS.ProcessEnv = process
 }
 
 /**
- * Open --output FILE for COMMAND's stdout and stderr (created, or emptied as a shell's `>` does);
- * a CommandError (status 2) when it cannot be.
+ * Open --output FILE for COMMAND's stdout and stderr: created, or emptied as a shell's `>` does,
+ * owned by the user COMMAND runs as; never through a symbolic link (memtop runs as root, and a
+ * link planted in /tmp could point it at any file). A CommandError (status 2) when it cannot be.
  */
-export function openCommandOutput(file: string): {path: string; fd: number} {
+export function openCommandOutput(file: string, runAs?: RunAs): number {
+  let fd: number | undefined;
   try {
-    return {path: file, fd: openSync(file, 'w', 0o644)};
+    fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
+    if (runAs) fchownSync(fd, runAs.uid, runAs.gid);
+    return fd;
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    if (fd !== undefined) closeSync(fd);
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ELOOP' ? 'it is a symbolic link' : code ?? (error as Error).message;
     throw new CommandError(`--output ${file}: cannot write it (${reason}): give a file in a directory memtop can write`, 2);
   }
 }
@@ -121,10 +127,11 @@ export interface HeldCommand {
  * pipe; resolves once that shell is waiting (so that its own exec is over before any probe).
  * `quiet`: COMMAND's stdin is /dev/null, its output goes nowhere and it runs in a session of its
  * own, with no terminal (the TUI holds it), and its signals go to its whole process group, as a
- * shell's to a job; `output`: a descriptor its stdout and stderr go to instead (--output FILE).
+ * shell's to a job; `output`: the file its stdout and stderr go to instead (--output FILE).
  */
-export async function startHeld(command: string[], options: {runAs?: RunAs; quiet: boolean; output?: number}): Promise<HeldCommand> {
+export async function startHeld(command: string[], options: {runAs?: RunAs; quiet: boolean; output?: string}): Promise<HeldCommand> {
   const program = resolveProgram(command[0]!);
+  const outputFd = options.output !== undefined ? openCommandOutput(options.output, options.runAs) : undefined;
   const shell = existsSync('/bin/sh') ? '/bin/sh' : 'sh';
   const env = {...process.env};
   let file = shell;
@@ -136,8 +143,14 @@ export async function startHeld(command: string[], options: {runAs?: RunAs; quie
     if (runAs.home) env.HOME = runAs.home;
     if (runAs.name) Object.assign(env, {USER: runAs.name, LOGNAME: runAs.name});
   }
-  const output = options.output ?? (options.quiet ? 'ignore' : 'inherit');
-  const child = spawn(file, args, {stdio: [options.quiet ? 'ignore' : 'inherit', output, output, 'pipe'], env, detached: options.quiet});
+  const output = outputFd ?? (options.quiet ? 'ignore' : 'inherit');
+  let child: ChildProcess;
+  try {
+    child = spawn(file, args, {stdio: [options.quiet ? 'ignore' : 'inherit', output, output, 'pipe'], env, detached: options.quiet});
+  } finally {
+    // COMMAND has its own copy.
+    if (outputFd !== undefined) closeSync(outputFd);
+  }
   const exited = new Promise<number>(resolve => {
     child.on('exit', (code, signal) => resolve(exitStatus(code, signal)));
     child.on('error', () => resolve(127));

@@ -21,8 +21,8 @@ export async function startCommand(options: {
   command: string[];
   user?: string;
   quiet: boolean;
-  /** A descriptor for COMMAND's stdout and stderr (--output FILE). */
-  output?: number;
+  /** The file COMMAND's stdout and stderr go to (--output FILE). */
+  output?: string;
   intervalMs: number;
   /**
    * Awaited once COMMAND's tracer is attached and before COMMAND is released (at most

@@ -54,7 +54,7 @@ export interface CommandStatus {
 
 /** The -- COMMAND field: never dropped, as it says what the table is of and how it ends. */
 export function commandField(command: CommandStatus): StatusField {
-  const name = fit(sanitize(command.command.join(' ')), 40).trimEnd();
+  const name = fit(sanitize(command.command.join(' ')), 32).trimEnd();
   switch (command.phase) {
     case 'running':
       return {text: `COMMAND ${name} (PID ${command.pid}) · its output to ${sanitize(command.output)}`, short: `COMMAND PID ${command.pid}`, keep: true};
