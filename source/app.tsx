@@ -179,10 +179,11 @@ function Screen({props, app, source, command}: {props: AppProps; app: AppStateHa
   let body: React.ReactNode;
   const summary = command?.summary;
   if (summary && !state.help) {
-    // COMMAND has exited: its summary, as batch prints it, in place of the table until q.
+    // COMMAND has exited: its summary in place of the table until q, the stacks not freed before
+    // each process's figures so that a short screen keeps them.
     body = (
       <Box flexDirection="column">
-        {summaryText(summary, limit, SUMMARY_FRAMES)
+        {summaryText(summary, {limit, frames: SUMMARY_FRAMES, stacksFirst: true})
           .slice(0, bodyHeight)
           .map((line, index) => (
             <Text key={index}>{fit(line, width)}</Text>

@@ -65,7 +65,7 @@ describe('command summary', () => {
     const summary = buildSummary({command: ['prog'], exitStatus: 3, processes: [...processFigures(maps).values()], stacks: [...leakStacks(maps).values()].flat(), untracked: 0, heldMs: 12.4});
     assert.equal(summary.total.allocations, 7);
     assert.equal(summary.total.inUseBytes, 264);
-    const text = summaryText(summary, 10).join('\n');
+    const text = summaryText(summary, {limit: 10}).join('\n');
     assert.match(text, /in use at exit: 264 bytes in 3 blocks/);
     assert.match(text, /total heap usage: 7 allocs, 3 frees, 564 bytes allocated/);
     const json = summaryJson(summary, 1).summary;
@@ -106,11 +106,16 @@ describe('-- COMMAND in the TUI', () => {
     assert.match(layoutStatus(statusFields({...input, command: {...command, command: ['evil\u001b[2J']}}), 200), /^COMMAND evil\?\[2J/);
   });
 
-  it('shows the first frames of each stack when asked', () => {
+  it('fits the summary to a screen: the first frames of each stack, the stacks before the processes', () => {
     const summary = buildSummary({command: ['prog'], exitStatus: 0, processes: [...processFigures(maps).values()], stacks: [...leakStacks(maps).values()].flat(), untracked: 0, heldMs: 1});
-    const text = summaryText(summary, 10, 1).join('\n');
-    assert.match(text, /leaky/);
-    assert.doesNotMatch(text, /main/);
+    const text = summaryText(summary, {limit: 10, frames: 1, stacksFirst: true});
+    assert.ok(text.includes('      leaky') && !text.includes('      main'), text.join('\n'));
+    const stacks = text.findIndex(line => line.startsWith('not freed at exit'));
+    const processes = text.findIndex(line => line.startsWith('process 10 '));
+    assert.ok(stacks > 0 && processes > stacks, text.join('\n'));
+    const batch = summaryText(summary, {limit: 10});
+    assert.ok(batch.findIndex(line => line.startsWith('process 10 ')) < batch.findIndex(line => line.startsWith('not freed at exit')), 'batch keeps valgrind\'s order');
+    assert.ok(batch.includes('      main'));
   });
 });
 

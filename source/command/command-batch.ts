@@ -46,6 +46,6 @@ export async function runCommandBatch(options: Options, io: CommandIo, signal: A
   const summary = await run.summary;
   onSignal(undefined);
   const limit = Math.max(options.limit, SUMMARY_STACKS);
-  io.write(options.json ? JSON.stringify(summaryJson(summary, limit)) + '\n' : summaryText(summary, limit).join('\n') + '\n');
+  io.write(options.json ? JSON.stringify(summaryJson(summary, limit)) + '\n' : summaryText(summary, {limit}).join('\n') + '\n');
   return summary.exitStatus;
 }
