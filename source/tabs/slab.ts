@@ -7,7 +7,8 @@ const NET_UNKNOWN = 'kmalloc-<size> rows (kfree names neither a cache nor a size
 
 /**
  * Allocations less frees per cache, and the bytes they hold. kmem_cache_alloc_bulk and
- * kmem_cache_free_bulk fire no tracepoint: a cache filled or emptied in bulk is not seen.
+ * kmem_cache_free_bulk fire no tracepoint, and kfree (kfree_rcu) names no cache: a cache filled
+ * or emptied so is not seen.
  */
 const NET: Measure[] = [
   {
@@ -16,7 +17,7 @@ const NET: Measure[] = [
     totalTitle: 'TOT NET',
     unit: 'events',
     kind: 'counter',
-    help: "Objects the cache grew by: allocations less frees (a free counted whoever frees, also with --pid: RCU callbacks free dentries and inodes in softirq; bulk allocations and frees are not traced)",
+    help: "Objects the cache grew by: allocations less frees (a free counted whoever frees, also with --pid: RCU callbacks free dentries and inodes in softirq; not traced: bulk allocations and frees, and frees by kfree or kfree_rcu)",
     unknown: NET_UNKNOWN,
   },
   {
