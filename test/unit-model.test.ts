@@ -120,7 +120,7 @@ test('slab NET: summed with its sign since start; ? and null where it is not kno
   assert.equal(table.rows.get('cache:radix_tree_node')!.totalNet, -1);
   table = applyRows(table, [], meta(), view);
   assert.equal(cell(table, 'cache:dentry', 'net'), '0');
-  assert.match(columnHelp(view, columns).find(line => line.title === 'NET')!.text, /\? \(not known\) for kmalloc-<size> rows/);
+  assert.match(columnHelp(view, columns).find(line => line.title === 'NET')!.text, /; \? for kmalloc-<size>: kfree names no cache$/);
 });
 
 test('column formatters strip control characters from names', () => {
@@ -178,4 +178,11 @@ test('selectRows names unnamed rows through nameOf: the shown ones only, or ever
 
   const byName = selectRows(table.rows.values(), columns, {...query, sortColumn: 'comm', descending: false, limit: 4});
   assert.deepEqual(byName.map(row => row.comm), ['?', 'exited', 'name-10', 'name-13']);
+});
+
+test("slab by cache: each column's help line, with why a value may be ?, fits a 140-column screen", () => {
+  const view = viewOf('slab', 'cache');
+  for (const {title, text} of columnHelp(view, columnsFor(view, {trend: {ascii: false}}))) {
+    assert.ok(title.padEnd(17).length + text.length <= 140, `${title}: ${text}`);
+  }
 });

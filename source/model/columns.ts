@@ -135,7 +135,7 @@ function measureText(measure: Measure): string {
 
 /** Where a measure reads ?, for its help line. */
 function unknownText(measure: Measure): string {
-  return measure.unknown === undefined ? '' : `; ${UNKNOWN_RATE} (not known) for ${measure.unknown}`;
+  return measure.unknown === undefined ? '' : `; ${UNKNOWN_RATE} for ${measure.unknown}`;
 }
 
 /** What one column of a view shows, in a line. */
