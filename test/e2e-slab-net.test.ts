@@ -5,12 +5,15 @@
 // from names_cache and gives it back (its NET stays near 0). The independent counter is /proc/slabinfo's active
 // objects, read when memtop's first interval of the window arrives and when its last does, so
 // that both cover the same time; the workload is big enough to dominate the rest of the machine.
+// Then the TUI: by allocations names_cache ranks above the caches that grow; sorted by NET
+// (g, then > twice), dentry and ext4_inode_cache come first.
 import assert from 'node:assert/strict';
 import {mkdtemp, readFile, rm} from 'node:fs/promises';
 import path from 'node:path';
 import {afterEach, describe, it} from 'node:test';
 import {execa} from 'execa';
 import {startLineChild, type LineChild} from './helpers/child-lines.js';
+import {startMemtopTerminal, type MemtopTerminal} from './helpers/memtop-terminal.js';
 import {cannotRun, CLI} from './helpers/requirements.js';
 import {diskDirectory, startProgram} from './helpers/workloads.js';
 
@@ -50,6 +53,30 @@ async function activeObjects(): Promise<Map<string, number>> {
   return objects;
 }
 
+/** An ext4 directory of its own for wl_files, removed after the test whatever happens. */
+async function filesDirectory(): Promise<string> {
+  const disk = await diskDirectory();
+  const filesystem = (await execa('stat', ['-f', '-c', '%T', disk])).stdout.trim();
+  assert.equal(filesystem, 'ext2/ext3', `${disk} is on ${filesystem}: the test counts ext4's inode cache`);
+  const directory = await mkdtemp(path.join(disk, 'memtop-slab-net-'));
+  cleanups.push(() => rm(directory, {recursive: true, force: true}));
+  return directory;
+}
+
+/** The data rows of a cache table on screen, top first: each one's cache and its cells. */
+function screenRows(screen: string): {cache: string; cells: string[]}[] {
+  const lines = screen.split('\n');
+  const header = lines.findIndex(line => /^CACHE\s/.test(line));
+  if (header === -1) return [];
+  const rows = [];
+  for (const line of lines.slice(header + 1)) {
+    const [cache, ...cells] = line.trim().split(/\s+/);
+    if (!cache || cells.length < 4 || !/^-?\d/.test(cells[0]!)) break;
+    rows.push({cache, cells});
+  }
+  return rows;
+}
+
 let cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
@@ -59,11 +86,7 @@ afterEach(async () => {
 describe('slab: NET by cache, real bpftrace', () => {
   it('files created, half removed: ext4_inode_cache and dentry NET within 15% of slabinfo; names_cache NET near 0; kmalloc NET unknown', {timeout: 120_000}, async t => {
     if (cannotRun(t)) return;
-    const disk = await diskDirectory();
-    const filesystem = (await execa('stat', ['-f', '-c', '%T', disk])).stdout.trim();
-    assert.equal(filesystem, 'ext2/ext3', `${disk} is on ${filesystem}: the test counts ext4's inode cache`);
-    const directory = await mkdtemp(path.join(disk, 'memtop-slab-net-'));
-    cleanups.push(() => rm(directory, {recursive: true, force: true}));
+    const directory = await filesDirectory();
     // Runs behind its pace where other tracers slow the kernel down; lingers until memtop's interval after its last file has been read, then removes its files.
     const workload = await startProgram('wl_files', {eventsPerSecond: ROUNDS_PER_SECOND, seconds: SECONDS, lingerSeconds: 4, extra: [directory]}, {waitForGo: true});
     cleanups.push(() => workload.process.stop('SIGKILL'));
@@ -122,5 +145,38 @@ describe('slab: NET by cache, real bpftrace', () => {
 
     const removed = await workload.process.waitForRecord(record => record.phase === 'removed', 'its files removed', 30_000);
     assert.equal(Number(removed.files), rounds);
+  });
+
+  it('the TUI: by ALLOCS names_cache is above dentry, kmalloc rows read ? for NET; sorted by NET dentry and ext4_inode_cache lead', {timeout: 120_000}, async t => {
+    if (cannotRun(t)) return;
+    const directory = await filesDirectory();
+    // Busy for as long as the test looks; it removes its files itself after.
+    const workload = await startProgram('wl_files', {eventsPerSecond: 10_000, seconds: 10, extra: [directory]}, {waitForGo: true});
+    cleanups.push(() => workload.process.stop('SIGKILL'));
+    await workload.ready();
+    const terminal: MemtopTerminal = startMemtopTerminal(['--tab', 'slab', '--interval', String(INTERVAL_MS), '--limit', '50'], {columns: 140, rows: 60, env: {LANG: 'C.UTF-8'}});
+    cleanups.push(() => terminal.close());
+    await terminal.waitFor(screen => /probe .*kmem/.test(screen), 'the slab tab tracing', 60_000);
+    terminal.keys('g');
+    await terminal.waitFor(screen => /^CACHE\s+▼?ALLOCS\s+BYTES\s+NET\s+NET B\s/m.test(screen), 'the cache view with NET');
+    workload.go();
+    const rank = (rows: {cache: string}[], cache: string) => rows.findIndex(row => row.cache === cache);
+    const byAllocations = await terminal.waitFor(screen => {
+      const rows = screenRows(screen);
+      return rank(rows, 'names_cache') !== -1 && rank(rows, 'dentry') > rank(rows, 'names_cache') && rows.some(row => /^kmalloc-\d+$/.test(row.cache));
+    }, 'names_cache above dentry by allocations, and a kmalloc row', 30_000);
+    t.diagnostic(byAllocations);
+    for (const row of screenRows(byAllocations).filter(each => /^kmalloc-\d+$/.test(each.cache))) assert.deepEqual(row.cells.slice(2, 4), ['?', '?'], `${row.cache}: NET and NET B are not known`);
+    terminal.keys('>', '>');
+    const byNet = await terminal.waitFor(screen => {
+      const rows = screenRows(screen).slice(0, 3).map(row => row.cache);
+      return /▼NET\s/.test(screen) && rows.includes('dentry') && rows.includes('ext4_inode_cache');
+    }, 'dentry and ext4_inode_cache among the top 3 by NET', 30_000);
+    t.diagnostic(byNet);
+    const rows = screenRows(byNet);
+    const names = rows.find(row => row.cache === 'names_cache');
+    if (names) assert.ok(rank(rows, 'names_cache') > rank(rows, 'ext4_inode_cache') && Math.abs(Number(names.cells[2])) <= 100, `names_cache: ${names.cells.join(' ')}`);
+    terminal.keys('q');
+    await workload.process.waitForRecord(record => record.phase === 'removed', 'its files removed', 90_000);
   });
 });
