@@ -81,6 +81,8 @@ export interface AllocatorSummary {
   unprobed: number;
   /** Some of their names. */
   unprobedNames?: string[];
+  /** The entry points (malloc, free) whose probe single-steps in one of the files: each call pays a second trap. */
+  singleSteps?: string[];
 }
 
 /** Outstanding allocations: how many, and their bytes. */

@@ -268,6 +268,17 @@ describe('what allocator probes see is shown', () => {
     assert.doesNotMatch(narrow, /allocator files/);
   });
 
+  it('says which probes single-step and what that costs a call, on the status line and in batch text', () => {
+    const stepping = {...summary, singleSteps: ['malloc', 'free']};
+    const text = coverageText(stepping);
+    assert.equal(text.singleSteps, 'malloc and free probes single-step: a second trap each call (~9 µs against ~0.7 µs measured; memtop --check says why)');
+    assert.equal(coverageText({...summary, singleSteps: ['free']}).singleStepsShort, 'free single-steps');
+    assert.equal(coverageText(summary).singleSteps, undefined);
+    const input: StatusInput = {table: {probe: snapshot.probe, backend: 'bpftrace', capped: false, skippedLines: 0, allocators: stepping}, cumulative: false, filter: '', cgroupFilter: '', filtering: false, intervalMs: 1000};
+    assert.match(layoutStatus(statusFields(input), 400), /not probed: stripped-app, evil\?\[2J · malloc and free probes single-step: a second trap each call/);
+    assert.match(tableText({...snapshot, allocators: stepping}, viewOf('malloc', 'process'), []), /· malloc and free probes single-step: a second trap each call/);
+  });
+
   it('names each row\'s allocator in an ALLOC column, from the recording when it has them, else from the lookup', () => {
     const view = viewOf('malloc', 'process');
     let table = applySnapshot(emptyTabData(), {...snapshot, rowAllocators: {'10': 'jemalloc'}}).process!;

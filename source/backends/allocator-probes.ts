@@ -16,13 +16,22 @@ import {probeScript} from './probe-files.js';
 /** How many processes memtop cannot probe are named in the one line that counts them. */
 const UNPROBED_NAMED = 5;
 
-/** What a scan saw, as the status line, batch JSON and --check say it. */
-export function summarize(files: readonly AllocatorFile[], scan?: AllocatorScan): AllocatorSummary {
+/**
+ * What a scan saw, as the status line, batch JSON and --check say it; `stepped`, the entry points
+ * whose probe single-steps in one of the files (steppedEntries).
+ */
+export function summarize(files: readonly AllocatorFile[], scan?: AllocatorScan, stepped: readonly string[] = []): AllocatorSummary {
   const kinds: Partial<Record<AllocatorKind, number>> = {};
   for (const file of files) kinds[file.kind] = (kinds[file.kind] ?? 0) + 1;
   const unprobed = scan?.unprobed ?? [];
   const names = [...new Set(unprobed.map(process => process.comm))];
-  return {files: files.length, kinds, unprobed: unprobed.length, ...(names.length > 0 ? {unprobedNames: names.slice(0, UNPROBED_NAMED)} : {})};
+  return {
+    files: files.length,
+    kinds,
+    unprobed: unprobed.length,
+    ...(names.length > 0 ? {unprobedNames: names.slice(0, UNPROBED_NAMED)} : {}),
+    ...(stepped.length > 0 ? {singleSteps: [...stepped]} : {}),
+  };
 }
 
 /**
@@ -94,18 +103,7 @@ export function describeSites(files: readonly ScriptFile[], version: BpftraceVer
   const offsets = takesProbeOffsets(version);
   let singleSteps = false;
   const parts = ['malloc', 'free'].map(entry => {
-    const counts = {entry: 0, moved: 0, stepped: 0};
-    const moved = new Set<string>();
-    for (const file of files) {
-      if (file.kind === 'go' || !file.entries.includes(entry)) continue;
-      const placement = placementOf(file, entry, {arguments: ENTRY_ARGUMENTS[entry]!});
-      if (!placement) continue;
-      if (placement.treatment === 'emulated' && placement.offset === 0) counts.entry++;
-      else if (offsets && placement.treatment === 'emulated') {
-        counts.moved++;
-        moved.add(`${file.kind} ${probeSite(`${file.prefix}${entry}`, placement)}`);
-      } else counts.stepped++;
-    }
+    const {sites: moved, ...counts} = siteCounts(files, entry, offsets);
     if (counts.stepped > 0) singleSteps = true;
     const inFiles = (count: number) => `${count} file${count === 1 ? '' : 's'}`;
     const said = [
@@ -117,6 +115,31 @@ export function describeSites(files: readonly ScriptFile[], version: BpftraceVer
   });
   const why = singleSteps ? (offsets ? ': no emulated instruction before a branch there' : `: bpftrace ${versionText(version)} takes no probe offset, so a probe stays on an entry instruction the kernel must single-step (~10 times the cost of an emulated trap)`) : '';
   return {text: `${parts.join('; ')}${why}`, singleSteps};
+}
+
+/** How many files put `entry`'s probe at the entry, past it (`sites` says where), or on an instruction that single-steps. */
+function siteCounts(files: readonly ScriptFile[], entry: string, offsets: boolean): {entry: number; moved: number; stepped: number; sites: Set<string>} {
+  const counts = {entry: 0, moved: 0, stepped: 0, sites: new Set<string>()};
+  for (const file of files) {
+    if (file.kind === 'go' || !file.entries.includes(entry)) continue;
+    const placement = placementOf(file, entry, {arguments: ENTRY_ARGUMENTS[entry]!});
+    if (!placement) continue;
+    if (placement.treatment === 'emulated' && placement.offset === 0) counts.entry++;
+    else if (offsets && placement.treatment === 'emulated') {
+      counts.moved++;
+      counts.sites.add(`${file.kind} ${probeSite(`${file.prefix}${entry}`, placement)}`);
+    } else counts.stepped++;
+  }
+  return counts;
+}
+
+/**
+ * Which of `entries` single-step in at least one of the files on this bpftrace (the status line
+ * says so); those `atEntry` keep their probe at the entry whatever the release (a uretprobe's function).
+ */
+export function steppedEntries(files: readonly ScriptFile[], version: BpftraceVersion, entries: readonly string[], atEntry: readonly string[] = []): string[] {
+  const offsets = takesProbeOffsets(version);
+  return entries.filter(entry => siteCounts(files, entry, offsets && !atEntry.includes(entry)).stepped > 0);
 }
 
 /** A script's program for some allocator files, and the positional values after the script's own. */

@@ -23,7 +23,7 @@ import {executableRanges, mappingAt, processMappings} from '../system/processes.
 import {frameNotesOf} from '../system/frame-facts.js';
 import {processName} from '../system/process-names.js';
 import {AllocatorWatch, type AllocatorFile} from '../system/allocators.js';
-import {allocatorFilesFor, allocatorProgram, summarize} from './allocator-probes.js';
+import {allocatorFilesFor, allocatorProgram, steppedEntries, summarize} from './allocator-probes.js';
 import {withSides} from './beside.js';
 import {probeScript} from './probe-files.js';
 import {cacheArguments, noCacheRows, findTracerBinary, sampleBytesOf, tracerLines} from './tracer-process.js';
@@ -268,7 +268,8 @@ export const bpftraceBackend: Backend = {
 
   async *start(options: StartOptions): AsyncGenerator<TracerSnapshot> {
     const view = viewOf(options.tab, options.view);
-    const choice = chooseScript(options.tab, view.id, await bpftraceVersion());
+    const version = await bpftraceVersion();
+    const choice = chooseScript(options.tab, view.id, version);
     const spec = TABS[options.tab].bpftrace.views[view.id]!.rows;
     const pid = options.pid ?? 0;
     const uprobes = choice.requires?.some(requirement => 'libc' in requirement) ?? false;
@@ -343,7 +344,7 @@ export const bpftraceBackend: Backend = {
         skippedLines: skipped + bad,
         ...(skippedSample !== undefined ? {skippedSample} : {}),
         ...(spec.live ? {since: began, untracked, ...(untrackedPids.size > 0 ? {untrackedPids: [...untrackedPids].sort((a, b) => a - b)} : {})} : {}),
-        ...(files ? {allocators: summarize(files, found?.scan)} : {}),
+        ...(files ? {allocators: summarize(files, found?.scan, spec.live ? steppedEntries(files, version, ['malloc', 'free'], ['malloc']) : steppedEntries(files, version, ['malloc']))} : {}),
       };
     }
   },

@@ -48,7 +48,7 @@ export function tableText(snapshot: TracerSnapshot, view: ViewDefinition, rows: 
   const lines = rows.map(row => columns.map(column => fit(column.format(row), column.width, column.align)).join(' '));
   const live = snapshot.since !== undefined ? ` · live since ${clockTime(snapshot.since)}${snapshot.untracked ? ` · CAPPED: ${snapshot.untracked} allocations not tracked: ≥ marks a floor, ? a growth not known` : ''}` : '';
   const coverage = snapshot.allocators ? coverageText(snapshot.allocators) : undefined;
-  const covered = coverage ? ` · ${coverage.files}${coverage.unprobed ? ` · ${coverage.unprobed}` : ''}` : '';
+  const covered = coverage ? ` · ${coverage.files}${coverage.unprobed ? ` · ${coverage.unprobed}` : ''}${coverage.singleSteps ? ` · ${coverage.singleSteps}` : ''}` : '';
   return [`memtop ${TABS[snapshot.tab].title} · ${snapshot.time} · ${snapshot.backend} ${snapshot.probe} · ${toFixed(snapshot.elapsedMs / 1000, 2)}s${live}${covered}`, header, ...lines, ''].join('\n') + '\n';
 }
 

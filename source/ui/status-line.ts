@@ -108,6 +108,7 @@ export function statusFields(input: StatusInput): StatusField[] {
       const coverage = coverageText(table.allocators);
       fields.push({text: coverage.files, short: coverage.short});
       if (coverage.unprobed) fields.push({text: coverage.unprobed, short: coverage.unprobedShort, keep: true});
+      if (coverage.singleSteps) fields.push({text: coverage.singleSteps, short: coverage.singleStepsShort});
     }
     if (table.backend) fields.push({text: table.backend});
   }
