@@ -293,6 +293,7 @@ test('sampled addresses: the level read as 1 in 2^k, per process the coarsest; t
   assert.equal(json.sampled, 8);
   assert.deepEqual(json.rows.map(row => [row.pid, row.sampled]), [[7, 8], [8, undefined]]);
   assert.match(tableText(snapshot, LIVE, [...table.rows.values()]), / · sampled: 1 address in 8 tracked, ~ marks an estimate \(growth over up to 30s\)/);
+  assert.match(tableText(snapshot, LIVE, [...table.rows.values()]), /^\s+7\s+~12\.0K\s+~12\s/m, 'batch text marks the estimates too');
   assert.equal(checkTableSnapshot(snapshot), undefined);
   assert.equal(checkTableSnapshot({...snapshot, sampledPids: {'7': 'x'}}), 'sampled or sampledPids is malformed');
   assert.equal(checkTableSnapshot({...snapshot, sampled: '8'}), 'sampled or sampledPids is malformed');

@@ -126,7 +126,7 @@ export function stacksJson(snapshot: TracerStackSnapshot, target: {pid?: number;
     intervalMs: Math.round(snapshot.elapsedMs),
   };
   if (view.live) {
-    // What is outstanding, of allocations made since `since` and at least `minAge` seconds old; the process's figures are exact.
+    // What is outstanding, of allocations made since `since` and at least `minAge` seconds old; the process's figures are exact unless its addresses were sampled (addressesSampled).
     Object.assign(json, {since: view.live.since, minAge: view.live.minAge, bytes: view.totalBytes, count: view.totalCount, age: roundedValue(view.live.oldest), untracked: view.live.untracked});
     if (view.live.sampleBytes !== undefined) Object.assign(json, {sampled: true, sampleBytes: view.live.sampleBytes});
     if (view.live.addressesSampled !== undefined) json.addressesSampled = view.live.addressesSampled;
