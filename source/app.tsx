@@ -127,7 +127,7 @@ function Screen({props, app, source, command}: {props: AppProps; app: AppStateHa
   const view = viewOf(state.tab, state.view);
   // Where allocator probes count the rows, each process's allocator: as recorded, else as /proc says.
   const allocatorOf = table.allocators ? (pid: number) => table.rowAllocators?.[String(pid)] ?? source.allocatorOf?.(pid) : undefined;
-  const columns = columnsFor(view, {cgroupOf: source.cgroupOf, trend: {ascii: !UNICODE}, ...(allocatorOf ? {allocatorOf} : {}), ...(table.untrackedPids ? {untrackedPids: table.untrackedPids, ascii: !UNICODE} : {}), ...(table.unmeasured ? {unmeasured: table.unmeasured} : {})});
+  const columns = columnsFor(view, {cgroupOf: source.cgroupOf, trend: {ascii: !UNICODE}, ...(allocatorOf ? {allocatorOf} : {}), ...(table.untrackedPids ? {untrackedPids: table.untrackedPids, ascii: !UNICODE} : {}), ...(table.sampledPids ? {sampledPids: table.sampledPids} : {}), ...(table.unmeasured ? {unmeasured: table.unmeasured} : {})});
   // Lines around the table: tab bar, status, header, footer; the rest is for rows.
   const tableRows = Math.max(1, Math.min(limit, size.rows - 5));
   const rows = selectRows(table.rows.values(), columns, {

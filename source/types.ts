@@ -65,6 +65,10 @@ export interface TracerSnapshot {
   untracked?: number;
   /** A live view: the processes with an allocation not tracked, whose figures are a floor and whose growth is unknown. */
   untrackedPids?: number[];
+  /** A live view past a sixteenth of its address table: 1 in this many addresses is tracked now (absent: every one). */
+  sampled?: number;
+  /** A live view: by pid, 1 in how many addresses the coarsest of the process's tracked allocations stands for; its figures are estimates. */
+  sampledPids?: Record<string, number>;
   /** Allocator probes: the files traced, by kind, and the processes whose allocator memtop cannot probe. */
   allocators?: AllocatorSummary;
   /** Allocator probes, in a recording: each row's allocator kind by pid, as /proc said while it ran (a replay cannot ask). */
@@ -128,6 +132,8 @@ export interface LiveStacks {
   sampleBytes?: number;
   /** Allocations that could not be tracked so far. */
   untracked: number;
+  /** The process's allocations were tracked for 1 address in this many at the coarsest: its totals and stacks are estimates (absent: every address). */
+  sampled?: number;
 }
 
 /** A mapping of a process ("[heap]", "[stack]", "anon", "jit", a file's name) and how many of a stack's events were in it (and their bytes, where the stacks have bytes). */

@@ -181,9 +181,9 @@ describe('a malloc script over many allocator files', () => {
   it('puts each live probe only on the files that define its entry point, and leaves Go out', () => {
     const source = text('malloc-live.bt');
     const {program, probed} = expandForFiles(source, [musl, go], {firstPositional: highestPositional(source) + 1, go: false});
-    assert.match(program, /^uprobe:\$4:malloc\n\/\$2 == 0/m);
-    assert.match(program, /^uretprobe:\$4:malloc\n/m);
-    assert.match(program, /^uprobe:\$4:free\n/m);
+    assert.match(program, /^uprobe:\$5:malloc\n\/\$2 == 0/m);
+    assert.match(program, /^uretprobe:\$5:malloc\n/m);
+    assert.match(program, /^uprobe:\$5:free\n/m);
     assert.doesNotMatch(program, /calloc|posix_memalign|runtime\.mallocgc|\$3:/);
     assert.deepEqual(probed, [musl]);
   });
@@ -196,8 +196,8 @@ describe('a malloc script over many allocator files', () => {
       return needs.returnProbe ? `${chosen.prefix}${entry}` : `${chosen.prefix}${entry}+3`;
     };
     const {program} = expandForFiles(source, [glibc, jemalloc], {firstPositional: highestPositional(source) + 1, go: false, site});
-    assert.match(program, /^uprobe:\$4:free\+3, uprobe:\$5:je_free\+3\n/m, 'free has no uretprobe: its probe moves');
-    assert.match(program, /^uprobe:\$4:malloc, /m, 'malloc has a uretprobe at its entry: its uprobe stays there');
+    assert.match(program, /^uprobe:\$5:free\+3, uprobe:\$6:je_free\+3\n/m, 'free has no uretprobe: its probe moves');
+    assert.match(program, /^uprobe:\$5:malloc, /m, 'malloc has a uretprobe at its entry: its uprobe stays there');
     assert.doesNotMatch(program, /uretprobe:\$\d+:\w+\+/, 'a uretprobe is never moved');
     assert.ok(asked.includes('glibc free 1 no-ret') && asked.includes('glibc posix_memalign 3 ret') && asked.includes('jemalloc calloc 2 ret'), asked.join('\n'));
     const calls = expandForFiles(text('malloc.bt'), [glibc, go], {firstPositional: 4, go: true, site});

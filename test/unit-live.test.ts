@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import {key} from './helpers/ink-key.js';
-import {applyRows, applySnapshot, emptyTable, emptyTabData, viewTable} from '../source/model/table.js';
+import {applyRows, applySnapshot, emptyTable, emptyTabData, viewTable, windowedGrowth} from '../source/model/table.js';
 import {columnsFor, effectiveSortColumn} from '../source/model/columns.js';
 import {selectRows} from '../source/model/select-rows.js';
 import {emptyStacksText, liveSummary, topStacks} from '../source/model/stacks.js';
@@ -261,4 +261,67 @@ test('a process with an allocation not tracked: its live figures read as floors,
   const json = tableJson(snapshot, LIVE, [...table.rows.values()]) as {rows: Record<string, unknown>[]};
   assert.deepEqual(json.rows.map(row => [row.pid, row.rate, row.untracked]), [[7, null, true], [8, 0, undefined]]);
   assert.match(tableText(snapshot, LIVE, [...table.rows.values()]), /CAPPED: 40 allocations not tracked: ≥ marks a floor, \? a growth not known/);
+});
+
+test('sampled addresses: the level read as 1 in 2^k, per process the coarsest; their figures marked ~ on screen, `sampled` in JSON, said in the text heading and the recording', () => {
+  const spec = {bytes: 'bytes', count: 'count', epochs: 'epochs', untracked: 'untracked', untrackedPids: 'untracked_pids', sampling: 'sampling', sampledPids: 'sampled_pids'};
+  const maps = new Map<string, Record<string, unknown>>([
+    ['bytes', {'7,0': 4096 + 8 * 1024, '8,0': 512}],
+    ['count', {'7,0': 4 + 8, '8,0': 1}],
+    ['epochs', {'0': 0}],
+    ['untracked', {'': 0}],
+    ['sampling', {'': 3}],
+    ['sampled_pids', {'7': 3, '9': 0, 'x': 2}],
+  ]);
+  const read = liveRows(spec, maps, 1_000_000_000n);
+  assert.equal(read.sampled, 8, 'level 3: one address in 8');
+  assert.deepEqual(read.sampledPids, {'7': 8}, 'a process at level 0 and a key that is no pid are not sampled');
+  assert.equal(liveRows({...spec, sampling: undefined, sampledPids: undefined}, maps, 1_000_000_000n).sampled, 1, 'a script that does not sample: every address');
+  const rows = read.rows;
+  const meta2 = {...meta(), sampled: read.sampled, sampledPids: read.sampledPids};
+  const table = applyRows(applyRows(emptyTable(), rows, meta2, LIVE), rows, meta2, LIVE);
+  assert.equal(table.sampled, 8);
+  const columns = columnsFor(LIVE, {sampledPids: table.sampledPids});
+  const cells = (pid: number) => Object.fromEntries(columns.map(column => [column.title, column.format(table.rows.get(`pid:${pid}`)!)]));
+  assert.deepEqual({LIVE: cells(7).LIVE, ALLOCS: cells(7).ALLOCS, rate: cells(7)['GROWTH/s'], PEAK: cells(7).PEAK, OLDEST: cells(7).OLDEST}, {LIVE: '~12.0K', ALLOCS: '~12', rate: '~0B', PEAK: '~12.0K', OLDEST: '1.0s'});
+  assert.deepEqual({LIVE: cells(8).LIVE, rate: cells(8)['GROWTH/s']}, {LIVE: '512B', rate: '0B'}, 'a process none of whose allocations was sampled is exact');
+  // A floor says more than an estimate: a process with an allocation not tracked reads ≥ and ?.
+  const both = columnsFor(LIVE, {sampledPids: {'7': 8}, untrackedPids: [7]});
+  assert.deepEqual(both.map(column => column.format(table.rows.get('pid:7')!)).slice(2, 6), ['≥12.0K', '≥12', '1.0s', '?']);
+  const snapshot: TracerSnapshot = {tab: 'malloc', view: 'live', backend: 'bpftrace', probe: 'p', time: 't', elapsedMs: 1000, rows, since: 'A', untracked: 0, sampled: 8, sampledPids: {'7': 8}};
+  const json = tableJson(snapshot, LIVE, [...table.rows.values()]) as {sampled?: number; rows: Record<string, unknown>[]};
+  assert.equal(json.sampled, 8);
+  assert.deepEqual(json.rows.map(row => [row.pid, row.sampled]), [[7, 8], [8, undefined]]);
+  assert.match(tableText(snapshot, LIVE, [...table.rows.values()]), / · sampled: 1 address in 8 tracked, ~ marks an estimate \(growth over up to 30s\)/);
+  assert.match(tableText(snapshot, LIVE, [...table.rows.values()]), /^\s+7\s+~12\.0K\s+~12\s/m, 'batch text marks the estimates too');
+  assert.equal(checkTableSnapshot(snapshot), undefined);
+  assert.equal(checkTableSnapshot({...snapshot, sampledPids: {'7': 'x'}}), 'sampled or sampledPids is malformed');
+  assert.equal(checkTableSnapshot({...snapshot, sampled: '8'}), 'sampled or sampledPids is malformed');
+});
+
+test('sampled addresses in a live drill-down: its totals are said to be estimates, in the summary and in JSON', () => {
+  const snapshot: TracerStackSnapshot = {
+    tab: 'malloc', view: 'live', backend: 'bpftrace', probe: 'p', pid: 7, time: '2026-01-01T00:00:10.000Z', elapsedMs: 1000, stacks: [{count: 12, bytes: 12288, frames: ['keep'], classes: [{count: 12, bytes: 12288}]}],
+    live: {since: '2026-01-01T00:00:00.000Z', classes: [{oldest: 1, newest: 0}], totals: [{count: 12, bytes: 12288}], untracked: 0, sampled: 16},
+  };
+  assert.match(liveSummary(topStacks(snapshot, 10, 0)), /addresses sampled 1\/16: totals estimated/);
+  assert.equal((stacksJson(snapshot, {pid: 7, comm: 'a'}, 10, 0) as {addressesSampled?: number}).addressesSampled, 16);
+  assert.equal(checkStackSnapshot(snapshot), undefined);
+  assert.equal(checkStackSnapshot({...snapshot, live: {...snapshot.live!, sampled: 'x' as unknown as number}}), 'live is malformed');
+});
+
+test('a process estimated from sampled addresses grows over a window of up to 30 s, not one interval; an exact one over its interval', () => {
+  assert.deepEqual(windowedGrowth([0, 10, 30, 60], [1, 1, 1, 1], 30), {rate: 20, seconds: 3}, 'the whole history when it is shorter than the window');
+  assert.deepEqual(windowedGrowth([0, 10, 30, 60], [10, 10, 10, 10], 15), {rate: 3, seconds: 10}, 'one interval when one is as long as the window');
+  assert.deepEqual(windowedGrowth([5], [2], 30), {rate: 2.5, seconds: 2}, 'a first value grew from nothing');
+  const spiky = [100, 300, 200, 400, 300, 500];
+  let table = emptyTable();
+  for (const bytes of spiky) table = applyRows(table, [{pid: 7, comm: 's', count: 1, bytes, age: 1}, {pid: 8, comm: 'e', count: 1, bytes, age: 1}], {...meta(), sampled: 4, sampledPids: {'7': 4}}, LIVE);
+  assert.equal(table.rows.get('pid:7')!.rate, 80, '(500 - 100) / 5 s');
+  assert.equal(table.rows.get('pid:7')!.rateSeconds, 5);
+  assert.equal(table.rows.get('pid:8')!.rate, 200, 'an exact process: its last interval');
+  assert.equal(table.rows.get('pid:8')!.rateSeconds, undefined);
+  const snapshot: TracerSnapshot = {tab: 'malloc', view: 'live', backend: 'bpftrace', probe: 'p', time: 't', elapsedMs: 1000, rows: [], since: 'A', untracked: 0, sampled: 4, sampledPids: {'7': 4}};
+  const json = tableJson(snapshot, LIVE, [...table.rows.values()]) as {rows: Record<string, unknown>[]};
+  assert.deepEqual(json.rows.map(row => [row.pid, row.rate, row.sampled, row.rateSeconds]), [[7, 80, 4, 5], [8, 200, undefined, undefined]]);
 });

@@ -162,7 +162,8 @@ export function explainBpftraceFailure(stderr: string, exitCode: number | undefi
 /**
  * A script's positional values: $1 interval in ms; $2 the pid (0: every process), or for a
  * cache's drill-down $2 the cache's name and $3 its kmalloc size class; then libc's path when the
- * script needs it; then the bytes per stack sample when it takes one (0: every allocation).
+ * script needs it; then an address table's cap when it keeps one; then the bytes per stack
+ * sample when it takes one (0: every allocation).
  */
 export function scriptArgs(choice: ScriptChoice, intervalMs: number, target: {pid: number} | {cache: string}, sampleBytes = 0): string[] {
   const args = 'cache' in target ? cacheArguments(intervalMs, target.cache) : [String(intervalMs), String(target.pid)];
@@ -171,6 +172,8 @@ export function scriptArgs(choice: ScriptChoice, intervalMs: number, target: {pi
     if (!libc) throw libcMissing();
     args.push(libc);
   }
+  // An address table's cap: past a sixteenth of it, the script samples allocations by address.
+  if (choice.addressTable) args.push(String(liveKeysMax()));
   if (choice.sample) args.push(String(Math.max(0, Math.round(sampleBytes))));
   return args;
 }
@@ -304,7 +307,7 @@ export const bpftraceBackend: Backend = {
     const latestSide = new Map<number, ReturnType<typeof viewRows>>();
     for await (const {main, sides: arrived} of withSides(run(options.signal, files), watch)) {
       const {maps, elapsedMs, skipped, skippedSample, began} = main;
-      const {rows: read, bad, untracked: mainUntracked, untrackedPids: mainUntrackedPids} = viewRows(view.rows, spec, maps.maps, unitsOf(view), maps.endNs);
+      const {rows: read, bad, untracked: mainUntracked, untrackedPids: mainUntrackedPids, sampled: mainSampled, sampledPids: mainSampledPids} = viewRows(view.rows, spec, maps.maps, unitsOf(view), maps.endNs);
       // A side's counters add to the interval they arrived in; its gauges (and what it could not track) stand until it prints again.
       const fromSides: RawRow[] = [];
       for (const {side, item} of arrived) {
@@ -314,10 +317,15 @@ export const bpftraceBackend: Backend = {
       }
       let untracked = mainUntracked ?? 0;
       const untrackedPids = new Set(mainUntrackedPids);
+      // Each tracer has its own table and level: the coarsest is what the view says.
+      let sampled = mainSampled ?? 1;
+      const sampledPids = {...mainSampledPids};
       for (const sideRead of latestSide.values()) {
         fromSides.push(...sideRead.rows);
         untracked += sideRead.untracked ?? 0;
         for (const untrackedPid of sideRead.untrackedPids ?? []) untrackedPids.add(untrackedPid);
+        sampled = Math.max(sampled, sideRead.sampled ?? 1);
+        for (const [sampledPid, rate] of Object.entries(sideRead.sampledPids ?? {})) sampledPids[sampledPid] = Math.max(rate, sampledPids[sampledPid] ?? 1);
       }
       // Rows are keyed by pid: a process still running has no name here, and is named from /proc
       // only if it is shown (selectRows' nameOf), not every row every interval. A live view
@@ -344,6 +352,8 @@ export const bpftraceBackend: Backend = {
         skippedLines: skipped + bad,
         ...(skippedSample !== undefined ? {skippedSample} : {}),
         ...(spec.live ? {since: began, untracked, ...(untrackedPids.size > 0 ? {untrackedPids: [...untrackedPids].sort((a, b) => a - b)} : {})} : {}),
+        ...(spec.live && sampled > 1 ? {sampled} : {}),
+        ...(spec.live && Object.keys(sampledPids).length > 0 ? {sampledPids} : {}),
         ...(files ? {allocators: summarize(files, found?.scan, spec.live ? steppedEntries(files, version, ['malloc', 'free'], ['malloc']) : steppedEntries(files, version, ['malloc']))} : {}),
       };
     }
@@ -405,7 +415,7 @@ export const bpftraceBackend: Backend = {
       };
       if (view) snapshot.view = view;
       if (files?.[0]) snapshot.allocator = files[0].kind;
-      if (live) snapshot.live = {since: began, classes: live.classes, totals: live.totals, untracked: live.untracked, ...(sampleBytes > 0 ? {sampleBytes} : {})};
+      if (live) snapshot.live = {since: began, classes: live.classes, totals: live.totals, untracked: live.untracked, ...(sampleBytes > 0 ? {sampleBytes} : {}), ...(live.sampled > 1 ? {sampled: live.sampled} : {})};
       if (read.histogram) snapshot.histogram = maps.hists.get(read.histogram) ?? [];
       if (read.entryPoints) snapshot.entryPoints = entryPoints(maps.maps, read.entryPoints);
       const notes = frameNotesOf(pid, options.tab, snapshot.stacks);

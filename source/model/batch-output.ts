@@ -2,7 +2,7 @@
 // drill-down's stacks as text, JSON or folded stacks. source/batch.ts runs the tracer and writes these.
 import {TABS, totalKey, type Measure, type ViewDefinition} from '../registry.js';
 import type {TracerSnapshot, TracerStackSnapshot} from '../types.js';
-import {hasTotal, isUnknown, valueOf, type TableRow} from './table.js';
+import {hasTotal, isUnknown, SAMPLED_GROWTH_SECONDS, valueOf, type TableRow} from './table.js';
 import {columnsFor} from './columns.js';
 import {histogramRange, histogramUnit, liveSummary, staysSummary, topStacks} from './stacks.js';
 import {foldedInput, foldedStacks} from './folded.js';
@@ -42,11 +42,12 @@ export function tableText(snapshot: TracerSnapshot, view: ViewDefinition, rows: 
   const columns = columnsFor(view, {
     ...(snapshot.allocators ? {allocatorOf: (pid: number) => snapshot.rowAllocators?.[String(pid)] ?? allocatorOf?.(pid)} : {}),
     ...(snapshot.untrackedPids ? {untrackedPids: snapshot.untrackedPids} : {}),
+    ...(snapshot.sampledPids ? {sampledPids: snapshot.sampledPids} : {}),
     ...(snapshot.unmeasured ? {unmeasured: snapshot.unmeasured} : {}),
   });
   const header = columns.map(column => fit(column.title, column.width, column.align)).join(' ');
   const lines = rows.map(row => columns.map(column => fit(column.format(row), column.width, column.align)).join(' '));
-  const live = snapshot.since !== undefined ? ` · live since ${clockTime(snapshot.since)}${snapshot.untracked ? ` · CAPPED: ${snapshot.untracked} allocations not tracked: ≥ marks a floor, ? a growth not known` : ''}` : '';
+  const live = snapshot.since !== undefined ? ` · live since ${clockTime(snapshot.since)}${snapshot.untracked ? ` · CAPPED: ${snapshot.untracked} allocations not tracked: ≥ marks a floor, ? a growth not known` : ''}${snapshot.sampled ? ` · sampled: 1 address in ${snapshot.sampled} tracked, ~ marks an estimate (growth over up to ${SAMPLED_GROWTH_SECONDS}s)` : ''}` : '';
   const coverage = snapshot.allocators ? coverageText(snapshot.allocators) : undefined;
   const covered = coverage ? ` · ${coverage.files}${coverage.unprobed ? ` · ${coverage.unprobed}` : ''}${coverage.singleSteps ? ` · ${coverage.singleSteps}` : ''}` : '';
   return [`memtop ${TABS[snapshot.tab].title} · ${snapshot.time} · ${snapshot.backend} ${snapshot.probe} · ${toFixed(snapshot.elapsedMs / 1000, 2)}s${live}${covered}`, header, ...lines, ''].join('\n') + '\n';
@@ -82,6 +83,8 @@ export function tableJson(snapshot: TracerSnapshot, view: ViewDefinition, rows: 
     time: snapshot.time,
     intervalMs: Math.round(snapshot.elapsedMs),
     ...(snapshot.since !== undefined ? {since: snapshot.since, untracked: snapshot.untracked ?? 0} : {}),
+    // Addresses sampled: 1 in `sampled` tracked now; a row with `sampled` is an estimate from 1 in that many.
+    ...(snapshot.sampled ? {sampled: snapshot.sampled} : {}),
     ...(snapshot.allocators ? {allocators: snapshot.allocators} : {}),
     ...(snapshot.unmeasured ? {unmeasured: snapshot.unmeasured} : {}),
     // Where allocator probes count the rows: each process's allocator kind, while it runs. A live
@@ -94,7 +97,9 @@ export function tableJson(snapshot: TracerSnapshot, view: ViewDefinition, rows: 
         if (id in json) json[id] = null;
         if (totalKey(id) in json) json[totalKey(id)] = null;
       }
-      return row.pid !== undefined && snapshot.untrackedPids?.includes(row.pid) ? {...json, rate: null, untracked: true} : json;
+      if (row.pid !== undefined && snapshot.untrackedPids?.includes(row.pid)) return {...json, rate: null, untracked: true};
+      const sampled = row.pid !== undefined ? snapshot.sampledPids?.[String(row.pid)] : undefined;
+      return sampled ? {...json, sampled, ...(row.rateSeconds !== undefined ? {rateSeconds: Math.round(row.rateSeconds * 1000) / 1000} : {})} : json;
     }),
   };
   if (snapshot.capped) json.capped = true;
@@ -122,9 +127,10 @@ export function stacksJson(snapshot: TracerStackSnapshot, target: {pid?: number;
     intervalMs: Math.round(snapshot.elapsedMs),
   };
   if (view.live) {
-    // What is outstanding, of allocations made since `since` and at least `minAge` seconds old; the process's figures are exact.
+    // What is outstanding, of allocations made since `since` and at least `minAge` seconds old; the process's figures are exact unless its addresses were sampled (addressesSampled).
     Object.assign(json, {since: view.live.since, minAge: view.live.minAge, bytes: view.totalBytes, count: view.totalCount, age: roundedValue(view.live.oldest), untracked: view.live.untracked});
     if (view.live.sampleBytes !== undefined) Object.assign(json, {sampled: true, sampleBytes: view.live.sampleBytes});
+    if (view.live.addressesSampled !== undefined) json.addressesSampled = view.live.addressesSampled;
     json.stacks = view.stacks.map(stack => ({bytes: stack.bytes ?? 0, count: stack.count, age: roundedValue(stack.age ?? 0), frames: stack.frames}));
   } else {
     json.stacks = view.stacks.map(stack => ({

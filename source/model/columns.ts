@@ -22,6 +22,11 @@ export interface ColumnExtras {
    * floor (shown ≥) and their growth unknown (shown ?), never a number that looks exact and is not.
    */
   untrackedPids?: readonly number[];
+  /**
+   * A live view's processes whose tracked allocations stand for more than themselves (addresses
+   * sampled, by pid: 1 in how many): their figures and growth are estimates (shown ~).
+   */
+  sampledPids?: Readonly<Record<string, number>>;
   /** Measures the running script cannot give (an older kernel's fallback): shown as NOT_MEASURED, never as 0. */
   unmeasured?: readonly string[];
   /** Draw in ASCII (a floor as >=): the terminal is not UTF-8. */
@@ -30,6 +35,8 @@ export interface ColumnExtras {
 
 /** The mark of a floor: a figure that misses what could not be tracked. */
 export const FLOOR_MARK = '≥';
+/** The mark of an estimate: a live figure from sampled addresses. */
+export const ESTIMATE_MARK = '~';
 /** What a rate, or a measure its tracer could not see (Measure.unknown), reads when it cannot be known. */
 export const UNKNOWN_RATE = '?';
 /** What a measure reads where the running script cannot measure it. */
@@ -79,11 +86,20 @@ export function columnsFor(definition: ViewDefinition, extras: ColumnExtras = {}
   // with an allocation not tracked are floors, and their growth is unknown.
   const untracked = extras.untrackedPids && extras.untrackedPids.length > 0 ? new Set(extras.untrackedPids) : undefined;
   const floor = untracked ? {of: (row: TableRow) => row.pid !== undefined && untracked.has(row.pid), mark: extras.ascii ? '>=' : FLOOR_MARK} : undefined;
+  // Those of a process whose allocations were sampled by address are estimates (a floor says more, and wins).
+  const sampled = extras.sampledPids && Object.keys(extras.sampledPids).length > 0 ? extras.sampledPids : undefined;
+  const estimate = sampled ? (row: TableRow) => row.pid !== undefined && sampled[String(row.pid)] !== undefined && !floor?.of(row) : undefined;
+  const marked = (format: (row: TableRow) => string): ((row: TableRow) => string) => (estimate ? row => (estimate(row) ? ESTIMATE_MARK + format(row) : format(row)) : format);
   // A measure the running script cannot give reads as not measured, its total too, and sorts as 0.
   const unmeasured = (id: string, column: Column): Column => (extras.unmeasured?.includes(id) ? {...column, value: () => 0, format: () => NOT_MEASURED} : column);
-  for (const measure of definition.measures) columns.push(unmeasured(measure.id, measureColumn(measure, measure.id, measure.title, 9, measure.kind === 'gauge' && measure.unit !== 'seconds' ? floor : undefined)));
+  const live = (measure: Measure) => measure.kind === 'gauge' && measure.unit !== 'seconds';
+  const estimated = (column: Column): Column => ({...column, format: marked(column.format)});
+  for (const measure of definition.measures) {
+    const column = measureColumn(measure, measure.id, measure.title, 9, live(measure) ? floor : undefined);
+    columns.push(unmeasured(measure.id, live(measure) ? estimated(column) : column));
+  }
   const first = definition.measures[0];
-  const rateText = (row: TableRow) => formatRate(first, row.rate);
+  const rateText = marked((row: TableRow) => formatRate(first, row.rate));
   columns.push({id: 'rate', title: definition.rateTitle ?? '/s', width: 9, align: 'right', defaultDescending: true, value: row => row.rate, format: floor ? row => (floor.of(row) ? UNKNOWN_RATE : rateText(row)) : rateText});
   if (extras.trend) {
     const {ascii} = extras.trend;
@@ -99,7 +115,9 @@ export function columnsFor(definition: ViewDefinition, extras: ColumnExtras = {}
     });
   }
   for (const measure of definition.measures) {
-    if (hasTotal(measure)) columns.push(unmeasured(measure.id, measureColumn(measure, totalKey(measure.id), measure.totalTitle!, measure.unit === 'bytes' ? 10 : 9, measure.kind === 'gauge' && measure.unit !== 'seconds' ? floor : undefined)));
+    if (!hasTotal(measure)) continue;
+    const column = measureColumn(measure, totalKey(measure.id), measure.totalTitle!, measure.unit === 'bytes' ? 10 : 9, live(measure) ? floor : undefined);
+    columns.push(unmeasured(measure.id, live(measure) ? estimated(column) : column));
   }
   if (extras.allocatorOf && definition.rows === 'process') {
     const allocatorOf = extras.allocatorOf;

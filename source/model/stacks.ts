@@ -20,6 +20,8 @@ export interface LiveView {
   since: string;
   /** Stacks are estimates from one sample per about this many bytes. */
   sampleBytes?: number;
+  /** Addresses were sampled, 1 in this many at the coarsest: the totals are estimates too. */
+  addressesSampled?: number;
   untracked: number;
   /** The age of the oldest outstanding allocation counted, seconds. */
   oldest: number;
@@ -111,6 +113,7 @@ function liveTopStacks(snapshot: TracerStackSnapshot & {live: NonNullable<Tracer
       oldest: totals.age,
       tracked: Math.max(0, (Date.parse(snapshot.time) - Date.parse(live.since)) / 1000) || 0,
       ...(live.sampleBytes !== undefined ? {sampleBytes: live.sampleBytes} : {}),
+      ...(live.sampled !== undefined ? {addressesSampled: live.sampled} : {}),
     },
   };
 }
@@ -151,6 +154,7 @@ export function liveSummary(data: TopStacks): string {
   if (!live) return '';
   const parts = [`live since ${clockTime(live.since)}${live.minAge > 0 ? `, older than ${humanAge(live.minAge)}` : ''}: ${humanBytes(data.totalBytes)} in ${humanCount(data.totalCount)} allocations, oldest ${humanAge(live.oldest)}`];
   if (live.sampleBytes !== undefined) parts.push(`stacks SAMPLED, 1 per ${humanBytes(live.sampleBytes)}: estimates`);
+  if (live.addressesSampled !== undefined) parts.push(`addresses sampled 1/${live.addressesSampled}: totals estimated`);
   if (live.untracked > 0) parts.push(`CAPPED: ${humanCount(live.untracked)} not tracked`);
   return parts.join(' · ');
 }

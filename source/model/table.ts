@@ -23,6 +23,8 @@ export interface TableRow {
   lastSeen: number;
   /** `rate` per interval (of a gauge: its value), oldest first, at most RATE_HISTORY long. */
   history: number[];
+  /** A live row estimated from sampled addresses: the seconds its rate is taken over (see SAMPLED_GROWTH_SECONDS). */
+  rateSeconds?: number;
   [measure: string]: number | string | number[] | undefined;
 }
 
@@ -71,6 +73,12 @@ export interface TableState {
   untracked?: number;
   /** A live view: the processes with an allocation not tracked (their figures are a floor, their growth unknown). */
   untrackedPids?: number[];
+  /** A live view: 1 in how many addresses its tracer tracks now, when it samples. */
+  sampled?: number;
+  /** A live view: by pid, the coarsest sampling of a process's tracked allocations (its figures are estimates). */
+  sampledPids?: Record<string, number>;
+  /** A gauge view: each interval's length in seconds, oldest first, as long as the rows' histories. */
+  secondsHistory?: number[];
   /** The view's measures its tracer cannot give: shown as not measured. */
   unmeasured?: string[];
   /** Allocator probes: what the latest interval's tracers covered (files by kind, processes not probed). */
@@ -82,6 +90,28 @@ export interface TableState {
 /** How many rows of gone or idle processes are kept with their totals; the smallest go first. */
 export const MAX_KEPT_ROWS = 2000;
 export const RATE_HISTORY = 30;
+/**
+ * How long a window a live row estimated from sampled addresses takes its growth over, at most:
+ * one interval holds too few sampled allocations for its growth to mean much (readme: Live memory).
+ */
+export const SAMPLED_GROWTH_SECONDS = 30;
+
+/**
+ * A gauge's growth per second over the longest window of its history's last intervals that
+ * spans at most `maxSeconds` (one interval at least): the values and the intervals' lengths
+ * both oldest first, ending now. With one value it is that value over the last interval.
+ */
+export function windowedGrowth(history: readonly number[], seconds: readonly number[], maxSeconds: number): {rate: number; seconds: number} {
+  const now = history.at(-1) ?? 0;
+  let span = seconds.at(-1) ?? 1;
+  let back = 1;
+  while (back < history.length - 1 && back < seconds.length && span + seconds[seconds.length - 1 - back]! <= maxSeconds) {
+    span += seconds[seconds.length - 1 - back]!;
+    back++;
+  }
+  const before = history.length > back ? history[history.length - 1 - back]! : 0;
+  return {rate: (now - before) / span, seconds: span};
+}
 
 export function emptyTable(): TableState {
   return {rows: new Map(), intervals: 0, elapsedMs: 0, probe: '', backend: '', time: '', capped: false, skippedLines: 0, totalRateHistory: []};
@@ -140,7 +170,7 @@ function mergeRaw(into: RawRow, raw: RawRow, view: ViewDefinition): void {
 export function applyRows(
   state: TableState,
   rawRows: RawRow[],
-  meta: Pick<TracerSnapshot, 'elapsedMs' | 'probe' | 'backend' | 'time' | 'capped' | 'skippedLines' | 'skippedSample' | 'since' | 'untracked' | 'untrackedPids' | 'allocators' | 'rowAllocators' | 'unmeasured'>,
+  meta: Pick<TracerSnapshot, 'elapsedMs' | 'probe' | 'backend' | 'time' | 'capped' | 'skippedLines' | 'skippedSample' | 'since' | 'untracked' | 'untrackedPids' | 'sampled' | 'sampledPids' | 'allocators' | 'rowAllocators' | 'unmeasured'>,
   view: ViewDefinition,
   maxKept = MAX_KEPT_ROWS,
 ): TableState {
@@ -180,6 +210,7 @@ export function applyRows(
     rows.set(key, row);
   }
   let firstTotal = 0;
+  const secondsHistory = gauges ? pushHistory(state.secondsHistory ?? [], seconds) : undefined;
   for (const [key, raw] of fresh) {
     const previous = state.rows.get(key);
     const primary = first ? measureOf(raw, first.id) : 0;
@@ -187,6 +218,12 @@ export function applyRows(
     const rate = first?.kind === 'gauge' ? (primary - (previous ? valueOf(previous, first.id) : 0)) / seconds : primary / seconds;
     firstTotal += primary;
     const row: TableRow = new NewRow(key, raw.pid, raw.comm ?? previous?.comm, raw.cache, rate, intervals, pushHistory(previous?.history ?? [], first?.kind === 'gauge' ? primary : rate));
+    // A process's figures from sampled addresses: its growth over a window, not one interval.
+    if (secondsHistory && raw.pid !== undefined && meta.sampledPids?.[String(raw.pid)] !== undefined && previous) {
+      const windowed = windowedGrowth(row.history, secondsHistory, SAMPLED_GROWTH_SECONDS);
+      row.rate = windowed.rate;
+      row.rateSeconds = windowed.seconds;
+    }
     for (const measure of view.measures) {
       if (isUnknown(raw, measure)) {
         // Unknown this interval: so is its value since start, from now on.
@@ -221,6 +258,9 @@ export function applyRows(
     ...(meta.since !== undefined ? {since: meta.since} : {}),
     ...(meta.untracked !== undefined ? {untracked: meta.untracked} : {}),
     ...(meta.untrackedPids ? {untrackedPids: meta.untrackedPids} : {}),
+    ...(meta.sampled !== undefined ? {sampled: meta.sampled} : {}),
+    ...(meta.sampledPids ? {sampledPids: meta.sampledPids} : {}),
+    ...(secondsHistory ? {secondsHistory} : {}),
     ...(meta.unmeasured ? {unmeasured: meta.unmeasured} : {}),
     ...(meta.allocators ? {allocators: meta.allocators} : {}),
     ...(meta.rowAllocators || state.rowAllocators ? {rowAllocators: rowKinds(rows, state.rowAllocators, meta.rowAllocators)} : {}),

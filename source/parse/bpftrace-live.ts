@@ -30,12 +30,38 @@ function untrackedPidsOf(spec: LiveMaps, maps: Map<string, Record<string, unknow
     .sort((a, b) => a - b);
 }
 
+/** 1 in how many addresses a level k tracks (2^k), from a level as printed; 1 for what is not a level. */
+export function sampledOf(level: unknown): number {
+  const k = toCount(level);
+  return Number.isInteger(k) && k > 0 && k <= 31 ? 2 ** k : 1;
+}
+
+/**
+ * How a live script samples addresses: 1 in `sampled` tracked now, and by pid 1 in how many the
+ * coarsest of each sampled process's tracked allocations stood for (only processes with one
+ * above 1: their figures are estimates).
+ */
+export function samplingOf(spec: LiveMaps, maps: Map<string, Record<string, unknown>>): {sampled: number; sampledPids: Record<string, number>} {
+  const sampledPids: Record<string, number> = {};
+  if (spec.sampledPids) {
+    for (const [key, value] of Object.entries(maps.get(spec.sampledPids) ?? {})) {
+      const sampled = sampledOf(value);
+      if (/^\d+$/.test(key) && sampled > 1) sampledPids[key] = sampled;
+    }
+  }
+  return {sampled: spec.sampling ? sampledOf(maps.get(spec.sampling)?.['']) : 1, sampledPids};
+}
+
 /**
  * The rows of a live view's interval (keys "pid,class"): per process the bytes and allocations
  * outstanding, and the age of its oldest class that holds one (see liveRowsOf); and which
  * processes had an allocation it could not track (their figures are a floor).
  */
-export function liveRows(spec: LiveMaps, maps: Map<string, Record<string, unknown>>, endNs: bigint): {rows: RawRow[]; bad: number; untracked: number; untrackedPids: number[]} {
+export function liveRows(
+  spec: LiveMaps,
+  maps: Map<string, Record<string, unknown>>,
+  endNs: bigint,
+): {rows: RawRow[]; bad: number; untracked: number; untrackedPids: number[]; sampled: number; sampledPids: Record<string, number>} {
   const amounts = new Map<string, ProcessClassAmount>();
   let bad = 0;
   for (const field of ['bytes', 'count'] as const) {
@@ -52,7 +78,7 @@ export function liveRows(spec: LiveMaps, maps: Map<string, Record<string, unknow
       amount[field] += toCount(value);
     }
   }
-  return {rows: liveRowsOf([...amounts.values()], ageClasses(spec, maps, endNs)), bad, untracked: untrackedOf(spec, maps), untrackedPids: untrackedPidsOf(spec, maps)};
+  return {rows: liveRowsOf([...amounts.values()], ageClasses(spec, maps, endNs)), bad, untracked: untrackedOf(spec, maps), untrackedPids: untrackedPidsOf(spec, maps), ...samplingOf(spec, maps)};
 }
 
 /**
@@ -60,7 +86,7 @@ export function liveRows(spec: LiveMaps, maps: Map<string, Record<string, unknow
  * (keys "<ustack>,class", counts scaled by countScale) cut at the process's entry (see
  * trimStack), each with what it has outstanding per class (see liveStacksOf).
  */
-export function liveStackRows(spec: LiveStackMaps, maps: Map<string, Record<string, unknown>>, endNs: bigint, isCode?: (address: bigint) => boolean): LiveStackRead & {untracked: number} {
+export function liveStackRows(spec: LiveStackMaps, maps: Map<string, Record<string, unknown>>, endNs: bigint, isCode?: (address: bigint) => boolean): LiveStackRead & {untracked: number; sampled: number} {
   const byClass = (map: string, field: 'bytes' | 'count', scale: number, into: Map<string, {key: string; index: number; count: number; bytes: number}>) => {
     for (const [key, value] of Object.entries(maps.get(map) ?? {})) {
       const split = splitClass(key);
@@ -77,5 +103,5 @@ export function liveStackRows(spec: LiveStackMaps, maps: Map<string, Record<stri
   byClass(spec.stackBytes, 'bytes', 1, stacks);
   byClass(spec.stackCount, 'count', spec.countScale, stacks);
   const amounts = [...stacks.values()].map(({key, ...amount}) => ({...amount, frames: trimStack(stackFrames(key), isCode).map(publicName)}));
-  return {...liveStacksOf(amounts, [...totals.values()], ageClasses(spec, maps, endNs)), untracked: untrackedOf(spec, maps)};
+  return {...liveStacksOf(amounts, [...totals.values()], ageClasses(spec, maps, endNs)), untracked: untrackedOf(spec, maps), sampled: Math.max(1, ...Object.values(samplingOf(spec, maps).sampledPids))};
 }

@@ -41,7 +41,7 @@ export function viewRows(
   maps: Map<string, Record<string, unknown>>,
   units: Readonly<Record<string, Unit>> = {},
   endNs = 0n,
-): {rows: RawRow[]; bad: number; untracked?: number; untrackedPids?: number[]} {
+): {rows: RawRow[]; bad: number; untracked?: number; untrackedPids?: number[]; sampled?: number; sampledPids?: Record<string, number>} {
   if (spec.live) return liveRows(spec.live, maps, endNs);
   const byKey = new Map<string, RawRow>();
   const names = spec.names ? maps.get(spec.names) : undefined;

@@ -21,6 +21,10 @@ export interface LiveMaps {
   untracked: string;
   /** A map keyed by pid of the processes with an allocation not tracked (absent: the script has none). */
   untrackedPids?: string;
+  /** A map without keys: the latest sampling level k, one address in 2^k tracked (absent: the script does not sample). */
+  sampling?: string;
+  /** A map keyed by pid: the highest sampling level of a process's tracked allocations. */
+  sampledPids?: string;
 }
 
 /** How one view's bpftrace output maps to rows. */

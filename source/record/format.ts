@@ -141,7 +141,7 @@ const isAmounts = (value: unknown) => Array.isArray(value) && value.every(isAmou
 
 /** A live drill-down's own part: since, the age classes, the exact totals per class, sampling and untracked. */
 function liveOk(value: unknown): boolean {
-  if (!isObject(value) || !isString(value.since) || !isNumber(value.untracked) || !optional(value.sampleBytes, isNumber)) return false;
+  if (!isObject(value) || !isString(value.since) || !isNumber(value.untracked) || !optional(value.sampleBytes, isNumber) || !optional(value.sampled, isNumber)) return false;
   const classOk = (ageClass: unknown) => isObject(ageClass) && isNumber(ageClass.oldest) && isNumber(ageClass.newest);
   return Array.isArray(value.classes) && value.classes.every(classOk) && isAmounts(value.totals) && (value.totals as unknown[]).length === value.classes.length;
 }
@@ -157,6 +157,7 @@ export function checkTableSnapshot(value: unknown): string | undefined {
   if (!optional(value.otherViews, otherViewsOk)) return 'otherViews are malformed';
   if (!optional(value.since, isString) || !optional(value.untracked, isNumber)) return 'since or untracked is malformed';
   if (!optional(value.untrackedPids, inner => Array.isArray(inner) && inner.every(isNumber))) return 'untrackedPids are malformed';
+  if (!optional(value.sampled, isNumber) || !optional(value.sampledPids, inner => isObject(inner) && Object.values(inner).every(isNumber))) return 'sampled or sampledPids is malformed';
   if (!optional(value.unmeasured, inner => Array.isArray(inner) && inner.every(isString))) return 'unmeasured is malformed';
   return undefined;
 }

@@ -3,7 +3,7 @@
 // error, the replay position or the recording.
 import {clockTime, fit, humanCount, sanitize, textWidth, toFixed} from '../format.js';
 import {sparkline} from '../model/sparkline.js';
-import type {TableState} from '../model/table.js';
+import {SAMPLED_GROWTH_SECONDS, type TableState} from '../model/table.js';
 import {isGaugeView, TABS, viewOf} from '../registry.js';
 import type {UiState} from '../state/reducer.js';
 import type {AllocatorSummary} from '../types.js';
@@ -30,7 +30,7 @@ export interface StatusInput {
   /** The drill-down on screen: a process's (pid, comm) or a cache's. */
   drill?: {pid?: number; comm?: string; cache?: string; tab: string; probe?: string; exited: boolean};
   /** The table on screen. */
-  table?: {probe?: string; backend?: string; view?: string; capped: boolean; skippedLines: number; skippedSample?: string; since?: string; untracked?: number; gauges?: boolean; stale?: {time: string; reason: string}; allocators?: AllocatorSummary};
+  table?: {probe?: string; backend?: string; view?: string; capped: boolean; skippedLines: number; skippedSample?: string; since?: string; untracked?: number; sampled?: number; gauges?: boolean; stale?: {time: string; reason: string}; allocators?: AllocatorSummary};
   cumulative: boolean;
   filter: string;
   cgroupFilter: string;
@@ -98,6 +98,7 @@ export function statusFields(input: StatusInput): StatusField[] {
     if (table.stale) fields.push({text: `STALE: rows from ${clockTime(table.stale.time)}, ${table.stale.reason}`, short: `STALE ${clockTime(table.stale.time)}`, keep: true});
     if (table.untracked) fields.push({text: `CAPPED: ${humanCount(table.untracked)} not tracked (shared table full; ≥ floor, ? unknown)`, short: 'CAPPED', keep: true});
     else if (table.capped) fields.push({text: 'CAPPED: map full, some keys dropped', short: 'CAPPED', keep: true});
+    if (table.sampled) fields.push({text: `sampled 1/${table.sampled}: ~ figures are estimates, growth over up to ${SAMPLED_GROWTH_SECONDS}s`, short: `sampled 1/${table.sampled}`, keep: true});
     if (table.skippedLines) fields.push({text: `${table.skippedLines} lines skipped`, short: `${table.skippedLines} skipped`, keep: true});
     // Since when a live view counts is what its numbers mean: kept, before the probe's name.
     if (table.view && table.since) fields.push({text: `${table.view} since ${clockTime(table.since)}`, keep: true});
@@ -173,6 +174,7 @@ export function statusLine(frame: {
         skippedSample: table.skippedSample,
         since: table.since,
         untracked: table.untracked,
+        ...(table.sampled !== undefined ? {sampled: table.sampled} : {}),
         ...(table.allocators ? {allocators: table.allocators} : {}),
         gauges: isGaugeView(viewOf(state.tab, state.view)),
         ...(frame.stale ? {stale: {time: table.time, reason: source.staleReason}} : {}),
