@@ -265,8 +265,13 @@ describe('malloc live view, real bpftrace against wl_leak', () => {
     assert.ok(Math.abs(mean - trueRate) <= trueRate * 0.1, `GROWTH/s averaged ${Math.round(mean)} against a true ${Math.round(trueRate)}`);
     assert.ok(Math.abs(median - trueRate) <= trueRate * 0.1, `GROWTH/s's median ${median} against a true ${Math.round(trueRate)}`);
     for (const rate of rates) assert.ok(Math.abs(rate - trueRate) <= trueRate * 0.15, `GROWTH/s read ${rate} in one interval against a true ${Math.round(trueRate)}`);
-    // What is outstanding at the end is an estimate of what the keeper kept.
-    assert.ok(Math.abs(last.row!.bytes - Number(kept.kept)) <= Number(kept.kept) * 0.1, `${last.row!.bytes} live against ${String(kept.kept)} kept`);
+    // What is outstanding at the end is an estimate of what the keeper kept: of N equal blocks, each
+    // kept with weight w, the estimate's relative standard error is about sqrt((w - 1) / N); with
+    // w at the last level that is an upper bound. Within three of those, and never tighter than 10%.
+    const blocks = Number(kept.keptBlocks ?? Number(kept.kept) / 1024);
+    const bound = Math.max(0.1, 3 * Math.sqrt((last.record.sampled! - 1) / blocks));
+    t.diagnostic(`live at the end ${last.row!.bytes} against ${String(kept.kept)} kept (${(((last.row!.bytes - Number(kept.kept)) / Number(kept.kept)) * 100).toFixed(1)}%; bound ${(bound * 100).toFixed(1)}% at 1/${last.record.sampled} over ${blocks} blocks)`);
+    assert.ok(Math.abs(last.row!.bytes - Number(kept.kept)) <= Number(kept.kept) * bound, `${last.row!.bytes} live against ${String(kept.kept)} kept`);
   });
 
   it('the TUI: l shows the live view since it opened; Enter the live stacks with the keeping function; o the age threshold', {timeout: 150_000}, async t => {
