@@ -62,7 +62,7 @@ describe('command summary', () => {
     assert.deepEqual(stacks.get(10), [{pid: 10, bytes: 200, blocks: 2, frames: ['leaky', 'main']}]);
   });
   it('adds processes up and prints valgrind\'s words and one JSON line', () => {
-    const summary = buildSummary({command: ['prog'], exitStatus: 3, processes: [...processFigures(maps).values()], stacks: [...leakStacks(maps).values()].flat(), untracked: 0, heldMs: 12.4});
+    const summary = buildSummary({command: ['prog'], exitStatus: 3, processes: [...processFigures(maps).values()], stacks: [...leakStacks(maps).values()].flat(), untracked: 0, heldMs: 12.4, ranMs: 3});
     assert.equal(summary.total.allocations, 7);
     assert.equal(summary.total.inUseBytes, 264);
     const text = summaryText(summary, {limit: 10}).join('\n');
@@ -107,7 +107,7 @@ describe('-- COMMAND in the TUI', () => {
   });
 
   it('fits the summary to a screen: the first frames of each stack, the stacks before the processes', () => {
-    const summary = buildSummary({command: ['prog'], exitStatus: 0, processes: [...processFigures(maps).values()], stacks: [...leakStacks(maps).values()].flat(), untracked: 0, heldMs: 1});
+    const summary = buildSummary({command: ['prog'], exitStatus: 0, processes: [...processFigures(maps).values()], stacks: [...leakStacks(maps).values()].flat(), untracked: 0, heldMs: 1, ranMs: 1});
     const text = summaryText(summary, {limit: 10, frames: 1, stacksFirst: true});
     assert.ok(text.includes('      leaky') && !text.includes('      main'), text.join('\n'));
     const stacks = text.findIndex(line => line.startsWith('not freed at exit'));
