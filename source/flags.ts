@@ -63,7 +63,7 @@ export interface Options {
   replay?: string;
   speed: number;
   folded: boolean;
-  /** --pprof: also write the drill-down as a pprof profile to this file. */
+  /** --pprof: also write the drill-down (with -- COMMAND: what was in use at exit) as a pprof profile to this file. */
   pprof?: string;
   /** --serve: run as a Prometheus exporter. */
   serve?: ServeOptions;
@@ -296,8 +296,9 @@ export function parseFlags(allArgs: string[]): Options {
   }
   if (flags.stacks && pid === undefined && flags.cache === undefined) throw new UsageError('--stacks needs --pid N (a process\'s stacks) or --cache NAME (the kernel paths into a slab cache)');
   if (flags.stacks && !flags.batch) throw new UsageError('--stacks is for batch mode: add --batch (in the TUI press Enter on a row)');
-  if (flags.pprof !== undefined && !(flags.batch && flags.stacks)) throw new UsageError('--pprof goes with --batch --stacks (and --pid N or --cache NAME)');
-  if (flags.pprof !== undefined && !profileTypes(tab, view)) throw new UsageError(`--pprof writes allocations: use --tab ${PROFILE_TABS.join(' or --tab ')}`);
+  if (flags.pprof !== undefined && command !== undefined && !flags.batch) throw new UsageError('--pprof with -- COMMAND is for batch mode: add --batch (the TUI shows the summary on screen)');
+  if (flags.pprof !== undefined && command === undefined && !(flags.batch && flags.stacks)) throw new UsageError('--pprof goes with --batch --stacks (and --pid N or --cache NAME), or with --batch -- COMMAND');
+  if (flags.pprof !== undefined && command === undefined && !profileTypes(tab, view)) throw new UsageError(`--pprof writes allocations: use --tab ${PROFILE_TABS.join(' or --tab ')}`);
   if (flags.folded && flags.json) throw new UsageError('--folded and --json are two output formats: pick one');
   if (flags.json && !flags.batch) throw new UsageError('--json is for batch mode: add --batch');
   if (iterations !== undefined && !flags.batch) throw new UsageError('--iterations is for batch mode: add --batch');

@@ -69,7 +69,8 @@ export const HELP = `
                       instead of every one (counts and bytes stay exact, stacks are estimates)
     --sample-bytes N  with --live: as --sample, one stack per about N bytes
     --pprof FILE      with --batch --stacks (${PROFILE_TABS.join(', ')} tabs; --live too): also write the stacks
-                      as a gzipped pprof profile to FILE, rewritten every interval (go tool pprof FILE)
+                      as a gzipped pprof profile to FILE, rewritten every interval (go tool pprof FILE);
+                      with --batch -- COMMAND: what COMMAND had not freed at exit (inuse_space)
     --serve [ADDR]    serve GET /metrics (Prometheus) on ADDR: ${DEFAULT_SERVE}, or HOST:PORT such as
                       0.0.0.0:9464 or [::1]:9464; runs headless unless --tui is given; also
                       GET /debug/pprof/allocs?pid=N&seconds=S and /debug/pprof/heap?pid=N&seconds=S

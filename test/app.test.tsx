@@ -383,6 +383,7 @@ test('-- COMMAND: only its processes; Ctrl-C interrupts it; at its exit its summ
     stacks: [{pid: 102, bytes: 200, blocks: 2, frames: ['leaky', 'main']}],
     untracked: 0,
     heldMs: 10,
+    ranMs: 20,
   });
   change({...session.view(), phase: 'summary', exitStatus: 130, summary});
   await waitFor(() => frame(app).includes('HEAP SUMMARY'), 'the summary');

@@ -9,11 +9,11 @@ import {createServer} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, afterEach, describe, it, type TestContext} from 'node:test';
-import {execa} from 'execa';
 import {descendantPids, isRunning, startLineChild, type LineChild} from './helpers/child-lines.js';
 import {cannotRun, CLI} from './helpers/requirements.js';
+import {cannotRunPprof as cannotRunGoPprof, pprof as goPprof, topRows} from './helpers/go-pprof.js';
 import {waitForValue} from './helpers/wait-for-value.js';
-import {LEAK_WORKLOAD, startWorkload, WORKLOAD_BIN_DIR, type RunningWorkload} from './helpers/workloads.js';
+import {LEAK_WORKLOAD, startWorkload, type RunningWorkload} from './helpers/workloads.js';
 
 /** How far go tool pprof's figures may be from memtop's JSON for the same intervals. */
 const TOLERANCE = 0.05;
@@ -38,37 +38,16 @@ function memtop(args: string[]): LineChild {
   return child;
 }
 
-/**
- * go tool pprof on a file, with a home and temporary directory of its own and no network. Go
- * 1.24 on ships pprof as source that `go tool` builds on first use (minutes on a loaded
- * machine): its build cache is kept beside the workloads, per system.
- */
-async function pprof(args: string[], timeoutMs = 120_000): Promise<string> {
-  const result = await execa('go', ['tool', 'pprof', ...args], {
-    cwd: dir,
-    env: {HOME: join(dir, 'go-home'), PPROF_TMPDIR: join(dir, 'pprof-tmp'), GOCACHE: join(WORKLOAD_BIN_DIR, 'go-cache'), GOTOOLCHAIN: 'local', GOPROXY: 'off', GOFLAGS: ''},
-    reject: false,
-    timeout: timeoutMs,
-  });
-  assert.equal(result.exitCode, 0, `go tool pprof ${args.join(' ')}: ${result.stderr}`);
-  return result.stdout;
-}
-
-/** Whether go tool pprof runs here; under CI its absence fails the test. */
-async function cannotRunPprof(t: TestContext): Promise<boolean> {
-  const go = await execa('go', ['version'], {reject: false});
-  if (cannotRun(t, go.exitCode === 0 ? undefined : 'needs go tool pprof (apt-get install golang-go)')) return true;
-  // Built (if it must be) before any tracer starts. -h exits 2 after printing its usage.
-  await execa('go', ['tool', 'pprof', '-h'], {cwd: dir, env: {HOME: join(dir, 'go-home'), GOCACHE: join(WORKLOAD_BIN_DIR, 'go-cache'), GOTOOLCHAIN: 'local', GOPROXY: 'off'}, reject: false, timeout: 900_000});
-  return false;
-}
+/** go tool pprof in this test's directory. */
+const pprof = (args: string[], timeoutMs?: number) => goPprof(dir, args, timeoutMs);
+const cannotRunPprof = (t: TestContext) => cannotRunGoPprof(t, dir);
 
 /** The function leading `-top` (flat) for a sample index. */
 async function leader(file: string, index: string): Promise<string> {
   const text = await pprof(['-top', `-sample_index=${index}`, file]);
-  const rows = text.split('\n').filter(line => /^\s*[\d.]+\w*\s+[\d.]+%/.test(line));
+  const rows = topRows(text);
   assert.ok(rows.length > 0, text);
-  return rows[0]!.trim().split(/\s+/).at(-1)!;
+  return rows[0]!.name;
 }
 
 /** Each sample's values as go tool pprof -raw reads them, summed: [count, bytes]. */

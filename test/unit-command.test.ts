@@ -6,6 +6,10 @@ import {closeSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, it} from 'node:test';
+import {Profile} from 'pprof-format';
+import {buildProfile} from '../source/model/pprof.js';
+import {summaryProfile} from '../source/model/command-profile.js';
+import {checkProfileFile} from '../source/system/pprof-file.js';
 import {parseFlags, UsageError} from '../source/flags.js';
 import {buildSummary, leakStacks, processFigures, summaryJson, summaryText} from '../source/model/command-summary.js';
 import {CommandError, exitStatus, openCommandOutput, startHeld} from '../source/command/held-command.js';
@@ -62,7 +66,7 @@ describe('command summary', () => {
     assert.deepEqual(stacks.get(10), [{pid: 10, bytes: 200, blocks: 2, frames: ['leaky', 'main']}]);
   });
   it('adds processes up and prints valgrind\'s words and one JSON line', () => {
-    const summary = buildSummary({command: ['prog'], exitStatus: 3, processes: [...processFigures(maps).values()], stacks: [...leakStacks(maps).values()].flat(), untracked: 0, heldMs: 12.4});
+    const summary = buildSummary({command: ['prog'], exitStatus: 3, processes: [...processFigures(maps).values()], stacks: [...leakStacks(maps).values()].flat(), untracked: 0, heldMs: 12.4, ranMs: 3});
     assert.equal(summary.total.allocations, 7);
     assert.equal(summary.total.inUseBytes, 264);
     const text = summaryText(summary, {limit: 10}).join('\n');
@@ -107,7 +111,7 @@ describe('-- COMMAND in the TUI', () => {
   });
 
   it('fits the summary to a screen: the first frames of each stack, the stacks before the processes', () => {
-    const summary = buildSummary({command: ['prog'], exitStatus: 0, processes: [...processFigures(maps).values()], stacks: [...leakStacks(maps).values()].flat(), untracked: 0, heldMs: 1});
+    const summary = buildSummary({command: ['prog'], exitStatus: 0, processes: [...processFigures(maps).values()], stacks: [...leakStacks(maps).values()].flat(), untracked: 0, heldMs: 1, ranMs: 1});
     const text = summaryText(summary, {limit: 10, frames: 1, stacksFirst: true});
     assert.ok(text.includes('      leaky') && !text.includes('      main'), text.join('\n'));
     const stacks = text.findIndex(line => line.startsWith('not freed at exit'));
@@ -116,6 +120,32 @@ describe('-- COMMAND in the TUI', () => {
     const batch = summaryText(summary, {limit: 10});
     assert.ok(batch.findIndex(line => line.startsWith('process 10 ')) < batch.findIndex(line => line.startsWith('not freed at exit')), 'batch keeps valgrind\'s order');
     assert.ok(batch.includes('      main'));
+  });
+
+  it('writes what was in use at exit as a pprof profile: one sample per stack, blocks and bytes', () => {
+    const summary = buildSummary({command: ['prog'], exitStatus: 0, processes: [...processFigures(maps).values()], stacks: [...leakStacks(maps).values()].flat(), untracked: 0, heldMs: 1, ranMs: 2000});
+    const profile = Profile.decode(buildProfile(summaryProfile(summary, 10_000)).encode());
+    const name = (index: number | bigint) => String(profile.stringTable.strings[Number(index)]);
+    assert.deepEqual(profile.sampleType.map(type => name(type.type)), ['inuse_objects', 'inuse_space']);
+    const functionName = (locationId: number | bigint) => {
+      const location = profile.location.find(candidate => Number(candidate.id) === Number(locationId))!;
+      return name(profile.function.find(fn => Number(fn.id) === Number(location.line[0]!.functionId))!.name);
+    };
+    const samples = profile.sample.map(sample => ({frames: sample.locationId.map(functionName), values: sample.value.map(Number)}));
+    assert.deepEqual(
+      samples,
+      summary.stacks.map(stack => ({frames: stack.frames, values: [stack.blocks, stack.bytes]})),
+    );
+    assert.equal(Number(profile.durationNanos), 2000 * 1e6);
+  });
+});
+
+describe('--pprof with -- COMMAND', () => {
+  it('goes with --batch, and is checked before COMMAND runs', () => {
+    assert.equal(parseFlags(['--batch', '--pprof', 'exit.pb.gz', '--', 'ls']).pprof, 'exit.pb.gz');
+    assert.throws(() => parseFlags(['--pprof', 'exit.pb.gz', '--', 'ls']), /--pprof with -- COMMAND is for batch mode/);
+    assert.throws(() => checkProfileFile('/no-such-directory/exit.pb.gz'), /^Error: cannot write the profile to \/no-such-directory\/exit.pb.gz: ENOENT/);
+    assert.throws(() => checkProfileFile(tmpdir()), /it is a directory/);
   });
 });
 

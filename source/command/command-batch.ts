@@ -1,8 +1,12 @@
 // memtop --batch -- COMMAND: COMMAND runs with memtop's terminal and streams (its stdout and
 // stderr to --output FILE when given), and at its exit the heap summary is printed (text, or with
-// --json one line {"summary": {...}}); memtop's exit status is COMMAND's.
+// --json one line {"summary": {...}}), and with --pprof FILE what was in use at exit written as a
+// pprof profile; memtop's exit status is COMMAND's.
 import type {Options} from '../flags.js';
 import {summaryJson, summaryText} from '../model/command-summary.js';
+import {summaryProfile} from '../model/command-profile.js';
+import {encodeProfile} from '../model/pprof.js';
+import {checkProfileFile, writeProfileFile} from '../system/pprof-file.js';
 import {TracerError} from '../types.js';
 import {CommandError} from './held-command.js';
 import {startCommand} from './run-command.js';
@@ -18,10 +22,19 @@ export interface CommandIo {
 
 /**
  * Run COMMAND to its end and print the summary; resolves with the status memtop exits with:
- * COMMAND's, or 127/126 when it cannot start, 1 when the tracer cannot. `onSignal` receives the
+ * COMMAND's, or 127/126 when it cannot start, 1 when the tracer cannot, 2 when --pprof's file
+ * cannot be written (checked before COMMAND starts). `onSignal` receives the
  * handler that passes memtop's signals on to COMMAND while it runs.
  */
 export async function runCommandBatch(options: Options, io: CommandIo, signal: AbortSignal, onSignal: (handler: ((signal: NodeJS.Signals) => boolean) | undefined) => void): Promise<number> {
+  if (options.pprof !== undefined) {
+    try {
+      checkProfileFile(options.pprof);
+    } catch (error) {
+      io.say(`${(error as Error).message}: give --pprof a file in a directory memtop can write`);
+      return 2;
+    }
+  }
   let run;
   try {
     run = await startCommand({command: options.command!, user: options.user, quiet: false, ...(options.output !== undefined ? {output: options.output} : {}), intervalMs: Math.min(options.intervalMs, 500), signal});
@@ -47,5 +60,13 @@ export async function runCommandBatch(options: Options, io: CommandIo, signal: A
   onSignal(undefined);
   const limit = Math.max(options.limit, SUMMARY_STACKS);
   io.write(options.json ? JSON.stringify(summaryJson(summary, limit)) + '\n' : summaryText(summary, {limit}).join('\n') + '\n');
+  if (options.pprof !== undefined) {
+    try {
+      writeProfileFile(options.pprof, encodeProfile(summaryProfile(summary, Date.now())));
+    } catch (error) {
+      io.say((error as Error).message);
+      return summary.exitStatus || 1;
+    }
+  }
   return summary.exitStatus;
 }

@@ -87,9 +87,12 @@ export async function startCommand(options: {
     }
   }
   const heldMs = Date.now() - heldAt;
+  const releasedAt = performance.now();
   held.release();
+  const ranFor = held.exited.then(() => performance.now() - releasedAt);
   const summary = (async () => {
     const exitStatus = await held.exited;
+    const ranMs = await ranFor;
     // The exit is seen by the tracer at once; the figures come with the next interval (bounded wait: a lost event must not hang memtop).
     await Promise.race([figuresFinal, failed, new Promise(resolve => setTimeout(resolve, 5000 + options.intervalMs * 2))]);
     tracer.abort();
@@ -102,6 +105,7 @@ export async function startCommand(options: {
       stacks: [...(trace?.stacks.values() ?? [])].flat(),
       untracked: trace?.untracked ?? 0,
       heldMs,
+      ranMs,
     });
   })();
   return {held, summary};

@@ -46,6 +46,8 @@ export interface CommandSummary {
   untracked: number;
   /** Milliseconds memtop held COMMAND before its first instruction (compiling and attaching probes). */
   heldMs: number;
+  /** Milliseconds from COMMAND's release to its exit: its own run time under the probes. */
+  ranMs: number;
 }
 
 /** The per-pid maps command.bt prints every interval. */
@@ -121,7 +123,7 @@ export function hasNames(stacks: readonly LeakStack[]): boolean {
 }
 
 /** The summary from the processes' figures and stacks; totals add every process up. */
-export function buildSummary(input: {command: string[]; exitStatus: number; processes: ProcessHeap[]; stacks: LeakStack[]; untracked: number; heldMs: number}): CommandSummary {
+export function buildSummary(input: {command: string[]; exitStatus: number; processes: ProcessHeap[]; stacks: LeakStack[]; untracked: number; heldMs: number; ranMs: number}): CommandSummary {
   const total = {allocations: 0, frees: 0, bytesAllocated: 0, inUseBytes: 0, inUseBlocks: 0, peakBytes: 0, brkGrowth: 0, minorFaults: 0, majorFaults: 0};
   for (const heap of input.processes) {
     for (const field of Object.keys(total) as (keyof typeof total)[]) total[field] += heap[field];
@@ -134,6 +136,7 @@ export function buildSummary(input: {command: string[]; exitStatus: number; proc
     stacks: [...input.stacks].sort((a, b) => b.bytes - a.bytes || b.blocks - a.blocks),
     untracked: input.untracked,
     heldMs: Math.round(input.heldMs),
+    ranMs: Math.round(input.ranMs),
   };
 }
 
@@ -168,7 +171,7 @@ export interface SummaryLayout {
  */
 export function summaryText(summary: CommandSummary, layout: SummaryLayout): string[] {
   const name = sanitize(summary.command.join(' ')).slice(0, 200);
-  const lines = [`memtop summary: ${name} · exit status ${summary.exitStatus} · held ${summary.heldMs} ms before its first instruction`, 'HEAP SUMMARY:', ...heapLines(summary.total)];
+  const lines = [`memtop summary: ${name} · exit status ${summary.exitStatus} · held ${summary.heldMs} ms before its first instruction, then ran ${summary.ranMs} ms`, 'HEAP SUMMARY:', ...heapLines(summary.total)];
   if (summary.untracked > 0) lines.push(`  CAPPED: ${grouped(summary.untracked)} allocations not tracked (address table full): in no in-use figure`);
   const processes: string[] = [];
   if (summary.processes.length > 1) {
@@ -192,6 +195,7 @@ export function summaryJson(summary: CommandSummary, limit: number): {summary: R
       ...summary.total,
       untracked: summary.untracked,
       heldMs: summary.heldMs,
+      ranMs: summary.ranMs,
       stacks: summary.stacks.slice(0, limit).map(stack => ({pid: stack.pid, bytes: stack.bytes, blocks: stack.blocks, frames: stack.frames})),
       processes: summary.processes,
     },
