@@ -1,9 +1,12 @@
 // One tracer per (tab, view, pid, interval) however many consumers ask for it: the exporter and
 // the TUI share a running bpftrace instead of each starting their own. The first start() of a
 // key starts the tracer; later ones join it and get its snapshots from then on; the tracer stops
-// when the last consumer stops (its signal aborts or it stops iterating).
+// when the last consumer stops (its signal aborts or it stops iterating). Views declared together
+// (shareTracer: the exporter's, where the backend can run them in one tracer) are started
+// together: the first start() of any of them starts one tracer for the group, each view's
+// consumers get that view's snapshots, and it stops when no view of it has a consumer left.
 import {viewOf} from '../registry.js';
-import type {Backend, StartOptions, TracerSnapshot} from '../types.js';
+import type {Backend, StartOptions, TracerSnapshot, ViewRef} from '../types.js';
 
 /** Snapshots a slow consumer may have waiting before the oldest are dropped (it is not reading). */
 const MAX_QUEUED = 64;
@@ -18,23 +21,83 @@ interface Consumer {
 interface Running {
   controller: AbortController;
   consumers: Set<Consumer>;
+  /** The views started with it in one tracer (itself among them), when it runs for a group. */
+  group?: Running[];
 }
 
-function keyOf(options: StartOptions): string {
+/** A group of views declared to run in one tracer, by each view's key. */
+interface Group {
+  views: ViewRef[];
+  keys: string[];
+  pid?: number;
+  intervalMs: number;
+}
+
+function keyOf(options: {tab: StartOptions['tab']; view?: StartOptions['view']; pid?: number; intervalMs: number}): string {
   return JSON.stringify([options.tab, viewOf(options.tab, options.view).id, options.pid ?? 0, options.intervalMs]);
 }
 
 /** A backend whose start() shares one tracer among every caller asking for the same view; stacks are not shared. */
 export interface SharedBackend extends Backend {
-  /** Tracers running now, for tests and figures. */
+  /** Tracers running now, for tests and figures (a group's tracer counts once). */
   readonly running: () => number;
+  /**
+   * Run these views, where the backend can, in as few tracers as it can (Backend.groupViews):
+   * from now on, starting one of a group starts the group's tracer. Resolves once declared.
+   */
+  readonly shareTracer: (views: readonly ViewRef[], pid: number | undefined, intervalMs: number) => Promise<void>;
 }
 
 /** `backend` with its table tracers shared among consumers (see the module header). */
 export function sharedBackend(backend: Backend): SharedBackend {
   const tracers = new Map<string, Running>();
+  const groups = new Map<string, Group>();
+
+  /** Start a group's tracer: a Running per view, in the group's order, fed from the one tracer. */
+  function launchGroup(group: Group, startGroup: NonNullable<Backend['startGroup']>): void {
+    const controller = new AbortController();
+    const members: Running[] = group.keys.map(() => ({controller, consumers: new Set()}));
+    for (const [index, key] of group.keys.entries()) {
+      members[index]!.group = members;
+      tracers.set(key, members[index]!);
+    }
+    const finish = (failure: unknown) => {
+      for (const [index, key] of group.keys.entries()) {
+        if (tracers.get(key) === members[index]) tracers.delete(key);
+        for (const consumer of members[index]!.consumers) {
+          consumer.failure = failure;
+          consumer.ended = true;
+          consumer.wake?.();
+        }
+      }
+    };
+    void (async () => {
+      try {
+        for await (const snapshots of startGroup({views: group.views, ...(group.pid !== undefined ? {pid: group.pid} : {}), intervalMs: group.intervalMs, signal: controller.signal})) {
+          for (const [index, snapshot] of snapshots.entries()) deliver(members[index], snapshot);
+          if (controller.signal.aborted) break;
+        }
+        finish(undefined);
+      } catch (error) {
+        finish(error);
+      }
+    })();
+  }
+
+  function deliver(running: Running | undefined, snapshot: TracerSnapshot): void {
+    for (const consumer of running?.consumers ?? []) {
+      consumer.queue.push(snapshot);
+      if (consumer.queue.length > MAX_QUEUED) consumer.queue.shift();
+      consumer.wake?.();
+    }
+  }
 
   function launch(key: string, options: StartOptions): Running {
+    const group = groups.get(key);
+    if (group && backend.startGroup) {
+      launchGroup(group, backend.startGroup.bind(backend));
+      return tracers.get(key)!;
+    }
     const controller = new AbortController();
     const running: Running = {controller, consumers: new Set()};
     tracers.set(key, running);
@@ -49,11 +112,7 @@ export function sharedBackend(backend: Backend): SharedBackend {
     void (async () => {
       try {
         for await (const snapshot of backend.start({...options, signal: controller.signal})) {
-          for (const consumer of running.consumers) {
-            consumer.queue.push(snapshot);
-            if (consumer.queue.length > MAX_QUEUED) consumer.queue.shift();
-            consumer.wake?.();
-          }
+          deliver(running, snapshot);
           if (controller.signal.aborted) break;
         }
         finish(undefined, true);
@@ -73,7 +132,10 @@ export function sharedBackend(backend: Backend): SharedBackend {
     // A consumer that is gone stops counting at once, even one that is not waiting for a snapshot.
     const leave = () => {
       if (!running.consumers.delete(consumer) || running.consumers.size > 0) return;
-      if (tracers.get(key) === running) tracers.delete(key);
+      // A group's tracer goes on while any view of it has a consumer.
+      const together = running.group ?? [running];
+      if (together.some(member => member.consumers.size > 0)) return;
+      for (const [stoppedKey, stopped] of tracers) if (together.includes(stopped)) tracers.delete(stoppedKey);
       running.controller.abort();
     };
     const onAbort = () => {
@@ -110,6 +172,12 @@ export function sharedBackend(backend: Backend): SharedBackend {
     probeFor: tab => backend.probeFor(tab),
     startStacks: options => backend.startStacks(options),
     start: options => consume(options),
-    running: () => tracers.size,
+    running: () => new Set([...tracers.values()].map(running => running.controller)).size,
+    shareTracer: async (views, pid, intervalMs) => {
+      for (const members of (await backend.groupViews?.(views)) ?? []) {
+        const group: Group = {views: members, keys: members.map(view => keyOf({...view, ...(pid !== undefined ? {pid} : {}), intervalMs})), ...(pid !== undefined ? {pid} : {}), intervalMs};
+        for (const key of group.keys) groups.set(key, group);
+      }
+    },
   };
 }
