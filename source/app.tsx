@@ -2,7 +2,7 @@
 // a footer made from the key table. It only draws: keys go through state/app-reducer.ts, the status
 // line's text comes from ui/status-line.ts, and the data from ui/use-source.ts. Props only;
 // cli.tsx wires it up.
-import React, {useRef} from 'react';
+import React, {useRef, useSyncExternalStore} from 'react';
 import {Box, Text, useApp} from 'ink';
 import type {Backend, TabId, TracerStackSnapshot, ViewId} from './types.js';
 import {viewOf} from './registry.js';
@@ -26,6 +26,8 @@ import {useLiveSource, useReplaySource, type Source} from './ui/use-source.js';
 import {useTerminalSize} from './ui/use-terminal-size.js';
 import type {ReplayTimeline} from './record/replay.js';
 import {writeFoldedFile} from './system/folded-file.js';
+import type {CommandSession, CommandView} from './command/command-tui.js';
+import {summaryText} from './model/command-summary.js';
 
 export interface AppProps {
   backend: Backend;
@@ -53,6 +55,23 @@ export interface AppProps {
   minAge?: number;
   /** Live stacks: one stack per about this many bytes (--sample); absent: every allocation's. */
   sampleBytes?: number;
+  /** -- COMMAND: only its processes are shown, and its summary once it has exited. */
+  command?: CommandSession;
+}
+
+/** Frames of each stack the summary shows on screen (the allocating function first). */
+const SUMMARY_FRAMES = 4;
+
+const NO_COMMAND = () => () => undefined;
+
+/** -- COMMAND's view, re-rendered on each change; undefined without -- COMMAND. */
+function useCommand(session: CommandSession | undefined): CommandView | undefined {
+  return useSyncExternalStore(session?.subscribe ?? NO_COMMAND, () => session?.view());
+}
+
+/** Whether COMMAND has exited: its tracers' work is done (no tracer outlives COMMAND). */
+function commandOver(command: CommandView | undefined): boolean {
+  return command?.phase === 'exited' || command?.phase === 'summary';
 }
 
 const UNICODE = supportsUnicode(process.env);
@@ -71,8 +90,9 @@ function initialAppState(props: AppProps): () => AppState {
 
 function LiveApp(props: AppProps) {
   const app = useAppState(initialAppState(props));
-  const source = useLiveSource(props.backend, app.state.ui, {pid: props.pid, cgroupOf: props.cgroupOf, sampleBytes: props.sampleBytes});
-  return <Screen props={props} app={app} source={source} />;
+  const command = useCommand(props.command);
+  const source = useLiveSource(props.backend, app.state.ui, {pid: props.pid, cgroupOf: props.cgroupOf, sampleBytes: props.sampleBytes, stopped: commandOver(command)});
+  return <Screen props={props} app={app} source={source} command={command} />;
 }
 
 function ReplayApp(props: AppProps & {replay: ReplayTimeline}) {
@@ -94,7 +114,7 @@ function writeFolded(drill: DrillTarget, snapshot: TracerStackSnapshot, minAge: 
 }
 
 /** The frame both apps draw, and the one place keys are read and their effects run. */
-function Screen({props, app, source}: {props: AppProps; app: AppStateHandle; source: Source}) {
+function Screen({props, app, source, command}: {props: AppProps; app: AppStateHandle; source: Source; command?: CommandView}) {
   const {exit} = useApp();
   const size = useTerminalSize(props.size);
   const {ui: state, notice} = app.state;
@@ -119,6 +139,7 @@ function Screen({props, app, source}: {props: AppProps; app: AppStateHandle; sou
     limit: tableRows,
     cgroup: state.cgroupFilter && source.cgroupOf ? {pattern: state.cgroupFilter, cgroupOf: source.cgroupOf} : undefined,
     nameOf: source.nameOf,
+    ...(command ? {pids: command.pids} : {}),
   });
   const selected = Math.min(state.selected, Math.max(0, rows.length - 1));
   const stale = table.intervals > 0 && !source.isCurrent(state.tab, state.view);
@@ -126,10 +147,18 @@ function Screen({props, app, source}: {props: AppProps; app: AppStateHandle; sou
   // What a key acts on is what this frame shows; its effects run here, as the key is read.
   const screen = useRef({rows, replaying, hasStacks: false});
   screen.current = {rows, replaying, hasStacks: drill.snapshot !== undefined};
+  const phase = useRef(command?.phase);
+  phase.current = command?.phase;
+  const session = props.command;
   useKeys(presses => {
     const {state: after, effects} = app.applyKeys(presses, screen.current);
     for (const effect of effects) {
-      if (effect.kind === 'quit') exit();
+      if (effect.kind === 'quit') {
+        // With COMMAND running, q ends it (memtop leaves once it has exited) and Ctrl-C interrupts it.
+        if (!session || phase.current === 'exited' || phase.current === 'summary') exit();
+        else if (effect.interrupt) session.interrupt();
+        else void session.end().then(() => exit());
+      }
       else if (effect.kind === 'replay-step') source.replay?.[effect.direction === 1 ? 'stepForward' : 'stepBack']();
       else if (effect.kind === 'replay-speed') source.replay?.cycleSpeed();
       else if (effect.kind === 'write-folded' && after.ui.drill && drill.snapshot) app.setNotice(writeFolded(after.ui.drill, drill.snapshot, after.ui.minAge, props.foldedDir ?? process.cwd()));
@@ -142,12 +171,26 @@ function Screen({props, app, source}: {props: AppProps; app: AppStateHandle; sou
   }
 
   const status = drilling ? drill.status : source.status[state.tab];
-  const statusText = statusLine({state, source, table, status, stale, recordingTo: props.recordingTo, notice, width: width - (state.paused ? 8 : 0), ascii: !UNICODE});
+  const commandStatus = session && command ? {command: session.command, pid: session.pid, phase: command.phase, output: session.output, ...(command.exitStatus !== undefined ? {exitStatus: command.exitStatus} : {})} : undefined;
+  const statusText = statusLine({state, source, table, status, stale, recordingTo: props.recordingTo, notice, ...(commandStatus ? {command: commandStatus} : {}), width: width - (state.paused ? 8 : 0), ascii: !UNICODE});
 
   const bodyHeight = Math.max(1, size.rows - 4);
   const keys = {mode: drilling ? ('drill' as const) : ('table' as const), replaying, tab: state.tab, view: state.view, ...(state.drill?.view ? {drill: state.drill.view} : {})};
   let body: React.ReactNode;
-  if (state.help) {
+  const summary = command?.summary;
+  if (summary && !state.help) {
+    // COMMAND has exited: its summary in place of the table until q, the stacks not freed before
+    // each process's figures so that a short screen keeps them.
+    body = (
+      <Box flexDirection="column">
+        {summaryText(summary, {limit, frames: SUMMARY_FRAMES, stacksFirst: true})
+          .slice(0, bodyHeight)
+          .map((line, index) => (
+            <Text key={index}>{fit(line, width)}</Text>
+          ))}
+      </Box>
+    );
+  } else if (state.help) {
     // The keys, then what each column of the table on screen shows.
     const helpLines = [
       ...bindingsFor(keys).map(binding => `${fit(binding.keys.join(' '), 16)} ${binding.description}`),
@@ -190,7 +233,7 @@ function Screen({props, app, source}: {props: AppProps; app: AppStateHandle; sou
         <Text color={status?.error ? 'red' : undefined}>{fit(statusText, width - (state.paused ? 8 : 0))}</Text>
       </Box>
       {body}
-      <Text dimColor>{fit(footerText(keys), width)}</Text>
+      <Text dimColor>{fit(summary ? 'q quit' : footerText(keys), width)}</Text>
     </Box>
   );
 }

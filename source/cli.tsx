@@ -28,6 +28,8 @@ import {sharedBackend} from './backends/shared-backend.js';
 import {parseBpftraceVersion, versionText} from './backends/bpftrace-version.js';
 import {initialState} from './state/reducer.js';
 import {runCommandBatch} from './command/command-batch.js';
+import {CommandError} from './command/held-command.js';
+import {startCommandSession, type CommandSession} from './command/command-tui.js';
 import {resumeStopped} from './backends/bpftrace-command.js';
 
 function version(): string {
@@ -219,6 +221,10 @@ async function main(): Promise<void> {
     process.exitCode = status;
     return;
   }
+  if (options.command) {
+    process.exitCode = await runCommandTui(options, backend, controller, cgroupOf);
+    return;
+  }
 
   if (options.record) {
     const live = backend;
@@ -315,10 +321,88 @@ async function main(): Promise<void> {
   await app.waitUntilExit();
   controller.abort();
   recorder?.close();
-  // The kernel takes uprobes down one grace period at a time (the live view's 19: 2-3.5 s here):
-  // a quit that takes that long says why rather than look hung.
+  await detach();
+}
+
+/** Stop every tracer, saying why a quit that takes a while (the kernel detaching uprobes) does not look hung. */
+async function detach(): Promise<void> {
+  // The kernel takes uprobes down one grace period at a time (the live view's 19: 2-3.5 s here).
   const detaching = setTimeout(() => process.stdout.write('memtop: detaching probes…\n'), 500);
   await stopAllTracers().finally(() => clearTimeout(detaching));
+}
+
+/**
+ * memtop -- COMMAND in the TUI: COMMAND held until its tracer and the first tab's are attached,
+ * its stdin /dev/null and its output to --output FILE or /dev/null (the TUI owns the terminal);
+ * the tabs show only its processes, its summary replaces the table at its exit until q. Resolves
+ * with COMMAND's exit status (127, 126 when it cannot start; 1 when the tracer cannot).
+ */
+async function runCommandTui(options: Options, tableBackend: Backend, controller: AbortController, cgroupOf: (pid: number) => string | undefined): Promise<number> {
+  let backend = tableBackend;
+  let session: CommandSession;
+  // Ink and React load while COMMAND is held.
+  const loading = Promise.all([import('react').then(module => module.default), import('ink'), import('./app.js')]);
+  loading.catch(() => undefined);
+  const first = initialState({tab: options.tab, view: options.view, intervalMs: options.intervalMs});
+  try {
+    session = await startCommandSession({
+      command: options.command!,
+      user: options.user,
+      ...(options.output !== undefined ? {output: options.output} : {}),
+      intervalMs: Math.min(options.intervalMs, 500),
+      signal: controller.signal,
+      onHeld: () => say(`holding ${options.command!.join(' ')} until its probes are attached…`),
+      // The first tab's tracer attaches too before COMMAND runs, to see it from its start.
+      beforeRelease: () =>
+        new Promise<void>(resolve => {
+          backend = withHeadStart(backend, {tab: first.tab, intervalMs: first.intervalMs, view: first.view}, 15_000, resolve);
+        }),
+    });
+  } catch (error) {
+    if (error instanceof CommandError) {
+      say(error.message);
+      return error.status;
+    }
+    if (error instanceof TracerError) {
+      say(error.hint ? `${error.message}; ${error.hint}` : error.message);
+      return 1;
+    }
+    throw error;
+  }
+  // The TUI owns COMMAND: whatever way memtop leaves, COMMAND does not stay behind.
+  process.on('exit', () => session.kill('SIGKILL'));
+  // A signal sent to memtop goes to COMMAND, and memtop leaves once COMMAND has exited (nobody may be at the terminal to press q).
+  const signalled = new Promise<void>(resolve => {
+    passSignal = received => {
+      session.kill(received);
+      resolve();
+      return true;
+    };
+  });
+  const [React, {render}, {App}] = await loading;
+  const app = render(
+    React.createElement(App, {
+      backend,
+      tab: options.tab,
+      intervalMs: options.intervalMs,
+      limit: options.limit,
+      comm: options.comm,
+      cgroup: options.cgroup,
+      cgroupOf,
+      view: options.view,
+      minAge: options.minAge,
+      sampleBytes: options.sampleBytes,
+      command: session,
+    }),
+    {exitOnCtrlC: false},
+  );
+  await Promise.race([app.waitUntilExit(), signalled.then(async () => session.exited)]);
+  app.unmount();
+  const status = await session.exited;
+  passSignal = undefined;
+  controller.abort();
+  await detach();
+  return status;
 }
 
 main().catch(error => {

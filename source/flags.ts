@@ -71,6 +71,8 @@ export interface Options {
   command?: string[];
   /** --user: the user COMMAND runs as. */
   user?: string;
+  /** --output: the file COMMAND's stdout and stderr go to (in the TUI, else nowhere). */
+  output?: string;
 }
 
 /** A mistake in the command line: its message is the one line the user sees. */
@@ -120,6 +122,7 @@ const FLAGS = {
   metricsPid: {type: 'boolean', isMultiple: true},
   metricsTop: {type: 'string', isMultiple: true},
   user: {type: 'string', isMultiple: true},
+  output: {type: 'string', isMultiple: true},
 } as const;
 
 function integer(name: string, raw: string | undefined, min: number, max: number, hint: string): number | undefined {
@@ -237,6 +240,7 @@ export function parseFlags(allArgs: string[]): Options {
     metricsPid: on(raw.metricsPid),
     metricsTop: one(raw.metricsTop),
     user: one(raw.user),
+    output: one(raw.output),
   };
   commandChecks(command, flags);
   const tab = (flags.tab ?? TAB_IDS[0]) as TabId;
@@ -326,15 +330,18 @@ export function parseFlags(allArgs: string[]): Options {
     ...(serve ? {serve} : {}),
     ...(command ? {command} : {}),
     ...(flags.user !== undefined ? {user: flags.user} : {}),
+    ...(flags.output !== undefined ? {output: flags.output} : {}),
   };
 }
 
 /** What -- COMMAND and --user go with, checked. */
-function commandChecks(command: string[] | undefined, flags: Record<string, unknown> & {user?: string}): void {
+function commandChecks(command: string[] | undefined, flags: Record<string, unknown> & {user?: string; output?: string}): void {
   if (command === undefined) {
     if (flags.user !== undefined) throw new UsageError('--user goes with -- COMMAND: memtop --user NAME -- COMMAND [ARGS...]');
+    if (flags.output !== undefined) throw new UsageError('--output goes with -- COMMAND: memtop --output FILE -- COMMAND [ARGS...]');
     return;
   }
+  if (flags.output !== undefined && (flags.output.trim() === '' || hasControlCharacters(flags.output))) throw new UsageError('--output needs a file name for COMMAND\'s output, e.g. --output command.log');
   if (command.length === 0 || command[0]!.trim() === '') throw new UsageError('-- needs a command after it, e.g. memtop -- python3 script.py');
   if (flags.user !== undefined && !/^[a-z_][a-z0-9_.-]*\$?$/i.test(flags.user)) throw new UsageError(`--user "${printable(flags.user)}" is not a user name: give a login name, e.g. --user alice`);
   const refused: [string, string][] = [
@@ -346,7 +353,6 @@ function commandChecks(command: string[] | undefined, flags: Record<string, unkn
     ['iterations', '--iterations does not go with -- COMMAND: memtop ends when COMMAND does'],
     ['record', '--record does not go with -- COMMAND yet'],
   ];
-  if (!flags.batch) throw new UsageError('-- COMMAND runs with --batch for now: memtop --batch -- COMMAND [ARGS...] (add --json for one JSON line)');
   if (flags.backend !== undefined && flags.backend !== 'bpftrace' && flags.backend !== 'auto') throw new UsageError('-- COMMAND traces with bpftrace: drop --backend');
   for (const [name, message] of refused) if (flags[name] !== undefined && flags[name] !== false) throw new UsageError(message);
 }

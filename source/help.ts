@@ -84,6 +84,8 @@ export const HELP = `
     --metrics-top N   with --serve: label sets per metric with series of their own, 1-1000 (default 20);
                       the rest add up in one series labelled other
     --user NAME       with -- COMMAND: run it as NAME (default: the user sudo was run by)
+    --output FILE     with -- COMMAND: its stdout and stderr go to FILE (in the TUI, else to /dev/null;
+                      with --batch, else to the terminal)
     --help, --version
 
   Keys (TUI)

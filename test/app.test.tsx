@@ -11,6 +11,8 @@ import {App} from '../source/app.js';
 import {TracerError} from '../source/types.js';
 import {scriptedBackend, snapshotOf} from './helpers/scripted-backend.js';
 import {waitFor} from './helpers/wait-for.js';
+import {withPids, type CommandSession, type CommandView} from '../source/command/command-tui.js';
+import {buildSummary} from '../source/model/command-summary.js';
 
 const ESC = '\u001b';
 const KEYS = {tab: '\t', shiftTab: `${ESC}[Z`, down: `${ESC}[B`, up: `${ESC}[A`, enter: '\r', escape: ESC, right: `${ESC}[C`};
@@ -328,4 +330,77 @@ test('malloc live view: l shows what is outstanding since the view opened; Enter
   await waitFor(() => /live memory since 09:30:15/.test(frame(app)) && frame(app).includes('leaky'), 'the live view as it was');
   assert.doesNotMatch(frame(app), /STALE/, 'its tracer never stopped');
   await runningIs(backend, ['malloc:live']);
+});
+
+/** A -- COMMAND session the test moves along by hand: COMMAND is pid 102 and starts 103. */
+function commandSession() {
+  let view: CommandView = {phase: 'running', pids: new Set([102])};
+  const listeners = new Set<() => void>();
+  const signals: string[] = [];
+  let exited!: (status: number) => void;
+  const session: CommandSession = {
+    command: ['make', '-j2'],
+    pid: 102,
+    output: '/tmp/make.log',
+    view: () => view,
+    subscribe: listener => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    interrupt: () => signals.push('SIGINT'),
+    end: async () => {
+      signals.push('SIGTERM');
+      return 143;
+    },
+    kill: signal => signals.push(signal),
+    exited: new Promise(resolve => {
+      exited = resolve;
+    }),
+  };
+  const change = (next: CommandView) => {
+    view = next;
+    for (const listener of listeners) listener();
+  };
+  return {session, signals, change, exit: (status: number) => exited(status)};
+}
+
+test('-- COMMAND: only its processes; Ctrl-C interrupts it; at its exit its summary replaces the table, every tracer stops, and q quits', async () => {
+  const backend = tableBackend();
+  const {session, signals, change} = commandSession();
+  const app = mount(<App backend={backend} command={session} size={{columns: 120, rows: 30}} />);
+  await waitFor(() => frame(app).includes('bravo'), 'rows');
+  assert.doesNotMatch(frame(app), /alpha|charlie/, "only COMMAND's processes");
+  assert.match(frame(app), /COMMAND make -j2 \(PID 102\) · its output to \/tmp\/make\.log/);
+  change(withPids(session.view(), 102, [103]));
+  await waitFor(() => frame(app).includes('charlie'), 'the process COMMAND started');
+  assert.doesNotMatch(frame(app), /alpha/);
+  await press(app, '\u0003');
+  assert.deepEqual(signals, ['SIGINT'], 'Ctrl-C is passed on, memtop stays');
+  const summary = buildSummary({
+    command: session.command,
+    exitStatus: 130,
+    processes: [{pid: 102, comm: 'make', allocations: 7, frees: 5, bytesAllocated: 700, inUseBytes: 200, inUseBlocks: 2, peakBytes: 300, brkGrowth: 0, minorFaults: 9, majorFaults: 0, exited: true}],
+    stacks: [{pid: 102, bytes: 200, blocks: 2, frames: ['leaky', 'main']}],
+    untracked: 0,
+    heldMs: 10,
+  });
+  change({...session.view(), phase: 'summary', exitStatus: 130, summary});
+  await waitFor(() => frame(app).includes('HEAP SUMMARY'), 'the summary');
+  const text = frame(app);
+  assert.match(text, /make -j2 exited with status 130 · q quits/);
+  assert.match(text, /in use at exit: 200 bytes in 2 blocks/);
+  assert.match(text, /200 bytes in 2 blocks · process 102\n\s+leaky/);
+  assert.doesNotMatch(text, /PID COMM|bravo/, 'the summary replaces the table');
+  await runningIs(backend, []);
+  await press(app, 'q');
+  assert.deepEqual(signals, ['SIGINT'], 'q after the exit quits, sending nothing');
+});
+
+test('-- COMMAND: q while it runs ends it (SIGTERM) before memtop quits', async () => {
+  const backend = tableBackend();
+  const {session, signals} = commandSession();
+  const app = mount(<App backend={backend} command={session} size={{columns: 120, rows: 30}} />);
+  await waitFor(() => frame(app).includes('bravo'), 'rows');
+  await press(app, 'q');
+  assert.deepEqual(signals, ['SIGTERM']);
 });

@@ -3,14 +3,15 @@
 // numbers, and wl_exit_leaks, which leaks known blocks from wl_keep_at_exit. Allocating calls,
 // frees, bytes allocated and what is in use at exit must be within 1% of valgrind's, the leaking
 // function on top; COMMAND's exit status is memtop's; a missing command is one line and 127; no
-// tracer outlives memtop.
+// process memtop started (its tracers, COMMAND), each seen by pid while memtop ran, outlives it.
 import assert from 'node:assert/strict';
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, describe, it} from 'node:test';
 import {execa} from 'execa';
 import {cannotRun, CLI} from './helpers/requirements.js';
+import {descendantPids, processStart, stillRunning} from './helpers/child-lines.js';
 import {buildWorkload} from './helpers/workloads.js';
 
 const TOLERANCE = 0.01;
@@ -42,9 +43,20 @@ interface MemtopSummary extends HeapSummary {
   processes: {pid: number}[];
 }
 
+/** Every process a memtop of these tests started (its tracers, COMMAND), by pid and start time, seen while it ran. */
+const started = new Map<number, string>();
+
 /** memtop --batch --json -- COMMAND: its last line's summary and its exit code. */
 async function memtop(command: string[], env: Record<string, string> = {}): Promise<{summary: MemtopSummary; exitCode: number; stderr: string}> {
-  const result = await execa(CLI, ['--batch', '--json', '--', ...command], {reject: false, env, timeout: 240_000});
+  const run = execa(CLI, ['--batch', '--json', '--', ...command], {reject: false, env, timeout: 240_000});
+  const note = () => {
+    for (const pid of run.pid ? descendantPids(run.pid) : []) {
+      const start = processStart(pid);
+      if (start !== undefined) started.set(pid, start);
+    }
+  };
+  const watch = setInterval(note, 100);
+  const result = await run.finally(() => clearInterval(watch));
   const last = result.stdout.trim().split('\n').at(-1) ?? '';
   let summary: MemtopSummary | undefined;
   try {
@@ -68,10 +80,16 @@ function matchesValgrind(summary: HeapSummary, reference: HeapSummary): void {
   near(summary.inUseBlocks, reference.inUseBlocks, 'blocks in use at exit');
 }
 
-/** Whether a memtop of ours (this CLI) or a bpftrace it started is still running. */
-async function leftovers(): Promise<string[]> {
-  const result = await execa('ps', ['-eo', 'pid=,args='], {reject: false});
-  return result.stdout.split('\n').filter(line => line.includes('probes/bpftrace/command.bt') || line.includes(CLI));
+/** The processes these tests' memtops started (tracers, COMMAND) that are still running: pids, each with its command line. */
+function leftovers(): string[] {
+  const args = (pid: number) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+    } catch {
+      return '(gone meanwhile)';
+    }
+  };
+  return [...started].filter(([pid, start]) => stillRunning(pid, start)).map(([pid]) => `${pid} ${args(pid)}`);
 }
 
 describe('memtop -- COMMAND', {timeout: 900_000}, () => {
@@ -124,6 +142,7 @@ describe('memtop -- COMMAND', {timeout: 900_000}, () => {
     assert.equal(missing.exitCode, 127);
     assert.equal(missing.stderr.trim().split('\n').length, 1, missing.stderr);
     assert.match(missing.stderr, /memtop-no-such-command: command not found/);
-    assert.deepEqual(await leftovers(), []);
+    assert.ok(started.size > 0, 'the tracers were seen');
+    assert.deepEqual(leftovers(), []);
   });
 });

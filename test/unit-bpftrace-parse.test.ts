@@ -84,9 +84,26 @@ test('slab cache rows name kmalloc size classes kmalloc-<size>', () => {
     ['kmalloc', {'64': 10}],
   ]);
   assert.deepEqual(cacheRows(maps), [
-    {cache: 'dentry', count: 3, bytes: 576},
-    {cache: 'filp', count: 2, bytes: 512},
-    {cache: 'kmalloc-64', count: 10, bytes: 640},
+    {cache: 'dentry', count: 3, bytes: 576, net: 3, netBytes: undefined},
+    {cache: 'filp', count: 2, bytes: 512, net: 2, netBytes: undefined},
+    {cache: 'kmalloc-64', count: 10, bytes: 640, net: undefined, netBytes: undefined},
+  ]);
+});
+
+test('slab cache NET: allocations less frees, times the object size kept; unknown for size classes and unsized caches', () => {
+  const maps = new Map<string, Record<string, unknown>>([
+    ['cache', {dentry: {count: 3, average: 192, total: 576}, names_cache: {count: 40, average: 4096, total: 163840}}],
+    // ext4_inode_cache only freed this interval: its size is the one kept from before; radix_tree_node's was never seen.
+    ['freed', {dentry: 1, names_cache: 40, ext4_inode_cache: 5, radix_tree_node: 2}],
+    ['kmalloc', {'64': 10}],
+    ['size', {dentry: 192, names_cache: 4096, ext4_inode_cache: 1176, 'kmalloc-64': 64}],
+  ]);
+  assert.deepEqual(cacheRows(maps), [
+    {cache: 'dentry', count: 3, bytes: 576, net: 2, netBytes: 384},
+    {cache: 'names_cache', count: 40, bytes: 163840, net: 0, netBytes: 0},
+    {cache: 'ext4_inode_cache', count: 0, bytes: 0, net: -5, netBytes: -5880},
+    {cache: 'radix_tree_node', count: 0, bytes: 0, net: -2, netBytes: undefined},
+    {cache: 'kmalloc-64', count: 10, bytes: 640, net: undefined, netBytes: undefined},
   ]);
 });
 

@@ -100,6 +100,11 @@ for (const version of VERSIONS) {
       const filp = rows.filter(row => row.cache === 'filp').reduce((sum, row) => sum + row.count, 0);
       assert.ok(filp >= meta.events * 3, `filp ${filp} for ${meta.events} rounds of four files`);
       assert.ok(rows.some(row => /^kmalloc-\d+$/.test(row.cache!)));
+      // NET: the frees are counted (whoever frees: the capture traces one pid), times the object size kept.
+      const filpNet = rows.filter(row => row.cache === 'filp').reduce((sum, row) => sum + (row.net as number), 0);
+      assert.ok(filpNet < filp / 2, `filp: NET ${filpNet} of ${filp} allocations: its files are closed`);
+      for (const row of rows.filter(each => each.cache === 'filp' && each.net !== 0)) assert.ok(Number.isInteger((row.netBytes as number) / (row.net as number)) && (row.netBytes as number) / (row.net as number) >= 64, JSON.stringify(row));
+      for (const row of rows.filter(each => /^kmalloc-\d+$/.test(each.cache!))) assert.deepEqual([row.net, row.netBytes], [undefined, undefined], row.cache);
     });
 
     it('into the filp cache: whole kernel frames from the allocator down, the workload\'s four files a round', () => {

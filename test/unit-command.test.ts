@@ -1,16 +1,35 @@
 // memtop -- COMMAND's pure parts: the flags after `--`, the figures and stacks read from
-// command.bt's maps, the summary's totals, text and JSON line, and a shell's exit status.
+// command.bt's maps, the summary's totals, text and JSON line, a shell's exit status; the TUI's
+// rows of COMMAND's processes only and its status field; and how a held COMMAND is ended.
 import assert from 'node:assert/strict';
+import {closeSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
 import {describe, it} from 'node:test';
 import {parseFlags, UsageError} from '../source/flags.js';
 import {buildSummary, leakStacks, processFigures, summaryJson, summaryText} from '../source/model/command-summary.js';
-import {exitStatus} from '../source/command/held-command.js';
+import {CommandError, exitStatus, openCommandOutput, startHeld} from '../source/command/held-command.js';
+import {withPids, type CommandView} from '../source/command/command-tui.js';
+import {applyRows, emptyTable} from '../source/model/table.js';
+import {columnsFor} from '../source/model/columns.js';
+import {selectRows} from '../source/model/select-rows.js';
+import {viewOf} from '../source/registry.js';
+import {layoutStatus, statusFields, type StatusInput} from '../source/ui/status-line.js';
 
 describe('-- COMMAND flags', () => {
   it('takes everything after -- as COMMAND, flags included', () => {
     const options = parseFlags(['--batch', '--json', '--', 'python3', '--batch', '-c', 'pass']);
     assert.deepEqual(options.command, ['python3', '--batch', '-c', 'pass']);
     assert.equal(options.json, true);
+  });
+  it('runs COMMAND in the TUI without --batch, its output to --output FILE', () => {
+    const options = parseFlags(['--tab', 'brk', '--output', 'run.log', '--', 'make', '-j4']);
+    assert.deepEqual(options.command, ['make', '-j4']);
+    assert.equal(options.batch, false);
+    assert.equal(options.output, 'run.log');
+    assert.throws(() => parseFlags(['--output', 'run.log']), /--output goes with -- COMMAND/);
+    assert.throws(() => parseFlags(['--output', '', '--', 'true']), /--output needs a file name/);
+    assert.throws(() => parseFlags(['--iterations', '2', '--', 'true']), /--iterations/);
   });
   it('refuses an empty command, --pid beside it, and --user without it', () => {
     assert.throws(() => parseFlags(['--batch', '--']), UsageError);
@@ -46,7 +65,7 @@ describe('command summary', () => {
     const summary = buildSummary({command: ['prog'], exitStatus: 3, processes: [...processFigures(maps).values()], stacks: [...leakStacks(maps).values()].flat(), untracked: 0, heldMs: 12.4});
     assert.equal(summary.total.allocations, 7);
     assert.equal(summary.total.inUseBytes, 264);
-    const text = summaryText(summary, 10).join('\n');
+    const text = summaryText(summary, {limit: 10}).join('\n');
     assert.match(text, /in use at exit: 264 bytes in 3 blocks/);
     assert.match(text, /total heap usage: 7 allocs, 3 frees, 564 bytes allocated/);
     const json = summaryJson(summary, 1).summary;
@@ -56,5 +75,93 @@ describe('command summary', () => {
   it('reports a death by signal as a shell does', () => {
     assert.equal(exitStatus(null, 'SIGTERM'), 143);
     assert.equal(exitStatus(7, null), 7);
+  });
+});
+
+describe('-- COMMAND in the TUI', () => {
+  const view = viewOf('malloc', 'process');
+  const meta = {elapsedMs: 1000, probe: 'p', backend: 'bpftrace' as const, time: 't', capped: false, skippedLines: 0};
+  const table = applyRows(emptyTable(), [{pid: 10, comm: 'make', count: 5}, {pid: 11, comm: 'cc1', count: 50}, {pid: 99, comm: 'other', count: 500}], meta, view);
+  const query = {view, sortColumn: 'count' as const, descending: true, cumulative: false, filter: '', limit: 10};
+
+  it("shows only COMMAND's processes, as its tracer learns them", () => {
+    let command: CommandView = {phase: 'running', pids: new Set()};
+    command = withPids(command, 10, []);
+    assert.deepEqual(selectRows(table.rows.values(), columnsFor(view), {...query, pids: command.pids}).map(row => row.pid), [10]);
+    const before = command;
+    command = withPids(command, 10, [10, 11]);
+    assert.deepEqual(selectRows(table.rows.values(), columnsFor(view), {...query, pids: command.pids}).map(row => row.pid), [11, 10]);
+    assert.equal(withPids(command, 10, [11]), command, 'no new process: the same view, no re-render');
+    assert.notEqual(command, before);
+    assert.deepEqual(selectRows(table.rows.values(), columnsFor(view), query).map(row => row.pid), [99, 11, 10], 'without -- COMMAND every process');
+  });
+
+  it('says where COMMAND is and where its output goes, and only that beside its summary', () => {
+    const input: StatusInput = {cumulative: false, filter: '', cgroupFilter: '', filtering: false, intervalMs: 1000, table: {probe: 'uprobe:malloc', capped: false, skippedLines: 0}};
+    const command = {command: ['make', '-j4'], pid: 10, output: '/dev/null', phase: 'running' as const};
+    assert.match(layoutStatus(statusFields({...input, command}), 200), /^COMMAND make -j4 \(PID 10\) · its output to \/dev\/null · probe uprobe:malloc/);
+    assert.match(layoutStatus(statusFields({...input, command}), 30), /^COMMAND PID 10/);
+    assert.match(layoutStatus(statusFields({...input, command: {...command, phase: 'ending'}}), 200), /^ending make -j4: SIGTERM sent, SIGKILL in 5 s/);
+    assert.equal(layoutStatus(statusFields({...input, command: {...command, phase: 'summary', exitStatus: 3}}), 200), 'make -j4 exited with status 3 · q quits');
+    assert.match(layoutStatus(statusFields({...input, command: {...command, command: ['evil\u001b[2J']}}), 200), /^COMMAND evil\?\[2J/);
+  });
+
+  it('fits the summary to a screen: the first frames of each stack, the stacks before the processes', () => {
+    const summary = buildSummary({command: ['prog'], exitStatus: 0, processes: [...processFigures(maps).values()], stacks: [...leakStacks(maps).values()].flat(), untracked: 0, heldMs: 1});
+    const text = summaryText(summary, {limit: 10, frames: 1, stacksFirst: true});
+    assert.ok(text.includes('      leaky') && !text.includes('      main'), text.join('\n'));
+    const stacks = text.findIndex(line => line.startsWith('not freed at exit'));
+    const processes = text.findIndex(line => line.startsWith('process 10 '));
+    assert.ok(stacks > 0 && processes > stacks, text.join('\n'));
+    const batch = summaryText(summary, {limit: 10});
+    assert.ok(batch.findIndex(line => line.startsWith('process 10 ')) < batch.findIndex(line => line.startsWith('not freed at exit')), 'batch keeps valgrind\'s order');
+    assert.ok(batch.includes('      main'));
+  });
+});
+
+describe("COMMAND's --output FILE", () => {
+  it('is emptied as a shell\'s > does, and never opened through a symbolic link', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'memtop-output-'));
+    try {
+      const file = join(directory, 'run.log');
+      writeFileSync(file, 'old output');
+      closeSync(openCommandOutput(file));
+      assert.equal(readFileSync(file, 'utf8'), '');
+      const target = join(directory, 'precious');
+      writeFileSync(target, 'keep');
+      symlinkSync(target, join(directory, 'link.log'));
+      assert.throws(() => openCommandOutput(join(directory, 'link.log')), (error: unknown) => error instanceof CommandError && error.status === 2 && /symbolic link/.test(error.message));
+      assert.equal(readFileSync(target, 'utf8'), 'keep');
+      assert.throws(() => openCommandOutput(join(directory, 'no-such-dir', 'x.log')), /--output .*ENOENT/);
+    } finally {
+      rmSync(directory, {recursive: true, force: true});
+    }
+  });
+});
+
+describe('ending a held COMMAND', () => {
+  it('SIGTERM ends it; one that ignores SIGTERM is killed after the grace (its whole group in the TUI)', async () => {
+    const polite = await startHeld(['sleep', '30'], {quiet: true});
+    polite.release();
+    await new Promise(resolve => setTimeout(resolve, 200));
+    assert.equal(await polite.end(2000), 143);
+    const stubborn = await startHeld(['sh', '-c', 'trap "" TERM; sleep 30 & wait; sleep 30'], {quiet: true});
+    stubborn.release();
+    const children = () => readFileSync(`/proc/${stubborn.pid}/task/${stubborn.pid}/children`, 'utf8').trim();
+    for (let tries = 0; tries < 100 && children() === ''; tries++) await new Promise(resolve => setTimeout(resolve, 20));
+    const sleeper = Number(children());
+    const started = Date.now();
+    assert.equal(await stubborn.end(300), 137);
+    assert.ok(Date.now() - started >= 250, 'SIGKILL only after the grace');
+    // The sleep it started is killed with it (left a zombie where nobody reaps orphans).
+    const running = () => {
+      try {
+        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${sleeper}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    for (let tries = 0; tries < 50 && running(); tries++) await new Promise(resolve => setTimeout(resolve, 20));
+    assert.ok(sleeper > 0 && !running(), 'its group (the sleep it started) is gone too');
   });
 });

@@ -41,7 +41,7 @@ test('replay keys are effects only while replaying; Ctrl-C quits even while typi
     {kind: 'replay-speed'},
   ]);
   const typing = applyPresses(initialState(), [press('/')], screen).state;
-  assert.deepEqual(applyPresses(typing, [press('c', {ctrl: true})], screen).effects, [{kind: 'quit'}]);
+  assert.deepEqual(applyPresses(typing, [press('c', {ctrl: true})], screen).effects, [{kind: 'quit', interrupt: true}]);
 });
 
 test('keys applied to the app state return their effects at once and keep its note until a key changes the view', () => {

@@ -3,7 +3,8 @@ import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {applyRows, applySnapshot, emptyTable, emptyTabData, viewTable} from '../source/model/table.js';
 import {viewOf, type Measure, type ViewDefinition} from '../source/registry.js';
-import {columnsFor} from '../source/model/columns.js';
+import {columnHelp, columnsFor} from '../source/model/columns.js';
+import {rowJson} from '../source/model/batch-output.js';
 import {selectRows} from '../source/model/select-rows.js';
 import {GONE_NAME} from '../source/system/process-names.js';
 import {topStacks} from '../source/model/stacks.js';
@@ -84,7 +85,7 @@ test('filter matches part of the name, case-insensitively', () => {
 test('columns come from the view\'s measures: bytes only where it measures bytes; cache rows only on slab', () => {
   assert.deepEqual(columnsFor(viewOf('majfault', 'process')).map(column => column.id), ['pid', 'comm', 'count', 'read', 'rate', 'totalCount', 'totalRead']);
   assert.deepEqual(columnsFor(viewOf('anonpgin', 'process')).map(column => column.id), ['pid', 'comm', 'count', 'rate', 'totalCount']);
-  assert.deepEqual(columnsFor(viewOf('slab', 'cache')).map(column => column.id), ['cache', 'count', 'bytes', 'rate', 'totalCount', 'totalBytes']);
+  assert.deepEqual(columnsFor(viewOf('slab', 'cache')).map(column => column.id), ['cache', 'count', 'bytes', 'net', 'netBytes', 'rate', 'totalCount', 'totalBytes', 'totalNet', 'totalNetBytes']);
   assert.deepEqual(columnsFor(viewOf('malloc', 'process')).map(column => column.title), ['PID', 'COMM', 'CALLS', 'BYTES', '/s', 'TOTAL', 'TOT BYTES']);
   assert.equal(columnsFor(viewOf('brk', 'cache'))[0]!.id, 'pid');
 });
@@ -104,6 +105,41 @@ test('a measure the running script lacks reads "-" in its columns and null in JS
   assert.equal(json!.totalRead, null);
   assert.equal(json!.count, 3);
   assert.match(tableText(snapshot, view, [row]), /\n\s+1 a\s+3\s+-\s/);
+});
+
+test('slab NET: summed with its sign since start; ? and null where it is not known, also while quiet and since start', () => {
+  const view = viewOf('slab', 'cache');
+  const columns = columnsFor(view);
+  const cell = (table: ReturnType<typeof emptyTable>, key: string, id: string) => columns.find(column => column.id === id)!.format(table.rows.get(key)!);
+  let table = applyRows(
+    emptyTable(),
+    [
+      {cache: 'dentry', count: 10, bytes: 1920, net: 8, netBytes: 1536},
+      {cache: 'kmalloc-64', count: 10, bytes: 640, net: undefined, netBytes: undefined},
+      {cache: 'radix_tree_node', count: 0, bytes: 0, net: -2, netBytes: undefined},
+    ],
+    meta(),
+    view,
+  );
+  assert.equal(cell(table, 'cache:dentry', 'net'), '8');
+  assert.equal(cell(table, 'cache:kmalloc-64', 'net'), '?');
+  assert.equal(cell(table, 'cache:kmalloc-64', 'totalNet'), '?');
+  assert.equal(cell(table, 'cache:radix_tree_node', 'net'), '-2');
+  assert.equal(cell(table, 'cache:radix_tree_node', 'netBytes'), '?');
+  assert.deepEqual(rowJson(table.rows.get('cache:kmalloc-64')!, view), {cache: 'kmalloc-64', count: 10, bytes: 640, net: null, netBytes: null, rate: 10, totalCount: 10, totalBytes: 640, totalNet: null, totalNetBytes: null});
+  table = applyRows(table, [{cache: 'dentry', count: 0, bytes: 0, net: -12, netBytes: -2304}, {cache: 'radix_tree_node', count: 1, bytes: 576, net: 1, netBytes: 576}], meta(), view);
+  assert.equal(table.rows.get('cache:dentry')!.totalNet, -4);
+  assert.equal(table.rows.get('cache:dentry')!.totalNetBytes, -768);
+  // Quiet: a named cache grew by 0; a size class's frees are still not seen.
+  assert.equal(cell(table, 'cache:kmalloc-64', 'net'), '?');
+  assert.equal(cell(table, 'cache:kmalloc-64', 'count'), '0');
+  // Its bytes known now, but not those of its first interval: unknown since start.
+  assert.equal(cell(table, 'cache:radix_tree_node', 'netBytes'), '576B');
+  assert.equal(cell(table, 'cache:radix_tree_node', 'totalNetBytes'), '?');
+  assert.equal(table.rows.get('cache:radix_tree_node')!.totalNet, -1);
+  table = applyRows(table, [], meta(), view);
+  assert.equal(cell(table, 'cache:dentry', 'net'), '0');
+  assert.match(columnHelp(view, columns).find(line => line.title === 'NET')!.text, /; \? for kmalloc-<size>: kfree names no cache$/);
 });
 
 test('column formatters strip control characters from names', () => {
@@ -161,4 +197,11 @@ test('selectRows names unnamed rows through nameOf: the shown ones only, or ever
 
   const byName = selectRows(table.rows.values(), columns, {...query, sortColumn: 'comm', descending: false, limit: 4});
   assert.deepEqual(byName.map(row => row.comm), ['?', 'exited', 'name-10', 'name-13']);
+});
+
+test("slab by cache: each column's help line, with why a value may be ?, fits a 140-column screen", () => {
+  const view = viewOf('slab', 'cache');
+  for (const {title, text} of columnHelp(view, columnsFor(view, {trend: {ascii: false}}))) {
+    assert.ok(title.padEnd(17).length + text.length <= 140, `${title}: ${text}`);
+  }
 });

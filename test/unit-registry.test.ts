@@ -18,7 +18,8 @@ const SOURCES = path.join(PROBES, 'src', 'bpftrace');
 function mapsOfRows(rows: BpftraceRows): string[] {
   const sources = Object.values(rows.measures).flatMap(measure => [...measure.from, ...(measure.minus ?? [])]);
   const live = rows.live ? Object.values(rows.live) : [];
-  return [...sources, ...live, ...(rows.sizeClasses ? [rows.sizeClasses] : []), ...(rows.names ? [rows.names] : [])].map(source => source.split('.')[0]!);
+  const sizes = Object.values(rows.objectBytes ?? {}).map(product => product.size);
+  return [...sources, ...live, ...sizes, ...(rows.sizeClasses ? [rows.sizeClasses] : []), ...(rows.names ? [rows.names] : [])].map(source => source.split('.')[0]!);
 }
 
 function mapsOfStacks(read: BpftraceStacks): string[] {
@@ -66,7 +67,7 @@ test('every bpftrace map the registry reads is one its script prints each interv
         for (const id of script.lacks ?? []) assert.ok(id in rows.measures, `${tab} ${view}: ${script.file} lacks ${id}, a measure of the view`);
         for (const measure of TABS[tab].views.find(definition => definition.id === view)!.measures) {
           // A live view's rows are read whole from its maps: bytes, count and the oldest age.
-          assert.ok(measure.id in rows.measures || (rows.live !== undefined && ['bytes', 'count', 'age'].includes(measure.id)), `${tab} ${view}: the registry says how bpftrace gives ${measure.id}`);
+          assert.ok(measure.id in rows.measures || measure.id in (rows.objectBytes ?? {}) || (rows.live !== undefined && ['bytes', 'count', 'age'].includes(measure.id)), `${tab} ${view}: the registry says how bpftrace gives ${measure.id}`);
         }
       }
     }

@@ -104,8 +104,9 @@ test('the key table maps keys to commands per mode', () => {
   assert.deepEqual(commandFor('<', key(), table), {kind: 'action', action: {type: 'sort-prev'}});
   assert.deepEqual(commandFor('>', key(), table), {kind: 'action', action: {type: 'sort-next'}});
   assert.deepEqual(commandFor('j', key(), table), {kind: 'select', delta: 1});
-  assert.deepEqual(commandFor('c', key({ctrl: true}), drill), {kind: 'quit'});
-  assert.deepEqual(commandFor('c', key({ctrl: true}), table), {kind: 'quit'}, "Ctrl-C quits; it is not the 'c' key");
+  assert.deepEqual(commandFor('c', key({ctrl: true}), drill), {kind: 'quit', interrupt: true});
+  assert.deepEqual(commandFor('c', key({ctrl: true}), table), {kind: 'quit', interrupt: true}, "Ctrl-C quits (with -- COMMAND, interrupts it); it is not the 'c' key");
+  assert.deepEqual(commandFor('q', key(), table), {kind: 'quit'});
   assert.equal(commandFor('r', key({ctrl: true}), table), undefined);
   assert.equal(commandFor('j', key(), drill), undefined, 'selection keys do nothing in the stack view');
   assert.ok(footerText(table).includes('q quit'));

@@ -11,12 +11,12 @@ function sameView(a: FirstView, b: FirstView): boolean {
   return a.tab === b.tab && (a.pid ?? 0) === (b.pid ?? 0) && a.intervalMs === b.intervalMs && viewOf(a.tab, a.view).id === viewOf(b.tab, b.view).id;
 }
 
-/** Start iterating `source` now (an async generator runs nothing until next() is called). */
-function prefetch<T>(source: AsyncIterable<T>): AsyncIterable<T> {
+/** Start iterating `source` now (an async generator runs nothing until next() is called); `onFirst` once the first item is in or it failed. */
+function prefetch<T>(source: AsyncIterable<T>, onFirst?: () => void): AsyncIterable<T> {
   const iterator = source[Symbol.asyncIterator]();
   let first: Promise<IteratorResult<T>> | undefined = iterator.next();
   // A failure before anyone iterates is reported to whoever takes it over, not as unhandled.
-  first.catch(() => undefined);
+  first.then(onFirst, onFirst).catch(() => undefined);
   return {
     [Symbol.asyncIterator]: () => ({
       next: () => {
@@ -32,10 +32,11 @@ function prefetch<T>(source: AsyncIterable<T>): AsyncIterable<T> {
 /**
  * `backend`, with the tracer for `view` already started. The first start() asking for that
  * view gets it; any other first start() stops it. Left unclaimed for `claimWithinMs`, it stops.
+ * `onFirst` runs once its first snapshot is in (its probes attached) or it has failed.
  */
-export function withHeadStart(backend: Backend, view: FirstView, claimWithinMs = 15_000): Backend {
+export function withHeadStart(backend: Backend, view: FirstView, claimWithinMs = 15_000, onFirst?: () => void): Backend {
   const controller = new AbortController();
-  let pending: AsyncIterable<TracerSnapshot> | undefined = prefetch(backend.start({...view, signal: controller.signal}));
+  let pending: AsyncIterable<TracerSnapshot> | undefined = prefetch(backend.start({...view, signal: controller.signal}), onFirst);
   const drop = () => {
     pending = undefined;
     controller.abort();

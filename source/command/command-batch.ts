@@ -1,6 +1,6 @@
-// memtop --batch -- COMMAND: COMMAND runs with memtop's terminal and streams, and at its exit the
-// heap summary is printed (text, or with --json one line {"summary": {...}}); memtop's exit
-// status is COMMAND's.
+// memtop --batch -- COMMAND: COMMAND runs with memtop's terminal and streams (its stdout and
+// stderr to --output FILE when given), and at its exit the heap summary is printed (text, or with
+// --json one line {"summary": {...}}); memtop's exit status is COMMAND's.
 import type {Options} from '../flags.js';
 import {summaryJson, summaryText} from '../model/command-summary.js';
 import {TracerError} from '../types.js';
@@ -24,7 +24,7 @@ export interface CommandIo {
 export async function runCommandBatch(options: Options, io: CommandIo, signal: AbortSignal, onSignal: (handler: ((signal: NodeJS.Signals) => boolean) | undefined) => void): Promise<number> {
   let run;
   try {
-    run = await startCommand({command: options.command!, user: options.user, quiet: false, intervalMs: Math.min(options.intervalMs, 500), signal});
+    run = await startCommand({command: options.command!, user: options.user, quiet: false, ...(options.output !== undefined ? {output: options.output} : {}), intervalMs: Math.min(options.intervalMs, 500), signal});
   } catch (error) {
     if (error instanceof CommandError) {
       io.say(error.message);
@@ -46,6 +46,6 @@ export async function runCommandBatch(options: Options, io: CommandIo, signal: A
   const summary = await run.summary;
   onSignal(undefined);
   const limit = Math.max(options.limit, SUMMARY_STACKS);
-  io.write(options.json ? JSON.stringify(summaryJson(summary, limit)) + '\n' : summaryText(summary, limit).join('\n') + '\n');
+  io.write(options.json ? JSON.stringify(summaryJson(summary, limit)) + '\n' : summaryText(summary, {limit}).join('\n') + '\n');
   return summary.exitStatus;
 }

@@ -2,7 +2,7 @@
 // pipe, then execs it in its own pid), as the user who ran sudo or --user says, released once
 // every probe is attached, and waited for; its exit status as a shell reports it.
 import {spawn, type ChildProcess} from 'node:child_process';
-import {accessSync, constants, existsSync, readFileSync, statSync} from 'node:fs';
+import {accessSync, closeSync, constants, existsSync, fchownSync, openSync, readFileSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {constants as osConstants} from 'node:os';
 import {execaSync} from 'execa';
@@ -76,6 +76,25 @@ export function resolveProgram(program: string, env: NodeJS.ProcessEnv = process
   throw new CommandError(`${program}: command not found`, 127);
 }
 
+/**
+ * Open --output FILE for COMMAND's stdout and stderr: created, or emptied as a shell's `>` does,
+ * owned by the user COMMAND runs as; never through a symbolic link (memtop runs as root, and a
+ * link planted in /tmp could point it at any file). A CommandError (status 2) when it cannot be.
+ */
+export function openCommandOutput(file: string, runAs?: RunAs): number {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
+    if (runAs) fchownSync(fd, runAs.uid, runAs.gid);
+    return fd;
+  } catch (error) {
+    if (fd !== undefined) closeSync(fd);
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ELOOP' ? 'it is a symbolic link' : code ?? (error as Error).message;
+    throw new CommandError(`--output ${file}: cannot write it (${reason}): give a file in a directory memtop can write`, 2);
+  }
+}
+
 /** A shell's exit status for an exit code or a signal (128 + its number). */
 export function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
   if (signal) return 128 + (osConstants.signals[signal] ?? 0);
@@ -85,6 +104,9 @@ export function exitStatus(code: number | null, signal: NodeJS.Signals | null): 
 /** The shell that holds: it reads "go" from fd 3, closes it and becomes COMMAND; EOF (memtop gone) ends it. */
 const HOLD = 'read -r go <&3 && [ "$go" = go ] && exec "$@" 3<&-';
 
+/** How long COMMAND has to end after SIGTERM before SIGKILL, when memtop ends it (q in the TUI). */
+export const END_GRACE_MS = 5000;
+
 /** COMMAND, started and held. */
 export interface HeldCommand {
   /** The pid COMMAND will have (the holding shell's, which execs it). */
@@ -93,18 +115,23 @@ export interface HeldCommand {
   release: () => void;
   /** Resolves with COMMAND's exit status once it has exited. */
   exited: Promise<number>;
-  /** Send COMMAND a signal (ignored once it has exited). */
+  /** Send COMMAND a signal (ignored once it has exited); `quiet`: its process group. */
   kill: (signal: NodeJS.Signals) => void;
+  /** End COMMAND: SIGTERM, then SIGKILL if it is still there after `graceMs`; resolves with its exit status. */
+  end: (graceMs?: number) => Promise<number>;
   child: ChildProcess;
 }
 
 /**
  * Start COMMAND held: `setpriv` (to the user, when one is given) execs a shell that waits on a
  * pipe; resolves once that shell is waiting (so that its own exec is over before any probe).
- * `quiet`: COMMAND's stdin is /dev/null and its output goes nowhere (the TUI holds the terminal).
+ * `quiet`: COMMAND's stdin is /dev/null, its output goes nowhere and it runs in a session of its
+ * own, with no terminal (the TUI holds it), and its signals go to its whole process group, as a
+ * shell's to a job; `output`: the file its stdout and stderr go to instead (--output FILE).
  */
-export async function startHeld(command: string[], options: {runAs?: RunAs; quiet: boolean}): Promise<HeldCommand> {
+export async function startHeld(command: string[], options: {runAs?: RunAs; quiet: boolean; output?: string}): Promise<HeldCommand> {
   const program = resolveProgram(command[0]!);
+  const outputFd = options.output !== undefined ? openCommandOutput(options.output, options.runAs) : undefined;
   const shell = existsSync('/bin/sh') ? '/bin/sh' : 'sh';
   const env = {...process.env};
   let file = shell;
@@ -116,8 +143,14 @@ export async function startHeld(command: string[], options: {runAs?: RunAs; quie
     if (runAs.home) env.HOME = runAs.home;
     if (runAs.name) Object.assign(env, {USER: runAs.name, LOGNAME: runAs.name});
   }
-  const stdio = options.quiet ? (['ignore', 'ignore', 'ignore', 'pipe'] as const) : (['inherit', 'inherit', 'inherit', 'pipe'] as const);
-  const child = spawn(file, args, {stdio: [...stdio], env});
+  const output = outputFd ?? (options.quiet ? 'ignore' : 'inherit');
+  let child: ChildProcess;
+  try {
+    child = spawn(file, args, {stdio: [options.quiet ? 'ignore' : 'inherit', output, output, 'pipe'], env, detached: options.quiet});
+  } finally {
+    // COMMAND has its own copy.
+    if (outputFd !== undefined) closeSync(outputFd);
+  }
   const exited = new Promise<number>(resolve => {
     child.on('exit', (code, signal) => resolve(exitStatus(code, signal)));
     child.on('error', () => resolve(127));
@@ -142,14 +175,27 @@ export async function startHeld(command: string[], options: {runAs?: RunAs; quie
   }
   const gate = child.stdio[3] as NodeJS.WritableStream | null;
   gate?.on('error', () => undefined);
+  const signal = (name: NodeJS.Signals) => {
+    if (done) return;
+    try {
+      process.kill(options.quiet ? -pid : pid, name);
+    } catch {
+      // gone meanwhile
+    }
+  };
   return {
     pid,
     release: () => {
       gate?.end('go\n');
     },
     exited,
-    kill: signal => {
-      if (!done) child.kill(signal);
+    kill: signal,
+    end: async (graceMs = END_GRACE_MS) => {
+      signal('SIGTERM');
+      const timer = setTimeout(() => signal('SIGKILL'), graceMs);
+      const status = await exited;
+      clearTimeout(timer);
+      return status;
     },
     child,
   };

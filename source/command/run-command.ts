@@ -21,13 +21,24 @@ export async function startCommand(options: {
   command: string[];
   user?: string;
   quiet: boolean;
+  /** The file COMMAND's stdout and stderr go to (--output FILE). */
+  output?: string;
   intervalMs: number;
+  /**
+   * Awaited once COMMAND's tracer is attached and before COMMAND is released (at most
+   * `beforeReleaseMs`): the TUI's first table tracer attaches meanwhile, to see COMMAND from its start.
+   */
+  beforeRelease?: () => Promise<void>;
+  beforeReleaseMs?: number;
+  /** Runs once COMMAND is started and held (it was found and may run as its user). */
+  onHeld?: () => void;
   signal: AbortSignal;
   onChange?: (trace: CommandTrace) => void;
 }): Promise<CommandRun> {
   const runAs = runAsUser(options.user);
   const heldAt = Date.now();
-  const held = await startHeld(options.command, {runAs, quiet: options.quiet});
+  const held = await startHeld(options.command, {runAs, quiet: options.quiet, ...(options.output !== undefined ? {output: options.output} : {})});
+  options.onHeld?.();
   const tracer = new AbortController();
   const stop = () => tracer.abort();
   options.signal.addEventListener('abort', stop, {once: true});
@@ -61,6 +72,19 @@ export async function startCommand(options: {
     held.kill('SIGKILL');
     tracer.abort();
     throw first;
+  }
+  if (options.beforeRelease) {
+    let timer: NodeJS.Timeout | undefined;
+    const bounded = new Promise<void>(resolve => {
+      timer = setTimeout(resolve, options.beforeReleaseMs ?? 20_000);
+    });
+    const late = await Promise.race([options.beforeRelease().then(() => undefined, () => undefined), bounded.then(() => undefined), held.exited.then(() => undefined), failed]);
+    clearTimeout(timer);
+    if (late) {
+      held.kill('SIGKILL');
+      tracer.abort();
+      throw late;
+    }
   }
   const heldMs = Date.now() - heldAt;
   held.release();

@@ -2,7 +2,7 @@
 // drill-down's stacks as text, JSON or folded stacks. source/batch.ts runs the tracer and writes these.
 import {TABS, totalKey, type Measure, type ViewDefinition} from '../registry.js';
 import type {TracerSnapshot, TracerStackSnapshot} from '../types.js';
-import {hasTotal, valueOf, type TableRow} from './table.js';
+import {hasTotal, isUnknown, valueOf, type TableRow} from './table.js';
 import {columnsFor} from './columns.js';
 import {histogramRange, histogramUnit, liveSummary, topStacks} from './stacks.js';
 import {foldedInput, foldedStacks} from './folded.js';
@@ -13,12 +13,13 @@ import {clockTime, fit, humanAge, humanBytes, humanCount, humanMs, sanitize, toF
  * One row of batch JSON: pid/comm (or cache), each measure of the view this interval, the rate,
  * and each measure since start (count, bytes, rate, totalCount, totalBytes for malloc). In the
  * live view the measures are what is outstanding now (bytes, count, age), the rate is the live
- * bytes' growth per second and totalBytes their peak.
+ * bytes' growth per second and totalBytes their peak. A measure the tracer could not see for the
+ * row (Measure.unknown) is null.
  */
 export function rowJson(row: TableRow, view: ViewDefinition): Record<string, unknown> {
   const json: Record<string, unknown> = row.cache !== undefined ? {cache: row.cache} : {pid: row.pid, comm: row.comm ?? ''};
   // A time to the microsecond (its sum over intervals is a float); an age to the millisecond.
-  const value = (measure: Measure, key: string) => (measure.unit === 'ms' ? roundMs(valueOf(row, key)) : roundedValue(valueOf(row, key)));
+  const value = (measure: Measure, key: string) => (isUnknown(row, measure, key) ? null : measure.unit === 'ms' ? roundMs(valueOf(row, key)) : roundedValue(valueOf(row, key)));
   for (const measure of view.measures) json[measure.id] = value(measure, measure.id);
   json.rate = Math.round(row.rate * 100) / 100;
   for (const measure of view.measures) if (hasTotal(measure)) json[totalKey(measure.id)] = value(measure, totalKey(measure.id));

@@ -2,7 +2,7 @@
 // view's measures in the registry, and which column a sort reads. Pure.
 import {totalKey, type Measure, type Unit, type ViewDefinition} from '../registry.js';
 import {humanAge, humanBytes, humanBytesRate, humanCount, humanMs, humanRate, sanitize} from '../format.js';
-import {hasTotal, RATE_HISTORY, valueOf, type TableRow} from './table.js';
+import {hasTotal, isUnknown, RATE_HISTORY, valueOf, type TableRow} from './table.js';
 import {sparkline} from './sparkline.js';
 import {labelOfPath} from './cgroup.js';
 
@@ -30,7 +30,7 @@ export interface ColumnExtras {
 
 /** The mark of a floor: a figure that misses what could not be tracked. */
 export const FLOOR_MARK = '≥';
-/** What a rate reads when it cannot be known. */
+/** What a rate, or a measure its tracer could not see (Measure.unknown), reads when it cannot be known. */
 export const UNKNOWN_RATE = '?';
 /** What a measure reads where the running script cannot measure it. */
 export const NOT_MEASURED = '-';
@@ -60,7 +60,7 @@ function formatRate(first: Measure | undefined, rate: number): string {
 }
 
 function measureColumn(measure: Measure, key: string, title: string, width: number, floor?: {of: (row: TableRow) => boolean; mark: string}): Column {
-  const format = (row: TableRow) => formatValue(valueOf(row, key), measure.unit);
+  const format = measure.unknown === undefined ? (row: TableRow) => formatValue(valueOf(row, key), measure.unit) : (row: TableRow) => (isUnknown(row, measure, key) ? UNKNOWN_RATE : formatValue(valueOf(row, key), measure.unit));
   return {id: key, title, width, align: 'right', defaultDescending: true, value: row => valueOf(row, key), format: floor ? row => (floor.of(row) ? floor.mark + format(row) : format(row)) : format};
 }
 
@@ -139,6 +139,11 @@ function measureText(measure: Measure): string {
   return measure.help ?? measure.metric?.help ?? measure.title;
 }
 
+/** Where a measure reads ?, for its help line. */
+function unknownText(measure: Measure): string {
+  return measure.unknown === undefined ? '' : `; ${UNKNOWN_RATE} for ${measure.unknown}`;
+}
+
 /** What one column of a view shows, in a line. */
 function columnText(definition: ViewDefinition, id: ColumnId): string {
   const first = definition.measures[0];
@@ -164,9 +169,9 @@ function columnText(definition: ViewDefinition, id: ColumnId): string {
       break;
   }
   const measure = definition.measures.find(each => each.id === id);
-  if (measure) return `${measureText(measure)}, ${measure.kind === 'gauge' ? 'now' : 'this interval'}`;
+  if (measure) return `${measureText(measure)}, ${measure.kind === 'gauge' ? 'now' : 'this interval'}${unknownText(measure)}`;
   const totalled = definition.measures.find(each => totalKey(each.id) === id);
-  if (totalled) return totalled.kind === 'gauge' ? `the peak of ${totalled.title} since the view opened` : `${measureText(totalled)}, since memtop started`;
+  if (totalled) return totalled.kind === 'gauge' ? `the peak of ${totalled.title} since the view opened` : `${measureText(totalled)}, since memtop started${unknownText(totalled)}`;
   return id;
 }
 

@@ -152,21 +152,35 @@ function heapLines(heap: CommandSummary['total']): string[] {
   ];
 }
 
-/** The summary as text: the totals (valgrind's words), each process when there are several, then the top `limit` stacks not freed. */
-export function summaryText(summary: CommandSummary, limit: number): string[] {
+/** How summaryText lays the summary out: batch prints it whole, the TUI fits it to the screen. */
+export interface SummaryLayout {
+  /** Stacks not freed shown (the largest first). */
+  limit: number;
+  /** Frames shown of each stack, from the allocating function (default: all). */
+  frames?: number;
+  /** Stacks before the processes' figures, so that a screen cut short keeps the leaks. */
+  stacksFirst?: boolean;
+}
+
+/**
+ * The summary as text: the totals (valgrind's words), each process when there are several, and
+ * the top stacks not freed (with `stacksFirst`, the stacks before the processes).
+ */
+export function summaryText(summary: CommandSummary, layout: SummaryLayout): string[] {
   const name = sanitize(summary.command.join(' ')).slice(0, 200);
   const lines = [`memtop summary: ${name} · exit status ${summary.exitStatus} · held ${summary.heldMs} ms before its first instruction`, 'HEAP SUMMARY:', ...heapLines(summary.total)];
   if (summary.untracked > 0) lines.push(`  CAPPED: ${grouped(summary.untracked)} allocations not tracked (address table full): in no in-use figure`);
+  const processes: string[] = [];
   if (summary.processes.length > 1) {
-    for (const heap of summary.processes) lines.push(`process ${heap.pid} ${sanitize(heap.comm)}:`, ...heapLines(heap));
+    for (const heap of summary.processes) processes.push(`process ${heap.pid} ${sanitize(heap.comm)}:`, ...heapLines(heap));
   }
-  const shown = summary.stacks.slice(0, limit);
-  lines.push(shown.length === 0 ? 'not freed at exit: nothing' : `not freed at exit, top ${shown.length} of ${summary.stacks.length} stacks by bytes:`);
+  const shown = summary.stacks.slice(0, layout.limit);
+  const stacks = [shown.length === 0 ? 'not freed at exit: nothing' : `not freed at exit, top ${shown.length} of ${summary.stacks.length} stacks by bytes:`];
   for (const stack of shown) {
-    lines.push(`  ${grouped(stack.bytes)} bytes in ${grouped(stack.blocks)} blocks · process ${stack.pid}`);
-    for (const frame of stack.frames) lines.push(`      ${sanitize(frame)}`);
+    stacks.push(`  ${grouped(stack.bytes)} bytes in ${grouped(stack.blocks)} blocks · process ${stack.pid}`);
+    for (const frame of stack.frames.slice(0, layout.frames ?? Infinity)) stacks.push(`      ${sanitize(frame)}`);
   }
-  return lines;
+  return layout.stacksFirst ? [...lines, ...stacks, ...processes] : [...lines, ...processes, ...stacks];
 }
 
 /** The summary as the last line of --json: {"summary": {...}} with the top `limit` stacks. */

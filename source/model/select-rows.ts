@@ -16,6 +16,8 @@ export interface ViewQuery {
   limit: number;
   /** Case-insensitive substring of the cgroup path or container id, with the lookup to use. */
   cgroup?: {pattern: string; cgroupOf: (pid: number) => string | undefined};
+  /** Only these processes' rows (-- COMMAND's): rows of no process (a slab cache's) are left out too. */
+  pids?: ReadonlySet<number>;
   /**
    * A process's name as shown (system/process-names.ts's shownName), for rows the tracer left
    * unnamed (bpftrace keys rows by pid and names only the processes that exited): asked for the
@@ -49,6 +51,7 @@ export function selectRows(rows: Iterable<TableRow>, columns: Column[], query: V
     const row = namesFirst ? named(candidate, query.nameOf) : candidate;
     if (!query.cumulative && measures.every(id => valueOf(row, id) === 0)) continue;
     if (needle && !(row.comm ?? row.cache ?? '').toLowerCase().includes(needle)) continue;
+    if (query.pids && !(row.pid !== undefined && query.pids.has(row.pid))) continue;
     if (query.cgroup && !(row.pid !== undefined && matchesCgroup(query.cgroup.cgroupOf(row.pid), query.cgroup.pattern))) continue;
     chosen.push(row);
   }

@@ -112,9 +112,21 @@ export function hasTotal(measure: Measure): boolean {
   return measure.totalTitle !== undefined;
 }
 
+/**
+ * Whether a row lacks a measure that can be unknown (Measure.unknown): the tracer could not see
+ * it. A row lacking any other measure reads 0 for it.
+ */
+export function isUnknown(row: RawRow | TableRow, measure: Measure, key = measure.id): boolean {
+  return measure.unknown !== undefined && typeof row[key] !== 'number';
+}
+
 /** Two rows of one key in one interval (a tracer that printed a process twice) as one. */
 function mergeRaw(into: RawRow, raw: RawRow, view: ViewDefinition): void {
   for (const measure of view.measures) {
+    if (isUnknown(into, measure) || isUnknown(raw, measure)) {
+      into[measure.id] = undefined;
+      continue;
+    }
     const value = measureOf(raw, measure.id);
     into[measure.id] = combineOf(measure) === 'max' ? Math.max(measureOf(into, measure.id), value) : measureOf(into, measure.id) + value;
   }
@@ -154,6 +166,8 @@ export function applyRows(
   }
   const quiet: Record<string, number> = {};
   for (const measure of view.measures) quiet[measure.id] = 0;
+  // A row whose measure is unknown since start (a kmalloc size class's frees) is as unknown while quiet.
+  const unknowable = view.measures.filter(measure => measure.unknown !== undefined && hasTotal(measure));
   for (const [key, previous] of state.rows) {
     if (fresh.has(key) || gauges) continue;
     // Quiet for longer than its history: its rates are all zero already, the row can be shared.
@@ -161,7 +175,9 @@ export function applyRows(
       rows.set(key, previous);
       continue;
     }
-    rows.set(key, {...previous, ...quiet, rate: 0, history: pushHistory(previous.history, 0)});
+    const row: TableRow = {...previous, ...quiet, rate: 0, history: pushHistory(previous.history, 0)};
+    for (const measure of unknowable) if (isUnknown(previous, measure, totalKey(measure.id))) row[measure.id] = undefined;
+    rows.set(key, row);
   }
   let firstTotal = 0;
   for (const [key, raw] of fresh) {
@@ -172,9 +188,17 @@ export function applyRows(
     firstTotal += primary;
     const row: TableRow = new NewRow(key, raw.pid, raw.comm ?? previous?.comm, raw.cache, rate, intervals, pushHistory(previous?.history ?? [], first?.kind === 'gauge' ? primary : rate));
     for (const measure of view.measures) {
+      if (isUnknown(raw, measure)) {
+        // Unknown this interval: so is its value since start, from now on.
+        row[measure.id] = undefined;
+        if (hasTotal(measure)) row[totalKey(measure.id)] = undefined;
+        continue;
+      }
       const value = measureOf(raw, measure.id);
       row[measure.id] = value;
-      if (hasTotal(measure)) row[totalKey(measure.id)] = sinceStart(measure, previous ? valueOf(previous, totalKey(measure.id)) : 0, value);
+      if (!hasTotal(measure)) continue;
+      const key = totalKey(measure.id);
+      row[key] = previous && isUnknown(previous, measure, key) ? undefined : sinceStart(measure, previous ? valueOf(previous, key) : 0, value);
     }
     rows.set(key, row);
   }

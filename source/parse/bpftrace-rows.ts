@@ -30,8 +30,10 @@ const NewParsedRow = ParsedRow as unknown as new (pid: number | undefined, comm:
  * measure is the sum of its `from` maps minus its `minus` maps, merged by the map key. Process
  * rows are keyed "pid,comm" or "pid" (a bare pid is named from the `names` map of processes that
  * exited in the interval, else left '' for the caller to name from /proc; pid 0 is the idle
- * task); cache rows by cache name, and a size-class map adds kmalloc-<size> rows. Keys that are
- * not a pid in a process view are counted as bad.
+ * task); cache rows by cache name, and a size-class map adds kmalloc-<size> rows, which lack every
+ * measure but count and bytes. A measure of objectBytes is another's objects times the row's
+ * object size, lacking where the size is not known. Keys that are not a pid in a process view
+ * are counted as bad.
  */
 export function viewRows(
   kind: RowKind,
@@ -89,6 +91,16 @@ export function viewRows(
       const allocations = toCount(value);
       row.count += allocations;
       if ('bytes' in spec.measures) row.bytes = (row.bytes ?? 0) + (/^\d+$/.test(size) ? Number(size) * allocations : 0);
+      // Allocations are all a size class tells: kfree names neither a cache nor a size.
+      for (const id of measureIds) if (id !== 'count' && id !== 'bytes') row[id] = undefined;
+    }
+  }
+  for (const [id, {objects, size}] of Object.entries(spec.objectBytes ?? {})) {
+    const sizes = maps.get(size) ?? {};
+    for (const [key, row] of byKey) {
+      const objectSize = Object.hasOwn(sizes, key) ? toCount(sizes[key]) : 0;
+      const count = row[objects];
+      row[id] = objectSize > 0 && typeof count === 'number' ? count * objectSize : undefined;
     }
   }
   return {rows: [...byKey.values()], bad};

@@ -27,8 +27,17 @@ export interface LiveMaps {
 export interface BpftraceRows {
   /** Each measure's maps, keyed "pid", "pid,comm" or by cache name. */
   measures: Record<string, MapMeasure>;
-  /** A map keyed by kmalloc size class whose values are allocations: rows "kmalloc-<size>", bytes = size x count. */
+  /**
+   * A map keyed by kmalloc size class whose values are allocations: rows "kmalloc-<size>", bytes
+   * = size x count; their other measures are not known (kfree names neither a cache nor a size).
+   */
   sizeClasses?: string;
+  /**
+   * Measures that are another measure's objects times each row's object size, from a map keyed
+   * by cache name that the script keeps (never cleared); a row whose size is not known yet, or
+   * whose objects are not known, lacks it.
+   */
+  objectBytes?: Record<string, {objects: string; size: string}>;
   /** A map pid -> name of the processes that exited during the interval. */
   names?: string;
   /** A live view: rows of outstanding bytes, count and the oldest age (measures bytes, count, age) from these maps. */

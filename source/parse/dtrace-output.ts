@@ -79,9 +79,11 @@ type RowParse = {row: RawRow} | {dropped: true} | undefined;
  * view's measures in the registry's order, at least two columns of them: a view that measures
  * one thing prints "-" in the second. The name is the rest of the line (D cannot escape it).
  * A row with a count of 0 (printa() prints the keys of all its aggregations, with 0 where one
- * lacks a key) carries nothing: dropped, not skipped.
+ * lacks a key) carries nothing: dropped, not skipped. Measures that can be unknown
+ * (Measure.unknown) are not printed: the row lacks them.
  */
-function parseRow(line: string, measures: readonly Measure[]): RowParse {
+function parseRow(line: string, all: readonly Measure[]): RowParse {
+  const measures = all.filter(measure => measure.unknown === undefined);
   const parts = line.split('\t');
   const isRow = parts[0] === 'row';
   const first = isRow ? 2 : 1;

@@ -95,7 +95,8 @@ function parseBytes(fields: Map<string, string>): number | undefined | null {
 
 /**
  * One "row" (per process) or "cache" line as a RawRow with every measure of its view (a field
- * named by the measure: count=, bytes=, ...), or undefined when malformed or one is missing.
+ * named by the measure: count=, bytes=, ...), or undefined when malformed or one is missing; a
+ * measure that can be unknown (Measure.unknown) may be missing, and the row then lacks it.
  */
 function parseRow(record: StapRecord, measures: readonly Measure[]): RawRow | undefined {
   const count = parseCount(record.fields.get('count') ?? '');
@@ -103,7 +104,9 @@ function parseRow(record: StapRecord, measures: readonly Measure[]): RawRow | un
   const row: RawRow = {count};
   for (const measure of measures) {
     if (measure.id === 'count') continue;
-    const value = parseSaturatedInteger(record.fields.get(measure.id) ?? '');
+    const text = record.fields.get(measure.id);
+    if (text === undefined && measure.unknown !== undefined) continue;
+    const value = parseSaturatedInteger(text ?? '');
     if (value === undefined) return undefined;
     row[measure.id] = fromTracer(measure.unit, value);
   }

@@ -16,7 +16,7 @@ export interface Screen {
 }
 
 /** What the app does for a key, beyond the state. */
-export type Effect = {kind: 'quit'} | {kind: 'write-folded'} | {kind: 'replay-step'; direction: 1 | -1} | {kind: 'replay-speed'};
+export type Effect = {kind: 'quit'; interrupt?: boolean} | {kind: 'write-folded'} | {kind: 'replay-step'; direction: 1 | -1} | {kind: 'replay-speed'};
 
 /** The state after the presses, a note for the status line (undefined: clear it), and the effects in order. */
 export interface InputResult {
@@ -46,7 +46,7 @@ export function applyPresses(initial: UiState, presses: readonly Press[], screen
     if (!next) continue;
     switch (next.kind) {
       case 'quit':
-        effects.push({kind: 'quit'});
+        effects.push({kind: 'quit', ...(next.interrupt ? {interrupt: true} : {})});
         return {state, effects, notice};
       case 'select':
         act({type: 'select', delta: next.delta, rowCount: screen.rows.length});

@@ -20,7 +20,7 @@ export interface KeyContext {
 /** What a key does beyond the reducer: quitting, drilling, replay steps and writing files need the app. */
 export type Command =
   | {kind: 'action'; action: Action}
-  | {kind: 'quit'}
+  | {kind: 'quit'; interrupt?: boolean}
   | {kind: 'drill-selected'}
   | {kind: 'select'; delta: number}
   | {kind: 'write-folded'}
@@ -103,7 +103,8 @@ export const KEY_BINDINGS: KeyBinding[] = [
   {keys: ['+'], description: 'slower refresh (longer interval)', line: 'slower / faster refresh', modes: ['table', 'drill'], matches: input => input === '+' || input === '=', command: action({type: 'interval', factor: 2})},
   {keys: ['-'], description: 'faster refresh (shorter interval)', line: 'slower / faster refresh', modes: ['table', 'drill'], matches: input => input === '-' || input === '_', command: action({type: 'interval', factor: 0.5})},
   {keys: ['?', 'h'], description: 'this help', line: 'help (generated from the same key table the code uses)', modes: ['table', 'drill'], footer: '? help', matches: input => input === '?' || input === 'h', command: action({type: 'help'})},
-  {keys: ['q', 'Ctrl-C'], description: 'quit', line: 'quit', modes: ['table', 'drill'], footer: 'q quit', matches: (input, key) => input === 'q' || (key.ctrl && input === 'c'), command: {kind: 'quit'}},
+  {keys: ['q'], description: 'quit (with -- COMMAND: end COMMAND first, SIGTERM)', line: 'quit (with -- COMMAND: q ends COMMAND first, Ctrl-C interrupts it)', modes: ['table', 'drill'], footer: 'q quit', matches: input => input === 'q', command: {kind: 'quit'}},
+  {keys: ['Ctrl-C'], description: 'quit (with -- COMMAND: interrupt COMMAND, SIGINT)', line: 'quit (with -- COMMAND: q ends COMMAND first, Ctrl-C interrupts it)', modes: ['table', 'drill'], matches: (input, key) => key.ctrl && input === 'c', command: {kind: 'quit', interrupt: true}},
 ];
 
 /** The bindings that apply on this screen (replay-only ones only when replaying). */
@@ -135,7 +136,7 @@ export function filterCommand(input: string, key: Key): Command | undefined {
   if (key.escape) return action({type: 'filter-clear'});
   if (key.return) return action({type: 'filter-done'});
   if (key.backspace || key.delete) return action({type: 'filter-erase'});
-  if (key.ctrl && input === 'c') return {kind: 'quit'};
+  if (key.ctrl && input === 'c') return {kind: 'quit', interrupt: true};
   if (input && !key.ctrl && !key.meta) return action({type: 'filter-type', text: input});
   return undefined;
 }

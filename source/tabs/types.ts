@@ -40,6 +40,12 @@ export interface Measure {
   metric?: {name: string; help: string};
   /** What it is, for the help screen, where its metric's help does not say it (or it has no metric). */
   help?: string;
+  /**
+   * Which rows may not have it, and why: the tracer cannot see it for them. Such a row shows ?,
+   * its JSON null, never a number that looks exact and is not; its since-start value is unknown
+   * too. SystemTap's and DTrace's scripts need not print it (their rows then lack it).
+   */
+  unknown?: string;
 }
 
 /** A measure's value as a tracer's script printed it, in the measure's unit: nanoseconds become ms. */

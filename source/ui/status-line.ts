@@ -9,6 +9,7 @@ import type {UiState} from '../state/reducer.js';
 import type {AllocatorSummary} from '../types.js';
 import {coverageText} from '../model/allocators.js';
 import type {Source} from './use-source.js';
+import type {CommandPhase} from '../command/command-tui.js';
 import type {TracerStatus} from './use-tracer.js';
 
 /** One field of the status line. */
@@ -38,6 +39,32 @@ export interface StatusInput {
   notice?: string;
   /** The machine-wide trend, already drawn. */
   trend?: string;
+  /** With -- COMMAND: COMMAND, where it is and where its output goes. */
+  command?: CommandStatus;
+}
+
+/** What the status line says of -- COMMAND. */
+export interface CommandStatus {
+  command: string[];
+  pid: number;
+  phase: CommandPhase;
+  exitStatus?: number;
+  output: string;
+}
+
+/** The -- COMMAND field: never dropped, as it says what the table is of and how it ends. */
+export function commandField(command: CommandStatus): StatusField {
+  const name = fit(sanitize(command.command.join(' ')), 32).trimEnd();
+  switch (command.phase) {
+    case 'running':
+      return {text: `COMMAND ${name} (PID ${command.pid}) · its output to ${sanitize(command.output)}`, short: `COMMAND PID ${command.pid}`, keep: true};
+    case 'ending':
+      return {text: `ending ${name}: SIGTERM sent, SIGKILL in 5 s`, short: 'ending COMMAND', keep: true};
+    case 'exited':
+      return {text: `${name} exited with status ${command.exitStatus}: taking its last figures…`, short: `exit ${command.exitStatus}…`, keep: true};
+    case 'summary':
+      return {text: `${name} exited with status ${command.exitStatus} · q quits`, short: `exit ${command.exitStatus} · q quits`, keep: true};
+  }
 }
 
 const SEPARATOR = ' · ';
@@ -45,6 +72,9 @@ const SEPARATOR = ' · ';
 /** The fields, most important first. */
 export function statusFields(input: StatusInput): StatusField[] {
   const fields: StatusField[] = [];
+  if (input.command) fields.push(commandField(input.command));
+  // COMMAND's summary replaces the table: nothing else on the line is of what is on screen.
+  if (input.command?.phase === 'summary') return fields;
   if (input.replay) {
     const {replay} = input;
     fields.push({text: `REPLAY ${replay.time ?? ''} ${replay.index + 1}/${replay.length} ×${replay.speed}${replay.atEnd ? ' (end)' : ''}`, short: `REPLAY ${replay.index + 1}/${replay.length}${replay.atEnd ? ' end' : ''}`, keep: true});
@@ -121,6 +151,7 @@ export function statusLine(frame: {
   stale?: boolean;
   recordingTo?: string;
   notice?: string;
+  command?: CommandStatus;
   width: number;
   ascii: boolean;
 }): string {
@@ -152,6 +183,7 @@ export function statusLine(frame: {
       intervalMs: state.intervalMs,
       notice: frame.notice,
       trend: !drill && table.totalRateHistory.length > 1 ? sparkline(table.totalRateHistory, 16, frame.ascii) : undefined,
+      ...(frame.command ? {command: frame.command} : {}),
     }),
     frame.width,
   );

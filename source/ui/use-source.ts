@@ -42,10 +42,10 @@ export function tableRunsWhileDrilling(state: Pick<UiState, 'tab' | 'view' | 'dr
   return state.drill === undefined || (pid !== undefined && state.drill.view !== undefined && isGaugeView(viewOf(state.tab, state.view)));
 }
 
-/** The live source: the tracers the current view needs, running. */
-export function useLiveSource(backend: Backend, state: UiState, options: {pid?: number; cgroupOf?: (pid: number) => string | undefined; sampleBytes?: number}): Source {
-  const table = useTableTracer(backend, tableRunsWhileDrilling(state, options.pid) ? state.tab : undefined, {intervalMs: state.intervalMs, pid: options.pid, paused: state.paused, view: state.view});
-  const drill = useStackTracer(backend, state.drill, {intervalMs: state.intervalMs, paused: state.paused, sampleBytes: options.sampleBytes});
+/** The live source: the tracers the current view needs, running (none once `stopped`: -- COMMAND has exited). */
+export function useLiveSource(backend: Backend, state: UiState, options: {pid?: number; cgroupOf?: (pid: number) => string | undefined; sampleBytes?: number; stopped?: boolean}): Source {
+  const table = useTableTracer(backend, !options.stopped && tableRunsWhileDrilling(state, options.pid) ? state.tab : undefined, {intervalMs: state.intervalMs, pid: options.pid, paused: state.paused, view: state.view});
+  const drill = useStackTracer(backend, options.stopped ? undefined : state.drill, {intervalMs: state.intervalMs, paused: state.paused, sampleBytes: options.sampleBytes});
   const current = table.current;
   return {
     data: table.data,
