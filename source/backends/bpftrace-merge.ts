@@ -35,8 +35,7 @@ interface ScriptParts {
   tick: string[];
 }
 
-const REGIONS = ['begin', 'printA', 'printB', 'kept', 'clears'] as const;
-type Region = (typeof REGIONS)[number];
+type Region = 'begin' | 'printA' | 'printB' | 'kept' | 'clears';
 
 /** The text without its comments (whole-line `//` comments and `/* ... *\/` blocks) and blank lines: what bpftrace reads. */
 function withoutComments(text: string): string[] {
@@ -80,6 +79,40 @@ function cut(text: string): ScriptParts {
   return parts;
 }
 
+/**
+ * The body with each list of attach points (`a,` then `b /pred/` then its block) as one block per
+ * point. bpftrace 0.17 fails to load a program where a tracepoint is in such a list and also
+ * probed alone by a block that reads other fields of it (slab's and slab by cache's
+ * kmem_cache_alloc: "Error loading program"); one block per point loads, and it is what bpftrace
+ * compiles a list into anyway, one BPF program per point.
+ */
+export function splitProbeLists(body: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let index = 0; index < body.length; ) {
+    const line = body[index]!;
+    if (!/^\S.*,\s*$/.test(line) || line.startsWith('/') || line.startsWith('{')) {
+      out.push(line);
+      index++;
+      continue;
+    }
+    const points: string[] = [];
+    while (index < body.length && /,\s*$/.test(body[index]!)) points.push(...body[index++]!.split(',').map(point => point.trim()).filter(Boolean));
+    const last = (body[index++] ?? '').trim();
+    const split = /^([^\s,]+(?:\s*,\s*[^\s,]+)*)\s*(.*)$/.exec(last);
+    points.push(...(split?.[1] ?? '').split(',').map(point => point.trim()).filter(Boolean));
+    const sameLine = split?.[2] ?? '';
+    // The rest of the block, up to its closing brace at the start of a line, unless it closed on the points' line.
+    const block: string[] = [];
+    if (!(sameLine.includes('{') && sameLine.endsWith('}'))) {
+      while (index < body.length && body[index] !== '}') block.push(body[index++]!);
+      if (index >= body.length) throw new Error(`the block of ${points.join(', ')} does not close`);
+      block.push(body[index++]!);
+    }
+    for (const point of points) out.push(sameLine === '' ? point : `${point} ${sameLine}`, ...block);
+  }
+  return out;
+}
+
 /** Every map a line names, but the tick's own, with `prefix` put before it. */
 function prefixed(line: string, prefix: string): string {
   return line.replace(/@(\w+)/g, (whole, name: string) => (TICK_MAP.test(name) ? whole : `@${prefix}${name}`));
@@ -104,7 +137,7 @@ export function mergeScripts(parts: readonly MergePart[], title: string): string
   // Clears of the tick's own maps are in every script: once is enough.
   const clears = new Set<string>();
   const tickOnce = tick.filter(line => !/^\tclear\(@memtop_\w+\);$/.test(line) || (!clears.has(line) && Boolean(clears.add(line))));
-  const bodies = cuts.flatMap(({prefix, parts: script}) => script.body.map(line => prefixed(line, prefix)));
+  const bodies = cuts.flatMap(({prefix, parts: script}) => splitProbeLists(script.body).map(line => prefixed(line, prefix)));
   return [`// ${title.replace(/\n/g, ' ')}`, ...bodies, ...tickOnce].join('\n') + '\n';
 }
 

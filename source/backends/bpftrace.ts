@@ -272,6 +272,22 @@ function mergeable(choice: ScriptChoice, rows: BpftraceRows): boolean {
   return !choice.libc && !choice.allocators && !choice.addressTable && !choice.sample && !rows.live;
 }
 
+/**
+ * The views that run in one bpftrace, given the script each would run (`choose`, which throws
+ * where none can): every view whose script can be merged, when there are two or more. A view
+ * whose script cannot be chosen runs alone, where it fails and says why as it always has.
+ */
+export function mergeGroups(views: readonly ViewRef[], choose: (ref: ViewRef) => ScriptChoice): ViewRef[][] {
+  const together = views.filter(ref => {
+    try {
+      return mergeable(choose(ref), TABS[ref.tab].bpftrace.views[viewOf(ref.tab, ref.view).id]!.rows);
+    } catch {
+      return false;
+    }
+  });
+  return together.length > 1 ? [together] : [];
+}
+
 /** One merged tracer's view: its script here and the prefix of its maps. */
 interface Member {
   tab: TabId;
@@ -388,23 +404,7 @@ export const bpftraceBackend: Backend = {
 
   async groupViews(views: readonly ViewRef[]): Promise<ViewRef[][]> {
     const version = await bpftraceVersion();
-    // At most one view of a tab in a tracer: a tab's views probe the same events, and bpftrace
-    // 0.17 fails to load two probes on kmem_cache_alloc that read different fields of it.
-    const groups: ViewRef[][] = [];
-    for (const ref of views) {
-      let choice: ScriptChoice;
-      try {
-        choice = chooseScript(ref.tab, ref.view, version);
-      } catch {
-        // It fails alone, and says why, as it always has.
-        continue;
-      }
-      if (!mergeable(choice, TABS[ref.tab].bpftrace.views[viewOf(ref.tab, ref.view).id]!.rows)) continue;
-      const group = groups.find(members => !members.some(member => member.tab === ref.tab));
-      if (group) group.push(ref);
-      else groups.push([ref]);
-    }
-    return groups.filter(group => group.length > 1);
+    return mergeGroups(views, ref => chooseScript(ref.tab, ref.view, version));
   },
 
   async *startGroup(options: GroupStartOptions): AsyncGenerator<TracerSnapshot[]> {
@@ -417,19 +417,21 @@ export const bpftraceBackend: Backend = {
       return {tab: ref.tab, view, choice, rows, prefix: mergePrefix(ref.tab, view.id, TABS[ref.tab].views[0]!.id === view.id)};
     });
     if (members.length === 0) return;
+    // The first line names each script by its path: what `ps` shows, and how a test tells which views a tracer runs.
     const program = mergeScripts(
       members.map(member => ({prefix: member.prefix, text: readFileSync(probeScript('bpftrace', member.choice.file), 'utf8')})),
-      `memtop: ${members.map(member => `${member.tab} ${member.view.id} (${member.choice.file})`).join(', ')} in one bpftrace`,
+      `memtop: ${members.map(member => probeScript('bpftrace', member.choice.file)).join(' ')}`,
     );
     const prefixes = members.map(member => member.prefix);
     // The first member's choice for how to run it: no member takes more than the interval and the pid.
     for await (const interval of runScript(members[0]!.choice, {intervalMs: options.intervalMs, signal: options.signal, target: {pid: options.pid ?? 0}, pidFlag: false, program})) {
       const split = splitMaps(interval.maps, prefixes);
-      yield members.map(member => {
+      yield members.map((member, index) => {
         const maps = split.get(member.prefix)!;
         const read = viewRows(member.view.rows, member.rows, maps.maps, unitsOf(member.view), maps.endNs);
-        // The tracer's unreadable lines are every member's: each of them ran in it.
-        return tableSnapshot(member.tab, member.view.id, member.choice, {...interval, maps}, {rows: read.rows, bad: read.bad, capped: (read.untracked ?? 0) > 0});
+        // Lines the tracer printed that no view could read count once, on the first view, so the views' skipped lines add up to the tracer's.
+        const own = index === 0 ? interval : {...interval, skipped: 0, skippedSample: undefined};
+        return tableSnapshot(member.tab, member.view.id, member.choice, {...own, maps}, {rows: read.rows, bad: read.bad, capped: (read.untracked ?? 0) > 0});
       });
     }
   },

@@ -43,20 +43,36 @@ export interface SharedBackend extends Backend {
   readonly running: () => number;
   /**
    * Run these views, where the backend can, in as few tracers as it can (Backend.groupViews):
-   * from now on, starting one of a group starts the group's tracer. Resolves once declared.
+   * from now on, starting one of a group starts the group's tracer. `onSplit` hears why, when a
+   * group's tracer fails before its first interval and its views go on in tracers of their own.
+   * Resolves once declared.
    */
-  readonly shareTracer: (views: readonly ViewRef[], pid: number | undefined, intervalMs: number) => Promise<void>;
+  readonly shareTracer: (views: readonly ViewRef[], pid: number | undefined, intervalMs: number, onSplit?: (error: unknown) => void) => Promise<void>;
 }
 
 /** `backend` with its table tracers shared among consumers (see the module header). */
 export function sharedBackend(backend: Backend): SharedBackend {
   const tracers = new Map<string, Running>();
   const groups = new Map<string, Group>();
+  let onSplit: ((error: unknown) => void) | undefined;
 
-  /** Start a group's tracer: a Running per view, in the group's order, fed from the one tracer. */
+  /**
+   * Start a group's tracer: a Running per view, in the group's order, fed from the one tracer.
+   * When it fails before its first interval (a view's probe that does not attach here), the group
+   * is given up for good and each view with a consumer runs in a tracer of its own, its consumers
+   * kept: the view that cannot attach fails alone, as it would have without the group.
+   */
   function launchGroup(group: Group, startGroup: NonNullable<Backend['startGroup']>): void {
     const controller = new AbortController();
-    const members: Running[] = group.keys.map(() => ({controller, consumers: new Set()}));
+    // A view of the group already running alone (a TUI's, started before the exporter declared
+    // the group) is taken over: its tracer stops, its consumers read the group's from now on.
+    const members: Running[] = group.keys.map(key => {
+      const alone = tracers.get(key);
+      if (!alone) return {controller, consumers: new Set()};
+      alone.controller.abort();
+      alone.controller = controller;
+      return alone;
+    });
     for (const [index, key] of group.keys.entries()) {
       members[index]!.group = members;
       tracers.set(key, members[index]!);
@@ -64,22 +80,33 @@ export function sharedBackend(backend: Backend): SharedBackend {
     const finish = (failure: unknown) => {
       for (const [index, key] of group.keys.entries()) {
         if (tracers.get(key) === members[index]) tracers.delete(key);
-        for (const consumer of members[index]!.consumers) {
-          consumer.failure = failure;
-          consumer.ended = true;
-          consumer.wake?.();
-        }
+        end(members[index]!, failure);
       }
     };
+    let delivered = false;
     void (async () => {
       try {
         for await (const snapshots of startGroup({views: group.views, ...(group.pid !== undefined ? {pid: group.pid} : {}), intervalMs: group.intervalMs, signal: controller.signal})) {
+          delivered = true;
           for (const [index, snapshot] of snapshots.entries()) deliver(members[index], snapshot);
           if (controller.signal.aborted) break;
         }
         finish(undefined);
       } catch (error) {
-        finish(error);
+        if (delivered || controller.signal.aborted) return finish(error);
+        for (const key of group.keys) groups.delete(key);
+        onSplit?.(error);
+        for (const [index, key] of group.keys.entries()) {
+          const member = members[index]!;
+          if (tracers.get(key) !== member) continue;
+          if (member.consumers.size === 0) {
+            tracers.delete(key);
+            continue;
+          }
+          member.group = undefined;
+          member.controller = new AbortController();
+          runAlone(key, member, {tab: group.views[index]!.tab, view: group.views[index]!.view, ...(group.pid !== undefined ? {pid: group.pid} : {}), intervalMs: group.intervalMs});
+        }
       }
     })();
   }
@@ -92,34 +119,46 @@ export function sharedBackend(backend: Backend): SharedBackend {
     }
   }
 
+  /** Tell a tracer's consumers it has ended (with `failure`, when it failed). */
+  function end(running: Running, failure: unknown): void {
+    for (const consumer of running.consumers) {
+      consumer.failure = failure;
+      consumer.ended = true;
+      consumer.wake?.();
+    }
+  }
+
+  /** Run one view's tracer for `running` (in `tracers` under `key`) until it ends or its controller aborts. */
+  function runAlone(key: string, running: Running, options: Omit<StartOptions, 'signal'>): void {
+    const {controller} = running;
+    // Once a group has taken the view over (its controller replaced), this tracer's end is nobody's.
+    const finish = (failure: unknown) => {
+      if (running.controller !== controller) return;
+      if (tracers.get(key) === running) tracers.delete(key);
+      end(running, failure);
+    };
+    void (async () => {
+      try {
+        for await (const snapshot of backend.start({...options, signal: controller.signal})) {
+          if (controller.signal.aborted) break;
+          deliver(running, snapshot);
+        }
+        finish(undefined);
+      } catch (error) {
+        finish(error);
+      }
+    })();
+  }
+
   function launch(key: string, options: StartOptions): Running {
     const group = groups.get(key);
     if (group && backend.startGroup) {
       launchGroup(group, backend.startGroup.bind(backend));
       return tracers.get(key)!;
     }
-    const controller = new AbortController();
-    const running: Running = {controller, consumers: new Set()};
+    const running: Running = {controller: new AbortController(), consumers: new Set()};
     tracers.set(key, running);
-    const finish = (failure: unknown, ended: boolean) => {
-      if (tracers.get(key) === running) tracers.delete(key);
-      for (const consumer of running.consumers) {
-        consumer.failure = failure;
-        consumer.ended = ended;
-        consumer.wake?.();
-      }
-    };
-    void (async () => {
-      try {
-        for await (const snapshot of backend.start({...options, signal: controller.signal})) {
-          deliver(running, snapshot);
-          if (controller.signal.aborted) break;
-        }
-        finish(undefined, true);
-      } catch (error) {
-        finish(error, true);
-      }
-    })();
+    runAlone(key, running, options);
     return running;
   }
 
@@ -173,7 +212,8 @@ export function sharedBackend(backend: Backend): SharedBackend {
     startStacks: options => backend.startStacks(options),
     start: options => consume(options),
     running: () => new Set([...tracers.values()].map(running => running.controller)).size,
-    shareTracer: async (views, pid, intervalMs) => {
+    shareTracer: async (views, pid, intervalMs, split) => {
+      onSplit = split;
       for (const members of (await backend.groupViews?.(views)) ?? []) {
         const group: Group = {views: members, keys: members.map(view => keyOf({...view, ...(pid !== undefined ? {pid} : {}), intervalMs})), ...(pid !== undefined ? {pid} : {}), intervalMs};
         for (const key of group.keys) groups.set(key, group);

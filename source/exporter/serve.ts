@@ -47,6 +47,7 @@ export async function runExporter(options: ExporterOptions): Promise<void> {
     options.model.views.map(exported => ({tab: exported.tab as TabId, view: exported.view})),
     options.pid,
     EXPORT_INTERVAL_MS,
+    error => options.warn(`the exported tabs' shared tracer failed (${error instanceof Error ? error.message : String(error)}); each tab runs in a tracer of its own`),
   );
   await Promise.all(options.model.views.map(async (exported: ExportedView) => {
     const tab = exported.tab as TabId;
