@@ -1,7 +1,7 @@
 // Several views' generated bpftrace scripts as one program, so that one bpftrace (its LLVM, its
 // runtime, its printing) serves every tab memtop --serve exports instead of one process a view.
 // Each script's maps get a prefix of their own (@count_a of brk becomes @brk__count_a); its
-// probes and blocks are kept as they are; the tick every script ends with (tick.bt) is put in
+// probes and blocks are kept (a list of attach points as one block a point: splitProbeLists); the tick every script ends with (tick.bt) is put in
 // once, with every script's BEGIN block, prints and clears in turn, so one parity, one
 // `interval:ms:100` and one `memtop-end` line serve them all. $1 (interval) and $2 (pid) mean
 // the same in every script merged here. Then each interval's maps are split back by prefix into
