@@ -9,7 +9,7 @@ import {viewOf} from './registry.js';
 import {columnHelp, columnsFor} from './model/columns.js';
 import {selectRows} from './model/select-rows.js';
 import {viewTable} from './model/table.js';
-import {topStacks} from './model/stacks.js';
+import {stackRankFor, topStacks} from './model/stacks.js';
 import {stacksFolded} from './model/batch-output.js';
 import {supportsUnicode} from './model/sparkline.js';
 import {initialState, type DrillTarget} from './state/reducer.js';
@@ -204,7 +204,7 @@ function Screen({props, app, source, command}: {props: AppProps; app: AppStateHa
       </Box>
     );
   } else if (drilling) {
-    body = <StackView data={drill.snapshot ? topStacks(drill.snapshot, limit, state.minAge) : undefined} snapshot={drill.snapshot} exited={drill.exited} width={width} height={bodyHeight} />;
+    body = <StackView data={drill.snapshot ? topStacks(drill.snapshot, limit, state.minAge, stackRankFor(state.sortColumn)) : undefined} snapshot={drill.snapshot} exited={drill.exited} width={width} height={bodyHeight} />;
   } else {
     body = (
       <TableView

@@ -11,6 +11,7 @@ import {isatty} from 'node:tty';
 import {HELP, parseFlags, UsageError, type Options} from './flags.js';
 import {runBatch} from './batch.js';
 import {selectBackend} from './backends/index.js';
+import {procStatusBackend} from './backends/proc-status.js';
 import {killAllTracers, stopAllTracers} from './backends/tracer-process.js';
 import {blockingFailure, btfCheck, formatChecks, runChecks} from './check.js';
 import {TracerError, type Backend} from './types.js';
@@ -198,7 +199,8 @@ async function main(): Promise<void> {
     const blocking = blockingFailure();
     if (blocking) fail(blocking);
     try {
-      backend = await selectBackend(options.backend);
+      // The growth tab's RSS and untouched bytes as /proc/PID/status says them at each interval.
+      backend = procStatusBackend(await selectBackend(options.backend));
     } catch (error) {
       if (error instanceof TracerError) fail(error.hint ? `${error.message}; ${error.hint}` : error.message);
       throw error;

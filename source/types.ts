@@ -109,6 +109,9 @@ export interface StackRow {
   frames: string[];
   /** A live drill-down: what is outstanding from this stack per age class (the snapshot's live.classes). */
   classes?: LiveAmount[];
+  /** A cache's drill-down: objects allocated here since it began and not freed yet (the snapshot's stays), and their bytes. */
+  stays?: number;
+  staysBytes?: number;
 }
 
 /** What a live drill-down knows beyond its stacks. */
@@ -192,6 +195,11 @@ export type TracerStackSnapshot = StackTarget & {
   processes?: ProcessShare[];
   /** Its stacks are kernel stacks (a cache's drill-down). */
   kernel?: boolean;
+  /**
+   * A cache's drill-down: what stays is counted, per stack, of the objects allocated since
+   * `since` (ISO 8601); `untracked` objects the table was too full to keep are not in it.
+   */
+  stays?: {since: string; untracked: number};
   /** The view whose drill-down this is, when not the tab's (live: stacks of outstanding memory). */
   view?: ViewId;
   /** A live drill-down: its age classes and the process's exact totals; each stack has its classes. */

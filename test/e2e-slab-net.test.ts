@@ -163,6 +163,43 @@ describe('slab: NET by cache, real bpftrace', () => {
     assert.equal(Number(removed.files), rounds);
   });
 
+  it("ext4_inode_cache's drill-down: what stays of the inodes allocated since it began, within 15% of the files kept, on ext4's creation path", {timeout: 180_000}, async t => {
+    if (cannotRun(t)) return;
+    const directory = await filesDirectory();
+    // Few enough inodes for the drill-down's table (MEMTOP_MAP_KEYS_MAX, 16,384 by default): two a round, one freed.
+    const rounds = 2000 * SECONDS;
+    const workload = await startProgram('wl_files', {eventsPerSecond: 2000, seconds: SECONDS, lingerSeconds: 60, extra: [directory]}, {waitForGo: true});
+    cleanups.push(() => workload.process.stop('SIGKILL'));
+    await workload.ready();
+    const memtop: LineChild = startLineChild(process.execPath, [CLI, '--batch', '--json', '--tab', 'slab', '--stacks', '--cache', 'ext4_inode_cache', '--limit', '100', '--interval', String(INTERVAL_MS), '--iterations', '2000'], {
+      what: 'memtop --stacks --cache ext4_inode_cache',
+    });
+    cleanups.push(() => memtop.stop('SIGKILL'));
+    type Stays = {stays: {since: string; count: number; bytes: number; untracked: number}; stacks: {count: number; stays: number; staysBytes: number; frames: string[]}[]; capped?: boolean};
+    const isStays = (record: Record<string, unknown>) => record.cache === 'ext4_inode_cache' && Array.isArray(record.stacks) && typeof record.stays === 'object';
+    await memtop.waitForRecord(isStays, 'its first stacks', 60_000);
+    workload.go();
+    const done = await workload.done(90_000);
+    assert.equal(Number(done.files), rounds);
+    // A removed file's inode is freed in an RCU callback, seconds later at times: what stays comes down to the files kept.
+    const doneAt = Date.now();
+    const settled = (await memtop.waitForRecord(
+      record => isStays(record) && Date.parse(String(record.time)) > doneAt + INTERVAL_MS && (record as unknown as Stays).stays.count <= rounds * (1 + TOLERANCE),
+      `what stays down to the ${rounds} files kept`,
+      30_000,
+    )) as unknown as Stays;
+    workload.go();
+    await memtop.stop('SIGINT');
+    const top = [...settled.stacks].sort((a, b) => b.stays - a.stays)[0];
+    assert.ok(top, `no stacks: ${JSON.stringify(settled).slice(0, 400)}`);
+    t.diagnostic(`${rounds} files kept; stays ${settled.stays.count} objects, ${settled.stays.bytes} bytes, untracked ${settled.stays.untracked}; top path ${top.stays}: ${top.frames.slice(0, 8).join(' <- ')}`);
+    assert.equal(settled.stays.untracked, 0);
+    assert.ok(settled.stays.count >= rounds * (1 - TOLERANCE), `stays ${settled.stays.count} for ${rounds} files kept`);
+    assert.ok(top.frames.some(frame => /^(ext4_create|__ext4_new_inode)$/.test(frame)), `the path most stays on creates an ext4 file: ${top.frames.join(' <- ')}`);
+    assert.ok(top.stays >= rounds * (1 - TOLERANCE), `${top.stays} of ${settled.stays.count} on the creation path`);
+    assert.ok(top.staysBytes / top.stays >= 512 && Number.isInteger(top.staysBytes / top.stays), `an inode's bytes: ${top.staysBytes} for ${top.stays}`);
+  });
+
   it('the TUI: by ALLOCS names_cache is above dentry, kmalloc rows read ? for NET; sorted by NET dentry and ext4_inode_cache lead', {timeout: 120_000}, async t => {
     if (cannotRun(t)) return;
     const directory = await filesDirectory();
@@ -192,6 +229,18 @@ describe('slab: NET by cache, real bpftrace', () => {
     const rows = screenRows(byNet);
     const names = rows.find(row => row.cache === 'names_cache');
     if (names) assert.ok(rank(rows, 'names_cache') > rank(rows, 'ext4_inode_cache') && Math.abs(Number(names.cells[2])) <= 100, `names_cache: ${names.cells.join(' ')}`);
+    // Enter on ext4_inode_cache (filtered to, as the order moves each interval), the table sorted
+    // by NET: its kernel paths ranked by what stays, file creation first.
+    terminal.keys('/');
+    terminal.keys('ext4_inode_cache');
+    terminal.keys('Enter');
+    await terminal.waitFor(screen => screenRows(screen).length === 1 && screenRows(screen)[0]!.cache === 'ext4_inode_cache', 'the table filtered to ext4_inode_cache', 10_000);
+    terminal.keys('Enter');
+    const stays = await terminal.waitFor(screen => {
+      const below = screen.includes('STAYS B') ? screen.slice(screen.indexOf('STAYS B')) : '';
+      return /cache ext4_inode_cache/.test(screen) && /stays: [\d.]+[KM]? objects, .* paths ranked by what stays/.test(screen) && /ext4_create|__ext4_new_inode/.test(below);
+    }, "ext4_inode_cache's paths ranked by what stays, through ext4's file creation", 30_000);
+    t.diagnostic(stays);
     terminal.keys('q');
     await workload.process.waitForRecord(record => record.phase === 'removed', 'its files removed', 90_000);
   });

@@ -231,11 +231,11 @@ test('the live view exports gauges only when named: the latest interval per labe
   assert.deepEqual(model.family('memtop_live_bytes')!.series, [{labels: {comm: 'b', cgroup: '/'}, value: 40}]);
 });
 
-test('a gauge beside counters (the growth tab\'s RSS) comes with them, no --export needed: the exposed label sets\' values now, other only when something is in it', () => {
+test('gauges beside counters (the growth tab\'s RSS and untouched bytes) come with them, no --export needed: the exposed label sets\' values now, other only when something is in it', () => {
   const views = exportedViews(['growth']);
   assert.deepEqual(
     views.map(view => view.metrics.map(metric => [metric.name, metric.type])),
-    [[['memtop_resident_anon_bytes_total', 'counter'], ['memtop_resident_file_bytes_total', 'counter'], ['memtop_resident_released_bytes_total', 'counter'], ['memtop_resident_bytes', 'gauge']]],
+    [[['memtop_resident_anon_bytes_total', 'counter'], ['memtop_resident_file_bytes_total', 'counter'], ['memtop_resident_released_bytes_total', 'counter'], ['memtop_resident_bytes', 'gauge'], ['memtop_untouched_bytes', 'gauge']]],
   );
   assert.ok(!GAUGE_VIEWS.some(view => view.tab === 'growth'), 'the growth view is not one --export names as a gauge view');
   const model = new MetricsModel(views, {top: 1, pidLabel: false});

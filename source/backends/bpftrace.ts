@@ -21,7 +21,7 @@ import {mergePrefix, mergeScripts, splitMaps} from './bpftrace-merge.js';
 import {BpftraceJsonParser, type IntervalMaps} from '../parse/bpftrace-json.js';
 import {liveStackRows} from '../parse/bpftrace-live.js';
 import {entryPoints, processShares, viewRows} from '../parse/bpftrace-rows.js';
-import {stackRows} from '../parse/bpftrace-stacks.js';
+import {stackRows, staysUntracked} from '../parse/bpftrace-stacks.js';
 import {findLibc, tracefsRoot, unmet} from '../system/kernel.js';
 import {executableRanges, mappingAt, processMappings} from '../system/processes.js';
 import {frameNotesOf} from '../system/frame-facts.js';
@@ -443,7 +443,7 @@ export const bpftraceBackend: Backend = {
       const drill = definition.bpftrace.cacheStacks;
       if (!drill) throw noCacheRows(TABS[options.tab].title);
       const script = firstUsable(drill.scripts, await bpftraceVersion(), `${options.tab} cache stacks`);
-      for await (const {maps, elapsedMs, skipped, skippedSample} of runScript(script, {intervalMs: options.intervalMs, signal: options.signal, target: {cache: options.cache}, pidFlag: false})) {
+      for await (const {maps, elapsedMs, skipped, skippedSample, began} of runScript(script, {intervalMs: options.intervalMs, signal: options.signal, target: {cache: options.cache}, pidFlag: false})) {
         const processes = processShares(drill.read, maps.maps).slice(0, PROCESSES_SHOWN);
         for (const share of processes) if (share.pid > 0) share.comm = processName(share.pid) ?? share.comm;
         yield {
@@ -456,6 +456,7 @@ export const bpftraceBackend: Backend = {
           stacks: stackRows(drill.read, maps.maps, definition.stackBytes),
           processes,
           kernel: true,
+          ...(drill.read.stays ? {stays: {since: began, untracked: staysUntracked(drill.read.stays, maps.maps)}} : {}),
           capped: isCapped(maps, script),
           skippedLines: skipped,
           ...(skippedSample !== undefined ? {skippedSample} : {}),

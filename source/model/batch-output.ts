@@ -4,7 +4,7 @@ import {TABS, totalKey, type Measure, type ViewDefinition} from '../registry.js'
 import type {TracerSnapshot, TracerStackSnapshot} from '../types.js';
 import {hasTotal, isUnknown, valueOf, type TableRow} from './table.js';
 import {columnsFor} from './columns.js';
-import {histogramRange, histogramUnit, liveSummary, topStacks} from './stacks.js';
+import {histogramRange, histogramUnit, liveSummary, staysSummary, topStacks} from './stacks.js';
 import {foldedInput, foldedStacks} from './folded.js';
 import {coverageText} from './allocators.js';
 import {clockTime, fit, humanAge, humanBytes, humanCount, humanMs, sanitize, toFixed} from '../format.js';
@@ -58,6 +58,7 @@ export function stackText(snapshot: TracerStackSnapshot, comm: string, limit: nu
   const what = snapshot.cache !== undefined ? `kernel paths into cache ${sanitize(snapshot.cache)}` : `${view.live ? 'live stacks' : 'stacks'} of PID ${snapshot.pid} (${sanitize(comm)})`;
   const lines = [`memtop ${what} · ${TABS[snapshot.tab].title} · ${snapshot.time} · ${snapshot.probe}`];
   if (view.live) lines.push(liveSummary(view));
+  if (view.stays) lines.push(staysSummary(view.stays));
   for (const share of snapshot.processes ?? []) lines.push(`process ${share.pid} ${sanitize(share.comm)} ${humanCount(share.count)} ${humanBytes(share.bytes ?? 0)}`);
   if (snapshot.entryPoints?.length) lines.push('entry points: ' + snapshot.entryPoints.map(entry => `${entry.name} ${entry.count}`).join('  '));
   for (const bucket of snapshot.histogram ?? []) lines.push(`  ${histogramRange(snapshot.tab, bucket)} ${bucket.count}`);
@@ -65,7 +66,7 @@ export function stackText(snapshot: TracerStackSnapshot, comm: string, limit: nu
   for (const stack of view.stacks) {
     const where = stack.where ? ` in ${stack.where.map(place => `${sanitize(place.mapping)} ${humanCount(place.count)}${place.bytes !== undefined ? ` ${humanBytes(place.bytes)}` : ''}`).join(', ')}` : '';
     if (view.live) lines.push(`${humanBytes(stack.bytes ?? 0)} ${humanCount(stack.count)} oldest ${humanAge(stack.age ?? 0)} ${toFixed(stack.share, 1)}%`);
-    else lines.push(`${humanCount(stack.count)}${view.hasBytes ? ` ${humanBytes(stack.bytes ?? 0)}` : ''}${view.hasTime ? ` ${humanMs(stack.ms ?? 0)}` : ''} ${toFixed(stack.share, 1)}%${where}`);
+    else lines.push(`${humanCount(stack.count)}${view.hasBytes ? ` ${humanBytes(stack.bytes ?? 0)}` : ''}${view.hasTime ? ` ${humanMs(stack.ms ?? 0)}` : ''}${view.stays ? ` stays ${humanCount(stack.stays ?? 0)} ${humanBytes(stack.staysBytes ?? 0)}` : ''} ${toFixed(stack.share, 1)}%${where}`);
     for (const frame of stack.frames) lines.push(`    ${sanitize(frame)}`);
   }
   return lines.join('\n') + '\n\n';
@@ -130,9 +131,12 @@ export function stacksJson(snapshot: TracerStackSnapshot, target: {pid?: number;
       count: stack.count,
       ...(view.hasBytes ? {bytes: stack.bytes ?? 0} : {}),
       ...(view.hasTime ? {ms: roundMs(stack.ms ?? 0)} : {}),
+      ...(view.stays ? {stays: stack.stays ?? 0, staysBytes: stack.staysBytes ?? 0} : {}),
       ...(stack.where ? {where: stack.where} : {}),
       frames: stack.frames,
     }));
+    // What stays of the objects allocated since the drill-down began, over all its stacks.
+    if (view.stays) json.stays = {since: view.stays.since, count: view.stays.count, bytes: view.stays.bytes, untracked: view.stays.untracked};
   }
   if (snapshot.histogram) {
     json.histogram = snapshot.histogram;

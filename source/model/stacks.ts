@@ -38,6 +38,27 @@ export interface TopStacks {
   totalBytes: number;
   stacks: TopStack[];
   live?: LiveView;
+  /** A cache's drill-down: what stays of the objects allocated since it began, in all its stacks. */
+  stays?: StaysView;
+}
+
+/** What a cache's drill-down says of what stays: objects allocated since `since` and not freed. */
+export interface StaysView {
+  since: string;
+  count: number;
+  bytes: number;
+  /** Objects its table was too full to keep (not counted). */
+  untracked: number;
+  /** The stacks are ranked by what stays, not by this interval's allocations. */
+  ranked: boolean;
+}
+
+/** How a drill-down ranks its stacks: by this interval's events, or (a cache's) by what stays. */
+export type StackRank = 'events' | 'stays';
+
+/** A drill-down from a table sorted by what stays (NET, NET B, or their totals) ranks its stacks by what stays. */
+export function stackRankFor(sortColumn: string): StackRank {
+  return ['net', 'netBytes', 'totalNet', 'totalNetBytes'].includes(sortColumn) ? 'stays' : 'events';
 }
 
 /** The sum of the amounts at the kept indexes, and the `oldest` of the first kept class that has an allocation. */
@@ -96,17 +117,29 @@ function liveTopStacks(snapshot: TracerStackSnapshot & {live: NonNullable<Tracer
 
 /**
  * The top `limit` stacks by count (ties by bytes, then frames), with shares. A live drill-down's
- * are by outstanding bytes, counting only allocations at least `minAge` seconds old.
+ * are by outstanding bytes, counting only allocations at least `minAge` seconds old. A cache's
+ * ranked by what stays are by the objects still allocated (ties by their bytes, then count).
  */
-export function topStacks(snapshot: TracerStackSnapshot, limit: number, minAge = 0): TopStacks {
+export function topStacks(snapshot: TracerStackSnapshot, limit: number, minAge = 0, rank: StackRank = 'events'): TopStacks {
   if (snapshot.live) return liveTopStacks({...snapshot, live: snapshot.live}, limit, minAge);
+  if (snapshot.stays) {
+    const ranked = rank === 'stays';
+    const view = eventTopStacks({...snapshot, stacks: ranked ? [...snapshot.stacks].sort((a, b) => (b.stays ?? 0) - (a.stays ?? 0) || (b.staysBytes ?? 0) - (a.staysBytes ?? 0) || b.count - a.count) : snapshot.stacks}, limit, ranked);
+    const count = snapshot.stacks.reduce((sum, stack) => sum + (stack.stays ?? 0), 0);
+    const bytes = snapshot.stacks.reduce((sum, stack) => sum + (stack.staysBytes ?? 0), 0);
+    return {...view, stays: {since: snapshot.stays.since, count, bytes, untracked: snapshot.stays.untracked, ranked}};
+  }
+  return eventTopStacks(snapshot, limit, false);
+}
+
+/** Stacks by count (or, `keepOrder`, in the order given), cut to `limit`, with shares of the interval's events. */
+function eventTopStacks(snapshot: TracerStackSnapshot, limit: number, keepOrder: boolean): TopStacks {
   const hasBytes = snapshot.stacks.some(stack => stack.bytes !== undefined);
   const hasTime = snapshot.stacks.some(stack => stack.ms !== undefined);
   const hasPlaces = snapshot.stacks.some(stack => stack.where !== undefined);
   const totalCount = snapshot.stacks.reduce((sum, stack) => sum + stack.count, 0);
   const totalBytes = snapshot.stacks.reduce((sum, stack) => sum + (stack.bytes ?? 0), 0);
-  const stacks = [...snapshot.stacks]
-    .sort((a, b) => b.count - a.count || (b.bytes ?? 0) - (a.bytes ?? 0) || a.frames.join(';').localeCompare(b.frames.join(';')))
+  const stacks = (keepOrder ? [...snapshot.stacks] : [...snapshot.stacks].sort((a, b) => b.count - a.count || (b.bytes ?? 0) - (a.bytes ?? 0) || a.frames.join(';').localeCompare(b.frames.join(';'))))
     .slice(0, Math.max(0, limit))
     .map(stack => ({...stack, share: totalCount > 0 ? (stack.count / totalCount) * 100 : 0}));
   return {hasBytes, hasTime, hasPlaces, totalCount, totalBytes, stacks};
@@ -150,6 +183,14 @@ export function histogramRange(tab: TabId, bucket: HistogramBucket): string {
  * Why a view has no stacks to show: a live view whose age threshold is older than the view
  * itself cannot count anything yet, one past it has nothing that old outstanding.
  */
+/** What a cache's drill-down says of what stays, in one line; `tui`: with the key that ranks by it. */
+export function staysSummary(stays: StaysView, tui = false): string {
+  const parts = [`stays: ${humanCount(stays.count)} objects, ${humanBytes(stays.bytes)}, allocated since ${clockTime(stays.since)} and not freed`];
+  parts.push(stays.ranked ? 'paths ranked by what stays' : tui ? 'sort the table by NET to rank paths by what stays' : "paths ranked by this interval's allocations");
+  if (stays.untracked > 0) parts.push(`CAPPED: ${humanCount(stays.untracked)} objects not kept`);
+  return parts.join(' · ');
+}
+
 export function emptyStacksText(data: TopStacks): string {
   const live = data.live;
   if (!live) return 'no stacks in this interval';

@@ -90,4 +90,9 @@ export interface BpftraceStacks {
   histogram?: string;
   /** Calls per allocator entry point, keyed by name. */
   entryPoints?: string;
+  /**
+   * A cache's drill-down: per kernel stack, the objects allocated since it began and not freed
+   * (`count`, `bytes`: maps printed whole each interval), and a count of those it could not keep.
+   */
+  stays?: {count: string; bytes: string; untracked: string};
 }

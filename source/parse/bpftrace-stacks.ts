@@ -129,6 +129,8 @@ function mergeStacks(rows: StackRow[]): StackRow[] {
       if (row.bytes !== undefined) existing.bytes = (existing.bytes ?? 0) + row.bytes;
       if (row.ms !== undefined) existing.ms = (existing.ms ?? 0) + row.ms;
       if (row.where) existing.where = mergePlaces([...(existing.where ?? []), ...row.where]);
+      if (row.stays !== undefined) existing.stays = (existing.stays ?? 0) + row.stays;
+      if (row.staysBytes !== undefined) existing.staysBytes = (existing.staysBytes ?? 0) + row.staysBytes;
     } else {
       byKey.set(key, {...row, frames: [...row.frames], ...(row.where ? {where: [...row.where]} : {})});
     }
@@ -209,7 +211,25 @@ export function stackRows(
       rows.push(row);
     }
   }
+  if (read.stays) {
+    // What stays per stack, beside what the interval allocated: a stack may have objects left and no allocation now.
+    const stayCounts = maps.get(read.stays.count) ?? {};
+    const stayBytes = maps.get(read.stays.bytes) ?? {};
+    for (const row of rows) row.stays = 0;
+    for (const [key, value] of Object.entries(stayCounts)) {
+      const stays = toCount(value);
+      if (stays <= 0) continue;
+      const frames = kernelFrames(key);
+      if (frames.length === 0) continue;
+      rows.push({count: 0, ...(withBytes ? {bytes: 0} : {}), frames, stays, staysBytes: toCount(stayBytes[key])});
+    }
+  }
   return mergeStacks(rows);
+}
+
+/** A cache's drill-down: the objects its table was too full to keep, so far. */
+export function staysUntracked(stays: NonNullable<BpftraceStacks['stays']>, maps: Map<string, Record<string, unknown>>): number {
+  return Object.values(maps.get(stays.untracked) ?? {}).reduce<number>((sum, value) => sum + toCount(value), 0);
 }
 
 /**

@@ -188,12 +188,15 @@ export function checkStackSnapshot(value: unknown): string | undefined {
     isNumber(stack.count) &&
     optional(stack.bytes, isNumber) &&
     optional(stack.ms, isNumber) &&
+    optional(stack.stays, isNumber) &&
+    optional(stack.staysBytes, isNumber) &&
     optional(stack.where, inner => Array.isArray(inner) && inner.every(placeOk)) &&
     Array.isArray(stack.frames) &&
     stack.frames.every(isString) &&
     optional(stack.classes, isAmounts);
   if (!Array.isArray(value.stacks) || !value.stacks.every(stackOk)) return 'stacks are malformed';
   if (!optional(value.live, liveOk)) return 'live is malformed';
+  if (!optional(value.stays, inner => isObject(inner) && isString(inner.since) && isNumber(inner.untracked))) return 'stays is malformed';
   const classes = isObject(value.live) && Array.isArray(value.live.classes) ? value.live.classes.length : undefined;
   if (classes !== undefined && !value.stacks.every(stack => Array.isArray((stack as {classes?: unknown}).classes) && (stack as {classes: unknown[]}).classes.length === classes)) return 'live stacks are malformed';
   const bucketOk = (bucket: unknown) => isObject(bucket) && isNumber(bucket.min) && isNumber(bucket.max) && isNumber(bucket.count);

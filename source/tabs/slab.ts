@@ -84,7 +84,7 @@ export const slab = {
           quirk: {name: 'dataLocStringsBroken', present: true},
         },
       ],
-      read: {maps: [{key: 'kstack', count: 'stacks.count', bytes: 'stacks.total'}], processes: {map: 'procs', names: 'names'}},
+      read: {maps: [{key: 'kstack', count: 'stacks.count', bytes: 'stacks.total'}], processes: {map: 'procs', names: 'names'}, stays: {count: 'stay_count', bytes: 'stay_bytes', untracked: 'stay_untracked'}},
     },
   },
   stap: {

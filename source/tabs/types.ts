@@ -17,6 +17,12 @@ export type Unit = 'events' | 'bytes' | 'pages' | 'ms' | 'seconds';
  */
 export type MeasureKind = 'counter' | 'max' | 'gauge';
 
+/** A sum of /proc/PID/status fields less others, floored at 0: `{plus: ['RssAnon', 'RssFile']}`. */
+export interface StatusFormula {
+  plus: string[];
+  minus?: string[];
+}
+
 /** One number each row of a view carries per interval. */
 export interface Measure {
   /** Its key in rows, batch JSON and recordings ("count", "bytes"); totals are total<Id>. */
@@ -46,6 +52,13 @@ export interface Measure {
    * too. SystemTap's and DTrace's scripts need not print it (their rows then lack it).
    */
   unknown?: string;
+  /**
+   * A gauge that /proc/PID/status states exactly (RSS now): memtop reads those fields for each
+   * process row of each interval and puts their value in place of the tracer's, which stays only
+   * where /proc cannot be read. A process gone has 0. A tracer need not give it (declare it
+   * `unknown` then: a row /proc could not answer shows ?).
+   */
+  procStatus?: StatusFormula;
 }
 
 /** A measure's value as a tracer's script printed it, in the measure's unit: nanoseconds become ms. */

@@ -6,7 +6,7 @@ import React from 'react';
 import {Box, Text} from 'ink';
 import {fit, humanAge, humanBytes, humanCount, humanMs, sanitize, toFixed} from '../format.js';
 import type {HistogramBucket, StackRow, TracerStackSnapshot} from '../types.js';
-import {emptyStacksText, histogramRange, histogramUnit, liveSummary, sharedInnermost, type TopStack, type TopStacks} from '../model/stacks.js';
+import {emptyStacksText, histogramRange, histogramUnit, liveSummary, sharedInnermost, staysSummary, type TopStack, type TopStacks} from '../model/stacks.js';
 
 export interface StackViewProps {
   data?: TopStacks;
@@ -59,6 +59,7 @@ function numbersOf(data: TopStacks, stack: TopStack): string {
     `${fit(humanCount(stack.count), 9, 'right')} ` +
     (data.hasBytes ? fit(humanBytes(stack.bytes ?? 0), 9, 'right') + ' ' : '') +
     (data.hasTime ? fit(humanMs(stack.ms ?? 0), 9, 'right') + ' ' : '') +
+    (data.stays ? fit(humanCount(stack.stays ?? 0), 9, 'right') + ' ' + fit(humanBytes(stack.staysBytes ?? 0), 9, 'right') + ' ' : '') +
     `${fit(toFixed(stack.share, 1) + '%', 6, 'right')}  ` +
     (data.hasPlaces ? fit(placeText(stack), PLACE_WIDTH) + ' ' : '')
   );
@@ -71,6 +72,7 @@ export function stackHeader(data: TopStacks, kernel: boolean): string {
     `${fit('COUNT', 9, 'right')} ` +
     (data.hasBytes ? fit('BYTES', 9, 'right') + ' ' : '') +
     (data.hasTime ? fit('TIME', 9, 'right') + ' ' : '') +
+    (data.stays ? fit('STAYS', 9, 'right') + ' ' + fit('STAYS B', 9, 'right') + ' ' : '') +
     `${fit('SHARE', 6, 'right')}  ` +
     (data.hasPlaces ? fit('WHERE', PLACE_WIDTH) + ' ' : '') +
     `${kernel ? 'KERNEL STACK' : 'STACK'} (innermost first)`
@@ -137,6 +139,7 @@ export function StackView({data, snapshot, exited, width, height}: StackViewProp
     }
   }
   if (data.live) lines.push({text: liveSummary(data), dim: true});
+  if (data.stays) lines.push({text: staysSummary(data.stays, true), dim: true});
   // Why frames are unnamed, once per view; at most two lines, so the stacks keep the screen.
   for (const note of (snapshot.frameNotes ?? []).slice(0, Math.max(1, Math.min(2, Math.floor(height / 6))))) lines.push({text: sanitize(note.text), dim: true});
   lines.push({text: stackHeader(data, snapshot.kernel === true), bold: true});

@@ -1,0 +1,64 @@
+// The measures /proc/PID/status states (the growth tab's RSS and untouched bytes): its fields in
+// bytes, a formula over them, and how rows are filled from it.
+import assert from 'node:assert/strict';
+import {test} from 'node:test';
+import {statusBytes, statusValue} from '../source/parse/proc-status.js';
+import {readStatusBytes} from '../source/system/proc-status.js';
+import {withStatus} from '../source/backends/proc-status.js';
+import {viewOf} from '../source/registry.js';
+
+const STATUS = [
+  'Name:\twl_growth',
+  'State:\tS (sleeping)',
+  'VmPeak:\t  268940 kB',
+  'VmRSS:\t   26908 kB',
+  'RssAnon:\t   24612 kB',
+  'RssFile:\t    2296 kB',
+  'RssShmem:\t       0 kB',
+  'VmData:\t  262516 kB',
+  'VmStk:\t     132 kB',
+  'VmSwap:\t       0 kB',
+  'Threads:\t1',
+].join('\n');
+
+test('status fields in kB are read in bytes; others are not fields', () => {
+  const fields = statusBytes(STATUS);
+  assert.equal(fields.RssAnon, 24612 * 1024);
+  assert.equal(fields.VmStk, 132 * 1024);
+  assert.equal(fields.Threads, undefined);
+  assert.equal(fields.Name, undefined);
+});
+
+test('a formula sums fields less others, floored at 0, and is unknown when a field is missing', () => {
+  const fields = statusBytes(STATUS);
+  assert.equal(statusValue(fields, {plus: ['RssAnon', 'RssFile', 'RssShmem']}), (24612 + 2296) * 1024);
+  assert.equal(statusValue(fields, {plus: ['VmData', 'VmStk'], minus: ['RssAnon', 'VmSwap']}), (262516 + 132 - 24612) * 1024);
+  assert.equal(statusValue(fields, {plus: ['RssAnon'], minus: ['VmData']}), 0);
+  assert.equal(statusValue(fields, {plus: ['RssAnon', 'HugetlbPages']}), undefined);
+});
+
+test('growth rows: RSS and untouched from the status in place of the tracer\'s; 0 for a process gone; the tracer\'s where /proc cannot say', () => {
+  const measures = viewOf('growth', 'process').measures.filter(measure => measure.procStatus !== undefined);
+  assert.deepEqual(measures.map(measure => measure.id), ['rss', 'untouched']);
+  const read = (pid: number) => (pid === 1 ? statusBytes(STATUS) : pid === 2 ? 'gone' : undefined);
+  const rows = withStatus(
+    [
+      {pid: 1, count: 3, anon: 4096, rss: 1000},
+      {pid: 2, count: 1, freed: 8192, rss: 500},
+      {pid: 3, count: 1, rss: 700},
+      {cache: 'dentry', count: 1},
+    ],
+    measures,
+    read,
+  );
+  assert.deepEqual(rows[0], {pid: 1, count: 3, anon: 4096, rss: (24612 + 2296) * 1024, untouched: (262516 + 132 - 24612) * 1024});
+  assert.deepEqual(rows[1], {pid: 2, count: 1, freed: 8192, rss: 0, untouched: 0});
+  assert.deepEqual(rows[2], {pid: 3, count: 1, rss: 700});
+  assert.deepEqual(rows[3], {cache: 'dentry', count: 1});
+});
+
+test('this process\'s own status is read; a pid that does not exist is gone', () => {
+  const own = readStatusBytes(process.pid);
+  assert.ok(own !== undefined && own !== 'gone' && own.VmRSS! > 0 && own.RssAnon! > 0, JSON.stringify(own));
+  assert.equal(readStatusBytes(2 ** 22 + 1), 'gone');
+});
