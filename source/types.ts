@@ -234,6 +234,21 @@ export interface StartOptions {
   view?: ViewId;
 }
 
+/** One view of one tab. */
+export interface ViewRef {
+  tab: TabId;
+  view: ViewId;
+}
+
+/** What starts one tracer for a group of views (Backend.startGroup). */
+export interface GroupStartOptions {
+  views: ViewRef[];
+  /** Restrict tracing to one process (0 or undefined: every process). */
+  pid?: number;
+  intervalMs: number;
+  signal: AbortSignal;
+}
+
 export type StackStartOptions = StackTarget & {
   tab: TabId;
   intervalMs: number;
@@ -295,4 +310,11 @@ export interface Backend {
   probeFor(tab: TabId): Promise<string>;
   start(options: StartOptions): AsyncIterable<TracerSnapshot>;
   startStacks(options: StackStartOptions): AsyncIterable<TracerStackSnapshot>;
+  /**
+   * The groups of `views` that can each run in one tracer here (a view in none runs alone);
+   * absent where the tracer runs every view alone.
+   */
+  groupViews?(views: readonly ViewRef[]): Promise<ViewRef[][]>;
+  /** One tracer for a group from groupViews: each interval, one snapshot per view, in the group's order. */
+  startGroup?(options: GroupStartOptions): AsyncIterable<TracerSnapshot[]>;
 }

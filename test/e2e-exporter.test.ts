@@ -16,7 +16,7 @@ import {startIndependentCounter, type CountsAt, type IndependentCounter, type Pr
 import {freePort, startPrometheus, type Prometheus} from './helpers/prometheus.js';
 import {startMemtopTerminal} from './helpers/memtop-terminal.js';
 import {CLI, cannotRun} from './helpers/requirements.js';
-import {memtopIn, tracersOf} from './helpers/tracer-processes.js';
+import {bpftracesOf, memtopIn, tracersOf} from './helpers/tracer-processes.js';
 import {waitForValue} from './helpers/wait-for-value.js';
 import {buildWorkload, buildWorkloads, diskDirectory, startProgram, startWorkload, type RunningProgram, type RunningWorkload} from './helpers/workloads.js';
 
@@ -85,6 +85,23 @@ async function waitForTracers(memtop: LineChild, port: number, tabs: string[]): 
   );
 }
 
+/**
+ * The one bpftrace of this memtop (by its process tree) that runs every exported tab's views but
+ * malloc's (malloc's uprobes go on each allocator file, in tracers of their own): fails unless
+ * there is exactly one bpftrace besides malloc's and it runs a script of each of `tabs`.
+ */
+function assertOneTracerFor(memtop: number, tabs: readonly string[]): string[] {
+  const tracers = bpftracesOf(memtop);
+  const others = tracers.filter(tracer => !tracer.scripts.every(script => script.startsWith('malloc')));
+  const describe = () => tracers.map(tracer => `${tracer.pid}: ${tracer.scripts.join('+')}`).join('; ');
+  assert.equal(others.length, 1, `one bpftrace for ${tabs.join(', ')}: ${describe()}`);
+  const scripts = others[0]!.scripts;
+  for (const tab of tabs) assert.ok(scripts.some(script => script.startsWith(tab)), `the one bpftrace runs ${tab}'s script: ${describe()}`);
+  // Every view of slab: by process (slab.bt) and by cache (slab-cache*.bt).
+  if (tabs.includes('slab')) assert.ok(scripts.includes('slab.bt') && scripts.some(script => script.startsWith('slab-cache')), `both slab views in it: ${describe()}`);
+  return scripts;
+}
+
 /** Wall-clock ms to the monotonic clock bpftrace's nsecs reads (process.hrtime reads the same). */
 function monotonicOf(wallMs: number): number {
   return wallMs - (Date.now() - Number(process.hrtime.bigint()) / 1e6);
@@ -143,7 +160,7 @@ describe('memtop --serve end to end: a real Prometheus scrapes it while real wor
     const counters: Partial<Record<TabId, IndependentCounter>> = {};
     try {
       await waitForTracers(memtop, ports.rate, EXPORT);
-      note('memtop serves every tab');
+      note(`memtop serves every tab; one bpftrace runs ${assertOneTracerFor(memtop.pid, EXPORT.filter(tab => tab !== 'malloc')).join(', ')}`);
       const disk = await diskDirectory();
       const runs: [TabId, number, string[]][] = [
         ['malloc', 10_000, []],
@@ -259,6 +276,7 @@ describe('memtop --serve end to end: a real Prometheus scrapes it while real wor
     let churn: RunningProgram | undefined;
     try {
       const first = await waitForTracers(memtop, ports.churn, ['brk', 'slab']);
+      assertOneTracerFor(memtop.pid, ['brk', 'slab']);
       const otherBefore = otherBrk(first);
       const children = 100 * 12;
       churn = await startProgram('wl_churn', {eventsPerSecond: 100, seconds: 12, lingerSeconds: 0}, {waitForGo: true});
@@ -313,19 +331,20 @@ describe('memtop --serve end to end: a real Prometheus scrapes it while real wor
     try {
       await terminal.waitFor(screen => /probe tracepoint:syscalls:sys_exit_brk/.test(screen), 'the brk tab running', 60_000);
       const memtop = memtopIn(terminal);
-      const scripts = () => tracersOf(memtop).map(tracer => tracer.script.slice(tracer.script.lastIndexOf('/') + 1)).sort().join(' ');
+      // A tracer as the scripts it runs: brk.bt+majfault.bt is the exporter's two tabs in one bpftrace.
+      const scripts = () => bpftracesOf(memtop).map(tracer => tracer.scripts.join('+')).sort().join(' ');
       const exactly = async (wanted: string, what: string) =>
         waitForValue(() => scripts() === wanted, {timeoutMs: 20_000, what}, () => `tracers: ${scripts()}\n${terminal.screen()}`);
-      await exactly('brk.bt majfault.bt', 'one brk tracer for the TUI and the exporter, and the exporter\'s majfault tracer');
+      await exactly('brk.bt+majfault.bt', 'one tracer for the exporter\'s brk and majfault tabs, its brk shared with the TUI');
       const metrics = await get(`http://127.0.0.1:${port}/metrics`);
       assert.match(metrics.body, /^memtop_tracer_up\{tab="brk"\} 1$/m);
       terminal.keys('4');
       await terminal.waitFor(screen => /probe software:major-faults/.test(screen), 'the major faults tab', 30_000);
-      await exactly('brk.bt majfault.bt', 'the same two tracers with the major faults tab on screen');
+      await exactly('brk.bt+majfault.bt', 'the same one tracer with the major faults tab on screen');
       terminal.keys('3');
       // A new tracer compiles and attaches: seconds on a loaded two-CPU machine.
       await terminal.waitFor(screen => /probe tracepoint:kmem/.test(screen), 'the slab tab', 30_000);
-      await exactly('brk.bt majfault.bt slab.bt', 'a slab tracer for the TUI alone (slab is not exported)');
+      await exactly('brk.bt+majfault.bt slab.bt', 'a slab tracer for the TUI alone (slab is not exported)');
       terminal.keys('q');
       await waitForValue(() => !isRunning(memtop) && tracersOf(memtop).length === 0, {timeoutMs: 5000, what: 'memtop and its tracers gone after q'});
       await assert.rejects(get(`http://127.0.0.1:${port}/metrics`), 'nothing serves once memtop has quit');

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import {statusBytes, statusValue} from '../source/parse/proc-status.js';
 import {readStatusBytes} from '../source/system/proc-status.js';
-import {withStatus} from '../source/backends/proc-status.js';
+import {procStatusBackend, withStatus} from '../source/backends/proc-status.js';
+import type {Backend, TracerSnapshot} from '../source/types.js';
+import {snapshotOf} from './helpers/scripted-backend.js';
 import {viewOf} from '../source/registry.js';
 
 const STATUS = [
@@ -61,4 +63,32 @@ test('this process\'s own status is read; a pid that does not exist is gone', ()
   const own = readStatusBytes(process.pid);
   assert.ok(own !== undefined && own !== 'gone' && own.VmRSS! > 0 && own.RssAnon! > 0, JSON.stringify(own));
   assert.equal(readStatusBytes(2 ** 22 + 1), 'gone');
+});
+
+test('procStatusBackend passes a backend\'s groups through: the growth view run with others in one tracer gets its status read as alone; a backend without groups has none', async () => {
+  const growth = snapshotOf('growth', [[1, 'a', 3]], {view: 'process'});
+  const brk = snapshotOf('brk', [[1, 'a', 2]]);
+  const grouped: Backend = {
+    id: 'bpftrace',
+    available: async () => ({ok: true}),
+    probeFor: async tab => tab,
+    start: () => {
+      throw new Error('not used');
+    },
+    startStacks: () => {
+      throw new Error('not used');
+    },
+    groupViews: async views => [[...views]],
+    async *startGroup() {
+      yield [brk, growth];
+    },
+  };
+  const wrapped = procStatusBackend(grouped, pid => (pid === 1 ? statusBytes(STATUS) : undefined));
+  assert.deepEqual(await wrapped.groupViews!([{tab: 'brk', view: 'process'}, {tab: 'growth', view: 'process'}]), [[{tab: 'brk', view: 'process'}, {tab: 'growth', view: 'process'}]]);
+  const snapshots: TracerSnapshot[][] = [];
+  for await (const each of wrapped.startGroup!({views: [], intervalMs: 1000, signal: new AbortController().signal})) snapshots.push(each);
+  assert.equal(snapshots[0]![0], brk, 'brk has no status measure: as it came');
+  assert.equal(snapshots[0]![1]!.rows[0]!.rss, (24612 + 2296) * 1024);
+  const {groupViews: _groupViews, startGroup: _startGroup, ...alone} = grouped;
+  assert.equal(procStatusBackend(alone).groupViews, undefined);
 });

@@ -2,18 +2,22 @@
 // JSON snapshot per interval, read as the registry says.
 import {setMaxListeners} from 'node:events';
 import {execa} from 'execa';
-import {bpftraceDrill, drillView, TABS, unitsOf, viewOf, type BpftraceStacks, type ScriptChoice, type ViewId} from '../registry.js';
+import {readFileSync} from 'node:fs';
+import {bpftraceDrill, drillView, TABS, unitsOf, viewOf, type BpftraceRows, type BpftraceStacks, type ScriptChoice, type ViewDefinition, type ViewId} from '../registry.js';
 import {
   type Availability,
   type Backend,
   type StackStartOptions,
   type StartOptions,
+  type GroupStartOptions,
   type TabId,
+  type ViewRef,
   type TracerSnapshot,
   type TracerStackSnapshot,
   type RawRow,
   TracerError,
 } from '../types.js';
+import {mergePrefix, mergeScripts, splitMaps} from './bpftrace-merge.js';
 import {BpftraceJsonParser, type IntervalMaps} from '../parse/bpftrace-json.js';
 import {liveStackRows} from '../parse/bpftrace-live.js';
 import {entryPoints, processShares, viewRows} from '../parse/bpftrace-rows.js';
@@ -190,7 +194,16 @@ interface Interval {
 
 async function* runScript(
   choice: ScriptChoice,
-  options: {intervalMs: number; target: {pid: number} | {cache: string}; signal: AbortSignal; pidFlag: boolean; sampleBytes?: number; files?: readonly AllocatorFile[]},
+  options: {
+    intervalMs: number;
+    target: {pid: number} | {cache: string};
+    signal: AbortSignal;
+    pidFlag: boolean;
+    sampleBytes?: number;
+    files?: readonly AllocatorFile[];
+    /** The program to run instead of the choice's file (several views' scripts merged): it takes the choice's positional values. */
+    program?: string;
+  },
 ): AsyncGenerator<Interval> {
   const bpftrace = bpftracePath();
   if (!bpftrace) throw new TracerError('bpftrace is not installed', 'install it: apt-get install -y bpftrace');
@@ -202,7 +215,8 @@ async function* runScript(
     // The script's probes on $3 put on each allocator file, the files' paths after its own values.
     const {program, paths} = allocatorProgram(choice, options.files, await bpftraceVersion());
     args.push('-e', program, ...own, ...paths);
-  } else args.push(probeScript('bpftrace', choice.file), ...own);
+  } else if (options.program !== undefined) args.push('-e', options.program, ...own);
+  else args.push(probeScript('bpftrace', choice.file), ...own);
   const parser = new BpftraceJsonParser(escapesKeysTwice(await bpftraceVersion()));
   let previousEndNs: bigint | undefined;
   let intervalStart = Date.now();
@@ -234,6 +248,56 @@ async function* runScript(
 function isCapped(maps: IntervalMaps, choice: ScriptChoice): boolean {
   const max = keysMaxFor(choice);
   return [...maps.maps.values()].some(map => Object.keys(map).length >= max);
+}
+
+/** A view's snapshot of one interval: what every table view's has (a live view and the malloc tab add theirs). */
+function tableSnapshot(tab: TabId, view: ViewId, choice: ScriptChoice, interval: Interval, read: {rows: RawRow[]; bad: number; capped: boolean}): TracerSnapshot {
+  return {
+    tab,
+    view,
+    backend: 'bpftrace',
+    probe: choice.label,
+    ...(choice.lacks ? {unmeasured: choice.lacks} : {}),
+    time: new Date().toISOString(),
+    elapsedMs: interval.elapsedMs,
+    rows: read.rows,
+    capped: isCapped(interval.maps, choice) || read.capped,
+    skippedLines: interval.skipped + read.bad,
+    ...(interval.skippedSample !== undefined ? {skippedSample: interval.skippedSample} : {}),
+  };
+}
+
+/**
+ * Whether a view's script can run merged with others in one bpftrace (bpftrace-merge.ts): it
+ * takes the interval and the pid alone, keeps no address table, and is not a live view's.
+ */
+function mergeable(choice: ScriptChoice, rows: BpftraceRows): boolean {
+  return !choice.libc && !choice.allocators && !choice.addressTable && !choice.sample && !rows.live;
+}
+
+/**
+ * The views that run in one bpftrace, given the script each would run (`choose`, which throws
+ * where none can): every view whose script can be merged, when there are two or more. A view
+ * whose script cannot be chosen runs alone, where it fails and says why as it always has.
+ */
+export function mergeGroups(views: readonly ViewRef[], choose: (ref: ViewRef) => ScriptChoice): ViewRef[][] {
+  const together = views.filter(ref => {
+    try {
+      return mergeable(choose(ref), TABS[ref.tab].bpftrace.views[viewOf(ref.tab, ref.view).id]!.rows);
+    } catch {
+      return false;
+    }
+  });
+  return together.length > 1 ? [together] : [];
+}
+
+/** One merged tracer's view: its script here and the prefix of its maps. */
+interface Member {
+  tab: TabId;
+  view: ViewDefinition;
+  choice: ScriptChoice;
+  rows: BpftraceRows;
+  prefix: string;
 }
 
 /** The bpftrace backend. */
@@ -306,7 +370,7 @@ export const bpftraceBackend: Backend = {
     options.signal.addEventListener('abort', () => sides.abort(), {once: true});
     const latestSide = new Map<number, ReturnType<typeof viewRows>>();
     for await (const {main, sides: arrived} of withSides(run(options.signal, files), watch)) {
-      const {maps, elapsedMs, skipped, skippedSample, began} = main;
+      const {maps, began} = main;
       const {rows: read, bad, untracked: mainUntracked, untrackedPids: mainUntrackedPids, sampled: mainSampled, sampledPids: mainSampledPids} = viewRows(view.rows, spec, maps.maps, unitsOf(view), maps.endNs);
       // A side's counters add to the interval they arrived in; its gauges (and what it could not track) stand until it prints again.
       const fromSides: RawRow[] = [];
@@ -340,22 +404,46 @@ export const bpftraceBackend: Backend = {
         rows.push(row);
       }
       yield {
-        tab: options.tab,
-        view: view.id,
-        backend: 'bpftrace',
-        probe: choice.label,
-        ...(choice.lacks ? {unmeasured: choice.lacks} : {}),
-        time: new Date().toISOString(),
-        elapsedMs,
-        rows,
-        capped: isCapped(maps, choice) || untracked > 0,
-        skippedLines: skipped + bad,
-        ...(skippedSample !== undefined ? {skippedSample} : {}),
+        ...tableSnapshot(options.tab, view.id, choice, main, {rows, bad, capped: untracked > 0}),
         ...(spec.live ? {since: began, untracked, ...(untrackedPids.size > 0 ? {untrackedPids: [...untrackedPids].sort((a, b) => a - b)} : {})} : {}),
         ...(spec.live && sampled > 1 ? {sampled} : {}),
         ...(spec.live && Object.keys(sampledPids).length > 0 ? {sampledPids} : {}),
         ...(files ? {allocators: summarize(files, found?.scan, spec.live ? steppedEntries(files, version, ['malloc', 'free'], ['malloc']) : steppedEntries(files, version, ['malloc']))} : {}),
       };
+    }
+  },
+
+  async groupViews(views: readonly ViewRef[]): Promise<ViewRef[][]> {
+    const version = await bpftraceVersion();
+    return mergeGroups(views, ref => chooseScript(ref.tab, ref.view, version));
+  },
+
+  async *startGroup(options: GroupStartOptions): AsyncGenerator<TracerSnapshot[]> {
+    const version = await bpftraceVersion();
+    const members: Member[] = options.views.map(ref => {
+      const view = viewOf(ref.tab, ref.view);
+      const choice = chooseScript(ref.tab, view.id, version);
+      const rows = TABS[ref.tab].bpftrace.views[view.id]!.rows;
+      if (!mergeable(choice, rows)) throw new TracerError(`the ${ref.tab} ${view.label} view's script cannot share a tracer`);
+      return {tab: ref.tab, view, choice, rows, prefix: mergePrefix(ref.tab, view.id, TABS[ref.tab].views[0]!.id === view.id)};
+    });
+    if (members.length === 0) return;
+    // The first line names each script by its path: what `ps` shows, and how a test tells which views a tracer runs.
+    const program = mergeScripts(
+      members.map(member => ({prefix: member.prefix, text: readFileSync(probeScript('bpftrace', member.choice.file), 'utf8')})),
+      `memtop: ${members.map(member => probeScript('bpftrace', member.choice.file)).join(' ')}`,
+    );
+    const prefixes = members.map(member => member.prefix);
+    // The first member's choice for how to run it: no member takes more than the interval and the pid.
+    for await (const interval of runScript(members[0]!.choice, {intervalMs: options.intervalMs, signal: options.signal, target: {pid: options.pid ?? 0}, pidFlag: false, program})) {
+      const split = splitMaps(interval.maps, prefixes);
+      yield members.map((member, index) => {
+        const maps = split.get(member.prefix)!;
+        const read = viewRows(member.view.rows, member.rows, maps.maps, unitsOf(member.view), maps.endNs);
+        // Lines the tracer printed that no view could read count once, on the first view, so the views' skipped lines add up to the tracer's.
+        const own = index === 0 ? interval : {...interval, skipped: 0, skippedSample: undefined};
+        return tableSnapshot(member.tab, member.view.id, member.choice, {...own, maps}, {rows: read.rows, bad: read.bad, capped: (read.untracked ?? 0) > 0});
+      });
     }
   },
 

@@ -5,7 +5,7 @@ import {viewOf} from '../registry.js';
 import {statusValue} from '../parse/proc-status.js';
 import {readStatusBytes} from '../system/proc-status.js';
 import type {Measure} from '../tabs/types.js';
-import type {Backend, RawRow, StartOptions, TracerSnapshot} from '../types.js';
+import type {Backend, GroupStartOptions, RawRow, StartOptions, TracerSnapshot} from '../types.js';
 
 /** What a row's status reads as: its fields, 'gone', or undefined when /proc cannot say. */
 export type StatusReader = (pid: number) => Record<string, number> | 'gone' | undefined;
@@ -40,11 +40,22 @@ export function procStatusBackend(backend: Backend, read: StatusReader = readSta
     available: () => backend.available(),
     probeFor: tab => backend.probeFor(tab),
     async *start(options: StartOptions): AsyncIterable<TracerSnapshot> {
-      for await (const snapshot of backend.start(options)) {
-        const measures = statusMeasures(snapshot);
-        yield measures.length === 0 ? snapshot : {...snapshot, rows: withStatus(snapshot.rows, measures, read)};
-      }
+      for await (const snapshot of backend.start(options)) yield filled(snapshot);
     },
     startStacks: options => backend.startStacks(options),
+    // Views run together in one tracer get their status read as they would alone.
+    ...(backend.groupViews && backend.startGroup
+      ? {
+          groupViews: views => backend.groupViews!(views),
+          async *startGroup(options: GroupStartOptions): AsyncIterable<TracerSnapshot[]> {
+            for await (const snapshots of backend.startGroup!(options)) yield snapshots.map(filled);
+          },
+        }
+      : {}),
   };
+
+  function filled(snapshot: TracerSnapshot): TracerSnapshot {
+    const measures = statusMeasures(snapshot);
+    return measures.length === 0 ? snapshot : {...snapshot, rows: withStatus(snapshot.rows, measures, read)};
+  }
 }

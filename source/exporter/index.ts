@@ -5,6 +5,7 @@ import type {Server} from 'node:http';
 import type {ServeOptions} from '../flags.js';
 import {exportedViews, MetricsModel} from '../model/metrics.js';
 import {CgroupCache} from '../system/cgroups.js';
+import type {SharedBackend} from '../backends/shared-backend.js';
 import type {Backend} from '../types.js';
 import {expose, metricsRegistry, type BuildInfo} from './exposition.js';
 import {addressText, listen, metricsHandler} from './http.js';
@@ -15,7 +16,8 @@ export {ServeError} from './http.js';
 
 export interface StartExporterOptions {
   serve: ServeOptions;
-  backend: Backend;
+  /** The backend; a shared one runs the views it can together in one tracer. */
+  backend: Backend & Partial<Pick<SharedBackend, 'shareTracer'>>;
   info: BuildInfo;
   pid?: number;
   signal: AbortSignal;

@@ -1,10 +1,12 @@
 // memtop as a Prometheus exporter: keeps the exported tabs' tracers running (supervised, through
-// the shared backend, so a TUI beside it starts no second tracer for the same view), feeds every
+// the shared backend, so a TUI beside it starts no second tracer for the same view; the views the
+// tracer can run together share one tracer process: bpftrace-merge.ts), feeds every
 // snapshot to the metrics model with each row's labels, and counts the tracers' restarts.
 import {exitedText, follow, restartText} from '../backends/supervise.js';
 import {TABS, viewOf} from '../registry.js';
 import {rowsOfView, type ExportedView, type MetricsModel} from '../model/metrics.js';
 import {GONE_NAME, shownName} from '../system/process-names.js';
+import type {SharedBackend} from '../backends/shared-backend.js';
 import type {CgroupCache} from '../system/cgroups.js';
 import type {Backend, RawRow, TabId, TracerError} from '../types.js';
 
@@ -12,7 +14,8 @@ import type {Backend, RawRow, TabId, TracerError} from '../types.js';
 export const EXPORT_INTERVAL_MS = 1000;
 
 export interface ExporterOptions {
-  backend: Backend;
+  /** The backend; a shared one runs the views it can together in one tracer. */
+  backend: Backend & Partial<Pick<SharedBackend, 'shareTracer'>>;
   model: MetricsModel;
   /** Trace only this process. */
   pid?: number;
@@ -38,6 +41,14 @@ export function processLabels(row: RawRow, cgroups: CgroupCache, pidLabel: boole
 export async function runExporter(options: ExporterOptions): Promise<void> {
   const now = options.now ?? Date.now;
   const labelsOf = (row: RawRow) => processLabels(row, options.cgroups, options.pidLabel);
+  // Each view is still followed on its own (its restarts, its tracer_up): starting any view of a
+  // group starts the group's one tracer, and a failure of it restarts every view of it.
+  await options.backend.shareTracer?.(
+    options.model.views.map(exported => ({tab: exported.tab as TabId, view: exported.view})),
+    options.pid,
+    EXPORT_INTERVAL_MS,
+    error => options.warn(`the exported tabs' shared tracer failed (${error instanceof Error ? error.message : String(error)}); each tab runs in a tracer of its own`),
+  );
   await Promise.all(options.model.views.map(async (exported: ExportedView) => {
     const tab = exported.tab as TabId;
     const name = TABS[tab].views[0]!.id === exported.view ? tab : `${tab} ${viewOf(tab, exported.view).label}`;

@@ -4,10 +4,14 @@
 // a share of one core, over a window while Prometheus-style scrapes come every 15 s; first on an
 // idle machine, then under the exporter test's churn (short-lived processes under names of their own).
 //
-//   node --import tsx test/bench/agent.ts [--seconds 60] [--settle 30] [--churn-per-minute 6000] [--export TABS] [--image IMAGE]
+//   node --import tsx test/bench/agent.ts [--seconds 90] [--settle 30] [--churn-per-minute 6000] [--export TABS] [--image IMAGE | --memtop CLI]
 //
 // --image runs memtop from its image (deploy/Containerfile) with podman, as the readme's Fleet
-// section says; otherwise this checkout's dist/cli.js. Needs root, bpftrace and gcc.
+// section says; --memtop another build's cli.js (main's, to compare); otherwise this checkout's
+// dist/cli.js. CPU is noisy on a shared machine: it is given as the median of the window's 15 s
+// slices (and the window's mean). RSS is what a container's memory limit is charged nearer to:
+// pages of LLVM shared among tracers count once in PSS and in each tracer's RSS. Needs root,
+// bpftrace and gcc.
 import {execFileSync} from 'node:child_process';
 import {readFileSync} from 'node:fs';
 import {parseArgs} from 'node:util';
@@ -16,28 +20,31 @@ import {buildWorkload} from '../helpers/workloads.js';
 import {freePort} from '../helpers/prometheus.js';
 import {cleanupAll, descendants, installCleanupHooks, onCleanup} from './lib/cleanup.js';
 import {commOf, cpuSecondsPrecise, sleep, spawnChild, type Child} from './lib/proc.js';
-import {MEMTOP_CLI} from './lib/tracers.js';
+import {MEMTOP_CLI, useMemtop} from './lib/tracers.js';
 import {fixed, table} from './lib/stats.js';
 
 const {values} = parseArgs({
   options: {
-    seconds: {type: 'string', default: '60'},
+    seconds: {type: 'string', default: '90'},
     settle: {type: 'string', default: '30'},
     'churn-per-minute': {type: 'string', default: '6000'},
     export: {type: 'string', default: DEFAULT_EXPORT.join(',')},
     image: {type: 'string'},
+    memtop: {type: 'string'},
   },
 });
 const seconds = Number(values.seconds);
+if (values.memtop) useMemtop(values.memtop);
 const exported = values.export.split(',');
 const SCRAPE_EVERY_MS = 15_000;
 
-/** PSS of a process in kB, from /proc/<pid>/smaps_rollup; 0 when it has gone. */
-function pssKb(pid: number): number {
+/** A process's PSS and RSS in kB, from /proc/<pid>/smaps_rollup; 0 when it has gone. */
+function memoryKb(pid: number): {pss: number; rss: number} {
   try {
-    return Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    return {pss: Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0), rss: Number(/^Rss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0)};
   } catch {
-    return 0;
+    return {pss: 0, rss: 0};
   }
 }
 
@@ -48,37 +55,55 @@ function agentPids(root: number): number[] {
 
 interface Figures {
   pssMb: number;
+  rssMb: number;
   memtopPssMb: number;
   tracers: number;
+  /** The median of the window's slices' CPU shares of one core. */
   cpuShare: number;
+  cpuMean: number;
 }
 
-/** Over `seconds`: the agent's median PSS (sampled every scrape) and CPU share of one core. */
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+
+/** Over `seconds`, a scrape every 15 s: the agent's median PSS and RSS at each scrape, its CPU share of one core per slice between scrapes. */
 async function measure(root: number, port: number): Promise<Figures> {
-  const cpuOf = (pids: number[]) => pids.reduce((sum, pid) => sum + (cpuSecondsPrecise(pid) ?? 0), 0);
-  const pidsAtStart = agentPids(root);
-  const cpuStart = cpuOf(pidsAtStart);
+  // Processes seen in the window, so that a tracer's CPU still counts after it has gone.
+  const seen = new Set<number>(agentPids(root));
+  const cpuNow = () => {
+    for (const pid of agentPids(root)) seen.add(pid);
+    return [...seen].reduce((sum, pid) => sum + (cpuSecondsPrecise(pid) ?? 0), 0);
+  };
   const startedAt = performance.now();
-  const samples: {pss: number; memtop: number; tracers: number}[] = [];
+  const cpuStart = cpuNow();
+  let sliceCpu = cpuStart;
+  let sliceAt = startedAt;
+  const samples: {pss: number; rss: number; memtop: number; tracers: number}[] = [];
+  const slices: number[] = [];
   while (performance.now() - startedAt < seconds * 1000) {
     await fetch(`http://127.0.0.1:${port}/metrics`).then(async response => response.text());
     const pids = agentPids(root);
+    const memory = pids.map(memoryKb);
     samples.push({
-      pss: pids.reduce((sum, pid) => sum + pssKb(pid), 0),
-      memtop: pssKb(root),
+      pss: memory.reduce((sum, one) => sum + one.pss, 0),
+      rss: memory.reduce((sum, one) => sum + one.rss, 0),
+      memtop: memoryKb(root).pss,
       tracers: pids.filter(pid => commOf(pid) === 'bpftrace').length,
     });
     await sleep(Math.min(SCRAPE_EVERY_MS, seconds * 1000 - (performance.now() - startedAt)));
+    const cpu = cpuNow();
+    const now = performance.now();
+    if (now - sliceAt > 1000) slices.push((cpu - sliceCpu) / ((now - sliceAt) / 1000));
+    sliceCpu = cpu;
+    sliceAt = now;
   }
   const elapsed = (performance.now() - startedAt) / 1000;
-  // Tracers that started meanwhile are counted from their start; none should have.
-  const cpu = cpuOf([...new Set([...pidsAtStart, ...agentPids(root)])]) - cpuStart;
-  const middle = <T>(list: T[], key: (item: T) => number) => list.map(key).sort((a, b) => a - b)[Math.floor(list.length / 2)] ?? 0;
   return {
-    pssMb: middle(samples, sample => sample.pss) / 1024,
-    memtopPssMb: middle(samples, sample => sample.memtop) / 1024,
+    pssMb: median(samples.map(sample => sample.pss)) / 1024,
+    rssMb: median(samples.map(sample => sample.rss)) / 1024,
+    memtopPssMb: median(samples.map(sample => sample.memtop)) / 1024,
     tracers: Math.max(...samples.map(sample => sample.tracers)),
-    cpuShare: cpu / elapsed,
+    cpuShare: median(slices),
+    cpuMean: (cpuNow() - cpuStart) / elapsed,
   };
 }
 
@@ -123,13 +148,21 @@ async function main(): Promise<void> {
   await sleep(5000);
   const busy = await measure(root, port);
   await churn.stop('SIGKILL');
-  const row = (what: string, figures: Figures) => [what, fixed(figures.pssMb, 1), fixed(figures.memtopPssMb, 1), String(figures.tracers), `${fixed(figures.cpuShare * 100, 2)}%`];
+  const row = (what: string, figures: Figures) => [
+    what,
+    fixed(figures.pssMb, 1),
+    fixed(figures.memtopPssMb, 1),
+    fixed(figures.rssMb, 1),
+    String(figures.tracers),
+    `${fixed(figures.cpuShare * 100, 2)}%`,
+    `${fixed(figures.cpuMean * 100, 2)}%`,
+  ];
   process.stdout.write(
     table(
-      `memtop --serve --export ${exported.join(',')} (${values.image ? `image ${values.image}` : 'dist/cli.js'}), ${seconds} s windows, a scrape every 15 s`,
-      ['node', 'PSS MB, all', 'PSS MB, memtop', 'tracers', 'CPU, of one core'],
+      `memtop --serve --export ${exported.join(',')} (${values.image ? `image ${values.image}` : MEMTOP_CLI}), ${seconds} s windows, a scrape every 15 s`,
+      ['node', 'PSS MB, all', 'PSS MB, memtop', 'RSS MB, all', 'tracers', 'CPU, median of 15 s', 'CPU, window'],
       [row('idle', idle), row(`churn ${values['churn-per-minute']}/min`, busy)],
-      ['PSS: the median of the samples; CPU: memtop and its tracers over the window'],
+      ['PSS and RSS: the median of the samples; CPU: memtop and its tracers, as a share of one core'],
     ) + '\n',
   );
   await agent.child.stop('SIGTERM');

@@ -42,6 +42,39 @@ export function tracersOf(pid: number): TracerProcess[] {
     .filter(tracer => tracer.script !== '');
 }
 
+/** One bpftrace memtop runs and the probe scripts in it (file names: one, or every script of a merged program). */
+export interface Bpftrace {
+  pid: number;
+  scripts: string[];
+}
+
+/**
+ * The probe scripts a bpftrace's argv runs: a script file's name; for a program given with -e, the
+ * scripts its first line names (a merged program: `// memtop: /…/probes/bpftrace/brk.bt …`) or
+ * the one its generated header says it is made from (malloc's, put on each allocator file).
+ */
+export function scriptsOf(argv: readonly string[]): string[] {
+  const program = argv[argv.indexOf('-e') + 1];
+  if (argv.includes('-e') && program !== undefined) {
+    const firstLine = program.split('\n', 1)[0]!;
+    const merged = firstLine.startsWith('// memtop: ') ? [...firstLine.matchAll(/\/probes\/bpftrace\/([\w.-]+\.bt)/g)].map(match => match[1]!) : [];
+    if (merged.length > 0) return merged;
+    const made = /from probes\/src\/bpftrace\/([\w.-]+\.bt)/.exec(program);
+    return made ? [made[1]!] : ['(program)'];
+  }
+  const file = argv.find(arg => arg.includes('/probes/bpftrace/'));
+  return file ? [path.basename(file)] : [];
+}
+
+/** Every bpftrace below `pid` in the process tree (however it runs its program), with the scripts it runs. */
+export function bpftracesOf(pid: number): Bpftrace[] {
+  return descendantPids(pid)
+    .filter(isRunning)
+    .map(child => ({pid: child, argv: cmdline(child)}))
+    .filter(({argv}) => path.basename(argv[0] ?? '') === 'bpftrace')
+    .map(({pid: child, argv}) => ({pid: child, scripts: scriptsOf(argv)}));
+}
+
 /**
  * Whether a process is memtop itself: node running dist/cli.js, or retitled "memtop" (meow sets
  * its title), and not a wrapper such as env or setsid that has cli.js among its arguments.
