@@ -105,7 +105,8 @@ describe('slab: drill into a cache, real bpftrace', () => {
     assert.match(screen, /KERNEL STACK/);
     // At 40 rows the paths are shortened: the allocator frames they all share are said once.
     assert.match(screen, /^every path starts kmem_cache_alloc\w* ← /m, 'the paths start at the allocator');
-    assert.match(screen, /^\s+\S+\s+\S+\s+\d+\.\d%\s+\w+/m, 'each path with its count, bytes and share');
+    assert.match(screen, /^\s+COUNT\s+BYTES\s+STAYS\s+STAYS B\s+SHARE\s+KERNEL STACK/m, 'the paths\' columns: this interval\'s allocations, then what stays of them');
+    assert.match(screen, /^\s+\S+\s+\S+\s+\S+\s+\S+\s+\d+\.\d%\s+\w+/m, 'each path with its count, bytes, what stays and share');
     terminal.keys('Escape');
     await terminal.waitFor(text => /^filp\s+\d/m.test(text) && !/kernel paths/.test(text), 'the cache table again');
     terminal.keys('q');
