@@ -70,6 +70,7 @@ export function startLineChild(file: string, args: readonly string[], options: S
   const records: Record<string, unknown>[] = [];
   let stderr = '';
   let done = false;
+  let ending: ChildExit | undefined;
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-STDERR_KEEP);
@@ -95,12 +96,14 @@ export function startLineChild(file: string, args: readonly string[], options: S
     const result = await child;
     await stdoutRead;
     done = true;
-    return {exitCode: result.exitCode, signal: result.signal};
+    ending = {exitCode: result.exitCode, signal: result.signal};
+    return ending;
   })();
 
   const describe = (): string => {
     const tail = lines.slice(-8).join('\n');
-    return `${options.what} (pid ${child.pid}) stdout tail:\n${tail}\nstderr tail:\n${stderr.slice(-2000)}`;
+    const how = ending ? `, exited ${ending.signal ? `on ${ending.signal}` : `with code ${ending.exitCode}`}` : '';
+    return `${options.what} (pid ${child.pid}${how}) stdout tail:\n${tail}\nstderr tail:\n${stderr.slice(-2000)}`;
   };
 
   return {
@@ -158,6 +161,9 @@ function parentPids(): Map<number, number> {
 
 /** Every live descendant of `pid` (children, their children, ...), e.g. the tracers a memtop started. */
 export function descendantPids(pid: number): number[] {
+  // Those of 0 or 1 are every process on the machine, other tests' and other users' among them:
+  // never what a test means, and fatal to whatever it then kills.
+  if (!Number.isSafeInteger(pid) || pid < 2) throw new Error(`descendants of pid ${pid} asked for: that is every process`);
   const parents = parentPids();
   const found: number[] = [];
   const pending = [pid];

@@ -186,7 +186,9 @@ export async function startIndependentCounter(tab: TabId, options: CounterOption
     program,
     process: child,
     async stop() {
-      const exit = await child.stop('SIGINT', 5000);
+      // A clean exit takes ~0.2 s here; detaching waits for kernel grace periods, which other tracing
+      // on the machine can stretch to seconds.
+      const exit = await child.stop('SIGINT', 20_000);
       const counts = parseCounts(child.records);
       if (exit.exitCode !== 0 && counts.size === 0) {
         throw new Error(`independent ${tab} counter ended with ${JSON.stringify(exit)} and printed no counts\n${child.describe()}`);

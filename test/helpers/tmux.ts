@@ -46,7 +46,15 @@ export function startTerminal(command: string[], columns = 120, rows = 40): Term
     resize: (width, height) => {
       tmux('resize-window', '-t', 'm', '-x', String(width), '-y', String(height));
     },
-    panePid: () => Number(tmux('display-message', '-p', '-t', 'm', '#{pane_pid}').trim()),
+    panePid: () => {
+      // A newer tmux (Debian unstable's 3.8; not the host's 3.3a) gives a dead pane an empty pane_pid, which
+      // Number() reads as 0: the "descendants" of pid 0 are every process on the machine.
+      // Older ones keep the pid of the exited process, which may be another's by now: a dead
+      // pane has no pid, whichever tmux it is.
+      const [dead, pid] = tmux('display-message', '-p', '-t', 'm', '#{pane_dead}:#{pane_pid}').trim().split(':');
+      if (dead === '1' || !/^[1-9]\d*$/.test(pid ?? '')) throw new Error(`the pane's process has exited (pane_pid ${JSON.stringify(pid ?? '')})`);
+      return Number(pid);
+    },
     title: () => tmux('display-message', '-p', '-t', 'm', '#{pane_title}').trim(),
     waitFor: (test, what, timeoutMs = 10_000) =>
       waitForValue(() => {
