@@ -81,12 +81,33 @@ export interface AllocatorSummary {
   files: number;
   /** Of those, how many of each kind ("glibc", "jemalloc", "go"...). */
   kinds: Partial<Record<string, number>>;
+  /**
+   * Of those, files found after memtop began whose tracer has not given its first interval yet:
+   * calls into them are not counted until it has (absent when none).
+   */
+  attaching?: number;
   /** Processes whose allocator memtop cannot probe (a stripped static binary, an allocator it does not know). */
   unprobed: number;
   /** Some of their names. */
   unprobedNames?: string[];
   /** The entry points (malloc, free) whose probe single-steps in one of the files: each call pays a second trap. */
   singleSteps?: string[];
+  /** In the live view: what it costs each traced allocation with its free (model/live-cost.ts). */
+  liveCost?: LiveCost;
+}
+
+/** The live view's cost per allocation with its free: its traps, and bench 5's figure where it measured the same. */
+export interface LiveCost {
+  /** Traps an allocation with its free takes (the allocating call's uprobe and uretprobe, free's uprobe). */
+  traps: number;
+  /** How many of those single-step (a second trap each). */
+  stepped: number;
+  /** The bpftrace release ("0.17"). */
+  bpftrace: string;
+  /** ns of CPU per allocation with its free, the lowest and highest sitting of bench 5; absent where it has not measured this. */
+  ns?: {low: number; high: number};
+  /** The glibc bench 5 measured on. */
+  glibc?: string;
 }
 
 /** Outstanding allocations: how many, and their bytes. */

@@ -230,6 +230,7 @@ test('slab by cache: Enter shows the kernel paths into the cache and who makes t
   const {tmpdir} = await import('node:os');
   const path = await import('node:path');
   const dir = mkdtempSync(path.join(tmpdir(), 'memtop-folded-'));
+  cleanup.push(() => rmSync(dir, {recursive: true, force: true}));
   const backend = tableBackend();
   const app = mount(<App backend={backend} tab="slab" foldedDir={dir} size={{columns: 120, rows: 30}} />);
   await waitFor(() => frame(app).includes('bravo'), 'rows');
@@ -260,6 +261,7 @@ test('w in a drill-down writes the stacks as folded lines, outermost first', asy
   const {tmpdir} = await import('node:os');
   const path = await import('node:path');
   const dir = mkdtempSync(path.join(tmpdir(), 'memtop-folded-'));
+  cleanup.push(() => rmSync(dir, {recursive: true, force: true}));
   const app = mount(<App backend={tableBackend()} foldedDir={dir} size={{columns: 120, rows: 30}} />);
   await waitFor(() => frame(app).includes('bravo'), 'rows');
   await press(app, KEYS.enter);

@@ -135,9 +135,16 @@ describe('malloc live view, real bpftrace against wl_leak', () => {
     const glibcMinor = Number(/^glibc 2\.(\d+)/.exec(execFileSync('getconf', ['GNU_LIBC_VERSION'], {encoding: 'utf8'}))?.[1]);
     const bpftraceMinor = Number(/v?0\.(\d+)/.exec(execFileSync('bpftrace', ['--version'], {encoding: 'utf8'}))?.[1]);
     const stepping = [...(glibcMinor >= 43 ? ['malloc'] : []), ...(bpftraceMinor < 23 ? ['free'] : [])];
-    const firstTable = table.records.find(isTable) as {allocators?: {singleSteps?: string[]}};
-    t.diagnostic(`glibc 2.${glibcMinor}, bpftrace 0.${bpftraceMinor}: single-stepping ${JSON.stringify(firstTable.allocators?.singleSteps ?? [])}`);
+    const firstTable = table.records.find(isTable) as {allocators?: {singleSteps?: string[]; liveCost?: {traps: number; stepped: number; bpftrace: string; ns?: {low: number; high: number}}}};
+    t.diagnostic(`glibc 2.${glibcMinor}, bpftrace 0.${bpftraceMinor}: single-stepping ${JSON.stringify(firstTable.allocators?.singleSteps ?? [])}, cost ${JSON.stringify(firstTable.allocators?.liveCost)}`);
     assert.deepEqual(firstTable.allocators?.singleSteps ?? [], stepping);
+    // What the view costs an allocation with its free: its traps as they are here, and bench 5's
+    // figure, which has measured each release CI runs with these very probes.
+    const cost = firstTable.allocators?.liveCost;
+    assert.equal(cost?.traps, 3);
+    assert.equal(cost?.stepped, stepping.length);
+    assert.equal(cost?.bpftrace, `0.${bpftraceMinor}`);
+    assert.ok(cost?.ns && cost.ns.low >= 1000, 'a measured figure, in ns');
     // The folded drill-down's tracer compiled alongside the others: it has had as long as they.
     keeper.go();
     freer.go();
@@ -264,7 +271,16 @@ describe('malloc live view, real bpftrace against wl_leak', () => {
     // A sampled process's GROWTH/s is taken over up to 30 s: every interval's reads the leak.
     assert.ok(Math.abs(mean - trueRate) <= trueRate * 0.1, `GROWTH/s averaged ${Math.round(mean)} against a true ${Math.round(trueRate)}`);
     assert.ok(Math.abs(median - trueRate) <= trueRate * 0.1, `GROWTH/s's median ${median} against a true ${Math.round(trueRate)}`);
-    for (const rate of rates) assert.ok(Math.abs(rate - trueRate) <= trueRate * 0.15, `GROWTH/s read ${rate} in one interval against a true ${Math.round(trueRate)}`);
+    // One interval's GROWTH/s is drawn from the blocks of its last rateSeconds, each standing for
+    // its level's weight w: its relative standard error is about sqrt((w - 1) / n) for n blocks.
+    // Over ~30 correlated intervals, each within 3.5 of those, never tighter than 15%.
+    const blocksPerSecond = trueRate / 1024;
+    for (const {record, row: sampledRow} of rows) {
+      const rate = sampledRow?.rate ?? Number.NaN;
+      const n = blocksPerSecond * Math.max(1, sampledRow?.rateSeconds ?? 1);
+      const bound = Math.max(0.15, 3.5 * Math.sqrt(((record.sampled ?? 1) - 1) / n));
+      assert.ok(Math.abs(rate - trueRate) <= trueRate * bound, `GROWTH/s read ${rate} in one interval against a true ${Math.round(trueRate)} (bound ${(bound * 100).toFixed(1)}% at 1/${record.sampled} over ${sampledRow?.rateSeconds}s)`);
+    }
     // What is outstanding at the end is an estimate of what the keeper kept: of N equal blocks, each
     // kept with weight w, the estimate's relative standard error is about sqrt((w - 1) / N); with
     // w at the last level that is an upper bound. Within three of those, and never tighter than 10%.
@@ -309,7 +325,10 @@ describe('malloc live view, real bpftrace against wl_leak', () => {
     terminal.keys('q');
     // memtop leaves once the kernel has taken its uprobes down, seconds on a loaded machine, and
     // says so when that takes longer than half a second (the pane stays readable after its exit).
-    await waitForValue(() => !terminal.alive() || undefined, {timeoutMs: 15_000, what: 'memtop to quit'});
+    // Each uprobe's removal waits for grace periods of its own: the live view's 19 probes took
+    // 2.4 s on bpftrace 0.17 and 4.3-4.5 s on 0.23 and 0.27 by hand on a quiet machine, and
+    // 7.5-8.8 s in the Debian roots in CI's runs beside other tests.
+    await waitForValue(() => !terminal.alive() || undefined, {timeoutMs: 30_000, what: 'memtop to quit'});
     const quitMs = Date.now() - quitAt;
     t.diagnostic(`quit took ${quitMs} ms`);
     if (quitMs > 1500) assert.match(terminal.screen(), /memtop: detaching probes…/, `a ${quitMs} ms quit says why`);

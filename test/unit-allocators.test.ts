@@ -6,6 +6,7 @@ import {describe, it} from 'node:test';
 import {fileURLToPath} from 'node:url';
 import {buildIdFromNotes, definedFunctions, parseElfHeader, parseSections, parseSegments, PT_NOTE} from '../source/parse/elf.js';
 import {classifyObject, coverageText, providerIndex, type AllocatorObject} from '../source/model/allocators.js';
+import {liveCost, liveCostText} from '../source/model/live-cost.js';
 import {columnsFor} from '../source/model/columns.js';
 import {applySnapshot, emptyTabData} from '../source/model/table.js';
 import {tableText} from '../source/model/batch-output.js';
@@ -178,6 +179,19 @@ describe('a malloc script over many allocator files', () => {
     assert.deepEqual(paths, ['/lib/libc.so.6', '/usr/bin/redis', '/app/server']);
   });
 
+  it('reads the positionals a program uses from its code, not from its comments', () => {
+    assert.equal(highestPositional('/* $9 in a comment */\n// and $8 here\nuprobe:$3:malloc { @[$2] = count(); }'), 3);
+    // command.bt's probes go on positionals from $4 on, the files memtop passes after libc's $3.
+    const source = text('command.bt');
+    assert.equal(highestPositional(source), 3);
+    const {program, paths} = expandForFiles(source, [glibc, jemalloc], {firstPositional: highestPositional(source) + 1, go: false});
+    const used = new Set([...program.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/[^\n]*/g, '').matchAll(/\$(\d+)/g)].map(match => Number(match[1])));
+    assert.deepEqual([...used].sort(), [1, 2, 3, 4, 5]);
+    assert.equal(paths.length, 2);
+    // _exit is no allocator entry point: it stays on libc's $3.
+    assert.match(program, /^uprobe:\$3:_exit\b/m);
+  });
+
   it('puts each live probe only on the files that define its entry point, and leaves Go out', () => {
     const source = text('malloc-live.bt');
     const {program, probed} = expandForFiles(source, [musl, go], {firstPositional: highestPositional(source) + 1, go: false});
@@ -268,6 +282,16 @@ describe('what allocator probes see is shown', () => {
     assert.doesNotMatch(narrow, /allocator files/);
   });
 
+  it('says while a new file\'s tracer attaches that its calls are not counted yet, kept on a narrow status line', () => {
+    assert.equal(coverageText(summary).attaching, undefined);
+    assert.equal(coverageText({...summary, attaching: 1}).attaching, '1 new file attaching: its calls are not counted yet');
+    assert.equal(coverageText({...summary, attaching: 2}).attaching, '2 new files attaching: their calls are not counted yet');
+    const input: StatusInput = {table: {probe: snapshot.probe, backend: 'bpftrace', capped: false, skippedLines: 0, allocators: {...summary, attaching: 1}}, cumulative: false, filter: '', cgroupFilter: '', filtering: false, intervalMs: 1000};
+    assert.match(layoutStatus(statusFields(input), 300), /5 allocator files \(3 glibc, 1 jemalloc, 1 go\) · 1 new file attaching: its calls are not counted yet/);
+    assert.match(layoutStatus(statusFields(input), 50), /1 attaching/);
+    assert.match(tableText({...snapshot, allocators: {...summary, attaching: 1}}, viewOf('malloc', 'process'), []), /· 1 new file attaching: its calls are not counted yet/);
+  });
+
   it('says which probes single-step and what that costs a call, on the status line and in batch text', () => {
     const stepping = {...summary, singleSteps: ['malloc', 'free']};
     const text = coverageText(stepping);
@@ -277,6 +301,31 @@ describe('what allocator probes see is shown', () => {
     const input: StatusInput = {table: {probe: snapshot.probe, backend: 'bpftrace', capped: false, skippedLines: 0, allocators: stepping}, cumulative: false, filter: '', cgroupFilter: '', filtering: false, intervalMs: 1000};
     assert.match(layoutStatus(statusFields(input), 400), /not probed: stripped-app, evil\?\[2J · malloc and free probes single-step: a second trap each call/);
     assert.match(tableText({...snapshot, allocators: stepping}, viewOf('malloc', 'process'), []), /· malloc and free probes single-step: a second trap each call/);
+  });
+
+  it('says what the live view costs an allocation with its free: bench 5\'s figure where it measured the release and probes, else only the traps', () => {
+    // The three releases CI runs, each with the probes that single-step there.
+    const host = liveCost({major: 0, minor: 17}, ['free']);
+    assert.equal(host.traps, 3);
+    assert.equal(host.stepped, 1);
+    assert.equal(host.glibc, '2.36');
+    assert.ok(host.ns && host.ns.low > 0 && host.ns.low <= host.ns.high);
+    assert.ok(liveCost({major: 0, minor: 23}, []).ns, 'measured on Debian 13');
+    assert.ok(liveCost({major: 0, minor: 27}, ['malloc']).ns, 'measured on Debian unstable');
+    const text = liveCostText(host);
+    assert.match(text.text, /^live view costs ~\d+(?:-\d+)? µs an allocation with its free \(3 traps, 1 single-stepped; measured: bench 5, bpftrace 0\.17, glibc 2\.36, a 2-vCPU VM\)$/);
+    assert.match(text.short, /^~\d+(?:-\d+)? µs\/alloc$/);
+    // A release or set of single-stepping probes bench 5 has not run: the traps, no figure.
+    const unmeasured = liveCost({major: 0, minor: 20}, ['free']);
+    assert.equal(unmeasured.ns, undefined);
+    assert.equal(liveCostText(unmeasured).text, 'live view: 3 traps an allocation with its free, 1 single-stepped (cost not measured with bpftrace 0.20: npm run bench -- --only live)');
+    assert.equal(liveCost({major: 0, minor: 23}, ['free', 'malloc']).ns, undefined);
+    // Kept on a narrow status line, in its short form; and in batch text.
+    const live = {...summary, liveCost: host};
+    const input: StatusInput = {table: {probe: snapshot.probe, backend: 'bpftrace', capped: false, skippedLines: 0, allocators: live}, cumulative: false, filter: '', cgroupFilter: '', filtering: false, intervalMs: 1000};
+    assert.ok(layoutStatus(statusFields(input), 400).includes(text.text));
+    assert.ok(layoutStatus(statusFields(input), 100).includes(text.short));
+    assert.ok(tableText({...snapshot, allocators: live}, viewOf('malloc', 'process'), []).includes(`· ${text.text}`));
   });
 
   it('names each row\'s allocator in an ALLOC column, from the recording when it has them, else from the lookup', () => {

@@ -157,6 +157,64 @@ test('a probe is never placed past a branch, a call, a return or a write to a re
   assert.ok(moved > 20, `${moved} placements moved`);
 });
 
+/** Where command.bt's free probe goes with ignoresNull, each checked by hand against objdump -d of the same file. */
+const PAST_NULL_CHECK: Record<string, {site: string; at: string}> = {
+  // test %rdi,%rdi; je (near); push %rbp
+  'glibc-2.36': {site: 'free+9', at: 'push %rbp'},
+  // test %rdi,%rdi; je (near); push %r15
+  'glibc-2.41': {site: 'free+9', at: 'push %r15'},
+  // test %rdi,%rdi; je (near); test $0xf,%dil (single-stepped); jne to the invalid-pointer error
+  'glibc-2.43': {site: 'free+13', at: 'jcc'},
+};
+
+for (const [library, expected] of Object.entries(PAST_NULL_CHECK)) {
+  test(`free past its null check in ${library} (${fixtures.get(library)?.origin}): free(NULL) never reaches the probe`, () => {
+    const bytes = fn(library, 'free');
+    const placement = placeProbe(bytes, {arguments: 1, ignoresNull: true});
+    assert.equal(probeSite('free', placement), expected.site);
+    assert.equal(placement.reason, 'past-null-check');
+    assert.equal(singleSteps(placement), false, 'an emulated instruction: one trap per free of a pointer');
+    assert.equal(decodeInstruction(bytes.bytes, placement.offset)?.name, expected.at);
+    // The opening: test %rdi,%rdi, then je whose target (free(NULL)'s way out) lies past the probe.
+    assert.equal(Buffer.from(bytes.bytes.subarray(0, 3)).toString('hex'), '4885ff');
+    const jump = decodeInstruction(bytes.bytes, 3);
+    assert.ok(jump && jump.flow === 'conditional' && (bytes.bytes[3] === 0x74 || bytes.bytes[4] === 0x84), `${library}: je at +3`);
+    assert.ok(jump.target! > placement.offset, `${library}: je's target +${jump.target} is past the probe at +${placement.offset}`);
+    // From the je's fall-through to the probe: straight on, rdi, rsp and rbp untouched.
+    let at = 3 + jump.length;
+    while (at < placement.offset) {
+      const instruction = decodeInstruction(bytes.bytes, at)!;
+      assert.equal(instruction.flow, 'next', `${library}: passes ${instruction.name} at +${at}`);
+      for (const register of [ARGUMENT_REGISTERS[0], RSP, RBP]) assert.equal(instruction.writes & (1 << register), 0, `${library}: ${instruction.name} at +${at} writes register ${register}`);
+      at += instruction.length;
+    }
+    assert.equal(at, placement.offset);
+    // Without the need, the rule holds: on the je itself.
+    assert.equal(probeSite('free', placeProbe(bytes, {arguments: 1})), 'free+3');
+  });
+}
+
+test('ignoresNull goes past nothing but an opening je on the first argument', () => {
+  const place = (hex: string, needs: ProbeNeeds = {arguments: 1, ignoresNull: true}) => {
+    const bytes = Uint8Array.from(Buffer.from(hex.replace(/ /g, ''), 'hex'));
+    return placeProbe({bytes, size: bytes.length}, needs);
+  };
+  // test %rdi,%rdi; je +1; push %rbp; ret: on the push.
+  assert.deepEqual([place('48 85 ff 74 01 55 c3').offset, place('48 85 ff 74 01 55 c3').reason], [5, 'past-null-check']);
+  // jne (taken for a pointer): not a null check, on the jne as any probe.
+  assert.deepEqual([place('48 85 ff 75 01 55 c3').offset, place('48 85 ff 75 01 55 c3').reason], [3, 'moved']);
+  // test %rsi,%rsi: another argument.
+  assert.equal(place('48 85 f6 74 01 55 c3').offset, 3);
+  // A je to itself is no way out.
+  assert.equal(place('48 85 ff 74 fe 55 c3').reason, 'branch-target');
+  // Something jumps back to the fall-through: not past the check.
+  assert.notEqual(place('48 85 ff 74 03 55 eb fd').reason, 'past-null-check');
+  // Nothing emulated after the je: on the single-stepped instruction right after it.
+  assert.deepEqual([place('48 85 ff 74 04 48 8b 07 c3').offset, place('48 85 ff 74 04 48 8b 07 c3').treatment], [5, 'stepped']);
+  // A uretprobe's function keeps its entry.
+  assert.equal(place('48 85 ff 74 01 55 c3', {arguments: 1, ignoresNull: true, returnProbe: true}).offset, 0);
+});
+
 test('synthetic openings: what stops the search, and what the kernel emulates', () => {
   const place = (hex: string, needs: ProbeNeeds = {arguments: 1}) => {
     const bytes = Uint8Array.from(Buffer.from(hex.replace(/ /g, ''), 'hex'));

@@ -1,14 +1,13 @@
 // The allocator files a malloc script runs on, and its program for them: every process's files
 // (or the --pid process's), the script's probes on $3 put on each (model/allocator-script.ts).
 import {readFileSync} from 'node:fs';
-import {classifyObject, ENTRY_ARGUMENTS, isAllocatorSymbol, type AllocatorKind} from '../model/allocators.js';
+import {ENTRY_ARGUMENTS, type AllocatorKind} from '../model/allocators.js';
 import {expandForFiles, highestPositional, type ScriptFile} from '../model/allocator-script.js';
 import {placeProbe, probeSite, type Placement, type ProbeNeeds} from '../model/probe-placement.js';
 import {EM_X86_64} from '../parse/elf-functions.js';
 import {readFunctions} from '../system/function-bytes.js';
 import {atLeast, versionText, type BpftraceVersion} from './bpftrace-version.js';
-import {readProcessAllocator, scanAllocators, type AllocatorFile, type AllocatorScan} from '../system/allocators.js';
-import {readElfSymbols} from '../system/elf-file.js';
+import {readAllocatorFile, readProcessAllocator, scanAllocators, type AllocatorFile, type AllocatorScan} from '../system/allocators.js';
 import {TracerError, type AllocatorSummary} from '../types.js';
 import type {ScriptChoice} from '../registry.js';
 import {probeScript} from './probe-files.js';
@@ -41,10 +40,9 @@ export function summarize(files: readonly AllocatorFile[], scan?: AllocatorScan,
 function forcedLibc(): AllocatorFile | undefined {
   const override = process.env.MEMTOP_LIBC;
   if (!override) return undefined;
-  const symbols = readElfSymbols(override, isAllocatorSymbol);
-  const object = symbols ? classifyObject(symbols.functions) : undefined;
-  if (!object) throw new TracerError(`MEMTOP_LIBC=${JSON.stringify(override)} is not an ELF file that defines malloc`, 'point MEMTOP_LIBC at a libc (or unset it: memtop finds each process\'s allocator itself)');
-  return {...object, path: override, id: `path:${override}`};
+  const file = readAllocatorFile(override);
+  if (!file) throw new TracerError(`MEMTOP_LIBC=${JSON.stringify(override)} is not an ELF file that defines malloc`, 'point MEMTOP_LIBC at a libc (or unset it: memtop finds each process\'s allocator itself)');
+  return file;
 }
 
 /**
@@ -89,10 +87,24 @@ export function chooseSite(file: ScriptFile, entry: string, needs: ProbeNeeds): 
 
 /** Where a uprobe on one of a file's entry points goes, undefined when its bytes cannot be read (not x86-64, no such symbol). */
 export function placementOf(file: ScriptFile, entry: string, needs: ProbeNeeds): Placement | undefined {
-  const symbol = `${file.prefix}${entry}`;
-  const functions = readFunctions(file.path, [symbol]);
+  return placementIn(file.path, `${file.prefix}${entry}`, needs);
+}
+
+/** Where a uprobe on `symbol` in the file at `path` goes, undefined when its bytes cannot be read. */
+function placementIn(path: string, symbol: string, needs: ProbeNeeds): Placement | undefined {
+  const functions = readFunctions(path, [symbol]);
   const found = functions?.machine === EM_X86_64 ? functions.functions.get(symbol) : undefined;
   return found ? placeProbe({bytes: found.bytes, size: found.size}, needs) : undefined;
+}
+
+/**
+ * The probe spec of `symbol` in the file at `path` for a script that names its site as a
+ * positional parameter (command.bt's free): where placeProbe puts it on a bpftrace that takes
+ * offsets, else the entry.
+ */
+export function siteIn(path: string, symbol: string, needs: ProbeNeeds, version: BpftraceVersion): string {
+  const placement = takesProbeOffsets(version) ? placementIn(path, symbol, needs) : undefined;
+  return placement ? probeSite(symbol, placement) : symbol;
 }
 
 /**

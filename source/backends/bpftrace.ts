@@ -3,8 +3,9 @@
 import {setMaxListeners} from 'node:events';
 import {execa} from 'execa';
 import {readFileSync} from 'node:fs';
-import {bpftraceDrill, drillView, TABS, unitsOf, viewOf, type BpftraceRows, type BpftraceStacks, type ScriptChoice, type ViewDefinition, type ViewId} from '../registry.js';
+import {bpftraceDrill, drillView, TABS, unitsOf, viewOf, type BpftraceRows, type ScriptChoice, type ViewDefinition, type ViewId} from '../registry.js';
 import {
+  type AllocatorSummary,
   type Availability,
   type Backend,
   type StackStartOptions,
@@ -23,11 +24,12 @@ import {liveStackRows} from '../parse/bpftrace-live.js';
 import {entryPoints, processShares, viewRows} from '../parse/bpftrace-rows.js';
 import {stackRows, staysUntracked} from '../parse/bpftrace-stacks.js';
 import {findLibc, tracefsRoot, unmet} from '../system/kernel.js';
-import {executableRanges, mappingAt, processMappings} from '../system/processes.js';
+import {followMappings} from '../system/processes.js';
 import {frameNotesOf} from '../system/frame-facts.js';
 import {processName} from '../system/process-names.js';
-import {AllocatorWatch, type AllocatorFile} from '../system/allocators.js';
+import {AllocatorWatch, type AllocatorFile, type AllocatorScan} from '../system/allocators.js';
 import {allocatorFilesFor, allocatorProgram, steppedEntries, summarize} from './allocator-probes.js';
+import {liveCost} from '../model/live-cost.js';
 import {withSides} from './beside.js';
 import {probeScript} from './probe-files.js';
 import {cacheArguments, noCacheRows, findTracerBinary, sampleBytesOf, tracerLines} from './tracer-process.js';
@@ -119,13 +121,6 @@ export function stackScript(tab: TabId, view?: ViewId, version: BpftraceVersion 
   const {script, fallbacks = []} = bpftraceDrill(tab, view);
   if (fallbacks.length === 0) return script;
   return firstUsable([script, ...fallbacks], version, `${tab} stacks`);
-}
-
-/** For a drill-down that reads where its events were: a lookup of the process's mappings as they are now. */
-function mappingNames(read: BpftraceStacks, pid: number): ((address: number) => string | undefined) | undefined {
-  if (!read.maps.some(map => map.where)) return undefined;
-  const mappings = processMappings(pid);
-  return mappings ? address => mappingAt(mappings, address) : undefined;
 }
 
 const BPFTRACE_PATHS = ['/usr/bin/bpftrace', '/usr/sbin/bpftrace', '/usr/local/bin/bpftrace', '/snap/bin/bpftrace'];
@@ -300,6 +295,17 @@ interface Member {
   prefix: string;
 }
 
+/**
+ * What a malloc view's allocator probes cover, which of them single-step and, in the live view,
+ * what that costs an allocation with its free (measured for glibc's probes: model/live-cost.ts).
+ */
+function allocatorsSeen(files: readonly AllocatorFile[], scan: AllocatorScan | undefined, version: BpftraceVersion, live: boolean): AllocatorSummary {
+  const summary = summarize(files, scan, live ? steppedEntries(files, version, ['malloc', 'free'], ['malloc']) : steppedEntries(files, version, ['malloc']));
+  const glibc = files.filter(file => file.kind === 'glibc');
+  if (!live || glibc.length === 0) return summary;
+  return {...summary, liveCost: liveCost(version, steppedEntries(glibc, version, ['malloc', 'free'], ['malloc']))};
+}
+
 /** The bpftrace backend. */
 export const bpftraceBackend: Backend = {
   id: 'bpftrace',
@@ -342,6 +348,8 @@ export const bpftraceBackend: Backend = {
     const uprobes = choice.requires?.some(requirement => 'libc' in requirement) ?? false;
     const found = choice.allocators ? allocatorFilesFor(pid) : undefined;
     const files = found ? [...found.files] : undefined;
+    // What the allocator probes cover, for the files as they were (their ids) when it was read.
+    let seen: {files: string; summary: AllocatorSummary} | undefined;
     const run = (signal: AbortSignal, some?: readonly AllocatorFile[]) =>
       runScript(choice, {intervalMs: options.intervalMs, signal, target: {pid}, pidFlag: uprobes, ...(some ? {files: some} : {})});
     // Processes that start later with an allocator file not yet traced: a tracer for just those
@@ -349,6 +357,9 @@ export const bpftraceBackend: Backend = {
     const sides = new AbortController();
     // Every tracer beside the running one listens on it: a hundred new files are a hundred listeners, not a leak.
     setMaxListeners(0, sides.signal);
+    // Each side tracer in the order it was started (withSides numbers them so): attached once its
+    // first interval came, or let go when it failed. Until then its files' calls go uncounted.
+    const sideStates: {attached: boolean; failed: boolean}[] = [];
     const watch = (add: (side: AsyncIterable<Interval>, failed: (error: unknown) => void) => void) => {
       if (!found?.scan || !files) return () => sides.abort();
       const watcher = new AllocatorWatch(found.scan);
@@ -356,8 +367,11 @@ export const bpftraceBackend: Backend = {
         const fresh = watcher.poll();
         if (fresh.length === 0) return;
         files.push(...fresh);
+        const state = {attached: false, failed: false};
+        sideStates.push(state);
         // A side that fails (a file gone with a short-lived process) is let go: its files are looked for again.
         add(run(sides.signal, fresh), () => {
+          state.failed = true;
           watcher.forget(fresh.map(file => file.id));
           for (const file of fresh) files.splice(files.indexOf(file), 1);
         });
@@ -375,6 +389,8 @@ export const bpftraceBackend: Backend = {
       // A side's counters add to the interval they arrived in; its gauges (and what it could not track) stand until it prints again.
       const fromSides: RawRow[] = [];
       for (const {side, item} of arrived) {
+        const state = sideStates[side];
+        if (state) state.attached = true;
         const sideRead = viewRows(view.rows, spec, item.maps.maps, unitsOf(view), item.maps.endNs);
         if (spec.live) latestSide.set(side, sideRead);
         else fromSides.push(...sideRead.rows);
@@ -403,12 +419,16 @@ export const bpftraceBackend: Backend = {
         }
         rows.push(row);
       }
+      // Read from the files' bytes: again only when the files have changed, not every interval.
+      const traced = files?.map(file => file.id).join('\n');
+      if (files && seen?.files !== traced) seen = {files: traced!, summary: allocatorsSeen(files, found?.scan, version, spec.live !== undefined)};
+      const attaching = sideStates.filter(state => !state.attached && !state.failed).length;
       yield {
         ...tableSnapshot(options.tab, view.id, choice, main, {rows, bad, capped: untracked > 0}),
         ...(spec.live ? {since: began, untracked, ...(untrackedPids.size > 0 ? {untrackedPids: [...untrackedPids].sort((a, b) => a - b)} : {})} : {}),
         ...(spec.live && sampled > 1 ? {sampled} : {}),
         ...(spec.live && Object.keys(sampledPids).length > 0 ? {sampledPids} : {}),
-        ...(files ? {allocators: summarize(files, found?.scan, spec.live ? steppedEntries(files, version, ['malloc', 'free'], ['malloc']) : steppedEntries(files, version, ['malloc']))} : {}),
+        ...(seen ? {allocators: attaching > 0 ? {...seen.summary, attaching} : seen.summary} : {}),
       };
     }
   },
@@ -483,9 +503,10 @@ export const bpftraceBackend: Backend = {
     const sampleBytes = sampleBytesOf(script, options.sampleBytes);
     const files = script.allocators ? allocatorFilesFor(pid).files : undefined;
     // -p: uprobes attach to that process only, and bpftrace exits when it does.
+    const mappingsNow = followMappings(pid);
     for await (const {maps, elapsedMs, skipped, skippedSample, began} of runScript(script, {intervalMs: options.intervalMs, signal: options.signal, target: {pid}, pidFlag: true, sampleBytes, ...(files ? {files} : {})})) {
       // An unnamed frame is a frame only if it points into the process's code (see trimStack).
-      const code = executableRanges(pid);
+      const {code, mappingOf} = mappingsNow();
       const isCode = code ? (address: bigint) => code.some(([low, high]) => address >= low && address < high) : undefined;
       const live = read.live ? liveStackRows(read.live, maps.maps, maps.endNs, isCode) : undefined;
       const snapshot: TracerStackSnapshot = {
@@ -496,7 +517,7 @@ export const bpftraceBackend: Backend = {
         ...(comm ? {comm} : {}),
         time: new Date().toISOString(),
         elapsedMs,
-        stacks: live ? live.stacks : stackRows(read, maps.maps, definition.stackBytes, isCode, mappingNames(read, pid)),
+        stacks: live ? live.stacks : stackRows(read, maps.maps, definition.stackBytes, isCode, read.maps.some(map => map.where) ? mappingOf : undefined),
         capped: isCapped(maps, script) || (live?.untracked ?? 0) > 0,
         skippedLines: skipped,
         ...(skippedSample !== undefined ? {skippedSample} : {}),

@@ -1,7 +1,9 @@
 // A malloc script for many allocator files: its probes on `$3` (the one path it takes when run
 // by hand) repeated on one positional parameter per file, mechanically, so that the files in
 // probes/bpftrace/ stay plain and runnable with one path. Pure text in, text and arguments out.
-import {ENTRY_ARGUMENTS, GO_ENTRY, type AllocatorObject} from './allocators.js';
+import {C_ENTRY_POINTS, ENTRY_ARGUMENTS, GO_ENTRY, type AllocatorObject} from './allocators.js';
+
+const ALLOCATOR_ENTRIES: ReadonlySet<string> = new Set(C_ENTRY_POINTS);
 import type {ProbeNeeds} from './probe-placement.js';
 
 /** One file a script is expanded for: its allocator, and the positional its path is passed as. */
@@ -25,10 +27,11 @@ export interface ExpandedScript {
  */
 export type SiteChooser = (file: ScriptFile, entry: string, needs: ProbeNeeds) => string;
 
-/** The highest $N a program reads. */
+/** The highest $N a program reads (its comments, which may name others, left out). */
 export function highestPositional(program: string): number {
   let highest = 0;
-  for (const match of program.matchAll(/\$(\d+)/g)) highest = Math.max(highest, Number(match[1]));
+  const code = program.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/[^\n]*/g, '');
+  for (const match of code.matchAll(/\$(\d+)/g)) highest = Math.max(highest, Number(match[1]));
   return highest;
 }
 
@@ -68,7 +71,8 @@ function libraryBlocks(program: string): Block[] {
 /**
  * The program with each uprobe or uretprobe on `$3:NAME` put on every C allocator file that
  * defines NAME (under its prefix: `je_malloc` for a prefixed jemalloc), one positional per file
- * from `firstPositional` on; a probe no file defines is dropped. Where `go` is true, each probe
+ * from `firstPositional` on; a probe no file defines is dropped, and one on a function of $3 that is
+ * no allocator entry point (command.bt's _exit) is left on $3. Where `go` is true, each probe
  * on `$3:malloc` alone also gets a copy on every Go file's runtime.mallocgc, whose size is in AX
  * (Go's register ABI on amd64) where malloc's is in arg0, and whose entry is named so.
  */
@@ -101,6 +105,11 @@ export function expandForFiles(
     out += program.slice(last, block.start);
     last = block.end;
     const points = block.header.split(',').map(point => point.trim()).filter(Boolean);
+    // A probe on a function of $3 that is no allocator entry point (command.bt's _exit) stays on $3.
+    if (points.every(point => !ALLOCATOR_ENTRIES.has(/:(\w+)$/.exec(point)?.[1] ?? ''))) {
+      out += program.slice(block.start, block.end);
+      continue;
+    }
     // A body that reads *reg("sp") reads the return address: its probe stays at the entry (ProbeNeeds.returnAddress).
     const readsReturnAddress = /\breg\("sp"\)/.test(block.rest);
     const expanded = points.flatMap(point => {

@@ -1,6 +1,7 @@
 // Which allocator an object file is, from the functions it defines, and which of a process's
 // objects serves its allocations. Pure: source/system/allocators.ts reads the files and /proc.
 import {sanitize} from '../format.js';
+import {liveCostText} from './live-cost.js';
 import type {AllocatorSummary} from '../types.js';
 
 /** The allocators memtop tells apart; `other` is an object that defines malloc and is none of these. */
@@ -111,6 +112,10 @@ export interface CoverageText {
   files: string;
   /** "5 allocator files" */
   short: string;
+  /** "1 new file attaching: its calls are not counted yet": kept while it lasts, so no count looks whole that is not. */
+  attaching?: string;
+  /** "1 attaching" */
+  attachingShort?: string;
   /** "2 processes not probed: static-app, weird": never left out, so nothing is silently missing. */
   unprobed?: string;
   /** "2 not probed" */
@@ -119,6 +124,10 @@ export interface CoverageText {
   singleSteps?: string;
   /** "free single-steps" */
   singleStepsShort?: string;
+  /** In the live view, "live view costs ~12-33 µs an allocation with its free (...)" */
+  liveCost?: string;
+  /** "~12-33 µs/alloc" */
+  liveCostShort?: string;
 }
 
 /** A summary of allocator probes in words: the files by kind (in ALLOCATOR_KINDS' order), and the processes not probed, by name. */
@@ -126,6 +135,11 @@ export function coverageText(summary: AllocatorSummary): CoverageText {
   const kinds = ALLOCATOR_KINDS.filter(kind => (summary.kinds[kind] ?? 0) > 0).map(kind => `${summary.kinds[kind]} ${kind}`);
   const files = `${summary.files} allocator file${summary.files === 1 ? '' : 's'}`;
   const text: CoverageText = {files: kinds.length > 0 ? `${files} (${kinds.join(', ')})` : files, short: files};
+  if (summary.attaching) {
+    const one = summary.attaching === 1;
+    text.attaching = `${summary.attaching} new file${one ? '' : 's'} attaching: ${one ? 'its' : 'their'} calls are not counted yet`;
+    text.attachingShort = `${summary.attaching} attaching`;
+  }
   if (summary.unprobed > 0) {
     const names = summary.unprobedNames ?? [];
     // The summary names a few distinct names: a full list may have left some out.
@@ -138,6 +152,11 @@ export function coverageText(summary: AllocatorSummary): CoverageText {
     // Measured on a quiet 2-vCPU VM (readme, Performance: where a probe sits): ~9 µs a single-stepped hit, ~0.7 µs an emulated one.
     text.singleSteps = `${entries} ${summary.singleSteps.length === 1 ? 'probe single-steps' : 'probes single-step'}: a second trap each call (~9 µs against ~0.7 µs measured; memtop --check says why)`;
     text.singleStepsShort = `${entries} single-step${summary.singleSteps.length === 1 ? 's' : ''}`;
+  }
+  if (summary.liveCost) {
+    const cost = liveCostText(summary.liveCost);
+    text.liveCost = cost.text;
+    text.liveCostShort = cost.short;
   }
   return text;
 }

@@ -37,6 +37,8 @@ export const SHT_SYMTAB = 2;
 export const SHT_DYNSYM = 11;
 export const SHT_NOBITS = 8;
 export const PT_NOTE = 4;
+/** Program header type of the path of the program's interpreter (its dynamic loader). */
+export const PT_INTERP = 3;
 
 /** How many bytes of the file's start parseElfHeader needs. */
 export const ELF_HEADER_BYTES = 64;

@@ -50,6 +50,8 @@ export interface CommandStatus {
   phase: CommandPhase;
   exitStatus?: number;
   output: string;
+  /** --pprof: where the profile at exit went, or why it did not. */
+  profile?: {file: string; error?: string};
 }
 
 /** The -- COMMAND field: never dropped, as it says what the table is of and how it ends. */
@@ -62,8 +64,10 @@ export function commandField(command: CommandStatus): StatusField {
       return {text: `ending ${name}: SIGTERM sent, SIGKILL in 5 s`, short: 'ending COMMAND', keep: true};
     case 'exited':
       return {text: `${name} exited with status ${command.exitStatus}: taking its last figures…`, short: `exit ${command.exitStatus}…`, keep: true};
-    case 'summary':
-      return {text: `${name} exited with status ${command.exitStatus} · q quits`, short: `exit ${command.exitStatus} · q quits`, keep: true};
+    case 'summary': {
+      const profile = command.profile ? (command.profile.error ? ` · no profile: ${sanitize(command.profile.error)}` : ` · profile in ${sanitize(command.profile.file)}`) : '';
+      return {text: `${name} exited with status ${command.exitStatus}${profile} · q quits`, short: `exit ${command.exitStatus}${command.profile ? (command.profile.error ? ' · no profile' : ' · profile written') : ''} · q quits`, keep: true};
+    }
   }
 }
 
@@ -108,8 +112,11 @@ export function statusFields(input: StatusInput): StatusField[] {
       // What allocator probes cover: the files by kind, and (never dropped) the processes they miss.
       const coverage = coverageText(table.allocators);
       fields.push({text: coverage.files, short: coverage.short});
+      if (coverage.attaching) fields.push({text: coverage.attaching, short: coverage.attachingShort, keep: true});
       if (coverage.unprobed) fields.push({text: coverage.unprobed, short: coverage.unprobedShort, keep: true});
       if (coverage.singleSteps) fields.push({text: coverage.singleSteps, short: coverage.singleStepsShort});
+      // What the live view costs each allocation is why it attaches only while on screen: kept, short.
+      if (coverage.liveCost) fields.push({text: coverage.liveCost, short: coverage.liveCostShort, keep: true});
     }
     if (table.backend) fields.push({text: table.backend});
   }
