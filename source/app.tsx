@@ -171,7 +171,7 @@ function Screen({props, app, source, command}: {props: AppProps; app: AppStateHa
   }
 
   const status = drilling ? drill.status : source.status[state.tab];
-  const commandStatus = session && command ? {command: session.command, pid: session.pid, phase: command.phase, output: session.output, ...(command.exitStatus !== undefined ? {exitStatus: command.exitStatus} : {})} : undefined;
+  const commandStatus = session && command ? {command: session.command, pid: session.pid, phase: command.phase, output: session.output, ...(command.exitStatus !== undefined ? {exitStatus: command.exitStatus} : {}), ...(command.profile ? {profile: command.profile} : {})} : undefined;
   const statusText = statusLine({state, source, table, status, stale, recordingTo: props.recordingTo, notice, ...(commandStatus ? {command: commandStatus} : {}), width: width - (state.paused ? 8 : 0), ascii: !UNICODE});
 
   const bodyHeight = Math.max(1, size.rows - 4);

@@ -32,6 +32,7 @@ import {runCommandBatch} from './command/command-batch.js';
 import {CommandError} from './command/held-command.js';
 import {startCommandSession, type CommandSession} from './command/command-tui.js';
 import {resumeStopped} from './backends/bpftrace-command.js';
+import {exitProfileProblem} from './command/exit-profile.js';
 
 function version(): string {
   try {
@@ -346,6 +347,11 @@ async function runCommandTui(options: Options, tableBackend: Backend, controller
   const loading = Promise.all([import('react').then(module => module.default), import('ink'), import('./app.js')]);
   loading.catch(() => undefined);
   const first = initialState({tab: options.tab, view: options.view, intervalMs: options.intervalMs});
+  const problem = options.pprof === undefined ? undefined : exitProfileProblem(options.pprof);
+  if (problem) {
+    say(problem);
+    return 2;
+  }
   try {
     session = await startCommandSession({
       command: options.command!,
@@ -354,6 +360,7 @@ async function runCommandTui(options: Options, tableBackend: Backend, controller
       intervalMs: Math.min(options.intervalMs, 500),
       signal: controller.signal,
       onHeld: () => say(`holding ${options.command!.join(' ')} until its probes are attached…`),
+      ...(options.pprof !== undefined ? {pprof: options.pprof} : {}),
       // The first tab's tracer attaches too before COMMAND runs, to see it from its start.
       beforeRelease: () =>
         new Promise<void>(resolve => {

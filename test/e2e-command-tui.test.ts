@@ -1,7 +1,8 @@
 // End-to-end, memtop -- COMMAND in the TUI, in a real terminal (a private tmux): wl_exit_leaks,
 // which leaks 12 blocks of 5,000 bytes from wl_keep_at_exit and exits 3, runs to its end, its
 // summary replaces the table with valgrind's figures for the same program and the leaking function
-// on top, no tracer is left once it has exited, and q then ends memtop with status 3. A COMMAND
+// on top, no tracer is left once it has exited, its --pprof profile is written (go tool pprof reads
+// it back), and q then ends memtop with status 3. A COMMAND
 // still running when q is pressed gets SIGTERM, memtop exits 143, and neither COMMAND nor any
 // tracer memtop started is left. A missing command is one line and 127, as in batch.
 import assert from 'node:assert/strict';
@@ -12,8 +13,9 @@ import {after, afterEach, describe, it} from 'node:test';
 import {execa} from 'execa';
 import {isRunning, processStart, stillRunning} from './helpers/child-lines.js';
 import {startMemtopTerminal, type MemtopTerminal} from './helpers/memtop-terminal.js';
+import {cannotRunPprof, pprof, topRows} from './helpers/go-pprof.js';
 import {cannotRun} from './helpers/requirements.js';
-import {memtopIn, tracersOf} from './helpers/tracer-processes.js';
+import {bpftracesOf, memtopIn} from './helpers/tracer-processes.js';
 import {waitForValue} from './helpers/wait-for-value.js';
 import {buildWorkload} from './helpers/workloads.js';
 
@@ -70,8 +72,8 @@ function heapFigures(text: string): HeapFigures | undefined {
 const SUMMARY_WAIT_MS = 180_000;
 
 describe('memtop -- COMMAND in the TUI', {timeout: 600_000}, () => {
-  it("shows wl_exit_leaks's summary with valgrind's figures until q, then exits with its status", async t => {
-    if (cannotRun(t)) return;
+  it("shows wl_exit_leaks's summary with valgrind's figures until q, writes its --pprof profile, then exits with its status", async t => {
+    if (cannotRun(t) || (await cannotRunPprof(t, directory))) return;
     const binary = await buildWorkload('wl_exit_leaks');
     const command = [binary, '2000', '12', '5000', '3'];
     const valgrind = await execa('valgrind', ['--leak-check=summary', ...command], {reject: false, stdout: 'ignore'});
@@ -79,7 +81,8 @@ describe('memtop -- COMMAND in the TUI', {timeout: 600_000}, () => {
     const reference = heapFigures(valgrind.stderr);
     assert.ok(reference, `valgrind printed no HEAP SUMMARY:\n${valgrind.stderr.slice(-2000)}`);
 
-    const {terminal, status} = tui(['--', ...command]);
+    const profile = join(directory, 'exit.pb.gz');
+    const {terminal, status} = tui(['--pprof', profile, '--', ...command]);
     const memtop = await waitForValue(() => {
       try {
         return memtopIn(terminal);
@@ -87,7 +90,7 @@ describe('memtop -- COMMAND in the TUI', {timeout: 600_000}, () => {
         return undefined;
       }
     }, {timeoutMs: 10_000, what: 'memtop in its terminal'});
-    const screen = await terminal.waitFor(text => /exited with status 3 · q quits/.test(text) && /not freed at exit/.test(text), 'the summary in place of the table', SUMMARY_WAIT_MS);
+    const screen = await terminal.waitFor(text => /exited with status 3 · profile in \S+exit\.pb\.gz · q quits/.test(text) && /not freed at exit/.test(text), 'the summary in place of the table, the profile written', SUMMARY_WAIT_MS);
     const figures = heapFigures(screen);
     assert.ok(figures, screen);
     assert.deepEqual(figures, reference, `memtop's screen against valgrind's HEAP SUMMARY:\n${screen}`);
@@ -97,9 +100,13 @@ describe('memtop -- COMMAND in the TUI', {timeout: 600_000}, () => {
     assert.match(lines[top + 1] ?? '', /^\s+60,000 bytes in 12 blocks · process \d+/, screen);
     assert.equal(lines[top + 2]?.trim(), 'wl_keep_at_exit', screen);
     assert.doesNotMatch(screen, /PID COMM/, 'the summary replaces the table');
+    // go tool pprof reads the profile back: wl_keep_at_exit leads with the summary's bytes.
+    const ranked = topRows(await pprof(directory, ['-top', '-sample_index=inuse_space', '-unit=B', profile]));
+    assert.equal(ranked[0]?.name, 'wl_keep_at_exit', JSON.stringify(ranked.slice(0, 5)));
+    assert.equal(Number.parseFloat(ranked[0]!.flat), 60_000);
 
     // COMMAND has exited: memtop waits for q, with no tracer left running.
-    await waitForValue(() => tracersOf(memtop).length === 0, {timeoutMs: 15_000, what: 'every tracer to stop once COMMAND has exited'}, () => JSON.stringify(tracersOf(memtop)));
+    await waitForValue(() => bpftracesOf(memtop).length === 0, {timeoutMs: 15_000, what: 'every tracer to stop once COMMAND has exited'}, () => JSON.stringify(bpftracesOf(memtop)));
     assert.ok(isRunning(memtop), 'memtop waits for q');
     assert.equal(status(), undefined);
     terminal.keys('q');
@@ -120,10 +127,11 @@ describe('memtop -- COMMAND in the TUI', {timeout: 600_000}, () => {
     assert.equal(readFileSync(output, 'utf8'), 'said by COMMAND\nand on stderr\n');
     const memtop = memtopIn(terminal);
     // Its tracers, COMMAND's (command.bt) and the brk tab's, each named by pid and start time.
+    // (command.bt runs as a program put on COMMAND's allocator files: bpftracesOf reads which script it is from.)
     const tracers = await waitForValue(() => {
-      const found = tracersOf(memtop);
-      return found.some(tracer => tracer.script.endsWith('/command.bt')) && found.some(tracer => tracer.script.endsWith('/brk.bt')) ? found : undefined;
-    }, {timeoutMs: 10_000, what: "COMMAND's tracer and the brk tab's"}, () => JSON.stringify(tracersOf(memtop)));
+      const found = bpftracesOf(memtop);
+      return found.some(tracer => tracer.scripts.includes('command.bt')) && found.some(tracer => tracer.scripts.includes('brk.bt')) ? found : undefined;
+    }, {timeoutMs: 10_000, what: "COMMAND's tracer and the brk tab's"}, () => JSON.stringify(bpftracesOf(memtop)));
     const started = [...tracers.map(tracer => tracer.pid), sleeper, memtop].map(pid => [pid, processStart(pid)] as const);
     assert.ok(started.every(([pid, start]) => stillRunning(pid, start)));
 

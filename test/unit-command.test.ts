@@ -9,6 +9,8 @@ import {describe, it} from 'node:test';
 import {Profile} from 'pprof-format';
 import {buildProfile} from '../source/model/pprof.js';
 import {summaryProfile} from '../source/model/command-profile.js';
+import {isSystemLoader, parseLoaderList} from '../source/system/command-allocators.js';
+import {interpreterOf} from '../source/system/elf-file.js';
 import {checkProfileFile} from '../source/system/pprof-file.js';
 import {parseFlags, UsageError} from '../source/flags.js';
 import {buildSummary, leakStacks, processFigures, summaryJson, summaryText} from '../source/model/command-summary.js';
@@ -107,6 +109,10 @@ describe('-- COMMAND in the TUI', () => {
     assert.match(layoutStatus(statusFields({...input, command}), 30), /^COMMAND PID 10/);
     assert.match(layoutStatus(statusFields({...input, command: {...command, phase: 'ending'}}), 200), /^ending make -j4: SIGTERM sent, SIGKILL in 5 s/);
     assert.equal(layoutStatus(statusFields({...input, command: {...command, phase: 'summary', exitStatus: 3}}), 200), 'make -j4 exited with status 3 · q quits');
+    // --pprof in the TUI: where the profile at exit went, or why it did not.
+    assert.equal(layoutStatus(statusFields({...input, command: {...command, phase: 'summary', exitStatus: 3, profile: {file: '/tmp/exit.pb.gz'}}}), 200), 'make -j4 exited with status 3 · profile in /tmp/exit.pb.gz · q quits');
+    assert.equal(layoutStatus(statusFields({...input, command: {...command, phase: 'summary', exitStatus: 0, profile: {file: 'x', error: 'cannot write the profile to x: \u001b[2J ENOSPC'}}}), 200), 'make -j4 exited with status 0 · no profile: cannot write the profile to x: ?[2J ENOSPC · q quits');
+    assert.equal(layoutStatus(statusFields({...input, command: {...command, phase: 'summary', exitStatus: 0, profile: {file: '/a/very/long/path/to/a/profile/exit.pb.gz'}}}), 34), 'exit 0 · profile written · q quits');
     assert.match(layoutStatus(statusFields({...input, command: {...command, command: ['evil\u001b[2J']}}), 200), /^COMMAND evil\?\[2J/);
   });
 
@@ -141,9 +147,9 @@ describe('-- COMMAND in the TUI', () => {
 });
 
 describe('--pprof with -- COMMAND', () => {
-  it('goes with --batch, and is checked before COMMAND runs', () => {
+  it('goes with --batch and with the TUI, and is checked before COMMAND runs', () => {
     assert.equal(parseFlags(['--batch', '--pprof', 'exit.pb.gz', '--', 'ls']).pprof, 'exit.pb.gz');
-    assert.throws(() => parseFlags(['--pprof', 'exit.pb.gz', '--', 'ls']), /--pprof with -- COMMAND is for batch mode/);
+    assert.equal(parseFlags(['--pprof', 'exit.pb.gz', '--', 'ls']).pprof, 'exit.pb.gz');
     assert.throws(() => checkProfileFile('/no-such-directory/exit.pb.gz'), /^Error: cannot write the profile to \/no-such-directory\/exit.pb.gz: ENOENT/);
     assert.throws(() => checkProfileFile(tmpdir()), /it is a directory/);
   });
@@ -193,5 +199,24 @@ describe('ending a held COMMAND', () => {
     };
     for (let tries = 0; tries < 50 && running(); tries++) await new Promise(resolve => setTimeout(resolve, 20));
     assert.ok(sleeper > 0 && !running(), 'its group (the sleep it started) is gone too');
+  });
+});
+
+describe("COMMAND's allocator files", () => {
+  it('reads the loader list as ldd prints it, and runs only a root-owned dynamic loader to get it', () => {
+    const listed = [
+      '\tlinux-vdso.so.1 (0x00007ffc1a5e9000)',
+      '\t/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 (0x00007f0e3c000000)',
+      '\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f0e3be00000)',
+      '\tlibmissing.so => not found',
+      '\t/lib64/ld-linux-x86-64.so.2 (0x00007f0e3c3f0000)',
+    ].join('\n');
+    assert.deepEqual(parseLoaderList(listed), ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/lib/x86_64-linux-gnu/libc.so.6', '/lib64/ld-linux-x86-64.so.2']);
+    const loader = interpreterOf(process.execPath);
+    assert.ok(loader && isSystemLoader(loader), `node's own loader ${loader} is a system one`);
+    // A loader a binary names that is no loader by name, or not root's, is never run.
+    assert.equal(isSystemLoader('/tmp/ld-linux-x86-64.so.2'), false);
+    assert.equal(isSystemLoader('/bin/sh'), false);
+    assert.equal(isSystemLoader('/no/such/ld-linux-x86-64.so.2'), false);
   });
 });

@@ -21,6 +21,11 @@ const liveChildren = new Set<ResultPromise>();
  */
 let ending = false;
 
+/** The pids of every tracer child alive right now (setpriv execs the tracer: the pid is the tracer's). */
+export function tracerPids(): number[] {
+  return [...liveChildren].flatMap(child => (child.pid === undefined ? [] : [child.pid]));
+}
+
 /** Kill every tracer child now (used from exit and signal handlers, where nothing can be awaited). */
 export function killAllTracers(): void {
   ending = true;
@@ -117,6 +122,13 @@ export interface TracerProcessOptions {
 
 const STDERR_KEEP = 8192;
 
+/** An environment without LD_PRELOAD: what memtop's own environment preloads is for COMMAND. */
+function withoutPreload(env: NodeJS.ProcessEnv): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (name !== 'LD_PRELOAD' && value !== undefined) kept[name] = value;
+  return kept;
+}
+
 /**
  * Start the tracer and yield its stdout lines. Ends quietly when `signal` aborts; throws a
  * TracerError (from `explainFailure`) when the tracer exits on its own.
@@ -135,8 +147,9 @@ export async function* tracerLines(options: TracerProcessOptions): AsyncGenerato
     reject: false,
     cancelSignal: options.signal,
     forceKillAfterDelay: 500,
-    env: {...libcEnv, ...options.env},
-    extendEnv: true,
+    // LD_PRELOAD in memtop's environment is for COMMAND (LD_PRELOAD=libjemalloc.so.2 memtop -- prog), not for a tracer.
+    env: {...withoutPreload(process.env), ...libcEnv, ...options.env},
+    extendEnv: false,
     cleanup: true,
   });
   liveChildren.add(child);

@@ -4,10 +4,8 @@
 // pprof profile; memtop's exit status is COMMAND's.
 import type {Options} from '../flags.js';
 import {summaryJson, summaryText} from '../model/command-summary.js';
-import {summaryProfile} from '../model/command-profile.js';
-import {encodeProfile} from '../model/pprof.js';
-import {checkProfileFile, writeProfileFile} from '../system/pprof-file.js';
 import {TracerError} from '../types.js';
+import {exitProfileProblem, writeExitProfile} from './exit-profile.js';
 import {CommandError} from './held-command.js';
 import {startCommand} from './run-command.js';
 
@@ -27,13 +25,10 @@ export interface CommandIo {
  * handler that passes memtop's signals on to COMMAND while it runs.
  */
 export async function runCommandBatch(options: Options, io: CommandIo, signal: AbortSignal, onSignal: (handler: ((signal: NodeJS.Signals) => boolean) | undefined) => void): Promise<number> {
-  if (options.pprof !== undefined) {
-    try {
-      checkProfileFile(options.pprof);
-    } catch (error) {
-      io.say(`${(error as Error).message}: give --pprof a file in a directory memtop can write`);
-      return 2;
-    }
+  const problem = options.pprof === undefined ? undefined : exitProfileProblem(options.pprof);
+  if (problem) {
+    io.say(problem);
+    return 2;
   }
   let run;
   try {
@@ -62,7 +57,7 @@ export async function runCommandBatch(options: Options, io: CommandIo, signal: A
   io.write(options.json ? JSON.stringify(summaryJson(summary, limit)) + '\n' : summaryText(summary, {limit}).join('\n') + '\n');
   if (options.pprof !== undefined) {
     try {
-      writeProfileFile(options.pprof, encodeProfile(summaryProfile(summary, Date.now())));
+      writeExitProfile(options.pprof, summary);
     } catch (error) {
       io.say((error as Error).message);
       return summary.exitStatus || 1;

@@ -3,6 +3,7 @@
 // its summary), with the two ways the TUI ends it: q (SIGTERM, SIGKILL after 5 s) and Ctrl-C
 // (SIGINT, as a shell passes it on).
 import type {CommandSummary} from '../model/command-summary.js';
+import {writeExitProfile} from './exit-profile.js';
 import {startCommand, type CommandRun} from './run-command.js';
 
 /**
@@ -18,6 +19,8 @@ export interface CommandView {
   pids: ReadonlySet<number>;
   exitStatus?: number;
   summary?: CommandSummary;
+  /** --pprof: the file the summary's in-use-at-exit profile went to, or why it could not. */
+  profile?: {file: string; error?: string};
 }
 
 /** COMMAND under the TUI. */
@@ -39,6 +42,16 @@ export interface CommandSession {
   exited: Promise<number>;
 }
 
+/** Write the summary's in-use-at-exit profile to `file`: where it went, or why it did not. */
+function writeProfile(file: string, summary: CommandSummary): {file: string; error?: string} {
+  try {
+    writeExitProfile(file, summary);
+    return {file};
+  } catch (error) {
+    return {file, error: (error as Error).message};
+  }
+}
+
 /** The view after COMMAND's tracer has seen `pids` (COMMAND's own always in): unchanged when it adds none. */
 export function withPids(view: CommandView, pid: number, seen: Iterable<number>): CommandView {
   const added = [pid, ...seen].filter(candidate => !view.pids.has(candidate));
@@ -58,6 +71,8 @@ export async function startCommandSession(options: {
   signal: AbortSignal;
   beforeRelease?: () => Promise<void>;
   onHeld?: () => void;
+  /** --pprof: where what was in use at exit goes as a pprof profile, once the summary is in (checked writable before). */
+  pprof?: string;
 }): Promise<CommandSession> {
   let view: CommandView = {phase: 'running', pids: new Set()};
   let pid = 0;
@@ -87,7 +102,7 @@ export async function startCommandSession(options: {
     if (view.phase !== 'summary') change({...view, phase: 'exited', exitStatus});
   });
   run.summary.then(
-    summary => change({...view, phase: 'summary', exitStatus: summary.exitStatus, summary}),
+    summary => change({...view, phase: 'summary', exitStatus: summary.exitStatus, summary, ...(options.pprof !== undefined ? {profile: writeProfile(options.pprof, summary)} : {})}),
     () => undefined,
   );
   return {

@@ -179,6 +179,9 @@ export async function startHeld(command: string[], options: {runAs?: RunAs; quie
     if (done) return;
     try {
       process.kill(options.quiet ? -pid : pid, name);
+      // A stopped COMMAND (command.bt stops it at _exit while its stacks are printed) would hold
+      // the signal until resumed: continued after it, as a shell's kill does for a stopped job.
+      if (!['SIGSTOP', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGCONT', 'SIGKILL'].includes(name)) process.kill(options.quiet ? -pid : pid, 'SIGCONT');
     } catch {
       // gone meanwhile
     }

@@ -3,7 +3,7 @@
 import {traceCommand, type CommandTrace} from '../backends/bpftrace-command.js';
 import {buildSummary, type CommandSummary} from '../model/command-summary.js';
 import {TracerError} from '../types.js';
-import {runAsUser, startHeld, type HeldCommand} from './held-command.js';
+import {resolveProgram, runAsUser, startHeld, type HeldCommand} from './held-command.js';
 
 /** A COMMAND run under memtop: the held process and how it ends. */
 export interface CommandRun {
@@ -53,6 +53,8 @@ export async function startCommand(options: {
   });
   const traced = traceCommand({
     pid: held.pid,
+    executable: resolveProgram(options.command[0]!),
+    env: process.env,
     intervalMs: options.intervalMs,
     signal: tracer.signal,
     onAttached: attached,
@@ -103,6 +105,7 @@ export async function startCommand(options: {
       exitStatus,
       processes: [...(trace?.processes.values() ?? [])],
       stacks: [...(trace?.stacks.values() ?? [])].flat(),
+      allocators: trace?.allocators ?? [],
       untracked: trace?.untracked ?? 0,
       heldMs,
       ranMs,

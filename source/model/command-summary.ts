@@ -48,6 +48,8 @@ export interface CommandSummary {
   heldMs: number;
   /** Milliseconds from COMMAND's release to its exit: its own run time under the probes. */
   ranMs: number;
+  /** The kinds of allocator file probed ("glibc", "jemalloc", "go"...). */
+  allocators: string[];
 }
 
 /** The per-pid maps command.bt prints every interval. */
@@ -123,7 +125,7 @@ export function hasNames(stacks: readonly LeakStack[]): boolean {
 }
 
 /** The summary from the processes' figures and stacks; totals add every process up. */
-export function buildSummary(input: {command: string[]; exitStatus: number; processes: ProcessHeap[]; stacks: LeakStack[]; untracked: number; heldMs: number; ranMs: number}): CommandSummary {
+export function buildSummary(input: {command: string[]; exitStatus: number; processes: ProcessHeap[]; stacks: LeakStack[]; untracked: number; heldMs: number; ranMs: number; allocators?: string[]}): CommandSummary {
   const total = {allocations: 0, frees: 0, bytesAllocated: 0, inUseBytes: 0, inUseBlocks: 0, peakBytes: 0, brkGrowth: 0, minorFaults: 0, majorFaults: 0};
   for (const heap of input.processes) {
     for (const field of Object.keys(total) as (keyof typeof total)[]) total[field] += heap[field];
@@ -137,6 +139,7 @@ export function buildSummary(input: {command: string[]; exitStatus: number; proc
     untracked: input.untracked,
     heldMs: Math.round(input.heldMs),
     ranMs: Math.round(input.ranMs),
+    allocators: input.allocators ?? [],
   };
 }
 
@@ -147,9 +150,9 @@ function grouped(value: number): string {
 }
 
 /** One process's (or the total's) heap lines. */
-function heapLines(heap: CommandSummary['total']): string[] {
+function heapLines(heap: CommandSummary['total'], garbageCollected = false): string[] {
   return [
-    `  in use at exit: ${grouped(heap.inUseBytes)} bytes in ${grouped(heap.inUseBlocks)} blocks`,
+    `  in use at exit: ${grouped(heap.inUseBytes)} bytes in ${grouped(heap.inUseBlocks)} blocks${garbageCollected ? " of C allocators' (Go's heap not known)" : ''}`,
     `  total heap usage: ${grouped(heap.allocations)} allocs, ${grouped(heap.frees)} frees, ${grouped(heap.bytesAllocated)} bytes allocated`,
     `  peak live: ${humanBytes(heap.peakBytes)} · brk growth: ${humanBytes(heap.brkGrowth)} · page faults: ${grouped(heap.minorFaults)} minor, ${grouped(heap.majorFaults)} major`,
   ];
@@ -171,11 +174,14 @@ export interface SummaryLayout {
  */
 export function summaryText(summary: CommandSummary, layout: SummaryLayout): string[] {
   const name = sanitize(summary.command.join(' ')).slice(0, 200);
-  const lines = [`memtop summary: ${name} · exit status ${summary.exitStatus} · held ${summary.heldMs} ms before its first instruction, then ran ${summary.ranMs} ms`, 'HEAP SUMMARY:', ...heapLines(summary.total)];
+  const garbageCollected = summary.allocators.includes('go');
+  const lines = [`memtop summary: ${name} · exit status ${summary.exitStatus} · held ${summary.heldMs} ms before its first instruction, then ran ${summary.ranMs} ms`, 'HEAP SUMMARY:', ...heapLines(summary.total, garbageCollected)];
   if (summary.untracked > 0) lines.push(`  CAPPED: ${grouped(summary.untracked)} allocations not tracked (address table full): in no in-use figure`);
+  if (summary.allocators.length > 0) lines.push(`  allocators probed: ${summary.allocators.join(', ')}`);
+  if (summary.allocators.includes('go')) lines.push("  Go: runtime.mallocgc's calls and bytes are in the allocations; its heap is garbage collected, so no frees, in-use bytes or stacks at exit cover it");
   const processes: string[] = [];
   if (summary.processes.length > 1) {
-    for (const heap of summary.processes) processes.push(`process ${heap.pid} ${sanitize(heap.comm)}:`, ...heapLines(heap));
+    for (const heap of summary.processes) processes.push(`process ${heap.pid} ${sanitize(heap.comm)}:`, ...heapLines(heap, garbageCollected));
   }
   const shown = summary.stacks.slice(0, layout.limit);
   const stacks = [shown.length === 0 ? 'not freed at exit: nothing' : `not freed at exit, top ${shown.length} of ${summary.stacks.length} stacks by bytes:`];
@@ -196,6 +202,9 @@ export function summaryJson(summary: CommandSummary, limit: number): {summary: R
       untracked: summary.untracked,
       heldMs: summary.heldMs,
       ranMs: summary.ranMs,
+      allocators: summary.allocators,
+      // In-use figures and stacks cover the C allocators only: Go's heap is garbage collected.
+      ...(summary.allocators.includes('go') ? {garbageCollected: true} : {}),
       stacks: summary.stacks.slice(0, limit).map(stack => ({pid: stack.pid, bytes: stack.bytes, blocks: stack.blocks, frames: stack.frames})),
       processes: summary.processes,
     },

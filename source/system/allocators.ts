@@ -40,6 +40,13 @@ export interface AllocatorScan {
   unprobed: Unprobed[];
 }
 
+/** The allocator a file at `path` is, from its own symbols (known by its path), or undefined when it defines none memtop knows. */
+export function readAllocatorFile(path: string): AllocatorFile | undefined {
+  const symbols = readElfSymbols(path, isAllocatorSymbol);
+  const object = symbols ? classifyObject(symbols.functions) : undefined;
+  return object ? {...object, path, id: `path:${path}`} : undefined;
+}
+
 /** A mapped file of a process, as /proc/PID/maps names it. */
 interface MappedFile {
   path: string;

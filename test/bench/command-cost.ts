@@ -9,7 +9,9 @@
 // variant): the probes' cost is paid in COMMAND's own system time, and CPU seconds move less than
 // wall seconds when other work on the machine makes COMMAND wait for a CPU.
 //
-//   npm run build && node --import tsx test/bench/command-cost.ts [--runs N] [--only python,sort,leak] [--tools memtop,valgrind,heaptrack] [--quiet-wait S]
+//   npm run build && node --import tsx test/bench/command-cost.ts [--runs N] [--only python,sort,leak,shell] [--tools memtop,valgrind,heaptrack] [--quiet-wait S] [--memtop CLI]
+//
+// --memtop runs another build's cli.js (main's, to compare).
 //
 // Needs root and bpftrace; valgrind and heaptrack when asked for (Debian packages valgrind,
 // heaptrack). Prints a table to stdout, progress to stderr. No figure here is asserted anywhere.
@@ -19,8 +21,8 @@ import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {parseArgs} from 'node:util';
 import {execa} from 'execa';
-import {leakProgram, pythonProgram, sortProgram, type CommandProgram} from '../helpers/command-programs.js';
-import {MEMTOP_CLI} from './lib/tracers.js';
+import {leakProgram, pythonProgram, shellProgram, sortProgram, type CommandProgram} from '../helpers/command-programs.js';
+import {MEMTOP_CLI, useMemtop} from './lib/tracers.js';
 import {foreignTracers} from './lib/proc.js';
 import {waitForQuiet} from './lib/quiet.js';
 import {fixed, median, medianRatio, spread, table} from './lib/stats.js';
@@ -36,8 +38,10 @@ const {values} = parseArgs({
     only: {type: 'string', default: 'python,sort,leak'},
     tools: {type: 'string', default: TOOLS.join(',')},
     'quiet-wait': {type: 'string', default: '30'},
+    memtop: {type: 'string'},
   },
 });
+if (values.memtop) useMemtop(values.memtop);
 const runs = Number(values.runs);
 const quietWaitMs = Number(values['quiet-wait']) * 1000;
 const tools = values.tools.split(',').filter((tool): tool is Tool => (TOOLS as readonly string[]).includes(tool));
@@ -46,7 +50,7 @@ const log = (text: string) => process.stderr.write(text + '\n');
 const directory = mkdtempSync(join(tmpdir(), 'memtop-command-cost-'));
 process.on('exit', () => rmSync(directory, {recursive: true, force: true}));
 
-const makers: Record<string, () => CommandProgram | Promise<CommandProgram>> = {python: pythonProgram, sort: () => sortProgram(directory), leak: leakProgram};
+const makers: Record<string, () => CommandProgram | Promise<CommandProgram>> = {python: pythonProgram, sort: () => sortProgram(directory), leak: leakProgram, shell: shellProgram};
 const programs = await Promise.all(values.only.split(',').map(async key => makers[key]!()));
 
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;

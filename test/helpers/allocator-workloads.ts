@@ -57,9 +57,9 @@ export async function buildLinked(allocator: LinkedAllocator): Promise<{binary: 
   return {binary, library: realpathSync(library)};
 }
 
-/** wl_malloc linked statically with musl (musl-gcc): its malloc is in the executable. */
-export async function buildMuslStatic(): Promise<string> {
-  return compile(path.join(WORKLOAD_BIN_DIR, 'wl_malloc-musl'), 'musl-gcc', ['-static', ...CFLAGS, path.join(SOURCE_DIR, 'wl_malloc.c')]);
+/** A workload (wl_malloc by default) linked statically with musl (musl-gcc): its malloc is in the executable. */
+export async function buildMuslStatic(workload = 'wl_malloc'): Promise<string> {
+  return compile(path.join(WORKLOAD_BIN_DIR, `${workload}-musl`), 'musl-gcc', ['-static', ...CFLAGS, path.join(SOURCE_DIR, `${workload}.c`)]);
 }
 
 /** The Go workload. */

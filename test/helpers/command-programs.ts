@@ -21,6 +21,11 @@ export function pythonProgram(): CommandProgram {
   return {name: 'python3 dump.py', command: ['/usr/bin/python3', PYTHON_SCRIPT], env: {PYTHONHASHSEED: '0'}};
 }
 
+/** A shell starting 60 short processes one after another (each `ls /`): what a COMMAND that starts many costs each one. */
+export function shellProgram(): CommandProgram {
+  return {name: 'sh, 60 ls', command: ['/bin/sh', '-c', 'for i in $(seq 60); do ls / >/dev/null; done'], env: {}};
+}
+
 /** sort -n on 50,000 numbers, written to a file in `directory`. */
 export function sortProgram(directory: string): CommandProgram {
   const numbers = join(directory, 'numbers.txt');
