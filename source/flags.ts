@@ -7,9 +7,9 @@ import {hasControlCharacters, sanitize} from './format.js';
 import {DEFAULT_SAMPLE_BYTES, isCacheName} from './types.js';
 import {GAUGE_VIEWS} from './model/metrics.js';
 
-import {DEFAULT_EXPORT, DEFAULT_SERVE, EXPORT_ONLY_WHEN_NAMED, HELP, PROFILE_TABS, VIEW_IDS} from './help.js';
+import {DEFAULT_EXPORT, DEFAULT_EXPORT_INTERVAL_MS, DEFAULT_SERVE, EXPORT_ONLY_WHEN_NAMED, HELP, PROFILE_TABS, VIEW_IDS} from './help.js';
 
-export {DEFAULT_EXPORT, DEFAULT_SERVE, EXPORT_ONLY_WHEN_NAMED, HELP};
+export {DEFAULT_EXPORT, DEFAULT_EXPORT_INTERVAL_MS, DEFAULT_SERVE, EXPORT_ONLY_WHEN_NAMED, HELP};
 
 /** An address to serve on: an IP address (v4, or v6 without brackets) and a port. */
 export interface ServeAddress {
@@ -26,6 +26,8 @@ export interface ServeOptions {
   views: {tab: TabId; view: ViewId}[];
   pidLabel: boolean;
   top: number;
+  /** How often the tracers print an interval, in ms (a multiple of 100). */
+  intervalMs: number;
   /** Show the TUI too. */
   tui: boolean;
 }
@@ -121,6 +123,7 @@ const FLAGS = {
   export: {type: 'string', isMultiple: true},
   metricsPid: {type: 'boolean', isMultiple: true},
   metricsTop: {type: 'string', isMultiple: true},
+  exportInterval: {type: 'string', isMultiple: true},
   user: {type: 'string', isMultiple: true},
   output: {type: 'string', isMultiple: true},
 } as const;
@@ -239,6 +242,7 @@ export function parseFlags(allArgs: string[]): Options {
     export: one(raw.export),
     metricsPid: on(raw.metricsPid),
     metricsTop: one(raw.metricsTop),
+    exportInterval: one(raw.exportInterval),
     user: one(raw.user),
     output: one(raw.output),
   };
@@ -282,7 +286,11 @@ export function parseFlags(allArgs: string[]): Options {
       throw new UsageError(`--${name} needs a file name, e.g. --${name} memtop.ndjson`);
     }
   }
-  const serve = serveOptions(flags, raw => integer('metrics-top', raw, 1, 1000, 'use 1 to 1000 label sets'));
+  const serve = serveOptions(
+    flags,
+    raw => integer('metrics-top', raw, 1, 1000, 'use 1 to 1000 label sets'),
+    raw => integer('export-interval', raw, MIN_INTERVAL_MS, MAX_INTERVAL_MS, `use ${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS} milliseconds`) ?? (flags.tui ? intervalMs : undefined),
+  );
   if (flags.record !== undefined && flags.replay !== undefined) throw new UsageError('--record and --replay do not go together: replay a recording, or record a live session');
   if (flags.replay !== undefined && flags.check) throw new UsageError('--check is for live tracing: drop --replay');
   if (flags.replay !== undefined && flags.backend !== undefined) throw new UsageError('--backend is for live tracing: a replay uses the recorded one');
@@ -296,8 +304,7 @@ export function parseFlags(allArgs: string[]): Options {
   }
   if (flags.stacks && pid === undefined && flags.cache === undefined) throw new UsageError('--stacks needs --pid N (a process\'s stacks) or --cache NAME (the kernel paths into a slab cache)');
   if (flags.stacks && !flags.batch) throw new UsageError('--stacks is for batch mode: add --batch (in the TUI press Enter on a row)');
-  if (flags.pprof !== undefined && command !== undefined && !flags.batch) throw new UsageError('--pprof with -- COMMAND is for batch mode: add --batch (the TUI shows the summary on screen)');
-  if (flags.pprof !== undefined && command === undefined && !(flags.batch && flags.stacks)) throw new UsageError('--pprof goes with --batch --stacks (and --pid N or --cache NAME), or with --batch -- COMMAND');
+  if (flags.pprof !== undefined && command === undefined && !(flags.batch && flags.stacks)) throw new UsageError('--pprof goes with --batch --stacks (and --pid N or --cache NAME), or with -- COMMAND');
   if (flags.pprof !== undefined && command === undefined && !profileTypes(tab, view)) throw new UsageError(`--pprof writes allocations: use --tab ${PROFILE_TABS.join(' or --tab ')}`);
   if (flags.folded && flags.json) throw new UsageError('--folded and --json are two output formats: pick one');
   if (flags.json && !flags.batch) throw new UsageError('--json is for batch mode: add --batch');
@@ -360,11 +367,12 @@ function commandChecks(command: string[] | undefined, flags: Record<string, unkn
 
 /** The flags --serve goes with and those it does not, checked; undefined without --serve. */
 function serveOptions(
-  flags: {serve?: string; tui: boolean; export?: string; metricsPid: boolean; metricsTop?: string} & Record<string, unknown>,
+  flags: {serve?: string; tui: boolean; export?: string; metricsPid: boolean; metricsTop?: string; exportInterval?: string} & Record<string, unknown>,
   top: (raw: string | undefined) => number | undefined,
+  interval: (raw: string | undefined) => number | undefined,
 ): ServeOptions | undefined {
   if (flags.serve === undefined) {
-    for (const name of ['tui', 'export', 'metricsPid', 'metricsTop'] as const) {
+    for (const name of ['tui', 'export', 'metricsPid', 'metricsTop', 'exportInterval'] as const) {
       if (flags[name] !== undefined && flags[name] !== false) throw new UsageError(`--${name.replace(/[A-Z]/g, letter => `-${letter.toLowerCase()}`)} goes with --serve`);
     }
     return undefined;
@@ -385,7 +393,7 @@ function serveOptions(
   if (!flags.tui) {
     const tuiOnly: [string, string][] = [
       ['tab', '--tab picks the TUI\'s tab: add --tui, or choose what --serve exports with --export TABS'],
-      ['interval', '--interval is the TUI\'s refresh: add --tui (--serve measures every second)'],
+      ['interval', '--interval is the TUI\'s refresh: add --tui (--export-interval is the exporter\'s)'],
       ['limit', '--limit is the TUI\'s rows: add --tui, or use --metrics-top N'],
       ['comm', '--comm filters the TUI\'s table: add --tui (--serve exports every process; select in PromQL)'],
       ['cgroup', '--cgroup filters the TUI\'s table: add --tui (--serve exports every process; select in PromQL)'],
@@ -398,6 +406,7 @@ function serveOptions(
     ...(flags.export === undefined ? {tabs: DEFAULT_EXPORT, views: []} : exportNames(flags.export)),
     pidLabel: flags.metricsPid,
     top: top(flags.metricsTop) ?? 20,
+    intervalMs: Math.round((interval(flags.exportInterval) ?? DEFAULT_EXPORT_INTERVAL_MS) / 100) * 100 || MIN_INTERVAL_MS,
     tui: flags.tui,
   };
 }

@@ -24,6 +24,13 @@ export const DEFAULT_SERVE = '127.0.0.1:9464';
  */
 export const EXPORT_ONLY_WHEN_NAMED: readonly TabId[] = ['malloc', 'minfault'];
 
+/**
+ * How often --serve's tracers print their interval, unless --export-interval says: counters are
+ * cumulative and Prometheus scrapes every 15-60 s, so a tracer printing every second and memtop
+ * reading it every second cost a node CPU for freshness nobody sees (readme.md, "Fleet").
+ */
+export const DEFAULT_EXPORT_INTERVAL_MS = 5000;
+
 /** What --serve exports unless --export says: every other tab. */
 export const DEFAULT_EXPORT: TabId[] = TAB_IDS.filter(tab => !EXPORT_ONLY_WHEN_NAMED.includes(tab));
 
@@ -70,7 +77,7 @@ export const HELP = `
     --sample-bytes N  with --live: as --sample, one stack per about N bytes
     --pprof FILE      with --batch --stacks (${PROFILE_TABS.join(', ')} tabs; --live too): also write the stacks
                       as a gzipped pprof profile to FILE, rewritten every interval (go tool pprof FILE);
-                      with --batch -- COMMAND: what COMMAND had not freed at exit (inuse_space)
+                      with -- COMMAND: what COMMAND had not freed at exit (inuse_space), written at its exit
     --serve [ADDR]    serve GET /metrics (Prometheus) on ADDR: ${DEFAULT_SERVE}, or HOST:PORT such as
                       0.0.0.0:9464 or [::1]:9464; runs headless unless --tui is given; also
                       GET /debug/pprof/allocs?pid=N&seconds=S and /debug/pprof/heap?pid=N&seconds=S
@@ -81,6 +88,10 @@ export const HELP = `
                       so only when named; ${GAUGE_VIEWS.map(view => view.view).join(', ')}: memtop_live_bytes and
                       memtop_live_allocations, a uprobe and a uretprobe on every allocator call
                       and a uprobe on every free, in every process, so only when named)
+    --export-interval MS
+                      with --serve: how often the tracers' counts reach the metrics,
+                      ${MIN_INTERVAL_MS}-${MAX_INTERVAL_MS} ms, rounded to 100 (default ${DEFAULT_EXPORT_INTERVAL_MS}; with --tui,
+                      the TUI's --interval, so that both read the same tracers)
     --metrics-pid     with --serve: add a pid label to process series
     --metrics-top N   with --serve: label sets per metric with series of their own, 1-1000 (default 20);
                       the rest add up in one series labelled other

@@ -11,6 +11,7 @@ import {createServer, type Server} from 'node:net';
 import {after, afterEach, before, describe, it} from 'node:test';
 import {fileURLToPath} from 'node:url';
 import type {TabId} from '../source/types.js';
+import {DEFAULT_EXPORT_INTERVAL_MS} from '../source/flags.js';
 import {childTracker, isRunning, startLineChild, stopWithDescendants, type LineChild} from './helpers/child-lines.js';
 import {startIndependentCounter, type CountsAt, type IndependentCounter, type ProcessCount} from './helpers/independent-count.js';
 import {freePort, startPrometheus, type Prometheus} from './helpers/prometheus.js';
@@ -28,6 +29,11 @@ const EXPORT = ['malloc', 'brk', 'slab', 'majfault', 'anonpgin'];
 const TOP = 50;
 /** Label sets per metric in the churn test. */
 const CHURN_TOP = 5;
+/**
+ * The rate test's --export-interval: rate() over its 23 s window is compared within 15%, and a
+ * counter that moves once every 5 s (the default) could be a whole step off at each end of it.
+ */
+const RATE_INTERVAL_MS = 1000;
 /** How long each workload runs at its steady rate. */
 const RUN_SECONDS = 30;
 /** The window compared: from this long after the workloads start to this long before they stop. */
@@ -155,7 +161,7 @@ describe('memtop --serve end to end: a real Prometheus scrapes it while real wor
     if (cannotRun(t, missingTool())) return;
     assert.ok(prometheus, 'prometheus is running');
     const note = (what: string) => t.diagnostic(what);
-    const memtop = startMemtop(['--serve', `127.0.0.1:${ports.rate}`, '--export', EXPORT.join(','), '--metrics-pid', '--metrics-top', String(TOP)]);
+    const memtop = startMemtop(['--serve', `127.0.0.1:${ports.rate}`, '--export', EXPORT.join(','), '--export-interval', String(RATE_INTERVAL_MS), '--metrics-pid', '--metrics-top', String(TOP)]);
     const workloads: Partial<Record<TabId, RunningWorkload>> = {};
     const counters: Partial<Record<TabId, IndependentCounter>> = {};
     try {
@@ -202,9 +208,9 @@ describe('memtop --serve end to end: a real Prometheus scrapes it while real wor
       const settled = await waitForValue(
         async () => {
           const scraped = ((await prometheus!.query('timestamp(memtop_tracer_up{job="memtop",tab="brk"})'))[0]?.value ?? 0) * 1000;
-          return scraped > exitedAt + 2500 ? scraped : undefined;
+          return scraped > exitedAt + RATE_INTERVAL_MS + 1500 ? scraped : undefined;
         },
-        {timeoutMs: 30_000, intervalMs: 250, what: 'a scrape 2.5 s after the workloads exited'},
+        {timeoutMs: 30_000, intervalMs: 250, what: `a scrape ${(RATE_INTERVAL_MS + 1500) / 1000} s after the workloads exited`},
       );
       const scrape = await get(`http://127.0.0.1:${ports.rate}/metrics`);
       const totals = new Map<TabId, Map<number, ProcessCount>>();
@@ -269,7 +275,7 @@ describe('memtop --serve end to end: a real Prometheus scrapes it while real wor
     }
   });
 
-  it(`churn: ~6,000 short-lived processes a minute under names of their own keep every metric within ${CHURN_TOP} + 1 series`, {timeout: 180_000}, async t => {
+  it(`churn at the default interval: ~6,000 short-lived processes a minute under names of their own keep every metric within ${CHURN_TOP} + 1 series`, {timeout: 180_000}, async t => {
     if (cannotRun(t, missingTool())) return;
     assert.ok(prometheus, 'prometheus is running');
     const memtop = startMemtop(['--serve', `127.0.0.1:${ports.churn}`, '--export', 'brk,slab', '--metrics-pid', '--metrics-top', String(CHURN_TOP)]);
@@ -308,12 +314,12 @@ describe('memtop --serve end to end: a real Prometheus scrapes it while real wor
       }
       assert.ok(stored > 0, `Prometheus stored no series of the churn's memtop: ${JSON.stringify(await prometheus.targets())}`);
       // The churn reached memtop: its brk calls (three a child) are in other, but for the few with
-      // series (the last children's come with memtop's next interval).
+      // series (the last children's come with memtop's next interval, up to 5 s later).
       const floor = 3 * (children - CHURN_TOP) * (1 - TOLERANCE);
       let otherGrew = 0;
       await waitForValue(
         async () => (otherGrew = otherBrk((await get(`http://127.0.0.1:${ports.churn}/metrics`)).body) - otherBefore) >= floor,
-        {timeoutMs: 10_000, intervalMs: 250, what: `other's brk calls to grow by ${floor} for ${children} children of 3 brk calls each`},
+        {timeoutMs: 5000 + 2 * DEFAULT_EXPORT_INTERVAL_MS, intervalMs: 250, what: `other's brk calls to grow by ${floor} for ${children} children of 3 brk calls each`},
         () => `it grew by ${otherGrew}`,
       );
       t.diagnostic(`${scrapes} scrapes, at most ${most} series per metric; other brk calls grew by ${otherGrew} for ${children} children`);

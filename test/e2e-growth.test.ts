@@ -10,6 +10,7 @@ import {mkdirSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import {after, afterEach, before, describe, it, type TestContext} from 'node:test';
 import {fileURLToPath} from 'node:url';
+import {DEFAULT_EXPORT_INTERVAL_MS} from '../source/flags.js';
 import {childTracker, startLineChild, stopWithDescendants, type LineChild} from './helpers/child-lines.js';
 import {cannotRun, CLI} from './helpers/requirements.js';
 import {buildWorkloads, startWorkload, WORKLOAD_BIN_DIR} from './helpers/workloads.js';
@@ -270,8 +271,8 @@ describe('the growth tab on real runtimes', () => {
       const anonBefore = residentOf(workload.pid, ['RssAnon']);
       workload.go();
       const done = await workload.done();
-      // The exporter's tracer prints once a second: two more intervals hold everything the workload did.
-      await new Promise(resolve => setTimeout(resolve, 2500));
+      // The exporter's tracer prints every interval (the default here): two more hold everything the workload did.
+      await new Promise(resolve => setTimeout(resolve, 2 * DEFAULT_EXPORT_INTERVAL_MS + 500));
       const exposition = (await scrape()) ?? '';
       const resident = residentOf(workload.pid);
       const anonGrown = residentOf(workload.pid, ['RssAnon']) - anonBefore;

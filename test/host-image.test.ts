@@ -14,6 +14,7 @@ import {existsSync, readFileSync} from 'node:fs';
 import {after, afterEach, before, describe, it} from 'node:test';
 import {fileURLToPath} from 'node:url';
 import {execa} from 'execa';
+import {DEFAULT_EXPORT_INTERVAL_MS} from '../source/flags.js';
 import {childTracker, startLineChild, type LineChild} from './helpers/child-lines.js';
 import {startIndependentCounter, type IndependentCounter} from './helpers/independent-count.js';
 import {freePort, startPrometheus, type Prometheus} from './helpers/prometheus.js';
@@ -102,8 +103,13 @@ async function buildImages(): Promise<number> {
   assert.equal(base.exitCode, 0, `deploy/base-image: ${String(base.all).slice(-3000)}`);
   const ca = process.env.NODE_EXTRA_CA_CERTS;
   const secret = ca && existsSync(ca) ? ['--secret', `id=ca,src=${ca}`] : [];
+  const imageId = async () => (await podman(['image', 'inspect', '--format', '{{.Id}}', IMAGE])).stdout.trim();
+  const previous = await imageId();
   const build = await podman(['build', '--network=host', ...ulimits(), ...secret, '-f', `${CHECKOUT}deploy/Containerfile`, '-t', IMAGE, CHECKOUT], 3_600_000);
   assert.equal(build.exitCode, 0, `podman build: ${String(build.stdout).slice(-3000)}\n${String(build.stderr).slice(-3000)}`);
+  // The image the tag named before this build, left untagged by it: each CI run on a machine kept
+  // between runs had left one (~560 MB) in podman's store. One still in use stays.
+  if (previous !== '' && previous !== (await imageId())) await podman(['rmi', previous]);
   return Number((await podman(['image', 'inspect', '--format', '{{.Size}}', IMAGE])).stdout.trim());
 }
 
@@ -238,9 +244,9 @@ describe('memtop\'s image as a node agent', () => {
       const settled = await waitForValue(
         async () => {
           const stamps = await prometheus!.query('timestamp(memtop_tracer_up{tab="majfault"})');
-          return stamps.length === 2 && stamps.every(sample => sample.value * 1000 > exitedAt + 2500) ? Date.now() : undefined;
+          return stamps.length === 2 && stamps.every(sample => sample.value * 1000 > exitedAt + DEFAULT_EXPORT_INTERVAL_MS + 1500) ? Date.now() : undefined;
         },
-        {timeoutMs: 30_000, intervalMs: 250, what: 'a scrape of both memtops 2.5 s after the workloads exited'},
+        {timeoutMs: 30_000 + DEFAULT_EXPORT_INTERVAL_MS, intervalMs: 250, what: `a scrape of both memtops ${(DEFAULT_EXPORT_INTERVAL_MS + 1500) / 1000} s after the workloads exited`},
       );
       const independent = await counter.stop();
       const failures: string[] = [];

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import {readFileSync} from 'node:fs';
 import {test} from 'node:test';
-import {mergePrefix, mergeScripts, splitMaps, splitProbeLists} from '../source/backends/bpftrace-merge.js';
+import {mergePrefix, mergeScripts, splitMaps, splitProbeLists, withoutRepeatedBlocks} from '../source/backends/bpftrace-merge.js';
 import {mergeGroups} from '../source/backends/bpftrace.js';
 import {TABS, viewOf} from '../source/registry.js';
 import {probeScript} from '../source/backends/probe-files.js';
@@ -27,6 +27,7 @@ test('a merged program: every map of each script under its prefix, the tick\'s o
   for (const [prefix, file] of Object.entries(files)) {
     for (const name of mapsOf(script(file))) {
       if (name.startsWith('memtop_')) assert.ok(mapsOf(program).has(name), `the tick's @${name}`);
+      else if (/^names_[ab]$/.test(name)) assert.ok(mapsOf(program).has(`memtop_${name}`), `${file}'s @${name} as the shared @memtop_${name}`);
       else assert.ok(mapsOf(program).has(`${prefix}${name}`), `${file}'s @${name} as @${prefix}${name}`);
     }
   }
@@ -43,6 +44,21 @@ test('a merged program: every map of each script under its prefix, the tick\'s o
   const printA = program.slice(program.indexOf('if (@memtop_parity) {', program.indexOf('interval:')), program.indexOf('} else {', program.indexOf('interval:')));
   for (const name of ['brk__count_a', 'slab__proc_a', 'slab_cache__cache_a', 'majfault__count_a']) assert.match(printA, new RegExp(`print\\(@${name}\\);\\n\\t+clear\\(@${name}\\);`));
   assert.doesNotMatch(program, /\u0000|memtop-print|memtop-clear/, 'no placeholder of the tick left');
+  // The names of exited processes: one map, filled by one block where the scripts' blocks were the same, printed once a side.
+  assert.equal(program.match(/^\t+print\(@memtop_names_a\);$/gm)?.length, 1, 'the shared names printed once');
+  assert.equal(program.match(/^\t+clear\(@memtop_names_a\);$/gm)?.length, 2, 'and cleared once after it, once at END');
+  const exits = program.match(/^tracepoint:sched:sched_process_exit \/pid == tid && \(\$2 == 0 \|\| pid == \$2\)\/$/gm)?.length;
+  assert.equal(exits, 1, 'slab\'s, slab by cache\'s and majfault\'s name-only blocks as one');
+  assert.match(program, /^tracepoint:sched:sched_process_exit \/pid == tid\/\n\{\n\tif \(@brk__brk_now\[pid\] != 0\)/m, 'brk\'s block, which does more, kept');
+});
+
+test('withoutRepeatedBlocks keeps a block once where it repeats as text, and keeps blocks that differ, lines outside blocks, and an unclosed tail', () => {
+  const block = ['a:x /p/', '{', '	@memtop_names_a[pid] = comm;', '}'];
+  const other = ['a:x /q/', '{', '	@memtop_names_a[pid] = comm;', '}'];
+  assert.deepEqual(withoutRepeatedBlocks([...block, ...other, ...block, '{', ...block]), [...block, ...other, '{']);
+  assert.deepEqual(withoutRepeatedBlocks(['b:y', '{', '	x;']), ['b:y', '{', '	x;']);
+  const oneLine = 'c:z /p/ { @memtop_names_a[pid] = comm; }';
+  assert.deepEqual(withoutRepeatedBlocks([oneLine, ...block, oneLine, ...other]), [oneLine, ...block, ...other], 'a one-line block is a block of its own');
 });
 
 test('the merged program keeps each script\'s probes, a list of attach points as one block a point', () => {
@@ -73,21 +89,23 @@ test('mergePrefix: a tab\'s first view by the tab, its others by tab and view; n
   assert.throws(() => mergePrefix('a b', 'process', true), /cannot name a map/);
 });
 
-test('splitMaps: each prefix\'s maps under their own names, a map of no prefix left out, the interval\'s end kept', () => {
+test('splitMaps: each prefix\'s maps under their own names, the shared names in each, a map of no prefix left out, the interval\'s end kept', () => {
   const interval = {
     maps: new Map<string, Record<string, unknown>>([
       ['brk__count_a', {'1': 2}],
       ['slab__proc_a', {'1': {count: 1}}],
       ['slab_cache__cache_a', {filp: {count: 3}}],
       ['stray', {'1': 1}],
+      ['memtop_names', {'7': 'gone'}],
     ]),
     hists: new Map(),
     endNs: 42n,
   } as unknown as Parameters<typeof splitMaps>[0];
   const split = splitMaps(interval, ['brk__', 'slab__', 'slab_cache__']);
-  assert.deepEqual([...split.get('brk__')!.maps.keys()], ['count_a']);
-  assert.deepEqual([...split.get('slab__')!.maps.keys()], ['proc_a'], 'slab__ does not take slab_cache__\'s maps');
-  assert.deepEqual([...split.get('slab_cache__')!.maps.keys()], ['cache_a']);
+  assert.deepEqual([...split.get('brk__')!.maps.keys()].sort(), ['count_a', 'names']);
+  assert.deepEqual([...split.get('slab__')!.maps.keys()].sort(), ['names', 'proc_a'], 'slab__ does not take slab_cache__\'s maps');
+  assert.deepEqual([...split.get('slab_cache__')!.maps.keys()].sort(), ['cache_a', 'names']);
+  assert.deepEqual(split.get('slab__')!.maps.get('names'), {'7': 'gone'}, 'the shared names are every view\'s');
   assert.equal(split.get('brk__')!.endNs, 42n);
 });
 

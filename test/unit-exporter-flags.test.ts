@@ -2,13 +2,14 @@
 // exported, and a one-line UsageError for every bad value and every flag that does not go with it.
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
-import {DEFAULT_EXPORT, parseFlags, parseServeAddress, UsageError} from '../source/flags.js';
+import {DEFAULT_EXPORT, DEFAULT_EXPORT_INTERVAL_MS, parseFlags, parseServeAddress, UsageError} from '../source/flags.js';
 import {TAB_IDS} from '../source/registry.js';
 
-test('--serve alone is headless on 127.0.0.1:9464, exporting every tab but malloc, top 20, no pid label', () => {
+test('--serve alone is headless on 127.0.0.1:9464, exporting every tab but malloc, top 20, no pid label, every 5 s', () => {
   for (const argv of [['--serve'], ['--serve='], ['--serve', '127.0.0.1:9464']]) {
-    assert.deepEqual(parseFlags(argv).serve, {address: {host: '127.0.0.1', port: 9464}, tabs: DEFAULT_EXPORT, views: [], pidLabel: false, top: 20, tui: false}, argv.join(' '));
+    assert.deepEqual(parseFlags(argv).serve, {address: {host: '127.0.0.1', port: 9464}, tabs: DEFAULT_EXPORT, views: [], pidLabel: false, top: 20, intervalMs: DEFAULT_EXPORT_INTERVAL_MS, tui: false}, argv.join(' '));
   }
+  assert.equal(DEFAULT_EXPORT_INTERVAL_MS, 5000);
   assert.deepEqual(DEFAULT_EXPORT, TAB_IDS.filter(tab => tab !== 'malloc' && tab !== 'minfault'), 'every tab but those on a hot path of every process');
   assert.equal(parseFlags([]).serve, undefined);
 });
@@ -20,8 +21,13 @@ test('--serve takes an IPv4 or bracketed IPv6 address with a port, and the compa
   assert.deepEqual(parseServeAddress('[fe80::1:2]:65535'), {host: 'fe80::1:2', port: 65535});
   assert.deepEqual(parseServeAddress('[::ffff:127.0.0.1]:80'), {host: '::ffff:127.0.0.1', port: 80});
   const options = parseFlags(['--serve', '--tui', '--export', 'slab, malloc,slab', '--metrics-pid', '--metrics-top', '5', '--tab', 'slab', '--interval', '500']);
-  assert.deepEqual(options.serve, {address: {host: '127.0.0.1', port: 9464}, tabs: ['malloc', 'slab'], views: [], pidLabel: true, top: 5, tui: true});
+  // With the TUI, the exporter reads at the TUI's interval, so that the two share their tracers.
+  assert.deepEqual(options.serve, {address: {host: '127.0.0.1', port: 9464}, tabs: ['malloc', 'slab'], views: [], pidLabel: true, top: 5, intervalMs: 500, tui: true});
   assert.equal(options.tab, 'slab');
+  assert.equal(parseFlags(['--serve', '--tui']).serve?.intervalMs, 1000);
+  assert.equal(parseFlags(['--serve', '--export-interval', '1000']).serve?.intervalMs, 1000);
+  assert.equal(parseFlags(['--serve', '--export-interval', '15049']).serve?.intervalMs, 15000, 'rounded to 100 ms, as --interval');
+  assert.equal(parseFlags(['--serve', '--tui', '--interval', '500', '--export-interval', '2000']).serve?.intervalMs, 2000);
   assert.equal(parseFlags(['--serve', '--pid', '1']).pid, 1);
 });
 
@@ -46,6 +52,8 @@ test('bad addresses, tabs and counts are one line each, quoting what was typed w
     [['--serve', '--metrics-top', '1001'], /out of range/],
     [['--serve', '--metrics-top', 'ten'], /^--metrics-top must be a whole number, not "ten"/],
     [['--serve', '--metrics-top', '5', '--metrics-top', '6'], /^--metrics-top is given 2 times/],
+    [['--serve', '--export-interval', '5s'], /^--export-interval must be a whole number, not "5s"/],
+    [['--serve', '--export-interval', '50'], /^--export-interval 50 is out of range: use 100 to \d+ milliseconds/],
   ];
   for (const [argv, message] of cases) {
     assert.throws(
@@ -72,6 +80,7 @@ test('--serve refuses batch, JSON, replay and stacks (and the TUI-only flags wit
     [['--export', 'brk'], /^--export goes with --serve/],
     [['--metrics-pid'], /^--metrics-pid goes with --serve/],
     [['--metrics-top', '3'], /^--metrics-top goes with --serve/],
+    [['--export-interval', '5000'], /^--export-interval goes with --serve/],
   ];
   for (const [argv, message] of cases) {
     assert.throws(() => parseFlags(argv), (error: unknown) => error instanceof UsageError && message.test(error.message) && !error.message.includes('\n'), `${JSON.stringify(argv)} should fail with ${message}`);

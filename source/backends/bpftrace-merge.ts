@@ -113,9 +113,48 @@ export function splitProbeLists(body: readonly string[]): string[] {
   return out;
 }
 
-/** Every map a line names, but the tick's own, with `prefix` put before it. */
+/** Every map a line names, but the tick's own, with `prefix` put before it; the names of exited processes go to the one map they share. */
 function prefixed(line: string, prefix: string): string {
-  return line.replace(/@(\w+)/g, (whole, name: string) => (TICK_MAP.test(name) ? whole : `@${prefix}${name}`));
+  return line.replace(/@(\w+)/g, (whole, name: string) => (TICK_MAP.test(name) ? whole : SHARED_NAMES.test(name) ? `@memtop_${name}` : `@${prefix}${name}`));
+}
+
+/**
+ * The map of each process that exited in the interval, pid -> comm (`@names_a[pid] = comm` and
+ * `@names_b`), which every script that names rows keeps alike: one map in a merged program,
+ * `@memtop_names_a|_b`, printed once and given to every view (splitMaps). Each script's block
+ * that only fills it is then the same text as the others' and runs once (withoutRepeatedBlocks).
+ * Under a churn of short-lived processes these were most of the keys the agent's tracer printed
+ * and memtop read: one per tab for each process that exited, against one or two of its events.
+ */
+const SHARED_NAMES = /^names_[ab]$/;
+const SHARED_NAMES_MAP = 'memtop_names';
+
+/** The body with each probe block (its attach line to its closing brace at the start of a line, or one line) kept once where two are the same text. */
+export function withoutRepeatedBlocks(body: readonly string[]): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (let index = 0; index < body.length; ) {
+    const line = body[index]!;
+    if (/^[\s{}]/.test(line) || line === '') {
+      out.push(line);
+      index++;
+      continue;
+    }
+    // A block on one line (`point /pred/ { ...; }`) ends there.
+    const end = /\{.*\}\s*$/.test(line) ? index : body.indexOf('}', index);
+    if (end === -1) {
+      out.push(...body.slice(index));
+      break;
+    }
+    const block = body.slice(index, end + 1);
+    const text = block.join('\n');
+    if (!seen.has(text)) {
+      seen.add(text);
+      out.push(...block);
+    }
+    index = end + 1;
+  }
+  return out;
 }
 
 /**
@@ -134,21 +173,26 @@ export function mergeScripts(parts: readonly MergePart[], title: string): string
   const cuts = parts.map(part => ({prefix: part.prefix, parts: cut(part.text)}));
   const joined = (region: Region) => cuts.flatMap(({prefix, parts: script}) => script[region].map(line => prefixed(line, prefix)));
   const tick = cuts[0]!.parts.tick.flatMap(line => (line.startsWith('\u0000') ? joined(line.slice(1) as Region) : [line]));
-  // Clears of the tick's own maps are in every script: once is enough.
-  const clears = new Set<string>();
-  const tickOnce = tick.filter(line => !/^\tclear\(@memtop_\w+\);$/.test(line) || (!clears.has(line) && Boolean(clears.add(line))));
-  const bodies = cuts.flatMap(({prefix, parts: script}) => splitProbeLists(script.body).map(line => prefixed(line, prefix)));
+  // Prints and clears of the tick's own maps and of the shared names are in every script: once is enough.
+  const once = new Set<string>();
+  const tickOnce = tick.filter(line => !/^\t+(?:print|clear)\(@memtop_\w+\);$/.test(line) || (!once.has(line) && Boolean(once.add(line))));
+  const bodies = withoutRepeatedBlocks(cuts.flatMap(({prefix, parts: script}) => splitProbeLists(script.body).map(line => prefixed(line, prefix))));
   return [`// ${title.replace(/\n/g, ' ')}`, ...bodies, ...tickOnce].join('\n') + '\n';
 }
 
 /**
  * One interval of a merged program as one interval per prefix, each map under its name in its
- * own script. A map of no prefix given is left out.
+ * own script, and the shared names of exited processes in each as `names`. A map of no prefix
+ * given is left out.
  */
 export function splitMaps(interval: IntervalMaps, prefixes: readonly string[]): Map<string, IntervalMaps> {
   const split = new Map<string, IntervalMaps>(prefixes.map(prefix => [prefix, {maps: new Map(), hists: new Map(), endNs: interval.endNs}]));
   const owner = (name: string) => prefixes.find(prefix => name.startsWith(prefix));
   for (const [name, map] of interval.maps) {
+    if (name === SHARED_NAMES_MAP) {
+      for (const view of split.values()) view.maps.set('names', map);
+      continue;
+    }
     const prefix = owner(name);
     if (prefix !== undefined) split.get(prefix)!.maps.set(name.slice(prefix.length), map);
   }

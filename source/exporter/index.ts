@@ -11,6 +11,8 @@ import {expose, metricsRegistry, type BuildInfo} from './exposition.js';
 import {addressText, listen, metricsHandler} from './http.js';
 import {profileHandler, ProfileServer} from './pprof-endpoint.js';
 import {runExporter} from './serve.js';
+import {tracerPids} from '../backends/tracer-process.js';
+import {releaseStartPages} from '../system/start-pages.js';
 
 export {ServeError} from './http.js';
 
@@ -46,11 +48,13 @@ export async function startExporter(options: StartExporterOptions): Promise<Runn
   const done = runExporter({
     backend: options.backend,
     model,
+    intervalMs: serve.intervalMs,
     pid: options.pid,
     pidLabel: serve.pidLabel,
     cgroups: new CgroupCache(),
     signal: options.signal,
     warn: options.warn,
+    afterStart: () => void releaseStartPages(tracerPids()),
   });
   return {server, model, profiles, describe: `serving http://${addressText(serve.address)}/metrics (${[...serve.tabs, ...serve.views.map(view => view.view)].join(', ')}) and /debug/pprof/allocs, /debug/pprof/heap`, done};
 }

@@ -10,13 +10,12 @@ import type {SharedBackend} from '../backends/shared-backend.js';
 import type {CgroupCache} from '../system/cgroups.js';
 import type {Backend, RawRow, TabId, TracerError} from '../types.js';
 
-/** The interval of every exported tracer: one snapshot a second, whatever the TUI shows. */
-export const EXPORT_INTERVAL_MS = 1000;
-
 export interface ExporterOptions {
   /** The backend; a shared one runs the views it can together in one tracer. */
   backend: Backend & Partial<Pick<SharedBackend, 'shareTracer'>>;
   model: MetricsModel;
+  /** The interval of every exported tracer (--export-interval), whatever the TUI shows. */
+  intervalMs: number;
   /** Trace only this process. */
   pid?: number;
   pidLabel: boolean;
@@ -26,7 +25,15 @@ export interface ExporterOptions {
   warn: (text: string) => void;
   /** Milliseconds now (tests). */
   now?: () => number;
+  /**
+   * Called a moment after tracers (re)started and delivered their first interval: the
+   * exporter's start pages go back then (system/start-pages.ts). Default: none.
+   */
+  afterStart?: () => void;
 }
+
+/** How long after a tracer's first interval the start pages go back: time for the others started with it to attach. */
+const AFTER_START_MS = 3000;
 
 /** A process row's labels: its name, its cgroup's label (container id or the path's last two parts), and its pid when asked. */
 export function processLabels(row: RawRow, cgroups: CgroupCache, pidLabel: boolean): Record<string, string> {
@@ -41,22 +48,38 @@ export function processLabels(row: RawRow, cgroups: CgroupCache, pidLabel: boole
 export async function runExporter(options: ExporterOptions): Promise<void> {
   const now = options.now ?? Date.now;
   const labelsOf = (row: RawRow) => processLabels(row, options.cgroups, options.pidLabel);
+  // One call for tracers started together: each first interval puts it off a little.
+  let afterStartTimer: NodeJS.Timeout | undefined;
+  const started = () => {
+    if (!options.afterStart || options.signal.aborted) return;
+    clearTimeout(afterStartTimer);
+    afterStartTimer = setTimeout(options.afterStart, AFTER_START_MS);
+    afterStartTimer.unref();
+  };
+  options.signal.addEventListener('abort', () => clearTimeout(afterStartTimer), {once: true});
   // Each view is still followed on its own (its restarts, its tracer_up): starting any view of a
   // group starts the group's one tracer, and a failure of it restarts every view of it.
   await options.backend.shareTracer?.(
     options.model.views.map(exported => ({tab: exported.tab as TabId, view: exported.view})),
     options.pid,
-    EXPORT_INTERVAL_MS,
+    options.intervalMs,
     error => options.warn(`the exported tabs' shared tracer failed (${error instanceof Error ? error.message : String(error)}); each tab runs in a tracer of its own`),
   );
   await Promise.all(options.model.views.map(async (exported: ExportedView) => {
     const tab = exported.tab as TabId;
     const name = TABS[tab].views[0]!.id === exported.view ? tab : `${tab} ${viewOf(tab, exported.view).label}`;
+    // Set at each (re)start, cleared by its first interval.
+    let fresh = false;
     const end = await follow({
       signal: options.signal,
       ...(options.pid !== undefined ? {pid: options.pid} : {}),
-      start: signal => options.backend.start({tab, view: exported.view, pid: options.pid, intervalMs: EXPORT_INTERVAL_MS, signal}),
+      start: signal => {
+        fresh = true;
+        return options.backend.start({tab, view: exported.view, pid: options.pid, intervalMs: options.intervalMs, signal});
+      },
       onItem: snapshot => {
+        if (fresh) started();
+        fresh = false;
         options.model.tracerState(tab, exported.view, true);
         if (snapshot.skippedLines !== undefined) options.model.tracerSkipped(tab, exported.view, snapshot.skippedLines);
         const rows = rowsOfView(snapshot, exported.view);

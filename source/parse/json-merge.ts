@@ -62,11 +62,60 @@ export function undoSignedByteEscapes(raw: string): string {
   });
 }
 
+/** The keys of a parsed value's objects, at every depth. */
+function keysIn(value: JsonValue): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  let keys = 0;
+  if (Array.isArray(value)) {
+    for (const item of value) keys += keysIn(item);
+    return keys;
+  }
+  for (const key in value) keys += 1 + keysIn(value[key]!);
+  return keys;
+}
+
+/** A key's closing quote and its colon: a quote no backslash escapes (an even number of them before it). */
+const KEY_END = /(\\*)"\s*:/g;
+
+/** The keys written in a line of JSON: each unescaped quote followed by a colon ends one (a string's closing quote never is). */
+function keysWritten(text: string): number {
+  let keys = 0;
+  for (const match of text.matchAll(KEY_END)) if (match[1]!.length % 2 === 0) keys++;
+  return keys;
+}
+
+/**
+ * The line as JSON.parse reads it, where that is what parseJsonMerging's own reading would give:
+ * no key written twice in an object (as many keys parsed as written), no integer past 2^53 (15
+ * digits at most), no byte escape of bpftrace's. Undefined otherwise, or for text JSON.parse
+ * refuses. JSON.parse is native: memtop runs with --no-opt (its shebang), where the reader below
+ * is interpreted, and a 28 KB map line of 500 processes took 2.5 ms with it and 0.56 ms this way
+ * (Node 20 with memtop's flags, a quiet machine, medians of 3 rounds of 2,000), the exporter's
+ * main cost under a churn of new processes.
+ */
+function parsedNatively(text: string): JsonValue | undefined {
+  if (/\d{16}/.test(text) || text.includes('\\uffffff')) return undefined;
+  let value: JsonValue;
+  try {
+    value = JSON.parse(text) as JsonValue;
+  } catch {
+    return undefined;
+  }
+  return keysIn(value) === keysWritten(text) ? value : undefined;
+}
+
 /**
  * Parse one line of JSON. A key "__proto__" is an ordinary own key, as with JSON.parse, and a
  * repeated key's values are merged with mergeValues. Throws JsonSyntaxError.
  */
 export function parseJsonMerging(text: string): JsonValue {
+  const native = parsedNatively(text);
+  if (native !== undefined) return native;
+  return parseJsonOwn(text);
+}
+
+/** parseJsonMerging's own reader, for lines JSON.parse would read otherwise. Exported for its tests. */
+export function parseJsonOwn(text: string): JsonValue {
   let at = 0;
   const length = text.length;
 

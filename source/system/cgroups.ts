@@ -1,13 +1,14 @@
 // A process's cgroup, read from /proc/<pid>/cgroup, with the one bounded cache memtop reads it
 // through (the CGROUP column, the --cgroup filter, recordings).
-import {readFileSync} from 'node:fs';
+import {procText} from './proc-file.js';
 import {infoOfPath, parseCgroupFile, type CgroupInfo} from '../model/cgroup.js';
 
 /** The cgroup path of a process, or undefined when it has gone or /proc cannot say. Never throws. */
 export function cgroupOf(pid: number, procRoot = '/proc'): string | undefined {
   if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
   try {
-    return parseCgroupFile(readFileSync(`${procRoot}/${pid}/cgroup`, 'utf8'));
+    const text = procText(pid, 'cgroup', procRoot);
+    return text === undefined ? undefined : parseCgroupFile(text);
   } catch {
     return undefined;
   }

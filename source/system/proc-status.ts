@@ -1,6 +1,6 @@
 // A process's memory as /proc/PID/status states it at the moment it is read (RssAnon, VmData...),
 // in bytes: what a measure declared with `procStatus` (tabs/types.ts) is made of.
-import {readFileSync} from 'node:fs';
+import {procText} from './proc-file.js';
 import {statusBytes} from '../parse/proc-status.js';
 
 /**
@@ -10,7 +10,9 @@ import {statusBytes} from '../parse/proc-status.js';
  */
 export function readStatusBytes(pid: number, proc = '/proc'): Record<string, number> | 'gone' | undefined {
   try {
-    const fields = statusBytes(readFileSync(`${proc}/${pid}/status`, 'utf8'));
+    const text = procText(pid, 'status', proc);
+    if (text === undefined) return 'gone';
+    const fields = statusBytes(text);
     return 'VmRSS' in fields ? fields : 'gone';
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -1,7 +1,7 @@
 // The one owner of process names: read from /proc lazily (only for the rows that are shown,
 // exported or recorded), each read kept a few seconds and the cache bounded, and one text for a
 // process that has gone. Views and backends ask here; none reads /proc/<pid>/comm itself.
-import {readFileSync} from 'node:fs';
+import {procText} from './proc-file.js';
 
 /** What a process is called where a name is shown but the process has gone (or /proc cannot name it). */
 export const GONE_NAME = '?';
@@ -9,7 +9,7 @@ export const GONE_NAME = '?';
 /** A process's name (its main thread's comm) from /proc, or undefined when it has gone. */
 function readProcessName(pid: number): string | undefined {
   try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').replace(/\n$/, '') || undefined;
+    return procText(pid, 'comm')?.replace(/\n$/, '') || undefined;
   } catch {
     return undefined;
   }

@@ -9,16 +9,65 @@ import {rangeAt} from '../model/ranges.js';
  * undefined when it has gone (or /proc cannot say).
  */
 export function executableRanges(pid: number): [low: bigint, high: bigint][] | undefined {
+  const text = mapsText(pid);
+  return text === undefined ? undefined : rangesIn(text);
+}
+
+function mapsText(pid: number): string | undefined {
   try {
-    const ranges: [bigint, bigint][] = [];
-    for (const line of readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n')) {
-      const match = /^([0-9a-f]+)-([0-9a-f]+) ..x/.exec(line);
-      if (match) ranges.push([BigInt(`0x${match[1]}`), BigInt(`0x${match[2]}`)]);
-    }
-    return ranges;
+    return readFileSync(`/proc/${pid}/maps`, 'utf8');
   } catch {
     return undefined;
   }
+}
+
+function rangesIn(text: string): [low: bigint, high: bigint][] {
+  const ranges: [bigint, bigint][] = [];
+  for (const line of text.split('\n')) {
+    const match = /^([0-9a-f]+)-([0-9a-f]+) ..x/.exec(line);
+    if (match) ranges.push([BigInt(`0x${match[1]}`), BigInt(`0x${match[2]}`)]);
+  }
+  return ranges;
+}
+
+function mappingsIn(text: string): Mapping[] {
+  return text.split('\n').map(parseMapsLine).filter((mapping): mapping is Mapping => mapping !== undefined);
+}
+
+/** What a drill-down reads of its process's mappings each interval: which addresses are its code, and which mapping holds an address. */
+export interface MapsNow {
+  code?: [low: bigint, high: bigint][];
+  mappingOf?: (address: number) => string | undefined;
+}
+
+/**
+ * A reader of one process's mappings over a drill-down's intervals. A process that has exited
+ * keeps the mappings last read: its last interval arrives after it has gone, when its maps read
+ * empty (a zombie) or not at all, and its stacks and addresses are still its own. An address
+ * no mapping holds now is looked up in the mappings read before (memory unmapped since the
+ * event), and only then called unmapped.
+ */
+export function followMappings(pid: number): () => MapsNow {
+  let last: string | undefined;
+  let before: string | undefined;
+  return () => {
+    const text = mapsText(pid);
+    if (text !== undefined && text.trim() !== '') {
+      if (last !== undefined && last !== text) before = last;
+      last = text;
+    }
+    if (last === undefined) return {};
+    const [now, earlier] = [last, before];
+    // Parsed only for a drill-down that names mappings, once per interval.
+    let mappings: [Mapping[], Mapping[] | undefined] | undefined;
+    return {
+      code: rangesIn(now),
+      mappingOf: address => {
+        mappings ??= [mappingsIn(now), earlier === undefined ? undefined : mappingsIn(earlier)];
+        return mappingAt(mappings[0], address) ?? (mappings[1] ? mappingAt(mappings[1], address) : undefined);
+      },
+    };
+  };
 }
 
 /** One mapping of a process: [low, high) and what it maps. */
@@ -38,17 +87,6 @@ export function parseMapsLine(line: string): Mapping | undefined {
   return {low: Number.parseInt(match[1]!, 16), high: Number.parseInt(match[2]!, 16), name};
 }
 
-/** A process's mappings from /proc/<pid>/maps, in address order, or undefined when it has gone. */
-export function processMappings(pid: number): Mapping[] | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/maps`, 'utf8')
-      .split('\n')
-      .map(parseMapsLine)
-      .filter((mapping): mapping is Mapping => mapping !== undefined);
-  } catch {
-    return undefined;
-  }
-}
 
 /** The name of the mapping that holds `address` (mappings in address order). */
 export function mappingAt(mappings: readonly Mapping[], address: number): string | undefined {

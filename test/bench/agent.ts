@@ -8,7 +8,8 @@
 //
 // --image runs memtop from its image (deploy/Containerfile) with podman, as the readme's Fleet
 // section says; --memtop another build's cli.js (main's, to compare); otherwise this checkout's
-// dist/cli.js. CPU is noisy on a shared machine: it is given as the median of the window's 15 s
+// dist/cli.js, run as the installed `memtop` command runs it (the Node flags of its shebang line
+// apply, as they do in the image). CPU is noisy on a shared machine: it is given as the median of the window's 15 s
 // slices (and the window's mean). RSS is what a container's memory limit is charged nearer to:
 // pages of LLVM shared among tracers count once in PSS and in each tracer's RSS. Needs root,
 // bpftrace and gcc.
@@ -20,7 +21,7 @@ import {buildWorkload} from '../helpers/workloads.js';
 import {freePort} from '../helpers/prometheus.js';
 import {cleanupAll, descendants, installCleanupHooks, onCleanup} from './lib/cleanup.js';
 import {commOf, cpuSecondsPrecise, sleep, spawnChild, type Child} from './lib/proc.js';
-import {MEMTOP_CLI, useMemtop} from './lib/tracers.js';
+import {MEMTOP_CLI, memtopArgv, useMemtop} from './lib/tracers.js';
 import {fixed, table} from './lib/stats.js';
 
 const {values} = parseArgs({
@@ -38,13 +39,14 @@ if (values.memtop) useMemtop(values.memtop);
 const exported = values.export.split(',');
 const SCRAPE_EVERY_MS = 15_000;
 
-/** A process's PSS and RSS in kB, from /proc/<pid>/smaps_rollup; 0 when it has gone. */
-function memoryKb(pid: number): {pss: number; rss: number} {
+/** A process's PSS, RSS and anonymous memory in kB, from /proc/<pid>/smaps_rollup; 0 when it has gone. */
+function memoryKb(pid: number): {pss: number; rss: number; anon: number} {
   try {
     const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-    return {pss: Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0), rss: Number(/^Rss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0)};
+    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? 0);
+    return {pss: field('Pss'), rss: field('Rss'), anon: field('Anonymous')};
   } catch {
-    return {pss: 0, rss: 0};
+    return {pss: 0, rss: 0, anon: 0};
   }
 }
 
@@ -56,11 +58,17 @@ function agentPids(root: number): number[] {
 interface Figures {
   pssMb: number;
   rssMb: number;
+  /** The tracers' anonymous memory (the rest of their RSS is file pages: bpftrace's LLVM and Clang). */
+  tracerAnonMb: number;
+  tracerRssMb: number;
   memtopPssMb: number;
+  memtopRssMb: number;
   tracers: number;
   /** The median of the window's slices' CPU shares of one core. */
   cpuShare: number;
   cpuMean: number;
+  /** memtop's own (node's) share of the window's CPU. */
+  memtopCpuMean: number;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
@@ -75,18 +83,24 @@ async function measure(root: number, port: number): Promise<Figures> {
   };
   const startedAt = performance.now();
   const cpuStart = cpuNow();
+  const memtopCpuStart = cpuSecondsPrecise(root) ?? 0;
   let sliceCpu = cpuStart;
   let sliceAt = startedAt;
-  const samples: {pss: number; rss: number; memtop: number; tracers: number}[] = [];
+  const samples: {pss: number; rss: number; memtop: number; memtopRss: number; tracerAnon: number; tracerRss: number; tracers: number}[] = [];
   const slices: number[] = [];
   while (performance.now() - startedAt < seconds * 1000) {
     await fetch(`http://127.0.0.1:${port}/metrics`).then(async response => response.text());
     const pids = agentPids(root);
     const memory = pids.map(memoryKb);
+    const own = memoryKb(root);
+    const tracers = pids.filter(pid => pid !== root).map(memoryKb);
     samples.push({
       pss: memory.reduce((sum, one) => sum + one.pss, 0),
       rss: memory.reduce((sum, one) => sum + one.rss, 0),
-      memtop: memoryKb(root).pss,
+      memtop: own.pss,
+      memtopRss: own.rss,
+      tracerAnon: tracers.reduce((sum, one) => sum + one.anon, 0),
+      tracerRss: tracers.reduce((sum, one) => sum + one.rss, 0),
       tracers: pids.filter(pid => commOf(pid) === 'bpftrace').length,
     });
     await sleep(Math.min(SCRAPE_EVERY_MS, seconds * 1000 - (performance.now() - startedAt)));
@@ -101,16 +115,21 @@ async function measure(root: number, port: number): Promise<Figures> {
     pssMb: median(samples.map(sample => sample.pss)) / 1024,
     rssMb: median(samples.map(sample => sample.rss)) / 1024,
     memtopPssMb: median(samples.map(sample => sample.memtop)) / 1024,
+    memtopRssMb: median(samples.map(sample => sample.memtopRss)) / 1024,
+    tracerAnonMb: median(samples.map(sample => sample.tracerAnon)) / 1024,
+    tracerRssMb: median(samples.map(sample => sample.tracerRss)) / 1024,
     tracers: Math.max(...samples.map(sample => sample.tracers)),
     cpuShare: median(slices),
     cpuMean: (cpuNow() - cpuStart) / elapsed,
+    memtopCpuMean: ((cpuSecondsPrecise(root) ?? 0) - memtopCpuStart) / elapsed,
   };
 }
 
 async function startAgent(port: number): Promise<{child: Child; root: () => number}> {
   const args = ['--serve', `127.0.0.1:${port}`, '--export', exported.join(',')];
   if (!values.image) {
-    const child = spawnChild('memtop --serve', process.execPath, [MEMTOP_CLI, ...args], {stdout: 'ignore'});
+    const [file, ...argv] = memtopArgv(args);
+    const child = spawnChild('memtop --serve', file!, argv, {stdout: 'ignore'});
     return {child, root: () => child.pid};
   }
   const name = `memtop-bench-agent-${process.pid}`;
@@ -153,14 +172,18 @@ async function main(): Promise<void> {
     fixed(figures.pssMb, 1),
     fixed(figures.memtopPssMb, 1),
     fixed(figures.rssMb, 1),
+    fixed(figures.memtopRssMb, 1),
+    fixed(figures.tracerRssMb, 1),
+    fixed(figures.tracerAnonMb, 1),
     String(figures.tracers),
     `${fixed(figures.cpuShare * 100, 2)}%`,
     `${fixed(figures.cpuMean * 100, 2)}%`,
+    `${fixed(figures.memtopCpuMean * 100, 2)}%`,
   ];
   process.stdout.write(
     table(
       `memtop --serve --export ${exported.join(',')} (${values.image ? `image ${values.image}` : MEMTOP_CLI}), ${seconds} s windows, a scrape every 15 s`,
-      ['node', 'PSS MB, all', 'PSS MB, memtop', 'RSS MB, all', 'tracers', 'CPU, median of 15 s', 'CPU, window'],
+      ['node', 'PSS MB, all', 'PSS MB, memtop', 'RSS MB, all', 'RSS MB, memtop', 'RSS MB, tracers', 'anon MB, tracers', 'tracers', 'CPU, median of 15 s', 'CPU, window', 'CPU, window, memtop'],
       [row('idle', idle), row(`churn ${values['churn-per-minute']}/min`, busy)],
       ['PSS and RSS: the median of the samples; CPU: memtop and its tracers, as a share of one core'],
     ) + '\n',
