@@ -2,9 +2,10 @@
 // by hand) repeated on one positional parameter per file, mechanically, so that the files in
 // probes/bpftrace/ stay plain and runnable with one path. Pure text in, text and arguments out.
 import {C_ENTRY_POINTS, ENTRY_ARGUMENTS, GO_ENTRY, type AllocatorObject} from './allocators.js';
-
-const ALLOCATOR_ENTRIES: ReadonlySet<string> = new Set(C_ENTRY_POINTS);
 import type {ProbeNeeds} from './probe-placement.js';
+
+/** The C allocator entry points a probe on `$3:NAME` is put on every file for. */
+const ALLOCATOR_ENTRIES: ReadonlySet<string> = new Set(C_ENTRY_POINTS);
 
 /** One file a script is expanded for: its allocator, and the positional its path is passed as. */
 export interface ScriptFile extends AllocatorObject {
