@@ -160,3 +160,28 @@ export function coverageText(summary: AllocatorSummary): CoverageText {
   }
   return text;
 }
+
+/** One part of what the allocator probes cover, as the status line lays it out. */
+export interface CoverageField {
+  text: string;
+  /** Its narrow form. */
+  short?: string;
+  /** Never dropped from a narrow line. */
+  keep?: boolean;
+}
+
+/**
+ * What the allocator probes cover, in the order the status line and batch text say it: the files
+ * by kind; new files attaching and the processes not probed, never dropped, so that no count
+ * looks whole that is not; the probes that single-step; and in the live view its cost per
+ * allocation, kept too, since it is why that view attaches only while on screen.
+ */
+export function coverageFields(summary: AllocatorSummary): CoverageField[] {
+  const coverage = coverageText(summary);
+  const fields: CoverageField[] = [{text: coverage.files, short: coverage.short}];
+  if (coverage.attaching) fields.push({text: coverage.attaching, short: coverage.attachingShort, keep: true});
+  if (coverage.unprobed) fields.push({text: coverage.unprobed, short: coverage.unprobedShort, keep: true});
+  if (coverage.singleSteps) fields.push({text: coverage.singleSteps, short: coverage.singleStepsShort});
+  if (coverage.liveCost) fields.push({text: coverage.liveCost, short: coverage.liveCostShort, keep: true});
+  return fields;
+}

@@ -6,7 +6,7 @@ import {hasTotal, isUnknown, SAMPLED_GROWTH_SECONDS, valueOf, type TableRow} fro
 import {columnsFor} from './columns.js';
 import {histogramRange, histogramUnit, liveSummary, staysSummary, topStacks} from './stacks.js';
 import {foldedInput, foldedStacks} from './folded.js';
-import {coverageText} from './allocators.js';
+import {coverageFields} from './allocators.js';
 import {clockTime, fit, humanAge, humanBytes, humanCount, humanMs, sanitize, toFixed} from '../format.js';
 
 /**
@@ -48,8 +48,7 @@ export function tableText(snapshot: TracerSnapshot, view: ViewDefinition, rows: 
   const header = columns.map(column => fit(column.title, column.width, column.align)).join(' ');
   const lines = rows.map(row => columns.map(column => fit(column.format(row), column.width, column.align)).join(' '));
   const live = snapshot.since !== undefined ? ` · live since ${clockTime(snapshot.since)}${snapshot.untracked ? ` · CAPPED: ${snapshot.untracked} allocations not tracked: ≥ marks a floor, ? a growth not known` : ''}${snapshot.sampled ? ` · sampled: 1 address in ${snapshot.sampled} tracked, ~ marks an estimate (growth over up to ${SAMPLED_GROWTH_SECONDS}s)` : ''}` : '';
-  const coverage = snapshot.allocators ? coverageText(snapshot.allocators) : undefined;
-  const covered = coverage ? ` · ${coverage.files}${coverage.attaching ? ` · ${coverage.attaching}` : ''}${coverage.unprobed ? ` · ${coverage.unprobed}` : ''}${coverage.singleSteps ? ` · ${coverage.singleSteps}` : ''}${coverage.liveCost ? ` · ${coverage.liveCost}` : ''}` : '';
+  const covered = snapshot.allocators ? coverageFields(snapshot.allocators).map(field => ` · ${field.text}`).join('') : '';
   return [`memtop ${TABS[snapshot.tab].title} · ${snapshot.time} · ${snapshot.backend} ${snapshot.probe} · ${toFixed(snapshot.elapsedMs / 1000, 2)}s${live}${covered}`, header, ...lines, ''].join('\n') + '\n';
 }
 

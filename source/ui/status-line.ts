@@ -7,7 +7,7 @@ import {SAMPLED_GROWTH_SECONDS, type TableState} from '../model/table.js';
 import {isGaugeView, TABS, viewOf} from '../registry.js';
 import type {UiState} from '../state/reducer.js';
 import type {AllocatorSummary} from '../types.js';
-import {coverageText} from '../model/allocators.js';
+import {coverageFields} from '../model/allocators.js';
 import type {Source} from './use-source.js';
 import type {CommandPhase} from '../command/command-tui.js';
 import type {TracerStatus} from './use-tracer.js';
@@ -108,16 +108,8 @@ export function statusFields(input: StatusInput): StatusField[] {
     if (table.view && table.since) fields.push({text: `${table.view} since ${clockTime(table.since)}`, keep: true});
     if (table.probe) fields.push({text: `probe ${table.probe}`});
     else if (!input.error) fields.push({text: 'starting tracer…', short: 'starting…'});
-    if (table.allocators) {
-      // What allocator probes cover: the files by kind, and (never dropped) the processes they miss.
-      const coverage = coverageText(table.allocators);
-      fields.push({text: coverage.files, short: coverage.short});
-      if (coverage.attaching) fields.push({text: coverage.attaching, short: coverage.attachingShort, keep: true});
-      if (coverage.unprobed) fields.push({text: coverage.unprobed, short: coverage.unprobedShort, keep: true});
-      if (coverage.singleSteps) fields.push({text: coverage.singleSteps, short: coverage.singleStepsShort});
-      // What the live view costs each allocation is why it attaches only while on screen: kept, short.
-      if (coverage.liveCost) fields.push({text: coverage.liveCost, short: coverage.liveCostShort, keep: true});
-    }
+    // What allocator probes cover: the files by kind, and (never dropped) what they miss.
+    if (table.allocators) fields.push(...coverageFields(table.allocators));
     if (table.backend) fields.push({text: table.backend});
   }
   if (input.filter || input.filtering === 'name') fields.push({text: `filter: ${sanitize(input.filter)}${input.filtering === 'name' ? '_' : ''}`, keep: input.filtering === 'name'});
