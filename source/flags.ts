@@ -136,6 +136,16 @@ function integer(name: string, raw: string | undefined, min: number, max: number
   return value;
 }
 
+/** An interval flag (--interval, --export-interval) in ms, checked against the tracers' range. */
+function intervalFlag(name: string, raw: string | undefined): number | undefined {
+  return integer(name, raw, MIN_INTERVAL_MS, MAX_INTERVAL_MS, `use ${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS} milliseconds`);
+}
+
+/** An interval as the tracers take it: rounded to 100 ms, at least the shortest. */
+function roundedInterval(ms: number): number {
+  return Math.round(ms / 100) * 100 || MIN_INTERVAL_MS;
+}
+
 /** Show user input inside an error without letting it carry control characters. */
 function printable(text: string): string {
   return sanitize(text).slice(0, 60);
@@ -251,7 +261,7 @@ export function parseFlags(allArgs: string[]): Options {
   if (!TAB_IDS.includes(tab)) throw new UsageError(`unknown tab "${printable(String(flags.tab))}": use one of ${TAB_IDS.join(', ')}`);
   const backend = (flags.backend ?? 'auto') as BackendChoice;
   if (!BACKEND_CHOICES.includes(backend)) throw new UsageError(`unknown backend "${printable(String(flags.backend))}": use one of ${BACKEND_CHOICES.join(', ')}`);
-  const intervalMs = integer('interval', flags.interval, MIN_INTERVAL_MS, MAX_INTERVAL_MS, `use ${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS} milliseconds`) ?? 1000;
+  const intervalMs = intervalFlag('interval', flags.interval) ?? 1000;
   const limit = integer('limit', flags.limit, 1, 100, 'use 1 to 100 rows') ?? 10;
   const pid = integer('pid', flags.pid, 1, 4_194_304, 'use the PID of a running process (see ps)');
   const iterations = integer('iterations', flags.iterations, 1, 1_000_000, 'use a count of 1 or more');
@@ -289,7 +299,7 @@ export function parseFlags(allArgs: string[]): Options {
   const serve = serveOptions(
     flags,
     raw => integer('metrics-top', raw, 1, 1000, 'use 1 to 1000 label sets'),
-    raw => integer('export-interval', raw, MIN_INTERVAL_MS, MAX_INTERVAL_MS, `use ${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS} milliseconds`) ?? (flags.tui ? intervalMs : undefined),
+    raw => intervalFlag('export-interval', raw) ?? (flags.tui ? intervalMs : undefined),
   );
   if (flags.record !== undefined && flags.replay !== undefined) throw new UsageError('--record and --replay do not go together: replay a recording, or record a live session');
   if (flags.replay !== undefined && flags.check) throw new UsageError('--check is for live tracing: drop --replay');
@@ -312,7 +322,7 @@ export function parseFlags(allArgs: string[]): Options {
   return {
     tab,
     ...(flags.tab !== undefined ? {tabGiven: true} : {}),
-    intervalMs: Math.round(intervalMs / 100) * 100 || MIN_INTERVAL_MS,
+    intervalMs: roundedInterval(intervalMs),
     limit,
     pid,
     ...(flags.cache !== undefined ? {cache: flags.cache} : {}),
@@ -406,7 +416,7 @@ function serveOptions(
     ...(flags.export === undefined ? {tabs: DEFAULT_EXPORT, views: []} : exportNames(flags.export)),
     pidLabel: flags.metricsPid,
     top: top(flags.metricsTop) ?? 20,
-    intervalMs: Math.round((interval(flags.exportInterval) ?? DEFAULT_EXPORT_INTERVAL_MS) / 100) * 100 || MIN_INTERVAL_MS,
+    intervalMs: roundedInterval(interval(flags.exportInterval) ?? DEFAULT_EXPORT_INTERVAL_MS),
     tui: flags.tui,
   };
 }
