@@ -278,8 +278,10 @@ export class AllocatorWatch {
       const exe = exeLink(pid);
       const retry = this.retries.get(pid);
       if (this.exes.has(pid) && this.exes.get(pid) === exe && retry === undefined) continue;
-      // Another executable than last time: the process has exec'd, and its name with it.
-      if (this.exes.has(pid) && this.exes.get(pid) !== exe) forgetProcessName(pid);
+      // Another executable than last time: the process has exec'd, and its name with it. A process
+      // new to the watcher may have exec'd too since it was named (a container's first process
+      // names rows as runc's init until its exec, often between two polls): its name is read again.
+      if (!this.exes.has(pid) || this.exes.get(pid) !== exe) forgetProcessName(pid);
       this.exes.set(pid, exe);
       const found = readProcessAllocator(pid);
       if (found && 'reason' in found) {
