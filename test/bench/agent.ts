@@ -4,7 +4,11 @@
 // a share of one core, over a window while Prometheus-style scrapes come every 15 s; first on an
 // idle machine, then under the exporter test's churn (short-lived processes under names of their own).
 //
-//   node --import tsx test/bench/agent.ts [--seconds 90] [--settle 30] [--churn-per-minute 6000] [--export TABS] [--image IMAGE | --memtop CLI]
+//   node --import tsx test/bench/agent.ts [--seconds 90] [--settle 30] [--churn-per-minute 6000] [--export TABS] [--shared-cgroup] [--image IMAGE | --memtop CLI]
+//
+// memtop runs in a memory cgroup of its own, made beside the bench's, as in a pod or a service
+// (--shared-cgroup: in the bench's, as when started from a shell), so that it can give back the
+// pages its tracers' start took (readme, Fleet) and only its own pages are charged there.
 //
 // --image runs memtop from its image (deploy/Containerfile) with podman, as the readme's Fleet
 // section says; --memtop another build's cli.js (main's, to compare); otherwise this checkout's
@@ -14,9 +18,11 @@
 // pages of LLVM shared among tracers count once in PSS and in each tracer's RSS. Needs root,
 // bpftrace and gcc.
 import {execFileSync} from 'node:child_process';
-import {readFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readFileSync, rmdirSync} from 'node:fs';
+import path from 'node:path';
 import {parseArgs} from 'node:util';
 import {DEFAULT_EXPORT} from '../../source/flags.js';
+import {cgroupV1MemoryDirectory, cgroupV2Directory} from '../../source/system/start-pages.js';
 import {buildWorkload} from '../helpers/workloads.js';
 import {freePort} from '../helpers/prometheus.js';
 import {cleanupAll, descendants, installCleanupHooks, onCleanup} from './lib/cleanup.js';
@@ -32,6 +38,7 @@ const {values} = parseArgs({
     export: {type: 'string', default: DEFAULT_EXPORT.join(',')},
     image: {type: 'string'},
     memtop: {type: 'string'},
+    'shared-cgroup': {type: 'boolean', default: false},
   },
 });
 const seconds = Number(values.seconds);
@@ -129,7 +136,13 @@ async function startAgent(port: number): Promise<{child: Child; root: () => numb
   const args = ['--serve', `127.0.0.1:${port}`, '--export', exported.join(',')];
   if (!values.image) {
     const [file, ...argv] = memtopArgv(args);
-    const child = spawnChild('memtop --serve', file!, argv, {stdout: 'ignore'});
+    if (values['shared-cgroup']) {
+      const child = spawnChild('memtop --serve', file!, argv, {stdout: 'ignore'});
+      return {child, root: () => child.pid};
+    }
+    const cgroup = ownCgroup();
+    // The shell joins the cgroup and becomes memtop (exec): the same pid, its tracers started inside.
+    const child = spawnChild('memtop --serve in a cgroup of its own', '/bin/sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup, file!, ...argv], {stdout: 'ignore'});
     return {child, root: () => child.pid};
   }
   const name = `memtop-bench-agent-${process.pid}`;
@@ -145,6 +158,28 @@ async function startAgent(port: number): Promise<{child: Child; root: () => numb
     '-v', '/sys/kernel/tracing:/sys/kernel/tracing', values.image, ...args,
   ], {stdout: 'ignore'});
   return {child, root: () => Number(execFileSync('podman', ['inspect', '--format', '{{.State.Pid}}', name], {encoding: 'utf8'}).trim())};
+}
+
+/** A memory cgroup for the agent beside the bench's own (v2 with memory.reclaim, else v1's memory controller), removed at the end. */
+function ownCgroup(): string {
+  const selfCgroup = readFileSync('/proc/self/cgroup', 'utf8');
+  const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
+  const v2 = cgroupV2Directory(selfCgroup, mountinfo);
+  const own = v2 !== undefined && existsSync(path.join(v2, 'memory.reclaim')) ? v2 : cgroupV1MemoryDirectory(selfCgroup, mountinfo);
+  if (own === undefined) throw new Error('no memory cgroup to make the agent one in (--shared-cgroup runs it in the bench\'s)');
+  const directory = path.join(path.dirname(own), `memtop-bench-agent-${process.pid}`);
+  mkdirSync(directory);
+  onCleanup('the agent cgroup', () => {
+    // Its processes were killed just before (teardowns run newest first); the cgroup goes once they have.
+    for (let tries = 0; tries < 50 && existsSync(directory); tries++) {
+      try {
+        rmdirSync(directory);
+      } catch {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+      }
+    }
+  });
+  return directory;
 }
 
 async function main(): Promise<void> {
