@@ -15,6 +15,7 @@ import {checkProfileFile} from '../source/system/pprof-file.js';
 import {parseFlags, UsageError} from '../source/flags.js';
 import {buildSummary, leakStacks, processFigures, summaryJson, summaryText} from '../source/model/command-summary.js';
 import {CommandError, exitStatus, openCommandOutput, startHeld} from '../source/command/held-command.js';
+import {runTime} from '../source/command/run-command.js';
 import {withPids, type CommandView} from '../source/command/command-tui.js';
 import {applyRows, emptyTable} from '../source/model/table.js';
 import {columnsFor} from '../source/model/columns.js';
@@ -218,5 +219,15 @@ describe("COMMAND's allocator files", () => {
     assert.equal(isSystemLoader('/tmp/ld-linux-x86-64.so.2'), false);
     assert.equal(isSystemLoader('/bin/sh'), false);
     assert.equal(isSystemLoader('/no/such/ld-linux-x86-64.so.2'), false);
+  });
+});
+
+describe('COMMAND\'s run time (ranMs)', () => {
+  it('runs to the exit the tracer saw, not to memtop reaping it; memtop\'s wait where the tracer saw none or its clock disagrees', () => {
+    const released = 5_000_000_000n;
+    assert.equal(runTime(released, released + 37_500_000n, 93.2), 37.5, 'exited 37.5 ms after its release, reaped 93.2 ms after');
+    assert.equal(runTime(released, undefined, 93.2), 93.2, 'no exit seen');
+    assert.equal(runTime(released, released - 1_000_000n, 93.2), 93.2, 'an exit before the release: another clock');
+    assert.equal(runTime(released, released + 200_000_000n, 93.2), 93.2, 'an exit after the reaping: another clock');
   });
 });

@@ -24,6 +24,8 @@ export interface CommandTrace {
   /** Not freed, per process: taken when it stopped at _exit (named), else at its exit. */
   stacks: Map<number, LeakStack[]>;
   exited: Set<number>;
+  /** When each exited process exited (sched_process_exit), in bpftrace's nsecs: CLOCK_MONOTONIC, the clock of process.hrtime. */
+  exitNs: Map<number, bigint>;
   untracked: number;
   /** bpftrace's nsecs of the last interval's end. */
   lastTickNs: bigint;
@@ -107,7 +109,7 @@ export function freeSite(libc: string, version: BpftraceVersion): string {
   return siteIn(libc, 'free', {arguments: 1, ignoresNull: true}, version);
 }
 
-const MARK = /^memtop-(begin|end|stopped|exit) (\d+)\s*$/;
+const MARK = /^memtop-(begin|end|stopped|exit) (\d+)(?: (\d+))?\s*$/;
 /** An empty map print flushes the parser: each print is read as it comes, not per interval. */
 const FLUSH = '{"type": "printf", "data": "memtop-end 0\\n"}';
 
@@ -135,7 +137,7 @@ export async function traceCommand(options: {
   const files = await commandAllocatorFiles(options.executable, options.env, libc);
   const {program, paths} = commandProgram(files, version);
   const latest = new Map<string, Record<string, unknown>>();
-  const trace: CommandTrace = {processes: new Map(), stacks: new Map(), exited: new Set(), untracked: 0, lastTickNs: 0n, allocators: [...new Set(files.map(file => file.kind))]};
+  const trace: CommandTrace = {processes: new Map(), stacks: new Map(), exited: new Set(), exitNs: new Map(), untracked: 0, lastTickNs: 0n, allocators: [...new Set(files.map(file => file.kind))]};
   const named = new Set<number>();
   followed.add(options.pid);
   const refresh = () => {
@@ -194,6 +196,7 @@ export async function traceCommand(options: {
         break;
       case 'exit': {
         trace.exited.add(pid);
+        if (mark[3] !== undefined) trace.exitNs.set(pid, BigInt(mark[3]));
         stopped.delete(pid);
         const stacks = leakStacks(latest).get(pid) ?? [];
         if (!named.has(pid) || (!hasNames(trace.stacks.get(pid) ?? []) && hasNames(stacks))) trace.stacks.set(pid, stacks);

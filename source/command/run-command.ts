@@ -89,17 +89,18 @@ export async function startCommand(options: {
     }
   }
   const heldMs = Date.now() - heldAt;
-  const releasedAt = performance.now();
+  const releasedAt = process.hrtime.bigint();
   held.release();
-  const ranFor = held.exited.then(() => performance.now() - releasedAt);
+  const waitedFor = held.exited.then(() => Number(process.hrtime.bigint() - releasedAt) / 1e6);
   const summary = (async () => {
     const exitStatus = await held.exited;
-    const ranMs = await ranFor;
+    const waitedMs = await waitedFor;
     // The exit is seen by the tracer at once; the figures come with the next interval (bounded wait: a lost event must not hang memtop).
     await Promise.race([figuresFinal, failed, new Promise(resolve => setTimeout(resolve, 5000 + options.intervalMs * 2))]);
     tracer.abort();
     const trace = await traced.catch(() => undefined);
     options.signal.removeEventListener('abort', stop);
+    const ranMs = runTime(releasedAt, trace?.exitNs.get(held.pid), waitedMs);
     return buildSummary({
       command: options.command,
       exitStatus,
@@ -112,4 +113,16 @@ export async function startCommand(options: {
     });
   })();
   return {held, summary};
+}
+
+/**
+ * COMMAND's run from its release to its exit in ms: to its exit as the kernel saw it (the tracer's
+ * `exitNs`, on process.hrtime's clock), not to when memtop got round to reaping it, which adds
+ * memtop's own delay (tens of ms on a busy machine); `waitedMs` (release to reaping) where the
+ * tracer did not see the exit or its clock does not agree (a time namespace).
+ */
+export function runTime(releasedAtNs: bigint, exitNs: bigint | undefined, waitedMs: number): number {
+  if (exitNs === undefined) return waitedMs;
+  const ranMs = Number(exitNs - releasedAtNs) / 1e6;
+  return ranMs > 0 && ranMs <= waitedMs ? ranMs : waitedMs;
 }
