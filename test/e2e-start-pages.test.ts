@@ -7,10 +7,10 @@
 // cgroup's page cache must then fall by most of it, while the file's pages are nobody's but the
 // cgroup's: without memory pressure (none here) only memtop's request takes them.
 import assert from 'node:assert/strict';
-import {existsSync, mkdirSync, readFileSync, rmdirSync, rmSync} from 'node:fs';
+import {mkdirSync, readFileSync, rmdirSync, rmSync} from 'node:fs';
 import path from 'node:path';
 import {after, afterEach, describe, it} from 'node:test';
-import {cgroupV1MemoryDirectory, cgroupV2Directory} from '../source/system/start-pages.js';
+import {ownMemoryCgroup} from '../source/system/start-pages.js';
 import {childTracker, startLineChild, stopWithDescendants} from './helpers/child-lines.js';
 import {freePort} from './helpers/prometheus.js';
 import {CLI, cannotRun} from './helpers/requirements.js';
@@ -18,22 +18,13 @@ import {diskDirectory} from './helpers/workloads.js';
 
 const FILE_MIB = 64;
 
-/** A memory cgroup beside the test's own (v2 where memory.reclaim is, else v1's memory controller), and the page-cache field of its memory.stat. */
+/** A memory cgroup beside the test's own (memtop's choice of one: ownMemoryCgroup), and the page-cache field of its memory.stat. */
 function makeCgroup(): {directory: string; cacheField: string} | string {
-  const selfCgroup = readFileSync('/proc/self/cgroup', 'utf8');
-  const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
-  const name = `memtop-start-pages-${process.pid}`;
-  const v2 = cgroupV2Directory(selfCgroup, mountinfo);
-  if (v2 !== undefined && existsSync(path.join(v2, 'memory.reclaim'))) {
-    const directory = path.join(path.dirname(v2), name);
-    mkdirSync(directory);
-    return {directory, cacheField: 'file'};
-  }
-  const v1 = cgroupV1MemoryDirectory(selfCgroup, mountinfo);
-  if (v1 === undefined) return 'needs a memory cgroup (v2 with memory.reclaim, or v1)';
-  const directory = path.join(path.dirname(v1), name);
+  const own = ownMemoryCgroup();
+  if ('skipped' in own) return `needs a memory cgroup (v2 with memory.reclaim, or v1): ${own.skipped}`;
+  const directory = path.join(path.dirname(own.cgroup), `memtop-start-pages-${process.pid}`);
   mkdirSync(directory);
-  return {directory, cacheField: 'cache'};
+  return {directory, cacheField: own.how === 'memory.reclaim' ? 'file' : 'cache'};
 }
 
 /** The cgroup's own page cache in bytes, from memory.stat. */

@@ -74,19 +74,30 @@ export interface StartPagesOptions {
   cgroup?: string;
 }
 
-/** The cgroup to ask and how: the given directory, else this process's v2 cgroup with memory.reclaim, else its v1 memory cgroup with memory.force_empty. */
+/** The cgroup to ask and how: the given directory, else this process's own (ownMemoryCgroup). */
 function memoryCgroup(proc: string, given: string | undefined): {cgroup: string; how: ReclaimFile} | {skipped: string} {
-  const how = (cgroup: string) => (['memory.reclaim', 'memory.force_empty'] as const).find(file => existsSync(path.join(cgroup, file)));
-  if (given !== undefined) {
-    const file = how(given);
-    return file ? {cgroup: given, how: file} : {skipped: `no ${given}/memory.reclaim or memory.force_empty`};
-  }
+  if (given === undefined) return ownMemoryCgroup(proc);
+  const how = reclaimFileOf(given);
+  return how ? {cgroup: given, how} : {skipped: `no ${given}/memory.reclaim or memory.force_empty`};
+}
+
+/** The file a cgroup directory is asked through: memory.reclaim (v2), else memory.force_empty (v1), else none. */
+function reclaimFileOf(cgroup: string): ReclaimFile | undefined {
+  return (['memory.reclaim', 'memory.force_empty'] as const).find(file => existsSync(path.join(cgroup, file)));
+}
+
+/**
+ * This process's memory cgroup and how it gives pages back: its cgroup v2 where that has
+ * memory.reclaim, else its cgroup v1 memory controller where that has memory.force_empty; else why
+ * neither.
+ */
+export function ownMemoryCgroup(proc = '/proc'): {cgroup: string; how: ReclaimFile} | {skipped: string} {
   const selfCgroup = readFileSync(`${proc}/self/cgroup`, 'utf8');
   const mountinfo = readFileSync(`${proc}/self/mountinfo`, 'utf8');
   const v2 = cgroupV2Directory(selfCgroup, mountinfo);
-  if (v2 !== undefined && how(v2) === 'memory.reclaim') return {cgroup: v2, how: 'memory.reclaim'};
+  if (v2 !== undefined && reclaimFileOf(v2) === 'memory.reclaim') return {cgroup: v2, how: 'memory.reclaim'};
   const v1 = cgroupV1MemoryDirectory(selfCgroup, mountinfo);
-  if (v1 !== undefined && how(v1) === 'memory.force_empty') return {cgroup: v1, how: 'memory.force_empty'};
+  if (v1 !== undefined && reclaimFileOf(v1) === 'memory.force_empty') return {cgroup: v1, how: 'memory.force_empty'};
   if (v2 !== undefined) return {skipped: `no ${path.join(v2, 'memory.reclaim')}`};
   return {skipped: v1 === undefined ? 'no memory cgroup' : `no ${path.join(v1, 'memory.force_empty')}`};
 }

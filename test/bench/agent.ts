@@ -22,7 +22,7 @@ import {existsSync, mkdirSync, readFileSync, rmdirSync} from 'node:fs';
 import path from 'node:path';
 import {parseArgs} from 'node:util';
 import {DEFAULT_EXPORT} from '../../source/flags.js';
-import {cgroupV1MemoryDirectory, cgroupV2Directory} from '../../source/system/start-pages.js';
+import {ownMemoryCgroup} from '../../source/system/start-pages.js';
 import {buildWorkload} from '../helpers/workloads.js';
 import {freePort} from '../helpers/prometheus.js';
 import {cleanupAll, descendants, installCleanupHooks, onCleanup} from './lib/cleanup.js';
@@ -160,14 +160,11 @@ async function startAgent(port: number): Promise<{child: Child; root: () => numb
   return {child, root: () => Number(execFileSync('podman', ['inspect', '--format', '{{.State.Pid}}', name], {encoding: 'utf8'}).trim())};
 }
 
-/** A memory cgroup for the agent beside the bench's own (v2 with memory.reclaim, else v1's memory controller), removed at the end. */
+/** A memory cgroup for the agent beside the bench's own (memtop's choice of one: ownMemoryCgroup), removed at the end. */
 function ownCgroup(): string {
-  const selfCgroup = readFileSync('/proc/self/cgroup', 'utf8');
-  const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
-  const v2 = cgroupV2Directory(selfCgroup, mountinfo);
-  const own = v2 !== undefined && existsSync(path.join(v2, 'memory.reclaim')) ? v2 : cgroupV1MemoryDirectory(selfCgroup, mountinfo);
-  if (own === undefined) throw new Error('no memory cgroup to make the agent one in (--shared-cgroup runs it in the bench\'s)');
-  const directory = path.join(path.dirname(own), `memtop-bench-agent-${process.pid}`);
+  const own = ownMemoryCgroup();
+  if ('skipped' in own) throw new Error(`no memory cgroup to make the agent one in (${own.skipped}; --shared-cgroup runs it in the bench's)`);
+  const directory = path.join(path.dirname(own.cgroup), `memtop-bench-agent-${process.pid}`);
   mkdirSync(directory);
   onCleanup('the agent cgroup', () => {
     // Its processes were killed just before (teardowns run newest first); the cgroup goes once they have.
