@@ -11,6 +11,7 @@ import {fileURLToPath} from 'node:url';
 import type {TabId} from '../source/types.js';
 import {childTracker, startLineChild, stopWithDescendants, type LineChild} from './helpers/child-lines.js';
 import {startIndependentCounter, type IndependentCounter, type ProcessCount} from './helpers/independent-count.js';
+import {tracersOf} from './helpers/tracer-processes.js';
 import {readVmstat, setUpSwap, swapsNow, type SwapSetup} from './helpers/swap.js';
 import {waitForValue} from './helpers/wait-for-value.js';
 import {buildWorkloads, diskDirectory, startWorkload, WORKLOADS, type Launcher, type WorkloadRun} from './helpers/workloads.js';
@@ -452,6 +453,36 @@ describe('memtop end to end, real bpftrace against real workloads', () => {
       await workload.process.stop('SIGKILL');
     }
   });
+
+  // bpftrace reads and clears its maps a key at a time, each key and value copied in a kmalloc:
+  // counted, its printing fed what it counts (a row of its own every interval, and a quarter of
+  // its CPU under a churn of short-lived processes). Both views leave it out.
+  for (const group of ['process', 'cache'] as const) {
+    it(`slab by ${group}: memtop's own tracer is left out of what it counts`, {timeout: 120_000}, async t => {
+      if (cannotRun(t)) return;
+      const memtop = startMemtop(['--tab', 'slab', '--group', group, '--limit', '100', '--interval', String(INTERVAL_MS), '--iterations', '200']);
+      try {
+        await memtop.waitForRecord(isSnapshot('slab'), 'its first snapshot', 60_000);
+        const tracers = await waitForValue(() => {
+          const found = tracersOf(memtop.pid).filter(tracer => /\/slab(-cache(-raw)?)?\.bt$/.test(tracer.script));
+          return found.length > 0 ? found : undefined;
+        }, {what: 'the slab tracer', timeoutMs: 10_000});
+        const tracer = tracers[0]!;
+        // The tracer appends its own pid ($3): what its scripts leave out.
+        assert.equal(tracer.argv.at(-1), String(tracer.pid), `the tracer's last argument is its pid: ${tracer.argv.slice(-4).join(' ')}`);
+        if (group === 'process') {
+          const count = memtop.records.filter(isSnapshot('slab')).length;
+          await memtop.waitForRecord(record => isSnapshot('slab')(record) && memtop.records.filter(isSnapshot('slab')).length >= count + 4, 'four more snapshots', 8 * INTERVAL_MS + 10_000);
+          const rows = (memtop.records.filter(isSnapshot('slab')) as unknown as Snapshot[]).flatMap(snapshot => snapshot.rows);
+          t.diagnostic(`${rows.length} rows in all; memtop's own node ${rows.filter(row => row.pid === memtop.pid).length}, its tracer ${rows.filter(row => row.pid === tracer.pid).length}`);
+          assert.ok(rows.some(row => row.pid === memtop.pid), 'memtop itself is counted (it reads its tracer\'s pipe and writes its lines)');
+          assert.ok(!rows.some(row => row.pid === tracer.pid), `memtop's tracer (${tracer.pid}) has a row`);
+        }
+      } finally {
+        await stopMemtop(memtop);
+      }
+    });
+  }
 
   it('malloc drill-down as folded stacks: one clean line per stack, outermost first, adding up to the workload\'s calls', {timeout: 120_000}, async t => {
     if (cannotRun(t)) return;

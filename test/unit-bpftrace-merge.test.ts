@@ -66,7 +66,7 @@ test('the merged program keeps each script\'s probes, a list of attach points as
   assert.doesNotMatch(program, /^tracepoint:kmem:kmem_cache_alloc,$/m, 'slab.bt\'s list is split');
   assert.equal(program.match(/^tracepoint:kmem:kmem_cache_alloc\b/gm)?.length, 2, 'kmem_cache_alloc probed by each view');
   assert.equal(program.match(/^tracepoint:kmem:kmalloc\b/gm)?.length, 2);
-  assert.match(program, /^tracepoint:kmem:kmalloc\n\/\$2 == 0 \|\| pid == \$2\/\n\{\n\tif \(@memtop_parity\) \{\n\t\t@slab__proc_b\[pid\] = stats\(args->bytes_alloc\);/m);
+  assert.match(program, /^tracepoint:kmem:kmalloc\n\/\(\$2 == 0 \|\| pid == \$2\) && \(\$3 == 0 \|\| pid != \$3\)\/\n\{\n\tif \(@memtop_parity\) \{\n\t\t@slab__proc_b\[pid\] = stats\(args->bytes_alloc\);/m);
 });
 
 test('splitProbeLists: points on several lines and several a line, a predicate on the last line or its own, a one-line block', () => {

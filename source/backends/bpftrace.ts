@@ -198,6 +198,8 @@ async function* runScript(
     files?: readonly AllocatorFile[];
     /** The program to run instead of the choice's file (several views' scripts merged): it takes the choice's positional values. */
     program?: string;
+    /** Append the tracer's pid to the positional values ($3): the choice's, or a merged member's (ScriptChoice.tracerPid). */
+    tracerPid?: boolean;
   },
 ): AsyncGenerator<Interval> {
   const bpftrace = bpftracePath();
@@ -225,6 +227,7 @@ async function* runScript(
     explainFailure: explainBpftraceFailure,
     ignoreStderr: BPFTRACE_NOISE,
     privateLibc: true,
+    appendPid: options.tracerPid ?? choice.tracerPid ?? false,
   })) {
     const wasAttached = parser.attached;
     const interval = parser.feed(line);
@@ -454,8 +457,10 @@ export const bpftraceBackend: Backend = {
       `memtop: ${members.map(member => probeScript('bpftrace', member.choice.file)).join(' ')}`,
     );
     const prefixes = members.map(member => member.prefix);
-    // The first member's choice for how to run it: no member takes more than the interval and the pid.
-    for await (const interval of runScript(members[0]!.choice, {intervalMs: options.intervalMs, signal: options.signal, target: {pid: options.pid ?? 0}, pidFlag: false, program})) {
+    // The first member's choice for how to run it: no member takes more than the interval and the
+    // pid, and the tracer's own pid after them ($3) where one leaves the tracer out.
+    const tracerPid = members.some(member => member.choice.tracerPid);
+    for await (const interval of runScript(members[0]!.choice, {intervalMs: options.intervalMs, signal: options.signal, target: {pid: options.pid ?? 0}, pidFlag: false, program, tracerPid})) {
       const split = splitMaps(interval.maps, prefixes);
       yield members.map((member, index) => {
         const maps = split.get(member.prefix)!;

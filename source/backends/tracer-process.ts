@@ -118,6 +118,11 @@ export interface TracerProcessOptions {
   ignoreStderr?: RegExp;
   /** Run it on memtop's private copy of libc, where it does not trap on memtop's own malloc probes (tracer-libc.ts). */
   privateLibc?: boolean;
+  /**
+   * Append the tracer's own pid to its arguments: a shell that execs it passes its `$$`, which
+   * the tracer keeps, so a script can leave the tracer itself out (ScriptChoice.tracerPid).
+   */
+  appendPid?: boolean;
 }
 
 const STDERR_KEEP = 8192;
@@ -138,9 +143,11 @@ export async function* tracerLines(options: TracerProcessOptions): AsyncGenerato
   const libcEnv = options.privateLibc ? await tracerLibcEnv(options.command) : {};
   if (options.signal.aborted || ending) return;
   const setpriv = setprivPath();
-  const [file, args] = setpriv
+  const [tracer, tracerArgs] = setpriv
     ? [setpriv, ['--pdeathsig', 'KILL', '--', options.command, ...options.args]]
     : [options.command, options.args];
+  // sh execs the tracer (setpriv execs it in turn): one pid throughout, the one sh appends.
+  const [file, args] = options.appendPid ? ['/bin/sh', ['-c', 'exec "$@" "$$"', 'sh', tracer, ...tracerArgs]] : [tracer, tracerArgs];
   const child = execa(file, args, {
     stdin: 'ignore',
     buffer: false,

@@ -38,7 +38,7 @@ export const slab = {
   bpftrace: {
     views: {
       process: {
-        scripts: [{file: 'slab.bt', label: 'tracepoint:kmem:kmem_cache_alloc+kmalloc', requires: [{tracepoint: 'kmem/kmem_cache_alloc'}, {tracepoint: 'kmem/kmalloc'}]}],
+        scripts: [{file: 'slab.bt', label: 'tracepoint:kmem:kmem_cache_alloc+kmalloc', requires: [{tracepoint: 'kmem/kmem_cache_alloc'}, {tracepoint: 'kmem/kmalloc'}], tracerPid: true}],
         rows: byPid({count: {from: ['proc.count']}, bytes: {from: ['proc.total']}}),
       },
       // Keying every allocation by a string costs as much again as counting it: this script runs only while the view is on screen.
@@ -49,6 +49,7 @@ export const slab = {
             label: 'tracepoint:kmem:kmem_cache_alloc+kmem_cache_free+kmalloc by cache',
             requires: [{tracepointField: ['kmem/kmem_cache_alloc', 'name']}, {tracepointField: ['kmem/kmem_cache_free', 'name']}, {tracepoint: 'kmem/kmalloc'}],
             quirk: {name: 'dataLocStringsBroken', present: false},
+            tracerPid: true,
           },
           {
             // Where the tracepoints name the cache, the raw tracepoints' third argument is the cache.
@@ -56,6 +57,7 @@ export const slab = {
             label: 'rawtracepoint:kmem_cache_alloc+kmem_cache_free+tracepoint:kmem:kmalloc by cache',
             requires: [{tracepointField: ['kmem/kmem_cache_alloc', 'name']}, {tracepointField: ['kmem/kmem_cache_free', 'name']}, {tracepoint: 'kmem/kmalloc'}],
             quirk: {name: 'dataLocStringsBroken', present: true},
+            tracerPid: true,
           },
         ],
         rows: {

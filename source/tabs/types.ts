@@ -141,6 +141,12 @@ export interface ScriptChoice {
   addressTable?: boolean;
   /** The view's measures this script cannot give (a fallback on an older kernel): shown as not measured, never as 0. */
   lacks?: string[];
+  /**
+   * Takes the tracer's own pid as $3, after the interval and the pid alone (nothing else), and
+   * leaves the tracer out: its own reading of its maps would be counted (the slab tab's kmallocs).
+   * The tracer is started so that it appends its pid itself (tracer-process.ts, appendPid).
+   */
+  tracerPid?: boolean;
 }
 
 
