@@ -59,6 +59,11 @@ export interface TracerSnapshot {
   skippedLines?: number;
   /** The latest such line, cut short, to name what was skipped. */
   skippedSample?: string;
+  /**
+   * The rows' processes the tracer saw exit in the interval (it named them): /proc has nothing of
+   * theirs left to read, or another process's under a reused pid.
+   */
+  exited?: number[];
   /** A live view: when its tracer began tracking allocations (ISO 8601); rows count those made since. */
   since?: string;
   /** A live view: allocations its tracer could not track so far (its table was full, a realloc failed). */

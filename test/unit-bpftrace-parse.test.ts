@@ -72,6 +72,13 @@ test('major faults with the bytes they read into the page cache', () => {
   ]);
 });
 
+test('a row named from the names map is of a process that exited in the interval: its pid is listed as exited', () => {
+  const read = tabRows('majfault', new Map([['count', {'5': 4, '6': 1, '0': 2}], ['names', {'6': 'gone', '7': 'no row'}]]));
+  assert.deepEqual(read.rows.map(row => [row.pid, row.comm]), [[0, 'swapper'], [5, ''], [6, 'gone']]);
+  assert.deepEqual((read as {exited?: number[]}).exited, [6], 'only rows\' processes, named from the map');
+  assert.equal((tabRows('majfault', new Map([['count', {'5': 4}]])) as {exited?: number[]}).exited, undefined, 'none exited: no list');
+});
+
 test('rows of one pid under two names (exec) merge into one row with the newest name', () => {
   const {rows} = tabRows('majfault', new Map([['count', {'9,sh': 1, '9,make': 2}]]));
   assert.equal(rows.length, 1);

@@ -124,6 +124,11 @@ test('the cache reads each process once while fresh, rereads when stale, and sta
   assert.deepEqual(reads, [], 'recently used entries stay');
   cache.info(2);
   assert.deepEqual(reads, [2], 'the least recently used went first');
+  reads.length = 0;
+  clock = 5000;
+  assert.equal(cache.remembered(2)?.label, 'p2', 'remembered: what was read, stale or not');
+  assert.equal(cache.remembered(9), undefined, 'remembered: nothing for a process never read');
+  assert.deepEqual(reads, [], 'remembered never reads /proc');
   const real = new CgroupCache();
   assert.deepEqual(real.info(process.pid), cgroupInfo(process.pid));
 });

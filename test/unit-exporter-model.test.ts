@@ -6,6 +6,8 @@ import {test} from 'node:test';
 import {TABS, TAB_IDS, type TabDefinition} from '../source/registry.js';
 import {exportedViews, GAUGE_VIEWS, labelNames, MetricsModel, otherLabels, rowsOfView, type Series} from '../source/model/metrics.js';
 import type {RawRow} from '../source/types.js';
+import {processLabels} from '../source/exporter/serve.js';
+import {CgroupCache} from '../source/system/cgroups.js';
 
 const byComm = (row: RawRow): Record<string, string> => (row.cache !== undefined ? {cache: row.cache} : {comm: row.comm ?? '?', cgroup: 'test/cg'});
 const withPid = (row: RawRow): Record<string, string> => ({comm: row.comm ?? '?', cgroup: 'test/cg', pid: String(row.pid)});
@@ -252,4 +254,16 @@ test('gauges beside counters (the growth tab\'s RSS and untouched bytes) come wi
   model.record('growth', 'process', [{pid: 2, comm: 'b', anon: 0, file: 0, freed: 0, rss: 300, count: 1}], byComm, 2000);
   assert.deepEqual(model.family('memtop_resident_bytes')!.series, [{labels: {comm: 'other', cgroup: 'other'}, value: 300}]);
   assert.equal(valueOf(model, 'memtop_resident_anon_bytes_total', 'a'), 12_288);
+});
+
+test('processLabels: a process the tracer saw exit keeps the cgroup memtop last read for it, and /proc is not asked', () => {
+  const reads: number[] = [];
+  const cgroups = new CgroupCache({read: pid => {
+    reads.push(pid);
+    return {path: `/system.slice/p${pid}.service`, label: `p${pid}`};
+  }});
+  assert.deepEqual(processLabels({pid: 7, comm: 'a', count: 1}, cgroups, false), {comm: 'a', cgroup: 'p7'});
+  assert.deepEqual(processLabels({pid: 7, comm: 'a', count: 1}, cgroups, false, new Set([7])), {comm: 'a', cgroup: 'p7'}, 'read while it ran');
+  assert.deepEqual(processLabels({pid: 8, comm: 'b', count: 1}, cgroups, true, new Set([8])), {comm: 'b', cgroup: 'unknown', pid: '8'}, 'never read');
+  assert.deepEqual(reads, [7]);
 });

@@ -92,3 +92,29 @@ test('procStatusBackend passes a backend\'s groups through: the growth view run 
   const {groupViews: _groupViews, startGroup: _startGroup, ...alone} = grouped;
   assert.equal(procStatusBackend(alone).groupViews, undefined);
 });
+
+test('procStatusBackend does not ask /proc about a process the tracer saw exit: it is gone, its memory 0', async () => {
+  const growth = snapshotOf('growth', [[1, 'a', 3], [2, 'b', 1]], {view: 'process', exited: [2]});
+  const backend: Backend = {
+    id: 'bpftrace',
+    available: async () => ({ok: true}),
+    probeFor: async tab => tab,
+    async *start() {
+      yield growth;
+    },
+    startStacks: () => {
+      throw new Error('not used');
+    },
+  };
+  const asked: number[] = [];
+  const wrapped = procStatusBackend(backend, pid => {
+    asked.push(pid);
+    return statusBytes(STATUS);
+  });
+  const snapshots: TracerSnapshot[] = [];
+  for await (const snapshot of wrapped.start({tab: 'growth', view: 'process', intervalMs: 1000, signal: new AbortController().signal})) snapshots.push(snapshot);
+  assert.deepEqual(asked, [1]);
+  assert.equal(snapshots[0]!.rows[0]!.rss, (24612 + 2296) * 1024);
+  assert.equal(snapshots[0]!.rows[1]!.rss, 0, 'an exited process holds nothing');
+  assert.deepEqual(snapshots[0]!.exited, [2]);
+});

@@ -249,7 +249,7 @@ function isCapped(maps: IntervalMaps, choice: ScriptChoice): boolean {
 }
 
 /** A view's snapshot of one interval: what every table view's has (a live view and the malloc tab add theirs). */
-function tableSnapshot(tab: TabId, view: ViewId, choice: ScriptChoice, interval: Interval, read: {rows: RawRow[]; bad: number; capped: boolean}): TracerSnapshot {
+function tableSnapshot(tab: TabId, view: ViewId, choice: ScriptChoice, interval: Interval, read: {rows: RawRow[]; bad: number; capped: boolean; exited?: number[]}): TracerSnapshot {
   return {
     tab,
     view,
@@ -259,6 +259,7 @@ function tableSnapshot(tab: TabId, view: ViewId, choice: ScriptChoice, interval:
     time: new Date().toISOString(),
     elapsedMs: interval.elapsedMs,
     rows: read.rows,
+    ...(read.exited ? {exited: read.exited} : {}),
     capped: isCapped(interval.maps, choice) || read.capped,
     skippedLines: interval.skipped + read.bad,
     ...(interval.skippedSample !== undefined ? {skippedSample: interval.skippedSample} : {}),
@@ -388,7 +389,7 @@ export const bpftraceBackend: Backend = {
     const latestSide = new Map<number, ReturnType<typeof viewRows>>();
     for await (const {main, sides: arrived} of withSides(run(options.signal, files), watch)) {
       const {maps, began} = main;
-      const {rows: read, bad, untracked: mainUntracked, untrackedPids: mainUntrackedPids, sampled: mainSampled, sampledPids: mainSampledPids} = viewRows(view.rows, spec, maps.maps, unitsOf(view), maps.endNs);
+      const {rows: read, bad, exited, untracked: mainUntracked, untrackedPids: mainUntrackedPids, sampled: mainSampled, sampledPids: mainSampledPids} = viewRows(view.rows, spec, maps.maps, unitsOf(view), maps.endNs);
       // A side's counters add to the interval they arrived in; its gauges (and what it could not track) stand until it prints again.
       const fromSides: RawRow[] = [];
       for (const {side, item} of arrived) {
@@ -427,7 +428,7 @@ export const bpftraceBackend: Backend = {
       if (files && seen?.files !== traced) seen = {files: traced!, summary: allocatorsSeen(files, found?.scan, version, spec.live !== undefined)};
       const attaching = sideStates.filter(state => !state.attached && !state.failed).length;
       yield {
-        ...tableSnapshot(options.tab, view.id, choice, main, {rows, bad, capped: untracked > 0}),
+        ...tableSnapshot(options.tab, view.id, choice, main, {rows, bad, capped: untracked > 0, ...(exited ? {exited} : {})}),
         ...(spec.live ? {since: began, untracked, ...(untrackedPids.size > 0 ? {untrackedPids: [...untrackedPids].sort((a, b) => a - b)} : {})} : {}),
         ...(spec.live && sampled > 1 ? {sampled} : {}),
         ...(spec.live && Object.keys(sampledPids).length > 0 ? {sampledPids} : {}),
@@ -467,7 +468,7 @@ export const bpftraceBackend: Backend = {
         const read = viewRows(member.view.rows, member.rows, maps.maps, unitsOf(member.view), maps.endNs);
         // Lines the tracer printed that no view could read count once, on the first view, so the views' skipped lines add up to the tracer's.
         const own = index === 0 ? interval : {...interval, skipped: 0, skippedSample: undefined};
-        return tableSnapshot(member.tab, member.view.id, member.choice, {...own, maps}, {rows: read.rows, bad: read.bad, capped: (read.untracked ?? 0) > 0});
+        return tableSnapshot(member.tab, member.view.id, member.choice, {...own, maps}, {rows: read.rows, bad: read.bad, capped: (read.untracked ?? 0) > 0, ...(read.exited ? {exited: read.exited} : {})});
       });
     }
   },

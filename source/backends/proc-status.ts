@@ -56,6 +56,9 @@ export function procStatusBackend(backend: Backend, read: StatusReader = readSta
 
   function filled(snapshot: TracerSnapshot): TracerSnapshot {
     const measures = statusMeasures(snapshot);
-    return measures.length === 0 ? snapshot : {...snapshot, rows: withStatus(snapshot.rows, measures, read)};
+    if (measures.length === 0) return snapshot;
+    // A process the tracer saw exit is gone: its pid's /proc is not asked (most rows, under a churn of short-lived processes).
+    const exited = new Set(snapshot.exited);
+    return {...snapshot, rows: withStatus(snapshot.rows, measures, exited.size === 0 ? read : pid => (exited.has(pid) ? 'gone' : read(pid)))};
   }
 }

@@ -35,19 +35,22 @@ export interface ExporterOptions {
 /** How long after a tracer's first interval the start pages go back: time for the others started with it to attach. */
 const AFTER_START_MS = 3000;
 
-/** A process row's labels: its name, its cgroup's label (container id or the path's last two parts), and its pid when asked. */
-export function processLabels(row: RawRow, cgroups: CgroupCache, pidLabel: boolean): Record<string, string> {
+/**
+ * A process row's labels: its name, its cgroup's label (container id or the path's last two
+ * parts), and its pid when asked. A process in `exited` (the tracer saw it exit) keeps the cgroup
+ * memtop last read for it, and /proc is not asked.
+ */
+export function processLabels(row: RawRow, cgroups: CgroupCache, pidLabel: boolean, exited?: ReadonlySet<number>): Record<string, string> {
   if (row.cache !== undefined) return {cache: row.cache};
   const pid = row.pid ?? 0;
   const comm = row.comm || (pid > 0 ? shownName(pid) : GONE_NAME);
-  const cgroup = pid > 0 ? (cgroups.info(pid)?.label ?? 'unknown') : '/';
+  const cgroup = pid > 0 ? ((exited?.has(pid) ? cgroups.remembered(pid) : cgroups.info(pid))?.label ?? 'unknown') : '/';
   return pidLabel ? {comm, cgroup, pid: String(pid)} : {comm, cgroup};
 }
 
 /** Run every exported view's tracer until the signal aborts. */
 export async function runExporter(options: ExporterOptions): Promise<void> {
   const now = options.now ?? Date.now;
-  const labelsOf = (row: RawRow) => processLabels(row, options.cgroups, options.pidLabel);
   // One call for tracers started together: each first interval puts it off a little.
   let afterStartTimer: NodeJS.Timeout | undefined;
   const started = () => {
@@ -83,7 +86,8 @@ export async function runExporter(options: ExporterOptions): Promise<void> {
         options.model.tracerState(tab, exported.view, true);
         if (snapshot.skippedLines !== undefined) options.model.tracerSkipped(tab, exported.view, snapshot.skippedLines);
         const rows = rowsOfView(snapshot, exported.view);
-        if (rows) options.model.record(tab, exported.view, rows, labelsOf, now());
+        const exited = new Set(snapshot.exited);
+        if (rows) options.model.record(tab, exported.view, rows, row => processLabels(row, options.cgroups, options.pidLabel, exited), now());
       },
       onRetry: (error: TracerError, retryInMs) => {
         options.model.tracerRestarted(tab, exported.view);

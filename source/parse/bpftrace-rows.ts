@@ -41,12 +41,14 @@ export function viewRows(
   maps: Map<string, Record<string, unknown>>,
   units: Readonly<Record<string, Unit>> = {},
   endNs = 0n,
-): {rows: RawRow[]; bad: number; untracked?: number; untrackedPids?: number[]; sampled?: number; sampledPids?: Record<string, number>} {
+): {rows: RawRow[]; bad: number; exited?: number[]; untracked?: number; untrackedPids?: number[]; sampled?: number; sampledPids?: Record<string, number>} {
   if (spec.live) return liveRows(spec.live, maps, endNs);
   const byKey = new Map<string, RawRow>();
   const names = spec.names ? maps.get(spec.names) : undefined;
   const measureIds = Object.keys(spec.measures);
   let bad = 0;
+  // The rows' processes named from the names map: they exited in the interval.
+  const exited: number[] = [];
   const fresh = (pid: number | undefined, comm: string | undefined, cache: string | undefined): RawRow => new NewParsedRow(pid, comm, cache, measureIds);
   const rowOf = (key: string): RawRow | undefined => {
     if (kind === 'cache') {
@@ -63,6 +65,7 @@ export function viewRows(
     let row = byKey.get(id);
     if (!row) {
       const named = names?.[id];
+      if (typeof named === 'string' && split.pid > 0) exited.push(split.pid);
       const comm = split.comm || (typeof named === 'string' ? named : split.pid === 0 ? IDLE_NAME : '');
       byKey.set(id, (row = fresh(split.pid, comm, undefined)));
     }
@@ -103,7 +106,7 @@ export function viewRows(
       row[id] = objectSize > 0 && typeof count === 'number' ? count * objectSize : undefined;
     }
   }
-  return {rows: [...byKey.values()], bad};
+  return {rows: [...byKey.values()], bad, ...(exited.length > 0 ? {exited} : {})};
 }
 
 /** The processes behind a cache's stacks, from a stats() map keyed by pid: most allocations first. */

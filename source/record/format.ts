@@ -157,6 +157,7 @@ export function checkTableSnapshot(value: unknown): string | undefined {
   if (!optional(value.otherViews, otherViewsOk)) return 'otherViews are malformed';
   if (!optional(value.since, isString) || !optional(value.untracked, isNumber)) return 'since or untracked is malformed';
   if (!optional(value.untrackedPids, inner => Array.isArray(inner) && inner.every(isNumber))) return 'untrackedPids are malformed';
+  if (!optional(value.exited, inner => Array.isArray(inner) && inner.every(isNumber))) return 'exited is malformed';
   if (!optional(value.sampled, isNumber) || !optional(value.sampledPids, inner => isObject(inner) && Object.values(inner).every(isNumber))) return 'sampled or sampledPids is malformed';
   if (!optional(value.unmeasured, inner => Array.isArray(inner) && inner.every(isString))) return 'unmeasured is malformed';
   return undefined;

@@ -53,6 +53,11 @@ export class CgroupCache {
     return this.entries.size;
   }
 
+  /** The process's cgroup if the cache holds it, fresh or not, without reading /proc: for a process that has exited. */
+  remembered(pid: number): CgroupInfo | undefined {
+    return this.entries.get(pid)?.info;
+  }
+
   /** The process's cgroup, from the cache while fresh, else read again. */
   info(pid: number): CgroupInfo | undefined {
     const now = this.now();
