@@ -262,9 +262,10 @@ describe('the growth tab on real runtimes', () => {
       const response = await fetch(`http://127.0.0.1:${port}/metrics`).catch(() => undefined);
       return response?.ok ? response.text() : undefined;
     };
+    // Summed over the pid's series: its growth before it exec'd (it starts as setpriv) may have a series of that name.
     const valueIn = (exposition: string, metric: string): number | undefined => {
-      const line = exposition.split('\n').find(candidate => candidate.startsWith(`${metric}{`) && candidate.includes(`pid="${workload.pid}"`));
-      return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+      const lines = exposition.split('\n').filter(candidate => candidate.startsWith(`${metric}{`) && candidate.includes(`pid="${workload.pid}"`));
+      return lines.length === 0 ? undefined : lines.reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
     };
     try {
       await waitForValue(async () => ((await scrape())?.includes('memtop_tracer_up{tab="growth"} 1') ? true : undefined), {timeoutMs: 60_000, intervalMs: 250, what: 'the growth tracer up'}, () => memtop.describe());
