@@ -4,7 +4,8 @@
 // namespace, Debian's redis-server under redis-benchmark, and a process and a container (a
 // namespace where podman is missing) started after memtop. Each within 15% of an independent
 // count of the same calls: a bpftrace one-liner on the same file for the same pid, or for Go
-// runtime.MemStats.Mallocs as the program itself counts.
+// runtime.MemStats.Mallocs as the program itself counts. And a process whose libc only its own
+// /proc entry reaches, killed before memtop's tracer attaches: the tab goes on.
 import assert from 'node:assert/strict';
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import os from 'node:os';
@@ -19,6 +20,7 @@ import {startMemtopTerminal} from './helpers/memtop-terminal.js';
 import {allocatorChecks, formatChecks} from '../source/check.js';
 import {scanAllocators} from '../source/system/allocators.js';
 import {waitForValue} from './helpers/wait-for-value.js';
+import {bpftracesOf, cmdline} from './helpers/tracer-processes.js';
 import {buildGo, buildLinked, buildMuslStatic, buildOwnRoot, hasCommand, systemLabel, type LinkedAllocator} from './helpers/allocator-workloads.js';
 
 const TOLERANCE = 0.15;
@@ -347,6 +349,41 @@ describe(`allocators (${SYSTEM})`, () => {
     } finally {
       await stopEverything([memtop, ...(overlays?.targets.map(target => target.child) ?? [])]);
       overlays?.cleanup();
+    }
+  });
+
+  it('goes on when a process whose libc only its own /proc entry reaches exits between memtop\'s scan and its tracer\'s attach', async t => {
+    if (cannotRun(t)) return;
+    const {directory} = await buildOwnRoot();
+    const mount = mkdtempSync(path.join(os.tmpdir(), 'memtop-alloc-tmpfs-'));
+    let doomed: LineChild | undefined;
+    let memtop: LineChild | undefined;
+    try {
+      // Its root is a tmpfs mounted in its own mount namespace: from memtop's, the path its maps
+      // show names nothing, and its libc is reached only through /proc/PID (map_files), which goes with it.
+      const script = 'mount -t tmpfs memtop-test "$2" && cp -a "$1/." "$2/" && exec chroot "$2" /wl_malloc 1 600 0';
+      doomed = track(startLineChild('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', directory, mount], {what: 'wl_malloc on a tmpfs of its own mount namespace', env: {WL_WAIT_FOR_GO: '1'}}));
+      await doomed.waitForRecord(record => record.phase === 'ready', 'its ready line', 60_000);
+      const libc = readFileSync(`/proc/${doomed.pid}/maps`, 'utf8').split('\n').find(line => /\/libc\.so\.6$/.test(line))?.split(/\s+/).pop();
+      assert.ok(libc && !existsSync(libc) && !existsSync(`/proc/${doomed.pid}/root${libc}`), `its libc (${libc}) is reached only through /proc/${doomed.pid}/map_files`);
+      memtop = startMemtop();
+      // Killed as soon as memtop's tracer is there: bpftrace has yet to read and attach the file then.
+      let argv = '';
+      await waitForValue(() => {
+        const tracer = bpftracesOf(memtop!.pid).find(found => found.scripts.some(script => script.endsWith('.bt')));
+        if (tracer) argv = cmdline(tracer.pid).join(' ');
+        return tracer ? true : undefined;
+      }, {timeoutMs: 60_000, intervalMs: 5, what: 'memtop\'s tracer'}, () => memtop!.describe());
+      process.kill(doomed.pid, 'SIGKILL');
+      t.diagnostic(`the tracer was given ${[...new Set(argv.match(/\/proc\/\d+\/\S+/g) ?? [])].join(', ')}`);
+      assert.ok(argv.includes(`/proc/${doomed.pid}/map_files/`), `memtop's first tracer probes the process's libc through its map_files: ${argv.slice(0, 400)}`);
+      const first = await memtop.waitForRecord(isSnapshot, 'its first table after the process went', 120_000);
+      assert.ok(first, 'a table');
+      assert.equal(memtop.hasExited(), false, memtop.describe());
+    } finally {
+      await stopEverything([memtop, doomed]);
+      rmSync(mount, {recursive: true, force: true});
+      rmSync(directory, {recursive: true, force: true});
     }
   });
 

@@ -2,7 +2,7 @@
 // JSON snapshot per interval, read as the registry says.
 import {setMaxListeners} from 'node:events';
 import {execa} from 'execa';
-import {readFileSync} from 'node:fs';
+import {existsSync, readFileSync} from 'node:fs';
 import {bpftraceDrill, drillView, TABS, unitsOf, viewOf, type BpftraceRows, type ScriptChoice, type ViewDefinition, type ViewId} from '../registry.js';
 import {
   type AllocatorSummary,
@@ -310,6 +310,106 @@ function allocatorsSeen(files: readonly AllocatorFile[], scan: AllocatorScan | u
   return {...summary, liveCost: liveCost(version, steppedEntries(glibc, version, ['malloc', 'free'], ['malloc']))};
 }
 
+/** How many times a table's tracer is started when an allocator file it was given has gone before it attached. */
+const START_ATTEMPTS = 3;
+
+/** One start of a table's tracer (and, on the malloc tab, its side tracers); `given` learns the allocator files it was given. */
+async function* tableTracer(options: StartOptions, given: {files?: readonly AllocatorFile[]}): AsyncGenerator<TracerSnapshot> {
+  const view = viewOf(options.tab, options.view);
+  const version = await bpftraceVersion();
+  const choice = chooseScript(options.tab, view.id, version);
+  const spec = TABS[options.tab].bpftrace.views[view.id]!.rows;
+  const pid = options.pid ?? 0;
+  const uprobes = choice.requires?.some(requirement => 'libc' in requirement) ?? false;
+  const found = choice.allocators ? allocatorFilesFor(pid) : undefined;
+  const files = found ? [...found.files] : undefined;
+  // The main tracer's files, as it is given them (sides add theirs to `files` later).
+  given.files = files ? [...files] : undefined;
+  // What the allocator probes cover, for the files as they were (their ids) when it was read.
+  let seen: {files: string; summary: AllocatorSummary} | undefined;
+  const run = (signal: AbortSignal, some?: readonly AllocatorFile[]) =>
+    runScript(choice, {intervalMs: options.intervalMs, signal, target: {pid}, pidFlag: uprobes, ...(some ? {files: some} : {})});
+  // Processes that start later with an allocator file not yet traced: a tracer for just those
+  // files beside the running one (which goes on counting), its rows merged by pid.
+  const sides = new AbortController();
+  // Every tracer beside the running one listens on it: a hundred new files are a hundred listeners, not a leak.
+  setMaxListeners(0, sides.signal);
+  // Each side tracer in the order it was started (withSides numbers them so): attached once its
+  // first interval came, or let go when it failed. Until then its files' calls go uncounted.
+  const sideStates: {attached: boolean; failed: boolean}[] = [];
+  const watch = (add: (side: AsyncIterable<Interval>, failed: (error: unknown) => void) => void) => {
+    if (!found?.scan || !files) return () => sides.abort();
+    const watcher = new AllocatorWatch(found.scan);
+    const timer = setInterval(() => {
+      const fresh = watcher.poll();
+      if (fresh.length === 0) return;
+      files.push(...fresh);
+      const state = {attached: false, failed: false};
+      sideStates.push(state);
+      // A side that fails (a file gone with a short-lived process) is let go: its files are looked for again.
+      add(run(sides.signal, fresh), () => {
+        state.failed = true;
+        watcher.forget(fresh.map(file => file.id));
+        for (const file of fresh) files.splice(files.indexOf(file), 1);
+      });
+    }, WATCH_MS);
+    return () => {
+      clearInterval(timer);
+      sides.abort();
+    };
+  };
+  options.signal.addEventListener('abort', () => sides.abort(), {once: true});
+  const latestSide = new Map<number, ReturnType<typeof viewRows>>();
+  for await (const {main, sides: arrived} of withSides(run(options.signal, files), watch)) {
+    const {maps, began} = main;
+    const {rows: read, bad, exited, untracked: mainUntracked, untrackedPids: mainUntrackedPids, sampled: mainSampled, sampledPids: mainSampledPids} = viewRows(view.rows, spec, maps.maps, unitsOf(view), maps.endNs);
+    // A side's counters add to the interval they arrived in; its gauges (and what it could not track) stand until it prints again.
+    const fromSides: RawRow[] = [];
+    for (const {side, item} of arrived) {
+      const state = sideStates[side];
+      if (state) state.attached = true;
+      const sideRead = viewRows(view.rows, spec, item.maps.maps, unitsOf(view), item.maps.endNs);
+      if (spec.live) latestSide.set(side, sideRead);
+      else fromSides.push(...sideRead.rows);
+    }
+    let untracked = mainUntracked ?? 0;
+    const untrackedPids = new Set(mainUntrackedPids);
+    // Each tracer has its own table and level: the coarsest is what the view says.
+    let sampled = mainSampled ?? 1;
+    const sampledPids = {...mainSampledPids};
+    for (const sideRead of latestSide.values()) {
+      fromSides.push(...sideRead.rows);
+      untracked += sideRead.untracked ?? 0;
+      for (const untrackedPid of sideRead.untrackedPids ?? []) untrackedPids.add(untrackedPid);
+      sampled = Math.max(sampled, sideRead.sampled ?? 1);
+      for (const [sampledPid, rate] of Object.entries(sideRead.sampledPids ?? {})) sampledPids[sampledPid] = Math.max(rate, sampledPids[sampledPid] ?? 1);
+    }
+    // Rows are keyed by pid: a process still running has no name here, and is named from /proc
+    // only if it is shown (selectRows' nameOf), not every row every interval. A live view
+    // shows what is outstanding in processes that are there: one that has exited is gone.
+    const rows = [];
+    for (const row of [...read, ...fromSides]) {
+      if (spec.live && row.pid !== undefined && row.pid > 0) {
+        const name = processName(row.pid);
+        if (name === undefined) continue;
+        row.comm = name;
+      }
+      rows.push(row);
+    }
+    // Read from the files' bytes: again only when the files have changed, not every interval.
+    const traced = files?.map(file => file.id).join('\n');
+    if (files && seen?.files !== traced) seen = {files: traced!, summary: allocatorsSeen(files, found?.scan, version, spec.live !== undefined)};
+    const attaching = sideStates.filter(state => !state.attached && !state.failed).length;
+    yield {
+      ...tableSnapshot(options.tab, view.id, choice, main, {rows, bad, capped: untracked > 0, ...(exited ? {exited} : {})}),
+      ...(spec.live ? {since: began, untracked, ...(untrackedPids.size > 0 ? {untrackedPids: [...untrackedPids].sort((a, b) => a - b)} : {})} : {}),
+      ...(spec.live && sampled > 1 ? {sampled} : {}),
+      ...(spec.live && Object.keys(sampledPids).length > 0 ? {sampledPids} : {}),
+      ...(seen ? {allocators: attaching > 0 ? {...seen.summary, attaching} : seen.summary} : {}),
+    };
+  }
+}
+
 /** The bpftrace backend. */
 export const bpftraceBackend: Backend = {
   id: 'bpftrace',
@@ -344,96 +444,21 @@ export const bpftraceBackend: Backend = {
   },
 
   async *start(options: StartOptions): AsyncGenerator<TracerSnapshot> {
-    const view = viewOf(options.tab, options.view);
-    const version = await bpftraceVersion();
-    const choice = chooseScript(options.tab, view.id, version);
-    const spec = TABS[options.tab].bpftrace.views[view.id]!.rows;
-    const pid = options.pid ?? 0;
-    const uprobes = choice.requires?.some(requirement => 'libc' in requirement) ?? false;
-    const found = choice.allocators ? allocatorFilesFor(pid) : undefined;
-    const files = found ? [...found.files] : undefined;
-    // What the allocator probes cover, for the files as they were (their ids) when it was read.
-    let seen: {files: string; summary: AllocatorSummary} | undefined;
-    const run = (signal: AbortSignal, some?: readonly AllocatorFile[]) =>
-      runScript(choice, {intervalMs: options.intervalMs, signal, target: {pid}, pidFlag: uprobes, ...(some ? {files: some} : {})});
-    // Processes that start later with an allocator file not yet traced: a tracer for just those
-    // files beside the running one (which goes on counting), its rows merged by pid.
-    const sides = new AbortController();
-    // Every tracer beside the running one listens on it: a hundred new files are a hundred listeners, not a leak.
-    setMaxListeners(0, sides.signal);
-    // Each side tracer in the order it was started (withSides numbers them so): attached once its
-    // first interval came, or let go when it failed. Until then its files' calls go uncounted.
-    const sideStates: {attached: boolean; failed: boolean}[] = [];
-    const watch = (add: (side: AsyncIterable<Interval>, failed: (error: unknown) => void) => void) => {
-      if (!found?.scan || !files) return () => sides.abort();
-      const watcher = new AllocatorWatch(found.scan);
-      const timer = setInterval(() => {
-        const fresh = watcher.poll();
-        if (fresh.length === 0) return;
-        files.push(...fresh);
-        const state = {attached: false, failed: false};
-        sideStates.push(state);
-        // A side that fails (a file gone with a short-lived process) is let go: its files are looked for again.
-        add(run(sides.signal, fresh), () => {
-          state.failed = true;
-          watcher.forget(fresh.map(file => file.id));
-          for (const file of fresh) files.splice(files.indexOf(file), 1);
-        });
-      }, WATCH_MS);
-      return () => {
-        clearInterval(timer);
-        sides.abort();
-      };
-    };
-    options.signal.addEventListener('abort', () => sides.abort(), {once: true});
-    const latestSide = new Map<number, ReturnType<typeof viewRows>>();
-    for await (const {main, sides: arrived} of withSides(run(options.signal, files), watch)) {
-      const {maps, began} = main;
-      const {rows: read, bad, exited, untracked: mainUntracked, untrackedPids: mainUntrackedPids, sampled: mainSampled, sampledPids: mainSampledPids} = viewRows(view.rows, spec, maps.maps, unitsOf(view), maps.endNs);
-      // A side's counters add to the interval they arrived in; its gauges (and what it could not track) stand until it prints again.
-      const fromSides: RawRow[] = [];
-      for (const {side, item} of arrived) {
-        const state = sideStates[side];
-        if (state) state.attached = true;
-        const sideRead = viewRows(view.rows, spec, item.maps.maps, unitsOf(view), item.maps.endNs);
-        if (spec.live) latestSide.set(side, sideRead);
-        else fromSides.push(...sideRead.rows);
-      }
-      let untracked = mainUntracked ?? 0;
-      const untrackedPids = new Set(mainUntrackedPids);
-      // Each tracer has its own table and level: the coarsest is what the view says.
-      let sampled = mainSampled ?? 1;
-      const sampledPids = {...mainSampledPids};
-      for (const sideRead of latestSide.values()) {
-        fromSides.push(...sideRead.rows);
-        untracked += sideRead.untracked ?? 0;
-        for (const untrackedPid of sideRead.untrackedPids ?? []) untrackedPids.add(untrackedPid);
-        sampled = Math.max(sampled, sideRead.sampled ?? 1);
-        for (const [sampledPid, rate] of Object.entries(sideRead.sampledPids ?? {})) sampledPids[sampledPid] = Math.max(rate, sampledPids[sampledPid] ?? 1);
-      }
-      // Rows are keyed by pid: a process still running has no name here, and is named from /proc
-      // only if it is shown (selectRows' nameOf), not every row every interval. A live view
-      // shows what is outstanding in processes that are there: one that has exited is gone.
-      const rows = [];
-      for (const row of [...read, ...fromSides]) {
-        if (spec.live && row.pid !== undefined && row.pid > 0) {
-          const name = processName(row.pid);
-          if (name === undefined) continue;
-          row.comm = name;
+    for (let attempt = 1; ; attempt++) {
+      const given: {files?: readonly AllocatorFile[]} = {};
+      let attached = false;
+      try {
+        for await (const snapshot of tableTracer(options, given)) {
+          attached = true;
+          yield snapshot;
         }
-        rows.push(row);
+        return;
+      } catch (error) {
+        // A process that exits between memtop's scan and bpftrace's attach takes the path its file
+        // was reached by (/proc/PID/root/..., /proc/PID/map_files/...) with it, and bpftrace refuses
+        // the whole program: start again on the files found now, instead of failing the tab.
+        if (attached || options.signal.aborted || attempt >= START_ATTEMPTS || !given.files?.some(file => !existsSync(file.path))) throw error;
       }
-      // Read from the files' bytes: again only when the files have changed, not every interval.
-      const traced = files?.map(file => file.id).join('\n');
-      if (files && seen?.files !== traced) seen = {files: traced!, summary: allocatorsSeen(files, found?.scan, version, spec.live !== undefined)};
-      const attaching = sideStates.filter(state => !state.attached && !state.failed).length;
-      yield {
-        ...tableSnapshot(options.tab, view.id, choice, main, {rows, bad, capped: untracked > 0, ...(exited ? {exited} : {})}),
-        ...(spec.live ? {since: began, untracked, ...(untrackedPids.size > 0 ? {untrackedPids: [...untrackedPids].sort((a, b) => a - b)} : {})} : {}),
-        ...(spec.live && sampled > 1 ? {sampled} : {}),
-        ...(spec.live && Object.keys(sampledPids).length > 0 ? {sampledPids} : {}),
-        ...(seen ? {allocators: attaching > 0 ? {...seen.summary, attaching} : seen.summary} : {}),
-      };
     }
   },
 
