@@ -377,8 +377,7 @@ describe(`allocators (${SYSTEM})`, () => {
       process.kill(doomed.pid, 'SIGKILL');
       t.diagnostic(`the tracer was given ${[...new Set(argv.match(/\/proc\/\d+\/\S+/g) ?? [])].join(', ')}`);
       assert.ok(argv.includes(`/proc/${doomed.pid}/map_files/`), `memtop's first tracer probes the process's libc through its map_files: ${argv.slice(0, 400)}`);
-      const first = await memtop.waitForRecord(isSnapshot, 'its first table after the process went', 120_000);
-      assert.ok(first, 'a table');
+      await memtop.waitForRecord(isSnapshot, 'its first table after the process went', 120_000);
       assert.equal(memtop.hasExited(), false, memtop.describe());
     } finally {
       await stopEverything([memtop, doomed]);

@@ -323,8 +323,8 @@ async function* tableTracer(options: StartOptions, given: {files?: readonly Allo
   const uprobes = choice.requires?.some(requirement => 'libc' in requirement) ?? false;
   const found = choice.allocators ? allocatorFilesFor(pid) : undefined;
   const files = found ? [...found.files] : undefined;
-  // The main tracer's files, as it is given them (sides add theirs to `files` later).
-  given.files = files ? [...files] : undefined;
+  // The main tracer's files (sides add theirs to the copy, `files`, later).
+  given.files = found?.files;
   // What the allocator probes cover, for the files as they were (their ids) when it was read.
   let seen: {files: string; summary: AllocatorSummary} | undefined;
   const run = (signal: AbortSignal, some?: readonly AllocatorFile[]) =>
