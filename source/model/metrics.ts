@@ -132,6 +132,8 @@ export interface MetricsModelOptions {
 export type LabelsOf = (row: RawRow) => Record<string, string>;
 
 interface Tracked {
+  /** Its labels' labelKey: its key in the view's `tracked`. */
+  key: string;
   labels: Record<string, string>;
   /** Cumulative total per measure. */
   totals: number[];
@@ -141,7 +143,9 @@ interface Tracked {
   lastActive: number;
   exposed: boolean;
   /** The gauges' values (per metric, 0 for a counter) of the latest interval the label set had a row in; undefined when it had none. */
-  now?: number[];
+  now: number[] | undefined;
+  /** `score` decayed to the time of the latest ranking (set by rerank for the label sets it ranks). */
+  rank: number;
 }
 
 interface ViewState {
@@ -154,6 +158,8 @@ interface ViewState {
   current?: Series[][];
   /** A view of counters with gauges: the latest interval's gauge values of everything not exposed (per metric). */
   otherNow?: number[];
+  /** labelKey of the view's `other` label set, once worked out. */
+  otherKey?: string;
 }
 
 /** Each tab's tracer health. */
@@ -209,46 +215,73 @@ export class MetricsModel {
     if (!state) return;
     if (state.definition.gauge) return this.recordGauges(state, rows, labelsOf);
     const {metrics} = state.definition;
-    const otherKey = labelKey(otherLabels(state.definition.rows, this.pidLabel));
-    const added: [Tracked, number[]][] = [];
+    const count = metrics.length;
+    const otherKey = (state.otherKey ??= labelKey(otherLabels(state.definition.rows, this.pidLabel)));
+    // Under churn an interval brings hundreds of rows of processes seen once: nothing is
+    // allocated for a row until it is known to add something (the exporter's CPU under churn,
+    // issue 27, went largely to this loop's garbage).
+    const added: Tracked[] = [];
+    const addedIncrements: number[][] = [];
     // Gauges (a process's RSS) are this interval's values: a label set without a row has none.
     const gauges = metrics.some(metric => metric.type === 'gauge');
-    const otherNow = metrics.map(() => 0);
-    if (gauges) for (const tracked of state.tracked.values()) delete tracked.now;
-    const addNow = (into: number[], values: number[]) => values.forEach((value, index) => (into[index]! += value));
-    for (const row of rows) {
-      const increments = metrics.map(metric => (metric.type === 'counter' ? Math.max(0, measureOf(row, metric.measure)) * metric.scale : 0));
-      const values = gauges ? metrics.map(metric => (metric.type === 'gauge' ? measureOf(row, metric.measure) * metric.scale : 0)) : undefined;
-      if (increments.every(value => value === 0) && !values?.some(value => value !== 0)) continue;
+    const otherNow = gauges ? new Array<number>(count).fill(0) : undefined;
+    if (gauges) for (const tracked of state.tracked.values()) tracked.now = undefined;
+    const addNow = (into: number[], values: number[]) => {
+      for (let index = 0; index < count; index++) into[index]! += values[index]!;
+    };
+    for (let at = 0; at < rows.length; at++) {
+      const row = rows[at]!;
+      let counted = false;
+      let gauged = false;
+      for (let index = 0; index < count; index++) {
+        const metric = metrics[index]!;
+        const value = measureOf(row, metric.measure);
+        if (metric.type === 'counter' ? value > 0 && metric.scale !== 0 : value !== 0 && metric.scale !== 0) {
+          if (metric.type === 'counter') counted = true;
+          else gauged = true;
+        }
+      }
+      if (!counted && !gauged) continue;
+      const increments = new Array<number>(count);
+      const values = gauges ? new Array<number>(count) : undefined;
+      for (let index = 0; index < count; index++) {
+        const metric = metrics[index]!;
+        const value = measureOf(row, metric.measure);
+        increments[index] = metric.type === 'counter' ? Math.max(0, value) * metric.scale : 0;
+        if (values) values[index] = metric.type === 'gauge' ? value * metric.scale : 0;
+      }
       const labels = labelsOf(row);
       const key = labelKey(labels);
       if (key === otherKey) {
-        increments.forEach((value, index) => (state.other[index]! += value));
-        if (values) addNow(otherNow, values);
+        for (let index = 0; index < count; index++) state.other[index]! += increments[index]!;
+        if (values) addNow(otherNow!, values);
         continue;
       }
       let tracked = state.tracked.get(key);
       if (values) {
         // A label set is ranked by its counters: gauges alone do not make it one to follow.
-        if (tracked) addNow((tracked.now ??= metrics.map(() => 0)), values);
-        else if (increments.every(value => value === 0)) addNow(otherNow, values);
-        if (increments.every(value => value === 0)) continue;
+        if (tracked) addNow((tracked.now ??= new Array<number>(count).fill(0)), values);
+        else if (!counted) addNow(otherNow!, values);
+        if (!counted) continue;
       }
       if (!tracked) {
-        tracked = {labels, totals: metrics.map(() => 0), score: 0, scoredAt: now, lastActive: now, exposed: false, ...(values ? {now: values} : {})};
+        tracked = {key, labels, totals: new Array<number>(count).fill(0), score: 0, scoredAt: now, lastActive: now, exposed: false, rank: 0, now: values};
         state.tracked.set(key, tracked);
       }
-      increments.forEach((value, index) => (tracked!.totals[index]! += value));
+      for (let index = 0; index < count; index++) tracked.totals[index]! += increments[index]!;
       tracked.score = this.decayed(tracked, now) + increments[0]!;
       tracked.scoredAt = now;
       tracked.lastActive = now;
-      added.push([tracked, increments]);
+      added.push(tracked);
+      addedIncrements.push(increments);
     }
     this.rerank(state, now);
-    for (const [tracked, increments] of added) {
-      if (!tracked.exposed) increments.forEach((value, index) => (state.other[index]! += value));
+    for (let at = 0; at < added.length; at++) {
+      if (added[at]!.exposed) continue;
+      const increments = addedIncrements[at]!;
+      for (let index = 0; index < count; index++) state.other[index]! += increments[index]!;
     }
-    if (gauges) {
+    if (otherNow) {
       for (const tracked of state.tracked.values()) if (!tracked.exposed && tracked.now) addNow(otherNow, tracked.now);
       state.otherNow = otherNow;
     }
@@ -287,22 +320,29 @@ export class MetricsModel {
 
   /** Demote the idle, promote the busiest (with hysteresis), and fold the smallest idle label sets away. */
   private rerank(state: ViewState, now: number): void {
-    const scores = new Map<Tracked, number>();
-    const score = (tracked: Tracked) => {
-      let value = scores.get(tracked);
-      if (value === undefined) scores.set(tracked, (value = this.decayed(tracked, now)));
-      return value;
-    };
+    // Each label set's score decayed to now, worked out once per call (in `rank`).
     const exposed: Tracked[] = [];
     const candidates: Tracked[] = [];
-    for (const tracked of state.tracked.values()) {
+    state.tracked.forEach(tracked => {
       if (tracked.exposed && now - tracked.lastActive > this.idleMs) tracked.exposed = false;
-      if (tracked.exposed) exposed.push(tracked);
-      else if (now - tracked.lastActive <= this.idleMs && score(tracked) > 0) candidates.push(tracked);
-    }
-    candidates.sort((a, b) => score(b) - score(a));
-    exposed.sort((a, b) => score(a) - score(b));
-    for (const candidate of candidates) {
+      if (tracked.exposed) {
+        tracked.rank = this.decayed(tracked, now);
+        exposed.push(tracked);
+      } else if (now - tracked.lastActive <= this.idleMs) {
+        tracked.rank = this.decayed(tracked, now);
+        if (tracked.rank > 0) candidates.push(tracked);
+      }
+    });
+    exposed.sort((a, b) => a.rank - b.rank);
+    // The candidates strongest first, each taken out as it comes (the first of equals first), as
+    // far as the loop goes: once every series is taken it ends at the first candidate that does
+    // not beat the weakest, so sorting them all (a thousand under churn, every interval) is waste.
+    for (;;) {
+      let best = -1;
+      for (let at = 0; at < candidates.length; at++) if (best === -1 || candidates[at]!.rank > candidates[best]!.rank) best = at;
+      if (best === -1) break;
+      const candidate = candidates[best]!;
+      candidates.splice(best, 1);
       if (exposed.length < this.top) {
         candidate.exposed = true;
         exposed.push(candidate);
@@ -310,19 +350,33 @@ export class MetricsModel {
       }
       // exposed is kept weakest first: a candidate must beat the weakest by the hysteresis factor.
       const weakest = exposed[0]!;
-      if (score(candidate) <= this.hysteresis * score(weakest)) break;
+      if (candidate.rank <= this.hysteresis * weakest.rank) break;
       weakest.exposed = false;
       exposed.shift();
       candidate.exposed = true;
-      const at = exposed.findIndex(other => score(other) > score(candidate));
+      const at = exposed.findIndex(other => other.rank > candidate.rank);
       exposed.splice(at === -1 ? exposed.length : at, 0, candidate);
     }
     state.exposedCount = exposed.length;
-    if (state.tracked.size > this.maxTracked) {
+    const excess = state.tracked.size - this.maxTracked;
+    if (excess > 0) {
       // Their increments are in `other` already: forgetting them loses nothing that is exposed.
-      const foldable = [...state.tracked.entries()].filter(([, tracked]) => !tracked.exposed);
-      foldable.sort(([, a], [, b]) => a.lastActive - b.lastActive || a.totals[0]! - b.totals[0]!);
-      for (const [key] of foldable.slice(0, state.tracked.size - this.maxTracked)) state.tracked.delete(key);
+      // Oldest first (by lastActive, which takes one value per interval), the smallest first among
+      // equals: whole intervals go unsorted, and only the one the cut falls in is sorted.
+      const byTime = new Map<number, Tracked[]>();
+      state.tracked.forEach(tracked => {
+        if (tracked.exposed) return;
+        const group = byTime.get(tracked.lastActive);
+        if (group) group.push(tracked);
+        else byTime.set(tracked.lastActive, [tracked]);
+      });
+      let left = excess;
+      for (const time of [...byTime.keys()].sort((a, b) => a - b)) {
+        const group = byTime.get(time)!;
+        if (group.length > left) group.sort((a, b) => a.totals[0]! - b.totals[0]!);
+        for (let at = 0; at < group.length && left > 0; at++, left--) state.tracked.delete(group[at]!.key);
+        if (left === 0) break;
+      }
     }
   }
 
@@ -391,8 +445,20 @@ function viewKey(tab: string, view: ViewId): string {
   return `${tab}\0${view}`;
 }
 
+/** The last label names labelKey sorted, and them sorted: rows of one view come with their names in one order. */
+let lastNames: string[] = [];
+let lastSorted: string[] = [];
+
+/** A label set as a Map key: its JSON with the names in order (JSON.stringify's own, which builds one string). */
 function labelKey(labels: Record<string, string>): string {
-  return JSON.stringify(Object.keys(labels).sort().map(name => [name, labels[name]]));
+  const names = Object.keys(labels);
+  let same = names.length === lastNames.length;
+  for (let at = 0; same && at < names.length; at++) same = names[at] === lastNames[at];
+  if (!same) {
+    lastNames = names;
+    lastSorted = [...names].sort();
+  }
+  return JSON.stringify(labels, lastSorted);
 }
 
 /** The rows of `view` in a snapshot: its own rows when it is that view, else the rows it measured alongside. */
