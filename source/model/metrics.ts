@@ -229,6 +229,9 @@ export class MetricsModel {
     const addNow = (into: number[], values: number[]) => {
       for (let index = 0; index < count; index++) into[index]! += values[index]!;
     };
+    // One pass over a row's measures into scratch arrays; copies are kept only of a row that adds something.
+    const scratch = new Array<number>(count);
+    const scratchValues = gauges ? new Array<number>(count) : undefined;
     for (let at = 0; at < rows.length; at++) {
       const row = rows[at]!;
       let counted = false;
@@ -236,20 +239,18 @@ export class MetricsModel {
       for (let index = 0; index < count; index++) {
         const metric = metrics[index]!;
         const value = measureOf(row, metric.measure);
-        if (metric.type === 'counter' ? value > 0 && metric.scale !== 0 : value !== 0 && metric.scale !== 0) {
-          if (metric.type === 'counter') counted = true;
-          else gauged = true;
+        const increment = metric.type === 'counter' ? Math.max(0, value) * metric.scale : 0;
+        scratch[index] = increment;
+        if (increment !== 0) counted = true;
+        if (scratchValues) {
+          const gaugeValue = metric.type === 'gauge' ? value * metric.scale : 0;
+          scratchValues[index] = gaugeValue;
+          if (gaugeValue !== 0) gauged = true;
         }
       }
       if (!counted && !gauged) continue;
-      const increments = new Array<number>(count);
-      const values = gauges ? new Array<number>(count) : undefined;
-      for (let index = 0; index < count; index++) {
-        const metric = metrics[index]!;
-        const value = measureOf(row, metric.measure);
-        increments[index] = metric.type === 'counter' ? Math.max(0, value) * metric.scale : 0;
-        if (values) values[index] = metric.type === 'gauge' ? value * metric.scale : 0;
-      }
+      const increments = scratch.slice();
+      const values = scratchValues?.slice();
       const labels = labelsOf(row);
       const key = labelKey(labels);
       if (key === otherKey) {
